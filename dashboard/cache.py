@@ -1,0 +1,41 @@
+"""The shared cache (flask-caching): FileSystemCache in the data directory by default,
+RedisCache when ``IOC_CACHE_BACKEND=redis`` — one computation serves every worker and screen.
+
+The extension is created unbound and bound to each Flask server in :func:`init_app`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_caching import Cache
+
+from dashboard.config import Settings
+
+cache = Cache()
+
+_TYPES = {
+    "filesystem": "FileSystemCache",
+    "redis": "RedisCache",
+    "simple": "SimpleCache",
+    "null": "NullCache",
+}
+
+
+def cache_config(settings: Settings) -> dict:
+    config: dict = {
+        "CACHE_TYPE": _TYPES[settings.cache_backend],
+        "CACHE_DEFAULT_TIMEOUT": settings.cache_timeout,
+        "CACHE_KEY_PREFIX": "ioc:",
+    }
+    if settings.cache_backend == "filesystem":
+        settings.cache_dir.mkdir(parents=True, exist_ok=True)
+        config["CACHE_DIR"] = str(settings.cache_dir)
+        config["CACHE_THRESHOLD"] = 5000
+    elif settings.cache_backend == "redis":
+        config["CACHE_REDIS_URL"] = settings.redis_url
+    return config
+
+
+def init_app(server: Flask, settings: Settings) -> Cache:
+    cache.init_app(server, config=cache_config(settings))
+    return cache

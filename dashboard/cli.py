@@ -1,0 +1,211 @@
+"""The ``ioc`` command line. Errors are one clear line and a non-zero exit code.
+
+    ioc db upgrade            bring the database schema up to date
+    ioc units import FILE     import or update the organisation hierarchy (CSV or TOML)
+    ioc serve                 serve the dashboard (waitress); production uses gunicorn app:server
+    ioc demo                  the embedded default: SQLite, demo units, served at :8050
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+from dashboard import __version__
+from dashboard.config import Settings, load_settings
+from dashboard.db import (
+    check_schema,
+    current_revision,
+    describe_url,
+    head_revision,
+    make_engine,
+    make_sessionmaker,
+    session_scope,
+    upgrade,
+)
+from dashboard.errors import IocError, UnitImportError
+from dashboard.models import OrgUnit
+from dashboard.units import DEMO_UNITS_FILE, import_units_file
+
+log = logging.getLogger("ioc")
+
+
+class _Context:
+    def __init__(self, config_file: str | None):
+        self.config_file = config_file
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(config_file=self.config_file)
+        return self._settings
+
+
+pass_ctx = click.make_pass_decorator(_Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="IOC_CONFIG",
+              help="TOML settings file (default: none; IOC_* variables always apply).")
+@click.version_option(__version__, prog_name="ioc")
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None) -> None:
+    """IOC dashboard — Trung tâm điều hành thông minh."""
+    ctx.obj = _Context(config_file)
+
+
+# --- config ---------------------------------------------------------------------------------------
+@cli.group("config")
+def config_group() -> None:
+    """Inspect the settings."""
+
+
+@config_group.command("show")
+@pass_ctx
+def config_show(obj: _Context) -> None:
+    """Print the effective settings (secrets hidden)."""
+    for key, value in obj.settings.redacted().items():
+        click.echo(f"{key} = {value}")
+
+
+# --- db -------------------------------------------------------------------------------------------
+@cli.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@pass_ctx
+def db_upgrade(obj: _Context, revision: str) -> None:
+    """Create or migrate the schema to the latest revision."""
+    engine = make_engine(obj.settings.database_url)
+    before, after = upgrade(engine, revision)
+    if before == after:
+        click.echo(f"database {describe_url(engine)} is up to date (revision {after})")
+    else:
+        click.echo(f"database {describe_url(engine)} upgraded from {before or 'empty'} to {after}")
+
+
+@db_group.command("current")
+@pass_ctx
+def db_current(obj: _Context) -> None:
+    """Show the schema revision of the database and the one the code expects."""
+    engine = make_engine(obj.settings.database_url)
+    click.echo(f"database: {current_revision(engine) or 'empty'}; code expects: {head_revision()}")
+
+
+# --- units ----------------------------------------------------------------------------------------
+@cli.group("units")
+def units_group() -> None:
+    """Organisation units (the hierarchy that drives scope and ranking)."""
+
+
+@units_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+def units_import(obj: _Context, file: Path) -> None:
+    """Import or update units from a CSV or TOML FILE (all or nothing)."""
+    engine = make_engine(obj.settings.database_url)
+    check_schema(engine)
+    with session_scope(make_sessionmaker(engine)) as session:
+        report = import_units_file(session, file)
+    click.echo(
+        f"{report.total} units in {file}: {report.inserted} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged"
+    )
+
+
+@units_group.command("list")
+@pass_ctx
+def units_list(obj: _Context) -> None:
+    """List the units as an indented tree."""
+    engine = make_engine(obj.settings.database_url)
+    check_schema(engine)
+    with make_sessionmaker(engine)() as session:
+        units = session.scalars(select(OrgUnit).order_by(OrgUnit.sort_order, OrgUnit.code)).all()
+    children: dict[int | None, list[OrgUnit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+
+    def walk(parent: int | None, depth: int) -> None:
+        for unit in children.get(parent, []):
+            mark = " [mô phỏng]" if unit.is_simulated else ""
+            click.echo(f"{'  ' * depth}{unit.code}  {unit.name_vi} ({unit.level}){mark}")
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+
+
+# --- serving --------------------------------------------------------------------------------------
+def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
+    from waitress import serve
+
+    from dashboard.webapp import create_app
+
+    app = create_app(settings)
+    click.echo(f"IOC dashboard: http://{host}:{port}/  (Ctrl-C to stop)")
+    serve(app.server, host=host, port=port, threads=threads, ident="ioc")
+
+
+@cli.command("serve")
+@click.option("--host", default=None, help="Address to listen on [default: IOC_HOST or 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [default: IOC_PORT or 8050].")
+@click.option("--threads", type=int, default=8, show_default=True, help="Worker threads.")
+@pass_ctx
+def serve_cmd(obj: _Context, host: str | None, port: int | None, threads: int) -> None:
+    """Serve the dashboard on the configured database (its schema must be current)."""
+    settings = obj.settings
+    check_schema(make_engine(settings.database_url))
+    _serve(settings, host or settings.host, port or settings.port, threads)
+
+
+@cli.command("demo")
+@click.option("--host", default=None, help="Address to listen on [default: IOC_HOST or 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [default: IOC_PORT or 8050].")
+@click.option("--no-serve", is_flag=True, help="Prepare the demo store and exit.")
+@pass_ctx
+def demo_cmd(obj: _Context, host: str | None, port: int | None, no_serve: bool) -> None:
+    """The embedded default: migrate the store, load the (simulated) demo units, serve."""
+    settings = obj.settings
+    engine = make_engine(settings.database_url)
+    before, after = upgrade(engine)
+    if before != after:
+        click.echo(f"database {describe_url(engine)}: schema {before or 'empty'} → {after}")
+    sessions = make_sessionmaker(engine)
+    with session_scope(sessions) as session:
+        report = import_units_file(session, DEMO_UNITS_FILE)
+        total = session.scalar(select(func.count()).select_from(OrgUnit))
+    click.echo(f"demo units: {report.inserted} added, {report.updated} updated; {total} units in the store")
+    if not no_serve:
+        _serve(settings, host or settings.host, port or settings.port, threads=8)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cli.main(args=argv, prog_name="ioc", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except IocError as exc:
+        click.echo(f"ioc: error: {exc}", err=True)
+        if isinstance(exc, UnitImportError) and len(exc.problems) > 1:
+            for problem in exc.problems[1:20]:
+                click.echo(f"  - {problem}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,283 @@
+"""One settings object, read from ``IOC_*`` environment variables and an optional TOML file.
+
+Precedence (highest first): explicit keyword arguments, ``IOC_*`` environment variables, the TOML
+file named by ``IOC_CONFIG`` (or passed as ``config_file``), built-in defaults.
+
+>>> s = load_settings(env={"IOC_DATA_DIR": "/tmp/ioc-doc"})
+>>> s.database_url
+'sqlite:////tmp/ioc-doc/ioc.sqlite3'
+
+Any invalid value raises :class:`SettingsError` with a one-line message naming the setting and
+what is expected, e.g. ``IOC_TIMEZONE='Mars/Base' is invalid: expected an IANA time zone name
+such as Asia/Ho_Chi_Minh``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from dashboard.errors import SettingsError
+
+#: The project checkout (parent of the ``dashboard`` package); the embedded default keeps its
+#: data beside the code so every process started from this checkout shares one database.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "IOC_"
+
+CacheBackend = Literal["filesystem", "redis", "simple", "null"]
+Language = Literal["vi", "en"]
+
+# What each setting expects, in words, for error messages.
+_EXPECTED: dict[str, str] = {
+    "data_dir": "a writable directory path",
+    "database_url": "an SQLAlchemy URL such as sqlite:///data/ioc.sqlite3 or "
+    "postgresql+psycopg://user@host:5432/ioc",
+    "cache_backend": "one of filesystem, redis, simple, null",
+    "redis_url": "a Redis URL such as redis://127.0.0.1:6379/0",
+    "cache_timeout": "a whole number of seconds ≥ 0",
+    "timezone": "an IANA time zone name such as Asia/Ho_Chi_Minh",
+    "language": "vi or en",
+    "secret_key": "a random string of at least 16 characters",
+    "sources_file": "the path of an existing sources TOML file",
+    "host": "an IP address or host name to listen on",
+    "port": "a TCP port number between 1 and 65535",
+    "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "agency_name_vi": "a non-empty name",
+    "agency_name_en": "a non-empty name",
+}
+
+
+class Settings(BaseModel):
+    """Validated, immutable settings. Build it with :func:`load_settings`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path = Field(default=PROJECT_ROOT / "data")
+    database_url: str = ""
+    cache_backend: CacheBackend = "filesystem"
+    redis_url: str | None = None
+    cache_timeout: int = Field(default=3600, ge=0)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: Language = "vi"
+    secret_key: str = ""
+    sources_file: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8050, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    agency_name_vi: str = Field(default="Trung tâm điều hành thông minh", min_length=1)
+    agency_name_en: str = Field(default="Intelligent Operations Center", min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _parsable_url(cls, value: str) -> str:
+        if value:
+            try:
+                url = make_url(value)
+            except ArgumentError as exc:
+                raise ValueError("not a database URL") from exc
+            if url.get_backend_name() not in {"sqlite", "postgresql"}:
+                raise ValueError("only sqlite and postgresql are supported")
+            if url.get_backend_name() == "postgresql" and url.get_driver_name() not in {"psycopg"}:
+                raise ValueError("use the psycopg 3 driver: postgresql+psycopg://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("not a Redis URL")
+        return value or None
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("too short")
+        return value
+
+    @model_validator(mode="after")
+    def _redis_needs_url(self) -> "Settings":
+        if self.cache_backend == "redis" and not self.redis_url:
+            raise _CrossFieldError("redis_url", "IOC_CACHE_BACKEND=redis needs IOC_REDIS_URL")
+        if self.sources_file is not None and not self.sources_file.is_file():
+            raise _CrossFieldError("sources_file", f"file not found: {self.sources_file}")
+        return self
+
+    # --- derived values -------------------------------------------------------------------------
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    def redacted(self) -> dict[str, Any]:
+        """Settings as a dict that is safe to print or log (secrets and passwords hidden)."""
+        out = self.model_dump(mode="json")
+        out["secret_key"] = "***"
+        out["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)
+        if self.redis_url:
+            out["redis_url"] = _hide_url_password(self.redis_url)
+        return out
+
+
+class _CrossFieldError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _hide_url_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        creds, _, host = rest.rpartition("@")
+        user = creds.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}"
+    return url
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"IOC_CONFIG={str(path)!r} is invalid: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+    # Accept both a flat file and one with an [ioc] table.
+    data = data.get("ioc", data)
+    unknown = sorted(set(data) - set(Settings.model_fields))
+    if unknown:
+        raise SettingsError(
+            f"config file {path}: unknown setting {unknown[0]!r}; known settings: "
+            + ", ".join(sorted(Settings.model_fields))
+        )
+    return data
+
+
+def load_settings(
+    env: dict[str, str] | None = None,
+    config_file: str | os.PathLike[str] | None = None,
+    *,
+    create_dirs: bool = True,
+    **overrides: Any,
+) -> Settings:
+    """Read, validate and complete the settings; raise :class:`SettingsError` on a bad value.
+
+    ``env`` defaults to ``os.environ``. The embedded default gets a database in the data directory
+    and a secret key generated once and stored there (mode 0600).
+    """
+    env = dict(os.environ if env is None else env)
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+
+    cfg = config_file or env.get("IOC_CONFIG")
+    if cfg:
+        path = Path(cfg)
+        for key, value in _read_toml(path).items():
+            values[key] = value
+            origin[key] = f"{key} in {path}"
+    for field in Settings.model_fields:
+        name = env_name(field)
+        if name in env and env[name] != "":
+            values[field] = env[name]
+            origin[field] = name
+    for key, value in overrides.items():
+        if key not in Settings.model_fields:
+            raise SettingsError(f"unknown setting {key!r}")
+        values[key] = value
+        origin[key] = key
+
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        raise _settings_error(exc, values, origin) from None
+    except _CrossFieldError as exc:  # pragma: no cover - pydantic wraps it; kept for safety
+        raise SettingsError(f"{env_name(exc.field)} is invalid: {exc}") from None
+
+    data_dir = settings.data_dir.expanduser().resolve()
+    updates: dict[str, Any] = {"data_dir": data_dir}
+    if not settings.database_url or not settings.secret_key:
+        if create_dirs:
+            try:
+                data_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise SettingsError(
+                    f"{origin.get('data_dir', 'IOC_DATA_DIR')}={str(data_dir)!r} is invalid: "
+                    f"expected {_EXPECTED['data_dir']} ({exc.strerror})"
+                ) from None
+    if not settings.database_url:
+        updates["database_url"] = f"sqlite:///{data_dir / 'ioc.sqlite3'}"
+    if not settings.secret_key:
+        updates["secret_key"] = _stored_secret_key(data_dir) if create_dirs else secrets.token_hex(32)
+    return settings.model_copy(update=updates)
+
+
+def _stored_secret_key(data_dir: Path) -> str:
+    """Return the secret key kept in the data directory, creating it on first run."""
+    path = data_dir / "secret_key"
+    try:
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) >= 16:
+            return key
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    # O_EXCL: if two processes start together, the loser reads the winner's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    except OSError as exc:
+        raise SettingsError(
+            f"IOC_DATA_DIR={str(data_dir)!r} is invalid: expected {_EXPECTED['data_dir']} "
+            f"(cannot write the secret key: {exc.strerror})"
+        ) from None
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def _settings_error(exc: ValidationError, values: dict[str, Any], origin: dict[str, str]) -> SettingsError:
+    err = exc.errors()[0]
+    loc = err.get("loc") or ()
+    field = str(loc[0]) if loc else ""
+    ctx_error = (err.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, _CrossFieldError):
+        field = ctx_error.field
+        where = origin.get(field, env_name(field))
+        return SettingsError(f"{where} is invalid: {ctx_error}")
+    if err.get("type") == "extra_forbidden":
+        return SettingsError(f"unknown setting {field!r}")
+    where = origin.get(field, env_name(field))
+    shown = values.get(field)
+    expected = _EXPECTED.get(field, err.get("msg", "a valid value"))
+    if field == "secret_key":
+        shown = "***"
+    return SettingsError(f"{where}={str(shown)!r} is invalid: expected {expected}")

@@ -1,0 +1,141 @@
+"""Engines, sessions, migrations and the schema check.
+
+``make_engine`` applies the SQLite rules (WAL, foreign keys, busy timeout) on every connection and
+uses psycopg 3 for PostgreSQL. Creating an engine never connects; the first query does.
+
+Migrations live in ``dashboard/migrations`` and are driven programmatically (``ioc db upgrade``),
+so no ``alembic.ini`` is needed; :func:`check_schema` refuses an outdated database with the
+command that fixes it.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from dashboard.errors import DatabaseUnavailableError, SchemaOutdatedError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """Create an engine for ``url`` with this product's connection rules."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, **kwargs)
+
+
+def _sqlite_on_connect(dbapi_connection, _record) -> None:
+    cur = dbapi_connection.cursor()
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster commits
+    finally:
+        cur.close()
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction: commit on success, roll back on any error."""
+    with factory() as session, session.begin():
+        yield session
+
+
+# --- migrations -----------------------------------------------------------------------------------
+def alembic_config(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    heads = script.get_heads()
+    if len(heads) != 1:  # pragma: no cover - a development mistake, not a user's
+        raise RuntimeError(f"migrations have {len(heads)} heads: {heads}")
+    return heads[0]
+
+
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise DatabaseUnavailableError(
+            f"cannot open the database {describe_url(engine)}: {_first_line(exc.orig)}"
+        ) from None
+
+
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+    """Bring the schema to ``revision``; return (before, after)."""
+    before = current_revision(engine)
+    command.upgrade(alembic_config(engine), revision)
+    return before, current_revision(engine) or ""
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise :class:`SchemaOutdatedError` unless the database is at the head revision."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    if current is None:
+        raise SchemaOutdatedError(
+            f"the database {describe_url(engine)} has no schema yet: run `ioc db upgrade`"
+        )
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current not in known:
+        raise SchemaOutdatedError(
+            f"the database schema is at revision {current}, which this version of the code does "
+            f"not know (newer code wrote it?): upgrade the code, or restore a matching backup"
+        )
+    raise SchemaOutdatedError(
+        f"the database schema is at revision {current} but the code expects {head}: "
+        f"run `ioc db upgrade`"
+    )
+
+
+def describe_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _first_line(exc: BaseException | None) -> str:
+    return str(exc).strip().splitlines()[0] if exc and str(exc).strip() else type(exc).__name__
+
+
+def ping(engine: Engine) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        raise DatabaseUnavailableError(
+            f"cannot reach the database {describe_url(engine)}: {_first_line(exc.orig)}"
+        ) from None

@@ -1,0 +1,105 @@
+"""UI text catalogue (Vietnamese first, English second) and Babel number/date formatting.
+
+>>> t("no_data", "vi")
+'Chưa có dữ liệu'
+>>> fmt_number(1234.5, "vi", decimals=1)
+'1.234,5'
+>>> fmt_percent(0.5347, "vi")
+'53,47 %'
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+LANGUAGES = ("vi", "en")
+_LOCALES = {"vi": "vi_VN", "en": "en_US"}
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "app_title": {"vi": "Trung tâm điều hành thông minh", "en": "Intelligent Operations Center"},
+    "no_data": {"vi": "Chưa có dữ liệu", "en": "No data yet"},
+    "simulated_badge": {"vi": "DỮ LIỆU MÔ PHỎNG", "en": "SIMULATED DATA"},
+    "domain_documents": {"vi": "Văn bản", "en": "Documents"},
+    "domain_dossiers": {"vi": "Dịch vụ công", "en": "Public services"},
+    "domain_meetings": {"vi": "Họp trực tuyến", "en": "Online meetings"},
+    "records": {"vi": "bản ghi", "en": "records"},
+    "units": {"vi": "đơn vị", "en": "units"},
+    "empty_store_title": {
+        "vi": "Kho dữ liệu đang trống",
+        "en": "The data store is empty",
+    },
+    "empty_store_body": {
+        "vi": "Chưa có bộ thu thập nào ghi dữ liệu vào hệ thống. Khi các nguồn (hệ thống quản lý "
+        "văn bản, dịch vụ công, họp trực tuyến) được kết nối, các chỉ số sẽ hiện ở đây.",
+        "en": "No collector has written data yet. Once the sources (document system, public "
+        "services, online meetings) are connected, the KPIs appear here.",
+    },
+    "no_units_body": {
+        "vi": "Chưa có đơn vị nào. Nhập cơ cấu tổ chức bằng lệnh: ioc units import TỆP",
+        "en": "No organisation units yet. Import the hierarchy with: ioc units import FILE",
+    },
+    "last_collector_run": {"vi": "Lần thu thập gần nhất", "en": "Last collector run"},
+    "never": {"vi": "chưa có", "en": "never"},
+    "page_not_found": {"vi": "Không tìm thấy trang", "en": "Page not found"},
+    "back_home": {"vi": "Về trang tổng quan", "en": "Back to the overview"},
+    "schema_outdated_title": {
+        "vi": "Cơ sở dữ liệu cần được nâng cấp",
+        "en": "The database needs an upgrade",
+    },
+    "schema_outdated_body": {
+        "vi": "Quản trị viên cần chạy lệnh `ioc db upgrade`. Trang sẽ tự tải lại sau 30 giây.",
+        "en": "An administrator needs to run `ioc db upgrade`. This page reloads itself in 30 seconds.",
+    },
+    "database_unavailable_title": {
+        "vi": "Tạm thời không kết nối được cơ sở dữ liệu",
+        "en": "The database is temporarily unreachable",
+    },
+    "database_unavailable_body": {
+        "vi": "Hệ thống sẽ tự thử lại sau 30 giây.",
+        "en": "The page retries by itself in 30 seconds.",
+    },
+}
+
+
+def normalise_language(lang: str | None, default: str = "vi") -> str:
+    return lang if lang in LANGUAGES else default
+
+
+def t(key: str, lang: str = "vi", **values: object) -> str:
+    """The text for ``key`` in ``lang``; a missing key is a bug and raises KeyError."""
+    entry = CATALOGUE[key]
+    text = entry.get(normalise_language(lang)) or entry["vi"]
+    return text.format(**values) if values else text
+
+
+def fmt_number(value: float | int | None, lang: str = "vi", decimals: int = 0) -> str:
+    """Group thousands the local way; ``None`` is shown as a dash, never as 0."""
+    if value is None:
+        return "–"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=_LOCALES[normalise_language(lang)])
+
+
+def fmt_percent(ratio: float | None, lang: str = "vi", decimals: int = 2) -> str:
+    """A ratio in 0…1 as a percentage with ``decimals`` places: 0.5347 → '53,47 %' (vi)."""
+    if ratio is None:
+        return "–"
+    number = fmt_number(ratio * 100, lang, decimals)
+    return f"{number} %" if normalise_language(lang) == "vi" else f"{number}%"
+
+
+def fmt_date(value: date | datetime, lang: str = "vi") -> str:
+    if normalise_language(lang) == "vi":
+        return value.strftime("%d/%m/%Y")
+    return format_date(value, format="medium", locale="en_US")
+
+
+def fmt_datetime(value: datetime, lang: str = "vi", tz=None) -> str:
+    if tz is not None:
+        value = value.astimezone(tz)
+    if normalise_language(lang) == "vi":
+        return value.strftime("%H:%M %d/%m/%Y")
+    return format_datetime(value, format="medium", locale="en_US", tzinfo=value.tzinfo)

@@ -1,0 +1,349 @@
+"""Canonical, source-agnostic data (design.md §3). Metadata only, never document content.
+
+Facts (documents, dossiers, meetings) are keyed by ``(source, source_id)`` so every collector
+writes idempotently through :func:`dashboard.upsert.upsert`. Times are :class:`UTCDateTime`.
+Codes follow domain.md §1: edXML business status ``01``…``16`` for documents, national sync
+``TrangThaiHoSo`` 1–10 for dossiers, meeting status 1–4.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from dashboard.timeutil import UTCDateTime, utcnow
+
+# Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict: JSON()}
+
+
+# --- code tables (domain.md §1) -----------------------------------------------------------------
+UNIT_LEVELS = ("ministry", "group", "department", "province", "commune")
+DOCUMENT_DIRECTIONS = ("in", "out", "internal")
+DOCUMENT_CHANNELS = ("axis", "internal", "paper")
+DOCUMENT_URGENCIES = ("normal", "khan", "thuong_khan", "hoa_toc")
+EDXML_STATUS_CODES = ("01", "02", "03", "04", "05", "06", "13", "15", "16")
+DOSSIER_STATUSES = tuple(range(1, 11))
+DOSSIER_CHANNELS = (1, 2, 3)  # direct, online, postal
+SERVICE_LEVELS = ("full", "partial", "none")  # toàn trình, một phần, không
+MEETING_STATUSES = (1, 2, 3, 4)  # awaiting approval, approved, rejected, cancelled
+
+
+def _in(column: str, values: tuple) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OrgUnit(TimestampMixin, Base):
+    """A unit of the agency; the hierarchy drives scope, drill-down and ranking."""
+
+    __tablename__ = "org_unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_vi: Mapped[str] = mapped_column(String(255))
+    name_en: Mapped[str] = mapped_column(String(255))
+    short_name_vi: Mapped[str | None] = mapped_column(String(80))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    is_simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side="OrgUnit.id", back_populates="children")
+    children: Mapped[list[OrgUnit]] = relationship(back_populates="parent")
+
+    __table_args__ = (CheckConstraint(_in("level", UNIT_LEVELS), name="level"),)
+
+
+class Document(Base):
+    """One document of the document system, latest known state (sources.md §2.1)."""
+
+    __tablename__ = "document"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    direction: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(8))
+    is_electronic: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgency: Mapped[str] = mapped_column(String(12), default="normal")
+    registered_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]  # first status >= 03 on the axis (VB-06, VB-07)
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    status_code: Mapped[str | None] = mapped_column(String(2))
+    source_updated_at: Mapped[datetime | None]
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        CheckConstraint(_in("direction", DOCUMENT_DIRECTIONS), name="direction"),
+        CheckConstraint(_in("channel", DOCUMENT_CHANNELS), name="channel"),
+        CheckConstraint(_in("urgency", DOCUMENT_URGENCIES), name="urgency"),
+        CheckConstraint(f"status_code IS NULL OR {_in('status_code', EDXML_STATUS_CODES)}", name="status"),
+        Index("ix_document_unit_registered", "unit_id", "registered_at"),
+        # Overdue lists: open documents of a unit ordered by due date.
+        Index("ix_document_unit_status_due", "unit_id", "status_code", "due_at"),
+    )
+
+
+class Procedure(Base):
+    """An administrative procedure (TTHC) and its online service level."""
+
+    __tablename__ = "procedure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64))  # MaTTHC
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    name_vi: Mapped[str] = mapped_column(String(500))
+    service_level: Mapped[str] = mapped_column(String(8), default="none")
+    has_fee: Mapped[bool] = mapped_column(Boolean, default=False)
+    requires_result_document: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    source_updated_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("source", "code"),
+        CheckConstraint(_in("service_level", SERVICE_LEVELS), name="service_level"),
+    )
+
+
+class Dossier(Base):
+    """One dossier (hồ sơ TTHC) in the national sync vocabulary (domain.md §1.1)."""
+
+    __tablename__ = "dossier"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))  # MaHoSo
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    procedure_code: Mapped[str | None] = mapped_column(String(64))  # MaTTHC
+    procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedure.id"))
+    channel: Mapped[int] = mapped_column(SmallInteger, default=1)  # missing counts as direct
+    received_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    status: Mapped[int] = mapped_column(SmallInteger)
+    supplement_count: Mapped[int] = mapped_column(SmallInteger, default=0)
+    has_fee: Mapped[bool] = mapped_column(Boolean, default=False)
+    paid_online: Mapped[int | None] = mapped_column(SmallInteger)  # 1 national portal, 2 own gateway
+    has_electronic_result: Mapped[bool] = mapped_column(Boolean, default=False)
+    requires_result_document: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_digitised: Mapped[bool] = mapped_column(Boolean, default=False)
+    synced_national: Mapped[bool] = mapped_column(Boolean, default=False)
+    rating: Mapped[int | None] = mapped_column(SmallInteger)  # 1 dissatisfied … 3 satisfied
+    source_updated_at: Mapped[datetime | None]
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        CheckConstraint(_in("status", DOSSIER_STATUSES), name="status"),
+        CheckConstraint(_in("channel", DOSSIER_CHANNELS), name="channel"),
+        CheckConstraint("paid_online IS NULL OR paid_online IN (1, 2)", name="paid_online"),
+        CheckConstraint("supplement_count >= 0", name="supplement_count"),
+        Index("ix_dossier_unit_received", "unit_id", "received_at"),
+        Index("ix_dossier_unit_finished", "unit_id", "finished_at"),
+        # Action lists: open dossiers of a unit by due date.
+        Index("ix_dossier_unit_status_due", "unit_id", "status", "due_at"),
+    )
+
+
+class Meeting(Base):
+    """An online or on-site meeting from a meeting platform or the e-office meeting module."""
+
+    __tablename__ = "meeting"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    title: Mapped[str | None] = mapped_column(String(500))
+    platform: Mapped[str | None] = mapped_column(String(32))
+    is_online: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[int] = mapped_column(SmallInteger, default=2)
+    start_at: Mapped[datetime | None]
+    end_at: Mapped[datetime | None]
+    endpoints_scheduled: Mapped[int | None] = mapped_column(Integer)
+    endpoints_connected: Mapped[int | None] = mapped_column(Integer)
+    participants_peak: Mapped[int | None] = mapped_column(Integer)
+    participants_total: Mapped[int | None] = mapped_column(Integer)
+    source_updated_at: Mapped[datetime | None]
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    endpoints: Mapped[list[MeetingEndpoint]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        CheckConstraint(_in("status", MEETING_STATUSES), name="status"),
+        CheckConstraint("endpoints_connected IS NULL OR endpoints_connected >= 0", name="endpoints_connected"),
+        Index("ix_meeting_unit_start", "unit_id", "start_at"),
+    )
+
+
+class MeetingEndpoint(Base):
+    """A connection point (điểm cầu) of a meeting."""
+
+    __tablename__ = "meeting_endpoint"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
+    endpoint_code: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(255))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    connected: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[datetime | None]
+    left_at: Mapped[datetime | None]
+    participants: Mapped[int | None] = mapped_column(Integer)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="endpoints")
+
+    __table_args__ = (UniqueConstraint("meeting_id", "endpoint_code"),)
+
+
+class MeetingSample(Base):
+    """A time-stamped live gauge from a meeting server (meetings running, participants now)."""
+
+    __tablename__ = "meeting_sample"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    sampled_at: Mapped[datetime]
+    meetings_running: Mapped[int] = mapped_column(Integer)
+    participants: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (UniqueConstraint("source", "sampled_at"),)
+
+
+class DailyRollup(Base):
+    """(day, unit, metric) → value, kept equal to a full recompute from facts by the collectors.
+
+    ``day`` is the local calendar day (Asia/Ho_Chi_Minh) of the fact's relevant timestamp.
+    """
+
+    __tablename__ = "daily_rollup"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_daily_rollup_metric_day", "metric", "day"),)
+
+
+class KpiSnapshot(Base):
+    """The value of a KPI for a unit at the end of a local day (point-in-time KPIs need it)."""
+
+    __tablename__ = "kpi_snapshot"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    kpi_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)  # null = no value (empty denominator)
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_kpi_snapshot_kpi_day", "kpi_id", "day"),)
+
+
+class CollectorRun(Base):
+    """One run of one source's collector: its health record."""
+
+    __tablename__ = "collector_run"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_inserted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_updated: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(_in("status", ("running", "success", "partial", "failed")), name="status"),
+        Index("ix_collector_run_source_started", "source", "started_at"),
+    )
+
+
+class CollectorState(Base):
+    """The watermark (bookmark) of one source's stream, saved with the rows it covers."""
+
+    __tablename__ = "collector_state"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(64), primary_key=True, default="default")
+    watermark: Mapped[dict | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RejectedRecord(Base):
+    """A raw row that could not become a canonical record, kept with the reason."""
+
+    __tablename__ = "rejected_record"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("collector_run.id", ondelete="SET NULL"))
+    rejected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    line_no: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)  # the raw row, as JSON text
+
+    __table_args__ = (Index("ix_rejected_record_source_rejected", "source", "rejected_at"),)
+
+
+class DataVersion(Base):
+    """A counter the collectors bump on every commit; cache keys include it."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

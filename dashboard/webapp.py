@@ -1,0 +1,127 @@
+"""The Dash application factory: Pages from ``layouts/``, static files from ``assets/``.
+
+``create_app(settings)`` builds a fresh app bound to one store; building it reads no data and
+starts nothing (no scheduler, no network). Pages reach the store through :func:`store` inside a
+request.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import dash
+from dash import Dash, dcc, html
+from flask import Flask, Response, current_app, request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dashboard import cache as cache_ext
+from dashboard.config import PROJECT_ROOT, Settings, load_settings
+from dashboard.db import check_schema, make_engine, make_sessionmaker
+from dashboard.errors import DatabaseUnavailableError, SchemaOutdatedError
+from dashboard.i18n import t
+
+log = logging.getLogger(__name__)
+
+LAYOUTS_DIR = PROJECT_ROOT / "layouts"
+ASSETS_DIR = PROJECT_ROOT / "assets"
+EXTENSION_KEY = "ioc"
+# Requests that never need the database: static files and Dash's own bundles.
+_STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/favicon")
+
+
+@dataclass
+class Store:
+    """What one web process knows about the store it serves."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    schema_ok: bool = field(default=False)
+
+
+def store() -> Store:
+    """The store of the app serving the current request."""
+    return current_app.extensions[EXTENSION_KEY]
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    with store().sessions() as session:
+        yield session
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Dash:
+    settings = settings or load_settings()
+    engine = engine or make_engine(settings.database_url)
+    server = Flask("ioc", root_path=str(PROJECT_ROOT))
+    server.config.update(SECRET_KEY=settings.secret_key, IOC_SETTINGS=settings)
+    server.extensions[EXTENSION_KEY] = Store(settings, engine, make_sessionmaker(engine))
+    cache_ext.init_app(server, settings)
+    server.before_request(_require_current_schema)
+
+    app = Dash(
+        "ioc",
+        server=server,
+        use_pages=True,
+        pages_folder=str(LAYOUTS_DIR),
+        assets_folder=str(ASSETS_DIR),
+        title=t("app_title", settings.language),
+        update_title=None,  # no "Updating..." flicker on wall screens
+        suppress_callback_exceptions=True,
+        serve_locally=True,  # the operations room may be offline: never a CDN
+        meta_tags=[
+            {"name": "viewport", "content": "width=device-width, initial-scale=1"},
+            {"name": "color-scheme", "content": "dark light"},
+        ],
+    )
+    app.layout = _shell
+    return app
+
+
+def _shell() -> html.Div:
+    """The frame around every page; the page itself comes from ``layouts/``."""
+    settings = store().settings
+    return html.Div(
+        className="ioc-shell",
+        lang=settings.language,
+        children=[
+            dcc.Location(id="ioc-url"),
+            dash.page_container,
+        ],
+    )
+
+
+def _require_current_schema() -> Response | None:
+    if request.path.startswith(_STATIC_PREFIXES):
+        return None
+    ctx = store()
+    if ctx.schema_ok:
+        return None
+    lang = ctx.settings.language
+    try:
+        check_schema(ctx.engine)
+    except SchemaOutdatedError as exc:
+        log.error("refusing to serve: %s", exc)
+        return _service_unavailable(t("schema_outdated_title", lang), t("schema_outdated_body", lang), lang)
+    except DatabaseUnavailableError as exc:
+        log.error("database unavailable: %s", exc)
+        return _service_unavailable(
+            t("database_unavailable_title", lang), t("database_unavailable_body", lang), lang
+        )
+    ctx.schema_ok = True
+    return None
+
+
+def _service_unavailable(title: str, body: str, lang: str) -> Response:
+    """A plain page that reloads itself, so a wall screen recovers without a human."""
+    html_page = (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="30"><title>{title}</title>'
+        '<link rel="stylesheet" href="/assets/style.css"></head>'
+        f'<body class="ioc-plain"><main class="ioc-notice"><h1>{title}</h1><p>{body}</p></main></body></html>'
+    )
+    return Response(html_page, status=503, mimetype="text/html", headers={"Retry-After": "30"})

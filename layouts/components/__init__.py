@@ -1,0 +1,1 @@
+"""Shared visual pieces used by several pages."""
