@@ -18,12 +18,14 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.errors import DatabaseUnavailableError, SchemaOutdatedError
+from dashboard.models import DataVersion
+from dashboard.timeutil import utcnow
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -139,3 +141,13 @@ def ping(engine: Engine) -> None:
         raise DatabaseUnavailableError(
             f"cannot reach the database {describe_url(engine)}: {_first_line(exc.orig)}"
         ) from None
+
+
+def bump_data_version(session: Session) -> None:
+    """Mark that the data changed, inside the writer's transaction: caches keyed by the old
+    version stop being used the moment the transaction commits."""
+    session.execute(
+        update(DataVersion)
+        .where(DataVersion.id == 1)
+        .values(version=DataVersion.version + 1, changed_at=utcnow())
+    )

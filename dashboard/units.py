@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dashboard.db import bump_data_version
 from dashboard.errors import UnitImportError
 from dashboard.models import UNIT_LEVELS, OrgUnit
 from dashboard.upsert import upsert
@@ -231,13 +232,15 @@ def import_units(session: Session, rows: list[UnitRow], source: str = "file") ->
         elif any(getattr(old, k) != val for k, val in v.items()) or old_parent.get(r.code) != r.parent:
             updated += 1
     upsert(session, OrgUnit, values, key=("code",), count=False)
-    ids = dict(session.execute(select(OrgUnit.code, OrgUnit.id)).tuples().all())
+    ids = dict(session.execute(select(OrgUnit.code, OrgUnit.id)).all())
     for r in rows:
         unit = session.get(OrgUnit, ids[r.code])
         wanted = ids[r.parent] if r.parent else None
         if unit.parent_id != wanted:
             unit.parent_id = wanted
     session.flush()
+    if inserted or updated:
+        bump_data_version(session)
     return ImportReport(
         total=len(rows),
         inserted=inserted,

@@ -42,7 +42,11 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             html.Section(
                 className="ioc-domain",
                 id=f"domain-{attr}",
-                children=[html.H2(t(label, lang)), value, html.Div(t("records", lang), className="ioc-domain__unit")],
+                children=[
+                    html.H2(t(label, lang)),
+                    value,
+                    html.Div(t("records", lang), className="ioc-domain__unit") if count else None,
+                ],
             )
         )
 

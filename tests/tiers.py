@@ -37,7 +37,7 @@ class Tier:
 
 
 def tiers() -> dict[str, Tier]:
-    browser = chromium_binary() and shutil.which("chromedriver")
+    browser = shutil.which("chromedriver") if chromium_binary() else None
     return {
         "postgresql": Tier(
             "postgresql",

@@ -1,0 +1,127 @@
+"""Browser tier: a real `ioc serve` process and headless Chromium driven by the system chromedriver."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.tiers import chromium_binary, require
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_cli(args, env, **kwargs):
+    return subprocess.run([sys.executable, "-m", "dashboard.cli", *args], env=env, capture_output=True, text=True, timeout=180, **kwargs)
+
+
+class LiveServer:
+    """`ioc serve` in a child process on a private data directory."""
+
+    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
+        self.env.update(IOC_DATA_DIR=str(data_dir), IOC_CACHE_BACKEND="simple", **(extra_env or {}))
+        self.process: subprocess.Popen | None = None
+        self.log = data_dir / "server.log"
+
+    def start(self, timeout: float = 60) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(self.port)],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"ioc serve exited: {self.log.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        raise RuntimeError(f"ioc serve did not answer within {timeout}s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """The embedded default with its demo units, served by the real CLI."""
+    require("browser")
+    data_dir = tmp_path_factory.mktemp("ioc-e2e")
+    server = LiveServer(data_dir)
+    prepared = run_cli(["demo", "--no-serve"], server.env)
+    assert prepared.returncode == 0, prepared.stderr
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require("browser")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium_binary()
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument("--window-size=1920,1080")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=require("browser").value))
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def console_messages(driver) -> list[dict]:
+    """Everything the page wrote to the browser console since the last call."""
+    return driver.get_log("browser")
+
+
+def screenshot(driver, name: str, width: int, height: int) -> Path:
+    """Save a full-viewport screenshot at the given size under tests/artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+    path = ARTIFACTS / f"{name}-{width}x{height}.png"
+    driver.save_screenshot(str(path))
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return path

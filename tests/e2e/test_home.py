@@ -1,0 +1,61 @@
+"""The home page in headless Chromium: it loads, speaks Vietnamese, says the store is empty, and
+leaves the browser console empty."""
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.e2e.conftest import console_messages, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def open_page(browser, url):
+    console_messages(browser)  # drop what earlier pages logged
+    browser.get(url)
+    WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "domain-documents")))
+    # The clock is filled by assets/clock.js: proof the local assets load and run.
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "ioc-clock").text.strip() != "")
+
+
+def test_home_page_loads_with_an_empty_console(demo_server, browser):
+    open_page(browser, demo_server.url + "/")
+    assert browser.title == "Trung tâm điều hành thông minh"
+    header = browser.find_element(By.CSS_SELECTOR, ".ioc-header h1").text
+    assert header == "Trung tâm điều hành thông minh"
+    assert browser.find_element(By.CSS_SELECTOR, ".ioc-badge--sim").text == "DỮ LIỆU MÔ PHỎNG"
+    values = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".ioc-domain__value")]
+    assert values == ["Chưa có dữ liệu"] * 3
+    assert browser.find_element(By.ID, "unit-count").text == "56 đơn vị"
+    # The Vietnamese font is ours, served locally.
+    family = browser.execute_script("return getComputedStyle(document.body).fontFamily")
+    assert family.startswith('"Noto Sans IOC"')
+    assert browser.execute_script("return document.fonts.check('16px \"Noto Sans IOC\"', 'Trung tâm điều hành')")
+    assert console_messages(browser) == []
+    for width, height in ((1920, 1080), (3840, 2160)):
+        assert screenshot(browser, "home-empty-vi", width, height).stat().st_size > 10_000
+
+
+def test_home_page_in_english(demo_server, browser):
+    open_page(browser, demo_server.url + "/?lang=en")
+    values = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".ioc-domain__value")]
+    assert values == ["No data yet"] * 3
+    assert browser.find_element(By.CSS_SELECTOR, ".ioc-badge--sim").text == "SIMULATED DATA"
+    assert console_messages(browser) == []
+
+
+def test_unknown_path_shows_a_way_home(demo_server, browser):
+    console_messages(browser)
+    browser.get(demo_server.url + "/no-such-page")
+    link = WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.LINK_TEXT, "Về trang tổng quan")))
+    assert link.get_attribute("href") == demo_server.url + "/"
+    assert console_messages(browser) == []
+
+
+def test_nothing_is_fetched_from_outside_the_server(demo_server, browser):
+    open_page(browser, demo_server.url + "/")
+    urls = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert urls, "the page loaded no resources at all?"
+    outside = [u for u in urls if not u.startswith(demo_server.url)]
+    assert outside == []

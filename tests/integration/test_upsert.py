@@ -1,0 +1,94 @@
+"""The shared upsert on both databases: idempotent, updates what changed, counts honestly."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from dashboard.models import Document, OrgUnit
+from dashboard.timeutil import VN_TZ
+from dashboard.upsert import UpsertResult, upsert
+
+
+def make_unit(session):
+    unit = OrgUnit(code="U", name_vi="Đơn vị", name_en="Unit", level="department")
+    session.add(unit)
+    session.commit()
+    return unit.id
+
+
+def doc_rows(unit_id, n, status="03"):
+    base = datetime(2026, 5, 4, 8, 0, tzinfo=VN_TZ)
+    return [
+        {
+            "source": "qlvb",
+            "source_id": f"D{i}",
+            "unit_id": unit_id,
+            "direction": "in",
+            "channel": "axis",
+            "is_signed": i % 2 == 0,
+            "registered_at": base + timedelta(minutes=i),
+            "status_code": status,
+        }
+        for i in range(n)
+    ]
+
+
+def count(session):
+    return session.scalar(select(func.count()).select_from(Document))
+
+
+def test_same_rows_twice_make_no_duplicates(session):
+    unit_id = make_unit(session)
+    rows = doc_rows(unit_id, 3)
+    assert upsert(session, Document, rows, key=("source", "source_id")) == UpsertResult(inserted=3)
+    session.commit()
+    assert upsert(session, Document, rows, key=("source", "source_id")) == UpsertResult(unchanged=3)
+    session.commit()
+    assert count(session) == 3
+
+
+def test_changed_rows_are_updated_and_only_they_get_a_new_ingest_time(session):
+    unit_id = make_unit(session)
+    upsert(session, Document, doc_rows(unit_id, 3), key=("source", "source_id"))
+    session.commit()
+    before = dict(session.execute(select(Document.source_id, Document.ingested_at)).all())
+    rows = doc_rows(unit_id, 3)
+    rows[1]["status_code"] = "06"
+    result = upsert(session, Document, rows, key=("source", "source_id"))
+    session.commit()
+    assert result == UpsertResult(updated=1, unchanged=2)
+    assert count(session) == 3
+    after = dict(session.execute(select(Document.source_id, Document.status_code)).all())
+    assert after == {"D0": "03", "D1": "06", "D2": "03"}
+    ingested = dict(session.execute(select(Document.source_id, Document.ingested_at)).all())
+    assert ingested["D0"] == before["D0"] and ingested["D2"] == before["D2"]
+    assert ingested["D1"] > before["D1"]
+
+
+def test_a_record_repeated_in_one_batch_is_collapsed_last_wins(session):
+    unit_id = make_unit(session)
+    rows = doc_rows(unit_id, 1) + doc_rows(unit_id, 1, status="05")
+    assert upsert(session, Document, rows, key=("source", "source_id")) == UpsertResult(inserted=1)
+    session.commit()
+    assert session.scalar(select(Document.status_code)) == "05"
+
+
+def test_large_batches_cross_the_parameter_limit(session):
+    unit_id = make_unit(session)
+    rows = doc_rows(unit_id, 12_000)
+    assert upsert(session, Document, rows, key=("source", "source_id")).inserted == 12_000
+    session.commit()
+    rows[-1]["status_code"] = "06"
+    result = upsert(session, Document, rows, key=("source", "source_id"))
+    assert (result.updated, result.unchanged) == (1, 11_999)
+    assert count(session) == 12_000
+
+
+def test_null_to_value_and_value_to_null_count_as_changes(session):
+    unit_id = make_unit(session)
+    rows = doc_rows(unit_id, 1)
+    upsert(session, Document, rows, key=("source", "source_id"))
+    rows[0]["status_code"] = None
+    assert upsert(session, Document, rows, key=("source", "source_id")).updated == 1
+    rows[0]["status_code"] = "01"
+    assert upsert(session, Document, rows, key=("source", "source_id")).updated == 1
