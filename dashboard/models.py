@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from dashboard.timeutil import UTCDateTime, utcnow
@@ -42,7 +43,8 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict: JSON()}
+    # JSONB on PostgreSQL: it has equality, which the upsert's change detection needs.
+    type_annotation_map = {datetime: UTCDateTime(), dict: JSON().with_variant(JSONB(), "postgresql")}
 
 
 # --- code tables (domain.md §1) -----------------------------------------------------------------
@@ -109,6 +111,10 @@ class Document(Base):
     due_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     status_code: Mapped[str | None] = mapped_column(String(2))
+    # Local calendar days (agency time zone) of the timestamps above: rollups group by them.
+    registered_day: Mapped[date | None] = mapped_column(Date)
+    due_day: Mapped[date | None] = mapped_column(Date)
+    completed_day: Mapped[date | None] = mapped_column(Date)
     source_updated_at: Mapped[datetime | None]
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -118,7 +124,7 @@ class Document(Base):
         CheckConstraint(_in("channel", DOCUMENT_CHANNELS), name="channel"),
         CheckConstraint(_in("urgency", DOCUMENT_URGENCIES), name="urgency"),
         CheckConstraint(f"status_code IS NULL OR {_in('status_code', EDXML_STATUS_CODES)}", name="status"),
-        Index("ix_document_unit_registered", "unit_id", "registered_at"),
+        Index("ix_document_unit_registered", "unit_id", "registered_day"),
         # Overdue lists: open documents of a unit ordered by due date.
         Index("ix_document_unit_status_due", "unit_id", "status_code", "due_at"),
     )
@@ -171,6 +177,10 @@ class Dossier(Base):
     is_digitised: Mapped[bool] = mapped_column(Boolean, default=False)
     synced_national: Mapped[bool] = mapped_column(Boolean, default=False)
     rating: Mapped[int | None] = mapped_column(SmallInteger)  # 1 dissatisfied … 3 satisfied
+    # Local calendar days (agency time zone): rollups group by them, "on time" compares them.
+    received_day: Mapped[date | None] = mapped_column(Date)
+    due_day: Mapped[date | None] = mapped_column(Date)
+    finished_day: Mapped[date | None] = mapped_column(Date)
     source_updated_at: Mapped[datetime | None]
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -180,8 +190,8 @@ class Dossier(Base):
         CheckConstraint(_in("channel", DOSSIER_CHANNELS), name="channel"),
         CheckConstraint("paid_online IS NULL OR paid_online IN (1, 2)", name="paid_online"),
         CheckConstraint("supplement_count >= 0", name="supplement_count"),
-        Index("ix_dossier_unit_received", "unit_id", "received_at"),
-        Index("ix_dossier_unit_finished", "unit_id", "finished_at"),
+        Index("ix_dossier_unit_received", "unit_id", "received_day"),
+        Index("ix_dossier_unit_finished", "unit_id", "finished_day"),
         # Action lists: open dossiers of a unit by due date.
         Index("ix_dossier_unit_status_due", "unit_id", "status", "due_at"),
     )
@@ -206,6 +216,8 @@ class Meeting(Base):
     endpoints_connected: Mapped[int | None] = mapped_column(Integer)
     participants_peak: Mapped[int | None] = mapped_column(Integer)
     participants_total: Mapped[int | None] = mapped_column(Integer)
+    start_day: Mapped[date | None] = mapped_column(Date)  # local calendar day of start_at
+    duration_min: Mapped[float | None] = mapped_column(Float)  # end_at − start_at, minutes
     source_updated_at: Mapped[datetime | None]
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -215,7 +227,7 @@ class Meeting(Base):
         UniqueConstraint("source", "source_id"),
         CheckConstraint(_in("status", MEETING_STATUSES), name="status"),
         CheckConstraint("endpoints_connected IS NULL OR endpoints_connected >= 0", name="endpoints_connected"),
-        Index("ix_meeting_unit_start", "unit_id", "start_at"),
+        Index("ix_meeting_unit_start", "unit_id", "start_day"),
     )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 
 revision = '0001'
@@ -40,7 +41,7 @@ def upgrade() -> None:
     op.create_table('collector_state',
     sa.Column('source', sa.String(length=64), nullable=False),
     sa.Column('stream', sa.String(length=64), nullable=False),
-    sa.Column('watermark', sa.JSON(), nullable=True),
+    sa.Column('watermark', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('source', 'stream', name=op.f('pk_collector_state'))
     )
@@ -109,6 +110,9 @@ def upgrade() -> None:
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('status_code', sa.String(length=2), nullable=True),
+    sa.Column('registered_day', sa.Date(), nullable=True),
+    sa.Column('due_day', sa.Date(), nullable=True),
+    sa.Column('completed_day', sa.Date(), nullable=True),
     sa.Column('source_updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ingested_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("channel IN ('axis', 'internal', 'paper')", name=op.f('ck_document_channel')),
@@ -120,7 +124,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('source', 'source_id', name=op.f('uq_document_source_source_id'))
     )
     with op.batch_alter_table('document', schema=None) as batch_op:
-        batch_op.create_index('ix_document_unit_registered', ['unit_id', 'registered_at'], unique=False)
+        batch_op.create_index('ix_document_unit_registered', ['unit_id', 'registered_day'], unique=False)
         batch_op.create_index('ix_document_unit_status_due', ['unit_id', 'status_code', 'due_at'], unique=False)
 
     op.create_table('kpi_snapshot',
@@ -152,6 +156,8 @@ def upgrade() -> None:
     sa.Column('endpoints_connected', sa.Integer(), nullable=True),
     sa.Column('participants_peak', sa.Integer(), nullable=True),
     sa.Column('participants_total', sa.Integer(), nullable=True),
+    sa.Column('start_day', sa.Date(), nullable=True),
+    sa.Column('duration_min', sa.Float(), nullable=True),
     sa.Column('source_updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ingested_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('endpoints_connected IS NULL OR endpoints_connected >= 0', name=op.f('ck_meeting_endpoints_connected')),
@@ -161,7 +167,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('source', 'source_id', name=op.f('uq_meeting_source_source_id'))
     )
     with op.batch_alter_table('meeting', schema=None) as batch_op:
-        batch_op.create_index('ix_meeting_unit_start', ['unit_id', 'start_at'], unique=False)
+        batch_op.create_index('ix_meeting_unit_start', ['unit_id', 'start_day'], unique=False)
 
     op.create_table('procedure',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -218,6 +224,9 @@ def upgrade() -> None:
     sa.Column('is_digitised', sa.Boolean(), nullable=False),
     sa.Column('synced_national', sa.Boolean(), nullable=False),
     sa.Column('rating', sa.SmallInteger(), nullable=True),
+    sa.Column('received_day', sa.Date(), nullable=True),
+    sa.Column('due_day', sa.Date(), nullable=True),
+    sa.Column('finished_day', sa.Date(), nullable=True),
     sa.Column('source_updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ingested_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('channel IN (1, 2, 3)', name=op.f('ck_dossier_channel')),
@@ -230,8 +239,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('source', 'source_id', name=op.f('uq_dossier_source_source_id'))
     )
     with op.batch_alter_table('dossier', schema=None) as batch_op:
-        batch_op.create_index('ix_dossier_unit_finished', ['unit_id', 'finished_at'], unique=False)
-        batch_op.create_index('ix_dossier_unit_received', ['unit_id', 'received_at'], unique=False)
+        batch_op.create_index('ix_dossier_unit_finished', ['unit_id', 'finished_day'], unique=False)
+        batch_op.create_index('ix_dossier_unit_received', ['unit_id', 'received_day'], unique=False)
         batch_op.create_index('ix_dossier_unit_status_due', ['unit_id', 'status', 'due_at'], unique=False)
 
     op.create_table('meeting_endpoint',

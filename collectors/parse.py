@@ -1,0 +1,158 @@
+"""Lenient parsers for the value formats real Vietnamese exports and databases use.
+
+Every parser returns ``None`` for an empty value and raises :class:`ValueError` with a short
+reason for a value it cannot read, so the runner can reject the row with that reason.
+
+>>> parse_datetime("14/03/2025 09:30:00").isoformat()
+'2025-03-14T09:30:00+07:00'
+>>> parse_datetime("20250314093000").isoformat()
+'2025-03-14T09:30:00+07:00'
+>>> parse_int("1.234"), parse_float("53,47"), parse_bool("Có")
+(1234, 53.47, True)
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dashboard.timeutil import VN_TZ
+
+_EMPTY = {"", "null", "none", "nan", "-", "–"}
+
+# Formats seen in practice, tried in order (day first: Vietnamese exports never put the month first).
+_DATETIME_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y%m%d%H%M%S",
+    "%Y%m%d%H%M",
+    "%Y%m%d",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+)
+
+_TRUE = {"1", "true", "t", "yes", "y", "x", "có", "co", "đã ký", "da ky", "đúng", "dung"}
+_FALSE = {"0", "false", "f", "no", "n", "không", "khong", "chưa ký", "chua ky", "sai"}
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in _EMPTY)
+
+
+def parse_datetime(value: Any, tz: ZoneInfo = VN_TZ) -> datetime | None:
+    """A timestamp from a datetime, a date or a string; naive values are local time in ``tz``."""
+    if is_empty(value):
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time())
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f"unparseable date {value!r}")
+    else:
+        text = str(value).strip()
+        parsed = _parse_text(text)
+        if parsed is None:
+            raise ValueError(f"unparseable date {text!r}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    if not 1990 <= parsed.year <= 2100:
+        raise ValueError(f"implausible date {parsed.date().isoformat()}")
+    return parsed
+
+
+def _parse_text(text: str) -> datetime | None:
+    iso = text.replace("Z", "+00:00") if text.endswith("Z") else text
+    if re.search(r"[+-]\d\d:\d\d$", iso) and "T" in iso or re.search(r"\d [+-]\d\d:\d\d$", iso):
+        try:
+            return datetime.fromisoformat(iso)
+        except ValueError:
+            pass
+    for fmt in _DATETIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    try:
+        return datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+
+
+def parse_bool(value: Any) -> bool | None:
+    if is_empty(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        if value in (0, 1):
+            return bool(value)
+        raise ValueError(f"not a yes/no value: {value!r}")
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"not a yes/no value: {value!r}")
+
+
+_THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
+_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")
+
+
+def parse_float(value: Any) -> float | None:
+    """A number written the Vietnamese way (``1.234,5``) or the English way (``1,234.5``)."""
+    if is_empty(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    if _THOUSANDS_DOT.match(text):
+        text = text.replace(".", "")
+    elif _THOUSANDS_COMMA.match(text) and text.count(",") > 1:
+        text = text.replace(",", "")
+    elif "," in text and "." in text:
+        # whichever comes last is the decimal separator
+        if text.rfind(",") > text.rfind("."):
+            text = text.replace(".", "").replace(",", ".")
+        else:
+            text = text.replace(",", "")
+    elif "," in text:
+        text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"not a number: {value!r}") from None
+
+
+def parse_int(value: Any) -> int | None:
+    number = parse_float(value)
+    if number is None:
+        return None
+    if number != int(number):
+        raise ValueError(f"not a whole number: {value!r}")
+    return int(number)
+
+
+def parse_count(value: Any) -> int | None:
+    """A count: a whole number that is not negative."""
+    number = parse_int(value)
+    if number is not None and number < 0:
+        raise ValueError(f"negative count {number}")
+    return number

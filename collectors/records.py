@@ -1,0 +1,224 @@
+"""Validation: a raw row in view-contract names becomes a canonical record, or is rejected.
+
+Each ``to_*`` function returns the column values of one fact row (ready for the shared upsert)
+or raises :class:`Rejected` with a reason an IT officer can act on ("unknown unit 'SO-99'",
+"NgayTiepNhan: unparseable date '31/02/2025'", "status code '07' outside the edXML table").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from collectors.parse import is_empty, parse_bool, parse_count, parse_datetime, parse_int
+from dashboard.models import EDXML_STATUS_CODES, Document, Dossier, Meeting
+from dashboard.timeutil import local_day
+
+
+class Rejected(ValueError):
+    """The row cannot become a canonical record; the message is the reason."""
+
+
+@dataclass
+class RecordContext:
+    source: str
+    source_tz: ZoneInfo
+    agency_tz: ZoneInfo
+    unit_ids: dict[str, int]  # our unit code → id
+    unit_map: dict[str, str] = field(default_factory=dict)  # source unit code → our code
+
+    def unit_id(self, data: dict[str, Any], field_name: str) -> int:
+        raw = data.get(field_name)
+        if is_empty(raw):
+            raise Rejected(f"missing {field_name}")
+        code = str(raw).strip()
+        code = self.unit_map.get(code, code)
+        try:
+            return self.unit_ids[code]
+        except KeyError:
+            raise Rejected(f"unknown unit {code!r} ({field_name}); add it to the units file or the source's unit mapping") from None
+
+    def when(self, data: dict[str, Any], name: str) -> datetime | None:
+        try:
+            return parse_datetime(data.get(name), self.source_tz)
+        except ValueError as exc:
+            raise Rejected(f"{name}: {exc}") from None
+
+    def day(self, value: datetime | None):
+        return local_day(value, self.agency_tz) if value is not None else None
+
+
+def _required_id(data: dict[str, Any], name: str) -> str:
+    raw = data.get(name)
+    if is_empty(raw):
+        raise Rejected(f"missing {name}")
+    text = str(raw).strip()
+    if len(text) > 128:
+        raise Rejected(f"{name} longer than 128 characters")
+    return text
+
+
+def _field(parser: Callable[[Any], Any], data: dict[str, Any], name: str, default: Any = None) -> Any:
+    try:
+        value = parser(data.get(name))
+    except ValueError as exc:
+        raise Rejected(f"{name}: {exc}") from None
+    return default if value is None else value
+
+
+def _choice(data: dict[str, Any], name: str, synonyms: dict[str, str], default: str | None = None) -> str:
+    raw = data.get(name)
+    if is_empty(raw):
+        if default is None:
+            raise Rejected(f"missing {name}")
+        return default
+    key = str(raw).strip().lower()
+    try:
+        return synonyms[key]
+    except KeyError:
+        allowed = ", ".join(sorted(set(synonyms.values())))
+        raise Rejected(f"{name}: {raw!r} is not one of {allowed}") from None
+
+
+_DIRECTIONS = {"in": "in", "đến": "in", "den": "in", "incoming": "in", "out": "out", "đi": "out", "di": "out",
+               "outgoing": "out", "internal": "internal", "nội bộ": "internal", "noi bo": "internal"}
+_CHANNELS = {"axis": "axis", "trục": "axis", "truc": "axis", "trục liên thông": "axis", "internal": "internal",
+             "nội bộ": "internal", "noi bo": "internal", "paper": "paper", "giấy": "paper", "giay": "paper"}
+_URGENCIES = {"normal": "normal", "thường": "normal", "thuong": "normal", "khan": "khan", "khẩn": "khan",
+              "thuong_khan": "thuong_khan", "thượng khẩn": "thuong_khan", "hoa_toc": "hoa_toc", "hỏa tốc": "hoa_toc",
+              "hoả tốc": "hoa_toc"}
+
+
+def _edxml_status(data: dict[str, Any], name: str) -> str | None:
+    raw = data.get(name)
+    if is_empty(raw):
+        return None
+    text = str(raw).strip()
+    if text.isdigit():
+        text = text.zfill(2)
+    if text not in EDXML_STATUS_CODES:
+        raise Rejected(f"{name}: status code {raw!r} outside the edXML table ({', '.join(EDXML_STATUS_CODES)})")
+    return text
+
+
+def to_document(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
+    registered = ctx.when(data, "registered_at")
+    due = ctx.when(data, "due_at")
+    completed = ctx.when(data, "completed_at")
+    return {
+        "source": ctx.source,
+        "source_id": _required_id(data, "doc_id"),
+        "unit_id": ctx.unit_id(data, "unit_code"),
+        "direction": _choice(data, "direction", _DIRECTIONS),
+        "channel": _choice(data, "channel", _CHANNELS, default="internal"),
+        "is_electronic": _field(parse_bool, data, "is_electronic", False),
+        "is_signed": _field(parse_bool, data, "is_signed", False),
+        "is_secret": _field(parse_bool, data, "is_secret", False),
+        "urgency": _choice(data, "urgency", _URGENCIES, default="normal"),
+        "registered_at": registered,
+        "sent_at": ctx.when(data, "sent_at"),
+        "acknowledged_at": ctx.when(data, "acknowledged_at"),
+        "due_at": due,
+        "completed_at": completed,
+        "status_code": _edxml_status(data, "status_code"),
+        "registered_day": ctx.day(registered),
+        "due_day": ctx.day(due),
+        "completed_day": ctx.day(completed),
+        "source_updated_at": ctx.when(data, "updated_at"),
+    }
+
+
+def _ranged(data: dict[str, Any], name: str, allowed: range, default: int | None = None) -> int | None:
+    value = _field(parse_int, data, name, default)
+    if value is not None and value not in allowed:
+        raise Rejected(f"{name}: code {data.get(name)!r} outside the table ({allowed.start}–{allowed.stop - 1})")
+    return value
+
+
+def to_dossier(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
+    status = _ranged(data, "TrangThaiHoSo", range(1, 11))
+    if status is None:
+        raise Rejected("missing TrangThaiHoSo")
+    received = ctx.when(data, "NgayTiepNhan")
+    due = ctx.when(data, "NgayHenTra")
+    finished = ctx.when(data, "NgayKetThucXuLy")
+    returned = ctx.when(data, "NgayTraKetQua")
+    if finished is None and status in (9, 10):
+        finished = returned  # some systems fill only the return date
+    paid = _field(parse_int, data, "DuocThanhToanTrucTuyen")
+    if paid == 0:
+        paid = None
+    if paid not in (None, 1, 2):
+        raise Rejected(f"DuocThanhToanTrucTuyen: code {data.get('DuocThanhToanTrucTuyen')!r} outside the table (1, 2)")
+    procedure = data.get("MaTTHC")
+    return {
+        "source": ctx.source,
+        "source_id": _required_id(data, "MaHoSo"),
+        "unit_id": ctx.unit_id(data, "MaDonVi"),
+        "procedure_code": None if is_empty(procedure) else str(procedure).strip(),
+        "channel": _ranged(data, "KenhThucHien", range(1, 4), default=1),  # missing counts as direct
+        "received_at": received,
+        "due_at": due,
+        "finished_at": finished,
+        "returned_at": returned,
+        "status": status,
+        "supplement_count": _field(parse_count, data, "SoLanBoSung", 0),
+        "has_fee": _field(parse_bool, data, "CoPhi", False),
+        "paid_online": paid,
+        "has_electronic_result": _field(parse_bool, data, "CoKetQuaDienTu", False),
+        "is_digitised": _field(parse_bool, data, "DaSoHoa", False),
+        "synced_national": _field(parse_bool, data, "DongBoQuocGia", False),
+        "rating": _ranged(data, "DanhGia", range(1, 4)),
+        "received_day": ctx.day(received),
+        "due_day": ctx.day(due),
+        "finished_day": ctx.day(finished),
+        "source_updated_at": ctx.when(data, "NgayCapNhat"),
+    }
+
+
+def to_meeting(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
+    start = ctx.when(data, "start_at")
+    end = ctx.when(data, "end_at")
+    if start and end and end < start:
+        raise Rejected(f"end_at {end.isoformat()} is before start_at {start.isoformat()}")
+    scheduled = _field(parse_count, data, "endpoints_scheduled")
+    connected = _field(parse_count, data, "endpoints_connected")
+    participants = _field(parse_count, data, "participants")
+    title = data.get("title")
+    platform = data.get("platform")
+    return {
+        "source": ctx.source,
+        "source_id": _required_id(data, "meeting_id"),
+        "unit_id": ctx.unit_id(data, "unit_code"),
+        "title": None if is_empty(title) else str(title).strip()[:500],
+        "platform": None if is_empty(platform) else str(platform).strip().lower()[:32],
+        "is_online": _field(parse_bool, data, "is_online", True),
+        "status": _ranged(data, "status", range(1, 5), default=2),
+        "start_at": start,
+        "end_at": end,
+        "endpoints_scheduled": scheduled,
+        "endpoints_connected": connected,
+        "participants_peak": participants,
+        "start_day": ctx.day(start),
+        "duration_min": (end - start).total_seconds() / 60 if start and end else None,
+        "source_updated_at": ctx.when(data, "updated_at"),
+    }
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    model: type
+    convert: Callable[[dict[str, Any], RecordContext], dict[str, Any]]
+    id_field: str
+    updated_field: str
+    default_table: str
+
+
+DOMAIN_SPECS: dict[str, DomainSpec] = {
+    "documents": DomainSpec(Document, to_document, "doc_id", "updated_at", "v_documents"),
+    "dossiers": DomainSpec(Dossier, to_dossier, "MaHoSo", "NgayCapNhat", "v_dossiers"),
+    "meetings": DomainSpec(Meeting, to_meeting, "meeting_id", "updated_at", "v_meetings"),
+}
