@@ -142,6 +142,106 @@ def units_list(obj: _Context) -> None:
     walk(None, 0)
 
 
+# --- collectors -----------------------------------------------------------------------------------
+def _load_sources(settings: Settings, sources_file: Path | None):
+    from collectors.sources import load_sources
+
+    path = sources_file or settings.sources_file
+    if path is None:
+        raise IocError("no sources file: set IOC_SOURCES_FILE or pass --sources FILE (see sources.example.toml)")
+    return load_sources(path)
+
+
+@cli.command("collect")
+@click.option("--once", "once", metavar="SOURCE", help="Run this source once now instead of scheduling.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M"]),
+              help="With --once: re-read the source from this local date (backfill).")
+@click.option("--sources", "sources_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Sources file [default: IOC_SOURCES_FILE].")
+@click.option("--wait", is_flag=True, help="If another collector holds the lock, wait for it instead of exiting.")
+@pass_ctx
+def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | None, wait: bool) -> None:
+    """Run the collectors: every source on its interval (one scheduler per database), or one now."""
+    from collectors.scheduler import CollectorLock, build_scheduler, run_source
+
+    settings = obj.settings
+    sources = _load_sources(settings, sources_file)
+    engine = make_engine(settings.database_url)
+    check_schema(engine)
+    if once:
+        by_name = {s.name: s for s in sources}
+        if once not in by_name:
+            raise IocError(f"unknown source {once!r}; sources in the file: {', '.join(sorted(by_name)) or 'none'}")
+        if since and by_name[once].adapter != "sql":
+            raise IocError(f"--since applies to sql sources; {once!r} uses the {by_name[once].adapter} adapter")
+        _collect_once(engine, by_name[once], settings, since)
+        return
+    if since:
+        raise click.UsageError("--since needs --once SOURCE")
+    lock = CollectorLock(engine)
+    lock.acquire(wait=wait)
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler = build_scheduler(engine, sources, settings.tz)
+    enabled = [s.name for s in sources if s.enabled]
+    click.echo(f"collecting {len(enabled)} source(s): {', '.join(enabled)} — Ctrl-C to stop")
+    scheduler.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        click.echo("stopping: waiting for running collections to finish…")
+        scheduler.shutdown(wait=True)
+        lock.release()
+
+
+def _collect_once(engine, config, settings: Settings, since) -> None:
+    from datetime import datetime
+
+    from collectors.runner import Runner
+    from collectors.sources import make_adapter
+
+    override = None
+    span = None
+    if since is not None:
+        start = since.replace(tzinfo=settings.tz) if since.tzinfo is None else since
+        override = {"updated": start.replace(tzinfo=None).isoformat(), "id": ""}
+        span = (start, datetime.now(settings.tz))
+    with click.progressbar(length=1000, label=f"{config.name}", file=sys.stderr, show_eta=True) as bar:
+        done = [0]
+
+        def on_batch(result, batch) -> None:
+            if span and batch.watermark and batch.watermark.get("updated"):
+                from collectors.parse import parse_datetime
+
+                try:
+                    at = parse_datetime(batch.watermark["updated"], settings.tz)
+                    fraction = (at - span[0]) / (span[1] - span[0])
+                except (ValueError, TypeError, ZeroDivisionError):
+                    fraction = 0.0
+                target = int(max(0.0, min(1.0, fraction)) * 1000)
+            else:
+                target = min(999, done[0] + 50)
+            if target > done[0]:
+                bar.update(target - done[0])
+                done[0] = target
+            bar.label = f"{config.name}: {result.rows_read:,} rows".replace(",", ".")
+
+        runner = Runner(engine, config, make_adapter(config), agency_tz=settings.tz, on_batch=on_batch)
+        result = runner.run(watermark_override=override)
+        bar.update(1000 - done[0])
+    click.echo(
+        f"{config.name}: {result.status} — read {result.rows_read}, inserted {result.inserted}, updated "
+        f"{result.updated}, rejected {result.rejected}, retries {result.retries}, {result.duration_s:.1f} s"
+    )
+    if result.error:
+        raise IocError(f"source {config.name!r}: {result.error}")
+
+
 # --- serving --------------------------------------------------------------------------------------
 def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
     from waitress import serve
