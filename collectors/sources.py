@@ -26,16 +26,10 @@ class SourcesError(IocError):
 
 
 def adapter_classes() -> dict[str, type[Adapter]]:
+    from collectors.file import FileAdapter
     from collectors.sql import SqlAdapter
 
-    classes: dict[str, type[Adapter]] = {SqlAdapter.kind: SqlAdapter}
-    try:
-        from collectors.file import FileAdapter
-
-        classes[FileAdapter.kind] = FileAdapter
-    except ImportError:  # pragma: no cover - the file adapter needs openpyxl
-        pass
-    return classes
+    return {SqlAdapter.kind: SqlAdapter, FileAdapter.kind: FileAdapter}
 
 
 def make_adapter(config: SourceConfig) -> Adapter:
