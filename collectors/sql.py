@@ -21,7 +21,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Table, and_, create_engine, or_, select
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, DateTime, Engine, MetaData, String, Table, and_, create_engine, or_, select
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
+from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchTableError, OperationalError, ProgrammingError, SQLAlchemyError
 
@@ -73,14 +78,23 @@ class SqlAdapter(Adapter):
             self._engine = create_engine(url, pool_pre_ping=True)
         return self._engine
 
-    def _table(self, engine: Engine) -> Table:
+    def _table(self, engine: Engine) -> Table | TableClause:
         try:
-            return Table(self.table_name, MetaData(), autoload_with=engine)
+            table = Table(self.table_name, MetaData(), autoload_with=engine)
         except NoSuchTableError:
             raise FatalSourceError(
                 f"source {self.config.name!r}: table or view {self.table_name!r} not found: create the view of the "
                 f"contract or set options.table"
             ) from None
+        if engine.dialect.name != "sqlite":
+            return table
+        # SQLite keeps timestamps as text whatever the declared type; reading and comparing them as
+        # the text they are keeps keyset paging exact (SQLAlchemy would re-format bound datetimes
+        # as "….000000", which never equals the stored text).
+        return sa_table(
+            self.table_name,
+            *[sa_column(c.name, String() if isinstance(c.type, (DateTime, Date)) else c.type) for c in table.columns],
+        )
 
     def batches(self, watermark: dict[str, Any] | None) -> Iterator[Batch]:
         try:
@@ -110,6 +124,8 @@ class SqlAdapter(Adapter):
             raise FatalSourceError(f"source {self.config.name!r}: view {self.table_name!r} has no column(s) {', '.join(missing)}")
         upd, ident = table.c[upd_name], table.c[id_name]
         last_upd, last_id = self._start(watermark)
+        if isinstance(last_upd, str) and isinstance(upd.type, (DateTime, Date)):
+            last_upd = self._as_column_time(last_upd, upd.type)
         while True:
             stmt = select(table).order_by(upd, ident).limit(self.page_size)
             if last_upd is not None:
@@ -144,8 +160,15 @@ class SqlAdapter(Adapter):
         if isinstance(raw, str) and "+" not in raw[10:] and not raw.endswith("Z"):
             # The source stores naive local text: keep its own format so text comparison works.
             sep = "T" if "T" in raw else " "
-            return start.replace(tzinfo=None).isoformat(sep=sep), ""
-        return start, ""
+            return start.replace(tzinfo=None).isoformat(sep=sep, timespec="seconds"), ""
+        return start.isoformat(), ""
+
+    def _as_column_time(self, text: str, column_type) -> datetime:
+        """A watermark kept as text, turned back into the column's own kind of timestamp."""
+        when = parse_datetime(text, ZoneInfo(self.config.timezone))
+        if isinstance(column_type, DateTime) and not column_type.timezone:
+            return when.astimezone(ZoneInfo(self.config.timezone)).replace(tzinfo=None)
+        return when
 
     def close(self) -> None:
         if self._engine is not None:

@@ -71,6 +71,16 @@ def doc(i: int, **changes) -> dict:
 
 
 @pytest.fixture
+def postgres_databases(tmp_path):
+    """Extra PostgreSQL databases (schemas) for source systems, dropped after the test."""
+    from tests.conftest import DatabaseFactory
+
+    factory = DatabaseFactory("postgresql", tmp_path)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
 def docsys(tmp_path) -> DocumentSystem:
     return DocumentSystem(tmp_path / "docsys.sqlite3")
 

@@ -168,3 +168,55 @@ def test_interrupted_run_keeps_committed_batches_and_the_next_run_fills_the_gap(
     assert second.status == "success"
     assert scalar(store, select(func.count()).select_from(Document)) == 120
     assert rollups_match(store)
+
+
+def test_rows_sharing_a_timestamp_across_pages_are_all_read(store, docsys):
+    same = "2026-03-10T09:00:00"
+    docsys.put(*[doc(i, updated_at=same) for i in range(125)])
+    result = run(store, sql_source(docsys.url))
+    assert (result.inserted, result.batches) == (125, 3)
+
+
+def test_a_sqlite_view_with_declared_datetime_columns(store, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "typed.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE v_documents (doc_id TEXT PRIMARY KEY, unit_code TEXT, direction TEXT, channel TEXT, "
+            "registered_at DATETIME, updated_at TIMESTAMP)"
+        )
+        conn.executemany(
+            "INSERT INTO v_documents VALUES (?, 'SO-01', 'in', 'axis', ?, ?)",
+            [(f"T{i}", "2026-03-02 08:00:00", "2026-03-02 08:00:00" if i < 60 else "2026-03-02 09:00:00") for i in range(70)],
+        )
+    config = sql_source(f"sqlite:///{path}")
+    first = run(store, config)
+    assert (first.status, first.inserted) == ("success", 70), first.error
+    again = run(store, config)
+    assert (again.status, again.inserted, again.updated) == ("success", 0, 0)
+    assert again.rows_read == 70  # the lookback re-reads the last hour, harmlessly
+
+
+def test_a_postgresql_source_with_timestamp_columns(store, postgres_databases):
+    from sqlalchemy import text
+
+    source = postgres_databases.engine(migrated=False)  # the source is PostgreSQL whatever the store is
+    with source.begin() as conn:
+        conn.execute(text(
+            "CREATE TABLE v_documents (doc_id text PRIMARY KEY, unit_code text, direction text, channel text, "
+            "is_signed boolean, registered_at timestamp, updated_at timestamp)"
+        ))
+        for i in range(40):
+            conn.execute(
+                text("INSERT INTO v_documents VALUES (:i, 'SO-79', 'out', 'axis', true, :r, :u)"),
+                {"i": f"P{i}", "r": "2026-04-01 10:00:00", "u": f"2026-04-01 10:{i % 3:02d}:00"},
+            )
+    config = sql_source(source.url.render_as_string(hide_password=False), page_size=7)
+    first = run(store, config)
+    assert (first.status, first.inserted) == ("success", 40), first.error
+    with source.begin() as conn:
+        conn.execute(text("UPDATE v_documents SET is_signed = false, updated_at = '2026-04-02 08:00:00' WHERE doc_id = 'P3'"))
+    second = run(store, config)
+    assert (second.status, second.inserted, second.updated) == ("success", 0, 1), second.error
+
