@@ -147,7 +147,7 @@ class Procedure(Base):
     source_updated_at: Mapped[datetime | None]
 
     __table_args__ = (
-        UniqueConstraint("source", "code"),
+        UniqueConstraint("source", "unit_id", "code"),  # the same MaTTHC is offered by many units
         CheckConstraint(_in("service_level", SERVICE_LEVELS), name="service_level"),
     )
 

@@ -183,7 +183,7 @@ def upgrade() -> None:
     sa.CheckConstraint("service_level IN ('full', 'partial', 'none')", name=op.f('ck_procedure_service_level')),
     sa.ForeignKeyConstraint(['unit_id'], ['org_unit.id'], name=op.f('fk_procedure_unit_id_org_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_procedure')),
-    sa.UniqueConstraint('source', 'code', name=op.f('uq_procedure_source_code'))
+    sa.UniqueConstraint('source', 'unit_id', 'code', name=op.f('uq_procedure_source_unit_id_code'))
     )
     with op.batch_alter_table('procedure', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_procedure_unit_id'), ['unit_id'], unique=False)
