@@ -55,19 +55,28 @@ def is_empty(value: Any) -> bool:
 
 def parse_datetime(value: Any, tz: ZoneInfo = VN_TZ) -> datetime | None:
     """A timestamp from a datetime, a date or a string; naive values are local time in ``tz``."""
-    if is_empty(value):
+    if value is None:
         return None
-    if isinstance(value, datetime):
+    if type(value) is str:  # the hot path of every collector: keep it short
+        text = value.strip()
+        if not text or text.lower() in _EMPTY:
+            return None
+        parsed = None
+        if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+            try:  # ISO 8601, parsed in C: 2025-03-14, 2025-03-14 09:30:00, …T…+07:00, …Z
+                parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] == "Z" else text)
+            except ValueError:
+                parsed = None
+        if parsed is None:
+            parsed = _parse_text(text)
+            if parsed is None:
+                raise ValueError(f"unparseable date {text!r}")
+    elif isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
         parsed = datetime.combine(value, time())
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError(f"unparseable date {value!r}")
     else:
-        text = str(value).strip()
-        parsed = _parse_text(text)
-        if parsed is None:
-            raise ValueError(f"unparseable date {text!r}")
+        raise ValueError(f"unparseable date {value!r}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     if not 1990 <= parsed.year <= 2100:

@@ -14,8 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from collectors.parse import is_empty, parse_bool, parse_count, parse_datetime, parse_int
-from dashboard.models import EDXML_STATUS_CODES, Document, Dossier, Meeting
-from dashboard.timeutil import local_day
+from dashboard.models import EDXML_STATUS_CODES, Document, Dossier, Meeting, Procedure
 
 
 class Rejected(ValueError):
@@ -48,7 +47,8 @@ class RecordContext:
             raise Rejected(f"{name}: {exc}") from None
 
     def day(self, value: datetime | None):
-        return local_day(value, self.agency_tz) if value is not None else None
+        # ``value`` comes from parse_datetime, so it is aware: its local day is one conversion away.
+        return value.astimezone(self.agency_tz).date() if value is not None else None
 
 
 def _required_id(data: dict[str, Any], name: str) -> str:
@@ -208,17 +208,39 @@ def to_meeting(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
     }
 
 
+_SERVICE_LEVELS = {"toan_trinh": "full", "toàn trình": "full", "full": "full", "4": "full",
+                   "mot_phan": "partial", "một phần": "partial", "partial": "partial", "3": "partial",
+                   "khong": "none", "không": "none", "none": "none", "2": "none", "1": "none"}
+
+
+def to_procedure(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
+    name = data.get("TenTTHC")
+    return {
+        "source": ctx.source,
+        "code": _required_id(data, "MaTTHC"),
+        "unit_id": ctx.unit_id(data, "MaDonVi"),
+        "name_vi": (str(name).strip() if not is_empty(name) else str(data.get("MaTTHC")))[:500],
+        # Old level 4 is today's "toàn trình", level 3 "một phần" (domain.md §1.1).
+        "service_level": _choice(data, "MucDo", _SERVICE_LEVELS, default="none"),
+        "has_fee": _field(parse_bool, data, "CoPhi", False),
+        "source_updated_at": ctx.when(data, "NgayCapNhat"),
+    }
+
+
 @dataclass(frozen=True)
 class DomainSpec:
     model: type
     convert: Callable[[dict[str, Any], RecordContext], dict[str, Any]]
     id_field: str
-    updated_field: str
+    updated_field: str | None  # None: no change column, the source is re-read whole each run
     default_table: str
+    key: tuple[str, ...] = ("source", "source_id")
 
 
 DOMAIN_SPECS: dict[str, DomainSpec] = {
     "documents": DomainSpec(Document, to_document, "doc_id", "updated_at", "v_documents"),
     "dossiers": DomainSpec(Dossier, to_dossier, "MaHoSo", "NgayCapNhat", "v_dossiers"),
     "meetings": DomainSpec(Meeting, to_meeting, "meeting_id", "updated_at", "v_meetings"),
+    # The procedure catalogue is small (thousands of rows): read whole, keyed by its code.
+    "procedures": DomainSpec(Procedure, to_procedure, "MaTTHC", None, "v_procedures", key=("source", "unit_id", "code")),
 }

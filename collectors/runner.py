@@ -224,13 +224,15 @@ class Runner:
         day_columns = rollups.DAY_COLUMNS.get(model, ())
         touched: set[tuple[int, date]] = set()
         if records:
-            touched |= self._pairs_before(session, model, day_columns, records)
-            counts = upsert(session, model, records, key=("source", "source_id"))
-            for record in records:
+            counts = upsert(session, model, records, key=self.spec.key)
+            # Rollups move only where a fact arrived, changed, or left: its (unit, day) pairs
+            # before and after. Rows re-read unchanged (the lookback) cost nothing here.
+            for values in (*counts.previous.values(), *counts.written):
                 for column in day_columns:
-                    if record.get(column) is not None:
-                        touched.add((record["unit_id"], record[column]))
-            rollups.refresh(session, model, touched)
+                    if values.get(column) is not None:
+                        touched.add((values["unit_id"], values[column]))
+            if touched:
+                rollups.refresh(session, model, touched)
         else:
             counts = None
         if rejects:
@@ -265,20 +267,6 @@ class Runner:
         result.updated += updated
         result.rejected += len(rejects)
         result.batches += 1
-
-    def _pairs_before(self, session: Session, model: type, day_columns: tuple[str, ...], records: list[dict]) -> set[tuple[int, date]]:
-        """(unit, day) pairs of the facts as they were before this batch changes them."""
-        pairs: set[tuple[int, date]] = set()
-        ids = [r["source_id"] for r in records]
-        cols = [getattr(model, c) for c in day_columns]
-        for start in range(0, len(ids), 900):
-            part = ids[start : start + 900]
-            stmt = select(model.unit_id, *cols).where(model.source == self.config.name, model.source_id.in_(part))
-            for row in session.execute(stmt):
-                for day in row[1:]:
-                    if day is not None:
-                        pairs.add((row[0], day))
-        return pairs
 
     def _reject(self, payload: Any, reason: str, line_no, file_name, run_id: int, now) -> dict[str, Any]:
         return {

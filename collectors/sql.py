@@ -39,7 +39,7 @@ _AUTH_WORDS = ("password authentication failed", "access denied", "login failed"
 
 class SqlAdapter(Adapter):
     kind = "sql"
-    domains = ("documents", "dossiers", "meetings")
+    domains = ("documents", "dossiers", "meetings", "procedures")
 
     def __init__(self, config):
         super().__init__(config)
@@ -47,7 +47,7 @@ class SqlAdapter(Adapter):
         opts = config.options
         self.table_name: str = opts.get("table", spec.default_table)
         self.id_column: str = opts.get("id_column", spec.id_field)
-        self.updated_column: str = opts.get("updated_column", spec.updated_field)
+        self.updated_column: str | None = opts.get("updated_column", spec.updated_field)
         self.page_size: int = int(opts.get("page_size", 5000))
         self.column_map: dict[str, str] = dict(opts.get("columns", {}))
         self._engine: Engine | None = None
@@ -117,8 +117,11 @@ class SqlAdapter(Adapter):
         engine = self._connect()
         table = self._table(engine)
         reverse = {v: k for k, v in self.column_map.items()}
-        upd_name = reverse.get(self.updated_column, self.updated_column)
         id_name = reverse.get(self.id_column, self.id_column)
+        if self.updated_column is None:
+            yield from self._read_whole(engine, table, id_name)
+            return
+        upd_name = reverse.get(self.updated_column, self.updated_column)
         missing = [c for c in (upd_name, id_name) if c not in table.c]
         if missing:
             raise FatalSourceError(f"source {self.config.name!r}: view {self.table_name!r} has no column(s) {', '.join(missing)}")
@@ -141,6 +144,24 @@ class SqlAdapter(Adapter):
                 watermark={"updated": _to_json(last_upd), "id": _to_json(last_id)},
                 description=f"{len(rows)} rows up to {last_upd}",
             )
+            if len(rows) < self.page_size:
+                return
+
+    def _read_whole(self, engine: Engine, table, id_name: str) -> Iterator[Batch]:
+        """A source without a change column: read every row, in pages ordered by all key columns."""
+        if id_name not in table.c:
+            raise FatalSourceError(f"source {self.config.name!r}: view {self.table_name!r} has no column {id_name}")
+        order = [table.c[id_name]] + [c for c in table.c if c.name != id_name]
+        offset = 0
+        while True:
+            stmt = select(table).order_by(*order).limit(self.page_size).offset(offset)
+            with engine.connect() as conn:
+                rows = [dict(r._mapping) for r in conn.execute(stmt)]
+            if not rows:
+                return
+            offset += len(rows)
+            yield Batch(rows=[RawRow({self.column_map.get(k, k): v for k, v in row.items()}) for row in rows],
+                        description=f"{offset} rows")
             if len(rows) < self.page_size:
                 return
 

@@ -44,7 +44,11 @@ def make_engine(url: str, **kwargs) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(parsed, **kwargs)
+    engine = create_engine(parsed, **kwargs)
+    # Send bulk writes (executemany) as multi-row INSERTs of 1000 rows, not one statement per row:
+    # an order of magnitude faster for the collectors' upserts on PostgreSQL.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+    return engine
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:

@@ -92,3 +92,40 @@ def test_null_to_value_and_value_to_null_count_as_changes(session):
     assert upsert(session, Document, rows, key=("source", "source_id")).updated == 1
     rows[0]["status_code"] = "01"
     assert upsert(session, Document, rows, key=("source", "source_id")).updated == 1
+
+
+def test_every_column_type_round_trips_through_the_bulk_path(session):
+    from datetime import date
+
+    from dashboard.models import Dossier
+
+    unit_id = make_unit(session)
+    received = datetime(2026, 5, 4, 8, 0, 1, 123456, tzinfo=VN_TZ)
+    row = {
+        "source": "motcua", "source_id": "H-1", "unit_id": unit_id, "procedure_code": "1.001",
+        "channel": 2, "received_at": received, "due_at": received + timedelta(days=5), "finished_at": None,
+        "returned_at": None, "status": 4, "supplement_count": 2, "has_fee": True, "paid_online": 1,
+        "has_electronic_result": False, "is_digitised": True, "synced_national": False, "rating": None,
+        "received_day": date(2026, 5, 4), "due_day": date(2026, 5, 9), "finished_day": None, "source_updated_at": received,
+    }
+    upsert(session, Dossier, [row], key=("source", "source_id"))
+    session.commit()
+    session.expunge_all()
+    stored = session.scalars(select(Dossier)).one()
+    for name, value in row.items():
+        assert getattr(stored, name) == value, name
+    assert stored.requires_result_document is True  # a column default the rows did not carry
+    assert stored.ingested_at.tzinfo is not None
+    assert upsert(session, Dossier, [row], key=("source", "source_id")) == UpsertResult(unchanged=1)
+
+
+def test_naive_datetimes_are_refused_by_the_bulk_path_too(session):
+    import pytest
+
+    from dashboard.timeutil import NaiveDatetimeError
+
+    unit_id = make_unit(session)
+    rows = doc_rows(unit_id, 1)
+    rows[0]["registered_at"] = datetime(2026, 5, 4, 8, 0)
+    with pytest.raises((NaiveDatetimeError, Exception), match="has no time zone"):
+        upsert(session, Document, rows, key=("source", "source_id"))
