@@ -163,7 +163,8 @@ def build_scheduler(
             coalesce=True,
             max_instances=1,
             misfire_grace_time=max(60, int(config.interval_s)),
-            next_run_time=start if first_run_now else None,
+            # (APScheduler reads next_run_time=None as "paused": leave it out to schedule normally.)
+            **({"next_run_time": start} if first_run_now else {}),
             replace_existing=True,
         )
     scheduler.add_job(

@@ -268,10 +268,16 @@ def serve_cmd(obj: _Context, host: str | None, port: int | None, threads: int) -
 @cli.command("demo")
 @click.option("--host", default=None, help="Address to listen on [default: IOC_HOST or 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [default: IOC_PORT or 8050].")
-@click.option("--no-serve", is_flag=True, help="Prepare the demo store and exit.")
+@click.option("--days", type=click.IntRange(1, 3650), default=400, show_default=True,
+              help="Days of simulated history on first start.")
+@click.option("--seed", type=int, default=2026, show_default=True, help="Seed of the simulated agency.")
+@click.option("--no-serve", is_flag=True, help="Prepare the demo store (units, simulated history) and exit.")
+@click.option("--no-simulation", is_flag=True, help="Only the demo units, no simulated sources.")
 @pass_ctx
-def demo_cmd(obj: _Context, host: str | None, port: int | None, no_serve: bool) -> None:
-    """The embedded default: migrate the store, load the (simulated) demo units, serve."""
+def demo_cmd(obj: _Context, host: str | None, port: int | None, days: int, seed: int, no_serve: bool,
+             no_simulation: bool) -> None:
+    """The embedded default: SQLite, the simulated agency's sources collected by the real
+    adapters, kept moving every few seconds, and the dashboard at http://127.0.0.1:8050."""
     settings = obj.settings
     engine = make_engine(settings.database_url)
     before, after = upgrade(engine)
@@ -282,8 +288,24 @@ def demo_cmd(obj: _Context, host: str | None, port: int | None, no_serve: bool) 
         report = import_units_file(session, DEMO_UNITS_FILE)
         total = session.scalar(select(func.count()).select_from(OrgUnit))
     click.echo(f"demo units: {report.inserted} added, {report.updated} updated; {total} units in the store")
-    if not no_serve:
+    live = None
+    if not no_simulation:
+        from collectors import demo
+
+        simulation, sources = demo.prepare(settings, engine, days=days, seed=seed, echo=click.echo)
+        if not no_serve:
+            live = demo.start_live(settings, engine, simulation, sources)
+            click.echo(f"live: the simulation moves every {demo.DEMO_TICK_S:g} s, sources are collected every "
+                       f"{demo.DEMO_INTERVAL_S:g} s (sources file: {demo.demo_root(settings) / 'sources.toml'})")
+    if no_serve:
+        return
+    try:
         _serve(settings, host or settings.host, port or settings.port, threads=8)
+    finally:
+        if live is not None:
+            scheduler, lock = live
+            scheduler.shutdown(wait=False)
+            lock.release()
 
 
 def main(argv: list[str] | None = None) -> int:
