@@ -24,7 +24,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, case, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -151,6 +151,17 @@ class Runner:
 
     def _open_run(self) -> int:
         with self.sessions.begin() as session:
+            # A run still "running" belongs to a process that died (killed, power cut): its
+            # committed batches stand, the rest is read again now. Say so on the Sources page.
+            session.execute(
+                update(CollectorRun)
+                .where(CollectorRun.source == self.config.name, CollectorRun.status == "running")
+                .values(
+                    status=case((CollectorRun.rows_read > 0, "partial"), else_="failed"),
+                    finished_at=utcnow(),
+                    error="interrupted: the collector process stopped before this run finished",
+                )
+            )
             run = CollectorRun(source=self.config.name, started_at=utcnow(), status="running")
             session.add(run)
             session.flush()
