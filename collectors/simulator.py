@@ -24,6 +24,13 @@ A record's events lie within ``HORIZON_DAYS`` after the start of its batch day (
 start up to ``MEETING_LEAD_DAYS`` before), so a window (t0, t1] only needs the batches of the days
 from ``t0 - HORIZON_DAYS`` to ``t1`` (+ the meeting lead): its cost does not grow with the history.
 
+Nights, weekends and holidays are (correctly) quiet, so a wall screen fed by the history alone
+would not move. The optional *live stream* (``AgencySimulator(live_since=…)``,
+:meth:`SimulatedSources.start_live`) adds a steady trickle of records from a given moment on,
+at any hour, with compressed life histories (minutes to hours instead of days) and ids starting
+with ``LIVE-``. It is generated in chunks of ``LIVE_CHUNK_S`` seconds from ``live_since``, each
+seeded from ``(seed, "live", kind, chunk start)``; the historical records do not change with it.
+
 Command line (writes the simulated sources for the demo hierarchy)::
 
     python -m collectors.simulator /tmp/sources --days 400
@@ -112,6 +119,15 @@ AFTERNOON_START = 13 * 3600 + 30 * 60  # 13:30
 OFFICE_END = 17 * 3600  # 17:00
 DAY = 86_400
 HOUR = 3_600
+
+# Live stream (an overlay for the demo, see ``AgencySimulator(live_since=…)``): chunks of
+# ``LIVE_CHUNK_S`` seconds from ``live_since`` on; every event of a live record lies within its
+# kind's horizon after the start of its chunk.
+LIVE_CHUNK_S = 3_600
+LIVE_HORIZON_S = {"documents": 12 * 3_600, "dossiers": 4 * 86_400, "meetings": 3 * 3_600}
+LIVE_ID_PREFIX = {"documents": "LIVE-VB", "dossiers": "LIVE-HS", "meetings": "LIVE-HOP"}
+LIVE_MEETING_SLOT_S = 30 * 60  # one live meeting starts in each slot, 5–15 minutes into it
+LIVE_EXTRA_MEETINGS_PER_CHUNK = 0.5  # plus a few more at random moments
 
 # Lunar new year (Tết) day 1; the simulation treats Tết − 2 … Tết + 4 as holidays.
 TET_DAYS = {
@@ -272,6 +288,12 @@ class _Calendar:
             if tod < OFFICE_START:
                 return self.day_start(d) + OFFICE_START + int(rng.random() * spread)
         return self.day_start(self.next_working_day(d)) + OFFICE_START + int(rng.random() * spread)
+
+
+def _doc_shares(q: float) -> tuple[float, float, float, float, float]:
+    """Electronic and signed shares of a unit of quality ``q``: (electronic in/out, electronic
+    internal, signed internal, signed on the axis, signed otherwise)."""
+    return (0.80 + 0.16 * q, 0.88 + 0.10 * q, 0.78 + 0.19 * q, 0.93 + 0.065 * q, 0.85 + 0.12 * q)
 
 
 def _doc_time_of_day(rng: random.Random) -> int:
@@ -477,6 +499,14 @@ class _Record:
         return out
 
 
+def _truncate(rec: _Record, horizon: int) -> None:
+    """Drop the events at or after ``horizon`` (the first event always stays)."""
+    n = bisect.bisect_left(rec.times, horizon)
+    if n < len(rec.times):
+        n = max(1, n)
+        del rec.times[n:], rec.changes[n:]
+
+
 class _Batch:
     __slots__ = ("records", "first", "last")
 
@@ -486,12 +516,39 @@ class _Batch:
         self.last = max((r.times[-1] for r in records), default=0)
 
 
+class _LiveChunk:
+    """The live records of one chunk, with every event time indexed (sorted) to its record.
+
+    Every event lies strictly after the chunk start (so none at ``live_since`` itself: a writer
+    that starts the stream at its position writes windows after it) and before the horizon.
+    """
+
+    __slots__ = ("records", "times", "owners")
+
+    def __init__(self, records: list[_Record]):
+        self.records = records
+        pairs = sorted((t, i) for i, rec in enumerate(records) for t in rec.times)
+        self.times = [t for t, _ in pairs]
+        self.owners = [i for _, i in pairs]
+
+
 class AgencySimulator:
     """A seeded model of an agency's documents, dossiers and online meetings.
 
     The same ``seed`` and ``units`` always give the same records, whatever windows are asked for.
     Windows are half-open on the left: ``(t0, t1]``; all datetimes are timezone-aware and rows
     carry aware datetimes in the agency's time zone ``tz``.
+
+    **Live stream.** With ``live_since`` set, every window also holds the records of a *live
+    stream*: a steady trickle of extra activity from that moment on, whatever the calendar and the
+    hour (about ``live_docs_per_min`` documents and ``live_dossiers_per_min`` dossiers a minute
+    agency-wide, and an online meeting starting every 20–40 minutes), with compressed life
+    histories so that a wall screen sees changes within minutes. Live ids start with ``LIVE-``
+    (``LIVE-VB.…``, ``LIVE-HS.…``, ``LIVE-HOP.…``); the historical records are the same with and
+    without it. The stream is cut into chunks of ``LIVE_CHUNK_S`` seconds starting at
+    ``live_since`` (to the second); a chunk's records depend only on
+    ``(seed, "live", kind, chunk start)``, the unit profiles and the rates, and no chunk exists
+    before ``live_since``.
     """
 
     def __init__(
@@ -501,7 +558,12 @@ class AgencySimulator:
         tz: ZoneInfo = VN_TZ,
         *,
         cache_batches: int | None = None,
+        live_since: datetime | None = None,
+        live_docs_per_min: float = 6.0,
+        live_dossiers_per_min: float = 4.0,
     ):
+        if live_docs_per_min < 0 or live_dossiers_per_min < 0:
+            raise ValueError("live rates must not be negative")
         self.seed = seed
         self.tz = tz
         self.units = list(units)
@@ -520,6 +582,23 @@ class AgencySimulator:
         # The agency's briefings are hosted by its first central unit (the office, in the demo).
         self._host = (centrals or provinces or [None])[0]
         self._provinces = provinces
+        # The live stream: its start (epoch seconds), rates, and chunks built (least recently used
+        # first); enough chunks are kept for a sliding window to reuse its predecessor's.
+        self.live_docs_per_min = float(live_docs_per_min)
+        self.live_dossiers_per_min = float(live_dossiers_per_min)
+        self._live0: int | None = None
+        self._live_cache: OrderedDict[tuple[str, int], _LiveChunk] = OrderedDict()
+        self._live_cache_max = 2 * sum(h // LIVE_CHUNK_S + 2 for h in LIVE_HORIZON_S.values())
+        self.live_chunks_generated = 0  # how many (kind, chunk) live chunks were built: a cost measure
+        profiles = list(self._profiles.values())
+        with_procedures = [p for p in profiles if p.procedures]
+        # Live records are spread over the units by their normal volume.
+        self._live_units = {
+            "documents": (profiles, _cum(p.doc_rate for p in profiles)),
+            "dossiers": (with_procedures, _cum(p.dossier_rate for p in with_procedures)),
+            "meetings": (profiles, _cum(self._meeting_rate(p) for p in profiles)),
+        }
+        self.live_since = live_since
 
     # -- profiles ----------------------------------------------------------------------------
 
@@ -557,6 +636,30 @@ class AgencySimulator:
             profile.procedures.append(_Procedure(proc_code, name, level, fee, days, pop))
         profile.proc_cum = _cum(p.popularity for p in profile.procedures)
         return profile
+
+    @staticmethod
+    def _meeting_rate(prof: _Profile) -> float:
+        """Ad hoc online meetings a unit holds on a working day."""
+        return (0.15 + 0.2 * prof.quality) if prof.central else 0.04 + 0.04 * prof.quality
+
+    # -- live stream -------------------------------------------------------------------------
+
+    @property
+    def live_since(self) -> datetime | None:
+        """Where the live stream starts (to the second), or None when it is off."""
+        return None if self._live0 is None else datetime.fromtimestamp(self._live0, self.tz)
+
+    @live_since.setter
+    def live_since(self, value: datetime | None) -> None:
+        if value is None:
+            live0 = None
+        elif value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"live_since={value.isoformat()} is naive: pass a timezone-aware datetime")
+        else:
+            live0 = math.ceil(value.timestamp())  # whole seconds, never before the given moment
+        if live0 != self._live0:
+            self._live0 = live0
+            self._live_cache.clear()
 
     def performance(self, code: str) -> float:
         """The performance factor used for unit ``code``."""
@@ -623,6 +726,59 @@ class AgencySimulator:
                             row[key] = fromts(v, tz)
                     row[updated_key] = fromts(times[i], tz)
                     yield row
+        if self._live0 is not None:
+            yield from self._live_changed(kind, t0s, t1s)
+
+    def _live_changed(self, kind: str, t0s: float, t1s: float) -> Iterator[dict[str, Any]]:
+        """The live records whose latest event at or before ``t1s`` lies in (t0s, t1s]."""
+        live0 = self._live0
+        assert live0 is not None
+        if t1s < live0:
+            return
+        first = max(0, math.floor((t0s - LIVE_HORIZON_S[kind] - live0) / LIVE_CHUNK_S))
+        last = math.floor((t1s - live0) / LIVE_CHUNK_S)
+        ts_keys, updated_key, tz = _TS_KEYS[kind], _UPDATED_KEY[kind], self.tz
+        fromts = datetime.fromtimestamp
+        for k in range(first, last + 1):
+            chunk = self._live_chunk(kind, live0 + k * LIVE_CHUNK_S)
+            lo = bisect.bisect_right(chunk.times, t0s)
+            hi = bisect.bisect_right(chunk.times, t1s)
+            if lo == hi:
+                continue
+            for j in sorted(set(chunk.owners[lo:hi])):
+                rec = chunk.records[j]
+                i = bisect.bisect_right(rec.times, t1s) - 1
+                row = rec.state(i)
+                for key in ts_keys:
+                    v = row[key]
+                    if v is not None:
+                        row[key] = fromts(v, tz)
+                row[updated_key] = fromts(rec.times[i], tz)
+                yield row
+
+    def _live_chunk(self, kind: str, chunk_start: int) -> _LiveChunk:
+        key = (kind, chunk_start)
+        cache = self._live_cache
+        chunk = cache.get(key)
+        if chunk is not None:
+            cache.move_to_end(key)
+            return chunk
+        self.live_chunks_generated += 1
+        rng = _rng(self.seed, "live", kind, chunk_start)
+        stamp = f"{datetime.fromtimestamp(chunk_start, self.tz):%y%m%d%H%M%S}"
+        if kind == "documents":
+            records = self._make_live_documents(chunk_start, stamp, rng)
+        elif kind == "dossiers":
+            records = self._make_live_dossiers(chunk_start, stamp, rng)
+        else:
+            records = self._make_live_meetings(chunk_start, stamp, rng)
+        horizon = chunk_start + LIVE_HORIZON_S[kind]
+        for rec in records:
+            _truncate(rec, horizon)
+        chunk = cache[key] = _LiveChunk(records)
+        if len(cache) > self._live_cache_max:
+            cache.popitem(last=False)
+        return chunk
 
     def _batch(self, kind: str, code: str, day: date) -> _Batch:
         key = (kind, code, day)
@@ -653,6 +809,42 @@ class AgencySimulator:
     _URGENCY_CUM = _cum((0.90, 0.06, 0.03, 0.01))
     _URGENT_DUE_DAYS = {"khan": 2, "thuong_khan": 1, "hoa_toc": 0}
 
+    def _new_document(self, doc_id: str, code: str, shares: tuple[float, ...], rng: random.Random) -> _Record:
+        """A document's base record: direction, urgency, channel and signature drawn from ``rng``."""
+        p_elec_inout, p_elec_internal, p_signed_internal, p_signed_axis, p_signed_other = shares
+        direction = _pick(rng, self._DIRECTIONS, self._DIRECTION_CUM)
+        urgency = _pick(rng, self._URGENCIES, self._URGENCY_CUM)
+        if direction == "internal":
+            channel = "internal" if rng.random() < p_elec_internal else "paper"
+        elif rng.random() < p_elec_inout:
+            channel = "axis" if rng.random() < 0.55 else "internal"
+        else:
+            channel = "paper"
+        electronic = channel != "paper"
+        if not electronic:
+            signed = False
+        elif channel == "axis":
+            signed = rng.random() < p_signed_axis
+        elif direction == "internal":
+            signed = rng.random() < p_signed_internal
+        else:
+            signed = rng.random() < p_signed_other
+        return _Record(
+            {
+                "doc_id": doc_id,
+                "unit_code": code,
+                "direction": direction,
+                "channel": channel,
+                "is_electronic": electronic,
+                "is_signed": signed,
+                "urgency": urgency,
+                "registered_at": None,
+                "due_at": None,
+                "completed_at": None,
+                "status_code": None,
+            }
+        )
+
     def _make_documents(self, prof: _Profile, day: date, rng: random.Random) -> list[_Record]:
         cal = self.calendar
         if cal.is_working_day(day):
@@ -667,49 +859,15 @@ class AgencySimulator:
         q = prof.quality
         start = cal.day_start(day)
         horizon = start + HORIZON_DAYS * DAY
-        p_elec_inout = 0.80 + 0.16 * q
-        p_elec_internal = 0.88 + 0.10 * q
-        p_signed_internal = 0.78 + 0.19 * q
-        p_signed_axis = 0.93 + 0.065 * q
-        p_signed_other = 0.85 + 0.12 * q
+        shares = _doc_shares(q)
         p_late_registration = 0.25 - 0.22 * q
         p_late = 0.28 - 0.24 * q
         p_never = 0.06 - 0.05 * q
         slow = 1.8 - 0.8 * q  # handling-time multiplier
         records = []
         for seq in range(1, n + 1):
-            direction = _pick(rng, self._DIRECTIONS, self._DIRECTION_CUM)
-            urgency = _pick(rng, self._URGENCIES, self._URGENCY_CUM)
-            if direction == "internal":
-                channel = "internal" if rng.random() < p_elec_internal else "paper"
-            elif rng.random() < p_elec_inout:
-                channel = "axis" if rng.random() < 0.55 else "internal"
-            else:
-                channel = "paper"
-            electronic = channel != "paper"
-            if not electronic:
-                signed = False
-            elif channel == "axis":
-                signed = rng.random() < p_signed_axis
-            elif direction == "internal":
-                signed = rng.random() < p_signed_internal
-            else:
-                signed = rng.random() < p_signed_other
-            rec = _Record(
-                {
-                    "doc_id": f"VB.{prof.code}.{day:%y%m%d}.{seq:04d}",
-                    "unit_code": prof.code,
-                    "direction": direction,
-                    "channel": channel,
-                    "is_electronic": electronic,
-                    "is_signed": signed,
-                    "urgency": urgency,
-                    "registered_at": None,
-                    "due_at": None,
-                    "completed_at": None,
-                    "status_code": None,
-                }
-            )
+            rec = self._new_document(f"VB.{prof.code}.{day:%y%m%d}.{seq:04d}", prof.code, shares, rng)
+            direction, channel, urgency = rec.base["direction"], rec.base["channel"], rec.base["urgency"]
             arrival = start + _doc_time_of_day(rng)
             urgent = urgency != "normal"
             # Registration: incoming axis documents first arrive (01) and wait for the clerk.
@@ -999,8 +1157,7 @@ class AgencySimulator:
             if day == month_working:
                 plans.append(("Giao ban tháng (Hà Nội – Đà Nẵng – TP. Hồ Chí Minh)", "trueconf", 14 * HOUR,
                               120, 3, "monthly"))  # fmt: skip
-        lam = (0.15 + 0.2 * prof.quality) if prof.central else 0.04 + 0.04 * prof.quality
-        for _ in range(_poisson(rng, lam)):
+        for _ in range(_poisson(rng, self._meeting_rate(prof))):
             titles = self._CENTRAL_TITLES if prof.central else self._PROVINCE_TITLES
             title = titles[int(rng.random() * len(titles))]
             endpoints = 2 + int(rng.random() * (29 if prof.central else 12))
@@ -1069,6 +1226,247 @@ class AgencySimulator:
             records.append(rec)
         return records
 
+    # -- live stream: records with compressed life histories ---------------------------------
+
+    def _make_live_documents(self, c: int, stamp: str, rng: random.Random) -> list[_Record]:
+        """Documents arriving in the chunk starting at ``c``: 01 → 03 → 04 → 05 → 06 within
+        minutes to an hour; a few rejected (02) or recalled (13), some with a due date of tens of
+        minutes (weak units finish late more often), a few never finished."""
+        units, cum = self._live_units["documents"]
+        n = _poisson(rng, self.live_docs_per_min * LIVE_CHUNK_S / 60) if units and cum[-1] > 0 else 0
+        minute = 60
+        records = []
+        for seq in range(1, n + 1):
+            prof = _pick(rng, units, cum)
+            q = prof.quality
+            slow = 1.8 - 0.8 * q
+            rec = self._new_document(f"{LIVE_ID_PREFIX['documents']}.{prof.code}.{stamp}.{seq:04d}",
+                                     prof.code, _doc_shares(q), rng)  # fmt: skip
+            records.append(rec)
+            direction, channel = rec.base["direction"], rec.base["channel"]
+            urgent = rec.base["urgency"] != "normal"
+            arrival = c + 1 + int(rng.random() * (LIVE_CHUNK_S - 1))  # strictly after the chunk start
+            if direction == "in" and channel == "axis":
+                rec.add(arrival, {"status_code": "01"})  # arrived on the axis, waits for the clerk
+                reg = arrival + 30 + int(rng.expovariate(1 / ((1 if urgent else 4) * minute * slow)))
+                if rng.random() < 0.03:
+                    rec.add(reg, {"status_code": "02"})  # returned to the sender
+                    continue
+                rec.add(reg, {"status_code": "03", "registered_at": reg})
+            elif direction == "out" and channel == "axis":
+                reg = arrival
+                rec.add(reg, {"status_code": "01", "registered_at": reg})
+                rec.add(reg + 30 + int(rng.expovariate(1 / (3 * minute))), {"status_code": "03"})
+            else:
+                reg = arrival
+                rec.add(reg, {"status_code": "03", "registered_at": reg})
+            if channel == "axis" and rng.random() < 0.025:
+                rec.add(rec.times[-1] + minute + int(rng.random() * 20 * minute), {"status_code": "13"})
+                continue
+            due = None
+            if direction != "out" and (urgent or rng.random() < 0.35):
+                span = (10 + rng.random() * 20) if urgent else (20 + rng.random() * 70)
+                due = reg + int(span * minute)
+                rec.changes[-1]["due_at"] = due
+            assigned = rec.times[-1] + 30 + int(rng.expovariate(1 / ((1 if urgent else 5) * minute * slow)))
+            rec.add(assigned, {"status_code": "04"})
+            if rng.random() < 0.06 - 0.05 * q:
+                rec.add(assigned + minute + int(rng.random() * 20 * minute), {"status_code": "05"})
+                continue  # never finished (overdue for good when it has a due date)
+            if due is not None and rng.random() < 0.28 - 0.24 * q:
+                done = due + minute + int(rng.expovariate(1 / (20 * minute * slow)))  # late
+            elif due is not None:
+                done = assigned + int(max(0, due - assigned) * (0.3 + 0.65 * rng.random()))
+            else:
+                done = assigned + 2 * minute + int(rng.expovariate(1 / (15 * minute * slow)))
+            done = max(done, assigned + 2 * minute)
+            working = assigned + minute + int(rng.random() * (done - assigned - minute))
+            rec.add(working, {"status_code": "05"})
+            rec.add(done, {"status_code": "06", "completed_at": done})
+        return records
+
+    def _make_live_dossiers(self, c: int, stamp: str, rng: random.Random) -> list[_Record]:
+        """Dossiers arriving in the chunk starting at ``c``: 1 → 2 → 4 → (5 → 4) → 9 → 10 with due
+        dates hours to three days ahead; weak units finish late more often, a few stay open."""
+        units, cum = self._live_units["dossiers"]
+        n = _poisson(rng, self.live_dossiers_per_min * LIVE_CHUNK_S / 60) if units and cum[-1] > 0 else 0
+        minute = 60
+        records = []
+        for seq in range(1, n + 1):
+            prof = _pick(rng, units, cum)
+            q = prof.quality
+            proc = _pick(rng, prof.procedures, prof.proc_cum)
+            online_prob = {"toan_trinh": 0.80, "mot_phan": 0.45, "khong": 0.0}[proc.level] * (0.60 + 0.60 * q)
+            online = rng.random() < min(0.97, online_prob)
+            if online:
+                channel = 2
+            elif rng.random() < 0.04:
+                channel = 3
+            else:
+                channel = None if rng.random() < 0.02 else 1
+            rec = _Record(
+                {
+                    "MaHoSo": f"{LIVE_ID_PREFIX['dossiers']}.{prof.code}.{stamp}.{seq:04d}",
+                    "MaTTHC": proc.code,
+                    "MaDonVi": prof.code,
+                    "NgayTiepNhan": None,
+                    "NgayHenTra": None,
+                    "NgayKetThucXuLy": None,
+                    "NgayTraKetQua": None,
+                    "TrangThaiHoSo": 1,
+                    "KenhThucHien": channel,
+                    "CoPhi": proc.fee,
+                    "DuocThanhToanTrucTuyen": None,
+                    "SoLanBoSung": 0,
+                    "CoKetQuaDienTu": False,
+                    "DaSoHoa": False,
+                    "DanhGia": None,
+                }
+            )
+            records.append(rec)
+            moment = c + 1 + int(rng.random() * (LIVE_CHUNK_S - 1))
+            if online:
+                rec.add(moment, {"TrangThaiHoSo": 1})
+                if rng.random() < 0.01:
+                    continue  # never looked at: stays "newly registered"
+                received = moment + minute + int(rng.expovariate(1 / (4 * minute * (2 - q))))
+            else:
+                received = moment
+            if rng.random() < 0.03:
+                rec.add(received, {"TrangThaiHoSo": 3, "NgayTiepNhan": received})  # refused at intake
+                continue
+            # The legal time limit in working days, compressed: a day of the limit is half an hour.
+            allowed = proc.days * 30 * minute * (0.5 + 1.5 * rng.random())
+            if rng.random() < 0.15:
+                allowed *= 6
+            allowed = int(min(3 * DAY, max(HOUR, allowed)))
+            due = received + allowed
+            paid = None
+            if proc.fee:
+                p_paid = (0.30 + 0.50 * q) if online else (0.03 + 0.07 * q)
+                if rng.random() < p_paid:
+                    paid = 1 if rng.random() < 0.35 else 2
+            rec.add(
+                received,
+                {
+                    "TrangThaiHoSo": 2,
+                    "NgayTiepNhan": received,
+                    "NgayHenTra": due,
+                    "DuocThanhToanTrucTuyen": paid,
+                    "DaSoHoa": rng.random() < 0.55 + 0.40 * q,
+                },
+            )
+            t = received + 30 + int(rng.expovariate(1 / (5 * minute * (2 - q))))
+            rec.add(t, {"TrangThaiHoSo": 4})
+            supplements = 0
+            if rng.random() < 0.20 - 0.10 * q:
+                supplements = 2 if rng.random() < 0.35 - 0.20 * q else 1
+            stalled = False
+            for requested in range(1, supplements + 1):
+                asked = t + max(5 * minute, int((due - t) * (0.1 + 0.3 * rng.random())))
+                rec.add(asked, {"TrangThaiHoSo": 5, "SoLanBoSung": requested})
+                if rng.random() < 0.05 + 0.05 * (1 - q):
+                    stalled = True  # the applicant never answers: paused for good
+                    break
+                paused = 10 * minute + int(rng.expovariate(1 / (30 * minute)))
+                t = asked + paused
+                due += paused  # the applicant's time does not count
+                rec.add(t, {"TrangThaiHoSo": 4, "NgayHenTra": due})
+            if stalled or rng.random() < 0.025 - 0.022 * q:
+                continue  # still open (and, sooner or later, overdue)
+            r = rng.random()
+            if r < 0.02 or r < 0.03 and supplements:
+                when = t + minute + int(rng.random() * max(10 * minute, due - t))
+                rec.add(when, {"TrangThaiHoSo": 7, "NgayKetThucXuLy": when})  # withdrawn
+                continue
+            if r < 0.03 + 0.01 * (1 - q):
+                when = t + minute + int(rng.random() * max(10 * minute, due - t))
+                rec.add(when, {"TrangThaiHoSo": 8, "NgayKetThucXuLy": when})  # stopped
+                continue
+            late = rng.random() < 0.30 - 0.28 * q + (0.25 if supplements > 1 else 0.0)
+            if late:
+                finish = due + 2 * minute + int(min(12 * HOUR, rng.expovariate(1 / (0.3 * allowed + 20 * minute))))
+            else:
+                # Mostly early: a skewed share of the time left.
+                finish = t + 2 * minute + int(max(0, due - t - 3 * minute) * rng.random() ** 1.5)
+            if proc.fee and paid is None and rng.random() < 0.10:
+                asked_pay = finish - minute - int(rng.random() * 0.5 * (finish - t - minute))
+                if asked_pay > t:
+                    rec.add(asked_pay, {"TrangThaiHoSo": 6})  # financial obligation requested
+            e_result = rng.random() < 0.45 + 0.45 * q
+            rec.add(finish, {"TrangThaiHoSo": 9, "NgayKetThucXuLy": finish, "CoKetQuaDienTu": e_result})
+            if rng.random() < 0.92:
+                if e_result and online:
+                    returned = finish + 30 + int(rng.random() * 5 * minute)
+                else:
+                    returned = finish + minute + int(rng.expovariate(1 / (40 * minute)))
+                changes: dict[str, Any] = {"TrangThaiHoSo": 10, "NgayTraKetQua": returned}
+                if rng.random() < 0.35:
+                    if late:
+                        changes["DanhGia"] = _pick(rng, (1, 2, 3), (0.4, 0.7, 1.0))
+                    else:
+                        changes["DanhGia"] = _pick(rng, (1, 2, 3), (0.04, 0.18, 1.0))
+                rec.add(returned, changes)
+        return records
+
+    def _make_live_meetings(self, c: int, stamp: str, rng: random.Random) -> list[_Record]:
+        """Online meetings starting in the chunk at ``c``: one 5–15 minutes into every slot of
+        ``LIVE_MEETING_SLOT_S`` (so one starts every 20–40 minutes) and a few at random moments,
+        each 20–60 minutes long, reporting connections while running and a summary at the end."""
+        units, cum = self._live_units["meetings"]
+        if not units or cum[-1] <= 0:
+            return []
+        minute = 60
+        begins = [c + s + 5 * minute + int(rng.random() * 10 * minute)
+                  for s in range(0, LIVE_CHUNK_S, LIVE_MEETING_SLOT_S)]  # fmt: skip
+        begins += [c + 5 * minute + int(rng.random() * (LIVE_CHUNK_S - 5 * minute))
+                   for _ in range(_poisson(rng, LIVE_EXTRA_MEETINGS_PER_CHUNK))]  # fmt: skip
+        records = []
+        for seq, begin in enumerate(begins, start=1):
+            prof = _pick(rng, units, cum)
+            titles = self._CENTRAL_TITLES if prof.central else self._PROVINCE_TITLES
+            title = titles[int(rng.random() * len(titles))]
+            endpoints = 2 + int(rng.random() * (29 if prof.central else 12))
+            minutes = 20 + 5 * int(rng.random() * 9)  # 20 … 60
+            end = begin + minutes * minute
+            rec = _Record(
+                {
+                    "meeting_id": f"{LIVE_ID_PREFIX['meetings']}.{prof.code}.{stamp}.{seq:02d}",
+                    "unit_code": prof.code,
+                    "title": title,
+                    "platform": _pick(rng, self._PLATFORMS, self._PLATFORM_CUM),
+                    "status": 1,
+                    "start_at": begin,
+                    "end_at": end,
+                    "endpoints_scheduled": endpoints,
+                    "endpoints_connected": 0,
+                    "participants": 0,
+                }
+            )
+            records.append(rec)
+            created = max(c + 1, begin - 10 * minute - int(rng.random() * 20 * minute))
+            rec.add(created, {})
+            if rng.random() < 0.01:
+                rec.add(created + int((begin - created) * (0.2 + 0.6 * rng.random())), {"status": 4})
+                continue  # cancelled
+            rec.add(created + int((begin - created) * (0.2 + 0.4 * rng.random())), {"status": 2})
+            p_conn = 0.86 + 0.12 * prof.quality
+            connected = min(endpoints, max(1, sum(1 for _ in range(endpoints) if rng.random() < p_conn)))
+            participants = sum(2 + int(rng.random() * 7) for _ in range(connected)) + int(rng.random() * 15)
+            actual_begin = begin + int(rng.random() * 3 * minute)
+            actual_end = max(actual_begin + 15 * minute, end + int(rng.gauss(0, 3 * minute)))
+            # While running: the endpoints joining, then everyone (the participants' peak).
+            early = max(1, connected - int(rng.random() * (connected // 2 + 1)))
+            rec.add(actual_begin + minute, {"endpoints_connected": early,
+                                            "participants": max(early, participants * early // connected)})  # fmt: skip
+            rec.add(begin + minutes * minute // 2, {"endpoints_connected": connected, "participants": participants})
+            rec.add(
+                max(actual_end, end) + minute + int(rng.random() * 9 * minute),
+                {"start_at": actual_begin, "end_at": actual_end, "endpoints_connected": connected,
+                 "participants": participants},
+            )  # fmt: skip
+        return records
+
 
 # ---------------------------------------------------------------------------------------------
 # Simulated source systems
@@ -1119,6 +1517,11 @@ class SimulatedSources:
     offset, ``YYYY-MM-DD HH:MM:SS`` (SQLite's own format); booleans are 0/1.
 
     The first :meth:`advance` needs a starting position: ``start=`` here, or :meth:`backfill`.
+
+    The live stream (see :class:`AgencySimulator`) is part of the state: :meth:`start_live` sets
+    where it starts once and ``state.json`` keeps it, so a restarted demo continues the same
+    stream. The simulator's ``live_since`` follows the saved value; a simulator created with
+    ``live_since`` for a folder that has none starts the stream there (as :meth:`start_live`).
     """
 
     STATE_FILE = "state.json"
@@ -1135,10 +1538,16 @@ class SimulatedSources:
         self._init_databases()
         self._position: datetime | None = None
         saved = self._load_state()
+        saved_live = None
         if saved is not None:
-            self._position = saved
+            self._position, saved_live = saved
         elif start is not None:
             self._position = self._aware(start, "start")
+        if saved_live is not None:
+            simulator.live_since = saved_live
+        elif simulator.live_since is not None:
+            wanted, simulator.live_since = simulator.live_since, None
+            self.start_live(wanted)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -1152,7 +1561,33 @@ class SimulatedSources:
             raise ValueError(f"{name}={value.isoformat()} is naive: pass a timezone-aware datetime")
         return value.astimezone(self.tz)
 
-    def _load_state(self) -> datetime | None:
+    @property
+    def live_since(self) -> datetime | None:
+        """Where the live stream starts (None: not started)."""
+        return self.simulator.live_since
+
+    def start_live(self, at: datetime) -> datetime:
+        """Start the live stream at ``at`` unless it has started already; returns where it starts.
+
+        The first call decides for good (it is saved with the position): later calls, and a
+        restarted writer on the same folder, continue the same stream. A moment before the
+        position is moved to the position, since the changes up to it are written already.
+        """
+        current = self.simulator.live_since
+        if current is not None:
+            return current
+        at = self._aware(at, "at")
+        if self._position is not None and at < self._position:
+            at = self._position
+        self.simulator.live_since = at
+        if self._position is not None:
+            self._save_state()
+        live = self.simulator.live_since
+        assert live is not None
+        return live
+
+    def _load_state(self) -> tuple[datetime, datetime | None] | None:
+        """(position, live_since) from ``state.json``; files without ``live_since`` are read too."""
         if not self.state_path.exists():
             return None
         data = json.loads(self.state_path.read_text(encoding="utf-8"))
@@ -1161,12 +1596,18 @@ class SimulatedSources:
                 f"{self.root} was written with seed {data.get('seed')}, not {self.simulator.seed}: "
                 "use the same seed or an empty folder"
             )
-        return datetime.fromisoformat(data["position"]).astimezone(self.tz)
+        live = data.get("live_since")
+        return (
+            datetime.fromisoformat(data["position"]).astimezone(self.tz),
+            None if live is None else datetime.fromisoformat(live).astimezone(self.tz),
+        )
 
     def _save_state(self) -> None:
         assert self._position is not None
+        live = self.simulator.live_since
         payload = {
             "position": self._position.isoformat(),
+            "live_since": None if live is None else live.isoformat(),
             "seed": self.simulator.seed,
             "units": len(self.simulator.producing_units),
             "simulated": True,

@@ -293,6 +293,8 @@ def demo_cmd(obj: _Context, host: str | None, port: int | None, days: int, seed:
         from collectors import demo
 
         simulation, sources = demo.prepare(settings, engine, days=days, seed=seed, echo=click.echo)
+        # The web process reads the demo's sources file for freshness targets (Sources page, tiles).
+        settings = settings.model_copy(update={"sources_file": demo.demo_root(settings) / "sources.toml"})
         if not no_serve:
             live = demo.start_live(settings, engine, simulation, sources)
             click.echo(f"live: the simulation moves every {demo.DEMO_TICK_S:g} s, sources are collected every "
@@ -327,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
 
 
 if __name__ == "__main__":  # pragma: no cover

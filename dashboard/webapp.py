@@ -40,6 +40,7 @@ class Store:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    sources: list = field(default_factory=list)  # collectors.base.SourceConfig, for freshness targets
     schema_ok: bool = field(default=False)
 
 
@@ -59,7 +60,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     engine = engine or make_engine(settings.database_url)
     server = Flask("ioc", root_path=str(PROJECT_ROOT))
     server.config.update(SECRET_KEY=settings.secret_key, IOC_SETTINGS=settings)
-    server.extensions[EXTENSION_KEY] = Store(settings, engine, make_sessionmaker(engine))
+    sources = []
+    if settings.sources_file is not None:
+        from collectors.sources import load_sources
+
+        sources = load_sources(settings.sources_file)  # a bad file stops start-up with its problems
+    server.extensions[EXTENSION_KEY] = Store(settings, engine, make_sessionmaker(engine), sources)
     cache_ext.init_app(server, settings)
     server.before_request(_require_current_schema)
 
