@@ -45,6 +45,40 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "never": {"vi": "chưa có", "en": "never"},
     "page_not_found": {"vi": "Không tìm thấy trang", "en": "Page not found"},
     "back_home": {"vi": "Về trang tổng quan", "en": "Back to the overview"},
+    "nav_overview": {"vi": "Tổng quan", "en": "Overview"},
+    "nav_documents": {"vi": "Văn bản", "en": "Documents"},
+    "nav_dossiers": {"vi": "Dịch vụ công", "en": "Public services"},
+    "nav_meetings": {"vi": "Họp trực tuyến", "en": "Meetings"},
+    "nav_units": {"vi": "Đơn vị", "en": "Units"},
+    "nav_sources": {"vi": "Nguồn dữ liệu", "en": "Data sources"},
+    "switch_language": {"vi": "English", "en": "Tiếng Việt"},
+    "switch_theme_light": {"vi": "Nền sáng", "en": "Light theme"},
+    "switch_theme_dark": {"vi": "Nền tối", "en": "Dark theme"},
+    "connection_lost": {"vi": "Mất kết nối – đang thử lại…", "en": "Connection lost – retrying…"},
+    "sources_title": {"vi": "Tình trạng nguồn dữ liệu", "en": "Data source health"},
+    "sources_none": {
+        "vi": "Chưa cấu hình nguồn dữ liệu nào (IOC_SOURCES_FILE) và chưa có lần thu thập nào.",
+        "en": "No data source is configured (IOC_SOURCES_FILE) and no collector has run yet.",
+    },
+    "col_source": {"vi": "Nguồn", "en": "Source"},
+    "col_domain": {"vi": "Lĩnh vực", "en": "Domain"},
+    "col_state": {"vi": "Trạng thái", "en": "State"},
+    "col_last_success": {"vi": "Thu thập thành công gần nhất", "en": "Last success"},
+    "col_freshness": {"vi": "Độ mới / mục tiêu", "en": "Age / target"},
+    "col_runs_24h": {"vi": "Lần chạy 24 giờ (lỗi)", "en": "Runs 24 h (failed)"},
+    "col_rows_24h": {"vi": "Bản ghi 24 giờ: đọc / mới / cập nhật", "en": "Rows 24 h: read / new / updated"},
+    "col_rejects_24h": {"vi": "Bị loại 24 giờ", "en": "Rejected 24 h"},
+    "col_last_error": {"vi": "Lỗi gần nhất", "en": "Last error"},
+    "state_ok": {"vi": "Bình thường", "en": "Healthy"},
+    "state_running": {"vi": "Đang chạy", "en": "Running"},
+    "state_stale": {"vi": "Dữ liệu cũ", "en": "Stale"},
+    "state_error": {"vi": "Lỗi", "en": "Error"},
+    "state_never": {"vi": "Chưa chạy", "en": "Never run"},
+    "state_disabled": {"vi": "Tắt", "en": "Disabled"},
+    "domain_procedures": {"vi": "Thủ tục hành chính", "en": "Procedures"},
+    "unconfigured": {"vi": "không còn trong cấu hình", "en": "no longer configured"},
+    "every": {"vi": "mỗi", "en": "every"},
+    "ago": {"vi": "trước", "en": "ago"},
     "schema_outdated_title": {
         "vi": "Cơ sở dữ liệu cần được nâng cấp",
         "en": "The database needs an upgrade",
@@ -103,3 +137,16 @@ def fmt_datetime(value: datetime, lang: str = "vi", tz=None) -> str:
     if normalise_language(lang) == "vi":
         return value.strftime("%H:%M %d/%m/%Y")
     return format_datetime(value, format="medium", locale="en_US", tzinfo=value.tzinfo)
+
+
+def fmt_duration(seconds: float | None, lang: str = "vi") -> str:
+    """A short human duration: 45 giây, 12 phút, 3 giờ, 2 ngày (45 s, 12 min, 3 h, 2 d)."""
+    if seconds is None:
+        return "–"
+    vi = normalise_language(lang) == "vi"
+    seconds = max(0.0, seconds)
+    for limit, size, unit_vi, unit_en in ((90, 1, "giây", "s"), (90 * 60, 60, "phút", "min"),
+                                          (48 * 3600, 3600, "giờ", "h"), (float("inf"), 86400, "ngày", "d")):
+        if seconds < limit:
+            return f"{fmt_number(round(seconds / size), lang)} {unit_vi if vi else unit_en}"
+    return "–"  # pragma: no cover

@@ -30,7 +30,7 @@ LAYOUTS_DIR = PROJECT_ROOT / "layouts"
 ASSETS_DIR = PROJECT_ROOT / "assets"
 EXTENSION_KEY = "ioc"
 # Requests that never need the database: static files and Dash's own bundles.
-_STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/favicon")
+_STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/favicon", "/prefs/")
 
 
 @dataclass
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     server.extensions[EXTENSION_KEY] = Store(settings, engine, make_sessionmaker(engine), sources)
     cache_ext.init_app(server, settings)
     server.before_request(_require_current_schema)
+    server.add_url_rule("/prefs/<kind>/<value>", "ioc_prefs", _set_preference)
 
     app = Dash(
         "ioc",
@@ -86,6 +87,23 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.layout = _shell
     return app
+
+
+_PREFERENCES = {"lang": ("ioc_lang", {"vi", "en"}), "theme": ("ioc_theme", {"dark", "light"})}
+
+
+def _set_preference(kind: str, value: str) -> Response:
+    """Remember the visitor's language or theme in a cookie for a year, then go back."""
+    from flask import abort, redirect
+
+    if kind not in _PREFERENCES or value not in _PREFERENCES[kind][1]:
+        abort(404)
+    target = request.args.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"  # never redirect off this site
+    response = redirect(target)
+    response.set_cookie(_PREFERENCES[kind][0], value, max_age=365 * 86400, samesite="Lax")
+    return response
 
 
 def _shell() -> html.Div:

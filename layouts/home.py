@@ -9,10 +9,10 @@ from __future__ import annotations
 import dash
 from dash import html
 
-from dashboard.i18n import fmt_datetime, fmt_number, normalise_language, t
+from dashboard.i18n import fmt_datetime, fmt_number, t
 from dashboard.queries import store_summary
 from dashboard.webapp import read_session, store
-from layouts.components.frame import header
+from layouts.components.frame import context, page
 
 dash.register_page(__name__, path="/", name="Tổng quan", order=0)
 
@@ -23,13 +23,12 @@ _DOMAINS = (
 )
 
 
-def layout(lang: str | None = None, **_query) -> html.Div:
+def layout(**query) -> html.Div:
     settings = store().settings
-    lang = normalise_language(lang, settings.language)
+    ctx = context(query)
+    lang = ctx.lang
     with read_session() as session:
         summary = store_summary(session)
-
-    title = settings.agency_name_vi if lang == "vi" else settings.agency_name_en
     columns = []
     for attr, label in _DOMAINS:
         count = getattr(summary, attr)
@@ -59,17 +58,10 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     last_run = (
         fmt_datetime(summary.last_run_at, lang, settings.tz) if summary.last_run_at else t("never", lang)
     )
-    return html.Div(
-        className="ioc-page ioc-home",
-        children=[
-            header(title, lang, simulated=summary.simulated_units > 0),
-            html.Main(
-                className="ioc-main",
-                children=[
-                    html.Div(className="ioc-domains", children=columns),
-                    html.Div(className="ioc-notice", id="empty-store", children=notices) if notices else None,
-                ],
-            ),
+    return page(
+        [
+            html.Div(className="ioc-domains", children=columns),
+            html.Div(className="ioc-notice", id="empty-store", children=notices) if notices else None,
             html.Footer(
                 className="ioc-footer",
                 children=[
@@ -78,4 +70,8 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                 ],
             ),
         ],
+        ctx=ctx,
+        active="/",
+        simulated=summary.simulated_units > 0,
+        page_class="ioc-home",
     )

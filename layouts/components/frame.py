@@ -1,13 +1,91 @@
-"""The header every page shares: agency name, simulated-data badge, clock and date."""
+"""The frame every page shares: header (agency, simulated badge, navigation, language and theme
+switches, clock), kiosk mode and the connection badge.
+
+``context(query)`` reads what a page needs from its URL and the visitor's cookies:
+
+- ``lang`` — ``?lang=en`` beats the ``ioc_lang`` cookie (set by the switch), which beats the default;
+- ``kiosk`` — ``?kiosk=1`` hides navigation, controls and the cursor (wall screens);
+- ``theme`` — ``dark`` (wall) or ``light`` (office browsers), ``?theme=`` or the ``ioc_theme`` cookie.
+"""
 
 from __future__ import annotations
 
-from dash import html
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
-from dashboard.i18n import t
+from dash import dcc, html
+from flask import has_request_context, request
+
+from dashboard.i18n import normalise_language, t
+from dashboard.webapp import store
+
+LANG_COOKIE = "ioc_lang"
+THEME_COOKIE = "ioc_theme"
+
+NAV = (
+    ("/", "nav_overview"),
+    ("/documents", "nav_documents"),
+    ("/dossiers", "nav_dossiers"),
+    ("/meetings", "nav_meetings"),
+    ("/units", "nav_units"),
+    ("/sources", "nav_sources"),
+)
 
 
-def header(title: str, lang: str, simulated: bool) -> html.Header:
+@dataclass(frozen=True)
+class PageContext:
+    lang: str
+    kiosk: bool
+    theme: str
+    query: dict
+
+    def href(self, path: str, **changes) -> str:
+        """``path`` with this page's query (kiosk, lang, …) carried over and ``changes`` applied."""
+        query = {k: v for k, v in {**self.query, **changes}.items() if v not in (None, "")}
+        return path + ("?" + urlencode(query) if query else "")
+
+
+def _cookie(name: str) -> str | None:
+    return request.cookies.get(name) if has_request_context() else None
+
+
+def context(query: dict) -> PageContext:
+    settings = store().settings
+    lang = normalise_language(query.get("lang") or _cookie(LANG_COOKIE), settings.language)
+    kiosk = str(query.get("kiosk", "")).lower() in {"1", "true", "yes"}
+    theme = query.get("theme") or _cookie(THEME_COOKIE) or "dark"
+    theme = theme if theme in {"dark", "light"} else "dark"
+    kept = {k: v for k, v in query.items() if k in {"kiosk", "lang", "theme"} and v}
+    return PageContext(lang=lang, kiosk=kiosk, theme=theme, query=kept)
+
+
+def header(title: str, lang: str, simulated: bool, *, active: str | None = None, ctx: PageContext | None = None,
+           kiosk: bool = False) -> html.Header:
+    nav = None
+    switches = None
+    if not kiosk:
+        nav = html.Nav(
+            className="ioc-nav",
+            children=[
+                dcc.Link(t(label, lang), href=ctx.href(path) if ctx else path,
+                         className="ioc-nav__link" + (" ioc-nav__link--active" if path == active else ""))
+                for path, label in NAV
+            ],
+        )
+        other = "en" if lang == "vi" else "vi"
+        here = active or "/"
+        switches = html.Div(
+            className="ioc-switches",
+            children=[
+                html.A(t("switch_language", lang), href=f"/prefs/lang/{other}?next={here}", id="ioc-lang-switch",
+                       className="ioc-switch", hrefLang=other),
+                html.A(
+                    t("switch_theme_light" if (ctx and ctx.theme == "dark") or not ctx else "switch_theme_dark", lang),
+                    href=f"/prefs/theme/{'light' if (ctx is None or ctx.theme == 'dark') else 'dark'}?next={here}",
+                    id="ioc-theme-switch", className="ioc-switch",
+                ),
+            ],
+        )
     return html.Header(
         className="ioc-header",
         children=[
@@ -15,12 +93,34 @@ def header(title: str, lang: str, simulated: bool) -> html.Header:
                 className="ioc-header__title",
                 children=[
                     html.H1(title),
-                    html.Span(t("simulated_badge", lang), className="ioc-badge ioc-badge--sim")
-                    if simulated
-                    else None,
+                    html.Span(t("simulated_badge", lang), className="ioc-badge ioc-badge--sim") if simulated else None,
                 ],
             ),
-            # Filled and kept current by assets/clock.js, in the page's language.
-            html.Div(id="ioc-clock", className="ioc-clock", **{"data-lang": lang}),
+            nav,
+            html.Div(
+                className="ioc-header__right",
+                children=[
+                    switches,
+                    # Filled and kept current by assets/clock.js, in the page's language.
+                    html.Div(id="ioc-clock", className="ioc-clock", **{"data-lang": lang}),
+                ],
+            ),
+        ],
+    )
+
+
+def page(children, *, ctx: PageContext, active: str, simulated: bool, page_class: str = "") -> html.Div:
+    """A whole page: header (or none in kiosk mode) and content, in the chosen theme."""
+    settings = store().settings
+    title = settings.agency_name_vi if ctx.lang == "vi" else settings.agency_name_en
+    classes = ["ioc-page", f"ioc-theme-{ctx.theme}", page_class]
+    if ctx.kiosk:
+        classes.append("ioc-kiosk")
+    return html.Div(
+        className=" ".join(c for c in classes if c),
+        lang=ctx.lang,
+        children=[
+            header(title, ctx.lang, simulated, active=active, ctx=ctx, kiosk=ctx.kiosk),
+            html.Main(className="ioc-main", children=children),
         ],
     )

@@ -78,15 +78,30 @@ class LiveServer:
                 self.process.kill()
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    """The embedded default with its demo units, served by the real CLI."""
+def _served(tmp_path_factory, demo_args):
     require("browser")
     data_dir = tmp_path_factory.mktemp("ioc-e2e")
     server = LiveServer(data_dir)
-    prepared = run_cli(["demo", "--no-serve"], server.env)
+    prepared = run_cli(["demo", "--no-serve", *demo_args], server.env)
     assert prepared.returncode == 0, prepared.stderr
+    if "--no-simulation" not in demo_args:
+        server.env["IOC_SOURCES_FILE"] = str(data_dir / "demo" / "sources.toml")
     server.start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory):
+    """The demo units and no facts at all: what a new installation shows before collecting."""
+    server = _served(tmp_path_factory, ["--no-simulation"])
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """The embedded default with 60 days of the simulated agency, served by the real CLI."""
+    server = _served(tmp_path_factory, ["--days", "60"])
     yield server
     server.stop()
 

@@ -19,8 +19,8 @@ def open_page(browser, url):
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "ioc-clock").text.strip() != "")
 
 
-def test_home_page_loads_with_an_empty_console(demo_server, browser):
-    open_page(browser, demo_server.url + "/")
+def test_home_page_loads_with_an_empty_console(empty_server, browser):
+    open_page(browser, empty_server.url + "/")
     assert browser.title == "Trung tâm điều hành thông minh"
     header = browser.find_element(By.CSS_SELECTOR, ".ioc-header h1").text
     assert header == "Trung tâm điều hành thông minh"
@@ -37,25 +37,25 @@ def test_home_page_loads_with_an_empty_console(demo_server, browser):
         assert screenshot(browser, "home-empty-vi", width, height).stat().st_size > 10_000
 
 
-def test_home_page_in_english(demo_server, browser):
-    open_page(browser, demo_server.url + "/?lang=en")
+def test_home_page_in_english(empty_server, browser):
+    open_page(browser, empty_server.url + "/?lang=en")
     values = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".ioc-domain__value")]
     assert values == ["No data yet"] * 3
     assert browser.find_element(By.CSS_SELECTOR, ".ioc-badge--sim").text == "SIMULATED DATA"
     assert console_messages(browser) == []
 
 
-def test_unknown_path_shows_a_way_home(demo_server, browser):
+def test_unknown_path_shows_a_way_home(empty_server, browser):
     console_messages(browser)
-    browser.get(demo_server.url + "/no-such-page")
+    browser.get(empty_server.url + "/no-such-page")
     link = WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.LINK_TEXT, "Về trang tổng quan")))
-    assert link.get_attribute("href") == demo_server.url + "/"
+    assert link.get_attribute("href") == empty_server.url + "/"
     assert console_messages(browser) == []
 
 
-def test_nothing_is_fetched_from_outside_the_server(demo_server, browser):
-    open_page(browser, demo_server.url + "/")
+def test_nothing_is_fetched_from_outside_the_server(empty_server, browser):
+    open_page(browser, empty_server.url + "/")
     urls = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert urls, "the page loaded no resources at all?"
-    outside = [u for u in urls if not u.startswith(demo_server.url)]
+    outside = [u for u in urls if not u.startswith(empty_server.url)]
     assert outside == []

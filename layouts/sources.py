@@ -1,0 +1,82 @@
+"""Sources (``/sources``): every collector's state, last success, freshness against its target,
+rows and rejects of the last 24 hours, and the last error in plain words. Refreshes itself."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard.health import source_health
+from dashboard.i18n import fmt_datetime, fmt_duration, fmt_number, t
+from dashboard.queries import store_summary
+from dashboard.timeutil import utcnow
+from dashboard.webapp import read_session, store
+from layouts.components.frame import context, page
+
+dash.register_page(__name__, path="/sources", name="Nguồn dữ liệu", title="Nguồn dữ liệu – IOC", order=50)
+
+# Status by colour AND shape, for colour-blind viewers.
+STATE_ICON = {"ok": "●", "running": "◐", "stale": "▲", "error": "■", "never": "○", "disabled": "–"}
+REFRESH_MS = 15_000
+
+
+def layout(**query) -> html.Div:
+    ctx = context(query)
+    with read_session() as session:
+        simulated = store_summary(session).simulated_units > 0
+    return page(
+        [
+            html.H2(t("sources_title", ctx.lang), className="ioc-page-title"),
+            dcc.Store(id="sources-lang", data=ctx.lang),
+            dcc.Interval(id="sources-refresh", interval=REFRESH_MS),
+            html.Div(id="sources-table", children=sources_table(ctx.lang)),
+        ],
+        ctx=ctx,
+        active="/sources",
+        simulated=simulated,
+        page_class="ioc-sources",
+    )
+
+
+@callback(Output("sources-table", "children"), Input("sources-refresh", "n_intervals"), State("sources-lang", "data"),
+          prevent_initial_call=True)
+def refresh(_n, lang):
+    return sources_table(lang or "vi")
+
+
+def sources_table(lang: str):
+    ctx = store()
+    now = utcnow()
+    with read_session() as session:
+        health = source_health(session, ctx.sources, now)
+    if not health:
+        return html.P(t("sources_none", lang), className="ioc-notice", id="sources-empty")
+    tz = ctx.settings.tz
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
+        "col_source", "col_domain", "col_state", "col_last_success", "col_freshness", "col_runs_24h",
+        "col_rows_24h", "col_rejects_24h", "col_last_error")]))
+    rows = []
+    for h in health:
+        every = f"{h.adapter or '?'} · {t('every', lang)} {fmt_duration(h.interval_s, lang)}" if h.configured else t("unconfigured", lang)
+        last = (f"{fmt_datetime(h.last_success_at, lang, tz)} ({fmt_duration(h.age_s, lang)} {t('ago', lang)})"
+                if h.last_success_at else t("never", lang))
+        error = None
+        if h.last_error_plain:
+            error = html.Div([html.Div(h.last_error_plain.text(lang)), html.Small(h.last_error, className="ioc-muted")])
+        rows.append(html.Tr(
+            id=f"source-{h.name}",
+            className=f"ioc-source ioc-source--{h.state}",
+            children=[
+                html.Td([html.Strong(h.name), html.Br(), html.Small(every, className="ioc-muted")]),
+                html.Td(t(f"domain_{h.domain}", lang) if h.domain else "–"),
+                html.Td(html.Span([html.Span(STATE_ICON[h.state], className="ioc-state__icon", **{"aria-hidden": "true"}),
+                                   " ", t(f"state_{h.state}", lang)], className=f"ioc-state ioc-state--{h.state}")),
+                html.Td(last),
+                html.Td(f"{fmt_duration(h.age_s, lang)} / {fmt_duration(h.freshness_target_s, lang)}"),
+                html.Td(f"{fmt_number(h.runs_24h, lang)} ({fmt_number(h.failed_24h, lang)})"),
+                html.Td(" / ".join(fmt_number(v, lang) for v in (h.rows_read_24h, h.rows_inserted_24h, h.rows_updated_24h))),
+                html.Td(fmt_number(h.rows_rejected_24h, lang)),
+                html.Td(error or "–"),
+            ],
+        ))
+    return html.Table(className="ioc-table", children=[head, html.Tbody(rows)])
