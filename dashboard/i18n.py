@@ -150,3 +150,13 @@ def fmt_duration(seconds: float | None, lang: str = "vi") -> str:
         if seconds < limit:
             return f"{fmt_number(round(seconds / size), lang)} {unit_vi if vi else unit_en}"
     return "–"  # pragma: no cover
+
+
+def register(entries: dict[str, dict[str, str]]) -> None:
+    """Add a page's labels to the catalogue (each with "vi" and "en"); a key may be defined once."""
+    for key, entry in entries.items():
+        if not entry.get("vi") or not entry.get("en"):
+            raise ValueError(f"label {key!r} needs both a Vietnamese and an English text")
+        if key in CATALOGUE and CATALOGUE[key] != entry:
+            raise ValueError(f"label {key!r} is already defined differently")
+        CATALOGUE[key] = entry
