@@ -162,7 +162,7 @@ def _load_sources(settings: Settings, sources_file: Path | None):
 @pass_ctx
 def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | None, wait: bool) -> None:
     """Run the collectors: every source on its interval (one scheduler per database), or one now."""
-    from collectors.scheduler import CollectorLock, build_scheduler, run_source
+    from collectors.scheduler import CollectorLock, build_scheduler
 
     settings = obj.settings
     sources = _load_sources(settings, sources_file)
@@ -331,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+from dashboard import cli_kpis  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

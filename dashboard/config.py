@@ -52,6 +52,7 @@ _EXPECTED: dict[str, str] = {
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
     "agency_name_vi": "a non-empty name",
     "agency_name_en": "a non-empty name",
+    "targets_file": "the path of a valid targets TOML file (see targets.example.toml)",
 }
 
 
@@ -74,6 +75,7 @@ class Settings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     agency_name_vi: str = Field(default="Trung tâm điều hành thông minh", min_length=1)
     agency_name_en: str = Field(default="Intelligent Operations Center", min_length=1)
+    targets_file: Path | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -104,6 +106,20 @@ class Settings(BaseModel):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("not a Redis URL")
         return value or None
+
+    @field_validator("targets_file")
+    @classmethod
+    def _valid_targets(cls, value: Path | None) -> Path | None:
+        # Validated at start-up, as a whole: every process refuses a wrong targets file at once.
+        if value is None:
+            return value
+        from dashboard.targets import TargetsError, read_targets_file
+
+        try:
+            read_targets_file(value)
+        except TargetsError as exc:
+            raise _CrossFieldError("targets_file", str(exc)) from None
+        return value
 
     @field_validator("secret_key")
     @classmethod

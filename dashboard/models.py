@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -61,6 +62,12 @@ MEETING_STATUSES = (1, 2, 3, 4)  # awaiting approval, approved, rejected, cancel
 
 def _in(column: str, values: tuple) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _partial(name: str, *columns: str, where: str | None = None) -> Index:
+    """An index of the rows where ``where`` (default: the last column) is not null."""
+    condition = text(f"{where or columns[-1]} IS NOT NULL")
+    return Index(name, *columns, sqlite_where=condition, postgresql_where=condition)
 
 
 class TimestampMixin:
@@ -106,6 +113,9 @@ class Document(Base):
     is_secret: Mapped[bool] = mapped_column(Boolean, default=False)
     urgency: Mapped[str] = mapped_column(String(12), default="normal")
     registered_at: Mapped[datetime | None]
+    # When an incoming document reached the agency (edXML 01 "Đã đến"); VB-04 measures the delay
+    # from here to registration. Sources that do not expose it leave it empty (VB-04: no data).
+    arrived_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]  # first status >= 03 on the axis (VB-06, VB-07)
     due_at: Mapped[datetime | None]
@@ -115,6 +125,7 @@ class Document(Base):
     registered_day: Mapped[date | None] = mapped_column(Date)
     due_day: Mapped[date | None] = mapped_column(Date)
     completed_day: Mapped[date | None] = mapped_column(Date)
+    arrived_day: Mapped[date | None] = mapped_column(Date)
     source_updated_at: Mapped[datetime | None]
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -127,6 +138,11 @@ class Document(Base):
         Index("ix_document_unit_registered", "unit_id", "registered_day"),
         # Overdue lists: open documents of a unit ordered by due date.
         Index("ix_document_unit_status_due", "unit_id", "status_code", "due_at"),
+        # Rollup refreshes recompute (unit, day) pairs of every day column the metrics use. Partial:
+        # most documents have no due day, many no completion yet, few sources give the arrival.
+        _partial("ix_document_unit_completed", "unit_id", "completed_day"),
+        _partial("ix_document_unit_due", "unit_id", "due_day"),
+        _partial("ix_document_unit_arrived", "unit_id", "arrived_day"),
     )
 
 
@@ -194,6 +210,11 @@ class Dossier(Base):
         Index("ix_dossier_unit_finished", "unit_id", "finished_day"),
         # Action lists: open dossiers of a unit by due date.
         Index("ix_dossier_unit_status_due", "unit_id", "status", "due_at"),
+        Index("ix_dossier_unit_due", "unit_id", "due_day"),
+        # "Which services saw an online dossier / an online payment in the period" (DVC-05, 766):
+        # one index probe per catalogue entry, whatever the number of dossiers.
+        Index("ix_dossier_unit_procedure_channel", "unit_id", "procedure_code", "channel", "received_day"),
+        _partial("ix_dossier_unit_procedure_paid", "unit_id", "procedure_code", "paid_online", "received_day", where="paid_online"),
     )
 
 
@@ -278,7 +299,11 @@ class DailyRollup(Base):
     metric: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[float] = mapped_column(Float)
 
-    __table_args__ = (Index("ix_daily_rollup_metric_day", "metric", "day"),)
+    __table_args__ = (
+        Index("ix_daily_rollup_metric_day", "metric", "day"),
+        # Covering index: KPI reads sum (metric, day range) over units without touching the table.
+        Index("ix_daily_rollup_metric_day_unit_value", "metric", "day", "unit_id", "value"),
+    )
 
 
 class KpiSnapshot(Base):
@@ -295,6 +320,35 @@ class KpiSnapshot(Base):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_kpi_snapshot_kpi_day", "kpi_id", "day"),)
+
+
+class OfficialScore(Base):
+    """A published score of the national service index (Decision 766/QĐ-TTg) for a unit and a
+    period, imported from a CSV (``ioc scores import``); shown as published, never recomputed."""
+
+    __tablename__ = "official_score"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    total: Mapped[float] = mapped_column(Float)
+    # The six groups of the index (domain.md §3); null where the publication does not give them.
+    transparency: Mapped[float | None] = mapped_column(Float)
+    progress: Mapped[float | None] = mapped_column(Float)
+    online_services: Mapped[float | None] = mapped_column(Float)
+    online_payment: Mapped[float | None] = mapped_column(Float)
+    satisfaction: Mapped[float | None] = mapped_column(Float)
+    digitisation: Mapped[float | None] = mapped_column(Float)
+    published_on: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(255))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("unit_id", "period_start", "period_end"),
+        CheckConstraint("total >= 0 AND total <= 100", name="total"),
+        CheckConstraint("period_end >= period_start", name="period"),
+    )
 
 
 class CollectorRun(Base):

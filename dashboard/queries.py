@@ -5,19 +5,39 @@ through the current Flask app (:func:`dashboard.webapp.store`). Results are cach
 cache under a key that includes ``data_version``, which the collectors bump on every commit: a
 screen never shows data older than the last commit, and many screens asking the same question
 cost one computation.
+
+KPI reads (all cached; ``unit`` is a unit code or id, None for the whole agency; ``period`` a
+:class:`~dashboard.kpi.periods.Period` or a kind such as ``"mtd"``, default month to date)::
+
+    overview(session, unit, period)            every tile: value, status, comparisons, sparkline
+    kpi_detail(session, kpi_id, unit, period)  one KPI (a tile's drill-down)
+    ranking(session, kpi_id, period, parent=…) units ranked on a KPI (1, 2, 2, 4) with rank change
+    service_index(session, unit, period)       the 766 index: published or estimated, points lost
+    action_list(session, unit)                 overdue / due-within-24 h dossiers and documents
+
+Keys also carry the local day and the minute, because "month to date", "overdue" and "due within
+24 h" move with the clock even when no data changes.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dashboard import service_index as si
 from dashboard.cache import cache
+from dashboard.kpi import engine, lists, ranking as ranking_mod
+from dashboard.kpi.catalogue import CATALOGUE, KPI_IDS
+from dashboard.kpi.periods import Period
+from dashboard.kpi.values import KpiResult, RankRow, Scope
 from dashboard.models import CollectorRun, DataVersion, Document, Dossier, Meeting, OrgUnit
+from dashboard.targets import DEFAULT_TARGETS, Targets, load_targets
+from dashboard.timeutil import VN_TZ, to_utc, utcnow
 
 
 def current_data_version(session: Session) -> int:
@@ -79,3 +99,205 @@ def _store_summary(session: Session) -> dict:
 
 def store_summary(session: Session) -> StoreSummary:
     return StoreSummary(**cached_by_version("store_summary", session, _store_summary))
+
+
+# --- the KPI engine, cached --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Overview:
+    """Every tile of a scope for a period (catalogue order)."""
+
+    scope: Scope
+    period: Period
+    tiles: tuple[KpiResult, ...]
+    as_of: datetime
+
+    def tile(self, kpi_id: str) -> KpiResult:
+        for t in self.tiles:
+            if t.kpi_id == kpi_id:
+                return t
+        raise KeyError(kpi_id)
+
+
+@dataclass(frozen=True)
+class ServiceIndexReport:
+    """The 766 index of a scope for a period: the published score when there is one, our estimate
+    (always computed: it shows where points are lost) and the latest published score before."""
+
+    scope: Scope
+    period: Period
+    estimate: si.ServiceIndexEstimate
+    estimate_band: si.Band | None
+    published: si.PublishedScore | None
+    published_band: si.Band | None
+    latest_published: si.PublishedScore | None
+    as_of: datetime
+
+    @property
+    def score(self) -> float | None:
+        """What to show: the published total, else the estimate on 100."""
+        return self.published.total if self.published else self.estimate.normalised
+
+    @property
+    def is_estimate(self) -> bool:
+        return self.published is None
+
+
+@dataclass(frozen=True)
+class _Context:
+    targets: Targets
+    tz: ZoneInfo
+    now: datetime  # to the minute: one cache entry per minute at most
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.tz).date()
+
+    @property
+    def key(self) -> str:
+        return self.now.strftime("%Y%m%dT%H%M")
+
+
+def _context(now: datetime | None, targets: Targets | None, tz: ZoneInfo | None) -> _Context:
+    """Targets and time zone from the serving app's settings (or the defaults outside an app)."""
+    settings = None
+    try:
+        from flask import current_app
+
+        settings = current_app.config.get("IOC_SETTINGS")
+    except RuntimeError:  # outside an application context
+        settings = None
+    if settings is not None:
+        tz = tz or settings.tz
+        if targets is None:
+            targets = load_targets(getattr(settings, "targets_file", None))
+    moment = to_utc(now) if now is not None else utcnow()
+    return _Context(targets or DEFAULT_TARGETS, tz or VN_TZ, moment.replace(second=0, microsecond=0))
+
+
+def _period(period: Period | str | None, today: date) -> Period:
+    if isinstance(period, Period):
+        return period
+    return Period.parse(period or "mtd", today)
+
+
+def _scope_key(unit: int | str | None, include_children: bool) -> str:
+    return "all" if unit is None else f"{unit}{'+' if include_children else ''}"
+
+
+def overview(
+    session: Session,
+    unit: int | str | None = None,
+    period: Period | str | None = None,
+    *,
+    include_children: bool = True,
+    kpi_ids: tuple[str, ...] | None = None,
+    now: datetime | None = None,
+    targets: Targets | None = None,
+    tz: ZoneInfo | None = None,
+) -> Overview:
+    """Every tile (or ``kpi_ids``) of a scope with comparisons and sparklines, cached."""
+    ctx = _context(now, targets, tz)
+    p = _period(period, ctx.today)
+    ids = tuple(kpi_ids or KPI_IDS)
+
+    def compute(s: Session) -> Overview:
+        scope = engine.resolve_scope(s, unit, include_children)
+        results = engine.compute(s, scope, p, ids, now=ctx.now, tz=ctx.tz, targets=ctx.targets)
+        return Overview(scope, p, tuple(results[k] for k in ids), ctx.now)
+
+    return cached_by_version("kpi_overview", session, compute, _scope_key(unit, include_children), p.key, ",".join(ids), ctx.key)
+
+
+def kpi_detail(
+    session: Session,
+    kpi_id: str,
+    unit: int | str | None = None,
+    period: Period | str | None = None,
+    *,
+    include_children: bool = True,
+    now: datetime | None = None,
+    targets: Targets | None = None,
+    tz: ZoneInfo | None = None,
+) -> KpiResult:
+    if kpi_id not in CATALOGUE:
+        raise KeyError(f"unknown KPI {kpi_id!r}")
+    return overview(session, unit, period, include_children=include_children, kpi_ids=(kpi_id,), now=now, targets=targets, tz=tz).tiles[0]
+
+
+def ranking(
+    session: Session,
+    kpi_id: str,
+    period: Period | str | None = None,
+    *,
+    parent: int | str | None = None,
+    level: str | None = None,
+    now: datetime | None = None,
+    targets: Targets | None = None,
+    tz: ZoneInfo | None = None,
+) -> tuple[RankRow, ...]:
+    """Units ranked on ``kpi_id``: the children of ``parent`` (default: of the root) or every unit
+    of ``level``, each with its sub-units."""
+    if kpi_id not in CATALOGUE:
+        raise KeyError(f"unknown KPI {kpi_id!r}")
+    ctx = _context(now, targets, tz)
+    p = _period(period, ctx.today)
+
+    def compute(s: Session) -> tuple[RankRow, ...]:
+        return tuple(ranking_mod.rank_units(s, kpi_id, p, parent=parent, level=level, now=ctx.now, tz=ctx.tz, targets=ctx.targets))
+
+    return cached_by_version("kpi_ranking", session, compute, kpi_id, p.key, parent, level, ctx.key)
+
+
+def service_index(
+    session: Session,
+    unit: int | str | None = None,
+    period: Period | str | None = None,
+    *,
+    now: datetime | None = None,
+    targets: Targets | None = None,
+    tz: ZoneInfo | None = None,
+) -> ServiceIndexReport:
+    """The 766 index of a unit (with its sub-units) or the agency: published and estimated."""
+    ctx = _context(now, targets, tz)
+    p = _period(period, ctx.today)
+
+    def compute(s: Session) -> ServiceIndexReport:
+        from dashboard.kpi.catalogue import service_index_figures
+
+        tree = engine.UnitTree.load(s)
+        scope = engine.resolve_scope(s, unit, True, tree)
+        x = engine.inputs_for(s, scope, p, ("DVC-14",), now=ctx.now, tz=ctx.tz, targets=ctx.targets)
+        est = si.estimate(service_index_figures(x))
+        unit_id = scope.unit_id
+        if unit_id is None:
+            roots = tree.children.get(None, [])
+            unit_id = roots[0] if len(roots) == 1 else None
+        published = si.published_score(s, unit_id, p) if unit_id is not None else None
+        latest = si.latest_published(s, unit_id, p.end) if unit_id is not None else None
+        bands = ctx.targets.bands
+        return ServiceIndexReport(
+            scope, p, est, si.band_for(est.normalised, bands), published,
+            si.band_for(published.total, bands) if published else None, latest, ctx.now,
+        )  # fmt: skip
+
+    return cached_by_version("service_index", session, compute, _scope_key(unit, True), p.key, ctx.key)
+
+
+def action_list(
+    session: Session,
+    unit: int | str | None = None,
+    *,
+    include_children: bool = True,
+    limit: int = 200,
+    now: datetime | None = None,
+    targets: Targets | None = None,
+    tz: ZoneInfo | None = None,
+) -> lists.ActionList:
+    """Overdue and due-within-24 h dossiers and documents of a scope, and the paused dossiers."""
+    ctx = _context(now, targets, tz)
+
+    def compute(s: Session) -> lists.ActionList:
+        scope = engine.resolve_scope(s, unit, include_children)
+        return lists.action_list(s, scope, now=ctx.now, tz=ctx.tz, calendar=ctx.targets.calendar, limit=limit)
+
+    return cached_by_version("action_list", session, compute, _scope_key(unit, include_children), limit, ctx.key)
