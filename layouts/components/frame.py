@@ -90,21 +90,20 @@ def header(title: str, lang: str, simulated: bool, *, active: str | None = None,
         className="ioc-header",
         children=[
             html.Div(
-                className="ioc-header__title",
+                className="ioc-header__row",
                 children=[
-                    html.H1(title),
-                    html.Span(t("simulated_badge", lang), className="ioc-badge ioc-badge--sim") if simulated else None,
-                ],
-            ),
-            nav,
-            html.Div(
-                className="ioc-header__right",
-                children=[
-                    switches,
+                    html.Div(
+                        className="ioc-header__title",
+                        children=[
+                            html.H1(title),
+                            html.Span(t("simulated_badge", lang), className="ioc-badge ioc-badge--sim") if simulated else None,
+                        ],
+                    ),
                     # Filled and kept current by assets/clock.js, in the page's language.
                     html.Div(id="ioc-clock", className="ioc-clock", **{"data-lang": lang}),
                 ],
             ),
+            html.Div(className="ioc-header__row ioc-header__row--nav", children=[nav, switches]) if nav else None,
         ],
     )
 

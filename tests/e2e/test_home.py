@@ -1,5 +1,5 @@
-"""The home page in headless Chromium: it loads, speaks Vietnamese, says the store is empty, and
-leaves the browser console empty."""
+"""The home page (the wall) in headless Chromium on an empty store: it loads, speaks Vietnamese,
+says the store is empty instead of showing zeros, and leaves the browser console empty."""
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -25,8 +25,15 @@ def test_home_page_loads_with_an_empty_console(empty_server, browser):
     header = browser.find_element(By.CSS_SELECTOR, ".ioc-header h1").text
     assert header == "Trung tâm điều hành thông minh"
     assert browser.find_element(By.CSS_SELECTOR, ".ioc-badge--sim").text == "DỮ LIỆU MÔ PHỎNG"
-    values = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".ioc-domain__value")]
-    assert values == ["Chưa có dữ liệu"] * 3
+    tiles = browser.find_elements(By.CSS_SELECTOR, ".ioc-wall .ioc-tile")
+    assert len(tiles) == 16
+    # No figure is ever a zero: every tile says there is no data, and that no source is configured.
+    assert {t.get_attribute("data-value") for t in tiles} == {""}
+    assert {t.find_element(By.CSS_SELECTOR, ".ioc-tile__value").text for t in tiles} == {"Chưa có dữ liệu"}
+    assert {t.find_element(By.CSS_SELECTOR, ".ioc-tile__time").text for t in tiles} == {"○ chưa có nguồn dữ liệu"}
+    assert browser.find_element(By.ID, "wall-freshness").text == "○ Chưa có nguồn dữ liệu"
+    notice = browser.find_element(By.ID, "empty-store").text
+    assert "Kho dữ liệu đang trống" in notice and "Chưa có bộ thu thập nào ghi dữ liệu" in notice
     assert browser.find_element(By.ID, "unit-count").text == "56 đơn vị"
     # The Vietnamese font is ours, served locally.
     family = browser.execute_script("return getComputedStyle(document.body).fontFamily")
@@ -39,8 +46,9 @@ def test_home_page_loads_with_an_empty_console(empty_server, browser):
 
 def test_home_page_in_english(empty_server, browser):
     open_page(browser, empty_server.url + "/?lang=en")
-    values = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".ioc-domain__value")]
-    assert values == ["No data yet"] * 3
+    values = {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".ioc-wall .ioc-tile__value")}
+    assert values == {"No data yet"}
+    assert "The data store is empty" in browser.find_element(By.ID, "empty-store").text
     assert browser.find_element(By.CSS_SELECTOR, ".ioc-badge--sim").text == "SIMULATED DATA"
     assert console_messages(browser) == []
 

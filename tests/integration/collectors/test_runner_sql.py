@@ -3,16 +3,15 @@
 import json
 import logging
 
-import pytest
 from sqlalchemy import func, select
 
-from collectors.base import Batch, RawRow, SourceConfig, TransientSourceError
+from collectors.base import TransientSourceError
 from collectors.runner import RetryPolicy, Runner
 from collectors.sql import SqlAdapter
 from dashboard import rollups
 from dashboard.db import make_sessionmaker
 from dashboard.models import CollectorRun, CollectorState, DataVersion, Document, RejectedRecord
-from tests.integration.collectors.conftest import ListAdapter, doc, sql_source
+from tests.integration.collectors.conftest import doc, sql_source
 
 
 def run(store, config, adapter=None, **kwargs):

@@ -1,0 +1,175 @@
+"""A unit's own page (``/units/<code>``): its tiles for the period, and the action lists a
+department head works from — overdue and due-within-24 h dossiers and documents, and paused
+dossiers — in a sortable, filterable grid with CSV and XLSX export of the rows shown."""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard.access import UnitNotAllowed, resolve_unit
+from dashboard.exports import to_csv, to_xlsx
+from dashboard.health import domain_freshness, source_health
+from dashboard.i18n import fmt_date, fmt_datetime, fmt_number, register, t
+from dashboard.kpi.catalogue import CATALOGUE
+from dashboard.queries import action_list, overview, store_summary
+from dashboard.webapp import read_session, store
+from layouts.components.frame import context, page
+from layouts.components.kpi_tile import kpi_tile
+
+dash.register_page(__name__, path_template="/units/<code>", name="Đơn vị", title="Đơn vị – IOC")
+
+register({
+    "unit_not_found": {"vi": "Không có đơn vị '{code}' hoặc bạn không được xem đơn vị này.",
+                       "en": "There is no unit '{code}', or you may not see it."},
+    "unit_kpis": {"vi": "Chỉ số của đơn vị", "en": "The unit's indicators"},
+    "actions_title": {"vi": "Việc cần xử lý", "en": "Items to act on"},
+    "actions_summary": {"vi": "{overdue} quá hạn · {soon} đến hạn trong 24 giờ · {paused} tạm dừng",
+                        "en": "{overdue} overdue · {soon} due within 24 h · {paused} paused"},
+    "actions_truncated": {"vi": "Danh sách dài: chỉ hiện các mục quá hạn lâu nhất.",
+                          "en": "Long list: only the most overdue items are shown."},
+    "export_csv": {"vi": "Xuất CSV", "en": "Export CSV"},
+    "export_xlsx": {"vi": "Xuất Excel", "en": "Export Excel"},
+    "kind_dossier": {"vi": "Hồ sơ", "en": "Dossier"},
+    "kind_document": {"vi": "Văn bản", "en": "Document"},
+    "item_overdue": {"vi": "Quá hạn", "en": "Overdue"},
+    "item_due_soon": {"vi": "Sắp đến hạn (24 giờ)", "en": "Due within 24 h"},
+    "item_paused": {"vi": "Tạm dừng (chờ bổ sung / nghĩa vụ tài chính)", "en": "Paused (supplement / payment)"},
+    "h_kind": {"vi": "Loại", "en": "Kind"},
+    "h_state": {"vi": "Tình trạng", "en": "State"},
+    "h_id": {"vi": "Mã", "en": "Id"},
+    "h_unit": {"vi": "Đơn vị", "en": "Unit"},
+    "h_procedure": {"vi": "Thủ tục / chiều", "en": "Procedure / direction"},
+    "h_status": {"vi": "Mã trạng thái", "en": "Status code"},
+    "h_started": {"vi": "Tiếp nhận / đăng ký", "en": "Received / registered"},
+    "h_due": {"vi": "Hạn xử lý", "en": "Due"},
+    "h_days_overdue": {"vi": "Số ngày quá hạn", "en": "Days overdue"},
+    "h_hours_left": {"vi": "Số giờ còn lại", "en": "Hours left"},
+})
+
+UNIT_KPIS = ("DVC-01", "DVC-02", "DVC-06", "DVC-08", "DVC-09", "DVC-13", "VB-01", "VB-03", "VB-05", "HOP-01")
+_DOMAIN_OF = {"DVC": "dossiers", "VB-": "documents", "HOP": "meetings"}
+GRID_THEMES = {
+    "dark": "themeQuartz.withParams({backgroundColor: '#131c2e', foregroundColor: '#f2f5fa', "
+            "headerBackgroundColor: '#0b1220', accentColor: '#4cc3ff', browserColorScheme: 'dark', "
+            "fontFamily: 'Noto Sans IOC, Noto Sans, sans-serif'})",
+    "light": "themeQuartz.withParams({accentColor: '#0b63b6', fontFamily: 'Noto Sans IOC, Noto Sans, sans-serif'})",
+}
+COLUMNS = ("kind", "state", "id", "unit", "procedure", "status", "started", "due", "days_overdue", "hours_left")
+
+
+def layout(code: str | None = None, **query) -> html.Div:
+    ctx = context(query)
+    lang = ctx.lang
+    period = query.get("period") or "mtd"
+    with read_session() as session:
+        simulated = store_summary(session).simulated_units > 0
+        try:
+            unit = resolve_unit(session, code)
+        except UnitNotAllowed:
+            unit = None
+        if unit is None:
+            return page([html.P(t("unit_not_found", lang, code=code or ""), className="ioc-notice", id="unit-not-found")],
+                        ctx=ctx, active="/units", simulated=simulated)
+        view = overview(session, unit, period, kpi_ids=tuple(k for k in UNIT_KPIS if k in CATALOGUE))
+        fresh = domain_freshness(source_health(session, store().sources))
+        actions = action_list(session, unit)
+    tz = store().settings.tz
+    tiles = [
+        kpi_tile(r, lang=lang, freshness=fresh.get(_DOMAIN_OF[r.kpi_id[:3]]), tz=tz)
+        for r in view.tiles
+    ]
+    rows = action_rows(actions, lang, tz)
+    summary = t("actions_summary", lang, overdue=fmt_number(len(actions.overdue), lang),
+                soon=fmt_number(len(actions.due_soon), lang), paused=fmt_number(len(actions.paused), lang))
+    grid = dag.AgGrid(
+        id="actions-grid",
+        rowData=rows,
+        columnDefs=column_defs(lang),
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True},
+        # The grid's own theming API (no stylesheet from a CDN), in the page's colours and font.
+        dashGridOptions={"animateRows": False, "pagination": True, "paginationPageSize": 20,
+                         "theme": {"function": GRID_THEMES[ctx.theme]}},
+        getRowId="params.data.row_id",
+        style={"height": "36em", "width": "100%"},
+    )
+    exports = None if ctx.kiosk else html.Div(className="ioc-controls", children=[
+        html.Button(t("export_csv", lang), id="export-csv", className="ioc-button"),
+        html.Button(t("export_xlsx", lang), id="export-xlsx", className="ioc-button"),
+        dcc.Download(id="export-download"),
+    ])
+    return page(
+        [
+            dcc.Store(id="unit-code", data={"code": unit, "lang": lang}),
+            html.H2(view.scope.name(lang), className="ioc-page-title", id="unit-title"),
+            html.H3(f"{t('unit_kpis', lang)} · {view.period.label(lang)}", className="ioc-section-title"),
+            html.Div(tiles, className="ioc-tiles"),
+            html.H3(t("actions_title", lang), className="ioc-section-title"),
+            html.P(summary, id="actions-summary"),
+            html.P(t("actions_truncated", lang), className="ioc-muted") if actions.truncated else None,
+            exports,
+            grid,
+        ],
+        ctx=ctx, active="/units", simulated=simulated, page_class="ioc-unit",
+    )
+
+
+def column_defs(lang: str) -> list[dict]:
+    numeric = {"days_overdue", "hours_left"}
+    defs = []
+    for key in COLUMNS:
+        col = {"field": key, "headerName": t(f"h_{key}", lang)}
+        if key in numeric:
+            col.update(type="numericColumn", filter="agNumberColumnFilter")
+        if key in {"started", "due"}:
+            col["comparator"] = {"function": "(a, b, na, nb) => (na.data[colDef.field + '_sort'] || '').localeCompare(nb.data[colDef.field + '_sort'] || '')"}
+        defs.append(col)
+    defs[-2]["sort"] = "desc"
+    return defs
+
+
+def action_rows(actions, lang: str, tz) -> list[dict]:
+    rows = []
+    for group in (actions.overdue, actions.due_soon, actions.paused):
+        for item in group:
+            rows.append({
+                "row_id": f"{item.kind}-{item.id}",
+                "kind": t(f"kind_{item.kind}", lang),
+                "state": t(f"item_{item.state}", lang),
+                "id": item.source_id,
+                "unit": item.unit_name_en if lang == "en" else item.unit_name_vi,
+                "procedure": item.procedure_code or item.direction or "",
+                "status": item.status,
+                "started": fmt_datetime(item.started_at, lang, tz) if item.started_at else "",
+                "started_sort": item.started_at.isoformat() if item.started_at else "",
+                "due": fmt_date(item.due_day, lang) if item.due_day else "",
+                "due_sort": item.due_day.isoformat() if item.due_day else "",
+                "days_overdue": item.days_overdue,
+                "hours_left": round(item.hours_left, 1) if item.hours_left is not None else None,
+            })
+    return rows
+
+
+@callback(
+    Output("export-download", "data"),
+    Input("export-csv", "n_clicks"), Input("export-xlsx", "n_clicks"),
+    State("actions-grid", "virtualRowData"), State("unit-code", "data"),
+    prevent_initial_call=True,
+)
+def export(_csv, _xlsx, shown, unit):
+    """Export exactly the rows the grid shows (its filter and sort), re-read on the server for the
+    units this visitor may see — never what the browser claims."""
+    lang = unit["lang"]
+    with read_session() as session:
+        code = resolve_unit(session, unit["code"])  # the one access check
+        actions = action_list(session, code)
+    allowed = {row["row_id"]: row for row in action_rows(actions, lang, store().settings.tz)}
+    ordered = [allowed[r["row_id"]] for r in (shown or []) if r.get("row_id") in allowed]
+    table = [{t(f"h_{k}", lang): row[k] for k in COLUMNS} for row in ordered]
+    stamp = actions.as_of.astimezone(store().settings.tz).strftime("%Y%m%d-%H%M")
+    name = f"viec-can-xu-ly-{code}-{stamp}"
+    if dash.ctx.triggered_id == "export-xlsx":
+        title = f"{t('actions_title', lang)} – {actions.scope.name(lang)}"
+        return dcc.send_bytes(to_xlsx(table, title), f"{name}.xlsx")
+    return dcc.send_bytes(to_csv(table), f"{name}.csv")

@@ -1,0 +1,70 @@
+"""The KPI tile on plain results: every look is distinct, no value is never shown as a zero."""
+
+from datetime import date, datetime, timedelta, timezone
+
+from dashboard.health import DomainFreshness
+from dashboard.kpi.periods import Period
+from dashboard.kpi.values import Comparison, KpiResult, Reason, Scope
+from layouts.components.kpi_tile import kpi_tile, sparkline_svg
+from tests.dash_support import render_text
+
+NOW = datetime(2026, 11, 20, 7, 30, tzinfo=timezone.utc)  # 14:30 in Hà Nội
+SCOPE = Scope("all", None, None, None, "Toàn cơ quan", "Whole agency")
+PERIOD = Period.parse("mtd", date(2026, 11, 20))
+
+
+def result(kpi_id="DVC-06", value=0.9312, status="green", **changes) -> KpiResult:
+    fields = dict(
+        kpi_id=kpi_id, scope=SCOPE, period=PERIOD, value=value, numerator=931 if value is not None else None,
+        denominator=1000 if value is not None else None, unit="percent", status=status, target=0.95,
+        reason=None if value is not None else Reason("empty_denominator", "Chưa có dữ liệu: không có hồ sơ trong kỳ", "No data: none"),
+        parts={}, previous=None, last_year=None,
+        series=tuple((date(2026, 11, d), 0.9 + d / 1000) for d in range(1, 21)), as_of=NOW,
+    )
+    fields.update(changes)
+    return KpiResult(**fields)
+
+
+def fresh(state="ok", minutes_ago=5):
+    return DomainFreshness("dossiers", state, NOW - timedelta(minutes=minutes_ago), ("motcua",))
+
+
+def test_value_status_target_and_time():
+    text = render_text(kpi_tile(result(), lang="vi", freshness=fresh(), now=NOW))
+    assert '"93,12 %"' in text
+    assert "931 / 1.000" in text
+    assert "Mục tiêu ≥ 95,00 %" in text
+    assert "cập nhật 14:25" in text
+    assert "ioc-tile--green" in text and "●" in text
+    assert "[Chính thức]" in text  # the definition names its basis
+
+
+def test_no_value_is_never_zero():
+    text = render_text(kpi_tile(result(value=None, status="none"), lang="vi", freshness=fresh(), now=NOW))
+    assert "Chưa có dữ liệu" in text and "không có hồ sơ trong kỳ" in text
+    assert "0,00 %" not in text
+    assert "ioc-tile--nodata" in text
+
+
+def test_stale_error_and_no_source_look_different():
+    stale = render_text(kpi_tile(result(), freshness=fresh("stale", 300), now=NOW))
+    error = render_text(kpi_tile(result(), freshness=fresh("error"), now=NOW))
+    nosource = render_text(kpi_tile(result(), freshness=None, now=NOW))
+    assert "ioc-tile--stale" in stale and "dữ liệu cũ" in stale and "5 giờ trước" in stale
+    assert "ioc-tile--error" in error and "lỗi nguồn dữ liệu" in error
+    assert "ioc-tile--nosource" in nosource and "chưa có nguồn dữ liệu" in nosource
+    assert len({stale, error, nosource}) == 3
+
+
+def test_a_fall_in_overdue_reads_as_better():
+    previous = Comparison(PERIOD, 12.0, None, None, delta=-5.0, delta_ratio=-0.4, trend="better")
+    text = render_text(kpi_tile(result("DVC-08", value=7.0, status="amber", unit="count", previous=previous,
+                                       numerator=None, denominator=None), freshness=fresh(), now=NOW))
+    assert "ioc-trend--better" in text and "−5 so với kỳ trước" in text
+
+
+def test_english_and_sparkline():
+    text = render_text(kpi_tile(result(), lang="en", freshness=fresh(), now=NOW))
+    assert '"93.12%"' in text and "updated 14:25" in text and "Target ≥ 95.00%" in text
+    assert sparkline_svg(((date(2026, 1, 1), None),), "up") is None
+    assert sparkline_svg(result().series, "up").startswith("data:image/svg+xml;utf8,")
