@@ -32,7 +32,7 @@ from collectors.base import Adapter, Batch, FatalSourceError, SourceConfig, Sour
 from collectors.records import DOMAIN_SPECS, RecordContext, Rejected
 from dashboard import rollups
 from dashboard.db import bump_data_version, make_sessionmaker
-from dashboard.models import CollectorRun, CollectorState, OrgUnit, RejectedRecord
+from dashboard.models import CollectorRun, CollectorState, OrgUnit, Procedure, RejectedRecord
 from dashboard.timeutil import utcnow
 from dashboard.upsert import upsert
 
@@ -233,17 +233,21 @@ class Runner:
 
         model = self.spec.model
         day_columns = rollups.DAY_COLUMNS.get(model, ())
-        touched: set[tuple[int, date]] = set()
+        # Rollups move only where a fact arrived, changed, or left: for each day column, the
+        # (unit, day) pairs of the old and new values. Rows re-read unchanged cost nothing here.
+        touched: dict[str, set[tuple[int, date]]] = {column: set() for column in day_columns}
         if records:
             counts = upsert(session, model, records, key=self.spec.key)
-            # Rollups move only where a fact arrived, changed, or left: its (unit, day) pairs
-            # before and after. Rows re-read unchanged (the lookback) cost nothing here.
             for values in (*counts.previous.values(), *counts.written):
                 for column in day_columns:
                     if values.get(column) is not None:
-                        touched.add((values["unit_id"], values[column]))
-            if touched:
+                        touched[column].add((values["unit_id"], values[column]))
+            if any(touched.values()):
                 rollups.refresh(session, model, touched)
+            if model is Procedure and counts.written:
+                # A service level that changes moves a unit's dossiers in or out of DVC-03.
+                units = {v["unit_id"] for v in counts.written} | {v["unit_id"] for v in counts.previous.values()}
+                rollups.refresh_units(session, units)
         else:
             counts = None
         if rejects:
