@@ -1,17 +1,17 @@
 /* Wall screens that run for days without a human (layouts/home.py, layouts/wall.py).
 
-   - Connection: every Dash request is watched (and given up after 30 s); when the server cannot
-     be reached the page's ".ioc-connection" badge shows ("mất kết nối") and goes away by itself at
-     the first answer. Never a reload for that, never an error page.
+   - Connection: every Dash request is watched; when the server cannot be reached the page's
+     ".ioc-connection" badge shows ("mất kết nối") and goes away by itself at the first answer.
+     Never a reload for that, never an error page. A wall refresh is given up after 30 s.
    - No overlapping refreshes: dash_clientside.ioc_wall.gate passes a tick on only when the
      previous wall refresh has finished (answered, failed or timed out).
    - Fit: the wall's font shrinks a little if anything would not fit the screen: no scrollbars,
-     nothing clipped, at any resolution.
+     nothing clipped. A browser window too small to stay readable scrolls instead.
    - Burn-in: on wall and kiosk pages everything drifts a few pixels over minutes.
    - Playlists (/wall): slides rotate in two iframes; the next one loads hidden and is shown only
      once it has rendered, so a slow or unreachable server never blanks the screen.
    - Recovery: a wall page that could not render (server down while it loaded) or that keeps
-     getting errors from a server that is up again reloads itself, at most once every few minutes.
+     getting errors from a server that is up again reloads itself, at most once every 5 minutes.
 
    Everything is local: no CDN, nothing from the internet. */
 (function () {
@@ -72,7 +72,9 @@
     var isRefresh = typeof init.body === "string" && init.body.indexOf('"wall-poll"') >= 0;
     var controller = null;
     var timer = null;
-    if (!init.signal && typeof AbortController !== "undefined") {
+    // Only the wall's own refresh is given up after a while (a hung server must not block the
+    // next one); other callbacks — an export, say — may legitimately take long.
+    if (isRefresh && !init.signal && typeof AbortController !== "undefined") {
       controller = new AbortController();
       init = Object.assign({}, init, { signal: controller.signal });
       timer = setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);

@@ -115,8 +115,11 @@ def post(port: int, payload: dict, conn: http.client.HTTPConnection | None = Non
     return resp.status, data
 
 
-def load(port: int, payload: dict, seconds: float, screens: int = SCREENS) -> dict:
-    """``screens`` clients, each sending ``payload`` back to back on a kept-alive connection."""
+def load(port: int, payload: dict, seconds: float, screens: int = SCREENS, follow: bool = False) -> dict:
+    """``screens`` clients, each sending ``payload`` back to back on a kept-alive connection.
+
+    With ``follow`` a screen keeps the view the server sends back, as the browser does, so it asks
+    "anything new?" with what it shows (a screen redraws when the data or the minute moves)."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -125,10 +128,13 @@ def load(port: int, payload: dict, seconds: float, screens: int = SCREENS) -> di
     def screen() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         mine = []
+        request = json.loads(json.dumps(payload))
         while time.monotonic() < stop:
             began = time.perf_counter()
             try:
-                status, _ = post(port, payload, conn)
+                status, body = post(port, request, conn)
+                if follow and status == 200 and b'"wall-view"' in body:
+                    request["state"][0]["value"] = json.loads(body)["response"]["wall-view"]["data"]
             except (OSError, http.client.HTTPException):
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -214,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
                 "inputs": [{"id": "bench-ping", "property": "n_clicks", "value": 1}], "changedPropIds": ["bench-ping.n_clicks"],
             }
             floor = load(port, floor_payload, args.seconds)
-            nochange = load(port, fresh, args.seconds)
+            nochange = load(port, fresh, args.seconds, follow=True)
             render = load(port, stale, args.seconds)
             cond = {"db": "sqlite", "facts": args.facts, "screens": SCREENS, "workers": 2}
             for name, figures in (("trivial_callback", floor), ("wall_refresh_nochange", nochange), ("wall_refresh_render", render)):

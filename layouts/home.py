@@ -16,7 +16,7 @@ refreshes (``assets/wall.js``):
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
@@ -175,6 +175,7 @@ def _bar(ctx: PageContext, data: WallData, unit: str | None, period: str, option
                 placeholder=t("wall_whole_agency", lang),
                 clearable=True,
                 searchable=True,
+                maxHeight=480,
                 labels={"search": t("wall_unit_search", lang), "clear_search": t("wall_unit_clear_search", lang),
                         "clear_selection": t("wall_unit_clear", lang), "no_options_found": t("wall_unit_none_found", lang)},
                 className="ioc-wall__unit-picker",
@@ -269,8 +270,6 @@ def refresh(poll, view):
 )
 def choose_unit(unit, view, search):
     """The unit picker changes the URL (bookmarkable); the page follows the URL."""
-    from urllib.parse import parse_qsl
-
     query = dict(parse_qsl((search or "").lstrip("?")))
     if (unit or None) == (view or {}).get("unit"):
         raise PreventUpdate

@@ -11,6 +11,11 @@ from tests.e2e.conftest import console_messages, screenshot
 pytestmark = pytest.mark.browser
 
 
+def text_of(browser, css):
+    """An element's text read in one go: the wall redraws itself, elements found earlier go stale."""
+    return browser.execute_script("return document.querySelector(arguments[0]).innerText.trim()", css)
+
+
 def open_page(browser, url):
     console_messages(browser)  # drop what earlier pages logged
     browser.get(url)
@@ -25,16 +30,17 @@ def test_home_page_loads_with_an_empty_console(empty_server, browser):
     header = browser.find_element(By.CSS_SELECTOR, ".ioc-header h1").text
     assert header == "Trung tâm điều hành thông minh"
     assert browser.find_element(By.CSS_SELECTOR, ".ioc-badge--sim").text == "DỮ LIỆU MÔ PHỎNG"
-    tiles = browser.find_elements(By.CSS_SELECTOR, ".ioc-wall .ioc-tile")
+    # Read in one go: the wall redraws itself every minute, elements found earlier would go stale.
+    tiles = browser.execute_script(
+        "return [...document.querySelectorAll('.ioc-wall .ioc-tile')].map(t => [t.getAttribute('data-value'),"
+        " t.querySelector('.ioc-tile__value').innerText, t.querySelector('.ioc-tile__time').innerText])")
     assert len(tiles) == 16
     # No figure is ever a zero: every tile says there is no data, and that no source is configured.
-    assert {t.get_attribute("data-value") for t in tiles} == {""}
-    assert {t.find_element(By.CSS_SELECTOR, ".ioc-tile__value").text for t in tiles} == {"Chưa có dữ liệu"}
-    assert {t.find_element(By.CSS_SELECTOR, ".ioc-tile__time").text for t in tiles} == {"○ chưa có nguồn dữ liệu"}
-    assert browser.find_element(By.ID, "wall-freshness").text == "○ Chưa có nguồn dữ liệu"
-    notice = browser.find_element(By.ID, "empty-store").text
+    assert {tuple(t) for t in tiles} == {("", "Chưa có dữ liệu", "○ chưa có nguồn dữ liệu")}
+    assert text_of(browser, "#wall-freshness") == "○ Chưa có nguồn dữ liệu"
+    notice = text_of(browser, "#empty-store")
     assert "Kho dữ liệu đang trống" in notice and "Chưa có bộ thu thập nào ghi dữ liệu" in notice
-    assert browser.find_element(By.ID, "unit-count").text == "56 đơn vị"
+    assert text_of(browser, "#unit-count") == "56 đơn vị"
     # The Vietnamese font is ours, served locally.
     family = browser.execute_script("return getComputedStyle(document.body).fontFamily")
     assert family.startswith('"Noto Sans IOC"')
@@ -46,9 +52,9 @@ def test_home_page_loads_with_an_empty_console(empty_server, browser):
 
 def test_home_page_in_english(empty_server, browser):
     open_page(browser, empty_server.url + "/?lang=en")
-    values = {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".ioc-wall .ioc-tile__value")}
-    assert values == {"No data yet"}
-    assert "The data store is empty" in browser.find_element(By.ID, "empty-store").text
+    values = browser.execute_script("return [...document.querySelectorAll('.ioc-wall .ioc-tile__value')].map(e => e.innerText)")
+    assert set(values) == {"No data yet"} and len(values) == 16
+    assert "The data store is empty" in text_of(browser, "#empty-store")
     assert browser.find_element(By.CSS_SELECTOR, ".ioc-badge--sim").text == "SIMULATED DATA"
     assert console_messages(browser) == []
 

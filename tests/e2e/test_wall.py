@@ -47,6 +47,26 @@ def wait_for_fit(driver) -> None:
     time.sleep(0.3)  # one more frame for a fit queued by the last change
 
 
+WALL_STATE = """
+const wall = document.getElementById('wall-content');
+if (!wall) return null;
+const tiles = {};
+for (const t of wall.querySelectorAll('.ioc-tile[data-kpi]')) tiles[t.getAttribute('data-kpi')] = t.getAttribute('data-value');
+return {version: wall.getAttribute('data-version'), asOf: wall.getAttribute('data-as-of'), period: wall.getAttribute('data-period'),
+        unit: wall.getAttribute('data-unit'), tiles: tiles};
+"""
+
+
+def texts(driver, css: str) -> list[str]:
+    """The visible text of every element matching ``css``, read in one go (no stale elements)."""
+    return driver.execute_script("return [...document.querySelectorAll(arguments[0])].map(e => e.innerText.trim())", css)
+
+
+def wall_state(driver) -> dict | None:
+    """What the wall shows, read in one go (it is redrawn every minute, so elements go stale)."""
+    return driver.execute_script(WALL_STATE)
+
+
 def engine_figures(data_dir: str, unit: str | None, period: str, now: datetime):
     """The KPI engine's answer on the server's own database, computed afresh (no cache)."""
     settings = load_settings(env={}, data_dir=data_dir, cache_backend="simple")  # a new, empty cache
@@ -89,11 +109,11 @@ def test_the_wall_loads_with_an_empty_console(demo_server, browser, lang, title,
     set_viewport(browser, 1920, 1080)
     open_wall(browser, f"{demo_server.url}/?lang={lang}")
     assert browser.find_element(By.CSS_SELECTOR, ".ioc-header h1").text == title
-    assert [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".ioc-wall__domain-name")] == domains
-    times = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".ioc-wall__domain-time")]
+    assert texts(browser, ".ioc-wall__domain-name") == domains
+    times = texts(browser, ".ioc-wall__domain-time")
     assert len(times) == 3 and all(t.startswith("cập nhật " if lang == "vi" else "updated ") for t in times), times
-    assert browser.find_element(By.CSS_SELECTOR, "#wall-tile-DVC-14 .ioc-tile__name").text == index_name
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#wall-attention .ioc-wall__unit")) >= 5
+    assert texts(browser, "#wall-tile-DVC-14 .ioc-tile__name") == [index_name]
+    assert len(texts(browser, "#wall-attention .ioc-wall__unit")) >= 5
     # The live refresh has run at least once (a tick after 10 s) without a word in the console.
     WebDriverWait(browser, 30).until(lambda d: d.execute_script("return window.iocWall.polls >= 1 && window.iocWall.pending === 0"))
     first_render = browser.execute_script("return window.iocWall.firstRenderMs")
@@ -107,16 +127,15 @@ def test_tile_values_equal_the_kpi_engine(demo_server, browser):
     for query, unit in (("?period=mtd", None), ("?unit=SO-25&period=week&kiosk=1", "SO-25"), ("?unit=BMP-SO&period=today", "BMP-SO")):
         for _attempt in range(5):  # data may arrive between reading the page and asking the engine
             open_wall(browser, demo_server.url + "/" + query)
-            wall = browser.find_element(By.ID, "wall-content")
-            shown = {e.get_attribute("data-kpi"): e.get_attribute("data-value")
-                     for e in browser.find_elements(By.CSS_SELECTOR, "#wall-content .ioc-tile[data-kpi]")}
+            wall = wall_state(browser)
+            shown = wall["tiles"]
             version, engine = engine_figures(data_dir, unit, query.split("period=")[1].split("&")[0],
-                                             datetime.fromisoformat(wall.get_attribute("data-as-of")))
-            if str(version) == wall.get_attribute("data-version"):
+                                             datetime.fromisoformat(wall["asOf"]))
+            if str(version) == wall["version"]:
                 break
         else:
             pytest.fail("the data version kept moving")
-        assert engine.period.key == wall.get_attribute("data-period")
+        assert engine.period.key == wall["period"] and wall["unit"] == (unit or "")
         assert len(shown) == 16
         expected = {k: "" if engine.tile(k).value is None else repr(engine.tile(k).value) for k in shown}
         assert shown == expected, query
@@ -160,7 +179,7 @@ def test_the_unit_picker_and_period_chips_put_the_view_in_the_url(demo_server, b
     open_wall(browser, demo_server.url + "/")
     console_messages(browser)
     browser.find_element(By.ID, "wall-period-today").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "wall-content").get_attribute("data-period").startswith("today:"))
+    WebDriverWait(browser, 20).until(lambda d: (wall_state(d) or {}).get("period", "").startswith("today:"))
     assert browser.current_url == demo_server.url + "/?period=today"
     browser.find_element(By.ID, "wall-unit").click()
     search = WebDriverWait(browser, 10).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".dash-dropdown-search")))
@@ -168,9 +187,9 @@ def test_the_unit_picker_and_period_chips_put_the_view_in_the_url(demo_server, b
     search.send_keys("Phú Thọ")
     WebDriverWait(browser, 10).until(EC.element_to_be_clickable(
         (By.XPATH, "//*[@role='option'][contains(., 'Sở Nông nghiệp và Môi trường tỉnh Phú Thọ')]"))).click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "wall-content").get_attribute("data-unit") == "SO-25")
+    WebDriverWait(browser, 20).until(lambda d: (wall_state(d) or {}).get("unit") == "SO-25")
     assert browser.current_url == demo_server.url + "/?period=today&unit=SO-25"
-    assert browser.find_element(By.CSS_SELECTOR, "#wall-attention .ioc-wall__title").text == "Việc cần xử lý"
+    assert texts(browser, "#wall-attention .ioc-wall__title") == ["Việc cần xử lý"]
     assert console_messages(browser) == []
 
 
@@ -197,7 +216,7 @@ def test_a_leaf_unit_in_english_and_light_theme_fits_too(demo_server, browser):
     open_wall(browser, demo_server.url + "/?unit=SO-25&kiosk=1&lang=en&theme=light")
     found = browser.execute_script(LAYOUT_PROBLEMS)
     assert found["scrollHeight"] <= found["innerHeight"] and not found["clipped"] and not found["squashed"], found
-    assert browser.find_element(By.CSS_SELECTOR, "#wall-attention .ioc-wall__title").text == "Items to act on"
+    assert texts(browser, "#wall-attention .ioc-wall__title") == ["Items to act on"]
     assert "ioc-theme-light" in browser.find_element(By.CSS_SELECTOR, ".ioc-page").get_attribute("class")
     screenshot(browser, "wall-unit-light-en", 1920, 1080)
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -60,10 +60,24 @@ def test_unmigrated_database_gets_a_self_reloading_503_page(databases, build_app
 
 
 def tile_values(text: str) -> dict[str, str]:
-    """KPI id → the raw value a tile carries ("" when it has no value)."""
-    import re
+    """KPI id → the raw value a tile carries ("" when it has no value), from the rendered tree."""
+    import json
 
-    return dict(re.findall(r'"data-kpi": "([^"]+)", "data-value": "([^"]*)"', text))
+    found: dict[str, str] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            props = node.get("props") if isinstance(node.get("props"), dict) else {}
+            if "data-kpi" in props:
+                found[props["data-kpi"]] = props.get("data-value", "")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(text))
+    return found
 
 
 def test_empty_store_says_so_instead_of_showing_zeros(engine, build_app):
