@@ -476,6 +476,38 @@ def demo_sim_units() -> list[SimUnit]:
 # ---------------------------------------------------------------------------------------------
 
 
+def _new_dossier(rng: random.Random, dossier_id: str, unit_code: str, proc, online_prob: float) -> tuple["_Record", bool]:
+    """A newly submitted dossier (status 1) and whether it came online; the channel draws happen
+    in the same order for history and live stream, so both stay deterministic."""
+    online = rng.random() < min(0.97, online_prob)
+    if online:
+        channel = 2
+    elif rng.random() < 0.04:
+        channel = 3
+    else:
+        channel = None if rng.random() < 0.02 else 1
+    rec = _Record(
+        {
+            "MaHoSo": dossier_id,
+            "MaTTHC": proc.code,
+            "MaDonVi": unit_code,
+            "NgayTiepNhan": None,
+            "NgayHenTra": None,
+            "NgayKetThucXuLy": None,
+            "NgayTraKetQua": None,
+            "TrangThaiHoSo": 1,
+            "KenhThucHien": channel,
+            "CoPhi": proc.fee,
+            "DuocThanhToanTrucTuyen": None,
+            "SoLanBoSung": 0,
+            "CoKetQuaDienTu": False,
+            "DaSoHoa": False,
+            "DanhGia": None,
+        }
+    )
+    return rec, online
+
+
 class _Record:
     """One record's life: a base state and time-ordered changes."""
 
@@ -974,32 +1006,7 @@ class AgencySimulator:
                 online_prob = 1.0 if proc.level != "khong" else 0.0
                 if online_prob == 0.0:
                     continue  # nobody queues at a closed counter
-            online = rng.random() < min(0.97, online_prob)
-            if online:
-                channel = 2
-            elif rng.random() < 0.04:
-                channel = 3
-            else:
-                channel = None if rng.random() < 0.02 else 1
-            rec = _Record(
-                {
-                    "MaHoSo": f"HS.{prof.code}.{day:%y%m%d}.{seq:04d}",
-                    "MaTTHC": proc.code,
-                    "MaDonVi": prof.code,
-                    "NgayTiepNhan": None,
-                    "NgayHenTra": None,
-                    "NgayKetThucXuLy": None,
-                    "NgayTraKetQua": None,
-                    "TrangThaiHoSo": 1,
-                    "KenhThucHien": channel,
-                    "CoPhi": proc.fee,
-                    "DuocThanhToanTrucTuyen": None,
-                    "SoLanBoSung": 0,
-                    "CoKetQuaDienTu": False,
-                    "DaSoHoa": False,
-                    "DanhGia": None,
-                }
-            )
+            rec, online = _new_dossier(rng, f"HS.{prof.code}.{day:%y%m%d}.{seq:04d}", prof.code, proc, online_prob)
             records.append(rec)
             # Intake: online dossiers are registered (1) and accepted later in office hours.
             if online:
@@ -1297,32 +1304,7 @@ class AgencySimulator:
             q = prof.quality
             proc = _pick(rng, prof.procedures, prof.proc_cum)
             online_prob = {"toan_trinh": 0.80, "mot_phan": 0.45, "khong": 0.0}[proc.level] * (0.60 + 0.60 * q)
-            online = rng.random() < min(0.97, online_prob)
-            if online:
-                channel = 2
-            elif rng.random() < 0.04:
-                channel = 3
-            else:
-                channel = None if rng.random() < 0.02 else 1
-            rec = _Record(
-                {
-                    "MaHoSo": f"{LIVE_ID_PREFIX['dossiers']}.{prof.code}.{stamp}.{seq:04d}",
-                    "MaTTHC": proc.code,
-                    "MaDonVi": prof.code,
-                    "NgayTiepNhan": None,
-                    "NgayHenTra": None,
-                    "NgayKetThucXuLy": None,
-                    "NgayTraKetQua": None,
-                    "TrangThaiHoSo": 1,
-                    "KenhThucHien": channel,
-                    "CoPhi": proc.fee,
-                    "DuocThanhToanTrucTuyen": None,
-                    "SoLanBoSung": 0,
-                    "CoKetQuaDienTu": False,
-                    "DaSoHoa": False,
-                    "DanhGia": None,
-                }
-            )
+            rec, online = _new_dossier(rng, f"{LIVE_ID_PREFIX['dossiers']}.{prof.code}.{stamp}.{seq:04d}", prof.code, proc, online_prob)
             records.append(rec)
             moment = c + 1 + int(rng.random() * (LIVE_CHUNK_S - 1))
             if online:
