@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-DOMAINS = ("documents", "dossiers", "meetings", "procedures")
+DOMAINS = ("documents", "dossiers", "meetings", "procedures", "meeting_samples", "dossier_stats", "document_status")
 
 
 class SourceError(Exception):
@@ -101,7 +101,7 @@ class Adapter(ABC):
 
     kind: ClassVar[str]
     #: Domains this adapter can read.
-    domains: ClassVar[tuple[str, ...]] = DOMAINS
+    domains: ClassVar[tuple[str, ...]] = ("documents", "dossiers", "meetings", "procedures")
 
     def __init__(self, config: SourceConfig):
         self.config = config

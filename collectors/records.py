@@ -235,6 +235,9 @@ class DomainSpec:
     updated_field: str | None  # None: no change column, the source is re-read whole each run
     default_table: str
     key: tuple[str, ...] = ("source", "source_id")
+    #: Writes validated records itself instead of the default upsert + rollup refresh; returns
+    #: (inserted, updated). Used by domains that update other facts (edXML status packets).
+    apply: Callable[[Any, list[dict[str, Any]], RecordContext], tuple[int, int]] | None = None
 
 
 DOMAIN_SPECS: dict[str, DomainSpec] = {
@@ -244,3 +247,25 @@ DOMAIN_SPECS: dict[str, DomainSpec] = {
     # The procedure catalogue is small (thousands of rows): read whole, keyed by its code.
     "procedures": DomainSpec(Procedure, to_procedure, "MaTTHC", None, "v_procedures", key=("source", "unit_id", "code")),
 }
+
+
+def _register_platform_domains() -> None:
+    """Domains of the platform adapters (meeting servers, OpenCPS, edXML): see platform_records."""
+    from collectors import platform_records as pr
+    from dashboard.models import DocumentStatusEvent, DossierStat, MeetingSample
+
+    def apply_status(session, records, ctx):
+        from collectors.status import apply_status_events
+
+        return apply_status_events(session, records, ctx)
+
+    DOMAIN_SPECS["meeting_samples"] = DomainSpec(MeetingSample, pr.to_meeting_sample, "sampled_at", None, "", key=("source", "sampled_at"))
+    DOMAIN_SPECS["dossier_stats"] = DomainSpec(
+        DossierStat, pr.to_dossier_stat, "MaDonVi", None, "", key=("source", "unit_id", "period_start", "period_end")
+    )
+    DOMAIN_SPECS["document_status"] = DomainSpec(
+        DocumentStatusEvent, pr.to_document_status, "packet_id", None, "", key=("source", "packet_id"), apply=apply_status
+    )
+
+
+_register_platform_domains()

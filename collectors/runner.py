@@ -52,6 +52,12 @@ class RetryPolicy:
 
 
 @dataclass
+class _Counts:
+    inserted: int
+    updated: int
+
+
+@dataclass
 class RunResult:
     run_id: int
     source: str
@@ -236,7 +242,10 @@ class Runner:
         # Rollups move only where a fact arrived, changed, or left: for each day column, the
         # (unit, day) pairs of the old and new values. Rows re-read unchanged cost nothing here.
         touched: dict[str, set[tuple[int, date]]] = {column: set() for column in day_columns}
-        if records:
+        if records and self.spec.apply is not None:
+            inserted, updated = self.spec.apply(session, records, context)
+            counts = _Counts(inserted, updated)
+        elif records:
             counts = upsert(session, model, records, key=self.spec.key)
             for values in (*counts.previous.values(), *counts.written):
                 for column in day_columns:

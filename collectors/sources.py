@@ -25,11 +25,22 @@ class SourcesError(IocError):
         super().__init__(f"{path}: {problems[0]}{more}")
 
 
-def adapter_classes() -> dict[str, type[Adapter]]:
-    from collectors.file import FileAdapter
-    from collectors.sql import SqlAdapter
+#: Every adapter, as "module:Class" (one line each).
+ADAPTERS = (
+    "collectors.sql:SqlAdapter",
+    "collectors.file:FileAdapter",
+)
 
-    return {SqlAdapter.kind: SqlAdapter, FileAdapter.kind: FileAdapter}
+
+def adapter_classes() -> dict[str, type[Adapter]]:
+    import importlib
+
+    classes: dict[str, type[Adapter]] = {}
+    for path in ADAPTERS:
+        module, name = path.split(":")
+        cls = getattr(importlib.import_module(module), name)
+        classes[cls.kind] = cls
+    return classes
 
 
 def make_adapter(config: SourceConfig) -> Adapter:

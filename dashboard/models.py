@@ -282,8 +282,76 @@ class MeetingSample(Base):
     sampled_at: Mapped[datetime]
     meetings_running: Mapped[int] = mapped_column(Integer)
     participants: Mapped[int] = mapped_column(Integer)
+    # Growth of the server's cumulative counters since the previous sample (Jitsi
+    # ``total_conferences_created`` / ``total_participants``). A restart resets the counters; the
+    # adapter then counts the new value as the growth. Null for the first sample of a source.
+    conferences_started: Mapped[int | None] = mapped_column(Integer)
+    participants_joined: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("source", "sampled_at"),)
+
+
+class DossierStat(Base):
+    """Aggregated one-stop counts of a unit for a period (OpenCPS ``/o/rest/statistics``).
+
+    For agencies without dossier-level access. Only the KPIs these counts determine are computed
+    from them; the others show "no data" for such units rather than a wrong number.
+    """
+
+    __tablename__ = "dossier_stat"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # inclusive
+    received: Mapped[int | None] = mapped_column(Integer)  # receivedCount
+    received_online: Mapped[int | None] = mapped_column(Integer)  # onlineCount
+    resolved: Mapped[int | None] = mapped_column(Integer)  # releaseCount (finished in the period)
+    resolved_early: Mapped[int | None] = mapped_column(Integer)  # betimesCount
+    resolved_on_time: Mapped[int | None] = mapped_column(Integer)  # ontimeCount
+    resolved_late: Mapped[int | None] = mapped_column(Integer)  # overtimeCount
+    processing: Mapped[int | None] = mapped_column(Integer)  # processingCount (open at period end)
+    overdue: Mapped[int | None] = mapped_column(Integer)  # overdueCount (open and past due)
+    source_updated_at: Mapped[datetime | None]
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("source", "unit_id", "period_start", "period_end"),
+        CheckConstraint("period_end >= period_start", name="period"),
+    )
+
+
+class DocumentStatusEvent(Base):
+    """One edXML status packet (QCVN 102:2016) about a document, read from a folder, never acked.
+
+    Applied to the matching document (``document_source`` + ``document_id`` = the document's
+    ``source`` + ``source_id``) when it is newer than what the document holds; kept either way so
+    a document collected later, and the audit trail, still see it.
+    """
+
+    __tablename__ = "document_status_event"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    packet_id: Mapped[str] = mapped_column(String(128))  # stable id of the packet (file digest)
+    document_source: Mapped[str] = mapped_column(String(64))
+    document_id: Mapped[str] = mapped_column(String(128))  # ResponseFor/DocumentId
+    organ_id: Mapped[str | None] = mapped_column(String(64))  # ResponseFor/OrganId
+    code: Mapped[str | None] = mapped_column(String(128))  # ResponseFor/Code (số, ký hiệu)
+    from_organ: Mapped[str | None] = mapped_column(String(64))  # From/OrganId
+    status_code: Mapped[str] = mapped_column(String(2))
+    status_at: Mapped[datetime]
+    description: Mapped[str | None] = mapped_column(Text)
+    staff: Mapped[str | None] = mapped_column(String(255))
+    applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("source", "packet_id"),
+        CheckConstraint(_in("status_code", EDXML_STATUS_CODES), name="status"),
+        Index("ix_document_status_event_document", "document_source", "document_id", "status_at"),
+    )
 
 
 class DailyRollup(Base):

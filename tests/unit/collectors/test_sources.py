@@ -56,7 +56,7 @@ adapter = "ftp"
 """
     )
     assert "source 'qlvb': unknown field 'colour'" in problems
-    assert "source 'qlvb': domain: expected one of documents, dossiers, meetings, procedures" in problems
+    assert "source 'qlvb': domain: expected one of documents, dossiers, meetings, procedures, meeting_samples, dossier_stats, document_status" in problems
     assert "source 'qlvb': interval: expected a duration such as 30s, 5m or 1h" in problems
     assert "source 'qlvb': timezone: expected an IANA time zone such as Asia/Ho_Chi_Minh" in problems
     assert any(p.startswith("source 'qlvb': secrets.password: expected the NAME of an environment variable") for p in problems)
