@@ -387,9 +387,9 @@ class HttpClient:
 
 
 def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:
-    if params is None:
-        return None
-    return {k: v for k, v in params.items() if v is not None}
+    """Drop None values; no parameters at all keeps a query already in the path."""
+    cleaned = {k: v for k, v in (params or {}).items() if v is not None}
+    return cleaned or None
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:

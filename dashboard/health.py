@@ -182,11 +182,16 @@ def source_health(session: Session, sources: list[SourceConfig], now: datetime |
     return out
 
 
+# Sources whose data feeds another domain's tiles: OpenCPS aggregates stand in for dossiers of
+# the units without dossier-level access, edXML status packets move documents' statuses.
+_FEEDS = {"dossier_stats": "dossiers", "document_status": "documents"}
+
+
 def domain_freshness(health: list[SourceHealth]) -> dict[str, DomainFreshness]:
     """Per domain, the state a tile must show: stale, error and never are never hidden."""
     out: dict[str, DomainFreshness] = {}
-    for domain in ("documents", "dossiers", "meetings", "procedures"):
-        members = [h for h in health if h.domain == domain and h.enabled]
+    for domain in ("documents", "dossiers", "meetings", "procedures", "meeting_samples"):
+        members = [h for h in health if _FEEDS.get(h.domain, h.domain) == domain and h.enabled]
         if not members:
             continue
         worst = min(members, key=lambda h: _SEVERITY[h.state]).state
