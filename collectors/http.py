@@ -67,7 +67,7 @@ class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # pragma: no cover - a broken record is not ours to fix
+        except Exception:  # noqa: BLE001 - a broken record is not ours to fix
             return True
         redacted = redact_text(message, tuple(_KNOWN_SECRETS))
         if redacted != message:

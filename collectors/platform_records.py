@@ -16,7 +16,13 @@ from datetime import date, datetime
 from typing import Any
 
 from collectors.parse import is_empty, parse_count
-from collectors.records import RecordContext, Rejected, _edxml_status, _field, _required_id
+from collectors.records import (
+    RecordContext,
+    Rejected,
+    _edxml_status,
+    _field,
+    _required_id,
+)
 
 STAT_COUNTS = (
     "received", "received_online", "resolved", "resolved_early", "resolved_on_time",

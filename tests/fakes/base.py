@@ -198,7 +198,7 @@ class FakeServer:
     def _safe_route(self, request: Request) -> Response:
         try:
             return self.route(request)
-        except Exception as exc:  # a bug in a fake must show up as a 500, not hang the client
+        except Exception as exc:  # noqa: BLE001 - a bug in a fake must show up as a 500, not hang the client
             return Response(500, {"error": f"fake server error: {type(exc).__name__}: {exc}"})
 
     def _write(self, handler, request: Request, response: Response, truncated: bool) -> None:

@@ -9,6 +9,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ioc_fakes.base import FakeServer, Response, json_response
 
 from collectors.base import FatalSourceError, SourceConfig, TransientSourceError
 from collectors.http import (
@@ -33,7 +34,6 @@ from collectors.http import (
     redact_text,
 )
 from collectors.safexml import XmlError, child_text, find_local, parse_xml
-from ioc_fakes.base import FakeServer, Response, json_response
 
 SECRET = "639259d4-9dd8-4b25-bf01-95f9567eaf4b"
 CONFIG = SourceConfig(name="nen-tang", domain="dossiers", adapter="rest", secrets={"token": "IOC_T_TOKEN"})
