@@ -21,6 +21,8 @@ Keys also carry the local day and the minute, because "month to date", "overdue"
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Callable
@@ -42,6 +44,29 @@ from dashboard.timeutil import VN_TZ, to_utc, utcnow
 
 def current_data_version(session: Session) -> int:
     return session.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0
+
+
+_RECENT_VERSION: dict[int, tuple[float, int]] = {}
+_RECENT_LOCK = threading.Lock()
+_clock = time.monotonic
+
+
+def recent_data_version(sessions: Callable[[], Session], max_age_s: float = 1.0) -> int:
+    """The data version as read at most ``max_age_s`` ago by this process.
+
+    Fifty wall screens polling every few seconds ask the same question: one database round trip
+    per second and process answers all of them, and a new commit shows within a second more.
+    """
+    now = _clock()
+    key = id(sessions)
+    hit = _RECENT_VERSION.get(key)
+    if hit is not None and now - hit[0] < max_age_s:
+        return hit[1]
+    with sessions() as session:
+        version = current_data_version(session)
+    with _RECENT_LOCK:
+        _RECENT_VERSION[key] = (now, version)
+    return version
 
 
 def cached_by_version(name: str, session: Session, compute: Callable[[Session], Any], *parts: Any) -> Any:

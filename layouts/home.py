@@ -27,7 +27,15 @@ from dashboard.access import UnitNotAllowed, UnitOption, resolve_unit, visible_u
 from dashboard.health import domain_freshness, source_health
 from dashboard.i18n import register, t
 from dashboard.playlists import PERIOD_KINDS
-from dashboard.queries import action_list, current_data_version, overview, ranking, service_index, store_summary
+from dashboard.queries import (
+    action_list,
+    current_data_version,
+    overview,
+    ranking,
+    recent_data_version,
+    service_index,
+    store_summary,
+)
 from dashboard.timeutil import utcnow
 from dashboard.webapp import read_session, store
 from layouts.components.frame import PageContext, context, page
@@ -248,9 +256,10 @@ def refresh(poll, view):
     if not poll or not view:
         raise PreventUpdate
     settings = store().settings
+    # The common case — nothing new since what is on screen — costs no database round trip.
+    if wall_signature(recent_data_version(store().sessions), utcnow(), settings.tz) == view.get("signature"):
+        return no_update, no_update, no_update, no_update
     with read_session() as session:
-        if wall_signature(current_data_version(session), utcnow(), settings.tz) == view.get("signature"):
-            return no_update, no_update, no_update, no_update
         try:
             unit = resolve_unit(session, view.get("unit"))
         except UnitNotAllowed:

@@ -129,8 +129,12 @@ def test_kiosk_has_no_controls_and_the_browser_has_them(app):
     assert "ioc-chip--active" in chips["className"] and chips["href"] == "/?lang=en&period=mtd"
 
 
-def test_a_refresh_redraws_only_when_the_data_moved(app, demo_dir):
+def test_a_refresh_redraws_only_when_the_data_moved(app, demo_dir, monkeypatch):
+    from dashboard import queries
     from layouts import home
+
+    clock = [1000.0]
+    monkeypatch.setattr(queries, "_clock", lambda: clock[0])
 
     tree = page_layout(app, "/?kiosk=1")
     view = find(tree, id="wall-view")[0]["props"]["data"]
@@ -142,6 +146,11 @@ def test_a_refresh_redraws_only_when_the_data_moved(app, demo_dir):
         bump_data_version(session)
         session.commit()
     with app.server.test_request_context("/_dash-update-component"):
+        # Within a second the version read by this process still stands (one round trip a second
+        # serves every screen); past it, the new commit is drawn.
+        clock[0] += 0.5
+        assert home.refresh({"n": 2}, view) == (no_update,) * 4
+        clock[0] += 0.6
         body, dates, freshness, new_view = home.refresh({"n": 2}, view)
     assert new_view["signature"] != view["signature"] and new_view["unit"] is None
     assert wall_props(body)["data-version"] == str(int(wall_props(tree)["data-version"]) + 1)
