@@ -49,7 +49,7 @@ import random
 import sqlite3
 import time as _time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -1518,6 +1518,9 @@ class SimulatedSources:
         self.state_path = self.root / self.STATE_FILE
         self.meetings_dir.mkdir(parents=True, exist_ok=True)
         self._init_databases()
+        #: Takes the meetings changed by an :meth:`advance` and returns those still to export as
+        #: CSV: the demo routes the live stream's BigBlueButton meetings to its fake BBB server.
+        self.meeting_sink: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
         self._position: datetime | None = None
         saved = self._load_state()
         saved_live = None
@@ -1735,8 +1738,9 @@ class SimulatedSources:
         dossiers = [self._row(r, DOSSIER_COLUMNS, dos_ts) for r in sim.dossiers_changed(t0, to)]
         self._write_rows(self.onestop_path, "v_dossiers", DOSSIER_COLUMNS, "MaHoSo", dossiers)
         meetings = list(sim.meetings_changed(t0, to))
-        if meetings:
-            self._write_meetings_csv(t0, to, meetings)
+        exported = self.meeting_sink(meetings) if self.meeting_sink is not None else meetings
+        if exported:
+            self._write_meetings_csv(t0, to, exported)
         self._position = to
         self._save_state()
         counts.update(documents=len(docs), dossiers=len(dossiers), meetings=len(meetings))
