@@ -251,20 +251,31 @@ DOMAIN_SPECS: dict[str, DomainSpec] = {
 
 def _register_platform_domains() -> None:
     """Domains of the platform adapters (meeting servers, OpenCPS, edXML): see platform_records."""
-    from collectors import platform_records as pr
     from dashboard.models import DocumentStatusEvent, DossierStat, MeetingSample
+
+    # platform_records imports this module: resolve its functions at call time, so either module
+    # can be imported first.
+    def platform(name: str) -> Callable[[dict[str, Any], RecordContext], dict[str, Any]]:
+        def convert(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
+            from collectors import platform_records
+
+            return getattr(platform_records, name)(data, ctx)
+
+        return convert
 
     def apply_status(session, records, ctx):
         from collectors.status import apply_status_events
 
         return apply_status_events(session, records, ctx)
 
-    DOMAIN_SPECS["meeting_samples"] = DomainSpec(MeetingSample, pr.to_meeting_sample, "sampled_at", None, "", key=("source", "sampled_at"))
+    DOMAIN_SPECS["meeting_samples"] = DomainSpec(
+        MeetingSample, platform("to_meeting_sample"), "sampled_at", None, "", key=("source", "sampled_at")
+    )
     DOMAIN_SPECS["dossier_stats"] = DomainSpec(
-        DossierStat, pr.to_dossier_stat, "MaDonVi", None, "", key=("source", "unit_id", "period_start", "period_end")
+        DossierStat, platform("to_dossier_stat"), "MaDonVi", None, "", key=("source", "unit_id", "period_start", "period_end")
     )
     DOMAIN_SPECS["document_status"] = DomainSpec(
-        DocumentStatusEvent, pr.to_document_status, "packet_id", None, "", key=("source", "packet_id"), apply=apply_status
+        DocumentStatusEvent, platform("to_document_status"), "packet_id", None, "", key=("source", "packet_id"), apply=apply_status
     )
 
 

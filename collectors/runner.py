@@ -32,7 +32,7 @@ from collectors.base import Adapter, Batch, FatalSourceError, SourceConfig, Sour
 from collectors.records import DOMAIN_SPECS, RecordContext, Rejected
 from dashboard import rollups
 from dashboard.db import bump_data_version, make_sessionmaker
-from dashboard.models import CollectorRun, CollectorState, OrgUnit, Procedure, RejectedRecord
+from dashboard.models import CollectorRun, CollectorState, DocumentStatusEvent, OrgUnit, Procedure, RejectedRecord
 from dashboard.timeutil import utcnow
 from dashboard.upsert import upsert
 
@@ -97,6 +97,7 @@ class Runner:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.on_batch = on_batch
+        self._status_events = False
 
     # --- public ------------------------------------------------------------------------------------
     def run(self, watermark_override: dict[str, Any] | None = None) -> RunResult:
@@ -105,6 +106,7 @@ class Runner:
         waited = 0.0
         budget = self.retry.budget_share * self.config.interval_s
         try:
+            self._status_events = self.config.domain == "documents" and self._has_status_events()
             watermark = watermark_override if watermark_override is not None else self._load_watermark()
             attempt = 0
             while True:
@@ -191,6 +193,13 @@ class Runner:
                 )
             )
 
+    def _has_status_events(self) -> bool:
+        """Whether edXML status packets refer to this documents source (checked once per run)."""
+        with self.sessions() as session:
+            return session.scalar(
+                select(DocumentStatusEvent.id).where(DocumentStatusEvent.document_source == self.config.name).limit(1)
+            ) is not None
+
     def _load_watermark(self) -> dict[str, Any] | None:
         with self.sessions() as session:
             return session.scalar(
@@ -253,6 +262,12 @@ class Runner:
                         touched[column].add((values["unit_id"], values[column]))
             if any(touched.values()):
                 rollups.refresh(session, model, touched)
+            if self._status_events and counts.written:
+                # The document system's rows carry its own status and times, not the national
+                # axis's: re-apply the edXML status packets stored for the documents just written.
+                from collectors.status import apply_pending
+
+                apply_pending(session, self.config.name, [v["source_id"] for v in counts.written], agency_tz=self.agency_tz)
             if model is Procedure and counts.written:
                 # A service level that changes moves a unit's dossiers in or out of DVC-03.
                 units = {v["unit_id"] for v in counts.written} | {v["unit_id"] for v in counts.previous.values()}

@@ -32,6 +32,8 @@ def parse_xml(data: bytes | str, max_bytes: int = MAX_XML_BYTES) -> Element:
         raise XmlError(f"forbidden XML construct ({type(exc).__name__})") from None
     except ParseError as exc:
         raise XmlError(f"not well-formed XML ({exc})") from None
+    except LookupError as exc:
+        raise XmlError(f"unknown encoding declared ({exc})") from None
     except (ValueError, RecursionError) as exc:
         raise XmlError(f"unreadable XML ({type(exc).__name__})") from None
 
