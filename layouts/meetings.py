@@ -14,9 +14,28 @@ from babel.dates import format_date
 from dash import html
 
 from dashboard.domain_data import by_weekday, meeting_calendar, trend
-from dashboard.i18n import fmt_date, fmt_number, normalise_language, register, t
+from dashboard.i18n import (
+    fmt_date,
+    fmt_duration,
+    fmt_number,
+    normalise_language,
+    register,
+    t,
+)
+from dashboard.live_samples import live_samples
+from dashboard.webapp import store
 from layouts.components.charts import Series, heatmap_figure, trend_figure
-from layouts.components.domain_page import MIN_RATIO_BASE, DomainSpec, View, build, card, from_data, graph, per_bucket
+from layouts.components.domain_page import (
+    MIN_RATIO_BASE,
+    DomainSpec,
+    View,
+    build,
+    card,
+    from_data,
+    graph,
+    per_bucket,
+    stat,
+)
 
 dash.register_page(__name__, path="/meetings", name="Họp trực tuyến", title="Họp trực tuyến – IOC", order=30)
 
@@ -50,6 +69,12 @@ register({
     "hop_scheduled": {"vi": "Dự kiến", "en": "Scheduled"},
     "hop_connected": {"vi": "Đã kết nối", "en": "Connected"},
     "hop_success": {"vi": "Kết nối thành công", "en": "Connection success"},
+    "hop_live_now": {"vi": "Đang diễn ra", "en": "Live now"},
+    "hop_live_sub": {"vi": "Số liệu trực tiếp từ máy chủ họp, toàn cơ quan", "en": "Live figures from the meeting servers, whole agency"},
+    "hop_live_meetings": {"vi": "{source}: cuộc họp đang diễn ra", "en": "{source}: meetings running"},
+    "hop_live_people": {"vi": "{source}: người đang tham dự", "en": "{source}: participants now"},
+    "hop_live_age": {"vi": "cập nhật {age} trước", "en": "updated {age} ago"},
+    "hop_live_stale": {"vi": "Số liệu cũ: lần cuối {age} trước", "en": "Stale: last sample {age} ago"},
 })
 
 #: Periods longer than this fold the calendar onto weekdays (a column per day would be too thin).
@@ -176,8 +201,37 @@ def endpoints_card(view: View) -> html.Section:
                 card_id="meetings-endpoints-card", subtitle=t("hop_endpoints_sub", lang, n=MIN_RATIO_BASE), note=note)
 
 
+def live_strip(view: View) -> html.Section | None:
+    """"Đang diễn ra": the latest sample of each meeting server; None when no server reports.
+
+    A sample older than 3 × its source's interval is shown as stale (no figure), never as "now".
+    """
+    lang = view.lang
+    samples = live_samples(view.session, store().sources, view.now)
+    if not samples:
+        return None
+    items = []
+    for s in samples:
+        age = fmt_duration(s.age_s, lang)
+        if s.stale:
+            note = t("hop_live_stale", lang, age=age)
+            items += [stat(t("hop_live_meetings", lang, source=s.source), "–", stat_id=f"meetings-live-{s.source}-running",
+                           note=note),
+                      stat(t("hop_live_people", lang, source=s.source), "–", stat_id=f"meetings-live-{s.source}-people")]
+        else:
+            note = t("hop_live_age", lang, age=age)
+            items += [stat(t("hop_live_meetings", lang, source=s.source), fmt_number(s.meetings_running, lang),
+                           stat_id=f"meetings-live-{s.source}-running", note=note),
+                      stat(t("hop_live_people", lang, source=s.source), fmt_number(s.participants, lang),
+                           stat_id=f"meetings-live-{s.source}-people")]
+    return card(t("hop_live_now", lang), html.Div(items, className="dom-stats"), card_id="meetings-live",
+                subtitle=t("hop_live_sub", lang), wide=True)
+
+
 def sections(view: View) -> list:
-    return [calendar_card(view), agenda_card(view), activity_card(view), endpoints_card(view)]
+    live = live_strip(view)
+    return [*([live] if live is not None else []),
+            calendar_card(view), agenda_card(view), activity_card(view), endpoints_card(view)]
 
 
 SPEC = DomainSpec(
