@@ -35,6 +35,7 @@ from sqlalchemy import Date, String, and_, bindparam, case, distinct, exists, fu
 from sqlalchemy.orm import Session
 
 from dashboard import service_index
+from dashboard.kpi import stats
 from dashboard.kpi.catalogue import CATALOGUE, Inputs, KpiDef
 from dashboard.kpi.maths import DaySeries, compare, dossiers_open_at, overdue_now, registration_on_time, status_for
 from dashboard.kpi.periods import Period
@@ -432,6 +433,7 @@ class InputBuilder:
         self._snapshots: dict[date, dict[str, float]] = {}
         self._daily: dict[int, dict[str, float]] | None = None
         self._now: dict[str, Any] = {}  # "due within 24 h" and the live gauges, read once
+        self._aggregates: stats.Aggregates | None | bool = False  # stats-only units (False: not read yet)
 
     def preload_snapshots(self, days: Iterable[date]) -> None:
         ids = [i for need in self.plan.needs if need in STATE_INPUTS for i in STATE_INPUTS[need].values()]
@@ -504,6 +506,7 @@ class InputBuilder:
         if "endpoints" in self.plan.needs:
             x["meetings:distinct_endpoints"] = self.reader.distinct_endpoints(period.start, end)
         self._state(x, end)
+        x["aggregates"] = self._aggregates_for(period.start, end)
         return x
 
     def for_day(self, day: date) -> Inputs:
@@ -520,7 +523,16 @@ class InputBuilder:
         x.update({"used:online": 0.0, "used:fee_paid": 0.0, "units:total": 0.0, "units:participating": 0.0,
                   "meetings:distinct_endpoints": None})  # fmt: skip
         self._state(x, day)
+        x["aggregates"] = self._aggregates_for(day, day)
         return x
+
+    def _aggregates_for(self, start: date, end: date) -> stats.PeriodAggregates | None:
+        """The OpenCPS counts of the scope's units without dossier facts (None: there are none)."""
+        if self._aggregates is False:
+            wanted = any(d.domain == "dossiers" for d in self.plan.defs)
+            r = self.reader
+            self._aggregates = stats.Aggregates.load(r.session, r.unit_ids, r.tree) if wanted else None
+        return self._aggregates.for_range(start, end, self.today) if self._aggregates else None
 
     def _base(self) -> Inputs:
         x = Inputs()
@@ -595,6 +607,11 @@ def merge(parts: Iterable[ScopeData]) -> ScopeData:
 
 
 # --- results ----------------------------------------------------------------------------------------
+def evaluate(d: KpiDef, x: Inputs) -> Outcome:
+    """``d``'s formula on ``x``, with the scope's OpenCPS-only units accounted for (kpi/stats.py)."""
+    return stats.apply(d, x, d.formula(x))
+
+
 def _figure(outcome: Outcome) -> Figure:
     return Figure(outcome.value, outcome.numerator, outcome.denominator, outcome.reason)
 
@@ -630,6 +647,7 @@ def _result(
         as_of=clock.now,
         estimate=outcome.estimate and not published,
         published=published,
+        from_aggregates=outcome.from_aggregates,
     )
 
 
@@ -689,7 +707,7 @@ def compute(
     daily = {day: builder.for_day(day) for day in series_days} if series_days else {}
     results = {}
     for d in defs:
-        outcome = d.formula(current)
+        outcome = evaluate(d, current)
         published = False
         if d.id == "DVC-14":
             official = _published_outcome(session, scope, period, tree)
@@ -697,13 +715,13 @@ def compute(
                 outcome, published = official, True
         other = []
         for p, x in compared:
-            o = d.formula(x)
+            o = evaluate(d, x)
             if d.id == "DVC-14":
                 o = _published_outcome(session, scope, p, tree) or o
             other.append((p, o))
         series: tuple[tuple[date, float | None], ...] = ()
         if d.series and daily:
-            series = tuple((day, d.formula(x).value) for day, x in daily.items())
+            series = tuple((day, evaluate(d, x).value) for day, x in daily.items())
         results[d.id] = _result(
             d, outcome, scope, period, targets, clock,
             other[0] if other else None, other[1] if len(other) > 1 else None, series, published,
@@ -732,5 +750,5 @@ def inputs_for(
 
 __all__ = [
     "Clock", "Plan", "Reader", "ScopeData", "UnitTree", "UnknownUnitError",
-    "compute", "compute_kpi", "inputs_for", "resolve_scope",
+    "compute", "compute_kpi", "evaluate", "inputs_for", "resolve_scope",
 ]  # fmt: skip

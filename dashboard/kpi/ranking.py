@@ -29,6 +29,7 @@ from dashboard.kpi.engine import (
     UnitTree,
     UnknownUnitError,
     _published_outcome,
+    evaluate,
     merge,
     plan_ranges,
     read_common,
@@ -104,8 +105,8 @@ def rank_units(
             scope_common.update(scope_reader.catalogue())
         builder = InputBuilder(plan, scope_reader, data, scope_common, targets)
         builder.preload_snapshots([period.observed_end(clock.today), previous.observed_end(clock.today)])
-        current[scope.key] = d.formula(builder.for_period(period))
-        before[scope.key] = d.formula(builder.for_period(previous))
+        current[scope.key] = evaluate(d, builder.for_period(period))
+        before[scope.key] = evaluate(d, builder.for_period(previous))
         if kpi_id == "DVC-14":
             current[scope.key] = _published_outcome(session, scope, period, tree) or current[scope.key]
             before[scope.key] = _published_outcome(session, scope, previous, tree) or before[scope.key]

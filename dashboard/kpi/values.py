@@ -93,6 +93,7 @@ class Outcome(Figure):
 
     parts: Mapping[str, Figure] = field(default_factory=dict)
     estimate: bool = False
+    from_aggregates: bool = False  # computed (partly) from OpenCPS aggregate counts (kpi/stats.py)
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ class KpiResult:
     as_of: datetime
     estimate: bool = False  # a computed estimate of an official figure (766: "ước tính")
     published: bool = False  # an official published figure (766 imported scores)
+    from_aggregates: bool = False  # "từ số liệu tổng hợp OpenCPS": some units only publish monthly counts
 
 
 @dataclass(frozen=True)
