@@ -29,6 +29,12 @@ class SourcesError(IocError):
 ADAPTERS = (
     "collectors.sql:SqlAdapter",
     "collectors.file:FileAdapter",
+    "collectors.edxml:EdxmlStatusAdapter",
+    "collectors.bbb:BbbAdapter",
+    "collectors.trueconf:TrueConfAdapter",
+    "collectors.jitsi:JitsiAdapter",
+    "collectors.rest:DossierRestAdapter",
+    "collectors.opencps:OpenCpsAdapter",
 )
 
 

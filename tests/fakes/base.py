@@ -136,9 +136,10 @@ class FakeServer:
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        if self._thread is not None:  # shutdown() waits for serve_forever(): only if it runs
+            self._httpd.shutdown()
+            self._thread = None
         self._httpd.server_close()
-        self._thread = None
 
     def __enter__(self):
         return self.start()
