@@ -292,11 +292,15 @@ def demo_cmd(obj: _Context, host: str | None, port: int | None, days: int, seed:
     if not no_simulation:
         from collectors import demo
 
-        simulation, sources = demo.prepare(settings, engine, days=days, seed=seed, echo=click.echo)
+        simulation, sources, platforms = demo.prepare(settings, engine, days=days, seed=seed, echo=click.echo)
         # The web process reads the demo's sources file for freshness targets (Sources page, tiles).
         settings = settings.model_copy(update={"sources_file": demo.demo_root(settings) / "sources.toml"})
-        if not no_serve:
-            live = demo.start_live(settings, engine, simulation, sources)
+        if no_serve:
+            platforms.stop()
+        else:
+            live = demo.start_live(settings, engine, simulation, sources, platforms)
+            click.echo(f"fake platforms on 127.0.0.1 (SIMULATED): one-stop REST API {platforms.motcua.url}/api/hoso, "
+                       f"BigBlueButton {platforms.bbb.api_url}")
             click.echo(f"live: the simulation moves every {demo.DEMO_TICK_S:g} s, sources are collected every "
                        f"{demo.DEMO_INTERVAL_S:g} s (sources file: {demo.demo_root(settings) / 'sources.toml'})")
     if no_serve:
@@ -308,6 +312,7 @@ def demo_cmd(obj: _Context, host: str | None, port: int | None, days: int, seed:
             scheduler, lock = live
             scheduler.shutdown(wait=False)
             lock.release()
+            platforms.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -219,6 +219,7 @@ class FakeDossierRest(FakeServer):
         self.paging, self.order = paging, order
         self.updated_param, self.updated_format, self.date_format = updated_param, updated_format, date_format
         self.provider = provider
+        self._memo: tuple[Any, datetime | None, list[dict[str, Any]]] | None = None
         self.rows: dict[str, dict[str, Any]] = {}
         self.since_seen: list[datetime | None] = []  # the parsed "updated since" of every list request
 
@@ -256,10 +257,20 @@ class FakeDossierRest(FakeServer):
 
     def _select(self, since: datetime | None) -> list[dict[str, Any]]:
         if self.provider is not None:
-            rows = [dict(r) for r in self.provider(since)]
-        else:
-            with self._lock:
-                rows = [dict(r) for r in self.rows.values()]
+            provided = self.provider(since)
+            # The pages of one run ask for the same list: sort and render it once, like a server
+            # paging a query result (the demo serves ~100.000 dossiers this way).
+            memo = self._memo
+            if memo is not None and memo[0] is provided and memo[1] == since:
+                return memo[2]
+            rows = self._order([dict(r) for r in provided], since)
+            self._memo = (provided, since, rows)
+            return rows
+        with self._lock:
+            rows = [dict(r) for r in self.rows.values()]
+        return self._order(rows, since)
+
+    def _order(self, rows: list[dict[str, Any]], since: datetime | None) -> list[dict[str, Any]]:
         if since is not None:
             rows = [r for r in rows if (u := row_updated(r)) is None or u >= since]
         if self.order == "updated":

@@ -51,7 +51,7 @@ def test_demo_keeps_data_arriving_and_every_source_healthy(tmp_path):
         runs = dict(query(db, "SELECT source, count(*) FROM collector_run WHERE status = 'success' GROUP BY source"))
         bad = query(db, "SELECT source, status, error FROM collector_run WHERE status != 'success' AND status != 'running'")
         assert bad == []
-        for source in ("mo-phong-qlvb", "mo-phong-motcua", "mo-phong-hop"):
+        for source in ("mo-phong-qlvb", "mo-phong-motcua", "mo-phong-hop", "mo-phong-bbb"):
             assert runs.get(source, 0) >= 3, (source, runs)  # prepared once, then every 10 s
         assert query(db, "SELECT version FROM data_version")[0][0] > first_version, "no new data arrived"
     finally:
