@@ -10,7 +10,14 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_the_documented_example_is_valid():
     sources = load_sources(ROOT / "sources.example.toml")
-    assert [s.name for s in sources] == ["qlvb", "motcua", "hop-xuat-file"]
+    assert [s.name for s in sources] == [
+        "qlvb", "motcua", "hop-xuat-file", "motcua-rest", "opencps", "bbb", "trueconf", "jitsi", "truc-trang-thai",
+    ]
+    # Every adapter has its working example (each docs/sources block runs against its fake in the
+    # adapter's integration tests).
+    from collectors.sources import adapter_classes
+
+    assert {s.adapter for s in sources} == set(adapter_classes())
     qlvb = sources[0]
     assert (qlvb.domain, qlvb.adapter, qlvb.interval_s, qlvb.freshness_target_s) == ("documents", "sql", 300, 1200)
     assert qlvb.units == {"VP": "BMP-VP"} and qlvb.secrets == {"password": "IOC_QLVB_PASSWORD"}
@@ -79,3 +86,11 @@ def test_missing_file_and_bad_toml(tmp_path):
     bad.write_text("[[source]\n", encoding="utf-8")
     with pytest.raises(SourcesError, match="not valid TOML"):
         load_sources(bad)
+
+
+def test_the_example_holds_each_adapter_page_verbatim():
+    example = (ROOT / "sources.example.toml").read_text(encoding="utf-8")
+    pages = sorted((ROOT / "docs" / "sources").glob("*.toml"))
+    assert [p.stem for p in pages] == ["bbb", "edxml", "jitsi", "opencps", "rest", "trueconf"]
+    for page in pages:
+        assert page.read_text(encoding="utf-8").strip() in example, f"{page.name} drifted from sources.example.toml"
