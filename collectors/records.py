@@ -13,7 +13,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from collectors.parse import is_empty, parse_bool, parse_count, parse_datetime, parse_int
+from collectors.parse import (
+    is_empty,
+    parse_bool,
+    parse_count,
+    parse_datetime,
+    parse_int,
+)
 from dashboard.models import EDXML_STATUS_CODES, Document, Dossier, Meeting, Procedure
 
 
@@ -28,9 +34,21 @@ class RecordContext:
     agency_tz: ZoneInfo
     unit_ids: dict[str, int]  # our unit code → id
     unit_map: dict[str, str] = field(default_factory=dict)  # source unit code → our code
+    #: Raw unit code (as the source sends it) → id: a page repeats the same few codes.
+    _unit_cache: dict[Any, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def unit_id(self, data: dict[str, Any], field_name: str) -> int:
         raw = data.get(field_name)
+        try:
+            return self._unit_cache[raw]
+        except (KeyError, TypeError):
+            pass
+        unit_id = self._unit_id(raw, field_name)
+        if len(self._unit_cache) < _CACHE_LIMIT and type(raw) in (str, int):
+            self._unit_cache[raw] = unit_id
+        return unit_id
+
+    def _unit_id(self, raw: Any, field_name: str) -> int:
         if is_empty(raw):
             raise Rejected(f"missing {field_name}")
         code = str(raw).strip()
@@ -69,8 +87,45 @@ def _field(parser: Callable[[Any], Any], data: dict[str, Any], name: str, defaul
     return default if value is None else value
 
 
+# Fields with a handful of distinct raw values (flags, codes, directions) are validated once per
+# distinct value: each cache maps a raw value to its parsed one (never a rejection). Bounded, so
+# a source sending free text there cannot grow it without limit.
+_CACHE_LIMIT = 4096
+_BOOL_CACHE: dict[Any, bool | None] = {}
+
+
+def _flag(data: dict[str, Any], name: str, default: bool) -> bool:
+    """``_field(parse_bool, data, name, default)``, cached per raw value."""
+    raw = data.get(name)
+    try:
+        value = _BOOL_CACHE[raw]
+    except (KeyError, TypeError):
+        try:
+            value = parse_bool(raw)
+        except ValueError as exc:
+            raise Rejected(f"{name}: {exc}") from None
+        if len(_BOOL_CACHE) < _CACHE_LIMIT and type(raw) in (str, int, bool):
+            _BOOL_CACHE[raw] = value
+    return default if value is None else value
+
+
+_CHOICE_CACHE: dict[tuple[int, Any], str] = {}
+
+
 def _choice(data: dict[str, Any], name: str, synonyms: dict[str, str], default: str | None = None) -> str:
     raw = data.get(name)
+    if type(raw) is str:
+        hit = _CHOICE_CACHE.get((id(synonyms), default, raw))
+        if hit is not None:
+            return hit
+        value = _choice_slow(raw, name, synonyms, default)
+        if len(_CHOICE_CACHE) < _CACHE_LIMIT:
+            _CHOICE_CACHE[(id(synonyms), default, raw)] = value
+        return value
+    return _choice_slow(raw, name, synonyms, default)
+
+
+def _choice_slow(raw: Any, name: str, synonyms: dict[str, str], default: str | None) -> str:
     if is_empty(raw):
         if default is None:
             raise Rejected(f"missing {name}")
@@ -92,8 +147,23 @@ _URGENCIES = {"normal": "normal", "thường": "normal", "thuong": "normal", "kh
               "hoả tốc": "hoa_toc"}
 
 
+_STATUS_CACHE: dict[Any, str | None] = {}
+
+
 def _edxml_status(data: dict[str, Any], name: str) -> str | None:
     raw = data.get(name)
+    if type(raw) is str:
+        try:
+            return _STATUS_CACHE[raw]
+        except KeyError:
+            value = _edxml_status_slow(raw, name)
+            if len(_STATUS_CACHE) < _CACHE_LIMIT:
+                _STATUS_CACHE[raw] = value
+            return value
+    return _edxml_status_slow(raw, name)
+
+
+def _edxml_status_slow(raw: Any, name: str) -> str | None:
     if is_empty(raw):
         return None
     text = str(raw).strip()
@@ -114,9 +184,9 @@ def to_document(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
         "unit_id": ctx.unit_id(data, "unit_code"),
         "direction": _choice(data, "direction", _DIRECTIONS),
         "channel": _choice(data, "channel", _CHANNELS, default="internal"),
-        "is_electronic": _field(parse_bool, data, "is_electronic", False),
-        "is_signed": _field(parse_bool, data, "is_signed", False),
-        "is_secret": _field(parse_bool, data, "is_secret", False),
+        "is_electronic": _flag(data, "is_electronic", False),
+        "is_signed": _flag(data, "is_signed", False),
+        "is_secret": _flag(data, "is_secret", False),
         "urgency": _choice(data, "urgency", _URGENCIES, default="normal"),
         "registered_at": registered,
         "sent_at": ctx.when(data, "sent_at"),

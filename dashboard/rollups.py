@@ -33,14 +33,29 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Float, Integer, and_, case, delete, exists, func, insert, not_, or_, select
+from sqlalchemy import (
+    Date,
+    Float,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from dashboard.models import DailyRollup, Document, Dossier, Meeting, Procedure
-from dashboard.upsert import upsert
+from dashboard.upsert import pg_index_probes, upsert
 
 #: The day under which state metrics ("open now") are stored: never a real day of data.
 STATE_DAY = date(1, 1, 1)
@@ -544,7 +559,7 @@ def _compute(
         if pairs is not None:
             if not pairs:
                 continue
-            stmt = stmt.where(_in_pairs(model.unit_id, day_col, pairs))
+            stmt = _restrict(session, stmt, model.unit_id, day_col, pairs)
         for row in session.execute(stmt):
             unit_id, day = row[0], row[1]
             for metric, value in zip(group, row[2:]):
@@ -561,7 +576,7 @@ def _compute(
             .group_by(model.unit_id, day_col, bucket)
         )
         if pairs is not None:
-            stmt = stmt.where(_in_pairs(model.unit_id, day_col, pairs))
+            stmt = _restrict(session, stmt, model.unit_id, day_col, pairs)
         for unit_id, day, index, n in session.execute(stmt):
             if n and index is not None:
                 key = (day, unit_id, family.names[int(index)])
@@ -576,49 +591,87 @@ def _in_pairs(unit_col, day_col, pairs: set[Pair]) -> ColumnElement[bool]:
     return and_(unit_col.in_(sorted({u for u, _ in pairs})), day_col.in_(sorted({d for _, d in pairs})))
 
 
-def _sums_by_unit(session: Session, names: list[str], pairs: set[Pair]) -> dict[tuple[int, str], float]:
-    """Stored values of day metrics ``names`` over the touched units × days, per (unit, metric)."""
-    stmt = (
-        select(DailyRollup.unit_id, DailyRollup.metric, func.sum(DailyRollup.value))
-        .where(DailyRollup.metric.in_(names), _in_pairs(DailyRollup.unit_id, DailyRollup.day, pairs))
-        .group_by(DailyRollup.unit_id, DailyRollup.metric)
+def _restrict(session: Session, stmt, unit_col, day_col, pairs: set[Pair]):
+    """``stmt`` limited to the touched (unit, day) pairs.
+
+    PostgreSQL: a join against ``unnest(units[], days[])`` — the exact pairs, two array
+    parameters, planned as a nested loop of (unit, day) index probes whatever the statistics
+    (an IN list per column is planned, on a table not analysed yet, as a scan of every fact: a
+    cost that grows with the table). SQLite: the units × days superset of :func:`_in_pairs`,
+    which its planner answers from the (unit, day) indexes.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        ordered = sorted(pairs)
+        touched = func.unnest(
+            bindparam("pair_units", [u for u, _ in ordered], type_=postgresql.ARRAY(Integer())),
+            bindparam("pair_days", [d for _, d in ordered], type_=postgresql.ARRAY(Date())),
+        ).table_valued("u", "d").render_derived(name="touched")
+        return stmt.join(touched, and_(unit_col == touched.c.u, day_col == touched.c.d))
+    return stmt.where(_in_pairs(unit_col, day_col, pairs))
+
+
+def _stored_values(session: Session, names: list[str], pairs: set[Pair]) -> dict[tuple[date, int, str], float]:
+    """Stored rows of day metrics ``names`` on the touched pairs (the same pairs — or superset —
+    that :func:`_compute` recomputes)."""
+    stmt = select(DailyRollup.day, DailyRollup.unit_id, DailyRollup.metric, DailyRollup.value).where(
+        DailyRollup.metric.in_(names)
     )
-    return {(u, m): v for u, m, v in session.execute(stmt)}
+    stmt = _restrict(session, stmt, DailyRollup.unit_id, DailyRollup.day, pairs)
+    return {(d, u, m): v for d, u, m, v in session.execute(stmt)}
+
+
+def _delete_keys(session: Session, keys: Iterable[tuple[date, int, str]]) -> None:
+    params = [{"k_day": d, "k_unit": u, "k_metric": m} for d, u, m in keys]
+    if not params:
+        return
+    table = DailyRollup.__table__
+    stmt = delete(table).where(
+        table.c.day == bindparam("k_day"), table.c.unit_id == bindparam("k_unit"), table.c.metric == bindparam("k_metric")
+    )
+    session.connection().execute(stmt, params)
 
 
 def _replace(session: Session, metrics: list[Metric], pairs: set[Pair] | Mapping[str, set[Pair]]) -> int:
     """Recompute the day metrics of ``metrics`` for the touched units × days — per day column when
     ``pairs`` says which column each pair came from — and move their state metrics by the exact
     change of their day metric (the total over all days changes by what changed on the touched
-    days), without reading the unit's whole history."""
+    days), without reading the unit's whole history.
+
+    The stored rows of the touched pairs are read first and compared with the recompute: only
+    rows whose value changed are written, only rows that fell to zero are deleted (a re-read
+    batch, or a day a batch only partly moved, writes little or nothing)."""
     by_column: dict[str, list[Metric]] = defaultdict(list)
     for metric in metrics:
         if not metric.is_state:
             by_column[metric.day_column].append(metric)
     state_metrics = [m for m in metrics if m.is_state]
     partners = {m.total_of for m in state_metrics}
-    before: dict[tuple[int, str], float] = {}
+    before: dict[tuple[int, str], float] = defaultdict(float)
     after: dict[tuple[int, str], float] = defaultdict(float)
     written = 0
     for column, group in by_column.items():
         touched = set(pairs.get(column, ())) if isinstance(pairs, Mapping) else pairs
         if not touched:
             continue
-        names = [m.name for m in group]
-        mine = sorted(partners & set(names))
-        if mine:
-            before.update(_sums_by_unit(session, mine, touched))
-        session.execute(
-            delete(DailyRollup).where(DailyRollup.metric.in_(names), _in_pairs(DailyRollup.unit_id, DailyRollup.day, touched))
-        )
-        values = _compute(session, group, touched)
-        rows = [{"day": d, "unit_id": u, "metric": m, "value": v} for (d, u, m), v in values.items()]
+        with pg_index_probes(session):  # the touched pairs, one index probe each (see there)
+            old = _stored_values(session, [m.name for m in group], touched)
+            values = _compute(session, group, touched)
+        rows = [
+            {"day": d, "unit_id": u, "metric": m, "value": v}
+            for (d, u, m), v in values.items()
+            if old.get((d, u, m)) != v
+        ]
+        _delete_keys(session, [k for k in old if k not in values])
         if rows:
             upsert(session, DailyRollup, rows, key=("day", "unit_id", "metric"), count=False)
         written += len(rows)
-        for (_, u, m), v in values.items():
-            if m in partners:
-                after[(u, m)] += v
+        if partners:
+            for (_, u, m), v in old.items():
+                if m in partners:
+                    before[(u, m)] += v
+            for (_, u, m), v in values.items():
+                if m in partners:
+                    after[(u, m)] += v
     if state_metrics:
         _move_states(session, state_metrics, before, after)
     return written
@@ -647,13 +700,10 @@ def _move_states(session: Session, state_metrics: list[Metric], before, after) -
         if value:
             write.append({"day": STATE_DAY, "unit_id": unit_id, "metric": name, "value": value})
         else:
-            drop.append((unit_id, name))
+            drop.append((STATE_DAY, unit_id, name))
     if write:
         upsert(session, DailyRollup, write, key=("day", "unit_id", "metric"), count=False)
-    for unit_id, name in drop:
-        session.execute(
-            delete(DailyRollup).where(DailyRollup.day == STATE_DAY, DailyRollup.unit_id == unit_id, DailyRollup.metric == name)
-        )
+    _delete_keys(session, drop)
 
 
 def refresh(session: Session, model: type, pairs: set[Pair] | Mapping[str, set[Pair]]) -> int:
