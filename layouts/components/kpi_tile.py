@@ -26,6 +26,7 @@ from dashboard.health import DomainFreshness
 from dashboard.i18n import fmt_datetime, fmt_duration
 from dashboard.kpi.catalogue import CATALOGUE
 from dashboard.kpi.display import format_delta, format_value
+from dashboard.kpi.stats import LABEL as AGGREGATES_LABEL
 from dashboard.kpi.values import KpiResult
 from dashboard.timeutil import utcnow
 
@@ -157,6 +158,9 @@ def kpi_tile(
             ),
             html.Div([value_text, estimate], className="ioc-tile__value"),
             html.Div(result.reason.text(lang), className="ioc-tile__reason") if result.value is None and result.reason else None,
+            # Some units of the scope publish only OpenCPS monthly counts: say where the figure comes from.
+            html.Div(AGGREGATES_LABEL[1] if lang == "en" else AGGREGATES_LABEL[0], className="ioc-tile__source")
+            if result.from_aggregates and result.value is not None else None,
             fraction,
             html.Div(_target_text(result, lang), className="ioc-tile__target") if _target_text(result, lang) else None,
             delta,

@@ -68,3 +68,14 @@ def test_english_and_sparkline():
     assert '"93.12%"' in text and "updated 14:25" in text and "Target ≥ 95.00%" in text
     assert sparkline_svg(((date(2026, 1, 1), None),), "up") is None
     assert sparkline_svg(result().series, "up").startswith("data:image/svg+xml;utf8,")
+
+
+def test_a_figure_from_opencps_aggregates_says_so():
+    plain = render_text(kpi_tile(result(), lang="vi", freshness=fresh(), now=NOW))
+    assert "OpenCPS" not in plain
+    text = render_text(kpi_tile(result(from_aggregates=True), lang="vi", freshness=fresh(), now=NOW))
+    assert "từ số liệu tổng hợp OpenCPS" in text and "ioc-tile__source" in text
+    assert "from OpenCPS aggregates" in render_text(kpi_tile(result(from_aggregates=True), lang="en", freshness=fresh(), now=NOW))
+    # No value: the reason speaks, not the source label.
+    empty = render_text(kpi_tile(result(value=None, status="none", from_aggregates=True), lang="vi", freshness=fresh(), now=NOW))
+    assert "OpenCPS" not in empty
