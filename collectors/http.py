@@ -578,6 +578,26 @@ def check_auth(options: dict[str, Any]) -> list[str]:
     return problems
 
 
+def check_timeout(options: dict[str, Any]) -> list[str]:
+    timeout = options.get("timeout", DEFAULT_TIMEOUT_S)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
+        return ["options.timeout: expected seconds between 0 and 600"]
+    return []
+
+
+def client_from_options(config: SourceConfig, headers: dict[str, str] | None = None) -> HttpClient:
+    """The client a JSON adapter's ``[options]`` describe: url, auth, timeout, verify."""
+    opts = config.options
+    return HttpClient(
+        config,
+        base_url=str(opts["url"]),
+        auth=make_auth(config, opts),
+        timeout_s=float(opts.get("timeout", DEFAULT_TIMEOUT_S)),
+        verify=opts.get("verify", True),
+        headers=headers,
+    )
+
+
 def check_url(options: dict[str, Any], key: str = "url") -> list[str]:
     url = options.get(key)
     if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):

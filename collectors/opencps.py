@@ -50,7 +50,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from collectors.base import Adapter, Batch, RawReject, RawRow, TransientSourceError
-from collectors.http import HttpClient, check_auth, check_url, make_auth
+from collectors.http import (
+    HttpClient,
+    check_auth,
+    check_timeout,
+    check_url,
+    client_from_options,
+)
 
 #: OpenCPS DossierStatisticData field → our dossier_stats count.
 COUNTS = {
@@ -206,22 +212,12 @@ class OpenCpsAdapter(Adapter):
             problems.append('options.agency_param: expected the name of a query parameter, e.g. "agency"')
         if "skip_unmapped" in options and not isinstance(options["skip_unmapped"], bool):
             problems.append("options.skip_unmapped: expected true or false")
-        timeout = options.get("timeout", 15)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
-            problems.append("options.timeout: expected seconds between 0 and 600")
+        problems.extend(check_timeout(options))
         return problems
 
     def _connect(self) -> HttpClient:
         if self._client is None:
-            opts = self.config.options
-            self._client = HttpClient(
-                self.config,
-                base_url=str(opts["url"]),
-                auth=make_auth(self.config, opts),
-                timeout_s=float(opts.get("timeout", 15)),
-                verify=opts.get("verify", True),
-                headers={"groupId": self.group_id, "Accept": "application/json"},
-            )
+            self._client = client_from_options(self.config, headers={"groupId": self.group_id, "Accept": "application/json"})
         return self._client
 
     def today(self) -> date:

@@ -13,6 +13,7 @@ reason for a value it cannot read, so the runner can reject the row with that re
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, time
 from typing import Any
@@ -143,7 +144,7 @@ def parse_float(value: Any) -> float | None:
     if isinstance(value, bool):
         raise ValueError(f"not a number: {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
+        return _finite(float(value), value)
     text = str(value).strip().replace("\u00a0", "").replace(" ", "")
     if _THOUSANDS_DOT.match(text):
         text = text.replace(".", "")
@@ -158,9 +159,17 @@ def parse_float(value: Any) -> float | None:
     elif "," in text:
         text = text.replace(",", ".")
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         raise ValueError(f"not a number: {value!r}") from None
+    return _finite(number, value)
+
+
+def _finite(number: float, value: Any) -> float:
+    """JSON's Infinity/NaN, "inf", "nan" or 1e400 are not counts or amounts: refuse them."""
+    if math.isinf(number) or math.isnan(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
 
 
 def parse_int(value: Any) -> int | None:

@@ -47,9 +47,10 @@ from collectors.http import (
     HttpClient,
     check_auth,
     check_paging,
+    check_timeout,
     check_url,
+    client_from_options,
     dig,
-    make_auth,
     make_paginator,
 )
 from collectors.parse import parse_datetime
@@ -223,22 +224,13 @@ class DossierRestAdapter(Adapter):
                 problems.append('options.start_from: expected a date such as "2025-01-01"')
         if "params" in options and not isinstance(options["params"], dict):
             problems.append("options.params: expected a table of query parameters")
-        timeout = options.get("timeout", 15)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
-            problems.append("options.timeout: expected seconds between 0 and 600")
+        problems.extend(check_timeout(options))
         return problems
 
     # ---- reading
     def _connect(self) -> HttpClient:
         if self._client is None:
-            opts = self.config.options
-            self._client = HttpClient(
-                self.config,
-                base_url=str(opts["url"]),
-                auth=make_auth(self.config, opts),
-                timeout_s=float(opts.get("timeout", 15)),
-                verify=opts.get("verify", True),
-            )
+            self._client = client_from_options(self.config)
         return self._client
 
     def _since(self, watermark: dict[str, Any] | None) -> datetime | None:
