@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.e2e.conftest import console_messages, screenshot
 
 pytestmark = pytest.mark.browser
-DEMO_SOURCES = ["mo-phong-qlvb", "mo-phong-motcua", "mo-phong-tthc", "mo-phong-hop"]
+DEMO_SOURCES = ["mo-phong-qlvb", "mo-phong-motcua", "mo-phong-tthc", "mo-phong-hop", "mo-phong-bbb"]
 
 
 def test_sources_page_lists_every_demo_source_as_healthy(demo_server, browser):
@@ -19,7 +19,7 @@ def test_sources_page_lists_every_demo_source_as_healthy(demo_server, browser):
     rows = browser.find_elements(By.CSS_SELECTOR, "tr.ioc-source")
     assert [r.get_attribute("id") for r in rows] == [f"source-{name}" for name in DEMO_SOURCES]
     states = [r.find_element(By.CSS_SELECTOR, ".ioc-state").text for r in rows]
-    assert states == ["● Bình thường"] * 4
+    assert states == ["● Bình thường"] * len(DEMO_SOURCES)
     qlvb = browser.find_element(By.ID, "source-mo-phong-qlvb").text
     assert "sql · mỗi 10 giây" in qlvb
     assert console_messages(browser) == []
