@@ -65,8 +65,14 @@ class RecordContext:
             raise Rejected(f"{name}: {exc}") from None
 
     def day(self, value: datetime | None):
-        # ``value`` comes from parse_datetime, so it is aware: its local day is one conversion away.
-        return value.astimezone(self.agency_tz).date() if value is not None else None
+        # ``value`` comes from parse_datetime, so it is aware: its local day is one conversion away,
+        # none when it is already in the agency's zone (the usual source time zone; ZoneInfo
+        # objects are shared per key, so the identity test holds for every value parsed in it).
+        if value is None:
+            return None
+        if value.tzinfo is self.agency_tz:
+            return value.date()
+        return value.astimezone(self.agency_tz).date()
 
 
 def _required_id(data: dict[str, Any], name: str) -> str:

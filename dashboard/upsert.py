@@ -17,9 +17,10 @@ the runner uses them to refresh the rollups of the (unit, day) a fact leaves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, text
@@ -56,6 +57,7 @@ def upsert(
     update_columns: Sequence[str] | None = None,
     count: bool = True,
     skip_unchanged: bool = True,
+    before_write: Callable[[list[tuple]], None] | None = None,
 ) -> UpsertResult:
     """Insert or update ``rows`` of ``model`` identified by the unique ``key`` columns.
 
@@ -66,9 +68,10 @@ def upsert(
     """
     compare = count and skip_unchanged
     key = tuple(key)
-    by_key: dict[tuple, dict[str, Any]] = {}
-    for row in rows:
-        by_key[tuple(row[k] for k in key)] = row
+    get = itemgetter(*key)
+    by_key: dict[tuple, dict[str, Any]] = (
+        {get(row): row for row in rows} if len(key) > 1 else {(get(row),): row for row in rows}
+    )
     if not by_key:
         return UpsertResult()
     rows = list(by_key.values())
@@ -91,11 +94,25 @@ def upsert(
                 previous[k] = old
         inserted = len(to_write) - len(previous)
         result = UpsertResult(inserted, len(previous), len(by_key) - len(to_write), previous, to_write)
+        if previous and before_write is not None:
+            before_write(list(previous))
     else:
         to_write = rows
         result = UpsertResult(written=to_write)
     if to_write:
-        _write(session, table, key, updatable, to_write)
+        if compare and session.get_bind().dialect.name == "sqlite" and _sqlite_fast_path(table, to_write[0]):
+            # The rows not stored yet are inserted by a plain INSERT: SQLite's upsert machinery
+            # costs a bulk load ~20 % more. Safe: SQLite runs one writer at a time, and a
+            # transaction that read before another writer committed cannot write ("database is
+            # locked": the runner retries); a duplicate would fail loudly, never merge silently.
+            fresh = [row for k, row in by_key.items() if k not in stored]
+            changed = [by_key[k] for k in previous]
+            if fresh:
+                _write_sqlite(session, table, key, updatable, fresh, plain=True)
+            if changed:
+                _write_sqlite(session, table, key, updatable, changed)
+        else:
+            _write(session, table, key, updatable, to_write)
         _note_written(session, table, len(to_write))
     return result
 
@@ -211,7 +228,9 @@ def _sqlite_fast_path(table, sample: dict[str, Any]) -> bool:
     return all(_sqlite_converter(table.c[name]) is not None for name in sample)
 
 
-def _write_sqlite(session: Session, table, key: tuple[str, ...], updatable: list[str], rows: list[dict[str, Any]]) -> None:
+def _write_sqlite(
+    session: Session, table, key: tuple[str, ...], updatable: list[str], rows: list[dict[str, Any]], *, plain: bool = False
+) -> None:
     columns = list(rows[0].keys())
     now_values: dict[str, Any] = {}
     # Python-side defaults of absent columns (flags, ingested_at) are evaluated once per
@@ -229,7 +248,9 @@ def _write_sqlite(session: Session, table, key: tuple[str, ...], updatable: list
         if col.onupdate is not None and col.name not in updatable and col.name not in key:
             set_parts.append(f'"{col.name}" = ?')
             extra.append(_sqlite_converter(col)(col.onupdate.arg(None)))
-    if set_parts:
+    if plain:  # rows known not to be stored (see upsert)
+        extra = []
+    elif set_parts:
         where = " OR ".join(f"{quoted[c]} IS NOT excluded.{quoted[c]}" for c in updatable)
         sql += f' ON CONFLICT ({", ".join(quoted[k] for k in key)}) DO UPDATE SET {", ".join(set_parts)} WHERE {where}'
     else:
@@ -240,20 +261,48 @@ def _write_sqlite(session: Session, table, key: tuple[str, ...], updatable: list
         # SQLite's default page cache (2 MB) is smaller than the index pages a page of facts
         # touches in a table of a million rows; a bulk writer's connection gets 64 MB.
         connection.exec_driver_sql(f"PRAGMA cache_size = -{_SQLITE_BULK_CACHE_KIB}")
+        # A page of facts rewrites a few MB of pages: checkpoint the WAL every 64 MB rather than
+        # every 4 MB (each checkpoint syncs the database file; ~15 % of a bulk load's time).
+        connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {_SQLITE_BULK_CHECKPOINT_PAGES}")
         info["ioc_bulk_cache"] = True
-    plan = [(c, None if conv is _IDENTITY else conv) for c, conv in zip(columns, converters)]
-    params = []
-    for row in rows:
-        values = []
-        for name, conv in plan:
-            value = row[name] if name in row else now_values[name]
-            values.append(value if conv is None else conv(value))
-        values.extend(extra)
-        params.append(tuple(values))
+    params = _tuple_maker(table.name, tuple(columns), tuple(now_values), converters, len(extra))(rows, now_values, extra)
     connection.exec_driver_sql(sql, params)
 
 
+_TUPLE_MAKERS: dict[tuple, Callable] = {}
+
+
+def _tuple_maker(table_name: str, columns: tuple[str, ...], constant: tuple[str, ...], converters, n_extra: int) -> Callable:
+    """A function turning row dicts into parameter tuples, generated once per column set: one
+    list comprehension with each column's conversion inlined (a generic loop over the columns of
+    every row costs a page of 5.000 documents ~40 ms; this, a third of it)."""
+    cache_key = (table_name, columns, constant, n_extra)
+    maker = _TUPLE_MAKERS.get(cache_key)
+    if maker is not None:
+        return maker
+    names: dict[str, Any] = {}
+    parts = []
+    for i, (name, conv) in enumerate(zip(columns, converters)):
+        if name in constant:
+            value = f"k[{name!r}]"
+        else:
+            value = f"r[{name!r}]"
+        if conv is _IDENTITY:
+            parts.append(value)
+        else:
+            # Converters map None to None: skip the call for empty values (most dates of a fact).
+            names[f"c{i}"] = conv
+            parts.append(f"(None if (v{i} := {value}) is None else c{i}(v{i}))")
+    parts.extend(f"x[{i}]" for i in range(n_extra))
+    source = f"def make(rows, k, x):\n    return [({', '.join(parts)},) for r in rows]\n"
+    scope: dict[str, Any] = dict(names)
+    exec(compile(source, f"<upsert rows of {table_name}>", "exec"), scope)
+    maker = _TUPLE_MAKERS[cache_key] = scope["make"]
+    return maker
+
+
 _SQLITE_BULK_CACHE_KIB = 65_536
+_SQLITE_BULK_CHECKPOINT_PAGES = 16_384
 
 
 @contextmanager
