@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -99,8 +99,7 @@ def _newest(events: list[tuple]) -> tuple:
 
 
 def _apply(session: Session, document_source: str, document_ids: set[str], agency_tz: ZoneInfo) -> int:
-    day_columns = rollups.DAY_COLUMNS[Document]
-    touched: dict[str, set[tuple[int, date]]] = {column: set() for column in day_columns}
+    delta = rollups.Delta(session, Document)
     updated = 0
     ordered = sorted(document_ids)
     for start in range(0, len(ordered), _CHUNK):
@@ -109,7 +108,7 @@ def _apply(session: Session, document_source: str, document_ids: set[str], agenc
             select(
                 Document.id, Document.source_id, Document.unit_id, Document.direction, Document.status_code,
                 Document.acknowledged_at, Document.arrived_at, Document.source_updated_at,
-                *(getattr(Document, c) for c in day_columns),
+                *(getattr(Document, c) for c in rollups.DAY_COLUMNS[Document]),
             ).where(Document.source == document_source, Document.source_id.in_(chunk))
         ).all()
         if not docs:
@@ -123,19 +122,19 @@ def _apply(session: Session, document_source: str, document_ids: set[str], agenc
             ).where(DocumentStatusEvent.document_source == document_source, DocumentStatusEvent.document_id.in_(found))
         ):
             events[document_id].append((packet, code, at))
+        changed: dict[int, dict[str, Any]] = {}
         for doc in docs:
             mine = events.get(doc.source_id)
-            if not mine:
-                continue
-            changes = _changes(doc, mine, agency_tz)
-            if not changes:
-                continue
-            session.execute(update(Document).where(Document.id == doc.id).values(**changes))
-            updated += 1
-            for column in day_columns:
-                for day in (getattr(doc, column), changes.get(column, getattr(doc, column))):
-                    if day is not None:
-                        touched[column].add((doc.unit_id, day))
+            changes = _changes(doc, mine, agency_tz) if mine else None
+            if changes:
+                changed[doc.id] = changes
+        if changed:
+            # The rollups move by these documents' rows before and after their new status.
+            delta.capture_keys(-1, ("id",), [(i,) for i in changed])
+            for doc_id, changes in changed.items():
+                session.execute(update(Document).where(Document.id == doc_id).values(**changes))
+            delta.capture_keys(+1, ("id",), [(i,) for i in changed])
+            updated += len(changed)
         session.execute(
             update(DocumentStatusEvent)
             .where(
@@ -147,8 +146,8 @@ def _apply(session: Session, document_source: str, document_ids: set[str], agenc
             )
             .values(applied=True)
         )
-    if any(touched.values()):
-        rollups.refresh(session, Document, touched)
+    if updated:
+        delta.apply()
     return updated
 
 

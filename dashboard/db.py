@@ -58,12 +58,41 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster commits
+        # Temporary tables (the writers' rollup-delta staging) in memory, not in a temp file.
+        cur.execute("PRAGMA temp_store=MEMORY")
     finally:
         cur.close()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+# Held (as a transaction-level advisory lock) by every PostgreSQL transaction that writes facts
+# and moves the rollups; distinct from the scheduler's session-level collector lock.
+ROLLUP_WRITER_LOCK_KEY = 0x10C_0011
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as the one writer of facts and rollups, waiting for any
+    other. Rollups move by the change a transaction makes (read, add, write back), so two such
+    transactions at once would each miss the other's change.
+
+    SQLite: ``BEGIN IMMEDIATE`` takes the write lock now (waiting up to the busy timeout), so
+    every read of the transaction sees the data its writes change. pysqlite's own implicit
+    ``BEGIN`` is deferred: a transaction that reads first and writes later fails at once with
+    "database is locked" when another writer committed in between (the busy timeout does not
+    apply to a stale snapshot). No-op when the transaction has already begun.
+
+    PostgreSQL: a transaction-level advisory lock, released at commit or rollback; each
+    statement after it (READ COMMITTED) sees what the previous writer committed."""
+    connection = session.connection()
+    name = connection.dialect.name
+    if name == "sqlite":
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ROLLUP_WRITER_LOCK_KEY})
 
 
 @contextmanager

@@ -34,9 +34,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import (
+    Column,
     Date,
     Float,
     Integer,
+    MetaData,
+    Table,
     and_,
     bindparam,
     case,
@@ -44,16 +47,21 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     not_,
     or_,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import replacement_traverse
 
+from dashboard.db import begin_write
 from dashboard.models import DailyRollup, Document, Dossier, Meeting, Procedure
 from dashboard.upsert import pg_index_probes, upsert
 
@@ -251,7 +259,8 @@ _FULL_SERVICE = (
         Procedure.service_level == "full",
         Procedure.active.is_(True),
     )
-    .correlate(Dossier)
+    # Correlated to whatever table holds the dossiers: the fact table, or a delta's staging table.
+    .correlate_except(Procedure)
 )
 _RESOLUTION_MINUTES = minutes_between(Dossier.finished_at, Dossier.received_at)
 _IN_PROGRESS = and_(Dossier.status.in_(DOSSIER_IN_PROGRESS), Dossier.received_day.is_not(None))
@@ -706,6 +715,251 @@ def _move_states(session: Session, state_metrics: list[Metric], before, after) -
     _delete_keys(session, drop)
 
 
+# --- delta refresh ----------------------------------------------------------------------------------
+# A writer that knows which facts it changes copies them into a staging table of its connection
+# before the change (sign −1) and after it (sign +1). The same metric expressions, aggregated over
+# the staging table with the sign, give the exact change of every count on every (unit, day) and
+# of every state metric per unit: no fact history is read and the fact table needs no index per
+# day column (a bulk load of documents writes 40 % faster without them). Metrics that sum
+# non-integer measures (durations) are recomputed from facts on the touched (unit, day) pairs
+# instead: adding floating-point changes would drift away from a full recompute.
+
+
+def exact_by_delta(metric: Metric) -> bool:
+    """Whether ``metric`` moves by exact changes: a count, or a sum of integers."""
+    return metric.measure is None or isinstance(metric.measure.type, Integer)
+
+
+_SIGN = "delta_sign"
+_STAGES: dict[type, Table] = {}
+_ON_STAGE: dict[tuple[type, int], ColumnElement] = {}
+
+
+def _stage_table(model: type) -> Table:
+    stage = _STAGES.get(model)
+    if stage is None:
+        fact = model.__table__
+        stage = Table(
+            f"_ioc_delta_{fact.name}",
+            MetaData(),
+            Column(_SIGN, Integer, nullable=False),
+            *(Column(c.name, c.type) for c in fact.columns),
+            prefixes=["TEMPORARY"],
+            postgresql_on_commit="DELETE ROWS",
+        )
+        _STAGES[model] = stage
+    return stage
+
+
+def _on_stage(model: type, expression: ColumnElement) -> ColumnElement:
+    """``expression`` over the fact table's columns, rewritten over the staging table's."""
+    key = (model, id(expression))
+    adapted = _ON_STAGE.get(key)
+    if adapted is None:
+        fact, stage = model.__table__, _stage_table(model)
+        if hasattr(expression, "__clause_element__"):  # an ORM attribute (a bare column as measure)
+            expression = expression.__clause_element__()
+
+        def swap(element):
+            if isinstance(element, Column) and element.table is fact:
+                return stage.c[element.name]
+            return None
+
+        adapted = _ON_STAGE[key] = replacement_traverse(expression, {}, swap)
+    return adapted
+
+
+class Delta:
+    """The rollup change of the facts a writer changes, captured around the change::
+
+        delta = Delta(session, Document)
+        delta.capture_keys(-1, ("source", "source_id"), keys_of_rows_about_to_change)
+        ...  # insert / update the facts
+        delta.capture_keys(+1, ("source", "source_id"), keys_of_rows_written)
+        delta.apply()
+
+    Everything happens in the session's transaction; the staging table is a temporary table of
+    the connection, emptied before and after use.
+    """
+
+    def __init__(self, session: Session, model: type):
+        self.session = session
+        self.model = model
+        self.fact = model.__table__
+        self.stage = _stage_table(model)
+        self.metrics = METRICS_BY_MODEL.get(model, ())
+        self._postgresql = session.get_bind().dialect.name == "postgresql"
+        self._mark: int | None = None
+        begin_write(session)
+        session.execute(CreateTable(self.stage, if_not_exists=True))
+        self._clear()
+
+    def _clear(self) -> None:
+        if self._postgresql:  # no dead rows in a table autovacuum never visits
+            self.session.execute(text(f'TRUNCATE "{self.stage.name}"'))
+        else:
+            self.session.execute(delete(self.stage))
+
+    def mark(self) -> None:
+        """Before a write that may insert facts: on SQLite, note the highest row id, so that
+        :meth:`capture_written` copies the rows inserted as one range of ids. The transaction
+        holds SQLite's write lock from its start (:func:`dashboard.db.begin_write`, also taken
+        here if nothing ran yet), so no other writer can insert between the mark and the copy:
+        every id above the mark is one of this transaction's own inserts."""
+        if not self._postgresql and "id" in self.fact.c and self.fact.c.id.primary_key:
+            self._mark = self.session.execute(select(func.max(self.fact.c.id))).scalar() or 0
+
+    def capture_written(self, key: tuple[str, ...], written: Iterable[tuple], changed: Iterable[tuple]) -> None:
+        """After the write: copy the rows written (keys ``written``, of which ``changed`` were
+        stored before) with sign +1."""
+        if self._mark is None:
+            self.capture_keys(+1, key, written)
+            return
+        names = [c.name for c in self.fact.columns]
+        stmt = select(literal(1, Integer), *(self.fact.c[n] for n in names)).where(self.fact.c.id > self._mark)
+        self.session.execute(insert(self.stage).from_select([_SIGN, *names], stmt))
+        self.capture_keys(+1, key, changed)
+        self._mark = None
+
+    def capture_keys(self, sign: int, key: tuple[str, ...], keys: Iterable[tuple]) -> None:
+        """Copy the stored rows with these ``key`` values into the staging table with ``sign``."""
+        names = [c.name for c in self.fact.columns]
+        columns = [self.fact.c[n] for n in names]
+        sign_value = literal(sign, Integer)
+        key_cols = [self.fact.c[k] for k in key]
+        groups: dict[tuple, list] = {}
+        for k in keys:
+            groups.setdefault(tuple(k[:-1]), []).append(k[-1])
+        last = key_cols[-1]
+        for prefix, lasts in groups.items():
+            fixed = [c == v for c, v in zip(key_cols[:-1], prefix)]
+            if self._postgresql:
+                # One array parameter joined against the unique index (see upsert._stored_rows).
+                wanted = (
+                    func.unnest(bindparam("keys", lasts, type_=postgresql.ARRAY(last.type)))
+                    .table_valued("k")
+                    .render_derived(name="wanted")
+                )
+                stmt = select(sign_value, *columns).select_from(self.fact.join(wanted, last == wanted.c.k)).where(*fixed)
+                with pg_index_probes(self.session):
+                    self.session.execute(insert(self.stage).from_select([_SIGN, *names], stmt))
+                continue
+            for start in range(0, len(lasts), 900):
+                stmt = select(sign_value, *columns).where(*fixed, last.in_(lasts[start : start + 900]))
+                self.session.execute(insert(self.stage).from_select([_SIGN, *names], stmt))
+
+    def apply(self) -> int:
+        """Move the rollups by the captured change; returns the number of rollup rows written."""
+        session, model = self.session, self.model
+        connection = session.connection()
+        dialect = connection.dialect
+        as_day = date.fromisoformat if dialect.name == "sqlite" else (lambda d: d)  # raw rows: SQLite days are text
+        changes: dict[tuple[date, int, str], float] = defaultdict(float)
+        for kind, sql, names in _delta_plan(model, dialect):
+            for row in connection.exec_driver_sql(sql):
+                if kind == "state":
+                    for name, value in zip(names, row[1:]):
+                        if value:
+                            changes[(STATE_DAY, row[0], name)] += float(value)
+                elif kind == "family":
+                    unit_id, day, index, n = row
+                    if n and index is not None:
+                        changes[(as_day(day), unit_id, names[int(index)])] += float(n)
+                else:
+                    day = as_day(row[1])
+                    for name, value in zip(names, row[2:]):
+                        if value:
+                            changes[(day, row[0], name)] += float(value)
+        written = _add_changes(session, changes)
+        recompute = [m for m in self.metrics if not exact_by_delta(m)]
+        if recompute:
+            stage, unit = self.stage, self.stage.c.unit_id
+            pairs: dict[str, set[Pair]] = {}
+            for column in {m.day_column for m in recompute}:
+                day_col = stage.c[column]
+                pairs[column] = {(u, d) for u, d in session.execute(select(unit, day_col).where(day_col.is_not(None)).distinct())}
+            written += _replace(session, recompute, pairs)
+        self._clear()
+        return written
+
+
+_PLANS: dict[tuple[type, str], list[tuple[str, str, tuple[str, ...]]]] = {}
+
+
+def _delta_plan(model: type, dialect) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The aggregate queries over the staging table that give a delta's changes, compiled once per
+    model and database to plain SQL (their only parameters are the metrics' constants): building
+    and compiling ~100 metric expressions per batch cost more than running them.
+
+    Each entry is (kind, sql, metric names): ``day`` rows are (unit, day, change per metric),
+    ``family`` rows (unit, day, bucket index, change), ``state`` rows (unit, change per metric)."""
+    plan = _PLANS.get((model, dialect.name))
+    if plan is not None:
+        return plan
+    stage = _stage_table(model)
+    sign, unit = stage.c[_SIGN], stage.c.unit_id
+    by_column: dict[str, list[Metric]] = defaultdict(list)
+    families: dict[str, Family] = {}
+    states: list[Metric] = []
+    for metric in METRICS_BY_MODEL.get(model, ()):
+        if not exact_by_delta(metric):
+            continue
+        if metric.is_state:
+            states.append(metric)
+        elif metric.family is not None:
+            families[metric.day_column] = metric.family
+        else:
+            by_column[metric.day_column].append(metric)
+
+    def signed(metric: Metric) -> ColumnElement:
+        value = sign if metric.measure is None else sign * _on_stage(model, metric.measure)
+        return func.sum(case((_on_stage(model, metric.where), value), else_=0))
+
+    def sql(stmt) -> str:
+        return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+    plan = []
+    for column, group in sorted(by_column.items()):
+        day = stage.c[column]
+        stmt = select(unit, day, *(signed(m) for m in group)).where(day.is_not(None)).group_by(unit, day)
+        plan.append(("day", sql(stmt), tuple(m.name for m in group)))
+    for column, family in sorted(families.items()):
+        day = stage.c[column]
+        bucket = _on_stage(model, family.bucket).label("bucket")
+        stmt = (
+            select(unit, day, bucket, func.sum(sign))
+            .where(day.is_not(None), _on_stage(model, family.where))
+            .group_by(unit, day, bucket)
+        )
+        plan.append(("family", sql(stmt), family.names))
+    if states:
+        stmt = select(unit, *(signed(m) for m in states)).group_by(unit)
+        plan.append(("state", sql(stmt), tuple(m.name for m in states)))
+    _PLANS[(model, dialect.name)] = plan
+    return plan
+
+
+def _add_changes(session: Session, changes: Mapping[tuple[date, int, str], float]) -> int:
+    """Add ``changes`` to the stored rollup values; rows that reach zero are deleted."""
+    changes = {k: v for k, v in changes.items() if v}
+    if not changes:
+        return 0
+    pairs = {(u, d) for d, u, _ in changes}
+    with pg_index_probes(session):
+        current = _stored_values(session, sorted({m for _, _, m in changes}), pairs)
+    write, drop = [], []
+    for (day, unit_id, name), change in changes.items():
+        value = current.get((day, unit_id, name), 0.0) + change  # counts: exact in floating point
+        if value:
+            write.append({"day": day, "unit_id": unit_id, "metric": name, "value": value})
+        elif (day, unit_id, name) in current:
+            drop.append((day, unit_id, name))
+    if write:
+        upsert(session, DailyRollup, write, key=("day", "unit_id", "metric"), count=False)
+    _delete_keys(session, drop)
+    return len(write) + len(drop)
+
+
 def refresh(session: Session, model: type, pairs: set[Pair] | Mapping[str, set[Pair]]) -> int:
     """Recompute the rollups of ``model``'s metrics for the touched (unit, day) pairs, and move
     the state metrics of the touched units.
@@ -756,6 +1010,7 @@ def stored(session: Session) -> dict[tuple[date, int, str], float]:
 
 def rebuild(session: Session) -> int:
     """Replace the whole rollup table by a full recompute (repair tool, bulk loads)."""
+    begin_write(session)  # no collector batch moves the rollups while they are rebuilt
     session.execute(delete(DailyRollup))
     rows = [{"day": d, "unit_id": u, "metric": m, "value": v} for (d, u, m), v in recompute_all(session).items()]
     for start in range(0, len(rows), 50_000):
