@@ -138,10 +138,9 @@ class Document(Base):
         Index("ix_document_unit_registered", "unit_id", "registered_day"),
         # Overdue lists: open documents of a unit ordered by due date.
         Index("ix_document_unit_status_due", "unit_id", "status_code", "due_at"),
-        # Rollup refreshes recompute (unit, day) pairs of every day column the metrics use. Partial:
-        # most documents have no due day, many no completion yet, few sources give the arrival.
-        _partial("ix_document_unit_completed", "unit_id", "completed_day"),
-        _partial("ix_document_unit_due", "unit_id", "due_day"),
+        # Rollups move by deltas (rollups.Delta), not by recomputing (unit, day) pairs, so no index
+        # per day column is kept for them; the arrival one serves the axis funnel of /documents
+        # (partial: few sources give the arrival).
         _partial("ix_document_unit_arrived", "unit_id", "arrived_day"),
     )
 
@@ -368,7 +367,6 @@ class DailyRollup(Base):
     value: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (
-        Index("ix_daily_rollup_metric_day", "metric", "day"),
         # Covering index: KPI reads sum (metric, day range) over units without touching the table.
         Index("ix_daily_rollup_metric_day_unit_value", "metric", "day", "unit_id", "value"),
     )

@@ -38,7 +38,7 @@ def test_kpi_indexes_exist(engine):
         "ix_dossier_unit_finished",
         "ix_dossier_unit_status_due",
         "ix_meeting_unit_start",
-        "ix_daily_rollup_metric_day",
+        "ix_daily_rollup_metric_day_unit_value",
     } <= indexes
 
 
