@@ -63,7 +63,7 @@ from sqlalchemy.sql.visitors import replacement_traverse
 
 from dashboard.db import begin_write
 from dashboard.models import DailyRollup, Document, Dossier, Meeting, Procedure
-from dashboard.upsert import pg_index_probes, upsert
+from dashboard.upsert import pg_index_probes, pg_probe_each, upsert
 
 #: The day under which state metrics ("open now") are stored: never a real day of data.
 STATE_DAY = date(1, 1, 1)
@@ -610,13 +610,18 @@ def _restrict(session: Session, stmt, unit_col, day_col, pairs: set[Pair]):
     which its planner answers from the (unit, day) indexes.
     """
     if session.get_bind().dialect.name == "postgresql":
-        ordered = sorted(pairs)
-        touched = func.unnest(
-            bindparam("pair_units", [u for u, _ in ordered], type_=postgresql.ARRAY(Integer())),
-            bindparam("pair_days", [d for _, d in ordered], type_=postgresql.ARRAY(Date())),
-        ).table_valued("u", "d").render_derived(name="touched")
+        touched = _pg_pairs(pairs)
         return stmt.join(touched, and_(unit_col == touched.c.u, day_col == touched.c.d))
     return stmt.where(_in_pairs(unit_col, day_col, pairs))
+
+
+def _pg_pairs(pairs: set[Pair]):
+    """The (unit, day) pairs as ``unnest(units[], days[]) AS touched(u, d)``: two array parameters."""
+    ordered = sorted(pairs)
+    return func.unnest(
+        bindparam("pair_units", [u for u, _ in ordered], type_=postgresql.ARRAY(Integer())),
+        bindparam("pair_days", [d for _, d in ordered], type_=postgresql.ARRAY(Date())),
+    ).table_valued("u", "d").render_derived(name="touched")
 
 
 def _stored_values(session: Session, names: list[str], pairs: set[Pair]) -> dict[tuple[date, int, str], float]:
@@ -625,7 +630,12 @@ def _stored_values(session: Session, names: list[str], pairs: set[Pair]) -> dict
     stmt = select(DailyRollup.day, DailyRollup.unit_id, DailyRollup.metric, DailyRollup.value).where(
         DailyRollup.metric.in_(names)
     )
-    stmt = _restrict(session, stmt, DailyRollup.unit_id, DailyRollup.day, pairs)
+    if session.get_bind().dialect.name == "postgresql":
+        # Each touched (unit, day) probed in the primary key, whatever the statistics.
+        touched = _pg_pairs(pairs)
+        stmt = pg_probe_each(touched, stmt.where(DailyRollup.unit_id == touched.c.u, DailyRollup.day == touched.c.d))
+    else:
+        stmt = _restrict(session, stmt, DailyRollup.unit_id, DailyRollup.day, pairs)
     return {(d, u, m): v for d, u, m, v in session.execute(stmt)}
 
 
@@ -834,13 +844,13 @@ class Delta:
         for prefix, lasts in groups.items():
             fixed = [c == v for c, v in zip(key_cols[:-1], prefix)]
             if self._postgresql:
-                # One array parameter joined against the unique index (see upsert._stored_rows).
+                # One array parameter, each key probed in the unique index (see upsert.pg_probe_each).
                 wanted = (
                     func.unnest(bindparam("keys", lasts, type_=postgresql.ARRAY(last.type)))
                     .table_valued("k")
                     .render_derived(name="wanted")
                 )
-                stmt = select(sign_value, *columns).select_from(self.fact.join(wanted, last == wanted.c.k)).where(*fixed)
+                stmt = pg_probe_each(wanted, select(sign_value.label(_SIGN), *columns).where(*fixed, last == wanted.c.k))
                 with pg_index_probes(self.session):
                     self.session.execute(insert(self.stage).from_select([_SIGN, *names], stmt))
                 continue

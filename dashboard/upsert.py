@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, text
+from sqlalchemy import bindparam, func, or_, select, text, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -122,9 +122,12 @@ def upsert(
 # analyses it (it may be off, or lag behind a busy writer) the planner believes the table is
 # tiny and plans the collectors' per-batch lookups as scans of every row — a cost per batch that
 # grows with the table. So writers analyse a table themselves once they have written a good share
-# of it: after 10.000 rows, then each time the rows written reach a third of the table (a few
+# of it: after 10.000 rows, then each time the rows written reach the table's size (a few
 # ANALYZE per doubling, ~0,1 s each), in a connection of their own (its own short transaction;
-# never holding the lock through the batch's).
+# never holding the lock through the batch's) — after the writing transaction commits. Analysed
+# before, it would not see the rows: the table would have pages and no live rows, and the
+# planner would take it for empty (zero rows per page) until the next ANALYZE — a plan that
+# probed an index once per row of the "empty" side cost the second batch of a fresh store 8 s.
 
 _ANALYZE_MIN_ROWS = 10_000
 _ANALYZE_SHARE = 1.0
@@ -132,7 +135,7 @@ _written_since_analyze: dict[tuple[int, str], list[float]] = {}
 
 
 def _note_written(session: Session, table, n: int) -> None:
-    from sqlalchemy import Engine
+    from sqlalchemy import Engine, event
 
     bind = session.get_bind()
     if bind.dialect.name != "postgresql" or not isinstance(bind, Engine):
@@ -142,17 +145,28 @@ def _note_written(session: Session, table, n: int) -> None:
     if state[0] < max(_ANALYZE_MIN_ROWS, _ANALYZE_SHARE * state[1]):
         return
     state[0] = 0.0
-    try:
-        with bind.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            conn.exec_driver_sql("SET lock_timeout = '2s'")  # another ANALYZE or VACUUM: skip this time
-            name = '"' + table.name.replace('"', '""') + '"'
-            conn.exec_driver_sql(f"ANALYZE {name}")
-            state[1] = float(conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (name,)).scalar() or 0)
-    except Exception:
-        import logging
+    pending = session.info.setdefault("ioc_analyze_after_commit", set())
+    if not pending:
+        event.listen(session, "after_commit", _analyze_pending, once=True)
+    pending.add(table.name)
 
-        logging.getLogger(__name__).warning("ANALYZE %s failed", table.name, exc_info=True)
+
+def _analyze_pending(session: Session) -> None:
+    """ANALYZE the tables written past their threshold, now that their rows are visible."""
+    bind = session.get_bind()
+    for name in sorted(session.info.pop("ioc_analyze_after_commit", ())):
+        try:
+            with bind.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.exec_driver_sql("SET lock_timeout = '2s'")  # another ANALYZE or VACUUM: skip this time
+                quoted = '"' + name.replace('"', '""') + '"'
+                conn.exec_driver_sql(f"ANALYZE {quoted}")
+                rows = float(conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (quoted,)).scalar() or 0)
+                _written_since_analyze.setdefault((id(bind), name), [0.0, 0.0])[1] = rows
+        except Exception:
+            import logging
+
+            logging.getLogger(__name__).warning("ANALYZE %s failed", name, exc_info=True)
 
 
 def _write(session: Session, table, key: tuple[str, ...], updatable: list[str], rows: list[dict[str, Any]]) -> None:
@@ -314,12 +328,13 @@ def pg_index_probes(session: Session) -> Iterator[None]:
     against a table of millions of rows whose pages are in memory: the planner's disk-oriented
     costs (random_page_cost = 4) make it hash the whole table instead (EXPLAIN: a 140.000-row
     sequential scan and hash, 126 ms, against 5.000 index probes, ~15 ms), a cost per batch that
-    grows with the table. Not for other statements: the settings are transaction-local and
-    restored on exit."""
+    grows with the table. JIT compilation is off too: with those plans costed high, each lookup
+    would compile (~100 ms) to run thousands of index probes that take less. Not for other
+    statements: the settings are transaction-local and restored on exit."""
     if session.get_bind().dialect.name != "postgresql":
         yield
         return
-    names = ("enable_seqscan", "enable_hashjoin", "enable_mergejoin")
+    names = ("enable_seqscan", "enable_hashjoin", "enable_mergejoin", "jit")
     previous = session.execute(text("SELECT " + ", ".join(f"current_setting('{n}')" for n in names))).one()
     session.execute(text("SELECT " + ", ".join(f"set_config('{n}', 'off', true)" for n in names)))
     try:
@@ -329,6 +344,19 @@ def pg_index_probes(session: Session) -> Iterator[None]:
             text("SELECT " + ", ".join(f"set_config('{n}', :v{i}, true)" for i, n in enumerate(names))),
             {f"v{i}": v for i, v in enumerate(previous)},
         )
+
+
+def pg_probe_each(wanted, lookup):
+    """``SELECT`` the rows of ``lookup`` — a query correlated to the rows of ``wanted``, a
+    table-valued ``unnest`` of array parameters — once per wanted row: a ``LATERAL`` subquery
+    fenced by ``OFFSET 0``, so the planner cannot flatten it into a join and turn that around.
+
+    A plain join of the unnest against the table, planned from stale statistics (a table whose
+    rows were analysed before they were committed looks empty), became "scan every row of this
+    source, compare each with all 5.000 keys": 0,5–1,4 s per lookup in the second batch of a
+    fresh store. Per wanted row, the lookup is an index probe whatever the statistics."""
+    found = lookup.offset(0).lateral("found")
+    return select(*found.c).select_from(wanted).join(found, true())
 
 
 def _stored_rows(
@@ -348,14 +376,14 @@ def _stored_rows(
         # PostgreSQL: join the unique index against ONE array parameter. An IN list of 900
         # parameters is planned (without fresh statistics, or as a generic prepared plan) as a
         # scan of every row of the source with a linear search of the list per row — a cost
-        # that grows with the table (seconds per batch at 200.000 rows). unnest(array) gives
-        # the planner the exact key count: a nested loop of unique-index probes.
+        # that grows with the table (seconds per batch at 200.000 rows). Each key of the array
+        # is probed in the unique index instead (pg_probe_each).
         last = key_cols[-1]
         with pg_index_probes(session):
             for prefix, lasts in groups.items():
                 fixed = [c == v for c, v in zip(key_cols[:-1], prefix)]
                 wanted = func.unnest(bindparam("keys", lasts, type_=postgresql.ARRAY(last.type))).table_valued("k").render_derived(name="wanted")
-                stmt = select(*key_cols, *value_cols).select_from(table.join(wanted, last == wanted.c.k)).where(*fixed)
+                stmt = pg_probe_each(wanted, select(*key_cols, *value_cols).where(*fixed, last == wanted.c.k))
                 for row in session.execute(stmt):
                     found[tuple(row[:n])] = dict(zip(columns, row[n:]))
         return found

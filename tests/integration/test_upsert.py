@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from dashboard.models import Document, OrgUnit
@@ -129,3 +130,69 @@ def test_naive_datetimes_are_refused_by_the_bulk_path_too(session):
     rows[0]["registered_at"] = datetime(2026, 5, 4, 8, 0)
     with pytest.raises((NaiveDatetimeError, Exception), match="has no time zone"):
         upsert(session, Document, rows, key=("source", "source_id"))
+
+
+
+@pytest.fixture
+def pg_engine(tmp_path):
+    """A migrated PostgreSQL store only (the statistics below are PostgreSQL's)."""
+    from tests.conftest import DatabaseFactory
+
+    factory = DatabaseFactory("postgresql", tmp_path)
+    yield factory.engine()
+    factory.close()
+
+
+def test_postgresql_statistics_are_taken_after_the_rows_are_committed(pg_engine):
+    """A writer that has bulk-loaded a good share of a table ANALYZEs it — after its transaction
+    commits. Analysed before, the rows are invisible: the table has pages and no live rows, the
+    planner takes it for empty, and the next batch's lookups were planned as scans."""
+    from dashboard.db import make_sessionmaker
+
+    reltuples = "SELECT reltuples FROM pg_class WHERE oid = 'document'::regclass"
+    sessions = make_sessionmaker(pg_engine)
+    with sessions() as session:
+        unit_id = make_unit(session)
+    with sessions.begin() as session:
+        upsert(session, Document, doc_rows(unit_id, 12_000), key=("source", "source_id"))
+        with pg_engine.connect() as other:  # nothing analysed while the rows are not visible
+            assert other.exec_driver_sql(reltuples).scalar() <= 0
+    with pg_engine.connect() as conn:
+        assert conn.exec_driver_sql(reltuples).scalar() == 12_000
+
+
+def test_postgresql_key_lookups_probe_the_index_even_when_statistics_say_empty(pg_engine):
+    """The writers' per-batch lookups probe the unique index once per key whatever the planner
+    believes: here the table was analysed while its rows were not committed yet (pages, no live
+    rows), the state in which a plain join became a scan compared against every key."""
+    from sqlalchemy import event
+
+    from dashboard.db import make_sessionmaker
+    from dashboard.upsert import _stored_rows, pg_index_probes
+
+    sessions = make_sessionmaker(pg_engine)
+    with sessions() as session:
+        unit_id = make_unit(session)
+    rows = doc_rows(unit_id, 3_000)
+    with sessions.begin() as session:
+        session.execute(Document.__table__.insert(), rows)
+        with pg_engine.connect() as other:
+            other.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE document")
+    statements = []
+
+    def keep(conn, cursor, statement, params, context, executemany):
+        statements.append((statement, params))
+
+    with sessions.begin() as session:
+        event.listen(pg_engine, "before_cursor_execute", keep)
+        try:
+            with pg_index_probes(session):
+                statements.clear()
+                found = _stored_rows(session, Document.__table__, ("source", "source_id"), ["status_code"], [("qlvb", r["source_id"]) for r in rows])
+                lookup = [s for s in statements if "unnest(" in s[0]]
+                plan = "\n".join(r[0] for r in session.connection().exec_driver_sql("EXPLAIN " + lookup[0][0], lookup[0][1]))
+        finally:
+            event.remove(pg_engine, "before_cursor_execute", keep)
+    assert len(found) == 3_000
+    assert "wanted.k" in plan.split("Index Cond", 1)[1].splitlines()[0], plan  # probed by each key
+    assert "Join Filter" not in plan, plan
