@@ -39,6 +39,7 @@ STATUS_WORDS = {
 }
 TREND_ICON = {"better": "▲", "worse": "▼", "same": "◆"}
 _T = {
+    "spark_today": ("Theo ngày; nét đứt: hôm nay, tính đến hiện tại", "Daily; dashed: today so far"),
     "target": ("Mục tiêu", "Target"),
     "vs_previous": ("so với kỳ trước", "vs previous period"),
     "updated": ("cập nhật", "updated"),
@@ -56,8 +57,12 @@ def _t(key: str, lang: str) -> str:
     return en if lang == "en" else vi
 
 
-def sparkline_svg(series, direction: str | None, width: int = 120, height: int = 32) -> str | None:
-    """A tiny SVG line of the daily series as a data URI (no plotting library, crisp at 4K)."""
+def sparkline_svg(series, direction: str | None, width: int = 120, height: int = 32, today=None) -> str | None:
+    """A tiny SVG line of the daily series as a data URI (no plotting library, crisp at 4K).
+
+    When the last day is ``today`` it is a day so far, not a whole day: the step to it is dashed
+    and its dot hollow, so that a ratio of a few minutes' documents after midnight, or a count
+    of half a day, does not read as a collapse on the wall."""
     points = [(i, v) for i, (_, v) in enumerate(series) if v is not None]
     if len(points) < 2:
         return None
@@ -65,14 +70,19 @@ def sparkline_svg(series, direction: str | None, width: int = 120, height: int =
     values = [v for _, v in points]
     lo, hi = min(values), max(values)
     span = (hi - lo) or 1.0
-    coords = " ".join(f"{i / n * (width - 4) + 2:.1f},{height - 3 - (v - lo) / span * (height - 6):.1f}" for i, v in points)
-    last_x, last_y = coords.split(" ")[-1].split(",")
-    svg = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" preserveAspectRatio="none">'
-        f'<polyline fill="none" stroke="#7fa7d9" stroke-width="2" vector-effect="non-scaling-stroke" '
-        f'stroke-linejoin="round" points="{coords}"/>'
-        f'<circle cx="{last_x}" cy="{last_y}" r="2.5" fill="#ffffff"/></svg>'
-    )
+    coords = [f"{i / n * (width - 4) + 2:.1f},{height - 3 - (v - lo) / span * (height - 6):.1f}" for i, v in points]
+    last_x, last_y = coords[-1].split(",")
+    partial = today is not None and points[-1][0] == len(series) - 1 and series[-1][0] == today
+    line = 'fill="none" stroke="#7fa7d9" stroke-width="2" vector-effect="non-scaling-stroke" stroke-linejoin="round"'
+    if partial:
+        whole = coords[:-1]
+        parts = (f'<polyline {line} points="{" ".join(whole)}"/>' if len(whole) > 1 else "") + (
+            f'<polyline {line} stroke-dasharray="3 3" points="{whole[-1]} {coords[-1]}"/>'
+            f'<circle cx="{last_x}" cy="{last_y}" r="2.5" fill="none" stroke="#ffffff" stroke-width="1.5"/>'
+        )
+    else:
+        parts = f'<polyline {line} points="{" ".join(coords)}"/><circle cx="{last_x}" cy="{last_y}" r="2.5" fill="#ffffff"/>'
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" preserveAspectRatio="none">{parts}</svg>'
     return "data:image/svg+xml;utf8," + quote(svg)
 
 
@@ -137,7 +147,9 @@ def kpi_tile(
     if result.value is not None and result.numerator is not None and result.denominator is not None and result.unit == "percent":
         fraction = html.Div(f"{format_value(result.numerator, 'count', lang)} / {format_value(result.denominator, 'count', lang)}",
                             className="ioc-tile__fraction")
-    spark = sparkline_svg(result.series, kpi.direction)
+    today = now.astimezone(tz).date()
+    spark = sparkline_svg(result.series, kpi.direction, today=today)
+    spark_title = _t("spark_today", lang) if result.series and result.series[-1][0] == today else None
     status_vi, status_en = STATUS_WORDS[status]
     status_word = status_en if lang == "en" else status_vi
     estimate = html.Span(f" ({_t('estimate', lang)})", className="ioc-tile__estimate") if result.estimate else None
@@ -164,7 +176,7 @@ def kpi_tile(
             fraction,
             html.Div(_target_text(result, lang), className="ioc-tile__target") if _target_text(result, lang) else None,
             delta,
-            html.Img(src=spark, className="ioc-tile__spark", alt="") if spark else None,
+            html.Img(src=spark, className="ioc-tile__spark", alt="", title=spark_title) if spark else None,
             time_line,
             html.Div(kpi.definition(lang), className="ioc-tile__definition", role="tooltip"),
         ],

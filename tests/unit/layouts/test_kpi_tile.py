@@ -79,3 +79,21 @@ def test_a_figure_from_opencps_aggregates_says_so():
     # No value: the reason speaks, not the source label.
     empty = render_text(kpi_tile(result(value=None, status="none", from_aggregates=True), lang="vi", freshness=fresh(), now=NOW))
     assert "OpenCPS" not in empty
+
+
+def test_the_sparklines_last_day_is_drawn_as_a_day_so_far_when_it_is_today():
+    from urllib.parse import unquote
+
+    series = tuple((date(2026, 11, d), 0.9 + d / 1000) for d in range(1, 21))
+    whole = unquote(sparkline_svg(series, "up", today=date(2026, 11, 21)))
+    assert "stroke-dasharray" not in whole and 'fill="#ffffff"' in whole
+    partial = unquote(sparkline_svg(series, "up", today=date(2026, 11, 20)))
+    assert partial.count("<polyline") == 2 and 'stroke-dasharray="3 3"' in partial
+    assert '<circle' in partial and 'fill="none" stroke="#ffffff"' in partial
+    # Today's value missing: nothing is drawn as partial.
+    gap = unquote(sparkline_svg(series[:-1] + ((date(2026, 11, 20), None),), "up", today=date(2026, 11, 20)))
+    assert "stroke-dasharray" not in gap
+    # The tile says what the dashes mean (its hover title), only when the series ends today.
+    tile = render_text(kpi_tile(result(series=series), lang="vi", freshness=fresh(), now=datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)))
+    assert "nét đứt: hôm nay" in tile
+    assert "nét đứt" not in render_text(kpi_tile(result(series=series), lang="vi", freshness=fresh(), now=datetime(2026, 11, 22, 3, 0, tzinfo=timezone.utc)))
