@@ -1,23 +1,106 @@
-"""Which units a request may show — the one place access control will live.
+"""Who may see what — the one place that decides.
 
-Every page, callback and export asks :func:`visible_units` for the units it may show and
-:func:`resolve_unit` to turn a requested unit (from the URL or a picker) into an allowed one.
-Today every visitor sees the whole agency; when sign-in lands (a later issue), only this module
-changes: it will read the signed-in user's rights here.
+Every page layout, server callback, export and endpoint asks this module, on the server, about the
+*principal* of the current request: a signed-in person (roles over unit subtrees) or an enrolled
+wall screen (read-only, one playlist, one subtree). Nothing the browser sends is trusted: a unit
+code from a URL, a picker or a forged callback payload is only a *request* that
+:func:`resolve_unit` grants or refuses against the principal's scope.
+
+Roles (:data:`ROLE_CAPABILITIES`): ``lanh_dao`` (leadership) and ``truong_don_vi`` (a unit head)
+see and export the KPIs and action lists of their subtrees; ``theo_doi`` (monitoring staff)
+also sees the Sources page and the screen fleet; ``quan_tri`` (administration) manages accounts,
+screens and reads the audit — and sees no figures unless it also holds a viewing role. A scope is
+the union of the subtrees of the principal's grants; the whole-agency view exists only for a
+principal whose scope holds every root of the hierarchy.
+
+>>> p = Principal("user", 7, "an", "An", (("truong_don_vi", "SO-01"),))
+>>> p.can("export"), p.can("admin"), p.key
+(True, False, 'user:7')
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from flask import g, has_request_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard.models import OrgUnit
 
+#: What each role may do. ``view``: KPIs, pages and action lists of the scope; ``export``: CSV/XLSX
+#: and JSON of the scope; ``sources``: the Sources page; ``screens``: the screen fleet page;
+#: ``admin``: accounts, screens (enrol, revoke) and the audit.
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    "lanh_dao": frozenset({"view", "export"}),
+    "truong_don_vi": frozenset({"view", "export"}),
+    "theo_doi": frozenset({"view", "export", "sources", "screens"}),
+    "quan_tri": frozenset({"admin", "screens", "sources"}),
+    "screen": frozenset({"view"}),  # an enrolled wall screen: read-only, no export
+}
+ROLES = ("lanh_dao", "truong_don_vi", "theo_doi", "quan_tri")
+ROLE_NAMES = {
+    "lanh_dao": ("Lãnh đạo", "Leadership"),
+    "truong_don_vi": ("Trưởng đơn vị", "Unit head"),
+    "theo_doi": ("Theo dõi, giám sát", "Monitoring"),
+    "quan_tri": ("Quản trị", "Administration"),
+    "screen": ("Màn hình", "Screen"),
+}
+
+#: Which capability each page needs (by path prefix; the longest match wins). A page not listed
+#: needs ``view``.
+PAGE_CAPABILITIES: dict[str, str] = {
+    "/sources": "sources",
+    "/screens": "screens",
+    "/admin": "admin",
+}
+
 
 class UnitNotAllowed(LookupError):
-    """The requested unit does not exist or is not visible to this visitor."""
+    """The requested unit does not exist or is outside the principal's scope."""
+
+
+class AccessDenied(PermissionError):
+    """The principal may not do this (or nobody is signed in)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of a request: a person (``kind="user"``) or an enrolled screen (``"screen"``)."""
+
+    kind: str
+    id: int
+    name: str
+    display_name: str
+    grants: tuple[tuple[str, str], ...]  # (role, unit code of the subtree's root)
+    may_see_secret: bool = False
+    playlist: str | None = None  # screens only: the one playlist it shows
+    via: str = "password"  # password | oidc | device
+    session_hash: str | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> str:
+        """A stable key for rate limits and audit: ``user:7``, ``screen:3``."""
+        return f"{self.kind}:{self.id}"
+
+    @property
+    def actor(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(role for role, _ in self.grants)
+
+    def can(self, capability: str) -> bool:
+        return any(capability in ROLE_CAPABILITIES.get(role, ()) for role in self.roles)
+
+    def roots(self, capability: str = "view") -> tuple[str, ...]:
+        """The unit codes whose subtrees this principal may ``capability``, in grant order."""
+        seen: dict[str, None] = {}
+        for role, code in self.grants:
+            if capability in ROLE_CAPABILITIES.get(role, ()):
+                seen.setdefault(code, None)
+        return tuple(seen)
 
 
 @dataclass(frozen=True)
@@ -33,9 +116,60 @@ class UnitOption:
         return ("\u2003" * self.depth) + (self.name_en if lang == "en" else self.name_vi)
 
 
-def visible_units(session: Session) -> list[UnitOption]:
-    """The units this visitor may see, as a tree in display order (parents before children)."""
-    units = session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.sort_order, OrgUnit.code)).all()
+# --- the principal of this request ------------------------------------------------------------------
+def current_principal() -> Principal | None:
+    """The principal that :mod:`dashboard.auth` attached to this request, or None."""
+    if not has_request_context():
+        return None
+    return g.get("principal")
+
+
+def require(capability: str = "view") -> Principal:
+    """The current principal if it may ``capability``; :class:`AccessDenied` otherwise."""
+    principal = current_principal()
+    if principal is None or not principal.can(capability):
+        raise AccessDenied(capability)
+    return principal
+
+
+def may(capability: str) -> bool:
+    principal = current_principal()
+    return principal is not None and principal.can(capability)
+
+
+def page_capability(path: str) -> str:
+    best = ""
+    for prefix in PAGE_CAPABILITIES:
+        if (path == prefix or path.startswith(prefix + "/")) and len(prefix) > len(best):
+            best = prefix
+    return PAGE_CAPABILITIES[best] if best else "view"
+
+
+def may_see_page(principal: Principal | None, path: str) -> bool:
+    return principal is not None and principal.can(page_capability(path))
+
+
+def may_see_secret() -> bool:
+    """Documents marked secret are listed and exported only for accounts with the permission."""
+    principal = current_principal()
+    return principal is not None and principal.kind == "user" and principal.may_see_secret
+
+
+# --- scope ------------------------------------------------------------------------------------------
+def _unit_tree(session: Session) -> list[UnitOption]:
+    """The active hierarchy in display order, read once per request."""
+    if has_request_context() and "ioc_unit_tree" in g:
+        return g.ioc_unit_tree
+    units = session.scalars(
+        select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.sort_order, OrgUnit.code)
+    ).all()
+    tree = _tree(list(units))
+    if has_request_context():
+        g.ioc_unit_tree = tree
+    return tree
+
+
+def _tree(units: list[OrgUnit]) -> list[UnitOption]:
     by_parent: dict[int | None, list[OrgUnit]] = {}
     for unit in units:
         by_parent.setdefault(unit.parent_id, []).append(unit)
@@ -51,11 +185,87 @@ def visible_units(session: Session) -> list[UnitOption]:
     return out
 
 
-def resolve_unit(session: Session, requested: str | None) -> str | None:
-    """The unit code to show: ``None`` (the whole agency) or an allowed unit's code."""
-    if not requested or requested in {"all", "*"}:
+def subtree_codes(tree: list[UnitOption], roots: tuple[str, ...] | frozenset[str]) -> frozenset[str]:
+    """Every unit code under (and including) ``roots``.
+
+    >>> t = [UnitOption("B", "", "", "ministry", 0, None), UnitOption("S1", "", "", "department", 1, "B"),
+    ...      UnitOption("S2", "", "", "department", 1, "B"), UnitOption("P", "", "", "province", 2, "S1")]
+    >>> sorted(subtree_codes(t, ("S1",)))
+    ['P', 'S1']
+    """
+    inside = set(roots) & {u.code for u in tree}
+    for unit in tree:  # parents come before children in ``tree``
+        if unit.parent_code in inside:
+            inside.add(unit.code)
+    return frozenset(inside)
+
+
+def scope_codes(session: Session, principal: Principal | None = None, capability: str = "view") -> frozenset[str]:
+    """The unit codes ``principal`` (default: the current one) may ``capability``."""
+    principal = principal if principal is not None else current_principal()
+    if principal is None:
+        return frozenset()
+    return subtree_codes(_unit_tree(session), principal.roots(capability))
+
+
+def holds_whole_agency(session: Session, principal: Principal | None = None) -> bool:
+    """True when the scope holds every root of the hierarchy: the whole-agency view is allowed."""
+    principal = principal if principal is not None else current_principal()
+    if principal is None:
+        return False
+    tree = _unit_tree(session)
+    tops = {u.code for u in tree if u.parent_code is None}
+    return bool(tops) and tops <= subtree_codes(tree, principal.roots("view"))
+
+
+def visible_units(session: Session) -> list[UnitOption]:
+    """The units the current principal may see, as a tree in display order (parents first).
+    Depths are relative to the principal's highest visible units."""
+    principal = current_principal()
+    if principal is None:
+        return []
+    tree = _unit_tree(session)
+    inside = subtree_codes(tree, principal.roots("view"))
+    shown = [u for u in tree if u.code in inside]
+    if not shown:
+        return []
+    top = min(u.depth for u in shown)
+    return [UnitOption(u.code, u.name_vi, u.name_en, u.level, u.depth - top, u.parent_code) for u in shown]
+
+
+def default_unit(session: Session) -> str | None:
+    """What a page shows when no unit is asked for: the whole agency (``None``) for a principal
+    whose scope holds it, else the first root of its scope."""
+    principal = current_principal()
+    if principal is None:
+        raise UnitNotAllowed("")
+    if holds_whole_agency(session, principal):
         return None
-    allowed = {u.code for u in visible_units(session)}
-    if requested not in allowed:
+    tree = _unit_tree(session)
+    inside = subtree_codes(tree, principal.roots("view"))
+    for unit in tree:
+        if unit.code in inside:
+            return unit.code
+    raise UnitNotAllowed("")
+
+
+def resolve_unit(session: Session, requested: str | None) -> str | None:
+    """The unit to show for a requested code: ``None`` (the whole agency, only when the scope holds
+    it), the principal's default unit when nothing (or ``*``/``all``) is asked, or the requested
+    unit when it lies inside the scope. Anything else raises :class:`UnitNotAllowed`."""
+    if not isinstance(requested, str) or not requested or requested in {"all", "*"}:
+        return default_unit(session)
+    if requested not in scope_codes(session):
         raise UnitNotAllowed(requested)
     return requested
+
+
+def within_scope(session: Session, codes) -> list[str]:
+    """The subset of ``codes`` the current principal may see, in the given order."""
+    allowed = scope_codes(session)
+    return [c for c in codes if c in allowed]
+
+
+def unit_exists(session: Session, code: str) -> bool:
+    """Whether an active unit has this code (whatever the scope): to tell "unknown" from "not yours"."""
+    return any(u.code == code for u in _unit_tree(session))

@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-from dashboard import cli_kpis  # noqa: E402,F401  (registers commands)
+from dashboard import cli_access, cli_kpis  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

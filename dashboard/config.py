@@ -53,6 +53,16 @@ _EXPECTED: dict[str, str] = {
     "agency_name_vi": "a non-empty name",
     "agency_name_en": "a non-empty name",
     "targets_file": "the path of a valid targets TOML file (see targets.example.toml)",
+    "session_minutes": "a whole number of minutes between 5 and 10080 (a week)",
+    "audit_retention_days": "a whole number of days ≥ 30",
+    "screen_enrol_hours": "a whole number of hours between 1 and 720",
+    "oidc_issuer": "the https:// (or http://127.0.0.1 for tests) URL of the OpenID provider's issuer",
+    "oidc_client_id": "the client id registered at the OpenID provider",
+    "oidc_client_secret": "the client secret registered at the OpenID provider",
+    "oidc_scopes": "space-separated OpenID scopes, starting with openid",
+    "oidc_username_claim": "the claim that names the account, e.g. preferred_username",
+    "oidc_roles_claim": "the claim (dot path) holding groups or roles, e.g. groups or realm_access.roles",
+    "oidc_role_map": "GROUP=ROLE:UNIT pairs separated by ';', e.g. ioc-lanh-dao=lanh_dao:BO",
 }
 
 
@@ -76,6 +86,17 @@ class Settings(BaseModel):
     agency_name_vi: str = Field(default="Trung tâm điều hành thông minh", min_length=1)
     agency_name_en: str = Field(default="Intelligent Operations Center", min_length=1)
     targets_file: Path | None = None
+    # Access (dashboard/access.py, dashboard/auth.py).
+    session_minutes: int = Field(default=600, ge=5, le=10080)  # a signed-in session's lifetime
+    audit_retention_days: int = Field(default=365, ge=30)
+    screen_enrol_hours: int = Field(default=72, ge=1, le=720)  # an enrolment code's lifetime
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scopes: str = "openid profile email"
+    oidc_username_claim: str = "preferred_username"
+    oidc_roles_claim: str = "groups"
+    oidc_role_map: str = ""
 
     @field_validator("timezone")
     @classmethod
@@ -128,10 +149,28 @@ class Settings(BaseModel):
             raise ValueError("too short")
         return value
 
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _role_map(cls, value: str) -> str:
+        from dashboard.access import ROLES
+
+        for pair in filter(None, (p.strip() for p in value.split(";"))):
+            group, sep, grant = pair.partition("=")
+            role, sep2, unit = grant.partition(":")
+            if not sep or not sep2 or not group.strip() or not unit.strip() or role.strip() not in ROLES:
+                raise ValueError(f"bad pair {pair!r}")
+        return value
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
     @model_validator(mode="after")
     def _redis_needs_url(self) -> "Settings":
         if self.cache_backend == "redis" and not self.redis_url:
             raise _CrossFieldError("redis_url", "IOC_CACHE_BACKEND=redis needs IOC_REDIS_URL")
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise _CrossFieldError("oidc_client_id", "IOC_OIDC_ISSUER needs IOC_OIDC_CLIENT_ID")
         if self.sources_file is not None and not self.sources_file.is_file():
             raise _CrossFieldError("sources_file", f"file not found: {self.sources_file}")
         return self
@@ -153,6 +192,8 @@ class Settings(BaseModel):
         """Settings as a dict that is safe to print or log (secrets and passwords hidden)."""
         out = self.model_dump(mode="json")
         out["secret_key"] = "***"
+        if self.oidc_client_secret:
+            out["oidc_client_secret"] = "***"
         out["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)
         if self.redis_url:
             out["redis_url"] = _hide_url_password(self.redis_url)

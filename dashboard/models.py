@@ -479,3 +479,113 @@ class DataVersion(Base):
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+# --- access (sign-in, scope, screens, audit) -------------------------------------------------------
+ROLES = ("lanh_dao", "truong_don_vi", "theo_doi", "quan_tri")
+
+
+class Account(TimestampMixin, Base):
+    """A person who signs in: a local account (Argon2 password) or one known from single sign-on."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)  # lower case
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # None: single sign-on only
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Documents marked secret are listed and exported only for accounts holding this permission.
+    may_see_secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_sign_in_at: Mapped[datetime | None]
+
+    grants: Mapped[list[AccessGrant]] = relationship(back_populates="account", cascade="all, delete-orphan")
+
+
+class AccessGrant(Base):
+    """One role over one unit subtree; an account's scope is the union of its grants' subtrees."""
+
+    __tablename__ = "access_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="grants")
+    unit: Mapped[OrgUnit] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "role", "unit_id"),
+        CheckConstraint(_in("role", ROLES), name="role"),
+    )
+
+
+class WebSession(Base):
+    """A signed-in browser session, kept on the server so sign-out and revocation are real.
+    The browser holds only a random id; the table holds its SHA-256."""
+
+    __tablename__ = "web_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    address: Mapped[str | None] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(16), default="password")  # password | oidc
+    id_token_hint: Mapped[str | None] = mapped_column(Text)  # for single sign-out (OIDC)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per account name and per address, for back-off (shared by all workers)."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "account:name" | "address:ip"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[datetime | None]
+
+
+class Screen(TimestampMixin, Base):
+    """An enrolled wall screen: a read-only device credential bound to a playlist and a scope."""
+
+    __tablename__ = "screen"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    playlist: Mapped[str] = mapped_column(String(120))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))
+    enrol_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    enrol_expires_at: Mapped[datetime | None]
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    enrolled_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+    last_address: Mapped[str | None] = mapped_column(String(64))
+    last_slide: Mapped[str | None] = mapped_column(String(500))
+    app_version: Mapped[str | None] = mapped_column(String(40))
+    last_client_error: Mapped[str | None] = mapped_column(Text)
+    last_client_error_at: Mapped[datetime | None]
+    reload_requested_at: Mapped[datetime | None]
+
+    unit: Mapped[OrgUnit] = relationship()
+
+
+class AuditEvent(Base):
+    """Append-only record of who did what: sign-ins, denials, exports, screens, accounts."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str | None] = mapped_column(String(160))  # "user:name", "screen:name", "cli"
+    address: Mapped[str | None] = mapped_column(String(64))
+    unit_code: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")  # ok | denied | failed
+    detail: Mapped[dict | None]
+
+    __table_args__ = (Index("ix_audit_event_at", "at"), Index("ix_audit_event_kind_at", "kind", "at"))

@@ -317,12 +317,16 @@ def action_list(
     now: datetime | None = None,
     targets: Targets | None = None,
     tz: ZoneInfo | None = None,
+    include_secret: bool = False,
 ) -> lists.ActionList:
-    """Overdue and due-within-24 h dossiers and documents of a scope, and the paused dossiers."""
+    """Overdue and due-within-24 h dossiers and documents of a scope, and the paused dossiers;
+    documents marked secret only with ``include_secret``."""
     ctx = _context(now, targets, tz)
 
     def compute(s: Session) -> lists.ActionList:
         scope = engine.resolve_scope(s, unit, include_children)
-        return lists.action_list(s, scope, now=ctx.now, tz=ctx.tz, calendar=ctx.targets.calendar, limit=limit)
+        return lists.action_list(s, scope, now=ctx.now, tz=ctx.tz, calendar=ctx.targets.calendar, limit=limit,
+                                 include_secret=include_secret)
 
-    return cached_by_version("action_list", session, compute, _scope_key(unit, include_children), limit, ctx.key)
+    return cached_by_version("action_list", session, compute, _scope_key(unit, include_children), limit, ctx.key,
+                             "secret" if include_secret else "open")

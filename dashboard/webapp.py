@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Iterator
 
 import dash
@@ -18,7 +19,7 @@ from flask import Flask, Response, current_app, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard import cache as cache_ext
+from dashboard import auth, cache as cache_ext
 from dashboard.config import PROJECT_ROOT, Settings, load_settings
 from dashboard.db import check_schema, make_engine, make_sessionmaker
 from dashboard.errors import DatabaseUnavailableError, SchemaOutdatedError
@@ -30,7 +31,7 @@ LAYOUTS_DIR = PROJECT_ROOT / "layouts"
 ASSETS_DIR = PROJECT_ROOT / "assets"
 EXTENSION_KEY = "ioc"
 # Requests that never need the database: static files and Dash's own bundles.
-_STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/favicon", "/prefs/")
+_STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/favicon", "/prefs/", "/healthz")
 
 
 @dataclass
@@ -59,7 +60,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or load_settings()
     engine = engine or make_engine(settings.database_url)
     server = Flask("ioc", root_path=str(PROJECT_ROOT))
-    server.config.update(SECRET_KEY=settings.secret_key, IOC_SETTINGS=settings)
+    server.config.update(
+        SECRET_KEY=settings.secret_key,
+        IOC_SETTINGS=settings,
+        SESSION_COOKIE_NAME="ioc_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes),
+    )
     sources = []
     if settings.sources_file is not None:
         from collectors.sources import load_sources
@@ -67,7 +75,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         sources = load_sources(settings.sources_file)  # a bad file stops start-up with its problems
     server.extensions[EXTENSION_KEY] = Store(settings, engine, make_sessionmaker(engine), sources)
     cache_ext.init_app(server, settings)
-    server.before_request(_require_current_schema)
+    server.before_request(_require_current_schema)  # first: the principal is read from the store
+    auth.init_app(server)
     server.add_url_rule("/prefs/<kind>/<value>", "ioc_prefs", _set_preference)
 
     app = Dash(
@@ -86,7 +95,34 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ],
     )
     app.layout = _shell
+    _guard_pages()
     return app
+
+
+def _guard_pages() -> None:
+    """Every page's layout asks :mod:`dashboard.access` first: Dash Pages renders a page in a
+    callback from the pathname the browser sends, so the gate must sit on the layout itself."""
+    for page in dash.page_registry.values():
+        layout = page.get("layout")
+        if not callable(layout) or getattr(layout, "ioc_guarded", False):
+            continue
+        page["layout"] = _guarded(layout, page.get("path") or "/")
+
+
+def _guarded(layout, path: str):
+    from dashboard.access import current_principal, may_see_page
+
+    def guarded_layout(**kwargs):
+        principal = current_principal()
+        if not may_see_page(principal, path):
+            from layouts.components.frame import access_denied
+
+            return access_denied(principal, path)
+        return layout(**kwargs)
+
+    guarded_layout.ioc_guarded = True
+    guarded_layout.__wrapped__ = layout
+    return guarded_layout
 
 
 _PREFERENCES = {"lang": ("ioc_lang", {"vi", "en"}), "theme": ("ioc_theme", {"dark", "light"})}

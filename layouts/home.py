@@ -23,7 +23,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 from dash.exceptions import PreventUpdate
 from sqlalchemy.orm import Session
 
-from dashboard.access import UnitNotAllowed, UnitOption, resolve_unit, visible_units
+from dashboard.access import UnitNotAllowed, UnitOption, may_see_secret, resolve_unit, visible_units
 from dashboard.health import domain_freshness, source_health
 from dashboard.i18n import register, t
 from dashboard.playlists import PERIOD_KINDS
@@ -87,7 +87,7 @@ def _attention(session: Session, unit: str | None, period: str, units: list[Unit
     visible = {u.code: u for u in units}
     members, where = peer_group(units, unit)
     if unit is not None and not members and unit in visible:
-        actions = action_list(session, unit)
+        actions = action_list(session, unit, include_secret=may_see_secret())
         return Attention(actions=actions, due_soon=len(actions.due_soon))
     if not members:
         return Attention()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dash
 from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
+from dashboard.access import may
 from dashboard.health import source_health
-from dashboard.i18n import fmt_datetime, fmt_duration, fmt_number, t
+from dashboard.i18n import fmt_datetime, fmt_duration, fmt_number, normalise_language, t
 from dashboard.queries import store_summary
 from dashboard.timeutil import utcnow
 from dashboard.webapp import read_session, store
@@ -41,7 +43,9 @@ def layout(**query) -> html.Div:
 @callback(Output("sources-table", "children"), Input("sources-refresh", "n_intervals"), State("sources-lang", "data"),
           prevent_initial_call=True)
 def refresh(_n, lang):
-    return sources_table(lang or "vi")
+    if not may("sources"):
+        raise PreventUpdate
+    return sources_table(normalise_language(lang))
 
 
 def sources_table(lang: str):

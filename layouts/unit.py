@@ -8,10 +8,14 @@ import dash
 import dash_ag_grid as dag
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard.access import UnitNotAllowed, resolve_unit
+from dash.exceptions import PreventUpdate
+
+from dashboard import audit
+from dashboard.access import UnitNotAllowed, current_principal, may, may_see_secret, resolve_unit
+from dashboard.auth import client_address
 from dashboard.exports import to_csv, to_xlsx
 from dashboard.health import domain_freshness, source_health
-from dashboard.i18n import fmt_date, fmt_datetime, fmt_number, register, t
+from dashboard.i18n import fmt_date, fmt_datetime, fmt_number, normalise_language, register, t
 from dashboard.kpi.catalogue import CATALOGUE
 from dashboard.queries import action_list, overview, store_summary
 from dashboard.webapp import read_session, store
@@ -21,8 +25,8 @@ from layouts.components.kpi_tile import kpi_tile
 dash.register_page(__name__, path_template="/units/<code>", name="Đơn vị", title="Đơn vị – IOC")
 
 register({
-    "unit_not_found": {"vi": "Không có đơn vị '{code}' hoặc bạn không được xem đơn vị này.",
-                       "en": "There is no unit '{code}', or you may not see it."},
+    "unit_not_found": {"vi": "Không có quyền xem đơn vị này (hoặc không có đơn vị '{code}').",
+                       "en": "You may not see this unit (or there is no unit '{code}')."},
     "unit_kpis": {"vi": "Chỉ số của đơn vị", "en": "The unit's indicators"},
     "actions_title": {"vi": "Việc cần xử lý", "en": "Items to act on"},
     "actions_summary": {"vi": "{overdue} quá hạn · {soon} đến hạn trong 24 giờ · {paused} tạm dừng",
@@ -56,6 +60,8 @@ GRID_THEMES = {
             "fontFamily: 'Noto Sans IOC, Noto Sans, sans-serif'})",
     "light": "themeQuartz.withParams({accentColor: '#0b63b6', fontFamily: 'Noto Sans IOC, Noto Sans, sans-serif'})",
 }
+#: The most rows one export request returns (the action lists hold at most 200 per kind).
+MAX_EXPORT_ROWS = 2000
 COLUMNS = ("kind", "state", "id", "unit", "procedure", "status", "started", "due", "days_overdue", "hours_left")
 
 
@@ -74,7 +80,7 @@ def layout(code: str | None = None, **query) -> html.Div:
                         ctx=ctx, active="/units", simulated=simulated)
         view = overview(session, unit, period, kpi_ids=tuple(k for k in UNIT_KPIS if k in CATALOGUE))
         fresh = domain_freshness(source_health(session, store().sources))
-        actions = action_list(session, unit)
+        actions = action_list(session, unit, include_secret=may_see_secret())
     tz = store().settings.tz
     tiles = [
         kpi_tile(r, lang=lang, freshness=fresh.get(_DOMAIN_OF[r.kpi_id[:3]]), tz=tz)
@@ -94,7 +100,7 @@ def layout(code: str | None = None, **query) -> html.Div:
         getRowId="params.data.row_id",
         style={"height": "36em", "width": "100%"},
     )
-    exports = None if ctx.kiosk else html.Div(className="ioc-controls", children=[
+    exports = None if ctx.kiosk or not may("export") else html.Div(className="ioc-controls", children=[
         html.Button(t("export_csv", lang), id="export-csv", className="ioc-button"),
         html.Button(t("export_xlsx", lang), id="export-xlsx", className="ioc-button"),
         dcc.Download(id="export-download"),
@@ -158,18 +164,31 @@ def action_rows(actions, lang: str, tz) -> list[dict]:
     prevent_initial_call=True,
 )
 def export(_csv, _xlsx, shown, unit):
-    """Export exactly the rows the grid shows (its filter and sort), re-read on the server for the
-    units this visitor may see — never what the browser claims."""
-    lang = unit["lang"]
+    """Export exactly the rows the grid shows (its filter and sort), re-read on the server within
+    the principal's scope — never what the browser claims. Recorded in the audit."""
+    principal = current_principal()
+    if principal is None or not principal.can("export"):
+        raise PreventUpdate
+    requested = unit.get("code") if isinstance(unit, dict) else None
+    lang = normalise_language(unit.get("lang") if isinstance(unit, dict) else None)
+    fmt = "xlsx" if dash.ctx.triggered_id == "export-xlsx" else "csv"
     with read_session() as session:
-        code = resolve_unit(session, unit["code"])  # the one access check
-        actions = action_list(session, code)
+        try:
+            code = resolve_unit(session, requested)  # the one access check
+        except UnitNotAllowed:
+            audit.record_now(store().sessions, "export", actor=principal.actor, address=client_address(),
+                             unit_code=str(requested)[:64], outcome="denied", format=fmt)
+            raise PreventUpdate from None
+        actions = action_list(session, code, include_secret=may_see_secret())
     allowed = {row["row_id"]: row for row in action_rows(actions, lang, store().settings.tz)}
-    ordered = [allowed[r["row_id"]] for r in (shown or []) if r.get("row_id") in allowed]
+    wanted = [r.get("row_id") for r in (shown or []) if isinstance(r, dict)][:MAX_EXPORT_ROWS]
+    ordered = [allowed[i] for i in wanted if isinstance(i, str) and i in allowed]
     table = [{t(f"h_{k}", lang): row[k] for k in COLUMNS} for row in ordered]
+    audit.record_now(store().sessions, "export", actor=principal.actor, address=client_address(),
+                     unit_code=code or "*", rows=len(table), format=fmt, scope=list(principal.roots()))
     stamp = actions.as_of.astimezone(store().settings.tz).strftime("%Y%m%d-%H%M")
-    name = f"viec-can-xu-ly-{code}-{stamp}"
-    if dash.ctx.triggered_id == "export-xlsx":
+    name = f"viec-can-xu-ly-{code or 'toan-co-quan'}-{stamp}"
+    if fmt == "xlsx":
         title = f"{t('actions_title', lang)} – {actions.scope.name(lang)}"
         return dcc.send_bytes(to_xlsx(table, title), f"{name}.xlsx")
     return dcc.send_bytes(to_csv(table), f"{name}.csv")

@@ -8,6 +8,8 @@ from datetime import datetime
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboard.access import scope_codes
+
 from dashboard.i18n import fmt_number, register, t
 from dashboard.kpi.catalogue import CATALOGUE, KPI_IDS
 from dashboard.kpi.display import format_value
@@ -106,7 +108,8 @@ def choose(kpi, group, period, kept):
 def ranking_table(kpi_id: str, group: str, period: str, lang: str, ctx) -> html.Div:
     kpi = CATALOGUE[kpi_id]
     with read_session() as session:
-        rows = ranking(session, kpi_id, period, level=group)
+        allowed = scope_codes(session)
+        rows = [r for r in ranking(session, kpi_id, period, level=group) if r.code in allowed]
     if not rows:
         return html.P(t("ranking_empty", lang), className="ioc-notice")
     body = []

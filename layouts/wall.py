@@ -16,7 +16,7 @@ import logging
 import dash
 from dash import dcc, html
 
-from dashboard.access import UnitOption, visible_units
+from dashboard.access import UnitOption, current_principal, unit_exists, visible_units
 from dashboard.i18n import fmt_duration, fmt_number, register, t
 from dashboard.playlists import Playlist, PlaylistError, Problem, load_playlists, playlists_file
 from dashboard.queries import ranking, store_summary
@@ -97,6 +97,11 @@ def _resolve(session, playlist: Playlist, units: list[UnitOption], ctx: PageCont
                 log.info("playlist %s, slide %d: no unit is weak on %s; slide skipped", playlist.name, number, slide.weakest_kpi)
                 continue  # nobody is weak on it today: nothing to show
             unit = worst[0].code
+        elif unit is not None and unit not in visible and unit_exists(session, unit):
+            # Outside this screen's (or person's) scope: not shown, and not named on the page.
+            log.info("playlist %s, slide %d: unit outside the scope of %s; slide skipped", playlist.name, number,
+                     getattr(current_principal(), "actor", "?"))
+            continue
         elif unit is not None and unit not in visible:
             problems.append(Problem(
                 f"danh sách '{playlist.name}', trang chiếu {number}, trường 'unit': không có đơn vị mã '{unit}' "

@@ -70,7 +70,10 @@ def action_list(
     calendar: WorkingCalendar | None = None,
     limit: int = 200,
     kinds: tuple[str, ...] = ("dossier", "document"),
+    include_secret: bool = False,
 ) -> ActionList:
+    """Overdue, due-soon and paused items of ``scope``. Documents marked secret are left out
+    unless ``include_secret`` (the caller holds the explicit permission, :mod:`dashboard.access`)."""
     clock = Clock.of(now, tz)
     calendar = calendar or WorkingCalendar()
     today = clock.today
@@ -102,6 +105,7 @@ def action_list(
             Document.completed_at.is_(None),
             Document.registered_at.is_not(None),  # as VB-05 counts them: handling has started
             _unit_filter(Document.unit_id, scope),
+            true() if include_secret else Document.is_secret.is_(False),
         )
         take(select(Document).where(open_, Document.due_at < midnight).order_by(Document.due_at, Document.id),
              "document", "overdue", overdue)  # fmt: skip

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from dash import dcc, html
 from flask import has_request_context, request
 
+from dashboard.access import current_principal, may_see_page
 from dashboard.i18n import normalise_language, t
 from dashboard.webapp import store
 
@@ -29,7 +30,46 @@ NAV = (
     ("/meetings", "nav_meetings"),
     ("/units", "nav_units"),
     ("/sources", "nav_sources"),
+    ("/screens", "nav_screens"),
+    ("/admin/users", "nav_admin"),
 )
+
+
+def _nav_items() -> tuple[tuple[str, str], ...]:
+    """The navigation the current principal may follow (pages outside its role are not offered)."""
+    principal = current_principal()
+    return tuple((path, label) for path, label in NAV if may_see_page(principal, path))
+
+
+def _who(lang: str):
+    """The signed-in person and the sign-out button (a form: sign-out is a POST with CSRF)."""
+    principal = current_principal()
+    if principal is None or principal.kind != "user":
+        return None
+    from dashboard.auth import csrf_token
+
+    return html.Form(
+        method="POST", action="/logout", className="ioc-who", id="ioc-who",
+        children=[
+            html.Span(principal.display_name, className="ioc-who__name", id="ioc-who-name"),
+            dcc.Input(type="hidden", name="csrf_token", value=csrf_token()),
+            html.Button(t("sign_out", lang), type="submit", className="ioc-switch ioc-who__out", id="ioc-sign-out"),
+        ],
+    )
+
+
+def access_denied(principal, path: str) -> html.Div:
+    """What a page shows instead of itself when its role does not allow it (no data read)."""
+    settings = store().settings
+    lang = normalise_language(_cookie(LANG_COOKIE), settings.language)
+    key = "denied_body" if principal is not None else "login_expired"
+    name = principal.display_name if principal is not None else ""
+    return html.Div(className="ioc-page ioc-theme-dark", lang=lang, id="ioc-access-denied", children=[
+        html.Main(className="ioc-main", children=[
+            html.H2(t("denied_title", lang), className="ioc-page-title"),
+            html.P(t(key, lang, name=name), className="ioc-notice"),
+        ]),
+    ])
 
 
 @dataclass(frozen=True)
@@ -69,7 +109,7 @@ def header(title: str, lang: str, simulated: bool, *, active: str | None = None,
             children=[
                 dcc.Link(t(label, lang), href=ctx.href(path) if ctx else path,
                          className="ioc-nav__link" + (" ioc-nav__link--active" if path == active else ""))
-                for path, label in NAV
+                for path, label in _nav_items()
             ],
         )
         other = "en" if lang == "vi" else "vi"
@@ -84,6 +124,7 @@ def header(title: str, lang: str, simulated: bool, *, active: str | None = None,
                     href=f"/prefs/theme/{'light' if (ctx is None or ctx.theme == 'dark') else 'dark'}?next={here}",
                     id="ioc-theme-switch", className="ioc-switch",
                 ),
+                _who(lang),
             ],
         )
     return html.Header(

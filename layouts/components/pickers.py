@@ -37,7 +37,7 @@ import dash
 from dash import ALL, Input, Output, dcc, html
 from sqlalchemy.orm import Session
 
-from dashboard.access import UnitNotAllowed, UnitOption, resolve_unit
+from dashboard.access import UnitNotAllowed, UnitOption, default_unit, resolve_unit
 from dashboard.i18n import register, t
 from dashboard.kpi.periods import Period
 
@@ -61,8 +61,8 @@ register({
     "picker_no_match": {"vi": "Không có đơn vị nào khớp", "en": "No unit matches"},
     "picker_clear": {"vi": "Bỏ chọn", "en": "Clear"},
     "picker_unknown_unit": {
-        "vi": "Không có đơn vị mã “{value}” hoặc bạn không được xem đơn vị này: đang hiển thị toàn cơ quan.",
-        "en": "There is no unit “{value}” or you may not see it: showing the whole agency.",
+        "vi": "Không có quyền xem đơn vị này (hoặc không có đơn vị mã “{value}”): đang hiển thị phạm vi của bạn.",
+        "en": "You may not see this unit (or there is no unit “{value}”): showing your own scope.",
     },
     "picker_unknown_period": {
         "vi": "Kỳ “{value}” không hợp lệ: đang hiển thị số liệu từ đầu tháng.",
@@ -129,7 +129,8 @@ def selection(session: Session, query: Mapping[str, Any], today: date) -> Select
     try:
         unit = resolve_unit(session, sel.unit)
     except UnitNotAllowed:
-        return Selection(None, sel.period, (*sel.problems, ("picker_unknown_unit", sel.unit or "")))
+        # Outside the scope (or unknown): the principal's own default view, and a notice.
+        return Selection(default_unit(session), sel.period, (*sel.problems, ("picker_unknown_unit", sel.unit or "")))
     return Selection(unit, sel.period, sel.problems)
 
 
