@@ -153,7 +153,7 @@ def _as_int(value: Any, default: int) -> int | None:
         return default
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # JSON Infinity is a float too
         return None
 
 

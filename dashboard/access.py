@@ -160,17 +160,20 @@ def _unit_tree(session: Session) -> list[UnitOption]:
     """The active hierarchy in display order, read once per request."""
     if has_request_context() and "ioc_unit_tree" in g:
         return g.ioc_unit_tree
-    units = session.scalars(
-        select(OrgUnit).where(OrgUnit.active.is_(True)).order_by(OrgUnit.sort_order, OrgUnit.code)
+    # Plain rows, not ORM objects: nothing of the session outlives the request's cache.
+    units = session.execute(
+        select(OrgUnit.id, OrgUnit.code, OrgUnit.name_vi, OrgUnit.name_en, OrgUnit.level, OrgUnit.parent_id)
+        .where(OrgUnit.active.is_(True)).order_by(OrgUnit.sort_order, OrgUnit.code)
     ).all()
-    tree = _tree(list(units))
+    tree = _tree(units)
     if has_request_context():
         g.ioc_unit_tree = tree
     return tree
 
 
-def _tree(units: list[OrgUnit]) -> list[UnitOption]:
-    by_parent: dict[int | None, list[OrgUnit]] = {}
+def _tree(units) -> list[UnitOption]:
+    """``units``: rows of (id, code, name_vi, name_en, level, parent_id), in display order."""
+    by_parent: dict[int | None, list] = {}
     for unit in units:
         by_parent.setdefault(unit.parent_id, []).append(unit)
     codes = {u.id: u.code for u in units}
@@ -239,9 +242,9 @@ def default_unit(session: Session) -> str | None:
     principal = current_principal()
     if principal is None:
         raise UnitNotAllowed("")
-    if holds_whole_agency(session, principal):
-        return None
     tree = _unit_tree(session)
+    if not tree or holds_whole_agency(session, principal):
+        return None  # (no unit at all: there is nothing to see yet, and the page says so)
     inside = subtree_codes(tree, principal.roots("view"))
     for unit in tree:
         if unit.code in inside:

@@ -16,6 +16,9 @@ import pytest
 from tests.tiers import chromium_binary, require
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+#: The demo ministry's root unit, and the account every browser test signs in with by default.
+DEMO_ROOT = "BMP"
+LEADER = "e2e-lanh-dao"
 CHROMIUM_FLAGS = [
     "--headless=new",
     "--no-sandbox",
@@ -49,6 +52,7 @@ class LiveServer:
         self.env.update(IOC_DATA_DIR=str(data_dir), IOC_CACHE_BACKEND="simple", **(extra_env or {}))
         self.process: subprocess.Popen | None = None
         self.log = data_dir / "server.log"
+        self.passwords: dict[str, str] = {}
 
     def start(self, timeout: float = 60) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +73,30 @@ class LiveServer:
                 time.sleep(0.2)
         raise RuntimeError(f"ioc serve did not answer within {timeout}s")
 
+    def add_account(self, name: str, *grants: str, secret: bool = False) -> str:
+        """A local account on this server's store (through the real CLI); returns its password."""
+        password = f"pw-{name}-{os.getpid()}-e2e"
+        args = ["users", "add", name, "--password-stdin", *[a for g in grants for a in ("--grant", g)]]
+        if secret:
+            args.append("--secret")
+        done = run_cli(args, self.env, input=password + "\n")
+        assert done.returncode == 0, done.stderr
+        self.passwords[name] = password
+        return password
+
+    def sign_in(self, driver, name: str = LEADER) -> None:
+        """Sign ``driver`` in as ``name`` through the real sign-in form (a fresh session each time:
+        servers on other ports of 127.0.0.1 share the browser's cookies)."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        driver.delete_all_cookies()
+        driver.get(self.url + "/login")
+        driver.find_element(By.ID, "login-username").send_keys(name)
+        driver.find_element(By.ID, "login-password").send_keys(self.passwords[name])
+        driver.find_element(By.ID, "login-submit").click()
+        WebDriverWait(driver, 20).until(lambda d: "/login" not in d.current_url)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
@@ -86,8 +114,27 @@ def _served(tmp_path_factory, demo_args):
     assert prepared.returncode == 0, prepared.stderr
     if "--no-simulation" not in demo_args:
         server.env["IOC_SOURCES_FILE"] = str(data_dir / "demo" / "sources.toml")
+    # The leadership of the whole demo ministry, allowed the documents marked secret.
+    server.add_account(LEADER, f"lanh_dao:{DEMO_ROOT}", secret=True)
     server.start()
     return server
+
+
+@pytest.fixture(autouse=True)
+def _signed_in_browser(request):
+    """Every browser test on a served store starts signed in as the leadership (whole ministry),
+    unless marked ``@pytest.mark.anonymous`` (it then starts with no cookies at all)."""
+    if "browser" not in request.fixturenames:
+        return
+    names = [n for n in request.fixturenames if n.endswith("_server")]
+    if not names:
+        return
+    server = request.getfixturevalue(names[0])
+    driver = request.getfixturevalue("browser")
+    if request.node.get_closest_marker("anonymous"):
+        driver.delete_all_cookies()
+        return
+    server.sign_in(driver)
 
 
 @pytest.fixture(scope="module")

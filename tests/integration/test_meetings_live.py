@@ -15,6 +15,7 @@ from dashboard.models import MeetingSample
 from dashboard.timeutil import utcnow
 from dashboard.units import DEMO_UNITS_FILE, import_units_file
 from dashboard.webapp import create_app
+from tests.access_support import request_as
 from tests.dash_support import render_text, reset_dash_globals
 
 SOURCES = """
@@ -55,8 +56,7 @@ def meetings_page(app, query: str = "") -> dict:
     from flask import request
 
     page = next(p for p in dash.page_registry.values() if p["path"] == "/meetings")
-    with app.server.test_request_context("/meetings" + query):
-        app.server.preprocess_request()
+    with request_as(app, "/meetings" + query):
         return json.loads(render_text(page["layout"](**request.args)))
 
 

@@ -10,6 +10,7 @@ from dashboard.models import Document, OrgUnit
 from dashboard.queries import cached_by_version
 from dashboard.units import DEMO_UNITS_FILE, import_units_file
 from dashboard.webapp import create_app
+from tests.access_support import request_as
 from tests.dash_support import render_text, reset_dash_globals
 from tests.tiers import require
 
@@ -31,8 +32,7 @@ def home_text(app, path="/"):
     from flask import request
 
     home = next(p for p in app_pages() if p["path"] == "/")
-    with app.server.test_request_context(path):
-        app.server.preprocess_request()
+    with request_as(app, path):
         return render_text(home["layout"](**request.args))
 
 
@@ -54,9 +54,11 @@ def test_unmigrated_database_gets_a_self_reloading_503_page(databases, build_app
     assert '<meta http-equiv="refresh" content="30">' in body
     # Static files are still served so the notice is styled.
     assert client.get("/assets/style.css").status_code == 200
-    # Once migrated, the same running app serves pages without a restart.
+    # Once migrated, the same running app serves pages without a restart (first the sign-in).
     upgrade(app.server.extensions["ioc"].engine)
-    assert client.get("/").status_code == 200
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert client.get("/login").status_code == 200
 
 
 def tile_values(text: str) -> dict[str, str]:
@@ -82,7 +84,6 @@ def tile_values(text: str) -> dict[str, str]:
 
 def test_empty_store_says_so_instead_of_showing_zeros(engine, build_app):
     app = build_app(engine)
-    assert app.server.test_client().get("/").status_code == 200
     text = home_text(app)
     values = tile_values(text)
     assert len(values) >= 12 and set(values.values()) == {""}, values  # no tile pretends a zero

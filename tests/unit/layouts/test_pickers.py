@@ -64,7 +64,7 @@ def test_all_units_and_repeated_parameters():
     assert parse_selection({"unit": ["SO-79", "SO-01"], "period": ["ytd"]}, TODAY) == Selection("SO-79", Period.year_to_date(TODAY))
 
 
-def test_selection_asks_access_and_falls_back_to_the_agency(monkeypatch):
+def test_selection_asks_access_and_falls_back_to_the_principals_own_scope(monkeypatch):
     asked = []
 
     def refuse(session, requested):
@@ -72,10 +72,11 @@ def test_selection_asks_access_and_falls_back_to_the_agency(monkeypatch):
         raise UnitNotAllowed(requested)
 
     monkeypatch.setattr(pickers, "resolve_unit", refuse)
+    monkeypatch.setattr(pickers, "default_unit", lambda session: "SO-01")
     sel = pickers.selection(object(), {"unit": "SO-99", "period": "qtd"}, TODAY)
     assert asked == ["SO-99"]
-    assert sel.unit is None and sel.period.kind == "qtd"
-    assert sel.notices("vi") == ["Không có đơn vị mã “SO-99” hoặc bạn không được xem đơn vị này: đang hiển thị toàn cơ quan."]
+    assert sel.unit == "SO-01" and sel.period.kind == "qtd"
+    assert sel.notices("vi") == ["Không có quyền xem đơn vị này (hoặc không có đơn vị mã “SO-99”): đang hiển thị phạm vi của bạn."]
     monkeypatch.setattr(pickers, "resolve_unit", lambda session, requested: requested)
     assert pickers.selection(object(), {"unit": "SO-01"}, TODAY).unit == "SO-01"
 

@@ -19,6 +19,7 @@ from dashboard.config import load_settings
 from dashboard.db import bump_data_version
 from dashboard.queries import current_data_version, overview, ranking
 from dashboard.webapp import create_app, read_session
+from tests.access_support import request_as
 from tests.dash_support import render_text, reset_dash_globals
 
 
@@ -55,8 +56,7 @@ def page_layout(app, path: str):
 
     route = path.split("?")[0]
     found = next(p for p in dash.page_registry.values() if p["path"] == route)
-    with app.server.test_request_context(path):
-        app.server.preprocess_request()
+    with request_as(app, path):
         return found["layout"](**request.args)
 
 
@@ -138,14 +138,14 @@ def test_a_refresh_redraws_only_when_the_data_moved(app, demo_dir, monkeypatch):
 
     tree = page_layout(app, "/?kiosk=1")
     view = find(tree, id="wall-view")[0]["props"]["data"]
-    with app.server.test_request_context("/_dash-update-component"):
+    with request_as(app, "/_dash-update-component"):
         assert home.refresh({"n": 1}, view) == (no_update,) * 4
         with pytest.raises(PreventUpdate):
             home.refresh(None, view)
     with app.server.app_context(), read_session() as session:
         bump_data_version(session)
         session.commit()
-    with app.server.test_request_context("/_dash-update-component"):
+    with request_as(app, "/_dash-update-component"):
         # Within a second the version read by this process still stands (one round trip a second
         # serves every screen); past it, the new commit is drawn.
         clock[0] += 0.5
@@ -156,7 +156,7 @@ def test_a_refresh_redraws_only_when_the_data_moved(app, demo_dir, monkeypatch):
     assert wall_props(body)["data-version"] == str(int(wall_props(tree)["data-version"]) + 1)
     assert dates.startswith("Từ đầu tháng (")
     assert "ioc-wall__fresh" in render_text(freshness)
-    with app.server.test_request_context("/_dash-update-component"):
+    with request_as(app, "/_dash-update-component"):
         assert home.refresh({"n": 3}, new_view) == (no_update,) * 4
 
 
