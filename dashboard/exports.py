@@ -36,7 +36,7 @@ def neutralise(value: Any) -> Any:
 def to_csv(rows: Sequence[dict[str, Any]]) -> bytes:
     out = io.StringIO()
     if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()), delimiter=";", lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()), delimiter=";", lineterminator="\r\n")  # RFC 4180: a CR in a cell is quoted too
         writer.writerow({k: neutralise(k) for k in rows[0]})
         for row in rows:
             writer.writerow({k: "" if v is None else neutralise(v) for k, v in row.items()})
