@@ -5,7 +5,6 @@ headers, Host allowlist, body limit, rate limit, open redirect, cookies, and sec
 from __future__ import annotations
 
 import json
-import sys
 from datetime import timedelta
 
 import pytest
@@ -18,25 +17,10 @@ from dashboard.cli import cli
 from dashboard.db import make_sessionmaker
 from dashboard.models import CollectorRun
 from dashboard.timeutil import utcnow
-from dashboard.webapp import create_app
-from tests.dash_support import render_text, reset_dash_globals
+from tests.dash_support import render_text
 from tests.unit.dashboard.test_hardening import OFF_SITE
 
 SECRET_URL = "https://u:S3cret@host.example/x?token=abc"
-
-
-@pytest.fixture
-def build_app(make_settings):
-    def factory(engine, **overrides):
-        reset_dash_globals()
-        for name in [m for m in sys.modules if m.startswith("layouts.") or m == "layouts"]:
-            del sys.modules[name]
-        overrides.setdefault("cache_backend", "simple")
-        settings = make_settings(database_url=engine.url.render_as_string(hide_password=False), **overrides)
-        return create_app(settings, engine)
-
-    yield factory
-    reset_dash_globals()
 
 
 def _directives(response) -> dict[str, str]:
