@@ -1,6 +1,5 @@
 """The Dash app against real databases: schema guard, empty-store page, version-keyed cache."""
 
-
 import pytest
 from sqlalchemy import select
 
