@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 import random
 import threading
 import time
@@ -35,6 +36,7 @@ from collectors.records import DOMAIN_SPECS, RecordContext, Rejected
 from dashboard import rollups
 from dashboard.db import begin_write, bump_data_version, make_sessionmaker
 from dashboard.models import CollectorRun, CollectorState, DocumentStatusEvent, OrgUnit, Procedure, RejectedRecord
+from dashboard.redact import redact
 from dashboard.timeutil import utcnow
 from dashboard.upsert import upsert
 
@@ -182,13 +184,8 @@ class Runner:
 
     # --- internals -------------------------------------------------------------------------------------
     def _redact(self, text: str) -> str:
-        import os
-
-        for var in self.config.secrets.values():
-            value = os.environ.get(var)
-            if value and len(value) >= 4:
-                text = text.replace(value, "***")
-        return text
+        """URL passwords, secret-looking parameters and this source's secret values masked."""
+        return redact(text, (os.environ.get(var) for var in self.config.secrets.values()))
 
     def _open_run(self) -> int:
         with self.sessions.begin() as session:

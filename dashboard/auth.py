@@ -31,6 +31,7 @@ from markupsafe import escape
 from sqlalchemy import delete, select
 
 from dashboard import __version__, accounts, audit, screens
+from dashboard.security import cookie_options, safe_next
 from dashboard.access import Principal, may_see_page, page_capability
 from dashboard.i18n import normalise_language, register, t
 from dashboard.models import Account, WebSession
@@ -112,26 +113,6 @@ def lang() -> str:
     from dashboard.webapp import store
 
     return normalise_language(request.args.get("lang") or request.cookies.get("ioc_lang"), store().settings.language)
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Only a same-site relative path: ``/x?y`` — never ``//host``, ``/\\host``, a scheme, or
-    control characters (tabs and newlines are dropped by browsers, which turns ``/\\t/host`` into
-    ``//host``)."""
-    if not target or not isinstance(target, str) or len(target) > 2000:
-        return default
-    if any(ord(c) < 0x21 or c in "\\\x7f" for c in target):
-        return default
-    from urllib.parse import unquote
-
-    decoded = unquote(target)
-    if any(ord(c) < 0x21 or c in "\\\x7f" for c in decoded):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or decoded.startswith("//"):
-        return default
-    return target
 
 
 def _page(title: str, body_html: str, status: int = 200, *, refresh_s: int | None = None) -> Response:
@@ -267,8 +248,8 @@ def _after(response: Response) -> Response:
         if request.cookies.get(CSRF_COOKIE) != token:
             from dashboard.webapp import store
 
-            secure = getattr(store().settings, "cookie_secure", False)
-            response.set_cookie(CSRF_COOKIE, token, samesite="Strict", secure=secure, httponly=False)
+            options = {**cookie_options(store().settings), "httponly": False, "samesite": "Strict"}
+            response.set_cookie(CSRF_COOKIE, token, **options)  # dash-renderer must read it
     if g.get("ioc_reload"):
         response.headers["X-IOC-Reload"] = "1"
     principal = g.get("principal")
@@ -398,10 +379,8 @@ def enrol(code: str) -> Response:
                      unit_code=screen.unit.code, playlist=screen.playlist)
         playlist = screen.playlist
     response = redirect(f"/wall?playlist={quote(playlist)}")
-    secure = getattr(ctx.settings, "cookie_secure", False)
     # Ten years: a wall screen never expires into a sign-in page; revocation is on the server.
-    response.set_cookie(screens.DEVICE_COOKIE, token, max_age=10 * 365 * 86400, httponly=True, samesite="Lax",
-                        secure=secure)
+    response.set_cookie(screens.DEVICE_COOKIE, token, max_age=10 * 365 * 86400, **cookie_options(ctx.settings))
     return response
 
 

@@ -29,6 +29,7 @@ from dashboard.db import (
 )
 from dashboard.errors import IocError, UnitImportError
 from dashboard.models import OrgUnit
+from dashboard.redact import install_log_redaction, redact
 from dashboard.units import DEMO_UNITS_FILE, import_units_file
 
 log = logging.getLogger("ioc")
@@ -68,9 +69,18 @@ def config_group() -> None:
 @config_group.command("show")
 @pass_ctx
 def config_show(obj: _Context) -> None:
-    """Print the effective settings (secrets hidden)."""
-    for key, value in obj.settings.redacted().items():
+    """Print the effective settings and the configured sources (secrets hidden)."""
+    settings = obj.settings
+    for key, value in settings.redacted().items():
         click.echo(f"{key} = {value}")
+    if settings.sources_file is not None:
+        from collectors.sources import load_sources
+
+        for source in load_sources(settings.sources_file):
+            for key, value in sorted(source.options.items()):
+                click.echo(redact(f"source.{source.name}.{key} = {value}"))
+            for key, var in sorted(source.secrets.items()):
+                click.echo(f"source.{source.name}.secrets.{key} = ${var}")  # the variable's name only
 
 
 # --- db -------------------------------------------------------------------------------------------
@@ -248,7 +258,8 @@ def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
 
     from dashboard.webapp import create_app
 
-    app = create_app(settings)
+    # The address given on the command line is one the browsers may use as Host.
+    app = create_app(settings.model_copy(update={"host": host}))
     click.echo(f"IOC dashboard: http://{host}:{port}/  (Ctrl-C to stop)")
     serve(app.server, host=host, port=port, threads=threads, ident="ioc")
 
@@ -317,6 +328,7 @@ def demo_cmd(obj: _Context, host: str | None, port: int | None, days: int, seed:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()  # no password or token in any log line
     try:
         cli.main(args=argv, prog_name="ioc", standalone_mode=False)
     except click.exceptions.Abort:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from collectors.base import SourceConfig
 from dashboard.models import CollectorRun
+from dashboard.redact import redact
 from dashboard.timeutil import utcnow
 
 STATES = ("ok", "running", "stale", "error", "never", "disabled")
@@ -168,7 +169,8 @@ def source_health(session: Session, sources: list[SourceConfig], now: datetime |
         else:
             state = "ok"
         # The last error worth telling: the latest failed run's, while the source is not healthy.
-        error = run.error if run is not None and run.status in ("failed", "partial") else None
+        # Redacted again on the way out: runs stored by an older version may hold a URL password.
+        error = redact(run.error) if run is not None and run.status in ("failed", "partial") and run.error else None
         out.append(
             SourceHealth(
                 name=name,
