@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from dashboard import service_index
 from dashboard.kpi import stats
 from dashboard.kpi.catalogue import CATALOGUE, Inputs, KpiDef
-from dashboard.kpi.maths import DaySeries, compare, dossiers_open_at, overdue_now, registration_on_time, status_for
+from dashboard.kpi.maths import DaySeries, compare, dossiers_open_at, dossiers_open_with, overdue_now, registration_on_time, status_for
 from dashboard.kpi.periods import Period
 from dashboard.kpi.values import LIVE_ONLY, NO_LIVE_DATA, Figure, KpiResult, Outcome, Reason, Scope, no_history
 from dashboard.models import (
@@ -56,11 +56,12 @@ from dashboard.targets import DEFAULT_TARGETS, Targets
 from dashboard.timeutil import VN_TZ, to_utc, utcnow
 
 #: The rollups behind "open at the end of day E" (DVC-06): state totals and day metrics after E.
-END_STATE = ("dossier_open_now", "dossier_open_late_r_now", "dossier_open_late_u_now")
+END_STATE = ("dossier_open_now", "dossier_open_late_r_now", "dossier_open_late_u_now", "dossier_open_digitised_now")
 END_TAILS = (
     "dossier_open_by_received", "dossier_open_late_r_by_received", "dossier_open_late_u_by_due",
     "dossier_closed", "dossier_closed_by_received", "dossier_closed_late_r",
     "dossier_closed_late_r_by_received", "dossier_closed_late_u", "dossier_closed_late_u_by_due",
+    "dossier_open_digitised_by_received", "dossier_closed_digitised", "dossier_closed_digitised_by_received",
 )  # fmt: skip
 #: Point-in-time values now, and the snapshot ids that keep their history (``snapshots.py``).
 STATE_INPUTS: dict[str, dict[str, str]] = {
@@ -543,6 +544,7 @@ class InputBuilder:
         if "end" in self.plan.needs:
             open_, late = dossiers_open_at(end, self.data.state, self.data.series)
             x["end:dossier_open"], x["end:dossier_late"] = open_, late
+            x["end:dossier_open_digitised"] = dossiers_open_with(end, self.data.state, self.data.series, "digitised")
         if "vb04" in self.plan.needs:
             on_time, late, pending = registration_on_time(
                 self.data.series, start, end, self.targets.calendar, self.today, ARRIVAL_LAG_METRICS
