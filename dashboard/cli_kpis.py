@@ -7,7 +7,7 @@
     ioc kpis snapshot                   store today's point-in-time values (the daily job does it)
     ioc kpis rebuild-rollups            recompute every daily rollup from facts (repair)
     ioc kpis check-targets [FILE]       validate a targets file, listing every problem
-    ioc scores import FILE              import official 766 scores (CSV), all or nothing
+    ioc scores import FILE [--period P] import published 766 scores in the portal's shape, all or nothing
     ioc scores list [--unit CODE]       the imported official scores
 """
 
@@ -241,14 +241,28 @@ def scores_group() -> None:
 
 @scores_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--period", "period_text", metavar="PERIOD",
+              help="The period of a file without a period column: 2026-10, 10/2026, Q4/2026 or 2026.")
 @pass_ctx
-def scores_import(obj: _Context, file: Path) -> None:
-    """Import or update official scores from a CSV FILE (all or nothing)."""
-    from dashboard.service_index import import_scores_file
+def scores_import(obj: _Context, file: Path, period_text: str | None) -> None:
+    """Import or update published 766 scores from a CSV FILE in the portal's shape (all or nothing).
 
+    Per-group files (Mã đơn vị; the six groups; Tổng điểm optional — added up and marked when every
+    group is there) or per-indicator files (Mã đơn vị; Chỉ tiêu; Điểm or Tỷ lệ), keyed by the units'
+    portal codes (or our codes)."""
+    from dashboard.service_index import import_scores_file, parse_score_period
+
+    period = None
+    if period_text:
+        try:
+            period = parse_score_period(period_text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--period") from None
     with session_scope(_sessions(obj)) as session:
-        report = import_scores_file(session, file)
-    click.echo(f"{report.total} scores in {file}: {report.inserted} added, {report.updated} updated")
+        report = import_scores_file(session, file, period)
+    what = "indicator figures" if report.shape == "indicators" else "unit scores"
+    computed = f"; {report.computed_totals} total(s) added up from the six groups" if report.computed_totals else ""
+    click.echo(f"{report.total} {what} in {file}: {report.inserted} added, {report.updated} updated{computed}")
 
 
 @scores_group.command("list")
@@ -264,7 +278,8 @@ def scores_list(obj: _Context, unit: str | None) -> None:
             stmt = stmt.where(OrgUnit.code == unit)
         rows = session.execute(stmt.order_by(OfficialScore.period_end.desc(), OrgUnit.code)).all()
     for code, s in rows:
-        click.echo(f"{code:12} {s.period_start:%d/%m/%Y}–{s.period_end:%d/%m/%Y} {s.total:6.2f}  ({s.source})")
+        total = "     –" if s.total is None else f"{s.total:6.2f}" + ("*" if s.total_computed else "")
+        click.echo(f"{code:12} {s.period_start:%d/%m/%Y}–{s.period_end:%d/%m/%Y} {total}  ({s.source})")
 
 
 def _register(group: click.Group) -> None:

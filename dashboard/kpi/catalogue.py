@@ -397,12 +397,14 @@ def service_index_figures(x: Mapping[str, Any]) -> dict[str, Figure]:
 def dvc14(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "dossiers"):
         return _none(reason)
-    est = service_index.estimate(service_index_figures(x))
+    est = service_index.estimate(service_index_figures(x), x["index:inputs"])
     parts = {g.key: Figure(g.points, g.points, g.known_max) for g in est.groups}
     parts["unknown"] = Figure(est.unknown_points, None, None)
-    if est.normalised is None:
+    if not est.known_max:
         return _none(Reason("no_indicator", "Chưa tính được chỉ tiêu nào của chỉ số 766", "No indicator of the 766 index is computable"), **parts)
-    return Outcome(est.normalised, est.points, est.known_max, parts=parts, estimate=True)
+    # On the 100-point scale: the known indicators' points; the unknown ones are a part of their
+    # own ("unknown"), never 0 and never spread over the known ones.
+    return Outcome(est.points, est.points, None, parts=parts, estimate=True)
 
 
 # --- online meetings -----------------------------------------------------------------------------------
@@ -709,14 +711,16 @@ def _union(attribute: str, *extra: str) -> tuple[str, ...]:
 _SERVICE_INDEX = KpiDef(
     "DVC-14", "Điểm chỉ số phục vụ (766)", "Service index score", "dossiers", "points", "up", "official",
     "Điểm Bộ chỉ số phục vụ người dân, doanh nghiệp (100 điểm, 6 nhóm). Khi có điểm công bố chính thức (nhập bằng "
-    "ioc scores import) thì hiển thị điểm công bố; nếu không, IOC ước tính từ dữ liệu hồ sơ các chỉ tiêu tính được, "
-    "quy về thang 100, và chỉ ra chỉ tiêu bị mất điểm.",
+    "ioc scores import) thì hiển thị điểm công bố; nếu không, IOC ước tính trên thang 100 điểm: chỉ tiêu tính được từ "
+    "dữ liệu hồ sơ hoặc từ số liệu nhập, chỉ tiêu chưa có số liệu được liệt kê với điểm tối đa là \"chưa biết\" "
+    "(không tính 0, không quy đổi), và chỉ ra chỉ tiêu bị mất điểm.",
     "The national service index (100 points, 6 groups). An official published score (ioc scores import) is shown "
-    "as published; otherwise IOC estimates the indicators dossier data allows, scaled to 100, and shows where "
-    "points are lost.",
+    "as published; otherwise IOC estimates it on the 100-point scale: indicators computed from dossier data or taken "
+    "from imported figures, those without a figure listed with their maximum points as not yet known (never 0, "
+    "never rescaled), and shows where points are lost.",
     "Quyết định 766/QĐ-TTg ngày 23/6/2022", dvc14,
     metrics=_union("metrics", "dossier_received_synced", "dossier_received"),
-    needs=frozenset(_union("needs")),
+    needs=frozenset(_union("needs", "index")),
     presence=_union("presence", "dossier_received_synced"),
     parts=tuple(PartDef(k, vi, en, "points") for k, vi, en in (
         ("transparency", "Công khai, minh bạch", "Transparency"),
@@ -725,7 +729,7 @@ _SERVICE_INDEX = KpiDef(
         ("online_payment", "Thanh toán trực tuyến", "Online payment"),
         ("satisfaction", "Mức độ hài lòng", "Satisfaction"),
         ("digitisation", "Số hóa hồ sơ", "Digitisation"),
-        ("unknown", "Chưa tính được", "Not computable"),
+        ("unknown", "Điểm chưa có số liệu", "Points not yet known"),
     )),
     thresholds=Thresholds(80.0, 80.0, 50.0), series=None,
 )

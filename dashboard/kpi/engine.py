@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, String, and_, bindparam, case, distinct, exists, func, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 
-from dashboard import service_index
+from dashboard import index_inputs, service_index
 from dashboard.kpi import stats
 from dashboard.kpi.catalogue import CATALOGUE, Inputs, KpiDef
 from dashboard.kpi.maths import DaySeries, compare, dossiers_open_at, dossiers_open_with, overdue_now, registration_on_time, status_for
@@ -435,6 +435,7 @@ class InputBuilder:
         self._daily: dict[int, dict[str, float]] | None = None
         self._now: dict[str, Any] = {}  # "due within 24 h" and the live gauges, read once
         self._aggregates: stats.Aggregates | None | bool = False  # stats-only units (False: not read yet)
+        self.index_unit: int | None = None  # the unit whose 766 inputs apply (see index_unit)
 
     def preload_snapshots(self, days: Iterable[date]) -> None:
         ids = [i for need in self.plan.needs if need in STATE_INPUTS for i in STATE_INPUTS[need].values()]
@@ -508,6 +509,8 @@ class InputBuilder:
             x["meetings:distinct_endpoints"] = self.reader.distinct_endpoints(period.start, end)
         self._state(x, end)
         x["aggregates"] = self._aggregates_for(period.start, end)
+        if "index" in self.plan.needs:
+            x["index:inputs"] = index_inputs.collect(self.reader.session, self.index_unit, period)
         return x
 
     def for_day(self, day: date) -> Inputs:
@@ -525,6 +528,7 @@ class InputBuilder:
                   "meetings:distinct_endpoints": None})  # fmt: skip
         self._state(x, day)
         x["aggregates"] = self._aggregates_for(day, day)
+        x["index:inputs"] = {}
         return x
 
     def _aggregates_for(self, start: date, end: date) -> stats.PeriodAggregates | None:
@@ -653,19 +657,25 @@ def _result(
     )
 
 
-def _published_outcome(session: Session, scope: Scope, period: Period, tree: UnitTree) -> Outcome | None:
-    """DVC-14 as published, when an official score exists for the scope's unit and period (a
-    published score covers a unit with its sub-units; the agency's is its single root's)."""
+def index_unit(scope: Scope, tree: UnitTree) -> int | None:
+    """The unit whose 766 figures (published scores, imported inputs) describe ``scope``: a
+    published score covers a unit with its sub-units; the agency's is its single root's."""
     unit_id = scope.unit_id
     if unit_id is None:
         roots = tree.children.get(None, [])
-        unit_id = roots[0] if len(roots) == 1 else None
-    elif not scope.include_children and tree.children.get(unit_id):
+        return roots[0] if len(roots) == 1 else None
+    if not scope.include_children and tree.children.get(unit_id):
         return None
+    return unit_id
+
+
+def _published_outcome(session: Session, scope: Scope, period: Period, tree: UnitTree) -> Outcome | None:
+    """DVC-14 as published, when an official score exists for the scope's unit and period."""
+    unit_id = index_unit(scope, tree)
     if unit_id is None:
         return None
     score = service_index.published_score(session, unit_id, period)
-    if score is None:
+    if score is None or score.total is None:
         return None
     parts = {k: Figure(v, None, None) if v is not None else Figure(None, reason=_NOT_PUBLISHED) for k, v in score.groups.items()}
     return Outcome(score.total, None, None, None, parts)
@@ -702,6 +712,7 @@ def compute(
     series_days = period.series_days(today) if with_series and any(d.series for d in defs) else []
     data = read_data(plan, reader, [period, *others], series_days)
     builder = InputBuilder(plan, reader, data, read_common(plan, reader), targets)
+    builder.index_unit = index_unit(scope, tree)
     builder.preload_snapshots([p.observed_end(today) for p in (period, *others)] + series_days)
 
     current = builder.for_period(period)
@@ -747,7 +758,9 @@ def inputs_for(
     reader = Reader(session, scope.unit_ids, clock, tree)
     plan = Plan.of(defs)
     data = read_data(plan, reader, [period], [])
-    return InputBuilder(plan, reader, data, read_common(plan, reader), targets).for_period(period)
+    builder = InputBuilder(plan, reader, data, read_common(plan, reader), targets)
+    builder.index_unit = index_unit(scope, tree)
+    return builder.for_period(period)
 
 
 __all__ = [

@@ -23,13 +23,16 @@ def test_scores_import_is_all_or_nothing_and_idempotent(store, tmp_path):
     good.write_text("ma_don_vi;ky;tong_diem\nSO-01;03/2026;82,15\nSO-79;03/2026;64,5\n", encoding="utf-8")
     result = ioc(store, tmp_path, "scores", "import", str(good))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"2 scores in {good}: 2 added, 0 updated"
-    assert ioc(store, tmp_path, "scores", "import", str(good)).stdout.strip() == f"2 scores in {good}: 0 added, 0 updated"
+    assert result.stdout.strip() == f"2 unit scores in {good}: 2 added, 0 updated"
+    assert ioc(store, tmp_path, "scores", "import", str(good)).stdout.strip() == f"2 unit scores in {good}: 0 added, 0 updated"
     bad = tmp_path / "sai.csv"
     bad.write_text("ma_don_vi;ky;tong_diem\nSO-01;04/2026;70\nSO-99;04/2026;80\n", encoding="utf-8")
     result = ioc(store, tmp_path, "scores", "import", str(bad))
     assert result.returncode == 6
-    assert result.stderr.strip() == f"ioc: error: {bad}: line 3: unknown unit 'SO-99'; import the units first (ioc units import); nothing was imported"
+    assert result.stderr.strip() == (
+        f"ioc: error: {bad}: unknown unit code(s): SO-99 (line 3); set the units' portal_code (ioc units import) "
+        "or use our unit codes; nothing was imported"
+    )
     with make_sessionmaker(store)() as session:
         assert len(session.scalars(select(OfficialScore)).all()) == 2  # nothing of the bad file
     listing = ioc(store, tmp_path, "scores", "list", "--unit", "SO-01").stdout

@@ -239,10 +239,10 @@ def test_dvc14_estimate_and_published_score(store, tmp_path):
     # Known points: transparency — synchronised 2/2 → 6; progress 2/2 on time → 20; online services —
     # online intake 2/2 → min(4; 4 × 1 ÷ 0,5) = 4 (without a catalogue, provision and use are unknown);
     # payment 6 × 1/1 = 6; satisfaction min(6; 6 × 1 ÷ 0,9) = 6; digitisation e-results 6 + digitised
-    # 4 = 10 → 52 of the 52 computable points. Unknown: 12 + 8 + 4 (payment is capped at 10) + 12 + 12 = 48.
+    # 4 = 10 → 52 points on the 100-point scale, never rescaled. Not yet known: 12 + 8 + 4 (payment is
+    # capped at 10) + 12 + 12 = 48.
     assert r.estimate and not r.published
-    assert (r.numerator, r.denominator) == (52, 52)
-    assert r.value == 100.0
+    assert r.value == 52.0
     assert r.parts["progress"].value == 20 and r.parts["unknown"].value == 48
     # An official score for March 2026 is shown as published instead.
     path = tmp_path / "diem.csv"
