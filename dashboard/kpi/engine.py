@@ -31,7 +31,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String, and_, bindparam, case, distinct, exists, func, or_, select, true, type_coerce
+from sqlalchemy import Date, String, and_, bindparam, case, distinct, exists, func, not_, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from dashboard import index_inputs, service_index
@@ -372,6 +372,46 @@ class Reader:
         row = self.session.execute(select(func.count(), func.sum(Meeting.participants_peak)).where(running)).one()
         return float(row[0] or 0), float(row[1] or 0)
 
+    # -- point-in-time values at a past moment, from the facts' timestamps (the reference; the
+    # end-of-day snapshots are a cache of it)
+    def state_at(self, need: str, moment: datetime) -> dict[str, float]:
+        """Open items at ``moment``: received/registered by then and not finished/completed by
+        then; overdue when their due day is before ``moment``'s local day. A dossier's pause
+        (5, 6) has no timestamp: dossiers paused now count as paused then, the others in progress."""
+        day = moment.astimezone(self.clock.tz).date()
+        if need == "state:documents":
+            d = Document
+            open_then = and_(
+                d.registered_at.is_not(None), d.registered_at <= moment,
+                or_(d.completed_at.is_(None), d.completed_at > moment),
+                # Returned / recalled documents left the open set on their status day.
+                or_(d.status_code.is_(None), d.status_code.not_in(("02", "13")), d.status_day.is_(None), d.status_day > day),
+                or_(d.status_code.is_(None), d.status_code != "06", d.completed_at.is_not(None)),
+                _unit_filter(d.unit_id, self.unit_ids),
+            )  # fmt: skip
+            row = self.session.execute(
+                select(func.count(), func.coalesce(func.sum(case((d.due_day < day, 1), else_=0)), 0)).where(open_then)
+            ).one()
+            return {"state:doc_open": float(row[0]), "state:doc_overdue": float(row[1])}
+        x = Dossier
+        open_then = and_(
+            x.status.not_in((1, 3)), x.received_at.is_not(None), x.received_at <= moment,
+            or_(x.finished_at.is_(None), x.finished_at > moment),
+            or_(x.status.in_((2, 4, 5, 6)), x.finished_at.is_not(None)),
+            _unit_filter(x.unit_id, self.unit_ids),
+        )  # fmt: skip
+        paused = x.status.in_((5, 6))
+        row = self.session.execute(
+            select(
+                func.coalesce(func.sum(case((paused, 0), else_=1)), 0),
+                func.coalesce(func.sum(case((and_(not_(paused), x.due_day < day), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((paused, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((and_(not_(paused), x.due_at >= moment, x.due_at < moment + timedelta(hours=24)), 1), else_=0)), 0),
+            ).where(open_then)
+        ).one()
+        return {"state:dossier_in_progress": float(row[0]), "state:dossier_overdue": float(row[1]),
+                "state:dossier_paused": float(row[2]), "state:dossier_due_soon": float(row[3])}  # fmt: skip
+
     # -- history of point-in-time values
     def snapshots(self, days: Iterable[date], ids: Iterable[str]) -> dict[date, dict[str, float]]:
         """Snapshot values per day summed over the scope; a day without any snapshot is absent."""
@@ -436,6 +476,7 @@ class InputBuilder:
         self._now: dict[str, Any] = {}  # "due within 24 h" and the live gauges, read once
         self._aggregates: stats.Aggregates | None | bool = False  # stats-only units (False: not read yet)
         self.index_unit: int | None = None  # the unit whose 766 inputs apply (see index_unit)
+        self.as_of = False  # "now" is a past moment: point-in-time values from the facts' timestamps
 
     def preload_snapshots(self, days: Iterable[date]) -> None:
         ids = [i for need in self.plan.needs if need in STATE_INPUTS for i in STATE_INPUTS[need].values()]
@@ -452,11 +493,19 @@ class InputBuilder:
         x["state:reason"] = None
         if end >= self.today:
             for need in needs:
-                x.update(self._state_now(need))
+                if self.as_of and need in ("state:documents", "state:dossiers"):
+                    x.update(self.reader.state_at(need, self.reader.clock.now))  # a past "now": from the facts
+                else:
+                    x.update(self._state_now(need))
             return
         self.preload_snapshots([end])
         snap = self._snapshots.get(end)
         for need in needs:
+            if snap is None and need in ("state:documents", "state:dossiers"):
+                # No snapshot (a cache): the value at the end of that day, from the facts.
+                moment = datetime.combine(end + timedelta(days=1), datetime.min.time(), self.reader.clock.tz)
+                x.update(self.reader.state_at(need, moment))
+                continue
             for key, snapshot_id in STATE_INPUTS[need].items():
                 if need == "state:live":
                     x[f"state:{key}"] = None
@@ -695,11 +744,13 @@ def compute(
     targets: Targets | None = None,
     compare_periods: bool = True,
     with_series: bool = True,
+    as_of: bool = False,
 ) -> dict[str, KpiResult]:
     """The KPIs ``kpi_ids`` (default: the whole catalogue) of ``scope`` over ``period``.
 
     Each result carries the previous period and the same period last year (``compare_periods``)
-    and a daily series for the sparkline (``with_series``).
+    and a daily series for the sparkline (``with_series``). ``as_of``: ``now`` is a past moment —
+    point-in-time KPIs (VB-05, DVC-08) are computed at it from the facts' timestamps.
     """
     clock = Clock.of(now, tz)
     targets = targets or DEFAULT_TARGETS
@@ -713,6 +764,7 @@ def compute(
     data = read_data(plan, reader, [period, *others], series_days)
     builder = InputBuilder(plan, reader, data, read_common(plan, reader), targets)
     builder.index_unit = index_unit(scope, tree)
+    builder.as_of = as_of
     builder.preload_snapshots([p.observed_end(today) for p in (period, *others)] + series_days)
 
     current = builder.for_period(period)

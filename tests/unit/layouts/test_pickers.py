@@ -48,7 +48,17 @@ def test_every_offered_period_comes_back_from_the_url(kind):
 
 
 def test_period_choices_are_the_issues():
-    assert PERIOD_CHOICES == ("today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30")
+    assert PERIOD_CHOICES == ("today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30", "reporting")
+
+
+def test_the_reporting_period_runs_from_the_15th_to_the_14th():
+    from datetime import date
+
+    sel = parse_selection({"period": "reporting"}, date(2026, 10, 14))
+    assert (sel.period.start, sel.period.end) == (date(2026, 9, 15), date(2026, 10, 14))
+    after = parse_selection({"period": "reporting"}, date(2026, 10, 15)).period
+    assert (after.start, after.end) == (date(2026, 10, 15), date(2026, 11, 14))
+    assert after.previous().end == date(2026, 10, 14)
 
 
 def test_what_cannot_be_used_is_said_not_guessed():
