@@ -96,9 +96,9 @@ def test_period_picker_in_both_languages():
     assert radio.id == {"type": "ioc-url-param", "page": "documents", "param": "period"}
     assert radio.value == "ytd"
     assert [o["label"] for o in radio.options] == ["Hôm nay", "Tuần này", "Từ đầu tháng", "Từ đầu quý", "Từ đầu năm",
-                                                   "7 ngày qua", "30 ngày qua"]
+                                                   "7 ngày qua", "30 ngày qua", "Kỳ báo cáo (15–14)"]
     en = period_picker(EN, "rolling7", URL).children[1]
-    assert en.value == "rolling7" and en.options[-1]["label"] == "Last 30 days"
+    assert en.value == "rolling7" and en.options[-1]["label"] == "Reporting period (15th–14th)"
 
 
 def test_unit_picker_lists_the_visible_units_as_a_tree():
