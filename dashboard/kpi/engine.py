@@ -503,7 +503,7 @@ class InputBuilder:
         for need in needs:
             if snap is None and need in ("state:documents", "state:dossiers"):
                 # No snapshot (a cache): the value at the end of that day, from the facts.
-                moment = datetime.combine(end + timedelta(days=1), datetime.min.time(), self.reader.clock.tz)
+                moment = datetime.combine(end, datetime.max.time(), self.reader.clock.tz)
                 x.update(self.reader.state_at(need, moment))
                 continue
             for key, snapshot_id in STATE_INPUTS[need].items():

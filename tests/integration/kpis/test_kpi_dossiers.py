@@ -160,7 +160,10 @@ def test_dvc08_open_overdue_paused_due_soon_and_their_history(store):
     # Paused (5, 6): p8. Due within 24 h of 20/3 10:00: p15 (20/3 16:00).
     assert r.value == 2
     assert [r.parts[k].value for k in ("in_progress", "paused", "due_soon")] == [4, 1, 1]
-    assert r.previous.value is None and r.previous.reason.code == "no_history"
+    # The previous period ends on 20/2; without a snapshot, from the facts' timestamps: open at the
+    # end of 20/2 were p3, p5, p6, p7, p10, p13 (in progress) and p8 (paused now); due before 20/2:
+    # p13 (20/1) → 1.
+    assert r.previous.value == 1 and r.previous.reason is None
     # The daily job stores the figures at the end of each day; here it runs "on 20/2" over this store:
     # in progress p5, p12, p13, p15, of which due before 20/2: p13 (20/1) → 1 overdue that day.
     with make_sessionmaker(store).begin() as session:
