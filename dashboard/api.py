@@ -23,7 +23,7 @@ from datetime import date, datetime
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 
-from dashboard import access
+from dashboard import access, audit
 from dashboard.kpi.catalogue import CATALOGUE
 from dashboard.kpi.engine import UnknownUnitError, compute, resolve_scope
 from dashboard.kpi.periods import PeriodError
@@ -81,6 +81,9 @@ def kpis():
         results = compute(session, scope, period, ids, now=moment, tz=settings.tz, targets=load_targets(settings.targets_file),
                           with_series=False, as_of=moment is not None)  # fmt: skip
     body = {"kpis": [result_json(r) for r in results.values()], "generated_at": utcnow().isoformat()}
+    principal = access.current_principal()
+    audit.record_now(store().sessions, "export", actor=principal.actor if principal else None,
+                     address=request.remote_addr, unit_code=unit or "*", rows=len(body["kpis"]), format="json")
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -46,6 +46,7 @@ STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/favico
 PUBLIC_PATHS = ("/login", "/logout", "/auth/", "/screens/enrol/", "/screen/revoked", "/prefs/", "/healthz",
                 "/readyz")
 DASH_PREFIX = "/_dash-"
+API_PREFIX = "/api/"
 
 register({
     "nav_screens": {"vi": "Màn hình", "en": "Screens"},
@@ -194,6 +195,8 @@ def _gate() -> Response | None:
                 return _stop(403, "/screen/revoked")
             return _stop(401, "/login?next=" + quote(safe_next(_referer_path()), safe="/"))
         return None
+    if path.startswith(API_PREFIX):
+        return _api_gate(principal)
     if principal is None:
         if g.get("screen_revoked"):
             return redirect("/screen/revoked")
@@ -202,6 +205,25 @@ def _gate() -> Response | None:
         return redirect(f"/wall?playlist={quote(principal.playlist or '')}")
     if not may_see_page(principal, path):
         return denied_page(principal)
+    return None
+
+
+def _api_gate(principal: Principal | None) -> Response | None:
+    """The JSON API answers in JSON: 401 without a principal, 403 outside its role."""
+    from flask import jsonify
+
+    if principal is None:
+        response = jsonify({"error": {"vi": "Cần đăng nhập.", "en": "Sign-in required."}})
+        response.status_code = 401
+        return response
+    if not may_see_page(principal, request.path):
+        from dashboard.webapp import store
+
+        audit.record_now(store().sessions, "denied", actor=principal.actor, address=client_address(),
+                         outcome="denied", path=request.path[:300], needs=page_capability(request.path))
+        response = jsonify({"error": {"vi": "Không có quyền truy cập.", "en": "Access denied."}})
+        response.status_code = 403
+        return response
     return None
 
 

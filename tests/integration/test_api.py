@@ -4,9 +4,8 @@ PostgreSQL: the same numbers as ``ioc kpis show --json`` and the pages' data doo
 import json
 import sys
 import threading
-import urllib.error
-import urllib.request
 
+import httpx
 import pytest
 from werkzeug.serving import make_server
 
@@ -15,6 +14,7 @@ from dashboard.db import make_sessionmaker
 from dashboard.kpi.periods import Period
 from dashboard.units import DEMO_UNITS_FILE, import_units_file
 from dashboard.webapp import create_app
+from tests.access_support import PASSWORD, add_account
 from tests.integration.kpis.conftest import dossier, feed
 from tests.dash_support import reset_dash_globals
 from tests.integration.kpis.test_kpi_cli import ioc
@@ -36,7 +36,11 @@ def served(engine, make_settings):
     for name in [m for m in sys.modules if m.startswith("layouts.") or m == "layouts"]:
         del sys.modules[name]
     app = create_app(settings, engine)
-    api.init_app(app.server)
+    api.init_app(app.server)  # (create_app registers it already: a second call changes nothing)
+    with make_sessionmaker(engine).begin() as session:
+        add_account(session, "api-leader", PASSWORD, ("lanh_dao", "BMP"))
+        add_account(session, "api-head", PASSWORD, ("truong_don_vi", "SO-01"))
+        add_account(session, "api-admin", PASSWORD, ("quan_tri", "BMP"))
     http = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
@@ -45,12 +49,41 @@ def served(engine, make_settings):
     reset_dash_globals()
 
 
-def get(base: str, path: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(base + path, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+_CLIENTS: dict[tuple[str, str], httpx.Client] = {}
+
+
+def client(base: str, name: str | None) -> httpx.Client:
+    """An HTTP client signed in as ``name`` through the real form (None: nobody)."""
+    key = (base, name or "")
+    if key not in _CLIENTS:
+        http = httpx.Client(base_url=base, timeout=60)
+        if name:
+            form = http.get("/login").text
+            marker = 'name="csrf_token" value="'
+            token = form[form.index(marker) + len(marker):].split('"', 1)[0]
+            answer = http.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
+            assert answer.status_code == 302, answer.text[:300]
+        _CLIENTS[key] = http
+    return _CLIENTS[key]
+
+
+def get(base: str, path: str, as_: str | None = "api-leader") -> tuple[int, dict]:
+    response = client(base, as_).get(path)
+    return response.status_code, response.json()
+
+
+def test_the_api_is_scoped_by_the_signed_in_principal(served):
+    base, _ = served
+    status, body = get(base, "/api/v1/kpis?kpi=DVC-06&unit=SO-01", as_=None)
+    assert status == 401 and body["error"]["vi"] == "Cần đăng nhập."
+    status, body = get(base, "/api/v1/kpis?kpi=DVC-06&unit=SO-01", as_="api-admin")
+    assert status == 403  # administration holds no figures
+    for other in ("SO-79", "BMP", "*", "", "null"):
+        status, body = get(base, f"/api/v1/kpis?kpi=DVC-06&unit={other}", as_="api-head")
+        scope = [k["scope"] for k in body.get("kpis", [])]
+        assert status == 404 or all("SO-01" in json.dumps(s) and "SO-79" not in json.dumps(s) for s in scope), (other, body)
+    status, body = get(base, "/api/v1/units", as_="api-head")
+    assert [u["code"] for u in body["units"]] == ["SO-01"]
 
 
 def test_kpis_endpoint_gives_the_same_numbers_as_the_cli_and_the_pages(served, engine, tmp_path):

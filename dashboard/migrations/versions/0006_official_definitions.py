@@ -1,7 +1,7 @@
 """Official definitions: VB-08 on the day of the status, portal codes, published scores per indicator
 
 Revision ID: 0006_official_definitions
-Revises: 0004_document_delta_rollups
+Revises: 0005_access
 Create Date: 2026-12-10
 
 - ``document.status_day``: the local day a document reached its current status (VB-08 counts
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 
 revision = '0006_official_definitions'
-down_revision = '0004_document_delta_rollups'
+down_revision = '0005_access'
 branch_labels = None
 depends_on = None
 
