@@ -17,7 +17,9 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, case, select, update
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -67,6 +71,97 @@ def _no_cyclic_gc() -> Iterator[None]:
 _gc_lock = threading.Lock()
 _gc_pauses = 0
 _gc_state = [True]
+
+_HOST = socket.gethostname()[:255]
+INTERRUPTED = "interrupted: the collector process stopped before this run finished"
+
+#: Run records this process could not write because the store was unreachable, per (store, source):
+#: ``(run_id or 0, started_at, values, unreachable_since)``. Written by the next run that reaches it.
+_unrecorded: dict[tuple[str, str], list[tuple[int, datetime, dict[str, Any], datetime]]] = {}
+_unrecorded_lock = threading.Lock()
+
+
+def _store_key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _remember_unrecorded(engine: Engine, source: str, run_id: int, started_at: datetime, values: dict[str, Any]) -> None:
+    with _unrecorded_lock:
+        pending = _unrecorded.setdefault((_store_key(engine), source), [])
+        since = pending[0][3] if pending else started_at
+        pending.append((run_id, started_at, values, since))
+
+
+def _flush_unrecorded(session: Session, engine: Engine, source: str) -> int:
+    """Write the run records kept during a store outage, saying when the store was away."""
+    with _unrecorded_lock:
+        pending = _unrecorded.pop((_store_key(engine), source), [])
+    if not pending:
+        return 0
+    back = utcnow()
+    for run_id, started_at, values, since in pending:
+        note = (f"recorded late: the store was unreachable from {since:%Y-%m-%d %H:%M:%S} "
+                f"to {back:%Y-%m-%d %H:%M:%S} UTC")
+        if run_id:
+            session.execute(update(CollectorRun).where(CollectorRun.id == run_id).values(note=note, **values))
+        else:
+            session.add(CollectorRun(source=source, started_at=started_at, pid=os.getpid(), host=_HOST, note=note, **values))
+    session.flush()
+    return len(pending)
+
+
+def flush_unrecorded(engine: Engine) -> int:
+    """Write every kept run record of this store now (on shutdown); never raises."""
+    key = _store_key(engine)
+    with _unrecorded_lock:
+        sources = [source for store, source in _unrecorded if store == key]
+    written = 0
+    for source in sources:
+        try:
+            with make_sessionmaker(engine).begin() as session:
+                written += _flush_unrecorded(session, engine, source)
+        except Exception as exc:  # still unreachable: nothing more to do than say so
+            log.error("source %s: run records of the store outage could not be written (%s)", source, exc)
+    return written
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's process: alive
+        return True
+    return True
+
+
+def _mark_interrupted(session: Session, config: SourceConfig) -> None:
+    """A run still "running" whose process is gone (killed, power cut) was interrupted: its
+    committed batches stand, the rest is read again now. Only then: a live process's run (a
+    ``--once`` beside the scheduler) is left alone, and a real error is never overwritten.
+    Runs of another host cannot be checked: they count as interrupted after an hour past their
+    interval (a run never outlasts its interval)."""
+    running = session.execute(
+        select(CollectorRun.id, CollectorRun.pid, CollectorRun.host, CollectorRun.started_at)
+        .where(CollectorRun.source == config.name, CollectorRun.status == "running")
+    ).all()
+    cutoff = utcnow() - timedelta(seconds=config.interval_s + 3600)
+    dead = [
+        run.id for run in running
+        if run.pid is None
+        or (run.host == _HOST and (run.pid == os.getpid() or not _process_alive(run.pid)))
+        or (run.host != _HOST and run.started_at < cutoff)
+    ]
+    if dead:
+        session.execute(
+            update(CollectorRun)
+            .where(CollectorRun.id.in_(dead))
+            .values(
+                status=case((CollectorRun.rows_read > 0, "partial"), else_="failed"),
+                finished_at=utcnow(),
+                error=func.coalesce(CollectorRun.error, INTERRUPTED),
+            )
+        )
 
 
 @dataclass
@@ -114,6 +209,8 @@ class Runner:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         on_batch: Callable[[RunResult, Batch], None] | None = None,
+        guard: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
         if config.domain not in DOMAIN_SPECS:
             raise FatalSourceError(f"source {config.name!r}: domain {config.domain!r} is not collected by the runner")
@@ -127,15 +224,21 @@ class Runner:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.on_batch = on_batch
+        #: Called before every batch commit; raises to stop the run (the scheduler's lock check).
+        self.guard = guard
+        self.clock = clock
         self._status_events = False
 
     # --- public ------------------------------------------------------------------------------------
     def run(self, watermark_override: dict[str, Any] | None = None) -> RunResult:
-        started = time.monotonic()
-        result = RunResult(run_id=self._open_run(), source=self.config.name, status="running")
-        waited = 0.0
+        started = self.clock()
+        started_at = utcnow()
+        result = RunResult(run_id=0, source=self.config.name, status="running")
+        # The retry budget is wall-clock time since the run started — attempts that waited on a
+        # timeout count as much as the sleeps between them — so a run never outlasts its interval.
         budget = self.retry.budget_share * self.config.interval_s
         try:
+            result.run_id = self._open_run(started_at)
             self._status_events = self.config.domain == "documents" and self._has_status_events()
             watermark = watermark_override if watermark_override is not None else self._load_watermark()
             attempt = 0
@@ -157,12 +260,13 @@ class Runner:
                 except TransientSourceError as exc:
                     attempt += 1
                     delay = self.retry.delay(attempt, exc.retry_after, self.rng)
-                    if attempt >= self.retry.max_attempts or waited + delay > budget:
+                    elapsed = self.clock() - started
+                    if attempt >= self.retry.max_attempts or elapsed + delay > budget:
                         raise FatalSourceError(
-                            f"{exc} — gave up after {attempt} attempt(s) ({waited:.1f} s of retries)"
+                            f"{exc} — gave up after {attempt} attempt(s) in {elapsed:.1f} s "
+                            f"(retry budget {budget:.0f} s of the {self.config.interval_s:g} s interval)"
                         ) from exc
                     result.retries += 1
-                    waited += delay
                     log.warning("source %s: %s; retry %d in %.1f s", self.config.name, self._redact(str(exc)), attempt, delay)
                     self.sleep(delay)
             result.status = "success"
@@ -173,11 +277,17 @@ class Runner:
         except Exception as exc:  # a bug or an unexpected failure: record it, never crash the scheduler
             result.status = "partial" if result.batches else "failed"
             result.error = self._redact(f"{type(exc).__name__}: {exc}")
-            log.exception("source %s: unexpected error", self.config.name)
+            if isinstance(exc, OperationalError):
+                result.error = self._redact(f"the store is unreachable: {str(exc.orig or exc).strip().splitlines()[0]}")
+                log.error("source %s: %s", self.config.name, result.error)
+            else:
+                log.exception("source %s: unexpected error", self.config.name)
         finally:
-            self.adapter.close()
-            result.duration_s = time.monotonic() - started
-            self._close_run(result)
+            try:
+                self.adapter.close()
+            finally:
+                result.duration_s = self.clock() - started
+                self._close_run(result, started_at)
         return result
 
     # --- internals -------------------------------------------------------------------------------------
@@ -190,41 +300,43 @@ class Runner:
                 text = text.replace(value, "***")
         return text
 
-    def _open_run(self) -> int:
+    def _open_run(self, started_at) -> int:
         with self.sessions.begin() as session:
-            # A run still "running" belongs to a process that died (killed, power cut): its
-            # committed batches stand, the rest is read again now. Say so on the Sources page.
-            session.execute(
-                update(CollectorRun)
-                .where(CollectorRun.source == self.config.name, CollectorRun.status == "running")
-                .values(
-                    status=case((CollectorRun.rows_read > 0, "partial"), else_="failed"),
-                    finished_at=utcnow(),
-                    error="interrupted: the collector process stopped before this run finished",
-                )
+            # First what this process could not write while the store was away: runs that
+            # could not be opened or closed, with the outage window.
+            _flush_unrecorded(session, self.engine, self.config.name)
+            _mark_interrupted(session, self.config)
+            run = CollectorRun(
+                source=self.config.name, started_at=started_at, status="running", pid=os.getpid(), host=_HOST,
             )
-            run = CollectorRun(source=self.config.name, started_at=utcnow(), status="running")
             session.add(run)
             session.flush()
             return run.id
 
-    def _close_run(self, result: RunResult) -> None:
-        with self.sessions.begin() as session:
-            session.execute(
-                update(CollectorRun)
-                .where(CollectorRun.id == result.run_id)
-                .values(
-                    status=result.status,
-                    finished_at=utcnow(),
-                    duration_s=round(result.duration_s, 3),
-                    retries=result.retries,
-                    error=result.error,
-                    rows_read=result.rows_read,
-                    rows_inserted=result.inserted,
-                    rows_updated=result.updated,
-                    rows_rejected=result.rejected,
-                )
-            )
+    def _close_run(self, result: RunResult, started_at) -> None:
+        values = dict(
+            status=result.status,
+            finished_at=utcnow(),
+            duration_s=round(result.duration_s, 3),
+            retries=result.retries,
+            error=result.error,
+            rows_read=result.rows_read,
+            rows_inserted=result.inserted,
+            rows_updated=result.updated,
+            rows_rejected=result.rejected,
+        )
+        try:
+            with self.sessions.begin() as session:
+                if result.run_id:
+                    session.execute(update(CollectorRun).where(CollectorRun.id == result.run_id).values(**values))
+                else:  # the store is back already: the attempt that could not open its row
+                    session.add(CollectorRun(source=self.config.name, started_at=started_at, pid=os.getpid(), host=_HOST, **values))
+        except OperationalError as exc:
+            # The store is unreachable: keep the record and write it as soon as it answers again
+            # (the next run of this source), so the attempt and its real error are never lost.
+            log.warning("source %s: run record kept until the store answers again (%s)", self.config.name,
+                        str(exc.orig or exc).strip().splitlines()[0])
+            _remember_unrecorded(self.engine, self.config.name, result.run_id, started_at, values)
 
     def _has_status_events(self) -> bool:
         """Whether edXML status packets refer to this documents source (checked once per run)."""
@@ -255,6 +367,8 @@ class Runner:
     def _commit_with_retry(self, batch: Batch, records, rejects, context: RecordContext, result: RunResult) -> None:
         attempt = 0
         while True:
+            if self.guard is not None:
+                self.guard()  # e.g. the scheduler lost its lock: write nothing more
             try:
                 with self.sessions.begin() as session:
                     self._write_batch(session, batch, records, rejects, context, result)

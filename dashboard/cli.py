@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -159,10 +161,12 @@ def _load_sources(settings: Settings, sources_file: Path | None):
 @click.option("--sources", "sources_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Sources file [default: IOC_SOURCES_FILE].")
 @click.option("--wait", is_flag=True, help="If another collector holds the lock, wait for it instead of exiting.")
+@click.option("--heartbeat", type=click.FloatRange(0.2, 600), default=10.0, show_default=True,
+              help="Seconds between checks that this collector still holds its lock.")
 @pass_ctx
-def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | None, wait: bool) -> None:
+def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | None, wait: bool, heartbeat: float) -> None:
     """Run the collectors: every source on its interval (one scheduler per database), or one now."""
-    from collectors.scheduler import CollectorLock, build_scheduler
+    from collectors.scheduler import CollectorLock, LockSupervisor, build_scheduler
 
     settings = obj.settings
     sources = _load_sources(settings, sources_file)
@@ -178,24 +182,43 @@ def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | Non
         return
     if since:
         raise click.UsageError("--since needs --once SOURCE")
-    lock = CollectorLock(engine)
-    lock.acquire(wait=wait)
     import signal
     import threading
+    from datetime import datetime
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    scheduler = build_scheduler(engine, sources, settings.tz)
+
+    def say(message: str) -> None:
+        click.echo(f"{datetime.now():%Y-%m-%d %H:%M:%S} {message}")
+
+    lock = CollectorLock(engine)
+    lock.acquire(wait=wait, poll_s=min(5.0, heartbeat), stop=stop)
+    if stop.is_set():
+        lock.release()
+        return
+    supervisor = LockSupervisor(lock, echo=say)
+    scheduler = build_scheduler(engine, sources, settings.tz, guard=supervisor.guard)
+    supervisor.scheduler = scheduler
     enabled = [s.name for s in sources if s.enabled]
+    say(f"collector lock taken (pid {os.getpid()})")
     click.echo(f"collecting {len(enabled)} source(s): {', '.join(enabled)} — Ctrl-C to stop")
     scheduler.start()
     try:
-        while not stop.wait(1.0):
-            pass
+        while not stop.is_set():
+            # Sleep until the heartbeat, a stop signal, or a run that found the lock gone.
+            deadline = time.monotonic() + heartbeat
+            while not stop.is_set() and not supervisor.lost.is_set() and time.monotonic() < deadline:
+                stop.wait(0.1)
+            if not stop.is_set():
+                supervisor.tick()
     finally:
         click.echo("stopping: waiting for running collections to finish…")
         scheduler.shutdown(wait=True)
+        from collectors.runner import flush_unrecorded
+
+        flush_unrecorded(engine)
         lock.release()
 
 
