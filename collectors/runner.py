@@ -92,21 +92,28 @@ def _remember_unrecorded(engine: Engine, source: str, run_id: int, started_at: d
         pending.append((run_id, started_at, values, since))
 
 
-def _flush_unrecorded(session: Session, engine: Engine, source: str) -> int:
-    """Write the run records kept during a store outage, saying when the store was away."""
+def _flush_unrecorded(engine: Engine, source: str) -> int:
+    """Write the run records kept during a store outage, saying when the store was away (in
+    their own transaction; kept for later again if the store is still away)."""
     with _unrecorded_lock:
         pending = _unrecorded.pop((_store_key(engine), source), [])
     if not pending:
         return 0
-    back = utcnow()
-    for run_id, started_at, values, since in pending:
-        note = (f"recorded late: the store was unreachable from {since:%Y-%m-%d %H:%M:%S} "
-                f"to {back:%Y-%m-%d %H:%M:%S} UTC")
-        if run_id:
-            session.execute(update(CollectorRun).where(CollectorRun.id == run_id).values(note=note, **values))
-        else:
-            session.add(CollectorRun(source=source, started_at=started_at, pid=os.getpid(), host=_HOST, note=note, **values))
-    session.flush()
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            back = utcnow()
+            for run_id, started_at, values, since in pending:
+                note = (f"recorded late: the store was unreachable from {since:%Y-%m-%d %H:%M:%S} "
+                        f"to {back:%Y-%m-%d %H:%M:%S} UTC")
+                if run_id:
+                    session.execute(update(CollectorRun).where(CollectorRun.id == run_id).values(note=note, **values))
+                else:
+                    session.add(CollectorRun(source=source, started_at=started_at, pid=os.getpid(), host=_HOST,
+                                             note=note, **values))
+    except Exception:
+        with _unrecorded_lock:
+            _unrecorded[(_store_key(engine), source)] = pending + _unrecorded.get((_store_key(engine), source), [])
+        raise
     return len(pending)
 
 
@@ -118,8 +125,7 @@ def flush_unrecorded(engine: Engine) -> int:
     written = 0
     for source in sources:
         try:
-            with make_sessionmaker(engine).begin() as session:
-                written += _flush_unrecorded(session, engine, source)
+            written += _flush_unrecorded(engine, source)
         except Exception as exc:  # still unreachable: nothing more to do than say so
             log.error("source %s: run records of the store outage could not be written (%s)", source, exc)
     return written
@@ -243,6 +249,7 @@ class Runner:
             watermark = watermark_override if watermark_override is not None else self._load_watermark()
             attempt = 0
             while True:
+                attempt_started = self.clock()
                 try:
                     context = self._context()
                     run_id = result.run_id
@@ -260,11 +267,13 @@ class Runner:
                 except TransientSourceError as exc:
                     attempt += 1
                     delay = self.retry.delay(attempt, exc.retry_after, self.rng)
-                    elapsed = self.clock() - started
-                    if attempt >= self.retry.max_attempts or elapsed + delay > budget:
+                    now = self.clock()
+                    elapsed = now - started
+                    # the next attempt will likely wait as long as this one did (a timeout)
+                    if attempt >= self.retry.max_attempts or elapsed + delay + (now - attempt_started) > budget:
                         raise FatalSourceError(
                             f"{exc} — gave up after {attempt} attempt(s) in {elapsed:.1f} s "
-                            f"(retry budget {budget:.0f} s of the {self.config.interval_s:g} s interval)"
+                            f"(retry budget {budget:g} s of the {self.config.interval_s:g} s interval)"
                         ) from exc
                     result.retries += 1
                     log.warning("source %s: %s; retry %d in %.1f s", self.config.name, self._redact(str(exc)), attempt, delay)
@@ -301,10 +310,10 @@ class Runner:
         return text
 
     def _open_run(self, started_at) -> int:
+        # First what this process could not write while the store was away: runs that could not
+        # be opened or closed, with the outage window.
+        _flush_unrecorded(self.engine, self.config.name)
         with self.sessions.begin() as session:
-            # First what this process could not write while the store was away: runs that
-            # could not be opened or closed, with the outage window.
-            _flush_unrecorded(session, self.engine, self.config.name)
             _mark_interrupted(session, self.config)
             run = CollectorRun(
                 source=self.config.name, started_at=started_at, status="running", pid=os.getpid(), host=_HOST,
