@@ -51,6 +51,8 @@ class RawReject:
     payload: Any
     line_no: int | None = None
     file_name: str | None = None
+    #: "row" (a line), "file" (a whole file refused or stopped), "duplicate", "future"
+    kind: str = "row"
 
 
 @dataclass

@@ -403,7 +403,7 @@ class Runner:
             except Rejected as exc:
                 rejects.append(self._reject(row.data, str(exc), row.line_no, row.file_name, run_id, now))
         for bad in batch.rejects:
-            rejects.append(self._reject(bad.payload, bad.reason, bad.line_no, bad.file_name, run_id, now))
+            rejects.append(self._reject(bad.payload, bad.reason, bad.line_no, bad.file_name, run_id, now, bad.kind))
         return records, rejects
 
     def _write_batch(
@@ -475,8 +475,9 @@ class Runner:
         result.rejected += len(rejects)
         result.batches += 1
 
-    def _reject(self, payload: Any, reason: str, line_no, file_name, run_id: int, now) -> dict[str, Any]:
+    def _reject(self, payload: Any, reason: str, line_no, file_name, run_id: int, now, kind: str = "row") -> dict[str, Any]:
         return {
+            "kind": kind,
             "source": self.config.name,
             "run_id": run_id,
             "rejected_at": now,
