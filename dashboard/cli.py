@@ -154,7 +154,7 @@ def _load_sources(settings: Settings, sources_file: Path | None):
     return load_sources(path)
 
 
-@cli.command("collect")
+@cli.group("collect", invoke_without_command=True)
 @click.option("--once", "once", metavar="SOURCE", help="Run this source once now instead of scheduling.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M"]),
               help="With --once: re-read the source from this local date (backfill).")
@@ -165,7 +165,11 @@ def _load_sources(settings: Settings, sources_file: Path | None):
               help="Seconds between checks that this collector still holds its lock.")
 @pass_ctx
 def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | None, wait: bool, heartbeat: float) -> None:
-    """Run the collectors: every source on its interval (one scheduler per database), or one now."""
+    """Run the collectors: every source on its interval (one scheduler per database), or one now.
+
+    `ioc collect rejects SOURCE` lists what a source rejected."""
+    if click.get_current_context().invoked_subcommand:
+        return
     from collectors.scheduler import CollectorLock, LockSupervisor, build_scheduler
 
     settings = obj.settings
@@ -220,6 +224,31 @@ def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | Non
 
         flush_unrecorded(engine)
         lock.release()
+
+
+@collect_cmd.command("rejects")
+@click.argument("source")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True, help="How many, newest first.")
+@click.option("--kind", type=click.Choice(["file", "row", "duplicate", "future"]), help="Only this kind.")
+@pass_ctx
+def collect_rejects_cmd(obj: _Context, source: str, limit: int, kind: str | None) -> None:
+    """Print what SOURCE rejected (whole files and rows), newest first, with the reasons."""
+    from dashboard.rejects import recent_rejects
+
+    settings = obj.settings
+    engine = make_engine(settings.database_url)
+    check_schema(engine)
+    with make_sessionmaker(engine)() as session:
+        rejects = recent_rejects(session, source, limit, kind=kind)
+    if not rejects:
+        click.echo(f"{source}: nothing rejected" + (f" of kind {kind}" if kind else ""))
+        return
+    click.echo(f"{source}: the latest {len(rejects)} reject(s), newest first")
+    for r in rejects:
+        at = r.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{at}  {r.kind:<9} {r.where or '-'}  {r.reason}")
+        if settings.language == "vi":
+            click.echo(f"{'':<31}{r.plain.vi}")
 
 
 def _collect_once(engine, config, settings: Settings, since) -> None:

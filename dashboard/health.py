@@ -21,9 +21,10 @@ from collectors.base import SourceConfig
 from dashboard.models import CollectorRun
 from dashboard.timeutil import utcnow
 
-STATES = ("ok", "running", "stale", "error", "never", "disabled")
-# Worse states first: a domain shows the worst state among its sources.
-_SEVERITY = {"error": 0, "stale": 1, "never": 2, "running": 3, "ok": 4, "disabled": 5}
+STATES = ("ok", "running", "stale", "error", "refused", "never", "disabled")
+# Worse states first: a domain shows the worst state among its sources. "refused": collecting
+# works, but a whole file was refused in the last 24 hours (see dashboard.rejects).
+_SEVERITY = {"error": 0, "stale": 1, "refused": 2, "never": 3, "running": 4, "ok": 5, "disabled": 6}
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ class SourceHealth:
     rows_rejected_24h: int
     last_error: str | None
     last_error_plain: PlainError | None
+    files_refused_24h: int = 0
+    latest_rejects: tuple = ()  # of dashboard.rejects.RejectView: files first, then rows
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,9 @@ def source_health(session: Session, sources: list[SourceConfig], now: datetime |
     latest_ids = select(func.max(CollectorRun.id).label("id")).group_by(CollectorRun.source).subquery()
     last_runs = {r.source: r for r in session.scalars(select(CollectorRun).join(latest_ids, CollectorRun.id == latest_ids.c.id))}
     names = list(configured) + sorted(set(last_runs) - set(configured))
+    from dashboard.rejects import reject_summaries
+
+    rejects = reject_summaries(session, names, now)
     out = []
     for name in names:
         config = configured.get(name)
@@ -167,6 +173,8 @@ def source_health(session: Session, sources: list[SourceConfig], now: datetime |
             state = "running"
         else:
             state = "ok"
+        if state in ("ok", "running") and rejects[name].files_refused_24h:
+            state = "refused"
         # The last error worth telling: the latest failed run's, while the source is not healthy.
         error = run.error if run is not None and run.status in ("failed", "partial") else None
         out.append(
@@ -192,6 +200,8 @@ def source_health(session: Session, sources: list[SourceConfig], now: datetime |
                 rows_rejected_24h=int(stat.rejected or 0) if stat else 0,
                 last_error=error,
                 last_error_plain=explain_error(error),
+                files_refused_24h=rejects[name].files_refused_24h,
+                latest_rejects=rejects[name].latest,
             )
         )
     return out
