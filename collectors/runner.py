@@ -73,6 +73,15 @@ _gc_pauses = 0
 _gc_state = [True]
 
 _HOST = socket.gethostname()[:255]
+
+#: Per domain, the timestamps of things that already happened: none may lie in the future.
+#: (Deadlines and scheduled meetings may; they are not listed.)
+PAST_FIELDS: dict[str, tuple[str, ...]] = {
+    "documents": ("registered_at", "sent_at", "acknowledged_at", "completed_at", "source_updated_at"),
+    "dossiers": ("received_at", "finished_at", "returned_at", "source_updated_at"),
+    "meetings": ("source_updated_at",),
+    "meeting_samples": ("sampled_at",),
+}
 INTERRUPTED = "interrupted: the collector process stopped before this run finished"
 
 #: Run records this process could not write because the store was unreachable, per (store, source):
@@ -397,11 +406,40 @@ class Runner:
         rejects: list[dict[str, Any]] = []
         now = utcnow()
         convert = self.spec.convert
+        # Data-quality rules beyond one value: an id twice in one batch (the first row is kept,
+        # the others reported, never "the last silently wins"), and events dated in the future.
+        key = self.spec.key if self.spec.apply is None else None
+        seen: dict[tuple, Any] = {}
+        past = PAST_FIELDS.get(self.config.domain, ())
+        latest = now + timedelta(seconds=self.config.future_tolerance_s)
         for row in batch.rows:
             try:
-                records.append(convert(row.data, context))
+                record = convert(row.data, context)
             except Rejected as exc:
                 rejects.append(self._reject(row.data, str(exc), row.line_no, row.file_name, run_id, now))
+                continue
+            future = next((f for f in past if (v := record.get(f)) is not None and v > latest), None)
+            if future is not None:
+                rejects.append(self._reject(
+                    row.data,
+                    f"future date: {future} {record[future].isoformat()} is later than now + "
+                    f"{self.config.future_tolerance_s / 3600:g} h (check the source's clock or the value)",
+                    row.line_no, row.file_name, run_id, now, "future",
+                ))
+                continue
+            if key is not None:
+                ident = tuple(record[k] for k in key)
+                if ident in seen:
+                    first = seen[ident]
+                    rejects.append(self._reject(
+                        row.data,
+                        f"duplicate id {record.get('source_id', ident[-1])!r} in one batch"
+                        + (f" (first on line {first})" if first else "") + ": the first row was kept",
+                        row.line_no, row.file_name, run_id, now, "duplicate",
+                    ))
+                    continue
+                seen[ident] = row.line_no
+            records.append(record)
         for bad in batch.rejects:
             rejects.append(self._reject(bad.payload, bad.reason, bad.line_no, bad.file_name, run_id, now, bad.kind))
         return records, rejects
