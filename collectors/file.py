@@ -198,10 +198,15 @@ class _TotalsDetector:
 
     def __init__(self, markers: Iterable[str]):
         self.markers = [normalize_header(m) for m in markers if normalize_header(m)]
+        # a cheap first test on every row: the initial letter of some marker (NFD keeps it first)
+        self.initials = {m[0] for m in self.markers}
 
     def __call__(self, cells: Sequence[Any]) -> bool:
-        first = next((c for c in cells if not _is_blank(c)), None)
-        if not isinstance(first, str):
+        return self.matches(next((c for c in cells if not _is_blank(c)), None))
+
+    def matches(self, first: Any) -> bool:
+        """Whether ``first``, a row's first non-blank cell, makes it a totals row."""
+        if not isinstance(first, str) or first.lstrip()[:1].casefold() not in self.initials:
             return False
         text = normalize_header(first)
         return any(
@@ -664,7 +669,8 @@ class FileAdapter(Adapter):
                         _first_line(head, first_cells, delimiter),
                     )
                 continue
-            if all(_is_blank(c) for c in cells) or self.is_totals(cells):
+            first = next((c for c in cells if not _is_blank(c)), None)
+            if first is None or self.is_totals.matches(first):
                 continue
             # Trailing empty cells ("a;b;c;") are common and harmless; values past the header are
             # not, they mean the line's columns have shifted.

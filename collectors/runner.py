@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import operator
 import os
 import random
 import socket
@@ -408,8 +409,8 @@ class Runner:
         convert = self.spec.convert
         # Data-quality rules beyond one value: an id twice in one batch (the first row is kept,
         # the others reported, never "the last silently wins"), and events dated in the future.
-        key = self.spec.key if self.spec.apply is None else None
-        seen: dict[tuple, Any] = {}
+        key = operator.itemgetter(*self.spec.key) if self.spec.apply is None else None
+        seen: dict[Any, Any] = {}
         past = PAST_FIELDS.get(self.config.domain, ())
         latest = now + timedelta(seconds=self.config.future_tolerance_s)
         for row in batch.rows:
@@ -418,7 +419,12 @@ class Runner:
             except Rejected as exc:
                 rejects.append(self._reject(row.data, str(exc), row.line_no, row.file_name, run_id, now))
                 continue
-            future = next((f for f in past if (v := record.get(f)) is not None and v > latest), None)
+            future = None
+            for name in past:
+                value = record.get(name)
+                if value is not None and value > latest:
+                    future = name
+                    break
             if future is not None:
                 rejects.append(self._reject(
                     row.data,
@@ -428,12 +434,12 @@ class Runner:
                 ))
                 continue
             if key is not None:
-                ident = tuple(record[k] for k in key)
+                ident = key(record)
                 if ident in seen:
                     first = seen[ident]
                     rejects.append(self._reject(
                         row.data,
-                        f"duplicate id {record.get('source_id', ident[-1])!r} in one batch"
+                        f"duplicate id {record.get('source_id', ident)!r} in one batch"
                         + (f" (first on line {first})" if first else "") + ": the first row was kept",
                         row.line_no, row.file_name, run_id, now, "duplicate",
                     ))

@@ -80,6 +80,18 @@ def run(store, config):
     return Runner(store, config, FileAdapter(config), sleep=lambda s: None).run()
 
 
+def measured(store, config):
+    """One run, with its wall time and the peak of Python allocations during it."""
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        result = run(store, config)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, time.monotonic() - started, peak
+
+
 def _file_rejects(store) -> list[RejectedRecord]:
     with make_sessionmaker(store)() as session:
         return list(session.scalars(select(RejectedRecord).where(RejectedRecord.kind == "file").order_by(RejectedRecord.id)))
@@ -90,12 +102,7 @@ def test_an_inflating_workbook_is_refused_from_its_zip_directory(store, tmp_path
     folder.mkdir()
     bomb = inflating_xlsx(folder / "bao-cao.xlsx", inflated_mb=120)
     assert bomb.stat().st_size < 2 * 2**20  # 120 MB of XML in under 2 MB
-    tracemalloc.start()
-    started = time.monotonic()
-    result = run(store, source(folder, max_inflated_bytes=64 * 2**20))
-    elapsed = time.monotonic() - started
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    result, elapsed, peak = measured(store, source(folder, max_inflated_bytes=64 * 2**20))
     assert elapsed < 10 and peak < 32 * 2**20, (elapsed, peak)
     assert result.status == "success" and result.rejected == 1
     (reject,) = _file_rejects(store)
@@ -115,12 +122,7 @@ def test_a_file_timing_out_twice_goes_to_failed_with_its_reason(store, tmp_path)
         "Mã cuộc họp;Đơn vị;Tiêu đề;Trạng thái;Bắt đầu;Kết thúc;Số điểm cầu kết nối;Số người tham dự\n"
         "H-1;SO-01;Giao ban;2;02/03/2026 08:00;02/03/2026 09:30;3;45\n", encoding="utf-8")
     config = source(folder, max_file_seconds=0.5)  # the default inflated limit lets it through
-    tracemalloc.start()
-    started = time.monotonic()
-    first = run(store, config)
-    elapsed = time.monotonic() - started
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    first, elapsed, peak = measured(store, config)
     assert elapsed < 15 and peak < 64 * 2**20, (elapsed, peak)  # streamed, stopped near its limit
     # The first time it is left in place, with a reject saying so; the other file still lands.
     assert bomb.exists() and first.inserted == 1
