@@ -466,6 +466,9 @@ class CollectorRun(Base):
     retries: Mapped[int] = mapped_column(Integer, default=0)
     duration_s: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)  # the collector process that ran it, on ``host``
+    host: Mapped[str | None] = mapped_column(String(255))
+    note: Mapped[str | None] = mapped_column(Text)  # e.g. "recorded after a store outage …"
 
     __table_args__ = (
         CheckConstraint(_in("status", ("running", "success", "partial", "failed")), name="status"),
@@ -497,6 +500,8 @@ class RejectedRecord(Base):
     line_no: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
     payload: Mapped[str] = mapped_column(Text)  # the raw row, as JSON text
+    #: row (a value refused), file (a whole file refused), duplicate (id twice in a batch), future
+    kind: Mapped[str] = mapped_column(String(16), default="row", server_default="row")
 
     __table_args__ = (Index("ix_rejected_record_source_rejected", "source", "rejected_at"),)
 
