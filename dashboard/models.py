@@ -84,7 +84,7 @@ class OrgUnit(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     # The unit's code on the national public-service portal (its published 766 scores are keyed by it).
-    portal_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    portal_code: Mapped[str | None] = mapped_column(String(64))  # unique: uq_org_unit_portal_code
     name_vi: Mapped[str] = mapped_column(String(255))
     name_en: Mapped[str] = mapped_column(String(255))
     short_name_vi: Mapped[str | None] = mapped_column(String(80))
@@ -97,7 +97,10 @@ class OrgUnit(TimestampMixin, Base):
     parent: Mapped[OrgUnit | None] = relationship(remote_side="OrgUnit.id", back_populates="children")
     children: Mapped[list[OrgUnit]] = relationship(back_populates="parent")
 
-    __table_args__ = (CheckConstraint(_in("level", UNIT_LEVELS), name="level"),)
+    __table_args__ = (
+        CheckConstraint(_in("level", UNIT_LEVELS), name="level"),
+        Index("uq_org_unit_portal_code", "portal_code", unique=True),
+    )
 
 
 class Document(Base):

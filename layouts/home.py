@@ -23,9 +23,9 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 from dash.exceptions import PreventUpdate
 from sqlalchemy.orm import Session
 
-from dashboard.access import UnitNotAllowed, UnitOption, may_see_secret, resolve_unit, visible_units
+from dashboard.access import UnitNotAllowed, UnitOption, may_see_secret, resolve_unit, scope_codes, visible_units
 from dashboard.health import domain_freshness, source_health
-from dashboard.i18n import register, t
+from dashboard.i18n import normalise_language, register, t
 from dashboard.playlists import PERIOD_KINDS
 from dashboard.queries import (
     action_list,
@@ -65,8 +65,8 @@ _TILE_KPIS = tuple(k for ids in WALL_KPIS.values() for k in ids) + (INDEX_KPI,)
 register({
     "wall_unit_unknown_title": {"vi": "Không tìm thấy đơn vị", "en": "Unit not found"},
     "wall_unit_unknown_body": {
-        "vi": "Không có đơn vị mã '{code}', hoặc đơn vị này không thuộc phạm vi được xem.",
-        "en": "There is no unit with the code '{code}', or it is outside what you may see.",
+        "vi": "Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại).",
+        "en": "You may not see this unit (or it does not exist).",
     },
     "wall_show_whole_agency": {"vi": "Xem toàn cơ quan", "en": "Show the whole agency"},
     "wall_unit_search": {"vi": "Tìm đơn vị…", "en": "Find a unit…"},
@@ -264,10 +264,13 @@ def refresh(poll, view):
             unit = resolve_unit(session, view.get("unit"))
         except UnitNotAllowed:
             raise PreventUpdate from None
-        period = period_kind(view.get("period"))
-        data = gather(session, unit, period, view.get("lang") or settings.language)
+        period = period_kind(view.get("period") if isinstance(view.get("period"), str) else None)
+        data = gather(session, unit, period, normalise_language(view.get("lang"), settings.language))
     dates = period_text(data.period, data.lang, with_name=bool(view.get("kiosk")) or period not in PERIOD_CHOICES)
-    return wall_body(data), dates, freshness_summary(data), {**view, "signature": data.signature}
+    # The view goes back as the server resolved it: nothing the browser sent is echoed.
+    kept = {"unit": unit, "period": period, "lang": data.lang, "kiosk": bool(view.get("kiosk")),
+            "signature": data.signature}
+    return wall_body(data), dates, freshness_summary(data), kept
 
 
 @callback(
@@ -279,9 +282,13 @@ def refresh(poll, view):
 )
 def choose_unit(unit, view, search):
     """The unit picker changes the URL (bookmarkable); the page follows the URL."""
-    query = dict(parse_qsl((search or "").lstrip("?")))
-    if (unit or None) == (view or {}).get("unit"):
+    query = dict(parse_qsl((search or "").lstrip("?") if isinstance(search, str) else ""))
+    if not isinstance(unit, (str, type(None))) or (unit or None) == (view or {}).get("unit"):
         raise PreventUpdate
+    if unit:
+        with read_session() as session:
+            if unit not in scope_codes(session):
+                raise PreventUpdate  # never a unit outside the scope, not even in a URL
     query.pop("unit", None)
     if unit:
         query["unit"] = unit

@@ -25,8 +25,8 @@ from layouts.components.kpi_tile import kpi_tile
 dash.register_page(__name__, path_template="/units/<code>", name="Đơn vị", title="Đơn vị – IOC")
 
 register({
-    "unit_not_found": {"vi": "Không có quyền xem đơn vị này (hoặc không có đơn vị '{code}').",
-                       "en": "You may not see this unit (or there is no unit '{code}')."},
+    "unit_not_found": {"vi": "Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại).",
+                       "en": "You may not see this unit (or it does not exist)."},
     "unit_kpis": {"vi": "Chỉ số của đơn vị", "en": "The unit's indicators"},
     "actions_title": {"vi": "Việc cần xử lý", "en": "Items to act on"},
     "actions_summary": {"vi": "{overdue} quá hạn · {soon} đến hạn trong 24 giờ · {paused} tạm dừng",

@@ -54,10 +54,11 @@ def _today() -> datetime:
 
 
 def parse_choice(query: dict) -> tuple[str, str, str]:
-    kpi = query.get("kpi") if query.get("kpi") in CATALOGUE else DEFAULT_KPI
-    group = query.get("group") if query.get("group") in GROUPS else "province"
-    period = query.get("period") if query.get("period") in PERIOD_CHOICES else "mtd"
-    return kpi, group, period
+    def pick(key: str, allowed, default: str) -> str:
+        value = query.get(key)
+        return value if isinstance(value, str) and value in allowed else default
+
+    return pick("kpi", CATALOGUE, DEFAULT_KPI), pick("group", GROUPS, "province"), pick("period", PERIOD_CHOICES, "mtd")
 
 
 def layout(**query) -> html.Div:
@@ -101,7 +102,10 @@ def choose(kpi, group, period, kept):
     """Pickers live in the URL, so any ranking can be bookmarked or put on a screen."""
     from urllib.parse import urlencode
 
-    query = {**(kept or {}), "kpi": kpi, "group": group, "period": period}
+    # Only values the page offers go back into the URL (the browser may send anything).
+    kpi, group, period = parse_choice({"kpi": kpi, "group": group, "period": period})
+    kept = {k: v for k, v in (kept or {}).items() if k in {"kiosk", "lang", "theme"} and isinstance(v, str)}
+    query = {**kept, "kpi": kpi, "group": group, "period": period}
     return "?" + urlencode({k: v for k, v in query.items() if v})
 
 

@@ -287,6 +287,15 @@ def render(spec: DomainSpec, query: dict, url: UrlBinding) -> Rendered:
                         {"version": current_data_version(session), "day": today.isoformat()})
 
 
+def _resolved_query(query: dict, sel: Selection) -> dict:
+    """The page's query as the server resolved it (the unit checked by the access layer): what the
+    refresh will ask again — never the browser's own words echoed back."""
+    kept = {k: v for k, v in query.items() if k != "unit" and isinstance(v, str)}
+    if sel.unit is not None:
+        kept["unit"] = sel.unit
+    return kept
+
+
 def build(spec: DomainSpec) -> tuple[UrlBinding, Callable[..., html.Div]]:
     """The page's URL binding and its ``layout`` function; registers the refresh callback."""
     url = bind_url(spec.page)
@@ -310,7 +319,7 @@ def build(spec: DomainSpec) -> tuple[UrlBinding, Callable[..., html.Div]]:
                 ]),
                 *[html.P(n, className="dom-notice") for n in r.sel.notices(ctx.lang)],
                 html.Div(id=content_id, className="dom-content", children=r.body),
-                dcc.Store(id=query_id, data=dict(query)),
+                dcc.Store(id=query_id, data=_resolved_query(query, r.sel)),
                 dcc.Store(id=state_id, data=r.state),
                 dcc.Interval(id=timer_id, interval=REFRESH_MS),
             ],

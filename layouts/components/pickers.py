@@ -64,8 +64,8 @@ register({
     "picker_no_match": {"vi": "Không có đơn vị nào khớp", "en": "No unit matches"},
     "picker_clear": {"vi": "Bỏ chọn", "en": "Clear"},
     "picker_unknown_unit": {
-        "vi": "Không có quyền xem đơn vị này (hoặc không có đơn vị mã “{value}”): đang hiển thị phạm vi của bạn.",
-        "en": "You may not see this unit (or there is no unit “{value}”): showing your own scope.",
+        "vi": "Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại): đang hiển thị phạm vi của bạn.",
+        "en": "You may not see this unit (or it does not exist): showing your own scope.",
     },
     "picker_unknown_period": {
         "vi": "Kỳ “{value}” không hợp lệ: đang hiển thị số liệu từ đầu tháng.",

@@ -73,9 +73,10 @@ def _backfill_status_day(bind) -> int:
 def upgrade() -> None:
     with op.batch_alter_table('document') as batch:
         batch.add_column(sa.Column('status_day', sa.Date(), nullable=True))
-    with op.batch_alter_table('org_unit') as batch:
-        batch.add_column(sa.Column('portal_code', sa.String(length=64), nullable=True))
-        batch.create_unique_constraint(batch.f('uq_org_unit_portal_code'), ['portal_code'])
+    # A plain ADD COLUMN and a unique index: rebuilding org_unit on SQLite would have to drop a
+    # table that accounts, screens and facts point at.
+    op.add_column('org_unit', sa.Column('portal_code', sa.String(length=64), nullable=True))
+    op.create_index('uq_org_unit_portal_code', 'org_unit', ['portal_code'], unique=True)
     with op.batch_alter_table('official_score') as batch:
         batch.alter_column('total', existing_type=sa.Float(), nullable=True)
         batch.add_column(sa.Column('total_computed', sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -112,8 +113,8 @@ def downgrade() -> None:
     op.execute("DELETE FROM official_score WHERE total IS NULL")
     with op.batch_alter_table('official_score') as batch:
         batch.alter_column('total', existing_type=sa.Float(), nullable=False)
+    op.drop_index('uq_org_unit_portal_code', table_name='org_unit')
     with op.batch_alter_table('org_unit') as batch:
-        batch.drop_constraint('uq_org_unit_portal_code', type_='unique')
         batch.drop_column('portal_code')
     with op.batch_alter_table('document') as batch:
         batch.drop_column('status_day')

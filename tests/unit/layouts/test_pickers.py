@@ -86,7 +86,7 @@ def test_selection_asks_access_and_falls_back_to_the_principals_own_scope(monkey
     sel = pickers.selection(object(), {"unit": "SO-99", "period": "qtd"}, TODAY)
     assert asked == ["SO-99"]
     assert sel.unit == "SO-01" and sel.period.kind == "qtd"
-    assert sel.notices("vi") == ["Không có quyền xem đơn vị này (hoặc không có đơn vị mã “SO-99”): đang hiển thị phạm vi của bạn."]
+    assert sel.notices("vi") == ["Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại): đang hiển thị phạm vi của bạn."]
     monkeypatch.setattr(pickers, "resolve_unit", lambda session, requested: requested)
     assert pickers.selection(object(), {"unit": "SO-01"}, TODAY).unit == "SO-01"
 

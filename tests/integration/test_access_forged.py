@@ -1,0 +1,270 @@
+"""Forged callbacks cannot read outside the principal's scope — a test that cannot be outgrown.
+
+It enumerates the app's callback map and, for every server callback, posts forged payloads to
+``/_dash-update-component`` as the head of one provincial department (SO-01) asking for another
+department, for the whole ministry, for ``*``, empty and ``null``, and with made-up row ids. No
+answer may contain a code, name or row of a unit outside SO-01, a document marked secret, or a
+figure of a wider scope. A server callback without a case in :data:`FORGERIES` fails the test:
+whoever adds a callback adds its forgeries here, and so the check.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from dashboard.db import make_sessionmaker
+from dashboard.kpi.periods import Period
+from dashboard.models import OrgUnit
+from dashboard.units import DEMO_UNITS_FILE, import_units_file
+from tests.access_support import PASSWORD, add_account, csrf_header, sign_in
+from dashboard.kpi.engine import compute, resolve_scope
+from tests.integration.kpis.conftest import doc, dossier, feed
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+HEAD, OUTSIDE, ROOT, CENTRAL = "SO-01", "SO-79", "BMP", "BMP-VP"
+#: What a forger asks for instead of its own unit.
+FORGED_UNITS = (OUTSIDE, ROOT, CENTRAL, "*", "", None, "all", "null", [OUTSIDE], {"code": OUTSIDE})
+MADE_UP_ROWS = [{"row_id": f"document-{n}"} for n in range(1, 400)] + [{"row_id": f"dossier-{n}"} for n in range(1, 400)]
+
+
+def _local(days_ago: int, hour: int) -> str:
+    day = datetime.now(TZ).date() - timedelta(days=days_ago)
+    return f"{day} {hour:02d}:00"
+
+
+@pytest.fixture
+def store(engine):
+    with make_sessionmaker(engine).begin() as session:
+        import_units_file(session, DEMO_UNITS_FILE)
+        add_account(session, "head-so01", PASSWORD, ("truong_don_vi", HEAD))
+    registered, due = _local(3, 9), _local(2, 17)  # open and overdue since yesterday
+    rows = [doc(f"IN-DOC-{n}", unit_code=HEAD, registered_at=registered, due_at=due, updated_at=registered)
+            for n in range(3)]
+    rows.append(doc("SECRET-DOC-1", unit_code=HEAD, registered_at=registered, due_at=due, updated_at=registered,
+                    is_secret=1))
+    rows += [doc(f"OUT-DOC-{n}", unit_code=OUTSIDE, registered_at=registered, due_at=due, updated_at=registered)
+             for n in range(11)]
+    rows.append(doc("OUT-CENTRAL-1", unit_code=CENTRAL, registered_at=registered, due_at=due, updated_at=registered))
+    feed(engine, "documents", rows)
+    received, due_d = _local(4, 9), _local(1, 17)
+    feed(engine, "dossiers",
+         [dossier(f"IN-HS-{n}", MaDonVi=HEAD, NgayTiepNhan=received, NgayHenTra=due_d, NgayCapNhat=received) for n in range(2)]
+         + [dossier(f"OUT-HS-{n}", MaDonVi=OUTSIDE, NgayTiepNhan=received, NgayHenTra=due_d, NgayCapNhat=received)
+            for n in range(7)])
+    return engine
+
+
+def _forbidden_texts(engine) -> list[re.Pattern]:
+    """Codes and names of every unit outside SO-01's subtree, and the rows it may not see."""
+    with make_sessionmaker(engine)() as session:
+        units = session.execute(select(OrgUnit.code, OrgUnit.name_vi, OrgUnit.name_en)).all()
+    patterns = []
+    for code, name_vi, name_en in units:
+        if code == HEAD:
+            continue
+        patterns.append(re.compile(rf"(?<![\w-]){re.escape(code)}(?![\w-])"))
+        patterns += [re.compile(re.escape(json.dumps(n, ensure_ascii=False)[1:-1])) for n in (name_vi, name_en)]
+    patterns += [re.compile(r"OUT-(DOC|HS|CENTRAL)-\d+"), re.compile("SECRET-DOC")]
+    return patterns
+
+
+def _page(path: str, search: str = "") -> list[dict]:
+    return [{"inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                        {"id": "_pages_location", "property": "search", "value": search}], "state": []}]
+
+
+def _domain_refresh(page: str):
+    def forge(unit):
+        query = {"unit": unit, "period": "rolling30", "rank": "DVC-02" if page == "dossiers" else None}
+        return [{"inputs": [{"id": f"{page}-refresh", "property": "n_intervals", "value": 3}],
+                 "state": [{"id": f"{page}-query", "property": "data", "value": query},
+                           {"id": f"{page}-state", "property": "data", "value": {"version": -1, "day": ""}}]}]
+    return forge
+
+
+def _pages(unit) -> list[dict]:
+    search = "" if unit is None else f"?unit={unit if isinstance(unit, str) else json.dumps(unit)}&period=rolling30"
+    code = unit if isinstance(unit, str) and unit else "%2A"
+    out = []
+    for path in ("/", "/documents", "/dossiers", "/meetings", "/units", "/wall", "/chi-so-766"):
+        out += _page(path, search)
+    out += _page(f"/units/{code}", "?period=rolling30")
+    out += _page("/units", "?group=province&kpi=DVC-06&period=rolling30")
+    out += _page("/wall", "?playlist=tong-quan")
+    out += _page("/sources") + _page("/sources/rejects", "?source=test-documents")
+    out += _page("/screens") + _page("/admin/users") + _page("/admin/audit")
+    return out
+
+
+def _wall_refresh(unit) -> list[dict]:
+    view = {"unit": unit, "period": "rolling30", "lang": "vi", "kiosk": False, "signature": "forged"}
+    return [{"inputs": [{"id": "wall-poll", "property": "data", "value": {"n": 9}}],
+             "state": [{"id": "wall-view", "property": "data", "value": view}]}]
+
+
+def _export(unit) -> list[dict]:
+    out = []
+    for button in ("export-csv", "export-xlsx"):
+        out.append({"inputs": [{"id": "export-csv", "property": "n_clicks", "value": 1 if button == "export-csv" else None},
+                               {"id": "export-xlsx", "property": "n_clicks", "value": 1 if button == "export-xlsx" else None}],
+                    "state": [{"id": "actions-grid", "property": "virtualRowData", "value": MADE_UP_ROWS},
+                              {"id": "unit-code", "property": "data", "value": {"code": unit, "lang": "vi"}}],
+                    "changedPropIds": [f"{button}.n_clicks"]})
+    return out
+
+
+def _url_writer(inputs: list[tuple[str, str]], state: list[tuple[str, str]]):
+    """Callbacks that only turn pickers into a URL: forged values must come back as text at most."""
+    def forge(unit):
+        return [{"inputs": [{"id": i, "property": p, "value": unit} for i, p in inputs],
+                 "state": [{"id": i, "property": p, "value": {"unit": unit}} for i, p in state]}]
+    return forge
+
+
+def _sources(_unit) -> list[dict]:
+    return [{"inputs": [{"id": "sources-refresh", "property": "n_intervals", "value": 2}],
+             "state": [{"id": "sources-lang", "property": "data", "value": "vi"}]}]
+
+
+def _rejects(_unit) -> list[dict]:
+    return [{"inputs": [{"id": "rejects-export", "property": "n_clicks", "value": 1}],
+             "state": [{"id": "rejects-query", "property": "data", "value": {"source": "test-documents", "lang": "vi"}}]}]
+
+
+#: Every server callback of the app (by its output key) and how to forge a request to it.
+FORGERIES = {
+    "..documents-content.children...documents-state.data...documents-period.children..": _domain_refresh("documents"),
+    "..dossiers-content.children...dossiers-state.data...dossiers-period.children..": _domain_refresh("dossiers"),
+    "..meetings-content.children...meetings-state.data...meetings-period.children..": _domain_refresh("meetings"),
+    ".._pages_content.children..._pages_store.data..": _pages,
+    "..wall-body.children...wall-period.children...wall-freshness-slot.children...wall-view.data..": _wall_refresh,
+    "export-download.data": _export,
+    "units-url.search": _url_writer([("units-kpi", "value"), ("units-group", "value"), ("units-period", "value")],
+                                    [("units-query", "data")]),
+    "wall-location.search": _url_writer([("wall-unit", "value")], [("wall-view", "data"), ("wall-location", "search")]),
+    "sources-table.children": _sources,
+    "rejects-download.data": _rejects,
+}
+
+
+def _server_callbacks(app) -> dict[str, dict]:
+    return {key: spec for key, spec in app.callback_map.items() if spec.get("callback") is not None}
+
+
+def _body(key: str, spec: dict, payload: dict) -> dict:
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in key.strip(".").split("...")]
+    return {"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
+            "inputs": payload["inputs"], "state": payload["state"],
+            "changedPropIds": payload.get("changedPropIds") or [f"{payload['inputs'][0]['id']}.{payload['inputs'][0]['property']}"]}
+
+
+def _tile_values(node, found: dict[str, set[str]]) -> None:
+    if isinstance(node, dict):
+        props = node.get("props") if isinstance(node.get("props"), dict) else node
+        if isinstance(props, dict) and "data-kpi" in props:
+            found.setdefault(props["data-kpi"], set()).add(props.get("data-value", ""))
+        for value in node.values():
+            _tile_values(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _tile_values(value, found)
+
+
+def test_every_server_callback_refuses_forged_scope(store, build_app):
+    app = build_app(store)
+    client = app.server.test_client()
+    assert sign_in(client, "head-so01", PASSWORD).status_code == 302
+    assert client.get("/").status_code == 200  # the first request registers the pages' router
+    callbacks = _server_callbacks(app)
+    missing = sorted(set(callbacks) - set(FORGERIES))
+    assert not missing, f"server callbacks without forged-payload cases (add them to FORGERIES): {missing}"
+
+    forbidden = _forbidden_texts(store)
+    today = datetime.now(TZ).date()
+    with make_sessionmaker(store)() as session:
+        results = compute(session, resolve_scope(session, HEAD, True), Period.parse("rolling30", today),
+                          ["VB-01", "VB-05"], now=datetime.now(TZ))
+    own = {k: repr(r.value) for k, r in results.items() if r.value is not None}
+    assert own, "the unit head's own figures exist"
+    headers = csrf_header(client)
+    answered = 0
+    for key, spec in callbacks.items():
+        for unit in FORGED_UNITS:
+            for payload in FORGERIES[key](unit):
+                response = client.post("/_dash-update-component", json=_body(key, spec, payload), headers=headers)
+                assert response.status_code in (200, 204), (key, unit, response.status_code, response.get_data(as_text=True)[:300])
+                text = response.get_data(as_text=True)
+                for pattern in forbidden:
+                    found = pattern.search(text)
+                    assert not found, (f"{key} with unit={unit!r} leaked {pattern.pattern!r}: "
+                                       f"…{text[max(0, found.start() - 300):found.end() + 80]}…")
+                if response.status_code == 200:
+                    answered += 1
+                    tiles: dict[str, set[str]] = {}
+                    _tile_values(json.loads(text), tiles)
+                    for kpi_id, value in own.items():
+                        assert tiles.get(kpi_id, {value}) <= {value, ""}, (key, unit, kpi_id, tiles.get(kpi_id), value)
+    assert answered > 20  # the forgeries reached real callbacks, not only refusals
+
+
+def test_a_callback_without_forgeries_fails_the_check(store, build_app):
+    """The guard itself: a newly added callback is noticed."""
+    from dash import Input, Output, callback
+
+    app = build_app(store)
+
+    @callback(Output("new-thing", "children"), Input("new-trigger", "n_clicks"))
+    def new_thing(_n):  # pragma: no cover - never called
+        return "x"
+
+    client = app.server.test_client()
+    assert sign_in(client, "head-so01", PASSWORD).status_code == 302
+    client.get("/")
+    assert "new-thing.children" in set(_server_callbacks(app)) - set(FORGERIES)
+
+
+def test_secret_documents_are_listed_only_with_the_permission(store, build_app):
+    from tests.access_support import request_as, unit_head
+
+    app = build_app(store)
+    from dashboard.queries import action_list
+    from dashboard.webapp import read_session
+
+    with request_as(app, "/units/SO-01", unit_head(HEAD)):
+        from dashboard.access import may_see_secret
+
+        with read_session() as session:
+            hidden = action_list(session, HEAD, include_secret=may_see_secret())
+    assert "SECRET-DOC-1" not in {i.source_id for i in hidden.overdue}
+    with make_sessionmaker(store).begin() as session:
+        add_account(session, "head-secret", PASSWORD, ("truong_don_vi", HEAD), secret=True)
+    client = app.server.test_client()
+    assert sign_in(client, "head-secret", PASSWORD).status_code == 302
+    client.get("/")
+    key = "export-download.data"
+    payload = {"inputs": [{"id": "export-csv", "property": "n_clicks", "value": 1},
+                          {"id": "export-xlsx", "property": "n_clicks", "value": None}],
+               "state": [{"id": "actions-grid", "property": "virtualRowData",
+                          "value": [{"row_id": r} for r in _row_ids(app, store)]},
+                         {"id": "unit-code", "property": "data", "value": {"code": HEAD, "lang": "vi"}}],
+               "changedPropIds": ["export-csv.n_clicks"]}
+    answer = client.post("/_dash-update-component", json=_body(key, {}, payload), headers=csrf_header(client))
+    import base64
+
+    exported = base64.b64decode(json.loads(answer.get_data(as_text=True))["response"]["export-download"]["data"]["content"])
+    assert "SECRET-DOC-1" in exported.decode("utf-8-sig") and "IN-DOC-0" in exported.decode("utf-8-sig")
+
+
+def _row_ids(app, engine) -> list[str]:
+    from dashboard.models import Document, Dossier
+
+    with make_sessionmaker(engine)() as session:
+        docs = session.execute(select(Document.id)).scalars().all()
+        hs = session.execute(select(Dossier.id)).scalars().all()
+    return [f"document-{i}" for i in docs] + [f"dossier-{i}" for i in hs]
