@@ -366,6 +366,12 @@ def demo_cmd(obj: _Context, host: str | None, port: int | None, days: int, seed:
                        f"BigBlueButton {platforms.bbb.api_url}")
             click.echo(f"live: the simulation moves every {demo.DEMO_TICK_S:g} s, sources are collected every "
                        f"{demo.DEMO_INTERVAL_S:g} s (sources file: {demo.demo_root(settings) / 'sources.toml'})")
+    with session_scope(sessions) as session:
+        from dashboard import demo_access
+
+        shown_host = "127.0.0.1" if (host or settings.host) in {"0.0.0.0", "::"} else (host or settings.host)
+        demo_access.ensure(session, settings.data_dir / "demo", f"http://{shown_host}:{port or settings.port}",
+                           settings.screen_enrol_hours, click.echo)
     if no_serve:
         return
     try:
