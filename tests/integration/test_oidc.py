@@ -201,6 +201,15 @@ def test_pre_created_local_account_is_bound_by_username_and_keeps_its_local_gran
     assert site.grants("binh") == {("theo_doi", "BMP-TCCB")}
 
 
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\t/evil.example", "https://evil.example", "/%2F/evil.example"])
+def test_the_page_to_return_to_stays_on_this_site(serve, provider, target):
+    site = serve()
+    provider.add_user("an", groups=["ioc-lanh-dao"])
+    response = sso(site, next_path=target)
+    assert response.status_code == 200 and response.url == site.url + "/"
+    assert all(urlsplit(r.headers.get("Location", "/")).hostname in (None, "127.0.0.1") for r in response.history)
+
+
 # --- refusals ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("tamper", ["signature", "audience", "nonce", "issuer", "expired"])
 def test_a_tampered_id_token_is_refused(serve, provider, tamper):
