@@ -51,6 +51,8 @@ class RawReject:
     payload: Any
     line_no: int | None = None
     file_name: str | None = None
+    #: "row" (a line), "file" (a whole file refused or stopped), "duplicate", "future"
+    kind: str = "row"
 
 
 @dataclass
@@ -77,6 +79,9 @@ class SourceConfig:
     secrets: dict[str, str] = field(default_factory=dict)
     enabled: bool = True
     lookback_s: float = 3600.0
+    #: Timestamps of things that happened (registered, received, finished, updated) later than
+    #: now plus this are rejected as "future date" (a wrong clock, a typo'd year).
+    future_tolerance_s: float = 3600.0
 
     @property
     def freshness_target_s(self) -> float:

@@ -1,9 +1,19 @@
 """CSV / XLSX drop folder (sources.md §2.2): the fallback when an agency cannot give us a view.
 
-Someone (a nightly job or a person) exports a report into a folder; each file becomes **one batch**,
-so the runner imports a file whole or not at all. Only after the batch is committed does
-``after_commit`` move the file to ``archive/``; a file whose batch never commits stays where it is
-and is read whole again on the next run, which the runner's idempotent upserts make harmless.
+Someone (a nightly job or a person) exports a report into a folder. Each file is **streamed**:
+read row by row (CSV through ``csv.reader``, XLSX through openpyxl's read-only mode) and handed to
+the runner ``batch_rows`` rows at a time, so memory stays flat whatever the file's size. Only
+after the file's last batch is committed does ``after_commit`` move it to ``archive/``; a file
+whose batches did not all commit stays where it is and is read again on the next run, which the
+runner's idempotent upserts make harmless.
+
+The adapter never changes a file; the only things it ever does to the folder are these moves:
+to ``archive/`` once imported, and to ``failed/`` when refused, with ``NAME.reason.txt`` beside
+it saying why (in English, with what to do). A file is refused at once when it cannot be read at
+all (size, encoding, no header, a damaged or inflating workbook); a file whose reading fails
+midway (a per-file limit on rows or wall time, a corrupt part, the collector dying on it) is left
+for one more try, then refused: a file can never stall or exhaust the collector run after run.
+Which files are being tried is part of the source's watermark, committed before the first row.
 
 Options (in the source's ``options`` table)::
 
@@ -13,7 +23,9 @@ Options (in the source's ``options`` table)::
     required_columns = ["doc_id"]           # default []
     # archive = "<folder>/archive", failed = "<folder>/failed", encoding = "auto" (or e.g. "cp1258"),
     # delimiter = "auto" (";", ",", tab), sheet = <first sheet>, settle_seconds = 2,
-    # totals_markers = ["tổng cộng", "tổng", "cộng", "total"], max_file_bytes = 200 MB
+    # totals_markers = ["tổng cộng", "tổng", "cộng", "total"],
+    # per-file limits: max_file_bytes = 200 MB (on disk), max_inflated_bytes = 2 GB (what an XLSX
+    # unzips to), max_rows = 5000000, max_file_seconds = 900; batch_rows = 5000
 
 A real export looks like this (line numbers on the left)::
 
@@ -24,13 +36,14 @@ A real export looks like this (line numbers on the left)::
     5  1;VB-001;STP;03/03/2025
     6  Tổng cộng;;;1
 
-and gives one ``Batch(description="vbden.csv", rows=[RawRow(data={"doc_id": "VB-001",
-"unit_code": "STP", "registered_at": "03/03/2025"}, line_no=5, file_name="vbden.csv")])``.
-Values stay raw (the runner parses them); only blank cells become ``None`` and text is put in
-Unicode NFC form, because exports mix composed and decomposed Vietnamese.
+and gives ``Batch(description="vbden.csv", rows=[RawRow(data={"doc_id": "VB-001",
+"unit_code": "STP", "registered_at": "03/03/2025"}, line_no=5, file_name="vbden.csv")])``
+(after a row-less batch that records the attempt). Values stay raw (the runner parses them);
+only blank cells become ``None`` and text is put in Unicode NFC form, because exports mix
+composed and decomposed Vietnamese.
 
-A file that cannot be read at all gives a batch with no rows and one :class:`RawReject` saying
-what to do, and its ``after_commit`` moves it to ``failed/`` instead.
+A refused file gives a batch with no rows and one :class:`RawReject` of kind ``file`` saying
+what to do, and its ``after_commit`` moves it to ``failed/``.
 """
 
 from __future__ import annotations
@@ -58,6 +71,15 @@ log = logging.getLogger(__name__)
 DEFAULT_PATTERN = "*.csv"
 DEFAULT_TOTALS_MARKERS = ("tổng cộng", "tổng", "cộng", "total")
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
+#: Per-file limits on what a file may cost, whatever its size on disk: what an XLSX inflates to
+#: (a legitimate 200 MB workbook inflates to ~1,5 GB of XML), data rows, and wall time.
+DEFAULT_MAX_INFLATED_BYTES = 2 * 1024 * 1024 * 1024
+DEFAULT_MAX_ROWS = 5_000_000
+DEFAULT_MAX_FILE_SECONDS = 900.0
+#: Rows per batch (one transaction each): memory stays flat whatever the file's size.
+DEFAULT_BATCH_ROWS = 5000
+#: A file whose reading fails (or times out, or kills the process) this often goes to failed/.
+MAX_TRIES = 2
 DEFAULT_SETTLE_SECONDS = 2.0
 #: The header must start within this many physical lines (CSV) or rows (XLSX).
 HEADER_SEARCH_ROWS = 30
@@ -68,10 +90,13 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 #: hidden files, and the temporary names copy tools use before renaming.
 TEMP_PREFIXES = (".", "~$")
 TEMP_SUFFIXES = (".tmp", ".part")
+#: The reason file written beside a file moved to failed/ (``export.csv`` → ``export.csv.reason.txt``).
+REASON_SUFFIX = ".reason.txt"
 
 KNOWN_OPTIONS = {
     "folder", "pattern", "archive", "failed", "columns", "required_columns", "encoding",
     "delimiter", "sheet", "totals_markers", "max_file_bytes", "settle_seconds",
+    "max_inflated_bytes", "max_rows", "max_file_seconds", "batch_rows",
 }
 
 _SEP_HINT = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
@@ -109,6 +134,14 @@ class _FileRejected(Exception):
         super().__init__(reason)
         self.reason = reason
         self.first_line = first_line
+
+
+class _FileStopped(_FileRejected):
+    """Reading stopped at a per-file limit (rows, wall time): counts as a failed attempt."""
+
+
+def _file_reject(name: str, reason: str, first_line: str) -> RawReject:
+    return RawReject(reason=reason, payload={"file": name, "first_line": first_line[:200]}, file_name=name, kind="file")
 
 
 @dataclass(frozen=True)
@@ -165,10 +198,15 @@ class _TotalsDetector:
 
     def __init__(self, markers: Iterable[str]):
         self.markers = [normalize_header(m) for m in markers if normalize_header(m)]
+        # a cheap first test on every row: the initial letter of some marker (NFD keeps it first)
+        self.initials = {m[0] for m in self.markers}
 
     def __call__(self, cells: Sequence[Any]) -> bool:
-        first = next((c for c in cells if not _is_blank(c)), None)
-        if not isinstance(first, str):
+        return self.matches(next((c for c in cells if not _is_blank(c)), None))
+
+    def matches(self, first: Any) -> bool:
+        """Whether ``first``, a row's first non-blank cell, makes it a totals row."""
+        if not isinstance(first, str) or first.lstrip()[:1].casefold() not in self.initials:
             return False
         text = normalize_header(first)
         return any(
@@ -200,6 +238,11 @@ class FileAdapter(Adapter):
         self.sheet = options.get("sheet")
         self.is_totals = _TotalsDetector(options.get("totals_markers", DEFAULT_TOTALS_MARKERS))
         self.max_file_bytes = options.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)
+        self.max_inflated_bytes = options.get("max_inflated_bytes", DEFAULT_MAX_INFLATED_BYTES)
+        self.max_rows = options.get("max_rows", DEFAULT_MAX_ROWS)
+        self.max_file_seconds = float(options.get("max_file_seconds", DEFAULT_MAX_FILE_SECONDS))
+        self.batch_rows = options.get("batch_rows", DEFAULT_BATCH_ROWS)
+        self._file_started = time.monotonic()
         self.settle_seconds = float(options.get("settle_seconds", DEFAULT_SETTLE_SECONDS))
 
     # -- configuration -------------------------------------------------------------------------
@@ -290,9 +333,18 @@ class FileAdapter(Adapter):
         if not isinstance(markers, list) or not all(isinstance(m, str) for m in markers):
             problems.append("options.totals_markers: expected a list of texts")
 
-        size = options.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)
-        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-            problems.append("options.max_file_bytes: expected a positive whole number of bytes")
+        for key, default, what in (
+            ("max_file_bytes", DEFAULT_MAX_FILE_BYTES, "a positive whole number of bytes"),
+            ("max_inflated_bytes", DEFAULT_MAX_INFLATED_BYTES, "a positive whole number of bytes"),
+            ("max_rows", DEFAULT_MAX_ROWS, "a positive whole number of rows"),
+            ("batch_rows", DEFAULT_BATCH_ROWS, "a positive whole number of rows"),
+        ):
+            value = options.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                problems.append(f"options.{key}: expected {what}")
+        seconds = options.get("max_file_seconds", DEFAULT_MAX_FILE_SECONDS)
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+            problems.append("options.max_file_seconds: expected a number of seconds > 0")
 
         settle = options.get("settle_seconds", DEFAULT_SETTLE_SECONDS)
         if isinstance(settle, bool) or not isinstance(settle, (int, float)) or settle < 0:
@@ -303,20 +355,20 @@ class FileAdapter(Adapter):
     # -- batches -------------------------------------------------------------------------------
 
     def batches(self, watermark: dict[str, Any] | None) -> Iterator[Batch]:
-        # ``watermark`` is not needed: imported files leave the folder, so what is left is new.
+        # The watermark is not needed to find new files (imported files leave the folder); it
+        # remembers the files whose reading began but did not finish (a failure, a timeout, or
+        # the process dying on them), so that a file failing twice is moved aside, not re-read forever.
+        tries = dict((watermark or {}).get("tries") or {})
         for path, mtime in self.pending_files():
             try:
-                batch = self._read(path)
+                yield from self._file_batches(path, mtime, tries)
             except FileNotFoundError:
                 # taken away (by a person or another run) between listing and reading
                 log.info("source %s: %s disappeared before it was read", self.config.name, path.name)
-                continue
+                tries.pop(path.name, None)
             except PermissionError as error:
                 # typically still locked by the program writing it: leave it for the next run
                 log.warning("source %s: cannot read %s yet (%s)", self.config.name, path.name, error)
-                continue
-            batch.watermark = {"last_file": path.name, "last_mtime": mtime}
-            yield batch
 
     def pending_files(self) -> list[tuple[Path, float]]:
         """Files ready to import as ``(path, mtime)``, oldest first."""
@@ -347,56 +399,106 @@ class FileAdapter(Adapter):
         found.sort(key=lambda item: (item[1], item[0].name))
         return found
 
-    def _read(self, path: Path) -> Batch:
-        """One file as one batch, or a batch with a single reject if the file is unreadable."""
+    def _file_batches(self, path: Path, mtime: float, tries: dict[str, Any]) -> Iterator[Batch]:
+        """One file as batches of ``batch_rows`` rows, streamed: the last one archives the file.
+
+        A file refused before any row (size, encoding, no header, …) goes to ``failed/`` at once.
+        A file that fails while being read (a limit, a corrupt part, the process dying) stays
+        for the next run; the second time it goes to ``failed/``, with the reason beside it."""
         name = path.name
-        try:
-            size = path.stat().st_size
-            if size > self.max_file_bytes:
-                raise _FileRejected(
-                    f"{name} is {size / 2**20:.1f} MB, more than options.max_file_bytes "
-                    f"({self.max_file_bytes / 2**20:.1f} MB): split the export or raise the limit",
-                    _preview(path),
-                )
-            if name.lower().endswith(XLSX_SUFFIXES):
-                rows, rejects = self._read_xlsx(path)
-            elif name.lower().endswith(".xls"):
-                raise _FileRejected(
-                    f"{name} is an old Excel 97–2003 workbook, which we cannot read: save it as "
-                    ".xlsx or .csv",
-                    "",
-                )
+
+        def mark(entry: dict[str, Any] | None) -> dict[str, Any]:
+            if entry is None:
+                tries.pop(name, None)
             else:
-                rows, rejects = self._read_csv(path)
+                tries[name] = entry
+            return {"last_file": name, "last_mtime": mtime, "tries": dict(tries)}
+
+        earlier = tries.get(name) or {}
+        if earlier.get("count", 0) >= MAX_TRIES:
+            reason = (
+                f"{name} failed {earlier['count']} times "
+                f"({earlier.get('reason') or 'the collector stopped while reading it'}): moved to failed/, "
+                "fix the file and drop it in again"
+            )
+            yield self._refused(path, reason, "", mark(None))
+            return
+        # Committed before the first row is read: if the process dies on this file, the next run knows.
+        yield Batch(rows=[], watermark=mark({"count": earlier.get("count", 0) + 1, "reason": earlier.get("reason")}),
+                    description=f"{name}: reading")
+        self._file_started = time.monotonic()
+        yielded = False
+        rows: list[RawRow] = []
+        rejects: list[RawReject] = []
+        try:
+            for item in self._items(path):
+                (rows if type(item) is RawRow else rejects).append(item)
+                if len(rows) >= self.batch_rows:
+                    yield Batch(rows=rows, rejects=rejects, description=name)
+                    yielded = True
+                    rows, rejects = [], []
         except _FileRejected as rejected:
-            log.warning("source %s: rejected %s: %s", self.config.name, name, rejected.reason)
-            reject = RawReject(
-                reason=rejected.reason,
-                payload={"file": name, "first_line": rejected.first_line[:200]},
-                file_name=name,
+            stopped = isinstance(rejected, _FileStopped) or yielded
+            log.warning("source %s: %s %s: %s", self.config.name, "stopped" if stopped else "rejected", name, rejected.reason)
+            if not stopped:
+                yield self._refused(path, rejected.reason, rejected.first_line, mark(None))
+                return
+            attempt = tries[name]["count"]
+            if attempt >= MAX_TRIES:
+                yield self._refused(path, f"{rejected.reason} (attempt {attempt} of {MAX_TRIES})", rejected.first_line, mark(None))
+                return
+            reason = f"{rejected.reason} (attempt {attempt} of {MAX_TRIES}: left in place, read again on the next run)"
+            yield Batch(
+                rows=[], rejects=[_file_reject(name, reason, rejected.first_line)], description=name,
+                watermark=mark({"count": attempt, "reason": rejected.reason}),
             )
-            return Batch(
-                rows=[], rejects=[reject], description=name,
-                after_commit=self._mover(path, self.failed, "failed"),
-            )
-        return Batch(
-            rows=rows, rejects=rejects, description=name,
+            return
+        yield Batch(
+            rows=rows, rejects=rejects, description=name, watermark=mark(None),
             after_commit=self._mover(path, self.archive, "archive"),
         )
 
+    def _refused(self, path: Path, reason: str, first_line: str, watermark: dict[str, Any]) -> Batch:
+        return Batch(
+            rows=[], rejects=[_file_reject(path.name, reason, first_line)], description=path.name, watermark=watermark,
+            after_commit=self._mover(path, self.failed, "failed", reason=reason),
+        )
+
+    def _items(self, path: Path) -> Iterator[RawRow | RawReject]:
+        """The file's rows and rejected lines, streamed; :class:`_FileRejected` if unreadable."""
+        name = path.name
+        size = path.stat().st_size
+        if size > self.max_file_bytes:
+            raise _FileRejected(
+                f"{name} is {size / 2**20:.1f} MB, more than options.max_file_bytes "
+                f"({self.max_file_bytes / 2**20:.1f} MB): split the export or raise the limit",
+                _preview(path),
+            )
+        if name.lower().endswith(XLSX_SUFFIXES):
+            return self._read_xlsx(path)
+        if name.lower().endswith(".xls"):
+            raise _FileRejected(
+                f"{name} is an old Excel 97–2003 workbook, which we cannot read: save it as .xlsx or .csv", "",
+            )
+        return self._read_csv(path)
+
     # -- CSV -----------------------------------------------------------------------------------
 
-    def _read_csv(self, path: Path) -> tuple[list[RawRow], list[RawReject]]:
+    def _read_csv(self, path: Path) -> Iterator[RawRow | RawReject]:
         name = path.name
         encoding = self._encoding_for(path)
+        if encoding in ("utf-8", "utf-8-sig"):
+            # Checked whole before the first row (cheap, in C): a file in the wrong encoding is
+            # refused as a whole, never half-imported.
+            self._check_utf8(path, encoding)
         try:
             with open(path, encoding=encoding, newline="", errors="strict") as stream:
                 # The head is read first to find the delimiter, then replayed in front of the rest
-                # of the stream so the file is read once, without holding it all as text.
+                # of the stream so the file is read once, row by row, never held whole.
                 head = list(itertools.islice(iter(stream.readline, ""), HEADER_SEARCH_ROWS))
                 delimiter = self._delimiter_for(head)
                 reader = csv.reader(itertools.chain(head, stream), delimiter=delimiter)
-                return self._rows(name, _numbered(reader), head, check_width=True, delimiter=delimiter)
+                yield from self._rows(name, _numbered(reader), head, check_width=True, delimiter=delimiter)
         except UnicodeDecodeError as error:
             raise _FileRejected(self._decode_problem(path, encoding, error), _preview(path)) from None
         except csv.Error as error:
@@ -404,6 +506,16 @@ class FileAdapter(Adapter):
                 f"{name} is not a well-formed CSV file ({error}): fix the line or re-export the file",
                 _preview(path),
             ) from None
+
+    def _check_utf8(self, path: Path, encoding: str) -> None:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        with open(path, "rb") as raw:
+            try:
+                while chunk := raw.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError as error:
+                raise _FileRejected(self._decode_problem(path, encoding, error), _preview(path)) from None
 
     def _encoding_for(self, path: Path) -> str:
         """The codec to read ``path`` with: a byte order mark wins over any configuration."""
@@ -460,10 +572,31 @@ class FileAdapter(Adapter):
 
     # -- XLSX ----------------------------------------------------------------------------------
 
-    def _read_xlsx(self, path: Path) -> tuple[list[RawRow], list[RawReject]]:
+    def _read_xlsx(self, path: Path) -> Iterator[RawRow | RawReject]:
+        import zipfile
+
         import openpyxl  # only sources that read workbooks need it
 
         name = path.name
+        # What the workbook inflates to, from its zip directory, before anything is inflated
+        # (reading stops at the declared size: a part cannot inflate past it unnoticed).
+        try:
+            with zipfile.ZipFile(path) as archive:
+                inflated = sum(info.file_size for info in archive.infolist())
+        except zipfile.BadZipFile as error:
+            raise _FileRejected(
+                f"{name} cannot be opened as an Excel workbook (BadZipFile: {error}): "
+                "open and save it again in Excel as .xlsx, or export CSV instead",
+                _preview(path),
+            ) from None
+        if inflated > self.max_inflated_bytes:
+            raise _FileRejected(
+                f"{name} inflates to {_dotted(inflated // 2**20)} MB, more than options.max_inflated_bytes "
+                f"({_dotted(self.max_inflated_bytes // 2**20)} MB) — a workbook this size is damaged or built to "
+                "exhaust the collector: check where it came from, or export CSV instead",
+                "",
+            )
+        _bound_openpyxl_dimensions()
         try:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except (FileNotFoundError, PermissionError):
@@ -489,7 +622,7 @@ class FileAdapter(Adapter):
             sheet.reset_dimensions()
             records = enumerate(sheet.iter_rows(values_only=True), start=1)
             head: list[str] = []
-            return self._rows(name, records, head, check_width=False)
+            yield from self._rows(name, records, head, check_width=False)
         except _FileRejected:
             raise
         except Exception as error:  # a corrupt sheet part only shows up while reading rows
@@ -511,17 +644,18 @@ class FileAdapter(Adapter):
         *,
         check_width: bool,
         delimiter: str = "",
-    ) -> tuple[list[RawRow], list[RawReject]]:
-        """Skip title rows, find the header, then turn data rows into raw rows.
+    ) -> Iterator[RawRow | RawReject]:
+        """Skip title rows, find the header, then turn data rows into raw rows (streamed).
 
         ``records`` are ``(physical line number, cells)``; ``head`` is the text of the first lines,
         used only to show the operator what the file looked like when no header is found.
         """
         header: _Header | None = None
         first_cells: Sequence[Any] | None = None
-        rows: list[RawRow] = []
-        rejects: list[RawReject] = []
-        for line_no, cells in records:
+        data_rows = 0
+        for seen, (line_no, cells) in enumerate(records, start=1):
+            if not seen & 1023:  # the time limit counts every line read, blank ones too
+                self._check_time(name, line_no)
             if header is None:
                 if line_no > HEADER_SEARCH_ROWS:
                     break
@@ -535,13 +669,14 @@ class FileAdapter(Adapter):
                         _first_line(head, first_cells, delimiter),
                     )
                 continue
-            if all(_is_blank(c) for c in cells) or self.is_totals(cells):
+            first = next((c for c in cells if not _is_blank(c)), None)
+            if first is None or self.is_totals.matches(first):
                 continue
             # Trailing empty cells ("a;b;c;") are common and harmless; values past the header are
             # not, they mean the line's columns have shifted.
             if check_width and any(not _is_blank(c) for c in cells[header.width:]):
                 used = max(i + 1 for i, c in enumerate(cells) if not _is_blank(c))
-                rejects.append(RawReject(
+                yield RawReject(
                     reason=(
                         f"line {line_no} has {used} cells but the header has {header.width}: "
                         f"a value probably contains an unquoted {_show(delimiter)}"
@@ -549,27 +684,45 @@ class FileAdapter(Adapter):
                     payload={"file": name, "cells": list(cells)},
                     line_no=line_no,
                     file_name=name,
-                ))
+                )
                 continue
             data = {
                 field: None if index >= len(cells) or _is_blank(cells[index]) else _nfc(cells[index])
                 for index, field in header.fields.items()
             }
-            rows.append(RawRow(data=data, line_no=line_no, file_name=name))
+            data_rows += 1
+            if data_rows > self.max_rows:
+                raise _FileStopped(
+                    f"{name} has more than options.max_rows ({_dotted(self.max_rows)}) data rows: split the "
+                    "export or raise the limit"
+                )
+            yield RawRow(data=data, line_no=line_no, file_name=name)
         if header is None:
             raise _FileRejected(
                 f"no header row with the configured columns found in the first {HEADER_SEARCH_ROWS} "
                 f"lines of {name}: check options.columns (and options.delimiter, options.encoding)",
                 _first_line(head, first_cells, delimiter),
             )
-        return rows, rejects
+
+    def _check_time(self, name: str, line_no: int) -> None:
+        spent = time.monotonic() - self._file_started
+        if spent > self.max_file_seconds:
+            raise _FileStopped(
+                f"reading {name} took more than options.max_file_seconds ({self.max_file_seconds:g} s); stopped "
+                f"on line {_dotted(line_no)}: split the export or raise the limit"
+            )
 
     # -- after commit --------------------------------------------------------------------------
 
-    def _mover(self, path: Path, target: Path, label: str) -> Callable[[], None]:
+    def _mover(self, path: Path, target: Path, label: str, reason: str | None = None) -> Callable[[], None]:
         def move() -> None:
             try:
                 destination = _move_unique(path, target)
+                if reason is not None:  # beside the file in failed/: why it is there, for whoever looks
+                    destination.with_name(destination.name + REASON_SUFFIX).write_text(
+                        f"{reason}\n\nsource: {self.config.name}\nrefused: {datetime.now():%Y-%m-%d %H:%M:%S}\n",
+                        encoding="utf-8",
+                    )
             except FileNotFoundError:
                 if not path.exists():  # someone already moved it; nothing left to re-import
                     log.warning("source %s: %s vanished before it could be moved to %s",
@@ -585,6 +738,31 @@ class FileAdapter(Adapter):
             log.info("source %s: moved %s to %s", self.config.name, path.name, destination)
 
         return move
+
+
+def _parse_dimensions_from_the_head(self):  # replaces WorkSheetParser.parse_dimensions
+    """The sheet's ``<dimension>``, which the schema puts before ``<sheetData>``: look no further.
+
+    openpyxl's own version (3.1) waits for the *end* of ``<sheetData>`` when a sheet has no
+    dimension, so opening such a workbook in read-only mode parsed the whole sheet once before the
+    first row — minutes for a large export, forever for an inflating one, before any limit applies."""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+    from openpyxl.worksheet.dimensions import SheetDimension
+
+    for _event, element in iterparse(self.source, events=("start",)):
+        if element.tag == DIMENSION_TAG:
+            return SheetDimension.from_tree(element).boundaries
+        if element.tag == DATA_TAG:
+            return None
+    return None
+
+
+def _bound_openpyxl_dimensions() -> None:
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    WorkSheetParser.parse_dimensions = _parse_dimensions_from_the_head
 
 
 def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
@@ -608,6 +786,11 @@ def _move_unique(path: Path, folder: Path) -> Path:
                 break
     # shutil.move copies then deletes when the archive is on another disk or share
     return Path(shutil.move(os.fspath(path), os.fspath(destination)))
+
+
+def _dotted(number: int) -> str:
+    """1.234.567, as Vietnamese writes thousands (log and reject texts)."""
+    return f"{number:,}".replace(",", ".")
 
 
 def _is_text(value: Any) -> bool:

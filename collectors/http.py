@@ -31,7 +31,6 @@ import hashlib
 import json
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,50 +40,21 @@ from urllib.parse import urlencode
 import httpx
 
 from collectors.base import FatalSourceError, SourceConfig, TransientSourceError
+from dashboard.redact import RedactingFilter, redact, remember_secret
 
 log = logging.getLogger(__name__)
-
-#: Query parameters and JSON fields whose values are secrets wherever they appear.
-SECRET_PARAMS = ("checksum", "access_token", "refresh_token", "token", "password", "client_secret", "api_key", "apikey", "secret", "key")
-_PARAM_RE = re.compile(r"(?i)\b(" + "|".join(SECRET_PARAMS) + r")(=|\"\s*:\s*\"|'\s*:\s*')([^&\s\"']+)")
-_AUTH_HEADER_RE = re.compile(r"(?i)(authorization:\s*\w+\s+)(\S+)")
 
 DEFAULT_TIMEOUT_S = 15.0
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # a page larger than this is refused, not loaded
 
 
-def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:
-    for value in secrets:
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
-    text = _PARAM_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-    return _AUTH_HEADER_RE.sub(lambda m: f"{m.group(1)}***", text)
+#: Kept for the adapters' callers: the one redaction lives in :mod:`dashboard.redact`.
+redact_text = redact
 
-
-class _RedactingFilter(logging.Filter):
-    """httpx logs every request URL at INFO ("HTTP Request: GET …?checksum=…"): mask secrets."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken record is not ours to fix
-            return True
-        redacted = redact_text(message, tuple(_KNOWN_SECRETS))
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
-_KNOWN_SECRETS: set[str] = set()
-_KNOWN_LOCK = threading.Lock()
+# httpx logs every request URL at INFO ("HTTP Request: GET …?checksum=…"): mask secrets there
+# even when no CLI or web process installed the process-wide redaction.
 for _name in ("httpx", "httpcore"):
-    logging.getLogger(_name).addFilter(_RedactingFilter())
-
-
-def _remember_secret(value: str | None) -> None:
-    if value and len(value) >= 4:
-        with _KNOWN_LOCK:
-            _KNOWN_SECRETS.add(value)
+    logging.getLogger(_name).addFilter(RedactingFilter())
 
 
 # --- authentication ----------------------------------------------------------------------------------
@@ -201,7 +171,7 @@ class OAuth2ClientCredentials(Auth):
         token = data.get("access_token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
             raise TransientSourceError(f"{client.name}: the token endpoint answered without an access_token")
-        _remember_secret(token)
+        remember_secret(token)
         self._token = token
         try:
             lifetime = float(data.get("expires_in") or 3600)
@@ -281,7 +251,7 @@ class HttpClient:
         self.auth = auth or NoAuth()
         self.max_bytes = max_bytes
         for secret in self.auth.secrets:
-            _remember_secret(secret)
+            remember_secret(secret)
         self._http = httpx.Client(
             base_url=base_url,
             timeout=httpx.Timeout(timeout_s),

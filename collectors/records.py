@@ -184,6 +184,7 @@ def to_document(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
     registered = ctx.when(data, "registered_at")
     due = ctx.when(data, "due_at")
     completed = ctx.when(data, "completed_at")
+    updated = ctx.when(data, "updated_at")
     return {
         "source": ctx.source,
         "source_id": _required_id(data, "doc_id"),
@@ -203,7 +204,9 @@ def to_document(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
         "registered_day": ctx.day(registered),
         "due_day": ctx.day(due),
         "completed_day": ctx.day(completed),
-        "source_updated_at": ctx.when(data, "updated_at"),
+        # VB-08: the day of the current status; the row's last update until a status event says better.
+        "status_day": ctx.day(updated if updated is not None else registered),
+        "source_updated_at": updated,
     }
 
 
@@ -224,6 +227,10 @@ def to_dossier(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
     returned = ctx.when(data, "NgayTraKetQua")
     if finished is None and status in (9, 10):
         finished = returned  # some systems fill only the return date
+    if finished is None and status in (7, 8):
+        # Withdrawn or stopped: the 766 index counts them as ended (DVC-06); a system that gives no
+        # end time for them gives the status's time as the row's last update.
+        finished = returned or ctx.when(data, "NgayCapNhat")
     paid = _field(parse_int, data, "DuocThanhToanTrucTuyen")
     if paid == 0:
         paid = None

@@ -17,7 +17,10 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import operator
+import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +29,9 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, case, select, update
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -35,6 +40,7 @@ from collectors.records import DOMAIN_SPECS, RecordContext, Rejected
 from dashboard import rollups
 from dashboard.db import begin_write, bump_data_version, make_sessionmaker
 from dashboard.models import CollectorRun, CollectorState, DocumentStatusEvent, OrgUnit, Procedure, RejectedRecord
+from dashboard.redact import redact
 from dashboard.timeutil import utcnow
 from dashboard.upsert import upsert
 
@@ -67,6 +73,112 @@ def _no_cyclic_gc() -> Iterator[None]:
 _gc_lock = threading.Lock()
 _gc_pauses = 0
 _gc_state = [True]
+
+_HOST = socket.gethostname()[:255]
+
+#: Per domain, the timestamps of things that already happened: none may lie in the future.
+#: (Deadlines and scheduled meetings may; they are not listed.)
+PAST_FIELDS: dict[str, tuple[str, ...]] = {
+    "documents": ("registered_at", "sent_at", "acknowledged_at", "completed_at", "source_updated_at"),
+    "dossiers": ("received_at", "finished_at", "returned_at", "source_updated_at"),
+    "meetings": ("source_updated_at",),
+    "meeting_samples": ("sampled_at",),
+}
+INTERRUPTED = "interrupted: the collector process stopped before this run finished"
+
+#: Run records this process could not write because the store was unreachable, per (store, source):
+#: ``(run_id or 0, started_at, values, unreachable_since)``. Written by the next run that reaches it.
+_unrecorded: dict[tuple[str, str], list[tuple[int, datetime, dict[str, Any], datetime]]] = {}
+_unrecorded_lock = threading.Lock()
+
+
+def _store_key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _remember_unrecorded(engine: Engine, source: str, run_id: int, started_at: datetime, values: dict[str, Any]) -> None:
+    with _unrecorded_lock:
+        pending = _unrecorded.setdefault((_store_key(engine), source), [])
+        since = pending[0][3] if pending else started_at
+        pending.append((run_id, started_at, values, since))
+
+
+def _flush_unrecorded(engine: Engine, source: str) -> int:
+    """Write the run records kept during a store outage, saying when the store was away (in
+    their own transaction; kept for later again if the store is still away)."""
+    with _unrecorded_lock:
+        pending = _unrecorded.pop((_store_key(engine), source), [])
+    if not pending:
+        return 0
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            back = utcnow()
+            for run_id, started_at, values, since in pending:
+                note = (f"recorded late: the store was unreachable from {since:%Y-%m-%d %H:%M:%S} "
+                        f"to {back:%Y-%m-%d %H:%M:%S} UTC")
+                if run_id:
+                    session.execute(update(CollectorRun).where(CollectorRun.id == run_id).values(note=note, **values))
+                else:
+                    session.add(CollectorRun(source=source, started_at=started_at, pid=os.getpid(), host=_HOST,
+                                             note=note, **values))
+    except Exception:
+        with _unrecorded_lock:
+            _unrecorded[(_store_key(engine), source)] = pending + _unrecorded.get((_store_key(engine), source), [])
+        raise
+    return len(pending)
+
+
+def flush_unrecorded(engine: Engine) -> int:
+    """Write every kept run record of this store now (on shutdown); never raises."""
+    key = _store_key(engine)
+    with _unrecorded_lock:
+        sources = [source for store, source in _unrecorded if store == key]
+    written = 0
+    for source in sources:
+        try:
+            written += _flush_unrecorded(engine, source)
+        except Exception as exc:  # still unreachable: nothing more to do than say so
+            log.error("source %s: run records of the store outage could not be written (%s)", source, exc)
+    return written
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's process: alive
+        return True
+    return True
+
+
+def _mark_interrupted(session: Session, config: SourceConfig) -> None:
+    """A run still "running" whose process is gone (killed, power cut) was interrupted: its
+    committed batches stand, the rest is read again now. Only then: a live process's run (a
+    ``--once`` beside the scheduler) is left alone, and a real error is never overwritten.
+    Runs of another host cannot be checked: they count as interrupted after an hour past their
+    interval (a run never outlasts its interval)."""
+    running = session.execute(
+        select(CollectorRun.id, CollectorRun.pid, CollectorRun.host, CollectorRun.started_at)
+        .where(CollectorRun.source == config.name, CollectorRun.status == "running")
+    ).all()
+    cutoff = utcnow() - timedelta(seconds=config.interval_s + 3600)
+    dead = [
+        run.id for run in running
+        if run.pid is None
+        or (run.host == _HOST and (run.pid == os.getpid() or not _process_alive(run.pid)))
+        or (run.host != _HOST and run.started_at < cutoff)
+    ]
+    if dead:
+        session.execute(
+            update(CollectorRun)
+            .where(CollectorRun.id.in_(dead))
+            .values(
+                status=case((CollectorRun.rows_read > 0, "partial"), else_="failed"),
+                finished_at=utcnow(),
+                error=func.coalesce(CollectorRun.error, INTERRUPTED),
+            )
+        )
 
 
 @dataclass
@@ -114,6 +226,8 @@ class Runner:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         on_batch: Callable[[RunResult, Batch], None] | None = None,
+        guard: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
         if config.domain not in DOMAIN_SPECS:
             raise FatalSourceError(f"source {config.name!r}: domain {config.domain!r} is not collected by the runner")
@@ -127,19 +241,26 @@ class Runner:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.on_batch = on_batch
+        #: Called before every batch commit; raises to stop the run (the scheduler's lock check).
+        self.guard = guard
+        self.clock = clock
         self._status_events = False
 
     # --- public ------------------------------------------------------------------------------------
     def run(self, watermark_override: dict[str, Any] | None = None) -> RunResult:
-        started = time.monotonic()
-        result = RunResult(run_id=self._open_run(), source=self.config.name, status="running")
-        waited = 0.0
+        started = self.clock()
+        started_at = utcnow()
+        result = RunResult(run_id=0, source=self.config.name, status="running")
+        # The retry budget is wall-clock time since the run started — attempts that waited on a
+        # timeout count as much as the sleeps between them — so a run never outlasts its interval.
         budget = self.retry.budget_share * self.config.interval_s
         try:
+            result.run_id = self._open_run(started_at)
             self._status_events = self.config.domain == "documents" and self._has_status_events()
             watermark = watermark_override if watermark_override is not None else self._load_watermark()
             attempt = 0
             while True:
+                attempt_started = self.clock()
                 try:
                     context = self._context()
                     run_id = result.run_id
@@ -157,12 +278,15 @@ class Runner:
                 except TransientSourceError as exc:
                     attempt += 1
                     delay = self.retry.delay(attempt, exc.retry_after, self.rng)
-                    if attempt >= self.retry.max_attempts or waited + delay > budget:
+                    now = self.clock()
+                    elapsed = now - started
+                    # the next attempt will likely wait as long as this one did (a timeout)
+                    if attempt >= self.retry.max_attempts or elapsed + delay + (now - attempt_started) > budget:
                         raise FatalSourceError(
-                            f"{exc} — gave up after {attempt} attempt(s) ({waited:.1f} s of retries)"
+                            f"{exc} — gave up after {attempt} attempt(s) in {elapsed:.1f} s "
+                            f"(retry budget {budget:g} s of the {self.config.interval_s:g} s interval)"
                         ) from exc
                     result.retries += 1
-                    waited += delay
                     log.warning("source %s: %s; retry %d in %.1f s", self.config.name, self._redact(str(exc)), attempt, delay)
                     self.sleep(delay)
             result.status = "success"
@@ -173,58 +297,61 @@ class Runner:
         except Exception as exc:  # a bug or an unexpected failure: record it, never crash the scheduler
             result.status = "partial" if result.batches else "failed"
             result.error = self._redact(f"{type(exc).__name__}: {exc}")
-            log.exception("source %s: unexpected error", self.config.name)
+            if isinstance(exc, OperationalError):
+                result.error = self._redact(f"the store is unreachable: {str(exc.orig or exc).strip().splitlines()[0]}")
+                log.error("source %s: %s", self.config.name, result.error)
+            else:
+                log.exception("source %s: unexpected error", self.config.name)
         finally:
-            self.adapter.close()
-            result.duration_s = time.monotonic() - started
-            self._close_run(result)
+            try:
+                self.adapter.close()
+            finally:
+                result.duration_s = self.clock() - started
+                self._close_run(result, started_at)
         return result
 
     # --- internals -------------------------------------------------------------------------------------
     def _redact(self, text: str) -> str:
-        import os
+        """URL passwords, secret-looking parameters and this source's secret values masked."""
+        return redact(text, (os.environ.get(var) for var in self.config.secrets.values()))
 
-        for var in self.config.secrets.values():
-            value = os.environ.get(var)
-            if value and len(value) >= 4:
-                text = text.replace(value, "***")
-        return text
-
-    def _open_run(self) -> int:
+    def _open_run(self, started_at) -> int:
+        # First what this process could not write while the store was away: runs that could not
+        # be opened or closed, with the outage window.
+        _flush_unrecorded(self.engine, self.config.name)
         with self.sessions.begin() as session:
-            # A run still "running" belongs to a process that died (killed, power cut): its
-            # committed batches stand, the rest is read again now. Say so on the Sources page.
-            session.execute(
-                update(CollectorRun)
-                .where(CollectorRun.source == self.config.name, CollectorRun.status == "running")
-                .values(
-                    status=case((CollectorRun.rows_read > 0, "partial"), else_="failed"),
-                    finished_at=utcnow(),
-                    error="interrupted: the collector process stopped before this run finished",
-                )
+            _mark_interrupted(session, self.config)
+            run = CollectorRun(
+                source=self.config.name, started_at=started_at, status="running", pid=os.getpid(), host=_HOST,
             )
-            run = CollectorRun(source=self.config.name, started_at=utcnow(), status="running")
             session.add(run)
             session.flush()
             return run.id
 
-    def _close_run(self, result: RunResult) -> None:
-        with self.sessions.begin() as session:
-            session.execute(
-                update(CollectorRun)
-                .where(CollectorRun.id == result.run_id)
-                .values(
-                    status=result.status,
-                    finished_at=utcnow(),
-                    duration_s=round(result.duration_s, 3),
-                    retries=result.retries,
-                    error=result.error,
-                    rows_read=result.rows_read,
-                    rows_inserted=result.inserted,
-                    rows_updated=result.updated,
-                    rows_rejected=result.rejected,
-                )
-            )
+    def _close_run(self, result: RunResult, started_at) -> None:
+        values = dict(
+            status=result.status,
+            finished_at=utcnow(),
+            duration_s=round(result.duration_s, 3),
+            retries=result.retries,
+            error=result.error,
+            rows_read=result.rows_read,
+            rows_inserted=result.inserted,
+            rows_updated=result.updated,
+            rows_rejected=result.rejected,
+        )
+        try:
+            with self.sessions.begin() as session:
+                if result.run_id:
+                    session.execute(update(CollectorRun).where(CollectorRun.id == result.run_id).values(**values))
+                else:  # the store is back already: the attempt that could not open its row
+                    session.add(CollectorRun(source=self.config.name, started_at=started_at, pid=os.getpid(), host=_HOST, **values))
+        except OperationalError as exc:
+            # The store is unreachable: keep the record and write it as soon as it answers again
+            # (the next run of this source), so the attempt and its real error are never lost.
+            log.warning("source %s: run record kept until the store answers again (%s)", self.config.name,
+                        str(exc.orig or exc).strip().splitlines()[0])
+            _remember_unrecorded(self.engine, self.config.name, result.run_id, started_at, values)
 
     def _has_status_events(self) -> bool:
         """Whether edXML status packets refer to this documents source (checked once per run)."""
@@ -255,6 +382,8 @@ class Runner:
     def _commit_with_retry(self, batch: Batch, records, rejects, context: RecordContext, result: RunResult) -> None:
         attempt = 0
         while True:
+            if self.guard is not None:
+                self.guard()  # e.g. the scheduler lost its lock: write nothing more
             try:
                 with self.sessions.begin() as session:
                     self._write_batch(session, batch, records, rejects, context, result)
@@ -274,13 +403,47 @@ class Runner:
         rejects: list[dict[str, Any]] = []
         now = utcnow()
         convert = self.spec.convert
+        # Data-quality rules beyond one value: an id twice in one batch (the first row is kept,
+        # the others reported, never "the last silently wins"), and events dated in the future.
+        key = operator.itemgetter(*self.spec.key) if self.spec.apply is None else None
+        seen: dict[Any, Any] = {}
+        past = PAST_FIELDS.get(self.config.domain, ())
+        latest = now + timedelta(seconds=self.config.future_tolerance_s)
         for row in batch.rows:
             try:
-                records.append(convert(row.data, context))
+                record = convert(row.data, context)
             except Rejected as exc:
                 rejects.append(self._reject(row.data, str(exc), row.line_no, row.file_name, run_id, now))
+                continue
+            future = None
+            for name in past:
+                value = record.get(name)
+                if value is not None and value > latest:
+                    future = name
+                    break
+            if future is not None:
+                rejects.append(self._reject(
+                    row.data,
+                    f"future date: {future} {record[future].isoformat()} is later than now + "
+                    f"{self.config.future_tolerance_s / 3600:g} h (check the source's clock or the value)",
+                    row.line_no, row.file_name, run_id, now, "future",
+                ))
+                continue
+            if key is not None:
+                ident = key(record)
+                if ident in seen:
+                    first = seen[ident]
+                    rejects.append(self._reject(
+                        row.data,
+                        f"duplicate id {record.get('source_id', ident)!r} in one batch"
+                        + (f" (first on line {first})" if first else "") + ": the first row was kept",
+                        row.line_no, row.file_name, run_id, now, "duplicate",
+                    ))
+                    continue
+                seen[ident] = row.line_no
+            records.append(record)
         for bad in batch.rejects:
-            rejects.append(self._reject(bad.payload, bad.reason, bad.line_no, bad.file_name, run_id, now))
+            rejects.append(self._reject(bad.payload, bad.reason, bad.line_no, bad.file_name, run_id, now, bad.kind))
         return records, rejects
 
     def _write_batch(
@@ -352,8 +515,9 @@ class Runner:
         result.rejected += len(rejects)
         result.batches += 1
 
-    def _reject(self, payload: Any, reason: str, line_no, file_name, run_id: int, now) -> dict[str, Any]:
+    def _reject(self, payload: Any, reason: str, line_no, file_name, run_id: int, now, kind: str = "row") -> dict[str, Any]:
         return {
+            "kind": kind,
             "source": self.config.name,
             "run_id": run_id,
             "rejected_at": now,

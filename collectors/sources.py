@@ -75,7 +75,8 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
-_KNOWN = {"name", "domain", "adapter", "interval", "timezone", "freshness", "units", "options", "secrets", "enabled", "lookback"}
+_KNOWN = {"name", "domain", "adapter", "interval", "timezone", "freshness", "units", "options", "secrets", "enabled", "lookback",
+          "future_tolerance"}
 
 
 def parse_sources(data: dict[str, Any], where: str = "sources") -> list[SourceConfig]:
@@ -109,7 +110,7 @@ def parse_sources(data: dict[str, Any], where: str = "sources") -> list[SourceCo
         elif domain in DOMAINS and domain not in classes[adapter].domains:
             local.append(f"{label}: adapter {adapter!r} cannot read domain {domain!r}")
         durations: dict[str, float | None] = {}
-        for key, default in (("interval", 300.0), ("freshness", None), ("lookback", 3600.0)):
+        for key, default in (("interval", 300.0), ("freshness", None), ("lookback", 3600.0), ("future_tolerance", 3600.0)):
             if key in entry:
                 try:
                     durations[key] = parse_duration(entry[key])
@@ -151,6 +152,7 @@ def parse_sources(data: dict[str, Any], where: str = "sources") -> list[SourceCo
                 secrets=dict(secrets),
                 enabled=enabled,
                 lookback_s=durations["lookback"],
+                future_tolerance_s=durations["future_tolerance"],
             )
         )
     if problems:

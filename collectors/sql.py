@@ -17,9 +17,12 @@ are idempotent, so re-reading is safe).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from zoneinfo import ZoneInfo
 
@@ -75,8 +78,24 @@ class SqlAdapter(Adapter):
             url = self.config.options["url"]
             if "{password}" in url:
                 url = url.replace("{password}", self.config.secret("password"))
-            self._engine = create_engine(url, pool_pre_ping=True)
+            parsed = make_url(url)
+            if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+                self._engine = self._sqlite_read_only(parsed.database)
+            else:
+                self._engine = create_engine(url, pool_pre_ping=True)
         return self._engine
+
+    def _sqlite_read_only(self, database: str) -> Engine:
+        """A SQLite source is opened read-only and must exist: SQLite would otherwise create an
+        empty database at the source's path, and the error would be a puzzling "view not found"."""
+        path = Path(database).absolute()
+        if not path.is_file():
+            raise FatalSourceError(
+                f"source {self.config.name!r}: SQLite database {path} does not exist (or is not a file): check "
+                "options.url and that the file is where the source system writes it; nothing was created there"
+            )
+        uri = f"file:{quote(str(path))}?mode=ro"
+        return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
 
     def _table(self, engine: Engine) -> Table | TableClause:
         try:

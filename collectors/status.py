@@ -108,7 +108,7 @@ def _apply(session: Session, document_source: str, document_ids: set[str], agenc
             select(
                 Document.id, Document.source_id, Document.unit_id, Document.direction, Document.status_code,
                 Document.acknowledged_at, Document.arrived_at, Document.source_updated_at,
-                *(getattr(Document, c) for c in rollups.DAY_COLUMNS[Document]),
+                *(getattr(Document, c) for c in rollups.DAY_COLUMNS[Document]),  # status_day among them
             ).where(Document.source == document_source, Document.source_id.in_(chunk))
         ).all()
         if not docs:
@@ -158,6 +158,13 @@ def _changes(doc, events: list[tuple[str, str, datetime]], agency_tz: ZoneInfo) 
     holds_status = doc.status_code is not None and doc.source_updated_at is not None
     if code != doc.status_code and (not holds_status or at >= doc.source_updated_at):
         changes["status_code"] = code
+    # VB-08 counts a return or recall on the day of that status: the first event that set it.
+    status = changes.get("status_code", doc.status_code)
+    reached = [e[2] for e in events if e[1] == status]
+    if reached:
+        status_day = min(reached).astimezone(agency_tz).date()
+        if status_day != doc.status_day:
+            changes["status_day"] = status_day
     acks = [e[2] for e in events if e[1] in rollups.DOC_ACK_CODES]
     if acks:
         first = min(acks)

@@ -50,6 +50,7 @@ ROLE_NAMES = {
 #: Which capability each page needs (by path prefix; the longest match wins). A page not listed
 #: needs ``view``.
 PAGE_CAPABILITIES: dict[str, str] = {
+    "/api": "export",  # KPIs as data: what may be exported may be read as JSON
     "/sources": "sources",
     "/screens": "screens",
     "/admin": "admin",

@@ -31,6 +31,7 @@ from markupsafe import escape
 from sqlalchemy import delete, select
 
 from dashboard import __version__, accounts, audit, screens
+from dashboard.security import cookie_options, safe_next
 from dashboard.access import Principal, may_see_page, page_capability
 from dashboard.i18n import normalise_language, register, t
 from dashboard.models import Account, WebSession
@@ -45,6 +46,7 @@ STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/favico
 PUBLIC_PATHS = ("/login", "/logout", "/auth/", "/screens/enrol/", "/screen/revoked", "/prefs/", "/healthz",
                 "/readyz")
 DASH_PREFIX = "/_dash-"
+API_PREFIX = "/api/"
 
 register({
     "nav_screens": {"vi": "Màn hình", "en": "Screens"},
@@ -112,26 +114,6 @@ def lang() -> str:
     from dashboard.webapp import store
 
     return normalise_language(request.args.get("lang") or request.cookies.get("ioc_lang"), store().settings.language)
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Only a same-site relative path: ``/x?y`` — never ``//host``, ``/\\host``, a scheme, or
-    control characters (tabs and newlines are dropped by browsers, which turns ``/\\t/host`` into
-    ``//host``)."""
-    if not target or not isinstance(target, str) or len(target) > 2000:
-        return default
-    if any(ord(c) < 0x21 or c in "\\\x7f" for c in target):
-        return default
-    from urllib.parse import unquote
-
-    decoded = unquote(target)
-    if any(ord(c) < 0x21 or c in "\\\x7f" for c in decoded):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or decoded.startswith("//"):
-        return default
-    return target
 
 
 def _page(title: str, body_html: str, status: int = 200, *, refresh_s: int | None = None) -> Response:
@@ -213,6 +195,8 @@ def _gate() -> Response | None:
                 return _stop(403, "/screen/revoked")
             return _stop(401, "/login?next=" + quote(safe_next(_referer_path()), safe="/"))
         return None
+    if path.startswith(API_PREFIX):
+        return _api_gate(principal)
     if principal is None:
         if g.get("screen_revoked"):
             return redirect("/screen/revoked")
@@ -221,6 +205,25 @@ def _gate() -> Response | None:
         return redirect(f"/wall?playlist={quote(principal.playlist or '')}")
     if not may_see_page(principal, path):
         return denied_page(principal)
+    return None
+
+
+def _api_gate(principal: Principal | None) -> Response | None:
+    """The JSON API answers in JSON: 401 without a principal, 403 outside its role."""
+    from flask import jsonify
+
+    if principal is None:
+        response = jsonify({"error": {"vi": "Cần đăng nhập.", "en": "Sign-in required."}})
+        response.status_code = 401
+        return response
+    if not may_see_page(principal, request.path):
+        from dashboard.webapp import store
+
+        audit.record_now(store().sessions, "denied", actor=principal.actor, address=client_address(),
+                         outcome="denied", path=request.path[:300], needs=page_capability(request.path))
+        response = jsonify({"error": {"vi": "Không có quyền truy cập.", "en": "Access denied."}})
+        response.status_code = 403
+        return response
     return None
 
 
@@ -267,8 +270,8 @@ def _after(response: Response) -> Response:
         if request.cookies.get(CSRF_COOKIE) != token:
             from dashboard.webapp import store
 
-            secure = getattr(store().settings, "cookie_secure", False)
-            response.set_cookie(CSRF_COOKIE, token, samesite="Strict", secure=secure, httponly=False)
+            options = {**cookie_options(store().settings), "httponly": False, "samesite": "Strict"}
+            response.set_cookie(CSRF_COOKIE, token, **options)  # dash-renderer must read it
     if g.get("ioc_reload"):
         response.headers["X-IOC-Reload"] = "1"
     principal = g.get("principal")
@@ -398,10 +401,8 @@ def enrol(code: str) -> Response:
                      unit_code=screen.unit.code, playlist=screen.playlist)
         playlist = screen.playlist
     response = redirect(f"/wall?playlist={quote(playlist)}")
-    secure = getattr(ctx.settings, "cookie_secure", False)
     # Ten years: a wall screen never expires into a sign-in page; revocation is on the server.
-    response.set_cookie(screens.DEVICE_COOKIE, token, max_age=10 * 365 * 86400, httponly=True, samesite="Lax",
-                        secure=secure)
+    response.set_cookie(screens.DEVICE_COOKIE, token, max_age=10 * 365 * 86400, **cookie_options(ctx.settings))
     return response
 
 

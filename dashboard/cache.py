@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_caching import Cache
 
-from dashboard.config import Settings
+from dashboard.config import Settings, make_private_dir
 
 cache = Cache()
 
@@ -28,7 +28,9 @@ def cache_config(settings: Settings) -> dict:
         "CACHE_KEY_PREFIX": "ioc:",
     }
     if settings.cache_backend == "filesystem":
-        settings.cache_dir.mkdir(parents=True, exist_ok=True)
+        # Entries are pickles (cachelib's FileSystemCache, files 0600): only this account may
+        # write them, so only this account may enter the directory.
+        make_private_dir(settings.cache_dir)
         config["CACHE_DIR"] = str(settings.cache_dir)
         config["CACHE_THRESHOLD"] = 5000
     elif settings.cache_backend == "redis":

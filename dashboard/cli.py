@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -29,6 +31,7 @@ from dashboard.db import (
 )
 from dashboard.errors import IocError, UnitImportError
 from dashboard.models import OrgUnit
+from dashboard.redact import install_log_redaction, redact
 from dashboard.units import DEMO_UNITS_FILE, import_units_file
 
 log = logging.getLogger("ioc")
@@ -68,9 +71,18 @@ def config_group() -> None:
 @config_group.command("show")
 @pass_ctx
 def config_show(obj: _Context) -> None:
-    """Print the effective settings (secrets hidden)."""
-    for key, value in obj.settings.redacted().items():
+    """Print the effective settings and the configured sources (secrets hidden)."""
+    settings = obj.settings
+    for key, value in settings.redacted().items():
         click.echo(f"{key} = {value}")
+    if settings.sources_file is not None:
+        from collectors.sources import load_sources
+
+        for source in load_sources(settings.sources_file):
+            for key, value in sorted(source.options.items()):
+                click.echo(redact(f"source.{source.name}.{key} = {value}"))
+            for key, var in sorted(source.secrets.items()):
+                click.echo(f"source.{source.name}.secrets.{key} = ${var}")  # the variable's name only
 
 
 # --- db -------------------------------------------------------------------------------------------
@@ -152,17 +164,23 @@ def _load_sources(settings: Settings, sources_file: Path | None):
     return load_sources(path)
 
 
-@cli.command("collect")
+@cli.group("collect", invoke_without_command=True)
 @click.option("--once", "once", metavar="SOURCE", help="Run this source once now instead of scheduling.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M"]),
               help="With --once: re-read the source from this local date (backfill).")
 @click.option("--sources", "sources_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Sources file [default: IOC_SOURCES_FILE].")
 @click.option("--wait", is_flag=True, help="If another collector holds the lock, wait for it instead of exiting.")
+@click.option("--heartbeat", type=click.FloatRange(0.2, 600), default=10.0, show_default=True,
+              help="Seconds between checks that this collector still holds its lock.")
 @pass_ctx
-def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | None, wait: bool) -> None:
-    """Run the collectors: every source on its interval (one scheduler per database), or one now."""
-    from collectors.scheduler import CollectorLock, build_scheduler
+def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | None, wait: bool, heartbeat: float) -> None:
+    """Run the collectors: every source on its interval (one scheduler per database), or one now.
+
+    `ioc collect rejects SOURCE` lists what a source rejected."""
+    if click.get_current_context().invoked_subcommand:
+        return
+    from collectors.scheduler import CollectorLock, LockSupervisor, build_scheduler
 
     settings = obj.settings
     sources = _load_sources(settings, sources_file)
@@ -178,25 +196,69 @@ def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | Non
         return
     if since:
         raise click.UsageError("--since needs --once SOURCE")
-    lock = CollectorLock(engine)
-    lock.acquire(wait=wait)
     import signal
     import threading
+    from datetime import datetime
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    scheduler = build_scheduler(engine, sources, settings.tz)
+
+    def say(message: str) -> None:
+        click.echo(f"{datetime.now():%Y-%m-%d %H:%M:%S} {message}")
+
+    lock = CollectorLock(engine)
+    lock.acquire(wait=wait, poll_s=min(5.0, heartbeat), stop=stop)
+    if stop.is_set():
+        lock.release()
+        return
+    supervisor = LockSupervisor(lock, echo=say)
+    scheduler = build_scheduler(engine, sources, settings.tz, guard=supervisor.guard)
+    supervisor.scheduler = scheduler
     enabled = [s.name for s in sources if s.enabled]
+    say(f"collector lock taken (pid {os.getpid()})")
     click.echo(f"collecting {len(enabled)} source(s): {', '.join(enabled)} — Ctrl-C to stop")
     scheduler.start()
     try:
-        while not stop.wait(1.0):
-            pass
+        while not stop.is_set():
+            # Sleep until the heartbeat, a stop signal, or a run that found the lock gone.
+            deadline = time.monotonic() + heartbeat
+            while not stop.is_set() and not supervisor.lost.is_set() and time.monotonic() < deadline:
+                stop.wait(0.1)
+            if not stop.is_set():
+                supervisor.tick()
     finally:
         click.echo("stopping: waiting for running collections to finish…")
         scheduler.shutdown(wait=True)
+        from collectors.runner import flush_unrecorded
+
+        flush_unrecorded(engine)
         lock.release()
+
+
+@collect_cmd.command("rejects")
+@click.argument("source")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True, help="How many, newest first.")
+@click.option("--kind", type=click.Choice(["file", "row", "duplicate", "future"]), help="Only this kind.")
+@pass_ctx
+def collect_rejects_cmd(obj: _Context, source: str, limit: int, kind: str | None) -> None:
+    """Print what SOURCE rejected (whole files and rows), newest first, with the reasons."""
+    from dashboard.rejects import recent_rejects
+
+    settings = obj.settings
+    engine = make_engine(settings.database_url)
+    check_schema(engine)
+    with make_sessionmaker(engine)() as session:
+        rejects = recent_rejects(session, source, limit, kind=kind)
+    if not rejects:
+        click.echo(f"{source}: nothing rejected" + (f" of kind {kind}" if kind else ""))
+        return
+    click.echo(f"{source}: the latest {len(rejects)} reject(s), newest first")
+    for r in rejects:
+        at = r.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{at}  {r.kind:<9} {r.where or '-'}  {r.reason}")
+        if settings.language == "vi":
+            click.echo(f"{'':<31}{r.plain.vi}")
 
 
 def _collect_once(engine, config, settings: Settings, since) -> None:
@@ -248,7 +310,8 @@ def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
 
     from dashboard.webapp import create_app
 
-    app = create_app(settings)
+    # The address given on the command line is one the browsers may use as Host.
+    app = create_app(settings.model_copy(update={"host": host}))
     click.echo(f"IOC dashboard: http://{host}:{port}/  (Ctrl-C to stop)")
     serve(app.server, host=host, port=port, threads=threads, ident="ioc")
 
@@ -317,6 +380,7 @@ def demo_cmd(obj: _Context, host: str | None, port: int | None, days: int, seed:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()  # no password or token in any log line
     try:
         cli.main(args=argv, prog_name="ioc", standalone_mode=False)
     except click.exceptions.Abort:

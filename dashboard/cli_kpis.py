@@ -2,12 +2,14 @@
 
     ioc kpis list                       the catalogue: id, name, unit, direction, basis
     ioc kpis show [ID…] [--unit CODE]   KPIs of a scope for a period, with comparisons
+    ioc kpis show … --json              the same as data; --month / --reporting-period / --as-of
+    ioc kpis export --month YYYY-MM     every unit × every KPI of a period (--format xlsx|csv)
     ioc kpis rank ID [--parent CODE]    units ranked on a KPI (1, 2, 2, 4) with rank change
     ioc kpis overdue [--unit CODE]      the action list: overdue and due-within-24 h items
     ioc kpis snapshot                   store today's point-in-time values (the daily job does it)
     ioc kpis rebuild-rollups            recompute every daily rollup from facts (repair)
     ioc kpis check-targets [FILE]       validate a targets file, listing every problem
-    ioc scores import FILE              import official 766 scores (CSV), all or nothing
+    ioc scores import FILE [--period P] import published 766 scores in the portal's shape, all or nothing
     ioc scores list [--unit CODE]       the imported official scores
 """
 
@@ -42,15 +44,14 @@ def _targets(obj: _Context):
     return load_targets(obj.settings.targets_file)
 
 
-def _period(kind: str, start: datetime | None, end: datetime | None, today: date):
-    from dashboard.kpi.periods import Period, PeriodError
+def _period(kind: str, start: datetime | None, end: datetime | None, today: date, month: str | None = None,
+            reporting: str | None = None):  # fmt: skip
+    from dashboard.kpi.periods import PeriodError
+    from dashboard.kpi.serialize import parse_period
 
     try:
-        if start or end:
-            if not (start and end):
-                raise click.UsageError("--from and --to go together")
-            return Period.custom(start.date(), end.date())
-        return Period.parse(kind, today)
+        return parse_period(month=month, reporting=reporting, start=start.date() if start else None,
+                            end=end.date() if end else None, kind=kind, today=today)  # fmt: skip
     except PeriodError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -59,11 +60,14 @@ def _today(obj: _Context) -> date:
     return datetime.now(obj.settings.tz).date()
 
 
-_PERIOD_KINDS = click.Choice(["today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30", "month", "quarter", "year"])
+_PERIOD_KINDS = click.Choice(["today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30", "month", "quarter", "year", "reporting"])
 _DATE = click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"])
 
 
 def _period_options(f):
+    f = click.option("--reporting-period", "reporting", metavar="YYYY-MM",
+                     help="The Decree 09 reporting period of a month: the 15th of the previous month to the 14th.")(f)
+    f = click.option("--month", metavar="YYYY-MM", help="A calendar month.")(f)
     f = click.option("--to", "end", type=_DATE, help="Custom range: last day (with --from).")(f)
     f = click.option("--from", "start", type=_DATE, help="Custom range: first day (dd/mm/yyyy or yyyy-mm-dd).")(f)
     f = click.option("--period", "kind", type=_PERIOD_KINDS, default="mtd", show_default=True, help="Reporting period.")(f)
@@ -98,25 +102,43 @@ def kpis_list(obj: _Context, lang: str | None) -> None:
 @click.option("--unit", help="Unit code [default: the whole agency].")
 @click.option("--alone", is_flag=True, help="The unit without its sub-units.")
 @_period_options
+@click.option("--as-of", "as_of", metavar="DATETIME",
+              help="Compute as at this past moment (YYYY-MM-DD[THH:MM], local time): point-in-time KPIs from the facts.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (the /api/v1/kpis shape).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), help="Language [default: IOC_LANGUAGE].")
 @pass_ctx
-def kpis_show(obj: _Context, kpi_ids, unit, alone, kind, start, end, lang) -> None:
+def kpis_show(obj: _Context, kpi_ids, unit, alone, kind, start, end, month, reporting, as_of, as_json, lang) -> None:
     """KPIs of a scope for a period, with the previous period and last year."""
+    import json
+
     from dashboard.kpi.catalogue import CATALOGUE
     from dashboard.kpi.display import format_delta, format_value
     from dashboard.kpi.engine import UnknownUnitError, compute, resolve_scope
+    from dashboard.kpi.periods import PeriodError
+    from dashboard.kpi.serialize import parse_moment, result_json
 
     lang = _lang(obj, lang)
     unknown = [k for k in kpi_ids if k not in CATALOGUE]
     if unknown:
         raise IocError(f"unknown KPI {unknown[0]!r}; see `ioc kpis list`")
-    period = _period(kind, start, end, _today(obj))
+    moment = None
+    if as_of:
+        try:
+            moment = parse_moment(as_of, obj.settings.tz)
+        except PeriodError as exc:
+            raise click.UsageError(str(exc)) from None
+    today = moment.astimezone(obj.settings.tz).date() if moment else _today(obj)
+    period = _period(kind, start, end, today, month, reporting)
     with _sessions(obj)() as session:
         try:
             scope = resolve_scope(session, unit, not alone)
         except UnknownUnitError as exc:
             raise IocError(f"{exc}; see `ioc units list`") from None
-        results = compute(session, scope, period, kpi_ids or None, tz=obj.settings.tz, targets=_targets(obj), with_series=False)
+        results = compute(session, scope, period, kpi_ids or None, tz=obj.settings.tz, targets=_targets(obj),
+                          with_series=False, now=moment, as_of=moment is not None)  # fmt: skip
+    if as_json:
+        click.echo(json.dumps({"kpis": [result_json(r) for r in results.values()]}, ensure_ascii=False, indent=2))
+        return
     click.echo(f"{scope.name(lang)} — {period.label(lang)}")
     for r in results.values():
         d = CATALOGUE[r.kpi_id]
@@ -128,6 +150,28 @@ def kpis_show(obj: _Context, kpi_ids, unit, alone, kind, start, end, lang) -> No
         click.echo(f"{r.kpi_id:7} {r.status:5} {shown:>18}{tag}  {d.name(lang)}{change}{why}")
 
 
+@kpis_group.command("export")
+@_period_options
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write [default: kpi-<period>.<format> in the current directory].")
+@click.option("--lang", type=click.Choice(["vi", "en"]), help="Language of the headers [default: IOC_LANGUAGE].")
+@pass_ctx
+def kpis_export(obj: _Context, kind, start, end, month, reporting, fmt, output, lang) -> None:
+    """Every unit × every KPI of a period: the monthly table an IT office sends upward."""
+    from dashboard.kpi.export import export_table
+    from dashboard.exports import to_csv, to_xlsx
+
+    lang = _lang(obj, lang)
+    period = _period(kind, start, end, _today(obj), month, reporting)
+    with _sessions(obj)() as session:
+        rows = export_table(session, period, tz=obj.settings.tz, targets=_targets(obj), lang=lang)
+    output = output or Path(f"kpi-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{fmt}")
+    data = to_csv(rows) if fmt == "csv" else to_xlsx(rows, f"KPI — {period.label(lang)}", sheet="KPI")
+    output.write_bytes(data)
+    click.echo(f"{output}: {len(rows)} rows (units × KPIs) for {period.label(lang)}")
+
+
 @kpis_group.command("rank")
 @click.argument("kpi_id")
 @click.option("--parent", help="Rank the children of this unit [default: of the root].")
@@ -135,7 +179,7 @@ def kpis_show(obj: _Context, kpi_ids, unit, alone, kind, start, end, lang) -> No
 @_period_options
 @click.option("--lang", type=click.Choice(["vi", "en"]), help="Language [default: IOC_LANGUAGE].")
 @pass_ctx
-def kpis_rank(obj: _Context, kpi_id, parent, level, kind, start, end, lang) -> None:
+def kpis_rank(obj: _Context, kpi_id, parent, level, kind, start, end, month, reporting, lang) -> None:
     """Units ranked on a KPI (competition ranking), with the change of rank."""
     from dashboard.kpi.catalogue import CATALOGUE
     from dashboard.kpi.display import format_value
@@ -145,7 +189,7 @@ def kpis_rank(obj: _Context, kpi_id, parent, level, kind, start, end, lang) -> N
     lang = _lang(obj, lang)
     if kpi_id not in CATALOGUE:
         raise IocError(f"unknown KPI {kpi_id!r}; see `ioc kpis list`")
-    period = _period(kind, start, end, _today(obj))
+    period = _period(kind, start, end, _today(obj), month, reporting)
     with _sessions(obj)() as session:
         try:
             rows = rank_units(session, kpi_id, period, parent=parent, level=level, tz=obj.settings.tz, targets=_targets(obj))
@@ -241,14 +285,28 @@ def scores_group() -> None:
 
 @scores_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--period", "period_text", metavar="PERIOD",
+              help="The period of a file without a period column: 2026-10, 10/2026, Q4/2026 or 2026.")
 @pass_ctx
-def scores_import(obj: _Context, file: Path) -> None:
-    """Import or update official scores from a CSV FILE (all or nothing)."""
-    from dashboard.service_index import import_scores_file
+def scores_import(obj: _Context, file: Path, period_text: str | None) -> None:
+    """Import or update published 766 scores from a CSV FILE in the portal's shape (all or nothing).
 
+    Per-group files (Mã đơn vị; the six groups; Tổng điểm optional — added up and marked when every
+    group is there) or per-indicator files (Mã đơn vị; Chỉ tiêu; Điểm or Tỷ lệ), keyed by the units'
+    portal codes (or our codes)."""
+    from dashboard.service_index import import_scores_file, parse_score_period
+
+    period = None
+    if period_text:
+        try:
+            period = parse_score_period(period_text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--period") from None
     with session_scope(_sessions(obj)) as session:
-        report = import_scores_file(session, file)
-    click.echo(f"{report.total} scores in {file}: {report.inserted} added, {report.updated} updated")
+        report = import_scores_file(session, file, period)
+    what = "indicator figures" if report.shape == "indicators" else "unit scores"
+    computed = f"; {report.computed_totals} total(s) added up from the six groups" if report.computed_totals else ""
+    click.echo(f"{report.total} {what} in {file}: {report.inserted} added, {report.updated} updated{computed}")
 
 
 @scores_group.command("list")
@@ -264,7 +322,8 @@ def scores_list(obj: _Context, unit: str | None) -> None:
             stmt = stmt.where(OrgUnit.code == unit)
         rows = session.execute(stmt.order_by(OfficialScore.period_end.desc(), OrgUnit.code)).all()
     for code, s in rows:
-        click.echo(f"{code:12} {s.period_start:%d/%m/%Y}–{s.period_end:%d/%m/%Y} {s.total:6.2f}  ({s.source})")
+        total = "     –" if s.total is None else f"{s.total:6.2f}" + ("*" if s.total_computed else "")
+        click.echo(f"{code:12} {s.period_start:%d/%m/%Y}–{s.period_end:%d/%m/%Y} {total}  ({s.source})")
 
 
 def _register(group: click.Group) -> None:

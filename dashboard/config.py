@@ -15,6 +15,7 @@ such as Asia/Ho_Chi_Minh``.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from pathlib import Path
@@ -65,6 +66,14 @@ _EXPECTED: dict[str, str] = {
     "oidc_roles_claim": "the claim (dot path) holding groups or roles, e.g. groups or realm_access.roles",
     "oidc_role_map": "GROUP=ROLE:UNIT pairs separated by ';', e.g. ioc-lanh-dao=lanh_dao:BO",
     "oidc_public_url": "the https:// address people open, e.g. https://ioc.example (no path)",
+    "frame_ancestors": "CSP frame-ancestors sources separated by spaces, e.g. 'self' or "
+    "'self' https://portal.example.gov.vn ('none' forbids every frame)",
+    "cookie_secure": "true or false",
+    "allowed_hosts": "host names or addresses separated by commas, e.g. ioc.example.gov.vn,10.0.0.5",
+    "trusted_proxies": "the number of reverse proxies in front of the app (0 when none), 0–5",
+    "max_request_bytes": "a number of bytes ≥ 1024",
+    "rate_limit": "a rate such as 300/minute or 20/second;1000/hour",
+    "ratelimit_storage_url": "a limits storage URL such as memory:// or redis://127.0.0.1:6379/1",
 }
 
 
@@ -102,6 +111,14 @@ class Settings(BaseModel):
     # The address the provider sends browsers back to (…/auth/oidc/callback, …/login?bye=1);
     # default: the address of the request (right when the proxy passes Host and the scheme).
     oidc_public_url: str | None = None
+    # --- the web surface (dashboard/security.py) ---
+    frame_ancestors: str = "'self'"  # /wall frames slides of this same site
+    cookie_secure: bool = False  # set true in production behind TLS
+    allowed_hosts: str = ""  # empty: localhost, 127.0.0.1, [::1] and IOC_HOST
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
+    max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    rate_limit: str = "300/minute"
+    ratelimit_storage_url: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -146,6 +163,40 @@ class Settings(BaseModel):
         except TargetsError as exc:
             raise _CrossFieldError("targets_file", str(exc)) from None
         return value
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _one_directive(cls, value: str) -> str:
+        # Goes into a header: nothing that could end the directive or the header.
+        if not value.strip() or any(c in value for c in ";,\r\n"):
+            raise ValueError("not a list of frame-ancestors sources")
+        return " ".join(value.split())
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: str) -> str:
+        hosts = [h.strip() for h in value.split(",") if h.strip()]
+        if any(not re.fullmatch(r"\.?[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]", h) for h in hosts):
+            raise ValueError("not a list of host names")
+        return ",".join(hosts)
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _parsable_rate(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError("not a rate") from exc
+        return value
+
+    @field_validator("ratelimit_storage_url")
+    @classmethod
+    def _storage_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("memory://", "redis://", "rediss://", "redis+unix://")):
+            raise ValueError("not a limits storage URL")
+        return value or None
 
     @field_validator("secret_key")
     @classmethod
@@ -205,16 +256,29 @@ class Settings(BaseModel):
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 
+    @property
+    def allowed_host_list(self) -> list[str]:
+        """The Host names the web app answers: ``IOC_ALLOWED_HOSTS``, or the local names plus
+        ``IOC_HOST`` when that is a specific address (not 0.0.0.0 or ::)."""
+        if self.allowed_hosts:
+            return self.allowed_hosts.split(",")
+        hosts = ["localhost", "127.0.0.1", "[::1]"]
+        host = self.host.strip()
+        if host and host not in {"0.0.0.0", "::", "[::]", "*"}:
+            host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+            if host not in hosts:
+                hosts.append(host)
+        return hosts
+
     def redacted(self) -> dict[str, Any]:
         """Settings as a dict that is safe to print or log (secrets and passwords hidden)."""
+        from dashboard.redact import MASK, redact
+
         out = self.model_dump(mode="json")
-        out["secret_key"] = "***"
+        out["secret_key"] = MASK
         if self.oidc_client_secret:
-            out["oidc_client_secret"] = "***"
-        out["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)
-        if self.redis_url:
-            out["redis_url"] = _hide_url_password(self.redis_url)
-        return out
+            out["oidc_client_secret"] = MASK
+        return {key: redact(value) if isinstance(value, str) else value for key, value in out.items()}
 
 
 class _CrossFieldError(ValueError):
@@ -223,13 +287,24 @@ class _CrossFieldError(ValueError):
         self.field = field
 
 
-def _hide_url_password(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        creds, _, host = rest.rpartition("@")
-        user = creds.split(":", 1)[0]
-        return f"{scheme}{sep}{user}:***@{host}"
-    return url
+def make_private_dir(path: Path) -> Path:
+    """Create ``path`` (and its parents) readable by this account only (0700) when it is missing.
+
+    An existing directory keeps its mode: the operator may have chosen it on purpose.
+    """
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)  # mkdir's mode is filtered by the umask
+    return path
+
+
+def make_private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 when it is missing (an SQLite file, a key)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    return path
 
 
 def env_name(field: str) -> str:
@@ -300,7 +375,7 @@ def load_settings(
     if not settings.database_url or not settings.secret_key:
         if create_dirs:
             try:
-                data_dir.mkdir(parents=True, exist_ok=True)
+                make_private_dir(data_dir)
             except OSError as exc:
                 raise SettingsError(
                     f"{origin.get('data_dir', 'IOC_DATA_DIR')}={str(data_dir)!r} is invalid: "

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from dashboard.config import make_private_dir, make_private_file
 from dashboard.errors import DatabaseUnavailableError, SchemaOutdatedError
 from dashboard.models import DataVersion
 from dashboard.timeutil import utcnow
@@ -35,8 +36,11 @@ def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine for ``url`` with this product's connection rules."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            # The store is private to this account: directory 0700, file 0600 (SQLite gives its
+            # -wal and -shm files the mode of the database file).
+            path = Path(parsed.database).expanduser()
+            make_private_file(make_private_dir(path.parent) / path.name)
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         engine = create_engine(parsed, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)

@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from collectors.base import SourceConfig
 from dashboard.models import CollectorRun
+from dashboard.redact import redact
 from dashboard.timeutil import utcnow
 
-STATES = ("ok", "running", "stale", "error", "never", "disabled")
-# Worse states first: a domain shows the worst state among its sources.
-_SEVERITY = {"error": 0, "stale": 1, "never": 2, "running": 3, "ok": 4, "disabled": 5}
+STATES = ("ok", "running", "stale", "error", "refused", "never", "disabled")
+# Worse states first: a domain shows the worst state among its sources. "refused": collecting
+# works, but a whole file was refused in the last 24 hours (see dashboard.rejects).
+_SEVERITY = {"error": 0, "stale": 1, "refused": 2, "never": 3, "running": 4, "ok": 5, "disabled": 6}
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ _PATTERNS: tuple[tuple[re.Pattern, str, str], ...] = (
      "Cannot reach the source system (network or source server down); collection retries by itself."),
     (re.compile(r"interrupted"), "Lần thu thập bị gián đoạn do tiến trình thu thập dừng; phần đã ghi được giữ lại, phần còn lại được đọc lại ở lần sau.",
      "The run was interrupted because the collector process stopped; what was committed stays, the rest is read again next time."),
+    (re.compile(r"SQLite database (.+?) does not exist"),
+     "Không có tệp CSDL SQLite của nguồn tại {g1}: kiểm tra options.url (không tạo tệp mới ở đường dẫn nguồn).",
+     "The source's SQLite database {g1} does not exist: check options.url (nothing is created at a source path)."),
     (re.compile(r"drop folder|options\.folder"), "Không đọc được thư mục nhận tệp: kiểm tra đường dẫn và quyền truy cập.",
      "Cannot read the drop folder: check its path and permissions."),
     (re.compile(r"query failed|has no column"), "Truy vấn nguồn lỗi: view của hệ thống nguồn không đúng hợp đồng dữ liệu (thiếu cột?).",
@@ -107,6 +112,8 @@ class SourceHealth:
     rows_rejected_24h: int
     last_error: str | None
     last_error_plain: PlainError | None
+    files_refused_24h: int = 0
+    latest_rejects: tuple = ()  # of dashboard.rejects.RejectView: files first, then rows
 
 
 @dataclass(frozen=True)
@@ -147,6 +154,9 @@ def source_health(session: Session, sources: list[SourceConfig], now: datetime |
     latest_ids = select(func.max(CollectorRun.id).label("id")).group_by(CollectorRun.source).subquery()
     last_runs = {r.source: r for r in session.scalars(select(CollectorRun).join(latest_ids, CollectorRun.id == latest_ids.c.id))}
     names = list(configured) + sorted(set(last_runs) - set(configured))
+    from dashboard.rejects import reject_summaries
+
+    rejects = reject_summaries(session, names, now)
     out = []
     for name in names:
         config = configured.get(name)
@@ -167,8 +177,11 @@ def source_health(session: Session, sources: list[SourceConfig], now: datetime |
             state = "running"
         else:
             state = "ok"
+        if state in ("ok", "running") and rejects[name].files_refused_24h:
+            state = "refused"
         # The last error worth telling: the latest failed run's, while the source is not healthy.
-        error = run.error if run is not None and run.status in ("failed", "partial") else None
+        # Redacted again on the way out: runs stored by an older version may hold a URL password.
+        error = redact(run.error) if run is not None and run.status in ("failed", "partial") and run.error else None
         out.append(
             SourceHealth(
                 name=name,
@@ -192,6 +205,8 @@ def source_health(session: Session, sources: list[SourceConfig], now: datetime |
                 rows_rejected_24h=int(stat.rejected or 0) if stat else 0,
                 last_error=error,
                 last_error_plain=explain_error(error),
+                files_refused_24h=rejects[name].files_refused_24h,
+                latest_rejects=rejects[name].latest,
             )
         )
     return out

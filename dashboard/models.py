@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -82,6 +83,8 @@ class OrgUnit(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
+    # The unit's code on the national public-service portal (its published 766 scores are keyed by it).
+    portal_code: Mapped[str | None] = mapped_column(String(64), unique=True)
     name_vi: Mapped[str] = mapped_column(String(255))
     name_en: Mapped[str] = mapped_column(String(255))
     short_name_vi: Mapped[str | None] = mapped_column(String(80))
@@ -126,6 +129,9 @@ class Document(Base):
     due_day: Mapped[date | None] = mapped_column(Date)
     completed_day: Mapped[date | None] = mapped_column(Date)
     arrived_day: Mapped[date | None] = mapped_column(Date)
+    # The local day the document reached its current status (VB-08 counts returns and recalls on
+    # it): the edXML status event's time where one exists, else the source row's last update.
+    status_day: Mapped[date | None] = mapped_column(Date)
     source_updated_at: Mapped[datetime | None]
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -398,7 +404,10 @@ class OfficialScore(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
-    total: Mapped[float] = mapped_column(Float)
+    # The 100-point total; null when the file gives no total and not every group.
+    total: Mapped[float | None] = mapped_column(Float)
+    # True when the file gave no total and we added up its six groups (shown as "computed").
+    total_computed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The six groups of the index (domain.md §3); null where the publication does not give them.
     transparency: Mapped[float | None] = mapped_column(Float)
     progress: Mapped[float | None] = mapped_column(Float)
@@ -413,6 +422,29 @@ class OfficialScore(Base):
     __table_args__ = (
         UniqueConstraint("unit_id", "period_start", "period_end"),
         CheckConstraint("total >= 0 AND total <= 100", name="total"),
+        CheckConstraint("period_end >= period_start", name="period"),
+    )
+
+
+class IndexIndicatorScore(Base):
+    """One indicator of the 766 index for a unit and a period, from outside the store: the
+    portal's published per-indicator figures, or an input the store cannot compute (petitions on
+    time, fee synchronisation, certified copies …) — see :mod:`dashboard.index_inputs`."""
+
+    __tablename__ = "index_indicator_score"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    indicator: Mapped[str] = mapped_column(String(32))  # service_index indicator key
+    points: Mapped[float | None] = mapped_column(Float)
+    ratio: Mapped[float | None] = mapped_column(Float)  # r in 0…1 where the file gives it
+    source: Mapped[str] = mapped_column(String(255))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("unit_id", "period_start", "period_end", "indicator"),
         CheckConstraint("period_end >= period_start", name="period"),
     )
 
@@ -434,6 +466,9 @@ class CollectorRun(Base):
     retries: Mapped[int] = mapped_column(Integer, default=0)
     duration_s: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)  # the collector process that ran it, on ``host``
+    host: Mapped[str | None] = mapped_column(String(255))
+    note: Mapped[str | None] = mapped_column(Text)  # e.g. "recorded after a store outage …"
 
     __table_args__ = (
         CheckConstraint(_in("status", ("running", "success", "partial", "failed")), name="status"),
@@ -465,6 +500,8 @@ class RejectedRecord(Base):
     line_no: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
     payload: Mapped[str] = mapped_column(Text)  # the raw row, as JSON text
+    #: row (a value refused), file (a whole file refused), duplicate (id twice in a batch), future
+    kind: Mapped[str] = mapped_column(String(16), default="row", server_default="row")
 
     __table_args__ = (Index("ix_rejected_record_source_rejected", "source", "rejected_at"),)
 

@@ -45,7 +45,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard import accounts, audit
-from dashboard.auth import _notice, client_address, lang, safe_next, start_session
+from dashboard.auth import _notice, client_address, lang, start_session
+from dashboard.security import safe_next
 from dashboard.i18n import register, t
 from dashboard.models import AccessGrant, Account, OrgUnit
 

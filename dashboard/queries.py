@@ -159,12 +159,15 @@ class ServiceIndexReport:
 
     @property
     def score(self) -> float | None:
-        """What to show: the published total, else the estimate on 100."""
-        return self.published.total if self.published else self.estimate.normalised
+        """What to show: the published total, else the estimate's known points on the 100-point
+        scale (with ``estimate.unknown_points`` not yet known); None when nothing is known."""
+        if self.published is not None and self.published.total is not None:
+            return self.published.total
+        return self.estimate.points if self.estimate.known_max else None
 
     @property
     def is_estimate(self) -> bool:
-        return self.published is None
+        return self.published is None or self.published.total is None
 
 
 @dataclass(frozen=True)
@@ -292,7 +295,7 @@ def service_index(
         tree = engine.UnitTree.load(s)
         scope = engine.resolve_scope(s, unit, True, tree)
         x = engine.inputs_for(s, scope, p, ("DVC-14",), now=ctx.now, tz=ctx.tz, targets=ctx.targets)
-        est = si.estimate(service_index_figures(x))
+        est = si.estimate(service_index_figures(x), x["index:inputs"])
         unit_id = scope.unit_id
         if unit_id is None:
             roots = tree.children.get(None, [])
@@ -301,7 +304,8 @@ def service_index(
         latest = si.latest_published(s, unit_id, p.end) if unit_id is not None else None
         bands = ctx.targets.bands
         return ServiceIndexReport(
-            scope, p, est, si.band_for(est.normalised, bands), published,
+            # An estimate with points not yet known has no band: it could still reach the next one.
+            scope, p, est, si.band_for(est.points, bands) if est.complete else None, published,
             si.band_for(published.total, bands) if published else None, latest, ctx.now,
         )  # fmt: skip
 

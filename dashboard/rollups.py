@@ -251,6 +251,14 @@ _LATE_R = or_(
 #: Late from the day after the due day.
 _LATE_U = and_(not_(_LATE_R), Dossier.due_day.is_not(None))
 _CLOSED_LATE_U = and_(_CLOSED, _LATE_U, Dossier.due_day < Dossier.finished_day)
+#: Ended for the 766 index (DVC-06 and the figures over its population): any end state, 7 withdrawn
+#: and 8 stopped included (domain.md §2.2).
+_ENDED = Dossier.status.in_(DOSSIER_TERMINAL)
+#: Digitised for DVC-12: digitised components, and an electronic result once finished where one is required.
+_DIGITISED = and_(
+    Dossier.is_digitised.is_(True),
+    or_(not_(and_(_FINISHED, Dossier.requires_result_document.is_(True))), Dossier.has_electronic_result.is_(True)),
+)
 _FULL_SERVICE = (
     exists()
     .where(
@@ -306,6 +314,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("doc_returned_recalled", Document, "registered_day", Document.status_code.in_(("02", "13"))),
     Metric("doc_returned", Document, "registered_day", Document.status_code == "02"),
     Metric("doc_recalled", Document, "registered_day", Document.status_code == "13"),
+    # VB-08: returned / recalled on the day the document reached that status (``status_day``: the
+    # status event's time, else the source row's last update).
+    Metric("doc_returned_on_status_day", Document, "status_day", Document.status_code == "02"),
+    Metric("doc_recalled_on_status_day", Document, "status_day", Document.status_code == "13"),
     Metric("doc_sent_axis", Document, "registered_day", _SENT_AXIS),
     Metric("doc_sent_axis_acknowledged", Document, "registered_day", and_(_SENT_AXIS, _ACKNOWLEDGED)),
     Metric("doc_ack_timed", Document, "registered_day", _ACK_TIMED),
@@ -384,14 +396,7 @@ METRICS: tuple[Metric, ...] = (
         "dossier_received_digitised",
         Dossier,
         "received_day",
-        and_(
-            _RECEIVED,
-            Dossier.is_digitised.is_(True),
-            or_(
-                not_(and_(_FINISHED, Dossier.requires_result_document.is_(True))),
-                Dossier.has_electronic_result.is_(True),
-            ),
-        ),
+        and_(_RECEIVED, _DIGITISED),
     ),
     Metric("dossier_received_synced", Dossier, "received_day", and_(_RECEIVED, Dossier.synced_national.is_(True))),
     Metric("dossier_received_full_svc", Dossier, "received_day", and_(_RECEIVED, _FULL_SERVICE)),
@@ -434,6 +439,21 @@ METRICS: tuple[Metric, ...] = (
             or_(Dossier.due_day.is_(None), Dossier.finished_day <= Dossier.due_day),
         ),
     ),
+    # The 766 population (DVC-06, DVC-11…13): dossiers ended in the period in any end state.
+    Metric("dossier_ended", Dossier, "finished_day", _ENDED),
+    Metric(
+        "dossier_ended_766_on_time",
+        Dossier,
+        "finished_day",
+        and_(
+            _ENDED,
+            Dossier.supplement_count <= 1,
+            or_(Dossier.due_day.is_(None), Dossier.finished_day <= Dossier.due_day),
+        ),
+    ),
+    Metric("dossier_ended_e_result", Dossier, "finished_day", and_(_ENDED, Dossier.has_electronic_result.is_(True))),
+    Metric("dossier_ended_digitised", Dossier, "finished_day", and_(_ENDED, _DIGITISED)),
+    Metric("dossier_ended_dissatisfied", Dossier, "finished_day", and_(_ENDED, Dossier.rating == 1)),
     Metric("dossier_finished_rated", Dossier, "finished_day", and_(_FINISHED, Dossier.rating.is_not(None))),
     Metric("dossier_finished_dissatisfied", Dossier, "finished_day", and_(_FINISHED, Dossier.rating == 1)),
     Metric(
@@ -474,6 +494,14 @@ METRICS: tuple[Metric, ...] = (
     Metric("dossier_closed_late_r_by_received", Dossier, "received_day", and_(_CLOSED, _LATE_R)),
     Metric("dossier_closed_late_u", Dossier, "finished_day", _CLOSED_LATE_U),
     Metric("dossier_closed_late_u_by_due", Dossier, "due_day", _CLOSED_LATE_U),
+    # … and how many of those open at the end of day E were digitised (DVC-12 over the 766 population).
+    Metric(
+        "dossier_open_digitised_now", Dossier, None, and_(_OPEN_NOW, Dossier.is_digitised.is_(True)),
+        total_of="dossier_open_digitised_by_received",
+    ),
+    Metric("dossier_open_digitised_by_received", Dossier, "received_day", and_(_OPEN_NOW, Dossier.is_digitised.is_(True))),
+    Metric("dossier_closed_digitised", Dossier, "finished_day", and_(_CLOSED, Dossier.is_digitised.is_(True))),
+    Metric("dossier_closed_digitised_by_received", Dossier, "received_day", and_(_CLOSED, Dossier.is_digitised.is_(True))),
     # Dossiers in progress now (DVC-08): 2 and 4 are handled, 5 and 6 paused.
     Metric("dossier_in_progress_by_received", Dossier, "received_day", _IN_PROGRESS),
     Metric("dossier_in_progress_by_due", Dossier, "due_day", and_(_IN_PROGRESS, Dossier.due_day.is_not(None))),

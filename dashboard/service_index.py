@@ -27,7 +27,7 @@ import csv
 import io
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -37,11 +37,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dashboard import index_inputs
 from dashboard.db import bump_data_version
 from dashboard.errors import IocError
 from dashboard.kpi.periods import Period
 from dashboard.kpi.values import Figure, Reason
-from dashboard.models import OfficialScore, OrgUnit
+from dashboard.models import IndexIndicatorScore, OfficialScore, OrgUnit
 from dashboard.upsert import upsert
 
 
@@ -91,9 +92,14 @@ def band_for(score: float | None, bands: tuple[Band, ...] = DEFAULT_BANDS) -> Ba
 
 # --- the estimate --------------------------------------------------------------------------------------
 UNKNOWN = Reason(
-    "not_in_dossier_data",
-    "Không tính được từ dữ liệu hồ sơ (cần số liệu công bố của Cổng DVC quốc gia)",
-    "Not computable from dossier data (needs the national portal's published figures)",
+    "not_yet_known",
+    "Chưa có số liệu: không tính được từ dữ liệu hồ sơ; nhập số liệu công bố của Cổng DVC quốc gia (ioc scores import)",
+    "No data yet: not computable from dossier data; import the national portal's published figures (ioc scores import)",
+)
+NO_PETITIONS = Reason(
+    "no_petitions",
+    "Không có phản ánh, kiến nghị trong kỳ: đạt điểm tối đa theo quy tắc 766",
+    "No petitions in the period: full points by the 766 rule",
 )
 SPLIT_NOT_PUBLIC = Reason(
     "split_not_public",
@@ -108,14 +114,22 @@ class Indicator:
     name_vi: str
     name_en: str
     max_points: float
-    points: float | None  # None: unknown (not computable from the data)
+    points: float | None  # None: not yet known (no figure from the store nor an input)
     ratio: float | None
     rule: str  # the scoring rule, as published
     reason: Reason | None = None
+    source: str = "computed"  # "computed" from the store, else the input provider's label; "" unknown
 
     @property
     def lost(self) -> float | None:
         return None if self.points is None else round(self.max_points - self.points, 2)
+
+    @property
+    def known(self) -> bool:
+        return self.points is not None
+
+    def name(self, lang: str = "vi") -> str:
+        return self.name_en if lang == "en" else self.name_vi
 
 
 @dataclass(frozen=True)
@@ -129,27 +143,37 @@ class Group:
 
     @property
     def points(self) -> float:
-        """The points of the computable indicators (each already rounded to 2 decimals)."""
+        """The points of the known indicators (each already rounded to 2 decimals)."""
         return round(min(self.max_points, sum(i.points for i in self.indicators if i.points is not None)), 2)
 
     @property
     def known_max(self) -> float:
-        """The most the computable indicators can give (the group's cap applies)."""
+        """The most the known indicators can give (the group's cap applies)."""
         return round(min(self.max_points, sum(i.max_points for i in self.indicators if i.points is not None)), 2)
 
     @property
     def unknown_points(self) -> float:
+        """The group's points not yet known (indicators without a figure): never counted as 0."""
         return round(self.max_points - self.known_max, 2)
+
+    @property
+    def complete(self) -> bool:
+        return all(i.known for i in self.indicators)
+
+    def name(self, lang: str = "vi") -> str:
+        return self.name_en if lang == "en" else self.name_vi
 
 
 @dataclass(frozen=True)
 class ServiceIndexEstimate:
-    """The 766 index as far as dossier data allows: never a published figure."""
+    """The 766 index on its 100-point scale as far as the store and the inputs allow: never a
+    published figure, never rescaled over the known indicators."""
 
     groups: tuple[Group, ...]
 
     @property
     def points(self) -> float:
+        """Points of the known indicators, on the 100-point scale."""
         return round(sum(g.points for g in self.groups), 2)
 
     @property
@@ -158,20 +182,29 @@ class ServiceIndexEstimate:
 
     @property
     def unknown_points(self) -> float:
+        """Points not yet known: the estimate lies between ``points`` and ``points + unknown_points``."""
         return round(sum(g.unknown_points for g in self.groups), 2)
 
     @property
-    def normalised(self) -> float | None:
-        """Points on 100, assuming the unknown indicators score like the known ones."""
-        if not self.known_max:
-            return None
-        return round(100 * self.points / self.known_max, 2)
+    def complete(self) -> bool:
+        return all(g.complete for g in self.groups)
 
     @property
     def lost(self) -> list[tuple[Group, Indicator, float]]:
-        """Where points are lost, most first."""
+        """Where points are lost (known indicators), most first."""
         out = [(g, i, i.lost) for g in self.groups for i in g.indicators if i.lost]
         return sorted(out, key=lambda row: -row[2])
+
+    @property
+    def unknown(self) -> list[tuple[Group, Indicator]]:
+        """The indicators not yet known, with their maximum points."""
+        return [(g, i) for g in self.groups for i in g.indicators if not i.known]
+
+    def group(self, key: str) -> Group:
+        for g in self.groups:
+            if g.key == key:
+                return g
+        raise KeyError(key)
 
 
 def _pts(value: Fraction | float) -> float:
@@ -192,127 +225,163 @@ def _exact(figure: Figure) -> Fraction:
     return max(Fraction(0), min(Fraction(1), r))
 
 
-def _scored(figure: Figure | None, score) -> tuple[float | None, float | None, Reason | None]:
-    """Apply ``score(r)`` to a figure; an empty denominator scores 0 (the official rules: nothing
-    received, no dossiers, no fee dossiers → 0), data the sources do not give is unknown."""
-    if figure is None:
-        return None, None, UNKNOWN
-    if figure.value is None:
+@dataclass(frozen=True)
+class Rule:
+    """A scoring rule: ``points × r``, or ``min(points, points × r ÷ full_at)``; ``empty`` is the
+    score when there is nothing to measure (no petitions → 6; an empty denominator → 0)."""
+
+    points: float
+    full_at: float | None = None
+    empty: float = 0.0
+
+    def score(self, r: Fraction) -> float:
+        r = max(Fraction(0), min(Fraction(1), r))
+        if self.full_at is None:
+            return _pts(Fraction(str(self.points)) * r)
+        return _pts(min(Fraction(str(self.points)), Fraction(str(self.points)) * r / Fraction(str(self.full_at))))
+
+
+def _indicator(key: str, vi: str, en: str, max_points: float, rule_text: str, rule: Rule,
+               figure: Figure | None, inputs: Mapping[str, Any]) -> Indicator:  # fmt: skip
+    """Score an indicator from the store's ``figure``, else from an input provider's figure, else
+    leave it not yet known (its maximum points listed as unknown)."""
+    reason = None
+    if figure is not None:
+        if figure.value is not None:
+            r = _exact(figure)
+            return Indicator(key, vi, en, max_points, rule.score(r), float(r), rule_text)
         if figure.reason is not None and figure.reason.code == "empty_denominator":
-            return 0.0, None, figure.reason
-        return None, None, figure.reason or UNKNOWN
-    r = _exact(figure)
-    return _pts(score(r)), float(r), None
+            # The official rules: nothing received, no dossiers, no fee dossiers → the empty score.
+            return Indicator(key, vi, en, max_points, rule.empty, None, rule_text, figure.reason)
+        reason = figure.reason
+    given = inputs.get(key)
+    if given is not None:
+        if given.population == 0:
+            why = NO_PETITIONS if rule.empty else None
+            return Indicator(key, vi, en, max_points, rule.empty, None, rule_text, why, given.source)
+        if given.ratio is not None:
+            r = Fraction(str(given.ratio))
+            return Indicator(key, vi, en, max_points, rule.score(r), float(r), rule_text, None, given.source)
+        if given.points is not None:
+            return Indicator(key, vi, en, max_points, _pts(min(max_points, max(0.0, given.points))), None, rule_text, None, given.source)
+    return Indicator(key, vi, en, max_points, None, None, rule_text, reason or UNKNOWN, "")
 
 
-def _linear(points: float, figure: Figure | None) -> tuple[float | None, float | None, Reason | None]:
-    """``points × r``."""
-    return _scored(figure, lambda r: Fraction(points) * r)
+#: (group key, vi, en, max points, split not public, indicators); each indicator is
+#: (key, vi, en, max points, rule text, rule, figure key in the store's figures or None).
+INDEX_LAYOUT: tuple = (
+    ("transparency", "Công khai, minh bạch", "Transparency", 18, False, (
+        ("published_on_time", "TTHC công bố đúng hạn", "Procedures published on time", 6, "6 × r", Rule(6), None),
+        ("updated_on_time", "TTHC cập nhật, công khai đúng hạn", "Procedures updated and published on time", 4, "4 × r", Rule(4), None),
+        ("full_content", "TTHC công khai đầy đủ nội dung", "Procedures published with full content", 2, "2 × r", Rule(2), None),
+        ("synced", "Hồ sơ đồng bộ lên Cổng DVC quốc gia", "Dossiers synchronised to the national portal", 6, "6 × r", Rule(6), "sync"),
+    )),
+    ("progress", "Tiến độ giải quyết", "Progress", 20, False, (
+        ("on_time", "Hồ sơ giải quyết đúng hạn (DVC-06)", "Dossiers resolved on time (DVC-06)", 20,
+         "20 × đúng hạn ÷ tiếp nhận; 0 khi không tiếp nhận hồ sơ", Rule(20), "DVC-06"),
+    )),
+    ("online_services", "Dịch vụ công trực tuyến", "Online services", 12, True, (
+        ("provision", "TTHC cung cấp DVCTT (DVC-04)", "Procedures offered online (DVC-04)", 4,
+         "4 × min(1; r ÷ 0,8) — ước tính", Rule(4, 0.8), "provision"),
+        ("in_use", "DVCTT có phát sinh hồ sơ (DVC-05)", "Online services in use (DVC-05)", 4, "4 × r — ước tính", Rule(4), "DVC-05"),
+        ("online_intake", "Hồ sơ trực tuyến (DVC-02)", "Online intake (DVC-02)", 4,
+         "4 × min(1; r ÷ 0,5) — ước tính", Rule(4, 0.5), "DVC-02"),
+    )),
+    ("online_payment", "Thanh toán trực tuyến", "Online payment", 10, False, (
+        ("paid_online", "Hồ sơ thanh toán trực tuyến (DVC-10)", "Dossiers paid online (DVC-10)", 6, "6 × A", Rule(6), "DVC-10"),
+        ("fee_procedures_paid", "TTHC có phí có thanh toán trực tuyến", "Fee procedures with an online payment", 2,
+         "min(2; 2,5 × B)", Rule(2, 0.8), "fee_procedures_paid"),
+        ("fees_synced", "TTHC có phí đồng bộ thu phí", "Fee procedures synchronised with their fees", 2.5, "2,5 × C", Rule(2.5), None),
+    )),
+    ("satisfaction", "Mức độ hài lòng", "Satisfaction", 18, False, (
+        ("petitions_on_time", "Xử lý phản ánh, kiến nghị đúng hạn", "Petitions handled on time", 6,
+         "6 × r; không có phản ánh → 6", Rule(6, empty=6.0), None),
+        ("petition_satisfaction", "Hài lòng về xử lý phản ánh, kiến nghị", "Satisfaction with petition handling", 6,
+         "6 × r; không có phản ánh → 6", Rule(6, empty=6.0), None),
+        ("dossier_satisfaction", "Hài lòng về giải quyết hồ sơ (DVC-13)", "Satisfaction with dossier handling (DVC-13)", 6,
+         "min(6; 6 × r ÷ 0,9); không có hồ sơ → 0", Rule(6, 0.9), "DVC-13"),
+    )),
+    ("digitisation", "Số hóa hồ sơ", "Digitisation", 22, False, (
+        ("e_results", "Cấp kết quả điện tử (DVC-11)", "Electronic results (DVC-11)", 6, "6 × r", Rule(6), "DVC-11"),
+        ("digitised", "Số hóa hồ sơ (DVC-12)", "Digitised dossiers (DVC-12)", 4, "4 × r", Rule(4), "DVC-12"),
+        ("reuse", "Tái sử dụng dữ liệu số hóa", "Reuse of digitised data", 2, "min(2; 2 × r ÷ 0,8)", Rule(2, 0.8), None),
+        ("citizen_store", "Hồ sơ kết nối kho dữ liệu công dân", "Dossiers linked to the citizen's data store", 4, "4 × r", Rule(4), None),
+        ("population_dossiers", "Hồ sơ sử dụng dữ liệu dân cư", "Dossiers using population data", 2, "2 × r", Rule(2), None),
+        ("population_procedures", "TTHC sử dụng dữ liệu dân cư", "Procedures using population data", 2, "2 × r", Rule(2), None),
+        ("certified_copies", "Chứng thực bản sao điện tử", "Electronic certified copies", 2,
+         "2 × r (r: tỷ lệ xã của tỉnh cung cấp; chung toàn tỉnh)", Rule(2), None),
+    )),
+)  # fmt: skip
+GROUP_KEYS: tuple[str, ...] = tuple(g[0] for g in INDEX_LAYOUT)
+INDICATOR_KEYS: tuple[str, ...] = tuple(i[0] for g in INDEX_LAYOUT for i in g[5])
+INDICATOR_GROUP: dict[str, str] = {i[0]: g[0] for g in INDEX_LAYOUT for i in g[5]}
+INDICATOR_MAX: dict[str, float] = {i[0]: float(i[3]) for g in INDEX_LAYOUT for i in g[5]}
+
+index_inputs.register_fallback(index_inputs.ImportedInputs(INDICATOR_KEYS))
 
 
-def _capped(points: float, full_at: float, figure: Figure | None) -> tuple[float | None, float | None, Reason | None]:
-    """``min(points, points × r ÷ full_at)``: full points from ``full_at`` on."""
-    full = Fraction(str(full_at))
-    return _scored(figure, lambda r: min(Fraction(points), Fraction(points) * r / full))
+def estimate(figures: Mapping[str, Figure], inputs: Mapping[str, Any] | None = None) -> ServiceIndexEstimate:
+    """Score the 766 index from the store's figures of one scope and period, and the inputs of
+    the indicators the store cannot compute (:mod:`dashboard.index_inputs`).
 
-
-def _unknown(key: str, vi: str, en: str, points: float, rule: str) -> Indicator:
-    return Indicator(key, vi, en, points, None, None, rule, UNKNOWN)
-
-
-def _indicator(key: str, vi: str, en: str, points: float, rule: str, scored: tuple) -> Indicator:
-    value, r, reason = scored
-    return Indicator(key, vi, en, points, value, r, rule, reason)
-
-
-def estimate(figures: Mapping[str, Figure]) -> ServiceIndexEstimate:
-    """Score the 766 index from KPI figures of one scope and period.
-
-    ``figures`` holds the figures the rules need, by key: ``DVC-02``, ``DVC-05``, ``DVC-06``,
-    ``DVC-10``, ``DVC-11``, ``DVC-12``, ``DVC-13`` (their headline figures), ``provision``
-    (procedures offered online ÷ procedures, the current catalogue), ``sync`` (dossiers
-    synchronised to the national portal ÷ received), ``fee_procedures_paid`` (fee procedures with
-    an online payment ÷ fee procedures). A missing key means the data does not allow it.
+    ``figures`` holds, by key: ``DVC-02``, ``DVC-05``, ``DVC-06``, ``DVC-10``, ``DVC-11``,
+    ``DVC-12``, ``DVC-13`` (their headline figures), ``provision`` (procedures offered online ÷
+    procedures), ``sync`` (dossiers synchronised to the national portal ÷ received),
+    ``fee_procedures_paid`` (fee procedures with an online payment ÷ fee procedures). An indicator
+    with neither a figure nor an input is not yet known: listed with its maximum points, never 0.
     """
-    f = figures.get
-    transparency = Group(
-        "transparency", "Công khai, minh bạch", "Transparency", 18,
-        (
-            _unknown("published_on_time", "TTHC công bố đúng hạn", "Procedures published on time", 6, "6 × r"),
-            _unknown("updated_on_time", "TTHC cập nhật, công khai đúng hạn", "Procedures updated and published on time", 4, "4 × r"),
-            _unknown("full_content", "TTHC công khai đầy đủ nội dung", "Procedures published with full content", 2, "2 × r"),
-            _indicator("synced", "Hồ sơ đồng bộ lên Cổng DVC quốc gia", "Dossiers synchronised to the national portal", 6, "6 × r",
-                       _linear(6, f("sync"))),
-        ),
-    )  # fmt: skip
-    progress = Group(
-        "progress", "Tiến độ giải quyết", "Progress", 20,
-        (_indicator("on_time", "Hồ sơ giải quyết đúng hạn (DVC-06)", "Dossiers resolved on time (DVC-06)", 20,
-                    "20 × đúng hạn ÷ tiếp nhận; 0 khi không tiếp nhận hồ sơ", _linear(20, f("DVC-06"))),),
-    )  # fmt: skip
-    online = Group(
-        "online_services", "Dịch vụ công trực tuyến", "Online services", 12,
-        (
-            _indicator("provision", "TTHC cung cấp DVCTT (DVC-04)", "Procedures offered online (DVC-04)", 4,
-                       "4 × min(1; r ÷ 0,8) — ước tính", _capped(4, 0.8, f("provision"))),
-            _indicator("in_use", "DVCTT có phát sinh hồ sơ (DVC-05)", "Online services in use (DVC-05)", 4,
-                       "4 × r — ước tính", _linear(4, f("DVC-05"))),
-            _indicator("online_intake", "Hồ sơ trực tuyến (DVC-02)", "Online intake (DVC-02)", 4,
-                       "4 × min(1; r ÷ 0,5) — ước tính", _capped(4, 0.5, f("DVC-02"))),
-        ),
-        estimate_split=True,
-    )  # fmt: skip
-    payment = Group(
-        "online_payment", "Thanh toán trực tuyến", "Online payment", 10,
-        (
-            _indicator("paid_online", "Hồ sơ thanh toán trực tuyến (DVC-10)", "Dossiers paid online (DVC-10)", 6, "6 × A",
-                       _linear(6, f("DVC-10"))),
-            _indicator("fee_procedures_paid", "TTHC có phí có thanh toán trực tuyến", "Fee procedures with an online payment", 2,
-                       "min(2; 2,5 × B)", _capped(2, 0.8, f("fee_procedures_paid"))),
-            _unknown("fees_synced", "TTHC có phí đồng bộ thu phí", "Fee procedures synchronised with their fees", 2.5, "2,5 × C"),
-        ),
-    )  # fmt: skip
-    satisfaction = Group(
-        "satisfaction", "Mức độ hài lòng", "Satisfaction", 18,
-        (
-            _unknown("petitions_on_time", "Xử lý phản ánh, kiến nghị đúng hạn", "Petitions handled on time", 6, "6 × r; không có phản ánh → 6"),
-            _unknown("petition_satisfaction", "Hài lòng về xử lý phản ánh, kiến nghị", "Satisfaction with petition handling", 6, "6 × r; không có phản ánh → 6"),
-            _indicator("dossier_satisfaction", "Hài lòng về giải quyết hồ sơ (DVC-13)", "Satisfaction with dossier handling (DVC-13)", 6,
-                       "min(6; 6 × r ÷ 0,9); không có hồ sơ → 0", _capped(6, 0.9, f("DVC-13"))),
-        ),
-    )  # fmt: skip
-    digitisation = Group(
-        "digitisation", "Số hóa hồ sơ", "Digitisation", 22,
-        (
-            _indicator("e_results", "Cấp kết quả điện tử (DVC-11)", "Electronic results (DVC-11)", 6, "6 × r", _linear(6, f("DVC-11"))),
-            _indicator("digitised", "Số hóa hồ sơ (DVC-12)", "Digitised dossiers (DVC-12)", 4, "4 × r", _linear(4, f("DVC-12"))),
-            _unknown("reuse", "Tái sử dụng dữ liệu số hóa", "Reuse of digitised data", 2, "min(2; 2 × r ÷ 0,8)"),
-            _unknown("citizen_store", "Hồ sơ kết nối kho dữ liệu công dân", "Dossiers linked to the citizen's data store", 4, "4 × r"),
-            _unknown("population_dossiers", "Hồ sơ sử dụng dữ liệu dân cư", "Dossiers using population data", 2, "2 × r"),
-            _unknown("population_procedures", "TTHC sử dụng dữ liệu dân cư", "Procedures using population data", 2, "2 × r"),
-            _unknown("certified_copies", "Chứng thực bản sao điện tử", "Electronic certified copies", 2, "2 (cấp xã)"),
-        ),
-    )  # fmt: skip
-    return ServiceIndexEstimate((transparency, progress, online, payment, satisfaction, digitisation))
+    inputs = inputs or {}
+    groups = []
+    for key, vi, en, max_points, split, indicators in INDEX_LAYOUT:
+        scored = tuple(
+            _indicator(k, ivi, ien, imax, text, rule, figures.get(fkey) if fkey else None, inputs)
+            for k, ivi, ien, imax, text, rule, fkey in indicators
+        )
+        groups.append(Group(key, vi, en, max_points, scored, estimate_split=split))
+    return ServiceIndexEstimate(tuple(groups))
 
 
 # --- official scores -------------------------------------------------------------------------------------
+def _aliases(*names: str) -> tuple[str, ...]:
+    return tuple(n.lower() for n in names)
+
+
+#: Header aliases, matched case-insensitively: our short names, the portal's Vietnamese labels, English.
 _HEADERS = {
-    "unit_code": ("unit_code", "ma_don_vi", "mã đơn vị", "ma don vi", "code"),
-    "period": ("period", "ky", "kỳ", "ky danh gia", "kỳ đánh giá"),
-    "total": ("total", "tong_diem", "tổng điểm", "tong diem", "diem"),
-    "transparency": ("transparency", "cong_khai", "công khai, minh bạch", "cong khai"),
-    "progress": ("progress", "tien_do", "tiến độ giải quyết", "tien do"),
-    "online_services": ("online_services", "dvctt", "dịch vụ công trực tuyến"),
-    "online_payment": ("online_payment", "thanh_toan", "thanh toán trực tuyến", "thanh toan"),
-    "satisfaction": ("satisfaction", "hai_long", "mức độ hài lòng", "hai long"),
-    "digitisation": ("digitisation", "so_hoa", "số hóa hồ sơ", "so hoa"),
-    "published_on": ("published_on", "ngay_cong_bo", "ngày công bố", "ngay cong bo"),
+    "unit_code": _aliases("unit_code", "ma_don_vi", "mã đơn vị", "ma don vi", "code", "mã cơ quan", "ma_co_quan",
+                          "mã đơn vị trên cổng", "portal_code"),
+    "unit_name": _aliases("unit_name", "ten_don_vi", "tên đơn vị", "tên cơ quan", "đơn vị"),
+    "period": _aliases("period", "ky", "kỳ", "ky danh gia", "kỳ đánh giá", "thời gian", "tháng"),
+    "total": _aliases("total", "tong_diem", "tổng điểm", "tong diem", "diem", "tổng"),
+    "transparency": _aliases("transparency", "cong_khai", "công khai, minh bạch", "cong khai", "công khai minh bạch"),
+    "progress": _aliases("progress", "tien_do", "tiến độ giải quyết", "tien do", "tiến độ"),
+    "online_services": _aliases("online_services", "dvctt", "dịch vụ công trực tuyến", "cung cấp dvctt"),
+    "online_payment": _aliases("online_payment", "thanh_toan", "thanh toán trực tuyến", "thanh toan"),
+    "satisfaction": _aliases("satisfaction", "hai_long", "mức độ hài lòng", "hai long", "hài lòng"),
+    "digitisation": _aliases("digitisation", "so_hoa", "số hóa hồ sơ", "so hoa", "số hoá hồ sơ", "số hóa"),
+    "published_on": _aliases("published_on", "ngay_cong_bo", "ngày công bố", "ngay cong bo"),
+    "indicator": _aliases("indicator", "chi_tieu", "chỉ tiêu", "tiêu chí", "ma_chi_tieu", "mã chỉ tiêu"),
+    "points": _aliases("points", "diem_chi_tieu", "điểm", "điểm đạt", "diem dat"),
+    "ratio": _aliases("ratio", "ty_le", "tỷ lệ", "tỉ lệ", "ty le"),
 }
 _GROUP_MAX = {
     "transparency": 18, "progress": 20, "online_services": 12,
     "online_payment": 10, "satisfaction": 18, "digitisation": 22,
 }  # fmt: skip
+_GROUPS_VI = {g[0]: g[1] for g in INDEX_LAYOUT}
+
+
+def _indicator_aliases() -> dict[str, str]:
+    """Indicator key, its Vietnamese and English names (and the names without the KPI id) → key."""
+    out: dict[str, str] = {}
+    for group in INDEX_LAYOUT:
+        for key, vi, en, *_ in group[5]:
+            for name in (key, vi, en, vi.split(" (")[0], en.split(" (")[0]):
+                out[name.strip().lower()] = key
+    return out
+
+
+_INDICATORS_BY_NAME = _indicator_aliases()
 
 
 @dataclass
@@ -320,6 +389,8 @@ class ScoreImportReport:
     total: int
     inserted: int
     updated: int
+    shape: str = "groups"  # "groups" (per-group file) or "indicators" (per-indicator file)
+    computed_totals: int = 0  # totals added up from the six groups (the file gave none)
 
 
 def parse_score_period(text: str) -> Period:
@@ -368,103 +439,173 @@ def _decode(path: Path) -> str:
         raise ScoreImportError(str(path), ["file is not UTF-8 (or UTF-16): save it as 'CSV UTF-8' and import again"]) from None
 
 
-def read_scores_file(path: str | Path, unit_ids: Mapping[str, int]) -> list[dict[str, Any]]:
-    """Parse and validate an official score CSV into ``official_score`` rows (all problems at once)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ScoreImportError(str(path), ["file not found"])
+def _rows(path: Path) -> tuple[csv.DictReader, dict[str, str]]:
     text = _decode(path)
     first = text.splitlines()[0] if text.strip() else ""
-    reader = csv.DictReader(io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ",")
+    delimiter = ";" if first.count(";") > first.count(",") else "\t" if first.count("\t") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     if not reader.fieldnames:
         raise ScoreImportError(str(path), ["the file is empty"])
     column: dict[str, str] = {}
     for header in reader.fieldnames:
-        name = (header or "").strip().lower()
+        name = " ".join((header or "").strip().lower().split())
         for field, aliases in _HEADERS.items():
-            if name in aliases:
+            if name in aliases and field not in column:
                 column[field] = header
-    missing = [f for f in ("unit_code", "period", "total") if f not in column]
-    if missing:
-        raise ScoreImportError(str(path), [f"missing column(s) {', '.join(missing)} in the header line (e.g. ma_don_vi;ky;tong_diem)"])
+    return reader, column
+
+
+def _shape(path: Path, column: Mapping[str, str], period: Period | None) -> str:
+    groups = [g for g in _GROUP_MAX if g in column]
+    if "unit_code" not in column:
+        raise ScoreImportError(str(path), [
+            "not a 766 score file: no unit code column (ma_don_vi / Mã đơn vị); expected the portal's per-group file "
+            "(Mã đơn vị; Công khai, minh bạch; Tiến độ giải quyết; …) or per-indicator file (Mã đơn vị; Chỉ tiêu; Điểm)"])
+    if "indicator" in column:
+        if "points" not in column and "ratio" not in column:
+            raise ScoreImportError(str(path), ["per-indicator file without a points (Điểm) or ratio (Tỷ lệ) column"])
+        shape = "indicators"
+    elif groups or "total" in column:
+        shape = "groups"
+    else:
+        raise ScoreImportError(str(path), [
+            "not a 766 score file: no group columns (Công khai, minh bạch; Tiến độ giải quyết; Dịch vụ công trực tuyến; "
+            "Thanh toán trực tuyến; Mức độ hài lòng; Số hóa hồ sơ), no total (Tổng điểm) and no indicator (Chỉ tiêu) column"])
+    if "period" not in column and period is None:
+        raise ScoreImportError(str(path), ["the file has no period column (Kỳ): give the period, e.g. --period 2026-10"])
+    return shape
+
+
+def _points(raw_value: str, field: str, limit: float, line: int, problems: list[str]) -> float | None:
+    if not raw_value:
+        return None
+    try:
+        number = _number(raw_value)
+    except ValueError:
+        problems.append(f"line {line}: {field} {raw_value!r} is not a number")
+        return None
+    if not 0 <= number <= limit:
+        problems.append(f"line {line}: {field} {raw_value} is outside 0–{limit:g} points" if field != "ratio"
+                        else f"line {line}: ratio {raw_value} is outside 0–1 (or 0–100 %)")  # fmt: skip
+        return None
+    return number
+
+
+def read_scores_file(
+    path: str | Path, unit_ids: Mapping[str, int], period: Period | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """Parse and validate a 766 score file in the portal's shape: (shape, rows).
+
+    Shapes: per group (one row per unit: the six groups, optional total and period) → rows of
+    ``official_score``; per indicator (one row per unit and indicator: points and/or ratio) → rows
+    of ``index_indicator_score``. Units are found by ``unit_ids`` (portal codes and our codes).
+    ``period`` applies when the file has no period column. Every problem is collected: unknown unit
+    codes in one line (listed), duplicate rows, bad numbers; any problem imports nothing.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScoreImportError(str(path), ["file not found"])
+    reader, column = _rows(path)
+    shape = _shape(path, column, period)
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
+    unknown: dict[str, list[int]] = {}
     seen: dict[tuple, int] = {}
     for raw in reader:
         line = reader.line_num
         values = {f: (raw.get(h) or "").strip() for f, h in column.items()}
-        if not any(values.values()):
+        if not any(v for f, v in values.items() if f != "unit_name"):
             continue
         code = values["unit_code"]
         if code not in unit_ids:
-            problems.append(f"line {line}: unknown unit {code!r}; import the units first (ioc units import)")
+            unknown.setdefault(code, []).append(line)
             continue
-        try:
-            period = parse_score_period(values["period"])
-        except ValueError as exc:
-            problems.append(f"line {line}: {exc}")
-            continue
-        row: dict[str, Any] = {
-            "unit_id": unit_ids[code],
-            "period_start": period.start,
-            "period_end": period.end,
-            "source": path.name[:255],
-            "published_on": None,
-        }
-        for field in ("total", *_GROUP_MAX):
-            raw_value = values.get(field, "")
-            if not raw_value:
-                if field == "total":
-                    problems.append(f"line {line}: missing total score")
-                row[field] = None
-                continue
+        if values.get("period"):
             try:
-                number = _number(raw_value)
-            except ValueError:
-                problems.append(f"line {line}: {field} {raw_value!r} is not a number")
+                row_period = parse_score_period(values["period"])
+            except ValueError as exc:
+                problems.append(f"line {line}: {exc}")
                 continue
-            limit = 100 if field == "total" else _GROUP_MAX[field]
-            if not 0 <= number <= limit:
-                problems.append(f"line {line}: {field} {raw_value} is outside 0–{limit} points")
-                continue
-            row[field] = number
-        if values.get("published_on"):
-            try:
-                row["published_on"] = _date(values["published_on"])
-            except ValueError:
-                problems.append(f"line {line}: published_on {values['published_on']!r} is not a date (dd/mm/yyyy)")
-        key = (code, period.start, period.end)
-        if key in seen:
-            problems.append(f"line {line}: {code} {values['period']} repeats line {seen[key]}")
+        elif period is not None:
+            row_period = period
+        else:
+            problems.append(f"line {line}: no period: fill Kỳ or give --period")
             continue
-        seen[key] = line
-        if all(field in row for field in ("total", *_GROUP_MAX)):
-            rows.append(row)
+        row: dict[str, Any] = {"unit_id": unit_ids[code], "period_start": row_period.start,
+                               "period_end": row_period.end, "source": path.name[:255]}  # fmt: skip
+        if shape == "indicators":
+            name = " ".join(values.get("indicator", "").lower().split())
+            key = _INDICATORS_BY_NAME.get(name)
+            if key is None:
+                problems.append(f"line {line}: unknown indicator {values.get('indicator')!r}; use a key such as "
+                                f"petitions_on_time or the portal's name (e.g. 'Xử lý phản ánh, kiến nghị đúng hạn')")  # fmt: skip
+                continue
+            row["indicator"] = key
+            row["points"] = _points(values.get("points", ""), key, INDICATOR_MAX[key], line, problems)
+            ratio_value = _points(values.get("ratio", "").replace("%", ""), "ratio", 100, line, problems)
+            if ratio_value is not None and ratio_value > 1:
+                ratio_value /= 100  # given in per cent
+            row["ratio"] = ratio_value
+            if row["points"] is None and row["ratio"] is None and not any(p.startswith(f"line {line}:") for p in problems):
+                problems.append(f"line {line}: {key} has neither points nor a ratio")
+            dup = (unit_ids[code], row_period.start, row_period.end, key)
+        else:
+            for field in _GROUP_MAX:
+                row[field] = _points(values.get(field, ""), field, _GROUP_MAX[field], line, problems)
+            row["total"] = _points(values.get("total", ""), "total", 100, line, problems)
+            row["total_computed"] = False
+            if row["total"] is None and all(row[g] is not None for g in _GROUP_MAX):
+                row["total"] = round(sum(row[g] for g in _GROUP_MAX), 2)
+                row["total_computed"] = True
+            row["published_on"] = None
+            if values.get("published_on"):
+                try:
+                    row["published_on"] = _date(values["published_on"])
+                except ValueError:
+                    problems.append(f"line {line}: published_on {values['published_on']!r} is not a date (dd/mm/yyyy)")
+            dup = (unit_ids[code], row_period.start, row_period.end)
+        if dup in seen:
+            what = f"{code} {values.get('period') or row_period.label()}" + (f" {dup[3]}" if len(dup) > 3 else "")
+            problems.append(f"line {line}: duplicate row: {what} repeats line {seen[dup]}")
+            continue
+        seen[dup] = line
+        rows.append(row)
+    if unknown:
+        listed = ", ".join(f"{c or '(empty)'} (line {', '.join(map(str, ls))})" for c, ls in sorted(unknown.items()))
+        problems.insert(0, f"unknown unit code(s): {listed}; set the units' portal_code (ioc units import) or use our unit codes")
     if problems:
         raise ScoreImportError(str(path), problems)
     if not rows:
         raise ScoreImportError(str(path), ["no score rows found"])
-    return rows
+    return shape, rows
 
 
-def import_scores_file(session: Session, path: str | Path) -> ScoreImportReport:
-    """Import or update official scores from ``path`` inside the caller's transaction."""
+def import_scores_file(session: Session, path: str | Path, period: Period | None = None) -> ScoreImportReport:
+    """Import or update published 766 scores from ``path`` inside the caller's transaction: all or
+    nothing. Units are matched by their portal code, else by our code."""
     unit_ids = dict(session.execute(select(OrgUnit.code, OrgUnit.id)).all())
-    rows = read_scores_file(path, unit_ids)
-    result = upsert(session, OfficialScore, rows, key=("unit_id", "period_start", "period_end"))
+    unit_ids.update({c: i for c, i in session.execute(select(OrgUnit.portal_code, OrgUnit.id)) if c})
+    shape, rows = read_scores_file(path, unit_ids, period)
+    if shape == "indicators":
+        result = upsert(session, IndexIndicatorScore, rows, key=("unit_id", "period_start", "period_end", "indicator"))
+    else:
+        result = upsert(session, OfficialScore, rows, key=("unit_id", "period_start", "period_end"))
     if result.inserted or result.updated:
         bump_data_version(session)
-    return ScoreImportReport(total=len(rows), inserted=result.inserted, updated=result.updated)
+    computed = sum(1 for r in rows if r.get("total_computed"))
+    return ScoreImportReport(len(rows), result.inserted, result.updated, shape, computed)
 
 
 @dataclass(frozen=True)
 class PublishedScore:
     unit_id: int
     period: Period
-    total: float
+    total: float | None  # None: the file gave no total and not every group
     groups: Mapping[str, float | None]
     published_on: date | None
     source: str
+    total_computed: bool = False  # the total was added up from the six published groups
+    indicators: Mapping[str, float | None] = field(default_factory=dict)  # published per indicator
 
 
 def published_score(session: Session, unit_id: int, period: Period) -> PublishedScore | None:
@@ -500,4 +641,5 @@ def _published(row: OfficialScore) -> PublishedScore:
         groups={g: getattr(row, g) for g in _GROUP_MAX},
         published_on=row.published_on,
         source=row.source,
+        total_computed=bool(row.total_computed),
     )

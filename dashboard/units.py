@@ -4,7 +4,9 @@ File format — one unit per row/table, fields:
 
 ``code`` (unique), ``name_vi``, ``name_en`` (defaults to name_vi), ``parent`` (a parent's code,
 empty for a root), ``level`` (ministry / group / department / province / commune), optional
-``short_name_vi``, ``sort_order``, ``simulated`` (true/false), ``active`` (true/false).
+``short_name_vi``, ``sort_order``, ``simulated`` (true/false), ``active`` (true/false), ``portal_code``
+(the unit's code on the national public-service portal, the key of its published 766 scores —
+``ioc scores import``; unique; an empty one keeps the stored code).
 
 CSV example (UTF-8, with or without BOM; ``,`` or ``;``)::
 
@@ -58,6 +60,7 @@ class UnitRow:
     sort_order: int = 0
     simulated: bool = False
     active: bool = True
+    portal_code: str | None = None
 
 
 @dataclass
@@ -146,6 +149,7 @@ def _validate_rows(raw: list[tuple[str, dict[str, Any]]]) -> tuple[list[UnitRow]
     problems: list[str] = []
     rows: list[UnitRow] = []
     seen: dict[str, str] = {}
+    portal_seen: dict[str, str] = {}
     for where, data in raw:
         code = str(data.get("code") or "").strip()
         name_vi = str(data.get("name_vi") or "").strip()
@@ -167,6 +171,11 @@ def _validate_rows(raw: list[tuple[str, dict[str, Any]]]) -> tuple[list[UnitRow]
         except (TypeError, ValueError):
             problems.append(f"{where}: sort_order of {code!r} must be a whole number, got {sort_raw!r}")
             sort_order = 0
+        portal_code = str(data.get("portal_code") or "").strip() or None
+        if portal_code is not None:
+            if portal_code in portal_seen:
+                problems.append(f"{where}: duplicate portal_code {portal_code!r} (first at {portal_seen[portal_code]})")
+            portal_seen.setdefault(portal_code, where)
         parent = str(data.get("parent") or "").strip() or None
         if parent == code:
             problems.append(f"{where}: unit {code!r} is its own parent")
@@ -182,6 +191,7 @@ def _validate_rows(raw: list[tuple[str, dict[str, Any]]]) -> tuple[list[UnitRow]
                 sort_order=sort_order,
                 simulated=_as_bool(data.get("simulated", False), where, "simulated", problems),
                 active=_as_bool(data.get("active", True), where, "active", problems),
+                portal_code=portal_code,
             )
         )
     return rows, problems
@@ -207,6 +217,11 @@ def import_units(session: Session, rows: list[UnitRow], source: str = "file") ->
     for row in rows:
         parent_of[row.code] = row.parent
     problems.extend(_cycles(parent_of, {r.code: r.where for r in rows}))
+    portal_owner = {u.portal_code: code for code, u in existing.items() if u.portal_code}
+    for row in rows:
+        owner = portal_owner.get(row.portal_code) if row.portal_code else None
+        if owner is not None and owner != row.code and owner not in in_file:
+            problems.append(f"{row.where}: portal_code {row.portal_code!r} already belongs to unit {owner!r}")
     if problems:
         raise UnitImportError(source, problems)
 
@@ -229,15 +244,26 @@ def import_units(session: Session, rows: list[UnitRow], source: str = "file") ->
         old = existing.get(r.code)
         if old is None:
             inserted += 1
-        elif any(getattr(old, k) != val for k, val in v.items()) or old_parent.get(r.code) != r.parent:
+        elif (
+            any(getattr(old, k) != val for k, val in v.items())
+            or old_parent.get(r.code) != r.parent
+            or (r.portal_code is not None and old.portal_code != r.portal_code)
+        ):
             updated += 1
     upsert(session, OrgUnit, values, key=("code",), count=False)
     ids = dict(session.execute(select(OrgUnit.code, OrgUnit.id)).all())
+    # Portal codes move between units of one file: clear the ones given away first (unique).
+    given = {r.portal_code for r in rows if r.portal_code}
+    for unit in session.scalars(select(OrgUnit).where(OrgUnit.portal_code.in_(given))):
+        unit.portal_code = None
+    session.flush()
     for r in rows:
         unit = session.get(OrgUnit, ids[r.code])
         wanted = ids[r.parent] if r.parent else None
         if unit.parent_id != wanted:
             unit.parent_id = wanted
+        if r.portal_code is not None:
+            unit.portal_code = r.portal_code
     session.flush()
     if inserted or updated:
         bump_data_version(session)

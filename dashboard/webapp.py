@@ -19,7 +19,8 @@ from flask import Flask, Response, current_app, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard import auth, cache as cache_ext, oidc
+from dashboard import api, auth, cache as cache_ext, oidc
+from dashboard import security
 from dashboard.config import PROJECT_ROOT, Settings, load_settings
 from dashboard.db import check_schema, make_engine, make_sessionmaker
 from dashboard.errors import DatabaseUnavailableError, SchemaOutdatedError
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     server.before_request(_require_current_schema)  # first: the principal is read from the store
     auth.init_app(server)
     oidc.init_app(server, settings)
+    api.init_app(server)
     server.add_url_rule("/prefs/<kind>/<value>", "ioc_prefs", _set_preference)
 
     app = Dash(
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ],
     )
     app.layout = _shell
+    security.init_app(server, app, settings)
     _guard_pages()
     return app
 
@@ -135,11 +138,8 @@ def _set_preference(kind: str, value: str) -> Response:
 
     if kind not in _PREFERENCES or value not in _PREFERENCES[kind][1]:
         abort(404)
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"  # never redirect off this site
-    response = redirect(target)
-    response.set_cookie(_PREFERENCES[kind][0], value, max_age=365 * 86400, samesite="Lax")
+    response = redirect(security.safe_next(request.args.get("next")))  # never off this site
+    response.set_cookie(_PREFERENCES[kind][0], value, max_age=365 * 86400, **security.cookie_options())
     return response
 
 

@@ -10,6 +10,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.access import may
 from dashboard.health import source_health
 from dashboard.i18n import fmt_datetime, fmt_duration, fmt_number, normalise_language, t
+from dashboard.rejects import rejects_cell
 from dashboard.queries import store_summary
 from dashboard.timeutil import utcnow
 from dashboard.webapp import read_session, store
@@ -18,7 +19,7 @@ from layouts.components.frame import context, page
 dash.register_page(__name__, path="/sources", name="Nguồn dữ liệu", title="Nguồn dữ liệu – IOC", order=50)
 
 # Status by colour AND shape, for colour-blind viewers.
-STATE_ICON = {"ok": "●", "running": "◐", "stale": "▲", "error": "■", "never": "○", "disabled": "–"}
+STATE_ICON = {"ok": "●", "running": "◐", "stale": "▲", "error": "■", "refused": "◆", "never": "○", "disabled": "–"}
 REFRESH_MS = 15_000
 
 
@@ -79,7 +80,7 @@ def sources_table(lang: str):
                 html.Td(f"{fmt_duration(h.age_s, lang)} / {fmt_duration(h.freshness_target_s, lang)}"),
                 html.Td(f"{fmt_number(h.runs_24h, lang)} ({fmt_number(h.failed_24h, lang)})"),
                 html.Td(" / ".join(fmt_number(v, lang) for v in (h.rows_read_24h, h.rows_inserted_24h, h.rows_updated_24h))),
-                html.Td(fmt_number(h.rows_rejected_24h, lang)),
+                html.Td(rejects_cell(h, lang, ctx.settings.tz)),
                 html.Td(error or "–"),
             ],
         ))

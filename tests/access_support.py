@@ -20,8 +20,8 @@ def roots(app) -> tuple[str, ...]:
 def leader(app, *, secret: bool = False) -> Principal:
     """The leadership of the whole agency (every root unit)."""
     codes = roots(app) or ("",)  # an empty store: leadership of nothing yet
-    return Principal("user", 1, "test-leader", "Test Leader", tuple(("lanh_dao", c) for c in codes),
-                     may_see_secret=secret)
+    grants = tuple(("lanh_dao", c) for c in codes) + tuple(("theo_doi", c) for c in codes)
+    return Principal("user", 1, "test-leader", "Test Leader", grants, may_see_secret=secret)
 
 
 def unit_head(code: str) -> Principal:
@@ -62,3 +62,25 @@ def csrf_header(client) -> dict[str, str]:
     """The header dash-renderer sends: the ``_csrf_token`` cookie's value."""
     cookie = client.get_cookie("_csrf_token")
     return {"X-CSRFToken": cookie.value if cookie else ""}
+
+
+PASSWORD = "correct horse battery"
+
+
+def signed_in_client(app, *grants: tuple[str, str], name: str = "test-leader", secret: bool = False):
+    """A Flask test client signed in through the real form. Without ``grants``: leadership and
+    monitoring of the whole agency (the demo units are imported when the store has none)."""
+    sessions = app.server.extensions["ioc"].sessions
+    with sessions.begin() as session:
+        if not grants:
+            if not session.scalar(select(OrgUnit.id).limit(1)):
+                from dashboard.units import DEMO_UNITS_FILE, import_units_file
+
+                import_units_file(session, DEMO_UNITS_FILE)
+            tops = list(session.scalars(select(OrgUnit.code).where(OrgUnit.parent_id.is_(None))))
+            grants = tuple(("lanh_dao", c) for c in tops) + tuple(("theo_doi", c) for c in tops)
+        add_account(session, name, PASSWORD, *grants, secret=secret)
+    client = app.server.test_client()
+    answer = sign_in(client, name, PASSWORD)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+    return client

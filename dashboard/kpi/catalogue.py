@@ -214,8 +214,7 @@ def vb07(x: Mapping[str, Any]) -> Outcome:
 def vb08(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "documents"):
         return _none(reason)
-    returned = x["doc_returned"] + x["doc_returned_unregistered"]
-    recalled = x["doc_recalled"] + x["doc_recalled_unregistered"]
+    returned, recalled = x["doc_returned_on_status_day"], x["doc_recalled_on_status_day"]
     return Outcome(returned + recalled, returned + recalled, None, parts={"returned": count(returned), "recalled": count(recalled)})
 
 
@@ -272,16 +271,26 @@ def dvc05(x: Mapping[str, Any]) -> Outcome:
     return _headline(ratio(x["used:online"], x["cat:online"], empty_denominator("dịch vụ công trực tuyến", "online service")))
 
 
+_POPULATION = empty_denominator("hồ sơ kết thúc trong kỳ hoặc đang giải quyết cuối kỳ", "dossier ended in the period or open at its end")
+
+
+def population_766(x: Mapping[str, Any]) -> tuple[float, float]:
+    """The 766 on-time rule over "the period's dossiers" (domain.md §2.2 DVC-06): (on time, all) —
+    dossiers ended in the period in any end state (7 withdrawn, 8 stopped, 9, 10) plus dossiers
+    open at its end. DVC-11, DVC-12 and DVC-13 divide by the same population."""
+    open_, late = x["end:dossier_open"], x["end:dossier_late"]
+    return x["dossier_ended_766_on_time"] + open_ - late, x["dossier_ended"] + open_
+
+
 def dvc06(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "dossiers"):
         return _none(reason)
     open_, late = x["end:dossier_open"], x["end:dossier_late"]
-    finished, finished_on_time = x["dossier_finished"], x["dossier_finished_766_on_time"]
-    figure = ratio(finished_on_time + open_ - late, finished + open_,
-                   empty_denominator("hồ sơ giải quyết xong hoặc đang giải quyết", "finished or open dossier"))
+    ended, ended_on_time = x["dossier_ended"], x["dossier_ended_766_on_time"]
+    figure = ratio(*population_766(x), _POPULATION)
     parts = {
-        "finished_on_time": count(finished_on_time),
-        "finished": count(finished),
+        "finished_on_time": count(ended_on_time),
+        "finished": count(ended),
         "open_on_time": count(open_ - late),
         "open_late": count(late),
     }
@@ -332,34 +341,36 @@ def dvc10(x: Mapping[str, Any]) -> Outcome:
 
 
 def dvc11(x: Mapping[str, Any]) -> Outcome:
-    if reason := _facts(x, "dossiers") or _missing(x, "dossier_finished_e_result", "CoKetQuaDienTu", "kết quả điện tử", "electronic results"):
+    if reason := _facts(x, "dossiers") or _missing(x, "dossier_ended_e_result", "CoKetQuaDienTu", "kết quả điện tử", "electronic results"):
         return _none(reason)
-    return _headline(ratio(x["dossier_finished_e_result"], x["dossier_finished_requires_result"],
-                           empty_denominator("hồ sơ cần cấp kết quả giải quyết xong", "finished dossier requiring a result document")))
+    # An open dossier has no result yet: the numerator is the ended ones with an electronic result.
+    return _headline(ratio(x["dossier_ended_e_result"], population_766(x)[1], _POPULATION))
 
 
 def dvc12(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "dossiers") or _missing(x, "dossier_received_digitised", "DaSoHoa", "việc số hóa thành phần hồ sơ", "digitised components"):
         return _none(reason)
-    return _headline(ratio(x["dossier_received_digitised"], x["dossier_received"], _RECEIVED))
+    digitised = x["dossier_ended_digitised"] + x["end:dossier_open_digitised"]
+    return _headline(ratio(digitised, population_766(x)[1], _POPULATION))
 
 
 def dvc13(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "dossiers") or _missing(x, "dossier_finished_rated", "DanhGia", "đánh giá mức độ hài lòng", "satisfaction ratings"):
         return _none(reason)
-    finished = x["dossier_finished"]
-    if not finished:
-        return _none(_FINISHED)
-    late = finished - x["dossier_finished_766_on_time"]
-    dissatisfied = x["dossier_finished_dissatisfied"]
-    satisfied_share = max(0.0, 1.0 - late / finished - dissatisfied / finished)
-    points = min(6.0, 6.0 * satisfied_share / 0.9)
+    on_time, population = population_766(x)
+    if not population:
+        return _none(_POPULATION)
+    late = population - on_time
+    dissatisfied = x["dossier_ended_dissatisfied"]
+    # (DVC-06 numerator − dissatisfied) ÷ DVC-06 denominator, never below 0.
+    satisfied = max(0.0, on_time - dissatisfied)
+    points = min(6.0, 6.0 * (satisfied / population) / 0.9)
     parts = {
-        "late": ratio(late, finished, _FINISHED),
-        "dissatisfied": ratio(dissatisfied, finished, _FINISHED),
+        "late": ratio(late, population, _POPULATION),
+        "dissatisfied": ratio(dissatisfied, population, _POPULATION),
         "points": Figure(points, None, None),
     }
-    return Outcome(satisfied_share, None, finished, parts=parts)
+    return Outcome(satisfied / population, satisfied, population, parts=parts)
 
 
 def _sync_figure(x: Mapping[str, Any]) -> Figure:
@@ -386,12 +397,14 @@ def service_index_figures(x: Mapping[str, Any]) -> dict[str, Figure]:
 def dvc14(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "dossiers"):
         return _none(reason)
-    est = service_index.estimate(service_index_figures(x))
+    est = service_index.estimate(service_index_figures(x), x["index:inputs"])
     parts = {g.key: Figure(g.points, g.points, g.known_max) for g in est.groups}
     parts["unknown"] = Figure(est.unknown_points, None, None)
-    if est.normalised is None:
+    if not est.known_max:
         return _none(Reason("no_indicator", "Chưa tính được chỉ tiêu nào của chỉ số 766", "No indicator of the 766 index is computable"), **parts)
-    return Outcome(est.normalised, est.points, est.known_max, parts=parts, estimate=True)
+    # On the 100-point scale: the known indicators' points; the unknown ones are a part of their
+    # own ("unknown"), never 0 and never spread over the known ones.
+    return Outcome(est.points, est.points, None, parts=parts, estimate=True)
 
 
 # --- online meetings -----------------------------------------------------------------------------------
@@ -454,9 +467,7 @@ def _cnt(key: str, vi: str, en: str) -> PartDef:
     return PartDef(key, vi, en, "count")
 
 
-_DVC06_METRICS = (
-    "dossier_finished", "dossier_finished_766_on_time",
-)  # fmt: skip
+_DVC06_METRICS = ("dossier_ended", "dossier_ended_766_on_time")
 _VB04_METRICS = ("doc_arrived", *ARRIVAL_LAG_METRICS, "doc_arrived_unregistered", "doc_arrived_urgent_same_day",
                  "doc_arrived_urgent_later", "doc_arrived_urgent_unregistered")  # fmt: skip
 
@@ -534,11 +545,11 @@ _DOCUMENTS: tuple[KpiDef, ...] = (
     ),
     KpiDef(
         "VB-08", "Văn bản bị trả lại, thu hồi", "Returned or recalled", "documents", "count", "down", "practice",
-        "Số văn bản có trạng thái 02 (từ chối tiếp nhận) hoặc 13 (thu hồi); theo ngày đăng ký, hoặc ngày đến nếu "
-        "văn bản chưa được đăng ký.",
-        "Documents with status 02 (rejected) or 13 (recalled); by registration date, or arrival date when never "
-        "registered.",
-        "", vb08, ("doc_returned", "doc_recalled", "doc_returned_unregistered", "doc_recalled_unregistered"),
+        "Số văn bản có trạng thái 02 (từ chối tiếp nhận) hoặc 13 (thu hồi), tính theo ngày của trạng thái đó (thời "
+        "điểm gói tin trạng thái; nếu không có gói tin, thời điểm cập nhật cuối của văn bản).",
+        "Documents that reached status 02 (rejected) or 13 (recalled), counted on the day of that status (the status "
+        "packet's time; the document row's last update where no packet exists).",
+        "", vb08, ("doc_returned_on_status_day", "doc_recalled_on_status_day"),
         parts=(_cnt("returned", "Bị trả lại", "Returned"), _cnt("recalled", "Bị thu hồi", "Recalled")),
     ),
     KpiDef(
@@ -599,11 +610,13 @@ _PUBLIC_SERVICES: tuple[KpiDef, ...] = (
         "Tử số: hồ sơ giải quyết xong trong kỳ có ngày kết thúc không muộn hơn ngày hẹn trả, cộng hồ sơ đang giải quyết "
         "cuối kỳ có ngày hẹn trả từ ngày cuối kỳ trở đi. Mẫu số: hồ sơ giải quyết xong trong kỳ cộng hồ sơ đang giải quyết "
         "cuối kỳ (tiếp nhận đến hết kỳ, chưa kết thúc). Hồ sơ bổ sung quá một lần tính là trễ hạn; hồ sơ không có ngày hẹn "
-        "tính là đúng hạn; hồ sơ rút (7) hoặc dừng xử lý (8) trong kỳ không tính. So sánh theo ngày (giờ Việt Nam).",
+        "tính là đúng hạn. “Giải quyết xong” gồm mọi trạng thái kết thúc: 7 (rút), 8 (dừng xử lý), 9, 10. So sánh theo ngày "
+        "(giờ Việt Nam). Tập hồ sơ này là “hồ sơ của kỳ” mà DVC-11, DVC-12, DVC-13 cũng chia cho.",
         "Numerator: dossiers finished in the period with finish day ≤ due day, plus dossiers open at period end whose "
         "due day ≥ the period's last day. Denominator: dossiers finished in the period plus dossiers open at period end "
         "(received by then, not finished). More than one supplement request counts as late; no due date counts as on "
-        "time; dossiers withdrawn (7) or stopped (8) in the period are left out. Day granularity, Vietnam time.",
+        "time. “Finished” means any end state: 7 withdrawn, 8 stopped, 9, 10. Day granularity, Vietnam time. This "
+        "population is “the period’s dossiers” that DVC-11, DVC-12 and DVC-13 divide by too.",
         "Quyết định 766/QĐ-TTg, 20 điểm", dvc06, _DVC06_METRICS, needs=frozenset({"end"}),
         parts=(_cnt("finished_on_time", "Đã giải quyết đúng hạn", "Finished on time"),
                _cnt("finished", "Đã giải quyết", "Finished"),
@@ -652,29 +665,32 @@ _PUBLIC_SERVICES: tuple[KpiDef, ...] = (
     ),
     KpiDef(
         "DVC-11", "Tỷ lệ hồ sơ có kết quả điện tử", "Electronic results", "dossiers", "percent", "up", "official",
-        "Hồ sơ giải quyết xong trong kỳ có tệp kết quả điện tử ÷ hồ sơ giải quyết xong cần cấp giấy tờ kết quả. Chỉ số "
-        "766: 6 điểm × tỷ lệ.",
-        "Dossiers finished in the period with an electronic result file ÷ finished dossiers that require a result "
-        "document. 766 index: 6 points × ratio.",
-        "Quyết định 766/QĐ-TTg", dvc11, ("dossier_finished_e_result", "dossier_finished_requires_result"),
-        presence=("dossier_finished_e_result",), thresholds=Thresholds(0.90, 0.90, 0.70),
+        "Hồ sơ có tệp kết quả điện tử ÷ hồ sơ của kỳ (tập hồ sơ của DVC-06: kết thúc trong kỳ cộng đang giải quyết "
+        "cuối kỳ), như số liệu Cổng DVC quốc gia công bố. Chỉ số 766: 6 điểm × tỷ lệ.",
+        "Dossiers with an electronic result file ÷ the period's dossiers (the DVC-06 population: ended in the period "
+        "plus open at its end), as the national portal's published figures divide. 766 index: 6 points × ratio.",
+        "Quyết định 766/QĐ-TTg", dvc11, (*_DVC06_METRICS, "dossier_ended_e_result"), needs=frozenset({"end"}),
+        presence=("dossier_ended_e_result",), thresholds=Thresholds(0.90, 0.90, 0.70),
     ),
     KpiDef(
         "DVC-12", "Tỷ lệ số hóa hồ sơ", "Digitised dossiers", "dossiers", "percent", "up", "official",
-        "Hồ sơ tiếp nhận trong kỳ có thành phần được số hóa (và có kết quả điện tử khi đã giải quyết xong và cần cấp "
-        "kết quả) ÷ hồ sơ tiếp nhận. Chỉ số 766: 4 điểm × tỷ lệ.",
-        "Dossiers received in the period with digitised components (and an electronic result once finished, where "
-        "one is required) ÷ dossiers received. 766 index: 4 points × ratio.",
-        "Quyết định 766/QĐ-TTg", dvc12, ("dossier_received_digitised", "dossier_received"),
+        "Hồ sơ của kỳ có thành phần được số hóa (và có kết quả điện tử khi đã giải quyết xong và cần cấp kết quả) ÷ "
+        "hồ sơ của kỳ (tập hồ sơ của DVC-06), như số liệu công bố. Chỉ số 766: 4 điểm × tỷ lệ.",
+        "The period's dossiers with digitised components (and an electronic result once finished, where one is "
+        "required) ÷ the period's dossiers (the DVC-06 population), as the published figures divide. 766 index: "
+        "4 points × ratio.",
+        "Quyết định 766/QĐ-TTg", dvc12, (*_DVC06_METRICS, "dossier_ended_digitised"), needs=frozenset({"end"}),
         presence=("dossier_received_digitised",), thresholds=Thresholds(0.90, 0.90, 0.70),
     ),
     KpiDef(
         "DVC-13", "Mức độ hài lòng", "Satisfaction with dossier handling", "dossiers", "percent", "up", "official",
-        "100 % − (tỷ lệ hồ sơ trễ hạn theo chỉ số 766 + tỷ lệ hồ sơ bị đánh giá không hài lòng), trên hồ sơ giải quyết "
-        "xong trong kỳ; không âm. Điểm 766: min(6; 6 × tỷ lệ ÷ 0,9), tối đa từ 90 %.",
-        "100 % − (share late by the 766 rule + share rated dissatisfied), over dossiers finished in the period; never "
-        "below 0. 766 points: min(6, 6 × ratio ÷ 0.9), full from 90 %.",
-        "Quyết định 766/QĐ-TTg", dvc13, ("dossier_finished", "dossier_finished_766_on_time", "dossier_finished_dissatisfied"),
+        "(Tử số DVC-06 − hồ sơ của kỳ bị đánh giá không hài lòng) ÷ mẫu số DVC-06, tức 100 % − (tỷ lệ trễ hạn + tỷ lệ "
+        "không hài lòng) trên hồ sơ của kỳ (kết thúc trong kỳ cộng đang giải quyết cuối kỳ); không âm. Điểm 766: "
+        "min(6; 6 × tỷ lệ ÷ 0,9), tối đa từ 90 %.",
+        "(DVC-06 numerator − the period's dossiers rated dissatisfied) ÷ DVC-06 denominator, i.e. 100 % − (late share "
+        "+ dissatisfied share) over the period's dossiers (ended in the period plus open at its end); never below 0. "
+        "766 points: min(6, 6 × ratio ÷ 0.9), full from 90 %.",
+        "Quyết định 766/QĐ-TTg", dvc13, (*_DVC06_METRICS, "dossier_ended_dissatisfied"), needs=frozenset({"end"}),
         presence=("dossier_finished_rated",),
         parts=(_pct("late", "Trễ hạn", "Late"), _pct("dissatisfied", "Không hài lòng", "Dissatisfied"),
                PartDef("points", "Điểm (tối đa 6)", "Points (of 6)", "points")),
@@ -695,14 +711,16 @@ def _union(attribute: str, *extra: str) -> tuple[str, ...]:
 _SERVICE_INDEX = KpiDef(
     "DVC-14", "Điểm chỉ số phục vụ (766)", "Service index score", "dossiers", "points", "up", "official",
     "Điểm Bộ chỉ số phục vụ người dân, doanh nghiệp (100 điểm, 6 nhóm). Khi có điểm công bố chính thức (nhập bằng "
-    "ioc scores import) thì hiển thị điểm công bố; nếu không, IOC ước tính từ dữ liệu hồ sơ các chỉ tiêu tính được, "
-    "quy về thang 100, và chỉ ra chỉ tiêu bị mất điểm.",
+    "ioc scores import) thì hiển thị điểm công bố; nếu không, IOC ước tính trên thang 100 điểm: chỉ tiêu tính được từ "
+    "dữ liệu hồ sơ hoặc từ số liệu nhập, chỉ tiêu chưa có số liệu được liệt kê với điểm tối đa là \"chưa biết\" "
+    "(không tính 0, không quy đổi), và chỉ ra chỉ tiêu bị mất điểm.",
     "The national service index (100 points, 6 groups). An official published score (ioc scores import) is shown "
-    "as published; otherwise IOC estimates the indicators dossier data allows, scaled to 100, and shows where "
-    "points are lost.",
+    "as published; otherwise IOC estimates it on the 100-point scale: indicators computed from dossier data or taken "
+    "from imported figures, those without a figure listed with their maximum points as not yet known (never 0, "
+    "never rescaled), and shows where points are lost.",
     "Quyết định 766/QĐ-TTg ngày 23/6/2022", dvc14,
     metrics=_union("metrics", "dossier_received_synced", "dossier_received"),
-    needs=frozenset(_union("needs")),
+    needs=frozenset(_union("needs", "index")),
     presence=_union("presence", "dossier_received_synced"),
     parts=tuple(PartDef(k, vi, en, "points") for k, vi, en in (
         ("transparency", "Công khai, minh bạch", "Transparency"),
@@ -711,7 +729,7 @@ _SERVICE_INDEX = KpiDef(
         ("online_payment", "Thanh toán trực tuyến", "Online payment"),
         ("satisfaction", "Mức độ hài lòng", "Satisfaction"),
         ("digitisation", "Số hóa hồ sơ", "Digitisation"),
-        ("unknown", "Chưa tính được", "Not computable"),
+        ("unknown", "Điểm chưa có số liệu", "Points not yet known"),
     )),
     thresholds=Thresholds(80.0, 80.0, 50.0), series=None,
 )

@@ -31,13 +31,13 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String, and_, bindparam, case, distinct, exists, func, or_, select, true, type_coerce
+from sqlalchemy import Date, String, and_, bindparam, case, distinct, exists, func, not_, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 
-from dashboard import service_index
+from dashboard import index_inputs, service_index
 from dashboard.kpi import stats
 from dashboard.kpi.catalogue import CATALOGUE, Inputs, KpiDef
-from dashboard.kpi.maths import DaySeries, compare, dossiers_open_at, overdue_now, registration_on_time, status_for
+from dashboard.kpi.maths import DaySeries, compare, dossiers_open_at, dossiers_open_with, overdue_now, registration_on_time, status_for
 from dashboard.kpi.periods import Period
 from dashboard.kpi.values import LIVE_ONLY, NO_LIVE_DATA, Figure, KpiResult, Outcome, Reason, Scope, no_history
 from dashboard.models import (
@@ -56,11 +56,12 @@ from dashboard.targets import DEFAULT_TARGETS, Targets
 from dashboard.timeutil import VN_TZ, to_utc, utcnow
 
 #: The rollups behind "open at the end of day E" (DVC-06): state totals and day metrics after E.
-END_STATE = ("dossier_open_now", "dossier_open_late_r_now", "dossier_open_late_u_now")
+END_STATE = ("dossier_open_now", "dossier_open_late_r_now", "dossier_open_late_u_now", "dossier_open_digitised_now")
 END_TAILS = (
     "dossier_open_by_received", "dossier_open_late_r_by_received", "dossier_open_late_u_by_due",
     "dossier_closed", "dossier_closed_by_received", "dossier_closed_late_r",
     "dossier_closed_late_r_by_received", "dossier_closed_late_u", "dossier_closed_late_u_by_due",
+    "dossier_open_digitised_by_received", "dossier_closed_digitised", "dossier_closed_digitised_by_received",
 )  # fmt: skip
 #: Point-in-time values now, and the snapshot ids that keep their history (``snapshots.py``).
 STATE_INPUTS: dict[str, dict[str, str]] = {
@@ -371,6 +372,46 @@ class Reader:
         row = self.session.execute(select(func.count(), func.sum(Meeting.participants_peak)).where(running)).one()
         return float(row[0] or 0), float(row[1] or 0)
 
+    # -- point-in-time values at a past moment, from the facts' timestamps (the reference; the
+    # end-of-day snapshots are a cache of it)
+    def state_at(self, need: str, moment: datetime) -> dict[str, float]:
+        """Open items at ``moment``: received/registered by then and not finished/completed by
+        then; overdue when their due day is before ``moment``'s local day. A dossier's pause
+        (5, 6) has no timestamp: dossiers paused now count as paused then, the others in progress."""
+        day = moment.astimezone(self.clock.tz).date()
+        if need == "state:documents":
+            d = Document
+            open_then = and_(
+                d.registered_at.is_not(None), d.registered_at <= moment,
+                or_(d.completed_at.is_(None), d.completed_at > moment),
+                # Returned / recalled documents left the open set on their status day.
+                or_(d.status_code.is_(None), d.status_code.not_in(("02", "13")), d.status_day.is_(None), d.status_day > day),
+                or_(d.status_code.is_(None), d.status_code != "06", d.completed_at.is_not(None)),
+                _unit_filter(d.unit_id, self.unit_ids),
+            )  # fmt: skip
+            row = self.session.execute(
+                select(func.count(), func.coalesce(func.sum(case((d.due_day < day, 1), else_=0)), 0)).where(open_then)
+            ).one()
+            return {"state:doc_open": float(row[0]), "state:doc_overdue": float(row[1])}
+        x = Dossier
+        open_then = and_(
+            x.status.not_in((1, 3)), x.received_at.is_not(None), x.received_at <= moment,
+            or_(x.finished_at.is_(None), x.finished_at > moment),
+            or_(x.status.in_((2, 4, 5, 6)), x.finished_at.is_not(None)),
+            _unit_filter(x.unit_id, self.unit_ids),
+        )  # fmt: skip
+        paused = x.status.in_((5, 6))
+        row = self.session.execute(
+            select(
+                func.coalesce(func.sum(case((paused, 0), else_=1)), 0),
+                func.coalesce(func.sum(case((and_(not_(paused), x.due_day < day), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((paused, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((and_(not_(paused), x.due_at >= moment, x.due_at < moment + timedelta(hours=24)), 1), else_=0)), 0),
+            ).where(open_then)
+        ).one()
+        return {"state:dossier_in_progress": float(row[0]), "state:dossier_overdue": float(row[1]),
+                "state:dossier_paused": float(row[2]), "state:dossier_due_soon": float(row[3])}  # fmt: skip
+
     # -- history of point-in-time values
     def snapshots(self, days: Iterable[date], ids: Iterable[str]) -> dict[date, dict[str, float]]:
         """Snapshot values per day summed over the scope; a day without any snapshot is absent."""
@@ -434,6 +475,8 @@ class InputBuilder:
         self._daily: dict[int, dict[str, float]] | None = None
         self._now: dict[str, Any] = {}  # "due within 24 h" and the live gauges, read once
         self._aggregates: stats.Aggregates | None | bool = False  # stats-only units (False: not read yet)
+        self.index_unit: int | None = None  # the unit whose 766 inputs apply (see index_unit)
+        self.as_of = False  # "now" is a past moment: point-in-time values from the facts' timestamps
 
     def preload_snapshots(self, days: Iterable[date]) -> None:
         ids = [i for need in self.plan.needs if need in STATE_INPUTS for i in STATE_INPUTS[need].values()]
@@ -450,11 +493,19 @@ class InputBuilder:
         x["state:reason"] = None
         if end >= self.today:
             for need in needs:
-                x.update(self._state_now(need))
+                if self.as_of and need in ("state:documents", "state:dossiers"):
+                    x.update(self.reader.state_at(need, self.reader.clock.now))  # a past "now": from the facts
+                else:
+                    x.update(self._state_now(need))
             return
         self.preload_snapshots([end])
         snap = self._snapshots.get(end)
         for need in needs:
+            if snap is None and need in ("state:documents", "state:dossiers"):
+                # No snapshot (a cache): the value at the end of that day, from the facts.
+                moment = datetime.combine(end, datetime.max.time(), self.reader.clock.tz)
+                x.update(self.reader.state_at(need, moment))
+                continue
             for key, snapshot_id in STATE_INPUTS[need].items():
                 if need == "state:live":
                     x[f"state:{key}"] = None
@@ -507,6 +558,8 @@ class InputBuilder:
             x["meetings:distinct_endpoints"] = self.reader.distinct_endpoints(period.start, end)
         self._state(x, end)
         x["aggregates"] = self._aggregates_for(period.start, end)
+        if "index" in self.plan.needs:
+            x["index:inputs"] = index_inputs.collect(self.reader.session, self.index_unit, period)
         return x
 
     def for_day(self, day: date) -> Inputs:
@@ -524,6 +577,7 @@ class InputBuilder:
                   "meetings:distinct_endpoints": None})  # fmt: skip
         self._state(x, day)
         x["aggregates"] = self._aggregates_for(day, day)
+        x["index:inputs"] = {}
         return x
 
     def _aggregates_for(self, start: date, end: date) -> stats.PeriodAggregates | None:
@@ -543,6 +597,7 @@ class InputBuilder:
         if "end" in self.plan.needs:
             open_, late = dossiers_open_at(end, self.data.state, self.data.series)
             x["end:dossier_open"], x["end:dossier_late"] = open_, late
+            x["end:dossier_open_digitised"] = dossiers_open_with(end, self.data.state, self.data.series, "digitised")
         if "vb04" in self.plan.needs:
             on_time, late, pending = registration_on_time(
                 self.data.series, start, end, self.targets.calendar, self.today, ARRIVAL_LAG_METRICS
@@ -651,19 +706,25 @@ def _result(
     )
 
 
-def _published_outcome(session: Session, scope: Scope, period: Period, tree: UnitTree) -> Outcome | None:
-    """DVC-14 as published, when an official score exists for the scope's unit and period (a
-    published score covers a unit with its sub-units; the agency's is its single root's)."""
+def index_unit(scope: Scope, tree: UnitTree) -> int | None:
+    """The unit whose 766 figures (published scores, imported inputs) describe ``scope``: a
+    published score covers a unit with its sub-units; the agency's is its single root's."""
     unit_id = scope.unit_id
     if unit_id is None:
         roots = tree.children.get(None, [])
-        unit_id = roots[0] if len(roots) == 1 else None
-    elif not scope.include_children and tree.children.get(unit_id):
+        return roots[0] if len(roots) == 1 else None
+    if not scope.include_children and tree.children.get(unit_id):
         return None
+    return unit_id
+
+
+def _published_outcome(session: Session, scope: Scope, period: Period, tree: UnitTree) -> Outcome | None:
+    """DVC-14 as published, when an official score exists for the scope's unit and period."""
+    unit_id = index_unit(scope, tree)
     if unit_id is None:
         return None
     score = service_index.published_score(session, unit_id, period)
-    if score is None:
+    if score is None or score.total is None:
         return None
     parts = {k: Figure(v, None, None) if v is not None else Figure(None, reason=_NOT_PUBLISHED) for k, v in score.groups.items()}
     return Outcome(score.total, None, None, None, parts)
@@ -683,11 +744,13 @@ def compute(
     targets: Targets | None = None,
     compare_periods: bool = True,
     with_series: bool = True,
+    as_of: bool = False,
 ) -> dict[str, KpiResult]:
     """The KPIs ``kpi_ids`` (default: the whole catalogue) of ``scope`` over ``period``.
 
     Each result carries the previous period and the same period last year (``compare_periods``)
-    and a daily series for the sparkline (``with_series``).
+    and a daily series for the sparkline (``with_series``). ``as_of``: ``now`` is a past moment —
+    point-in-time KPIs (VB-05, DVC-08) are computed at it from the facts' timestamps.
     """
     clock = Clock.of(now, tz)
     targets = targets or DEFAULT_TARGETS
@@ -700,6 +763,8 @@ def compute(
     series_days = period.series_days(today) if with_series and any(d.series for d in defs) else []
     data = read_data(plan, reader, [period, *others], series_days)
     builder = InputBuilder(plan, reader, data, read_common(plan, reader), targets)
+    builder.index_unit = index_unit(scope, tree)
+    builder.as_of = as_of
     builder.preload_snapshots([p.observed_end(today) for p in (period, *others)] + series_days)
 
     current = builder.for_period(period)
@@ -745,7 +810,9 @@ def inputs_for(
     reader = Reader(session, scope.unit_ids, clock, tree)
     plan = Plan.of(defs)
     data = read_data(plan, reader, [period], [])
-    return InputBuilder(plan, reader, data, read_common(plan, reader), targets).for_period(period)
+    builder = InputBuilder(plan, reader, data, read_common(plan, reader), targets)
+    builder.index_unit = index_unit(scope, tree)
+    return builder.for_period(period)
 
 
 __all__ = [

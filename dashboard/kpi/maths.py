@@ -214,6 +214,23 @@ def dossiers_open_at(day: date, state: Mapping[str, float], series: Mapping[str,
     return open_, late
 
 
+def dossiers_open_with(
+    day: date, state: Mapping[str, float], series: Mapping[str, DaySeries], flag: str
+) -> float:
+    """Dossiers open at the end of ``day`` that carry a flag (``flag`` = "digitised": the
+    ``dossier_open_digitised_now`` total and its ``…_by_received`` / ``dossier_closed_digitised…``
+    day metrics), by the same rule as :func:`dossiers_open_at`."""
+    def after(name: str) -> float:
+        return series.get(name, _NO_SERIES).after(day)
+
+    return (
+        state.get(f"dossier_open_{flag}_now", 0.0)
+        - after(f"dossier_open_{flag}_by_received")
+        + after(f"dossier_closed_{flag}")
+        - after(f"dossier_closed_{flag}_by_received")
+    )
+
+
 def overdue_now(total_with_due: float, by_due: DaySeries, today: date) -> float:
     """Open items with a due day before ``today``: all open items with a due day minus those due
     today or later (a sum over the days ahead only)."""

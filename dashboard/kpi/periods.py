@@ -18,7 +18,7 @@ import calendar as _calendar
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-KINDS = ("today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30", "month", "quarter", "year", "custom")
+KINDS = ("today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30", "month", "quarter", "year", "reporting", "custom")
 
 _LABELS = {
     "today": ("Hôm nay", "Today"),
@@ -31,6 +31,7 @@ _LABELS = {
     "month": ("Tháng", "Month"),
     "quarter": ("Quý", "Quarter"),
     "year": ("Năm", "Year"),
+    "reporting": ("Kỳ báo cáo", "Reporting period"),
     "custom": ("Khoảng thời gian", "Date range"),
 }
 #: The shortest sparkline: a period shorter than this shows the days before it as well.
@@ -126,6 +127,19 @@ class Period:
         return cls("year", date(year, 1, 1), date(year, 12, 31))
 
     @classmethod
+    def reporting(cls, year: int, month: int) -> Period:
+        """The statistical reporting period of a month (Decree 09/2019/NĐ-CP, domain.md §6): the
+        15th of the previous month to the 14th of the month. ``reporting(2026, 10)`` = 15/9–14/10."""
+        end = date(year, month, 14)
+        return cls("reporting", _add_months(end, -1) + timedelta(days=1), end)
+
+    @classmethod
+    def reporting_containing(cls, day: date) -> Period:
+        """The reporting period ``day`` falls in (15/9 … 14/10 → October's)."""
+        month = _add_months(day.replace(day=1), 1) if day.day >= 15 else day.replace(day=1)
+        return cls.reporting(month.year, month.month)
+
+    @classmethod
     def custom(cls, start: date, end: date) -> Period:
         return cls("custom", start, end)
 
@@ -146,6 +160,7 @@ class Period:
             "month": lambda t: cls.month(t.year, t.month),
             "quarter": lambda t: cls.quarter(t.year, (t.month - 1) // 3 + 1),
             "year": lambda t: cls.year(t.year),
+            "reporting": cls.reporting_containing,
         }
         if kind == "custom":
             if start is None or end is None:
@@ -198,6 +213,9 @@ class Period:
             return replace(self, start=start, end=min(_add_months(self.end, -3), _month_end(_add_months(start, 2))))
         if self.kind == "ytd":
             return self.same_period_last_year()
+        if self.kind == "reporting":
+            month = _add_months(self.end.replace(day=1), -1)
+            return Period.reporting(month.year, month.month)
         if self.kind == "month":
             first = _add_months(self.start, -1)
             return replace(self, start=first, end=_month_end(first))
@@ -210,6 +228,8 @@ class Period:
     def same_period_last_year(self) -> Period:
         start = _shift_years(self.start, -1)
         end = _shift_years(self.end, -1)
+        if self.kind == "reporting":
+            return Period.reporting(self.end.year - 1, self.end.month)
         if self.kind in ("month", "quarter") or (self.kind in ("mtd", "qtd") and self.end == _month_end(self.end)):
             end = _month_end(end)  # February 28 → 29 in a leap year: still the whole month
         return replace(self, start=start, end=end)

@@ -22,6 +22,7 @@ Show figures with :data:`GRAPH_CONFIG` (no Plotly logo, no cloud button)::
 
 from __future__ import annotations
 
+import html
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -120,7 +121,21 @@ class RankBar:
     status: str = "none"  # green / amber / red / none
     rank: int | None = None
     rank_change: int | None = None  # + moved up
-    hover: str = ""  # full name and details
+    hover: str = ""  # full name and details: markup (``<b>``, ``<br>``) — escape names with plain()
+
+
+# --- plain text -------------------------------------------------------------------------------
+def plain(text: str) -> str:
+    """Source text (a unit name, a code, a series name) made safe for a Plotly label.
+
+    Plotly renders a subset of HTML in text, hover, tick labels, legends and titles (``<a href>``,
+    ``<b>``, ``<br>``): escaped, a unit named ``<a href=…>x</a>`` shows exactly that, as text.
+    Our own markup is added after escaping.
+
+    >>> plain('<a href="https://evil.example">x</a>')
+    '&lt;a href=&quot;https://evil.example&quot;&gt;x&lt;/a&gt;'
+    """
+    return html.escape(str(text), quote=True)
 
 
 # --- formatting -------------------------------------------------------------------------------
@@ -188,7 +203,7 @@ def empty_figure(message: str, *, theme: str = "dark", width: int = 56) -> go.Fi
     """A figure that says why it is empty (no data is never drawn as zeros); the message is
     wrapped at ``width`` characters, as Plotly does not wrap text."""
     th = theme_for(theme)
-    message = "<br>".join(textwrap.wrap(message, width)) or message
+    message = "<br>".join(plain(line) for line in textwrap.wrap(message, width)) or plain(message)
     fig = go.Figure()
     fig.update_layout(**base_layout(th, "vi", showlegend=False, margin=dict(l=8, r=8, t=8, b=8)))
     fig.update_xaxes(visible=False)
@@ -231,7 +246,7 @@ def trend_figure(
     x = list(x)
     for i, s in enumerate(bars):
         fig.add_trace(go.Bar(
-            x=x, y=_plotted(s.values, s.unit), name=s.name, marker_color=th.colour(s.colour, i),
+            x=x, y=_plotted(s.values, s.unit), name=plain(s.name), marker_color=th.colour(s.colour, i),
             marker_pattern_shape=s.pattern or "", marker_pattern_fgcolor=th.panel, marker_pattern_bgcolor=th.colour(s.colour, i),
             marker_pattern_solidity=0.3, marker_line_width=0,
             customdata=[format_number(v, s.unit, lang) for v in s.values], hovertemplate="%{customdata}",
@@ -239,7 +254,7 @@ def trend_figure(
     line_axis = "y2" if bars and lines else "y"
     for i, s in enumerate(lines):
         fig.add_trace(go.Scatter(
-            x=x, y=_plotted(s.values, s.unit), name=s.name, yaxis=line_axis, mode="lines+markers",
+            x=x, y=_plotted(s.values, s.unit), name=plain(s.name), yaxis=line_axis, mode="lines+markers",
             line=dict(color=th.colour(s.colour, len(bars) + i), width=3, dash=s.dash or "solid"),
             marker=dict(size=6), connectgaps=False,
             customdata=[format_number(v, s.unit, lang) for v in s.values], hovertemplate="%{customdata}",
@@ -267,7 +282,7 @@ def trend_figure(
         y = reference.value * 100 if unit == "percent" else reference.value
         fig.add_shape(type="line", xref="paper", x0=0, x1=1, yref=line_axis, y0=y, y1=y,
                       line=dict(color=th.warn, width=2, dash="dash"), layer="above")
-        fig.add_annotation(text=reference.label, xref="paper", x=1, xanchor="right", yref=line_axis, y=y, yanchor="bottom",
+        fig.add_annotation(text=plain(reference.label), xref="paper", x=1, xanchor="right", yref=line_axis, y=y, yanchor="bottom",
                            showarrow=False, font=dict(size=13, color=th.warn), bgcolor=th.panel, borderpad=2)
     return fig
 
@@ -287,7 +302,7 @@ def ranking_figure(
     th = theme_for(theme)
     colours = {"green": th.good, "amber": th.warn, "red": th.bad, "none": th.accent}
     ordered = list(reversed(rows))  # Plotly draws the first category at the bottom
-    labels = [f"{r.rank}. {r.label}" if r.rank is not None else r.label for r in ordered]
+    labels = [f"{r.rank}. {plain(r.label)}" if r.rank is not None else plain(r.label) for r in ordered]
     values = _plotted([r.value for r in ordered], unit)
     texts = [f"{format_number(r.value, unit, lang)} {STATUS_ICON.get(r.status, '○')}" if r.status != "none"
              else format_number(r.value, unit, lang) for r in ordered]
@@ -298,7 +313,7 @@ def ranking_figure(
                     pattern_shape=["/" if r.status == "red" else "" for r in ordered], pattern_fgcolor=th.panel,
                     line=dict(color=[th.text if r.code == highlight else "rgba(0,0,0,0)" for r in ordered],
                               width=[3 if r.code == highlight else 0 for r in ordered])),
-        customdata=[[r.code, r.hover or r.label] for r in ordered],
+        customdata=[[r.code, r.hover or plain(r.label)] for r in ordered],
         hovertemplate="%{customdata[1]}<extra></extra>",
     ))
     known = [v for v in values if v is not None]
@@ -315,7 +330,7 @@ def ranking_figure(
     if reference is not None:
         xv = reference.value * 100 if unit == "percent" else reference.value
         fig.add_shape(type="line", yref="paper", y0=0, y1=1, xref="x", x0=xv, x1=xv, line=dict(color=th.warn, width=2, dash="dash"))
-        fig.add_annotation(text=reference.label, yref="paper", y=0, yanchor="top", yshift=-2, xref="x", x=xv, showarrow=False,
+        fig.add_annotation(text=plain(reference.label), yref="paper", y=0, yanchor="top", yshift=-2, xref="x", x=xv, showarrow=False,
                            font=dict(size=13, color=th.warn))  # under the bars, where no label sits
     return fig
 
@@ -338,7 +353,7 @@ def funnel_figure(
     th = theme_for(theme)
     n = max(1, len(series))
     fig = make_subplots(rows=1, cols=n, shared_yaxes=True, horizontal_spacing=0.03,
-                        subplot_titles=[s.name for s in series] or None)
+                        subplot_titles=[plain(s.name) for s in series] or None)
     for i, s in enumerate(series):
         first = s.values[0] if s.values else None
         texts = []
@@ -346,10 +361,10 @@ def funnel_figure(
             share = f" ({fmt_percent(v / first, lang, 0)})" if first and v is not None else ""
             texts.append(f"{format_number(v, 'count', lang)}{share}")
         fig.add_trace(go.Funnel(
-            y=list(stages), x=[v or 0 for v in s.values], name=s.name, text=texts, textinfo="text",
+            y=[plain(stage) for stage in stages], x=[v or 0 for v in s.values], name=plain(s.name), text=texts, textinfo="text",
             textposition="inside", textfont=dict(size=14, color=th.panel), insidetextanchor="middle",
             marker=dict(color=th.colour(s.colour, i)), connector=dict(fillcolor=th.grid, line=dict(width=0)),
-            customdata=texts, hovertemplate="%{y}: %{customdata}<extra>" + s.name + "</extra>",
+            customdata=texts, hovertemplate="%{y}: %{customdata}<extra>" + plain(s.name) + "</extra>",
         ), row=1, col=i + 1)
     fig.update_layout(**base_layout(th, lang, showlegend=False, margin=dict(l=8, r=8, t=30, b=8)))
     fig.update_annotations(font=dict(size=15, color=th.text))  # the subplot titles
@@ -375,7 +390,7 @@ def share_figure(
     texts = [f"{format_number(v, 'count', lang)}<br>{fmt_percent(v / total, lang, 1)}" if total else "" for v in values]
     fills = [th.colour(c, i) for i, c in enumerate(colours or [None] * len(values))]
     fig = go.Figure(go.Pie(
-        labels=list(labels), values=list(values), hole=0.62, sort=False, direction="clockwise",
+        labels=[plain(label) for label in labels], values=list(values), hole=0.62, sort=False, direction="clockwise",
         marker=dict(colors=fills, line=dict(color=th.panel, width=2),
                     pattern=dict(shape=[p or "" for p in (patterns or [None] * len(values))], fgcolor=th.panel,
                                  bgcolor=fills, solidity=0.3)),

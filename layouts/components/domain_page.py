@@ -35,7 +35,7 @@ from dashboard.kpi.values import KpiResult
 from dashboard.queries import Overview, current_data_version, overview, ranking, store_summary
 from dashboard.timeutil import utcnow
 from dashboard.webapp import read_session, store
-from layouts.components.charts import GRAPH_CONFIG, RankBar, Reference, empty_figure, ranking_figure, ranking_height_em
+from layouts.components.charts import GRAPH_CONFIG, RankBar, Reference, empty_figure, plain, ranking_figure, ranking_height_em
 from layouts.components.frame import PageContext, context, page
 from layouts.components.kpi_tile import STATUS_WORDS, kpi_tile
 from layouts.components.pickers import Selection, UrlBinding, bind_url, picker_bar, selection
@@ -218,7 +218,7 @@ def ranking_card(view: View, spec: DomainSpec, rank_kpi: str, url: UrlBinding) -
     bars = []
     for r in ranked:
         label = view.labels.get(r.code)
-        details = [f"<b>{label.name(lang) if label else r.code}</b>", format_value(r.value, kpi.unit, lang)]
+        details = [f"<b>{plain(label.name(lang) if label else r.code)}</b>", format_value(r.value, kpi.unit, lang)]
         if r.numerator is not None and r.denominator is not None and kpi.unit == "percent":
             details.append(f"{fmt_number(r.numerator, lang)} / {fmt_number(r.denominator, lang)}")
         if r.rank is not None:

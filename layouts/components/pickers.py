@@ -42,7 +42,9 @@ from dashboard.i18n import register, t
 from dashboard.kpi.periods import Period
 
 #: The periods offered (domain pages and unit pages): kinds of :class:`Period`.
-PERIOD_CHOICES = ("today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30")
+# "reporting": the Decree 09 reporting period (15th of the previous month to the 14th) that
+# contains today — agencies report on it as well as on calendar months (domain.md §6).
+PERIOD_CHOICES = ("today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30", "reporting")
 DEFAULT_PERIOD = "mtd"
 ALL_UNITS = "all"  # the unit picker's value for the whole agency (no ``unit`` in the URL)
 
@@ -57,6 +59,7 @@ register({
     "picker_period_ytd": {"vi": "Từ đầu năm", "en": "Year to date"},
     "picker_period_rolling7": {"vi": "7 ngày qua", "en": "Last 7 days"},
     "picker_period_rolling30": {"vi": "30 ngày qua", "en": "Last 30 days"},
+    "picker_period_reporting": {"vi": "Kỳ báo cáo (15–14)", "en": "Reporting period (15th–14th)"},
     "picker_search": {"vi": "Tìm đơn vị…", "en": "Find a unit…"},
     "picker_no_match": {"vi": "Không có đơn vị nào khớp", "en": "No unit matches"},
     "picker_clear": {"vi": "Bỏ chọn", "en": "Clear"},

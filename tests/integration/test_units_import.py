@@ -83,3 +83,31 @@ def test_toml_file_with_duplicates_is_refused_whole(session, tmp_path):
     with pytest.raises(UnitImportError, match=r"unit #2: duplicate code 'A' \(first at unit #1\)"):
         import_units_file(session, path)
     assert unit_count(session) == 0
+
+
+def test_portal_codes_are_imported_unique_and_kept_when_not_given(session, tmp_path):
+    path = write(tmp_path, "u.csv", "code,name_vi,parent,level,portal_code\nBO,Bộ,,ministry,000.00.00.G01\nVP,Văn phòng,BO,department,\n")
+    import_units_file(session, path)
+    session.commit()
+    codes = dict(session.execute(select(OrgUnit.code, OrgUnit.portal_code)).all())
+    assert codes == {"BO": "000.00.00.G01", "VP": None}
+    # A file without the column keeps the stored portal code.
+    import_units_file(session, write(tmp_path, "v.csv", "code,name_vi,parent,level\nBO,Bộ X,,ministry\n"))
+    session.commit()
+    assert session.scalar(select(OrgUnit.portal_code).where(OrgUnit.code == "BO")) == "000.00.00.G01"
+    # The same portal code twice in a file, or one that belongs to another unit: refused, nothing written.
+    dup = write(tmp_path, "d.csv", "code,name_vi,parent,level,portal_code\nA,A,,ministry,P1\nB,B,,ministry,P1\n")
+    with pytest.raises(UnitImportError, match="duplicate portal_code 'P1'"):
+        import_units_file(session, dup)
+    session.rollback()
+    taken = write(tmp_path, "t.csv", "code,name_vi,parent,level,portal_code\nVP,Văn phòng,BO,department,000.00.00.G01\n")
+    with pytest.raises(UnitImportError, match="already belongs to unit 'BO'"):
+        import_units_file(session, taken)
+    session.rollback()
+    assert unit_count(session) == 2 and session.scalar(select(OrgUnit.portal_code).where(OrgUnit.code == "VP")) is None
+
+
+def test_demo_units_carry_simulated_portal_codes(session):
+    import_units_file(session, DEMO_UNITS_FILE)
+    session.commit()
+    assert session.scalar(select(OrgUnit.portal_code).where(OrgUnit.code == "SO-01")) == "000.00.30.H01"

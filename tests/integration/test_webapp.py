@@ -1,7 +1,5 @@
 """The Dash app against real databases: schema guard, empty-store page, version-keyed cache."""
 
-import sys
-
 import pytest
 from sqlalchemy import select
 
@@ -9,22 +7,9 @@ from dashboard.db import bump_data_version, make_sessionmaker, upgrade
 from dashboard.models import Document, OrgUnit
 from dashboard.queries import cached_by_version
 from dashboard.units import DEMO_UNITS_FILE, import_units_file
-from dashboard.webapp import create_app
 from tests.access_support import request_as
-from tests.dash_support import render_text, reset_dash_globals
+from tests.dash_support import render_text
 from tests.tiers import require
-
-
-@pytest.fixture
-def build_app(make_settings):
-    def factory(engine, **overrides):
-        reset_dash_globals()
-        for name in [m for m in sys.modules if m.startswith("layouts.") or m == "layouts"]:
-            del sys.modules[name]
-        return create_app(make_settings(database_url=engine.url.render_as_string(hide_password=False), **overrides), engine)
-
-    yield factory
-    reset_dash_globals()
 
 
 def home_text(app, path="/"):

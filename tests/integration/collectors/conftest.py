@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import glob
+import os
+import shutil
 import sqlite3
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,3 +107,62 @@ class ListAdapter(Adapter):
 
     def batches(self, watermark) -> Iterator[Batch]:
         yield from self._batches
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    return Path(found[-1]).parent if found else None
+
+
+class PrivatePostgres:
+    """A throw-away PostgreSQL cluster, run as the ``postgres`` OS user when we are root (it refuses
+    to run as root): for drills that stop and restart the server. The shared server is never touched."""
+
+    def __init__(self, bin_dir: Path):
+        from tests.e2e.conftest import free_port
+
+        self.bin = bin_dir
+        self.root = Path(tempfile.mkdtemp(prefix="ioc-pg-drill-"))
+        self.data = self.root / "data"
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            shutil.chown(self.root, "postgres", "postgres")
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if self.as_root:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def init(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def destroy(self) -> None:
+        try:
+            self.stop("immediate")
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def private_postgres():
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL server binaries (Debian: apt-get install postgresql)")
+    server = PrivatePostgres(bin_dir)
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        server.destroy()

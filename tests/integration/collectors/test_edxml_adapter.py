@@ -13,7 +13,7 @@ import shutil
 import string
 import time
 import tomllib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -149,7 +149,12 @@ def test_a_packet_for_each_code_updates_its_document_once(store, docsys, folder)
     # VB-06: sent over the axis (13 = recalled is not "sent") and acknowledged: 03, 04, 05, 06, 15, 16
     assert (metric(store, "doc_sent_axis"), metric(store, "doc_sent_axis_acknowledged")) == (8, 6)
     assert metric(store, "doc_ack_timed") == 6  # VB-07 has six latencies
-    assert (metric(store, "doc_returned"), metric(store, "doc_recalled")) == (1, 1)  # VB-08
+    assert (metric(store, "doc_returned"), metric(store, "doc_recalled")) == (1, 1)
+    # VB-08 counts them on the day of the status packet, not on the registration day (2/3).
+    for i, code in enumerate(CODES, start=1):
+        if code in ("02", "13"):
+            assert document(store, i).status_day == date(2026, 3, 2 + i)
+    assert (metric(store, "doc_returned_on_status_day"), metric(store, "doc_recalled_on_status_day")) == (1, 1)
 
     again = run_status(store, edxml_source(folder))
     assert (again.status, again.rows_read, again.inserted, again.updated, again.rejected) == ("success", 0, 0, 0, 0)

@@ -74,7 +74,10 @@ def test_a_file_in_the_wrong_encoding_is_rejected_whole_and_moved_aside(store, t
         assert session.scalar(select(func.count()).select_from(Meeting)) == 0
     assert result.status == "success"
     assert len(rejects) == 2 and all(r.file_name in {"hop.csv", "latin.csv"} for r in rejects)
-    assert sorted(p.name for p in (folder / "failed").iterdir()) == ["hop.csv", "latin.csv"]
+    assert sorted(p.name for p in (folder / "failed").iterdir()) == [
+        "hop.csv", "hop.csv.reason.txt", "latin.csv", "latin.csv.reason.txt"]
+    assert (folder / "failed" / "latin.csv.reason.txt").read_text(encoding="utf-8").startswith(
+        "latin.csv is not valid UTF-8 on line 1 (byte 0xD0)")
 
 
 def test_a_file_whose_commit_never_happened_is_read_again_whole(store, tmp_path):

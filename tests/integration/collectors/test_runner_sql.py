@@ -112,6 +112,9 @@ def test_unreachable_source_is_retried_within_budget_then_fails_without_leaking_
 
 
 def test_missing_view_fails_at_once_with_an_actionable_message(store, tmp_path):
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "empty.sqlite3").execute("CREATE TABLE other (x)").connection.close()
     result = run(store, sql_source(f"sqlite:///{tmp_path / 'empty.sqlite3'}"))
     assert result.status == "failed" and result.retries == 0
     assert "table or view 'v_documents' not found" in result.error

@@ -43,7 +43,9 @@ def test_intake_payment_digitisation_and_finished_dossiers(store):
     assert (r["DVC-02"].numerator, r["DVC-02"].denominator) == (2, 5)
     # DVC-10: received with a fee: 1, 2, 7; paid online (1 or 2): 1, 7 → 2/3.
     assert (r["DVC-10"].numerator, r["DVC-10"].denominator) == (2, 3)
-    # DVC-12: digitised (and, once finished, with an electronic result): 1 (finished, e-result), 2 (open) → 2/5.
+    # The 766 population ("the period's dossiers", DVC-06/11/12/13): ended in any end state in the
+    # period 1, 3, 4 (withdrawn), 7 + open at its end 2 = 5.
+    # DVC-12: digitised (and, once finished, with an electronic result): 1 (ended, e-result), 2 (open) → 2/5.
     assert (r["DVC-12"].numerator, r["DVC-12"].denominator) == (2, 5)
     # DVC-07: finished (9, 10) in the period: 1 early, 3 on its due day, 7 late → (1 + 1) / 3; withdrawn: 4.
     dvc07 = r["DVC-07"]
@@ -52,19 +54,20 @@ def test_intake_payment_digitisation_and_finished_dossiers(store):
     assert dvc07.parts["returned"].value == 1
     # DVC-09: 4 days (1), 6¼ days (3: 4/3 09:00 → 10/3 15:00), 7 days (7) → 17.25 / 3 = 5.75 days.
     assert r["DVC-09"].value == pytest.approx(5.75)
-    # DVC-11: finished and requiring a result: 1, 3, 7; with an electronic result: 1 → 1/3.
-    assert (r["DVC-11"].numerator, r["DVC-11"].denominator) == (1, 3)
-    # DVC-13: of 3 finished, late by the 766 rule: 7 (1/3); dissatisfied: 7 (1/3) → 1 − 1/3 − 1/3 = 1/3;
-    # points min(6; 6 × (1/3) ÷ 0,9) = 2,22.
-    dvc13 = r["DVC-13"]
-    assert dvc13.value == pytest.approx(1 / 3)
-    assert dvc13.parts["points"].value == pytest.approx(6 * (1 / 3) / 0.9)
-    # DVC-06 (766): finished 1, 3, 7 of which 1, 3 on time; open at the end of today: 2 (due 25/3 ≥ 20/3:
-    # on time). The withdrawn 4 is left out. → (2 + 1) / (3 + 1).
+    # DVC-11: with an electronic result: 1, over the period's 5 dossiers → 1/5.
+    assert (r["DVC-11"].numerator, r["DVC-11"].denominator) == (1, 5)
+    # DVC-06 (766): ended 1, 3, 4, 7 of which 1, 3 and the withdrawn 4 (no due date) on time; open at the
+    # end of today: 2 (due 25/3 ≥ 20/3: on time) → (3 + 1) / (4 + 1).
     dvc06 = r["DVC-06"]
-    assert (dvc06.numerator, dvc06.denominator) == (3, 4)
+    assert (dvc06.numerator, dvc06.denominator) == (4, 5)
     assert dvc06.parts["open_on_time"].value == 1 and dvc06.parts["open_late"].value == 0
-    assert dvc06.status == "red"  # 75 % < amber 85 %
+    assert dvc06.status == "red"  # 80 % < amber 85 %
+    # DVC-13: (DVC-06 numerator 4 − dissatisfied 7) ÷ 5 = 3/5; late share 1/5, dissatisfied 1/5;
+    # points min(6; 6 × 0,6 ÷ 0,9) = 4.
+    dvc13 = r["DVC-13"]
+    assert (dvc13.numerator, dvc13.denominator) == (3, 5)
+    assert (dvc13.parts["late"].value, dvc13.parts["dissatisfied"].value) == (pytest.approx(0.2), pytest.approx(0.2))
+    assert dvc13.parts["points"].value == pytest.approx(4.0)
 
 
 def _dvc06_history(store):
@@ -107,14 +110,15 @@ def test_dvc06_edge_cases_for_a_past_month(store):
     _dvc06_history(store)
     dvc06 = kpis(store, "SO-01", Period.month(2026, 2), ["DVC-06", "DVC-07"])
     r = dvc06["DVC-06"]
-    # Finished (9, 10) in February: p1, p2, p3, p4, p11 = 5; on time by the 766 rule: p1, p2, p11 = 3
-    # (p2 on its due day, p11 without a due date; p3 had two supplement requests, p4 was late).
-    assert (r.parts["finished"].value, r.parts["finished_on_time"].value) == (5, 3)
+    # Ended (7, 8, 9, 10) in February: p1, p2, p3, p4, p9 (withdrawn 20/2), p11 = 6; on time by the 766
+    # rule: p1, p2, p9 (due 1/3), p11 = 4 (p2 on its due day, p11 without a due date; p3 had two
+    # supplement requests, p4 was late).
+    assert (r.parts["finished"].value, r.parts["finished_on_time"].value) == (6, 4)
     # Open at the end of 28/2: p5, p6, p7, p8, p10, p13 = 6 — p9 was withdrawn before, p12 came later,
     # p14 was refused. On time then: p5 (due 10/3), p7 (due 28/2 = the last day), p10 (due 15/3) = 3;
     # late: p6 (due 27/2), p8 (two supplements), p13 (due 20/1).
     assert (r.parts["open_on_time"].value, r.parts["open_late"].value) == (3, 3)
-    assert (r.numerator, r.denominator) == (6, 11)
+    assert (r.numerator, r.denominator) == (7, 12)
     # DVC-07 ignores supplements: early p1, p3; on time p2, p11 (no due date); late p4 → 4/5.
     assert dvc06["DVC-07"].value == pytest.approx(4 / 5)
     # The previous period of February is January, nothing finished then; open at the end of 31/1:
@@ -125,15 +129,15 @@ def test_dvc06_edge_cases_for_a_past_month(store):
 def test_dvc06_month_to_date_and_its_comparison(store):
     _dvc06_history(store)
     r = kpis(store, "SO-01", ids=["DVC-06"])["DVC-06"]
-    # 1–20/3: finished p6 (5/3, due 27/2: late) and p7 (2/3, due 28/2: late) → 0 of 2 on time.
-    # Open at the end of today: p5 (due 10/3: late), p8 (supplements: late), p12 (due 25/3: on time),
-    # p13 (late), p15 (due today: on time) → 2 of 5 on time; p10 was withdrawn on 3/3.
-    assert (r.numerator, r.denominator) == (2, 7)
+    # 1–20/3: ended p6 (5/3, due 27/2: late), p7 (2/3, due 28/2: late) and p10 (withdrawn 3/3, due
+    # 15/3: on time) → 1 of 3 on time. Open at the end of today: p5 (due 10/3: late), p8 (supplements:
+    # late), p12 (due 25/3: on time), p13 (late), p15 (due today: on time) → 2 of 5 on time.
+    assert (r.numerator, r.denominator) == (3, 8)
     # Previous period 1–20/2, open at the end of 20/2: p3 (two supplements: late), p5, p6 (due 27/2),
-    # p7 (due 28/2), p8 (late), p10 (due 15/3), p13 (late) = 7, on time 4; finished p1, p2, p4, p11 = 4,
-    # on time p1, p2, p11 = 3 (p9, withdrawn on 20/2, is out) → 7/11.
-    assert (r.previous.numerator, r.previous.denominator) == (7, 11)
-    assert r.previous.delta == pytest.approx(2 / 7 - 7 / 11)
+    # p7 (due 28/2), p8 (late), p10 (due 15/3), p13 (late) = 7, on time 4; ended p1, p2, p4, p9
+    # (withdrawn on 20/2, due 1/3: on time), p11 = 5, on time p1, p2, p9, p11 = 4 → 8/12.
+    assert (r.previous.numerator, r.previous.denominator) == (8, 12)
+    assert r.previous.delta == pytest.approx(3 / 8 - 8 / 12)
     assert r.previous.trend == "worse"
     # Same period last year: no dossiers at all → no value, never 0 %.
     assert r.last_year.value is None and r.last_year.reason.code == "empty_denominator"
@@ -144,6 +148,9 @@ def test_dvc06_month_to_date_and_its_comparison(store):
     # 2/3 alone: p7 finished late that day; open at its end: p5, p6 (due 27/2: late), p8 (late),
     # p10 (due 15/3), p12 (due 25/3), p13 (late) → on time p5, p10, p12 = 3 of 1 + 6.
     assert days[date(2026, 3, 2)] == pytest.approx(3 / 7)
+    # 3/3 alone: p10 withdrawn that day before its due day (on time); open at its end: p5, p12 on
+    # time, p6, p8, p13 late → (1 + 2) / (1 + 5).
+    assert days[date(2026, 3, 3)] == pytest.approx(3 / 6)
 
 
 def test_dvc08_open_overdue_paused_due_soon_and_their_history(store):
@@ -153,7 +160,10 @@ def test_dvc08_open_overdue_paused_due_soon_and_their_history(store):
     # Paused (5, 6): p8. Due within 24 h of 20/3 10:00: p15 (20/3 16:00).
     assert r.value == 2
     assert [r.parts[k].value for k in ("in_progress", "paused", "due_soon")] == [4, 1, 1]
-    assert r.previous.value is None and r.previous.reason.code == "no_history"
+    # The previous period ends on 20/2; without a snapshot, from the facts' timestamps: open at the
+    # end of 20/2 were p3, p5, p6, p7, p10, p13 (in progress) and p8 (paused now); due before 20/2:
+    # p13 (20/1) → 1.
+    assert r.previous.value == 1 and r.previous.reason is None
     # The daily job stores the figures at the end of each day; here it runs "on 20/2" over this store:
     # in progress p5, p12, p13, p15, of which due before 20/2: p13 (20/1) → 1 overdue that day.
     with make_sessionmaker(store).begin() as session:
@@ -232,10 +242,10 @@ def test_dvc14_estimate_and_published_score(store, tmp_path):
     # Known points: transparency — synchronised 2/2 → 6; progress 2/2 on time → 20; online services —
     # online intake 2/2 → min(4; 4 × 1 ÷ 0,5) = 4 (without a catalogue, provision and use are unknown);
     # payment 6 × 1/1 = 6; satisfaction min(6; 6 × 1 ÷ 0,9) = 6; digitisation e-results 6 + digitised
-    # 4 = 10 → 52 of the 52 computable points. Unknown: 12 + 8 + 4 (payment is capped at 10) + 12 + 12 = 48.
+    # 4 = 10 → 52 points on the 100-point scale, never rescaled. Not yet known: 12 + 8 + 4 (payment is
+    # capped at 10) + 12 + 12 = 48.
     assert r.estimate and not r.published
-    assert (r.numerator, r.denominator) == (52, 52)
-    assert r.value == 100.0
+    assert r.value == 52.0
     assert r.parts["progress"].value == 20 and r.parts["unknown"].value == 48
     # An official score for March 2026 is shown as published instead.
     path = tmp_path / "diem.csv"

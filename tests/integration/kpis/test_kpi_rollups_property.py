@@ -59,6 +59,7 @@ documents = st.fixed_dictionaries({
     "due_at": maybe(moment),
     "completed_at": maybe(moment),
     "acknowledged_at": maybe(moment, 1, 3),
+    "updated_at": maybe(moment, 1, 1),
     "status_code": st.sampled_from(["01", "02", "03", "04", "05", "06", "13", "15", "16", None]),
 })
 dossiers = st.fixed_dictionaries({
@@ -153,8 +154,11 @@ def reference(facts, units: set[int], period: Period) -> dict[str, tuple | None]
         sent = [d for d in reg if d.direction == "out" and d.channel == "axis" and d.status_code != "13"]
         acked = [d for d in sent if d.acknowledged_at is not None or d.status_code in ("03", "04", "05", "06", "15", "16")]
         out["VB-06"] = frac(len(acked), len(sent))
-        out["VB-08.returned"] = (sum(d.status_code == "02" for d in reg),)
-        out["VB-08.recalled"] = (sum(d.status_code == "13" for d in reg),)
+        # VB-08 on the day of the status: no status packets here, so the row's last update
+        # (its registration when the source gives no update time).
+        status_day = lambda d: d.source_updated_at if d.source_updated_at is not None else d.registered_at  # noqa: E731
+        out["VB-08.returned"] = (sum(d.status_code == "02" and inside(status_day(d)) for d in docs),)
+        out["VB-08.recalled"] = (sum(d.status_code == "13" and inside(status_day(d)) for d in docs),)
         out["VB-09"] = (sum(d.direction in ("in", "out") for d in reg),)
         open_ = [d for d in docs if d.status_code not in ("02", "06", "13") and d.completed_at is None and d.registered_at]
         if period.end >= TODAY:
@@ -175,7 +179,6 @@ def reference(facts, units: set[int], period: Period) -> dict[str, tuple | None]
             return x.is_digitised and (not (x.status in (9, 10) and x.requires_result_document) or x.has_electronic_result)
 
         digitised_ok = any(x.status not in (1, 3) and x.received_at and digitised(x) for x in all_dossiers)
-        out["DVC-12"] = frac(sum(map(digitised, received)), len(received)) if digitised_ok else None
         finished = [x for x in dossiers_ if x.status in (9, 10) and inside(x.finished_at)]
         early = [x for x in finished if x.due_at and day(x.finished_at) < day(x.due_at)]
         on_due = [x for x in finished if not x.due_at or day(x.finished_at) == day(x.due_at)]
@@ -186,18 +189,10 @@ def reference(facts, units: set[int], period: Period) -> dict[str, tuple | None]
         timed = [x for x in finished if x.received_at]
         days = sum((x.finished_at - x.received_at).total_seconds() / 86400 for x in timed)
         out["DVC-09"] = frac(days, len(timed))
-        e_ok = any(x.status in (9, 10) and x.finished_at and x.requires_result_document and x.has_electronic_result for x in all_dossiers)
-        needs = [x for x in finished if x.requires_result_document]
-        out["DVC-11"] = frac(sum(x.has_electronic_result for x in needs), len(needs)) if e_ok else None
-        on_time = [x for x in finished if x.supplement_count <= 1 and (not x.due_at or day(x.finished_at) <= day(x.due_at))]
-        rated_ok = any(x.status in (9, 10) and x.finished_at and x.rating is not None for x in all_dossiers)
-        if rated_ok and finished:
-            late, dissatisfied = len(finished) - len(on_time), sum(x.rating == 1 for x in finished)
-            out["DVC-13"] = (max(0.0, 1 - late / len(finished) - dissatisfied / len(finished)),)
-            out["DVC-13.late"] = frac(late, len(finished))
-            out["DVC-13.dissatisfied"] = frac(dissatisfied, len(finished))
-        else:
-            out["DVC-13"] = None
+        # The 766 population (domain.md §2.2 DVC-06): ended in the period in ANY end state (7, 8, 9,
+        # 10), plus open at its end.
+        ended = [x for x in dossiers_ if x.status in (7, 8, 9, 10) and inside(x.finished_at)]
+        on_time = [x for x in ended if x.supplement_count <= 1 and (not x.due_at or day(x.finished_at) <= day(x.due_at))]
 
         def open_at_end(x) -> bool:
             if x.status in (1, 3) or x.received_at is None or day(x.received_at) > e:
@@ -208,8 +203,21 @@ def reference(facts, units: set[int], period: Period) -> dict[str, tuple | None]
 
         open_ = [x for x in dossiers_ if open_at_end(x)]
         late_open = [x for x in open_ if x.supplement_count > 1 or (x.due_at is not None and day(x.due_at) < e)]
-        out["DVC-06"] = frac(len(on_time) + len(open_) - len(late_open), len(finished) + len(open_))
+        numerator, population = len(on_time) + len(open_) - len(late_open), len(ended) + len(open_)
+        out["DVC-06"] = frac(numerator, population)
         out["DVC-06.open_late"] = (len(late_open),)
+        e_ok = any(x.status in (7, 8, 9, 10) and x.finished_at and x.has_electronic_result for x in all_dossiers)
+        out["DVC-11"] = frac(sum(x.has_electronic_result for x in ended), population) if e_ok else None
+        digitised_n = sum(map(digitised, ended)) + sum(x.is_digitised for x in open_)
+        out["DVC-12"] = frac(digitised_n, population) if digitised_ok else None
+        rated_ok = any(x.status in (9, 10) and x.finished_at and x.rating is not None for x in all_dossiers)
+        if rated_ok and population:
+            dissatisfied = sum(x.rating == 1 for x in ended)
+            out["DVC-13"] = frac(max(0, numerator - dissatisfied), population)
+            out["DVC-13.late"] = frac(population - numerator, population)
+            out["DVC-13.dissatisfied"] = frac(dissatisfied, population)
+        else:
+            out["DVC-13"] = None
         if period.end >= TODAY:
             in_progress = [x for x in dossiers_ if x.status in (2, 4) and x.received_at]
             out["DVC-08"] = (sum(1 for x in in_progress if x.due_at and day(x.due_at) < TODAY),)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.base import FatalSourceError, SourceConfig
+from collectors.base import Batch, FatalSourceError, SourceConfig
 from collectors.file import FileAdapter
 
 COLUMNS = {
@@ -52,8 +52,21 @@ def write(
     return path
 
 
+def file_batches(adapter: FileAdapter, watermark=None) -> list[Batch]:
+    """One batch per file, the file's streamed batches put together (the "reading" markers left out)."""
+    merged: dict[str, Batch] = {}
+    for batch in adapter.batches(watermark):
+        if batch.description.endswith(": reading"):
+            continue
+        whole = merged.setdefault(batch.description, Batch(rows=[], description=batch.description))
+        whole.rows += batch.rows
+        whole.rejects += batch.rejects
+        whole.watermark, whole.after_commit = batch.watermark or whole.watermark, batch.after_commit
+    return list(merged.values())
+
+
 def only_batch(adapter: FileAdapter):
-    batches = list(adapter.batches(None))
+    batches = file_batches(adapter)
     assert len(batches) == 1
     return batches[0]
 
@@ -318,7 +331,7 @@ def test_after_commit_archives_and_never_overwrites_an_archived_file(tmp_path):
     renamed = next(p for p in (tmp_path / "archive").iterdir() if p.name != "daily.csv")
     assert renamed.name.startswith("daily-") and renamed.suffix == ".csv"
     assert "VB-101" in renamed.read_text(encoding="utf-8-sig")
-    assert list(adapter.batches(None)) == []
+    assert file_batches(adapter) == []
 
 
 def test_custom_archive_folder(tmp_path):
@@ -349,11 +362,11 @@ def test_files_still_being_written_and_temporary_names_are_skipped(tmp_path):
     write(tmp_path / "archive", "old.csv", REPORT)
     write(tmp_path, "ready.csv", REPORT)
 
-    assert [b.description for b in adapter.batches(None)] == ["ready.csv"]
+    assert [b.description for b in file_batches(adapter)] == ["ready.csv"]
 
     stamp = time.time() - 31
     os.utime(tmp_path / "fresh.csv", (stamp, stamp))
-    assert "fresh.csv" in [b.description for b in adapter.batches(None)]
+    assert "fresh.csv" in [b.description for b in file_batches(adapter)]
 
 
 def test_files_are_processed_oldest_first_then_by_name(tmp_path):
@@ -363,7 +376,7 @@ def test_files_are_processed_oldest_first_then_by_name(tmp_path):
     write(tmp_path, "a.csv", REPORT, age=100, now=now)  # same time as b.csv: the name decides
     write(tmp_path, "D.CSV", REPORT, age=200, now=now)  # pattern matching ignores case
 
-    batches = list(make_adapter(tmp_path).batches(None))
+    batches = file_batches(make_adapter(tmp_path))
 
     assert [b.description for b in batches] == ["c.csv", "D.CSV", "a.csv", "b.csv"]
     assert [b.watermark["last_file"] for b in batches] == ["c.csv", "D.CSV", "a.csv", "b.csv"]
@@ -436,3 +449,28 @@ def _cp1258(text: str) -> bytes:
             decomposed = unicodedata.normalize("NFD", char)
             out += (unicodedata.normalize("NFC", decomposed[:-1]) + decomposed[-1]).encode("cp1258")
     return bytes(out)
+
+
+def test_a_large_file_is_streamed_in_batches_and_archived_after_the_last(tmp_path):
+    lines = ["Mã văn bản;Đơn vị;Ngày đăng ký"] + [f"VB-{i};STP;03/03/2025" for i in range(12_345)]
+    write(tmp_path, "lon.csv", "\n".join(lines) + "\n")
+    batches = list(make_adapter(tmp_path, batch_rows=5000).batches(None))
+    # a marker committed before the first row (the attempt), then the rows 5.000 at a time
+    assert [len(b.rows) for b in batches] == [0, 5000, 5000, 2345]
+    assert batches[0].watermark["tries"] == {"lon.csv": {"count": 1, "reason": None}}
+    assert [b.after_commit is not None for b in batches] == [False, False, False, True]
+    assert batches[-1].watermark["tries"] == {}
+    assert batches[-1].rows[-1].line_no == 12_346
+
+
+def test_limits_are_options_with_defaults_a_large_legitimate_export_passes(tmp_path):
+    adapter = make_adapter(tmp_path)
+    assert adapter.max_file_bytes == 200 * 2**20 and adapter.max_inflated_bytes >= 1 * 2**30
+    assert adapter.max_rows >= 2_000_000 and adapter.max_file_seconds >= 600
+    problems = FileAdapter.check_options({"folder": str(tmp_path), "columns": COLUMNS, "max_rows": 0,
+                                          "max_file_seconds": "soon", "max_inflated_bytes": True})
+    assert problems == [
+        "options.max_inflated_bytes: expected a positive whole number of bytes",
+        "options.max_rows: expected a positive whole number of rows",
+        "options.max_file_seconds: expected a number of seconds > 0",
+    ]

@@ -51,25 +51,38 @@ def test_an_unknown_input_is_a_bug_not_a_zero():
     assert Inputs()["dossier_received"] == 0.0  # a rollup metric with no row sums to 0
 
 
+_NONE_OPEN = {"end:dossier_open": 0, "end:dossier_late": 0, "end:dossier_open_digitised": 0}
+
+
 def test_dvc06_counts_open_dossiers_at_the_period_end():
-    x = _inputs(dossier_finished=5, dossier_finished_766_on_time=3, **{"end:dossier_open": 6, "end:dossier_late": 3})
+    # Ended in any end state (7, 8, 9, 10): 5, on time 3; open at the end 6, of which 3 late → 6/11.
+    x = _inputs(dossier_ended=5, dossier_ended_766_on_time=3, **{"end:dossier_open": 6, "end:dossier_late": 3})
     out = CATALOGUE["DVC-06"].formula(x)
     assert (out.numerator, out.denominator) == (6, 11)
     assert out.parts["open_on_time"].value == 3
 
 
+def test_dvc11_dvc12_divide_by_the_dvc06_population():
+    # 8 ended + 2 open = 10; e-results 3 (ended only); digitised 4 ended + 1 open = 5.
+    x = _inputs(dossier_ended=8, dossier_ended_766_on_time=8, dossier_ended_e_result=3, dossier_ended_digitised=4,
+                **{"end:dossier_open": 2, "end:dossier_late": 0, "end:dossier_open_digitised": 1,
+                   "has:dossier_ended_e_result": True, "has:dossier_received_digitised": True})  # fmt: skip
+    assert (lambda o: (o.numerator, o.denominator))(CATALOGUE["DVC-11"].formula(x)) == (3, 10)
+    assert (lambda o: (o.numerator, o.denominator))(CATALOGUE["DVC-12"].formula(x)) == (5, 10)
+
+
 def test_dvc13_follows_the_766_rule():
-    # 10 finished, 1 late, 1 dissatisfied → 80 %, points min(6; 6 × 0,8 ÷ 0,9) = 5,33.
-    x = _inputs(dossier_finished=10, dossier_finished_766_on_time=9, dossier_finished_dissatisfied=1,
-                **{"has:dossier_finished_rated": True})  # fmt: skip
+    # 10 ended, 1 late, 1 dissatisfied → (9 − 1) ÷ 10 = 80 %, points min(6; 6 × 0,8 ÷ 0,9) = 5,33.
+    x = _inputs(dossier_ended=10, dossier_ended_766_on_time=9, dossier_ended_dissatisfied=1,
+                **{"has:dossier_finished_rated": True}, **_NONE_OPEN)  # fmt: skip
     out = CATALOGUE["DVC-13"].formula(x)
     assert out.value == pytest.approx(0.8) and out.parts["points"].value == pytest.approx(6 * 0.8 / 0.9)
-    x.update(dossier_finished_766_on_time=4, dossier_finished_dissatisfied=7)
+    x.update(dossier_ended_766_on_time=4, dossier_ended_dissatisfied=7)
     assert CATALOGUE["DVC-13"].formula(x).value == 0.0  # never below 0
 
 
 def test_missing_fields_and_missing_facts_give_reasons():
-    out = CATALOGUE["DVC-11"].formula(_inputs(dossier_finished_requires_result=4, **{"has:dossier_finished_e_result": False}))
+    out = CATALOGUE["DVC-11"].formula(_inputs(dossier_ended=4, **{"has:dossier_ended_e_result": False}))
     assert out.value is None and out.reason.code == "field_not_provided" and "CoKetQuaDienTu" in out.reason.vi
     out = CATALOGUE["VB-01"].formula(Inputs({"facts:documents": False}))
     assert out.value is None and out.reason.code == "no_facts"

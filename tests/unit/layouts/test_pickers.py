@@ -48,7 +48,17 @@ def test_every_offered_period_comes_back_from_the_url(kind):
 
 
 def test_period_choices_are_the_issues():
-    assert PERIOD_CHOICES == ("today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30")
+    assert PERIOD_CHOICES == ("today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30", "reporting")
+
+
+def test_the_reporting_period_runs_from_the_15th_to_the_14th():
+    from datetime import date
+
+    sel = parse_selection({"period": "reporting"}, date(2026, 10, 14))
+    assert (sel.period.start, sel.period.end) == (date(2026, 9, 15), date(2026, 10, 14))
+    after = parse_selection({"period": "reporting"}, date(2026, 10, 15)).period
+    assert (after.start, after.end) == (date(2026, 10, 15), date(2026, 11, 14))
+    assert after.previous().end == date(2026, 10, 14)
 
 
 def test_what_cannot_be_used_is_said_not_guessed():
@@ -87,9 +97,9 @@ def test_period_picker_in_both_languages():
     assert radio.id == {"type": "ioc-url-param", "page": "documents", "param": "period"}
     assert radio.value == "ytd"
     assert [o["label"] for o in radio.options] == ["Hôm nay", "Tuần này", "Từ đầu tháng", "Từ đầu quý", "Từ đầu năm",
-                                                   "7 ngày qua", "30 ngày qua"]
+                                                   "7 ngày qua", "30 ngày qua", "Kỳ báo cáo (15–14)"]
     en = period_picker(EN, "rolling7", URL).children[1]
-    assert en.value == "rolling7" and en.options[-1]["label"] == "Last 30 days"
+    assert en.value == "rolling7" and en.options[-1]["label"] == "Reporting period (15th–14th)"
 
 
 def test_unit_picker_lists_the_visible_units_as_a_tree():
