@@ -312,6 +312,10 @@ def test_sign_out_reaches_the_providers_end_session(serve, provider):
     signed_in = sso(site)
     assert signed_in.status_code == 200
 
+    # Browsers apply form-action to the redirect after the sign-out form: the provider is allowed.
+    policy = dict(d.split(" ", 1) for d in signed_in.headers["Content-Security-Policy"].split("; "))
+    assert policy["form-action"] == f"'self' {provider.url}"
+
     response = sign_out(site, signed_in.browser)
 
     assert response.status_code == 200
