@@ -19,6 +19,7 @@ import re
 import secrets
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,6 +65,7 @@ _EXPECTED: dict[str, str] = {
     "oidc_username_claim": "the claim that names the account, e.g. preferred_username",
     "oidc_roles_claim": "the claim (dot path) holding groups or roles, e.g. groups or realm_access.roles",
     "oidc_role_map": "GROUP=ROLE:UNIT pairs separated by ';', e.g. ioc-lanh-dao=lanh_dao:BO",
+    "oidc_public_url": "the https:// address people open, e.g. https://ioc.example (no path)",
     "frame_ancestors": "CSP frame-ancestors sources separated by spaces, e.g. 'self' or "
     "'self' https://portal.example.gov.vn ('none' forbids every frame)",
     "cookie_secure": "true or false",
@@ -106,6 +108,9 @@ class Settings(BaseModel):
     oidc_username_claim: str = "preferred_username"
     oidc_roles_claim: str = "groups"
     oidc_role_map: str = ""
+    # The address the provider sends browsers back to (…/auth/oidc/callback, …/login?bye=1);
+    # default: the address of the request (right when the proxy passes Host and the scheme).
+    oidc_public_url: str | None = None
     # --- the web surface (dashboard/security.py) ---
     frame_ancestors: str = "'self'"  # /wall frames slides of this same site
     cookie_secure: bool = False  # set true in production behind TLS
@@ -199,6 +204,18 @@ class Settings(BaseModel):
         if value and len(value) < 16:
             raise ValueError("too short")
         return value
+
+    @field_validator("oidc_issuer", "oidc_public_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        # Tokens and the client secret travel to the issuer: TLS, except on this machine (tests).
+        if not value:
+            return None
+        parts = urlsplit(value)
+        local = parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
+        if not parts.netloc or parts.query or parts.fragment or not (parts.scheme == "https" or local):
+            raise ValueError("not an https:// URL")
+        return value.rstrip("/")
 
     @field_validator("oidc_role_map")
     @classmethod

@@ -103,8 +103,10 @@ def cookie_options(settings: Settings | None = None) -> dict:
 
 
 # --- content security policy ------------------------------------------------------------------
-def content_security_policy(script_hashes: list[str], frame_ancestors: str) -> str:
-    """The policy every response carries; ``script_hashes`` are Dash's inline scripts."""
+def content_security_policy(script_hashes: list[str], frame_ancestors: str, form_targets: tuple[str, ...] = ()) -> str:
+    """The policy every response carries; ``script_hashes`` are Dash's inline scripts;
+    ``form_targets``: other origins a form may end up at (the sign-out form redirects to the
+    OpenID provider's end-session endpoint, and browsers apply form-action to redirects)."""
     directives = {
         "default-src": "'self'",
         # Dash's renderer start-up and inline clientside callbacks, by hash; everything else is
@@ -120,10 +122,19 @@ def content_security_policy(script_hashes: list[str], frame_ancestors: str) -> s
         "worker-src": "'self' blob:",
         "object-src": "'none'",
         "base-uri": "'self'",
-        "form-action": "'self'",
+        "form-action": " ".join(["'self'", *form_targets]),
         "frame-ancestors": frame_ancestors,
     }
     return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def _sign_out_origins(settings: Settings) -> tuple[str, ...]:
+    """The OpenID provider's origin when single sign-on is on (its end-session endpoint lives there
+    for Keycloak and WSO2 Identity Server)."""
+    if not settings.oidc_enabled:
+        return ()
+    parts = urlsplit(settings.oidc_issuer)
+    return (f"{parts.scheme}://{parts.netloc}",)
 
 
 class _SecurityHeaders:
@@ -138,7 +149,8 @@ class _SecurityHeaders:
         # is where they run, so the hashes are taken afresh there and reused for other responses.
         if html_page or self._policy is None:
             hashes = list(dict.fromkeys(self.app.csp_hashes()))  # Dash may list a script twice
-            self._policy = content_security_policy(hashes, self.settings.frame_ancestors)
+            self._policy = content_security_policy(hashes, self.settings.frame_ancestors,
+                                                   _sign_out_origins(self.settings))
         return self._policy
 
     def __call__(self, response: Response) -> Response:

@@ -19,7 +19,7 @@ from flask import Flask, Response, current_app, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard import api, auth, cache as cache_ext
+from dashboard import api, auth, cache as cache_ext, oidc
 from dashboard import security
 from dashboard.config import PROJECT_ROOT, Settings, load_settings
 from dashboard.db import check_schema, make_engine, make_sessionmaker
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     cache_ext.init_app(server, settings)
     server.before_request(_require_current_schema)  # first: the principal is read from the store
     auth.init_app(server)
+    oidc.init_app(server, settings)
     api.init_app(server)
     server.add_url_rule("/prefs/<kind>/<value>", "ioc_prefs", _set_preference)
 
