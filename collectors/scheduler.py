@@ -301,12 +301,16 @@ def snapshot_job(engine: Engine, tz: ZoneInfo) -> int:
         return take_snapshot(session, now.astimezone(tz).date(), now)
 
 
-def retention_job(engine: Engine, keep_days: int = 90) -> tuple[int, int]:
-    """Delete collector runs older than ``keep_days`` and rejects older than twice that."""
+def retention_job(engine: Engine, keep_days: int = 90, audit_days: int = 365) -> tuple[int, int]:
+    """Delete collector runs older than ``keep_days``, rejects older than twice that, and audit
+    events past ``IOC_AUDIT_RETENTION_DAYS`` (``audit_days``)."""
+    from dashboard import audit
+
     now = utcnow()
     with make_sessionmaker(engine).begin() as session:
         rejects = session.execute(delete(RejectedRecord).where(RejectedRecord.rejected_at < now - timedelta(days=2 * keep_days))).rowcount
         runs = session.execute(delete(CollectorRun).where(CollectorRun.started_at < now - timedelta(days=keep_days))).rowcount
+        audit.prune(session, audit_days, now)
     return runs, rejects
 
 
@@ -319,6 +323,7 @@ def build_scheduler(
     extra_jobs: list[tuple[Callable[[], object], float]] = (),
     first_run_now: bool = True,
     guard: Callable[[], None] | None = None,
+    audit_retention_days: int = 365,
 ) -> BaseScheduler:
     enabled = [s for s in sources if s.enabled]
     scheduler = scheduler or BackgroundScheduler(timezone=tz)
@@ -343,7 +348,8 @@ def build_scheduler(
         coalesce=True, max_instances=1, misfire_grace_time=3600, replace_existing=True,
     )
     scheduler.add_job(
-        retention_job, CronTrigger(hour=2, minute=30, timezone=tz), args=(engine,), id="daily:retention",
+        retention_job, CronTrigger(hour=2, minute=30, timezone=tz), args=(engine, 90, audit_retention_days),
+        id="daily:retention",
         coalesce=True, max_instances=1, misfire_grace_time=3600, replace_existing=True,
     )
     for index, (func, every_s) in enumerate(extra_jobs):

@@ -41,7 +41,7 @@ MAX_BLOCK = timedelta(minutes=15)
 class AccountError(IocError):
     """A wrong account command: unknown account or unit, bad role, weak password …"""
 
-    exit_code = 7
+    exit_code = 8
 
 
 @dataclass(frozen=True)

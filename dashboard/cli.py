@@ -213,7 +213,8 @@ def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | Non
         lock.release()
         return
     supervisor = LockSupervisor(lock, echo=say)
-    scheduler = build_scheduler(engine, sources, settings.tz, guard=supervisor.guard)
+    scheduler = build_scheduler(engine, sources, settings.tz, guard=supervisor.guard,
+                                audit_retention_days=settings.audit_retention_days)
     supervisor.scheduler = scheduler
     enabled = [s.name for s in sources if s.enabled]
     say(f"collector lock taken (pid {os.getpid()})")

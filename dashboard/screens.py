@@ -34,7 +34,7 @@ DEVICE_COOKIE = "ioc_screen"
 
 
 class ScreenError(IocError):
-    exit_code = 7
+    exit_code = 8
 
 
 def token_hash(token: str) -> str:
