@@ -26,7 +26,8 @@ from datetime import datetime
 import click
 
 from dashboard import accounts, audit, screens
-from dashboard.cli import _Context, cli
+from dashboard import cli as _cli
+from dashboard.cli import _Context
 from dashboard.cli_kpis import _sessions
 from dashboard.db import session_scope
 
@@ -46,7 +47,7 @@ def _password(from_stdin: bool, generate_ok: bool = True) -> tuple[str, bool]:
 
 
 # --- users ---------------------------------------------------------------------------------------------
-@cli.group("users")
+@click.group("users")
 def users_group() -> None:
     """Local accounts and their grants (role over a unit subtree)."""
 
@@ -160,7 +161,7 @@ def users_secret(obj: _Context, name: str, allow: bool) -> None:
 
 
 # --- screens -------------------------------------------------------------------------------------------
-@cli.group("screens")
+@click.group("screens")
 def screens_group() -> None:
     """Wall screens enrolled as devices (read-only, one playlist, one scope)."""
 
@@ -243,7 +244,7 @@ def screens_reload(obj: _Context, name: str) -> None:
 
 
 # --- audit ---------------------------------------------------------------------------------------------
-@cli.group("audit")
+@click.group("audit")
 def audit_group() -> None:
     """The audit trail (append-only)."""
 
@@ -279,3 +280,15 @@ def audit_prune(obj: _Context) -> None:
     with session_scope(_sessions(obj)) as session:
         removed = audit.prune(session, obj.settings.audit_retention_days)
     click.echo(f"{removed} audit event(s) older than {obj.settings.audit_retention_days} days removed")
+
+
+def _register(group: click.Group) -> None:
+    for command in (users_group, screens_group, audit_group):
+        group.add_command(command)
+
+
+# Like dashboard.cli_kpis: also under ``python -m dashboard.cli`` (the root group in ``__main__``).
+_register(_cli.cli)
+_main = sys.modules.get("__main__")
+if _main is not None and getattr(getattr(_main, "__spec__", None), "name", None) == "dashboard.cli":
+    _register(_main.cli)
