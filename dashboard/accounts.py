@@ -184,6 +184,27 @@ def principal_for(session: Session, account: Account, *, via: str = "password",
                      may_see_secret=account.may_see_secret, via=via, session_hash=session_hash)
 
 
+def principal_of_session(conn, id_hash: str, now: datetime) -> Principal | None:
+    """The principal of a live server-side session (one query: session, account, grants), or None
+    when the session is unknown, expired, or its account disabled."""
+    from dashboard.models import WebSession
+
+    rows = conn.execute(
+        select(WebSession.expires_at, WebSession.via, Account.id, Account.username, Account.display_name,
+               Account.may_see_secret, Account.active, AccessGrant.role, OrgUnit.code)
+        .join(Account, Account.id == WebSession.account_id)
+        .outerjoin(AccessGrant, AccessGrant.account_id == Account.id)
+        .outerjoin(OrgUnit, OrgUnit.id == AccessGrant.unit_id)
+        .where(WebSession.id_hash == id_hash).order_by(AccessGrant.id)
+    ).all()
+    if not rows or rows[0].expires_at <= now or not rows[0].active:
+        return None
+    first = rows[0]
+    grants = tuple((r.role, r.code) for r in rows if r.role in ROLE_CAPABILITIES and r.code is not None)
+    return Principal("user", first.id, first.username, first.display_name or first.username, grants,
+                     may_see_secret=first.may_see_secret, via=first.via, session_hash=id_hash)
+
+
 # --- passwords and back-off ---------------------------------------------------------------------------
 def verify(session: Session, name: str, password: str) -> Account | None:
     """The active local account ``name`` if ``password`` is right, else None (same cost either way)."""

@@ -152,32 +152,27 @@ def _load_principal() -> Response | None:
     now = utcnow()
     device = request.cookies.get(screens.DEVICE_COOKIE)
     if device:
-        with ctx.sessions() as session:
-            screen = screens.lookup(session, device)
-            if screen is not None and screen.revoked_at is None:
-                g.principal = screens.principal_for(screen)
+        with ctx.engine.connect() as conn:
+            row = screens.lookup(conn, device)
+            if row is not None and row.revoked_at is None:
+                g.principal = screens.principal_for(row)
                 if path.startswith(DASH_PREFIX) and request.method == "POST":
-                    changed = screens.heartbeat(
-                        screen, now=now, address=client_address(), slide=request.headers.get("X-IOC-Slide"),
+                    changes = screens.heartbeat(
+                        row, now=now, address=client_address(), slide=request.headers.get("X-IOC-Slide"),
                         version=request.headers.get("X-IOC-Version"),
                         client_error=request.headers.get("X-IOC-Client-Error"))
-                    if screen.reload_requested_at is not None:
-                        g.ioc_reload = True
-                        screen.reload_requested_at = None
-                        changed = True
-                    if changed:
-                        session.commit()
+                    g.ioc_reload = row.reload_requested_at is not None
+                    if changes:
+                        screens.record_heartbeat(conn, row.id, changes)
+                        conn.commit()
             else:
                 g.screen_revoked = True
     if g.principal is None and cookie.get("sid"):
-        with ctx.sessions() as session:
-            row = session.get(WebSession, _hash(cookie["sid"]))
-            account = session.get(Account, row.account_id) if row is not None and row.expires_at > now else None
-            if account is not None and account.active:
-                g.principal = accounts.principal_for(session, account, via=row.via, session_hash=row.id_hash)
-            else:
-                cookie.pop("sid", None)
-                g.session_ended = True
+        with ctx.engine.connect() as conn:
+            g.principal = accounts.principal_of_session(conn, _hash(cookie["sid"]), now)
+        if g.principal is None:
+            cookie.pop("sid", None)
+            g.session_ended = True
     return _gate()
 
 

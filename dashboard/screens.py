@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from dashboard.access import Principal
@@ -131,35 +131,51 @@ def request_reload(session: Session, name: str, now: datetime | None = None) -> 
     return screen
 
 
-def lookup(session: Session, token: str) -> Screen | None:
-    """The screen holding ``token`` (revoked ones included: the caller tells them apart)."""
+#: What the gate reads of a screen on each of its requests (one indexed row, no ORM objects).
+_SEEN = (Screen.id, Screen.name, Screen.playlist, Screen.revoked_at, Screen.last_seen_at, Screen.last_slide,
+         Screen.app_version, Screen.last_client_error, Screen.last_address, Screen.reload_requested_at)
+
+
+def lookup(conn, token: str):
+    """The row of the screen holding ``token`` (revoked ones included: the caller tells them
+    apart) with its unit's code as ``unit_code``, or None."""
     if not token or len(token) > 200:
         return None
-    return session.scalar(select(Screen).options(selectinload(Screen.unit)).where(Screen.token_hash == token_hash(token)))
+    return conn.execute(
+        select(*_SEEN, OrgUnit.code.label("unit_code")).join(OrgUnit, OrgUnit.id == Screen.unit_id)
+        .where(Screen.token_hash == token_hash(token))
+    ).first()
 
 
-def principal_for(screen: Screen) -> Principal:
-    return Principal("screen", screen.id, screen.name, screen.name, (("screen", screen.unit.code),),
-                     playlist=screen.playlist, via="device")
+def principal_for(row) -> Principal:
+    return Principal("screen", row.id, row.name, row.name, (("screen", row.unit_code),), playlist=row.playlist,
+                     via="device")
 
 
-def heartbeat(screen: Screen, *, now: datetime, address: str | None, slide: str | None, version: str | None,
-              client_error: str | None) -> bool:
-    """Note what the screen reports; True when the row changed (the caller commits)."""
+def heartbeat(row, *, now: datetime, address: str | None, slide: str | None, version: str | None,
+              client_error: str | None) -> dict:
+    """What to write of a screen's report: {} when nothing changed and the last heartbeat is recent
+    (so most refreshes write nothing)."""
     slide = (slide or "")[:500] or None
     client_error = (client_error or "")[:1000] or None
-    changed = False
-    if slide and slide != screen.last_slide:
-        screen.last_slide, changed = slide, True
-    if version and version[:40] != screen.app_version:
-        screen.app_version, changed = version[:40], True
-    if client_error and client_error != screen.last_client_error:
-        screen.last_client_error, screen.last_client_error_at, changed = client_error, now, True
-    if address and address[:64] != screen.last_address:
-        screen.last_address, changed = address[:64], True
-    if changed or screen.last_seen_at is None or now - screen.last_seen_at >= HEARTBEAT_EVERY:
-        screen.last_seen_at, changed = now, True
-    return changed
+    changes: dict = {}
+    if slide and slide != row.last_slide:
+        changes["last_slide"] = slide
+    if version and version[:40] != row.app_version:
+        changes["app_version"] = version[:40]
+    if client_error and client_error != row.last_client_error:
+        changes.update(last_client_error=client_error, last_client_error_at=now)
+    if address and address[:64] != row.last_address:
+        changes["last_address"] = address[:64]
+    if row.reload_requested_at is not None:
+        changes["reload_requested_at"] = None  # delivered with this answer
+    if changes or row.last_seen_at is None or now - row.last_seen_at >= HEARTBEAT_EVERY:
+        changes["last_seen_at"] = now
+    return changes
+
+
+def record_heartbeat(conn, screen_id: int, changes: dict) -> None:
+    conn.execute(update(Screen).where(Screen.id == screen_id).values(**changes))
 
 
 def fleet(session: Session, unit_codes: frozenset[str] | None = None, now: datetime | None = None) -> list[ScreenInfo]:
