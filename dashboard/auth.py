@@ -103,8 +103,22 @@ def csrf_token() -> str:
     return token
 
 
+def _screen_csrf() -> str | None:
+    """An enrolled screen's CSRF token, derived from its device credential rather than kept in the
+    cookie session: a screen whose session cookie is lost (cleared, expired, a new browser
+    profile) keeps working without a reload, and the token still proves same-origin knowledge."""
+    principal = g.get("principal")
+    device = request.cookies.get(screens.DEVICE_COOKIE)
+    if principal is None or principal.kind != "screen" or not device:
+        return None
+    from dashboard.webapp import store
+
+    key = str(store().settings.secret_key).encode("utf-8")
+    return hmac.new(key, b"screen-csrf:" + device.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def _csrf_ok(sent: str | None) -> bool:
-    expected = cookie.get("csrf")
+    expected = _screen_csrf() or cookie.get("csrf")
     return bool(expected and sent and hmac.compare_digest(str(expected), str(sent)))
 
 
@@ -205,6 +219,8 @@ def _gate() -> Response | None:
         return None
     principal: Principal | None = g.principal
     if _wants_dash():
+        if principal is None and g.get("screen_revoked"):
+            return _stop(403, "/screen/revoked")  # before CSRF: a revoked screen has no token any more
         if request.method == "POST" and not _csrf_ok(request.headers.get(CSRF_HEADER)):
             # A screen whose cookie session was lost reloads and gets a fresh token.
             return _stop(403, request.headers.get("X-IOC-Slide") or "/")
@@ -262,19 +278,27 @@ def _after(response: Response) -> Response:
     """Keep the CSRF cookie for dash-renderer, and pass a pending reload to an enrolled screen."""
     if request.path.startswith(STATIC_PREFIXES):
         return response
-    if "csrf" in cookie or request.method == "GET":
+    screen_token = _screen_csrf()
+    if screen_token is not None:
+        if request.cookies.get(CSRF_COOKIE) != screen_token:
+            _set_csrf_cookie(response, screen_token)
+    elif "csrf" in cookie or request.method == "GET":
         token = csrf_token()
         if request.cookies.get(CSRF_COOKIE) != token:
-            from dashboard.webapp import store
-
-            secure = getattr(store().settings, "cookie_secure", False)
-            response.set_cookie(CSRF_COOKIE, token, samesite="Strict", secure=secure, httponly=False)
+            _set_csrf_cookie(response, token)
     if g.get("ioc_reload"):
         response.headers["X-IOC-Reload"] = "1"
     principal = g.get("principal")
     if principal is not None and principal.kind == "screen":
         response.headers["X-IOC-Version"] = __version__
     return response
+
+
+def _set_csrf_cookie(response: Response, token: str) -> None:
+    from dashboard.webapp import store
+
+    secure = getattr(store().settings, "cookie_secure", False)
+    response.set_cookie(CSRF_COOKIE, token, samesite="Strict", secure=secure, httponly=False)
 
 
 # --- sign-in and sign-out -------------------------------------------------------------------------------
