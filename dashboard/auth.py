@@ -361,7 +361,17 @@ def login() -> Response:
         accounts.record_success(session, name)
         start_session(session, account, via="password", minutes=ctx.settings.session_minutes)
         audit.record(session, "sign_in", actor=f"user:{account.username}", address=address, via="password")
-    return redirect(safe_next(request.form.get("next")))
+        target = landing(accounts.principal_for(session, account), safe_next(request.form.get("next")))
+    return redirect(target)
+
+
+def landing(principal: Principal, target: str) -> str:
+    """Where a fresh sign-in goes: ``target``, or — when its role cannot open that page (an
+    administrator has no figures on "/") — the first page it can, not a refusal."""
+    if may_see_page(principal, urlsplit(target).path):
+        return target
+    allowed = _allowed_links(principal)
+    return allowed[0][0] if allowed else target
 
 
 def start_session(session, account: Account, *, via: str, minutes: int, id_token: str | None = None) -> None:

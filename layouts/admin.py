@@ -77,6 +77,8 @@ register({
     "admin_col_address": {"vi": "Địa chỉ IP", "en": "Address"},
     "admin_col_unit": {"vi": "Đơn vị", "en": "Unit"},
     "admin_col_detail": {"vi": "Chi tiết", "en": "Detail"},
+    "admin_actor_cli": {"vi": "dòng lệnh trên máy chủ (ioc)", "en": "the server's command line (ioc)"},
+    "admin_actor_system": {"vi": "hệ thống", "en": "the system"},
     "admin_outcome_ok": {"vi": "Thành công", "en": "OK"},
     "admin_outcome_failed": {"vi": "Không thành công", "en": "Failed"},
     "admin_outcome_denied": {"vi": "Bị từ chối", "en": "Denied"},
@@ -203,8 +205,9 @@ def audit_layout(**query) -> html.Div:
                className="ioc-muted"),
         dcc.Store(id="audit-lang", data=lang),
         html.Div(className="ioc-controls", children=[
-            html.Label([t("admin_filter_since", lang), dcc.Input(id="audit-since", type="date", className="ioc-input")],
-                       className="ioc-control"),
+            html.Label([t("admin_filter_since", lang), dcc.DatePickerSingle(
+                id="audit-since", display_format="DD/MM/YYYY", placeholder="dd/mm/yyyy", clearable=True,
+                first_day_of_week=1)], className="ioc-control"),
             html.Label([t("admin_filter_account", lang), dcc.Input(id="audit-actor", type="text", debounce=True,
                                                                    maxLength=120, className="ioc-input")],
                        className="ioc-control"),
@@ -239,21 +242,50 @@ def _events(filters: dict, limit: int) -> list[audit.Event]:
         return audit.list_events(session, limit=limit, **filters)
 
 
+#: Words for the detail keys the application records (others are shown as they are).
+_DETAIL_WORDS = {
+    "target": ("đối tượng", "target"), "playlist": ("danh sách trình chiếu", "playlist"),
+    "via": ("cách đăng nhập", "via"), "path": ("trang", "page"), "needs": ("cần quyền", "needs"),
+    "rows": ("số dòng", "rows"), "format": ("định dạng", "format"), "active": ("hoạt động", "enabled"),
+    "action": ("thao tác", "action"), "what": ("nội dung", "what"), "grant": ("quyền", "grant"),
+    "revoked": ("thu hồi", "revoked"), "wait_s": ("chờ (giây)", "wait (s)"), "scope": ("phạm vi", "scope"),
+}
+_ACTOR_KINDS = {"user": ("tài khoản", "account"), "screen": ("màn hình", "screen")}
+
+
+def _at(value: datetime, lang: str, tz) -> str:
+    """To the second: an audit is read for the order of events."""
+    if lang == "vi":
+        return value.astimezone(tz).strftime("%H:%M:%S %d/%m/%Y")
+    return fmt_datetime(value, lang, tz)
+
+
+def _actor(actor: str | None, lang: str) -> str:
+    """``user:an`` → "an (tài khoản)"; ``cli`` → the server's command line."""
+    if not actor:
+        return "–"
+    kind, sep, name = actor.partition(":")
+    if sep and kind in _ACTOR_KINDS:
+        return f"{name} ({_ACTOR_KINDS[kind][lang == 'en']})"
+    return t(f"admin_actor_{actor}", lang) if f"admin_actor_{actor}" in _ACTORS else actor
+
+
 def _event_row(e: audit.Event, lang: str, tz) -> dict[str, str]:
     vi, en = audit.KINDS.get(e.kind, (e.kind, e.kind))
     outcome_key = f"admin_outcome_{e.outcome}"
     return {
-        "at": fmt_datetime(e.at, lang, tz),
+        "at": _at(e.at, lang, tz),
         "kind": en if lang == "en" else vi,
         "outcome": t(outcome_key, lang) if outcome_key in _OUTCOMES else e.outcome,
-        "actor": e.actor or "–",
+        "actor": _actor(e.actor, lang),
         "address": e.address or "–",
         "unit": e.unit_code or "–",
-        "detail": "; ".join(f"{k}={v}" for k, v in (e.detail or {}).items()),
+        "detail": "; ".join(f"{_DETAIL_WORDS.get(k, (k, k))[lang == 'en']}: {v}" for k, v in (e.detail or {}).items()),
     }
 
 
 _OUTCOMES = {"admin_outcome_ok", "admin_outcome_failed", "admin_outcome_denied"}
+_ACTORS = {"admin_actor_cli", "admin_actor_system"}
 _AUDIT_COLUMNS = ("at", "kind", "outcome", "actor", "address", "unit", "detail")
 
 
@@ -283,7 +315,7 @@ def audit_view(principal: Principal | None, lang: str, since, actor, kind):
 
 
 @callback(Output("audit-table", "children"),
-          Input("audit-since", "value"), Input("audit-actor", "value"), Input("audit-kind", "value"),
+          Input("audit-since", "date"), Input("audit-actor", "value"), Input("audit-kind", "value"),
           State("audit-lang", "data"), prevent_initial_call=True)
 def filter_audit(since, actor, kind, lang):
     try:
@@ -294,7 +326,7 @@ def filter_audit(since, actor, kind, lang):
 
 
 @callback(Output("audit-download", "data"), Input("audit-export", "n_clicks"),
-          State("audit-since", "value"), State("audit-actor", "value"), State("audit-kind", "value"),
+          State("audit-since", "date"), State("audit-actor", "value"), State("audit-kind", "value"),
           State("audit-lang", "data"), prevent_initial_call=True)
 def export_audit(n_clicks, since, actor, kind, lang):
     """The filtered audit as CSV, re-read on the server; the export itself is audited."""

@@ -108,6 +108,22 @@ def test_the_fleet_page_lists_only_the_screens_of_the_scope(site):
     assert "Phòng họp SO-01" not in text and "ioc-access-denied" in text
 
 
+def test_slides_and_audit_events_read_as_words(site):
+    app, sessions, _ids, _code = site
+    from layouts.screens import slide_label
+
+    names = {"SO-01": "Sở Mô phỏng 01"}
+    assert slide_label("/dossiers?unit=SO-01&period=mtd&kiosk=1&lang=vi", "vi", names) == \
+        "Dịch vụ công · Sở Mô phỏng 01 · Từ đầu tháng"
+    assert slide_label("/?kiosk=1", "en", names) == "Overview · whole agency"
+    assert slide_label("/la?unit=X", "vi", names) == "/la · X"
+    client_as(app, "qt-so01")  # one sign-in in the audit
+    audit_page = next(p for p in dash.page_registry.values() if p["path"] == "/admin/audit")
+    with request_as(app, "/admin/audit", Principal("user", 8, "qt", "QT", (("quan_tri", "SO-01"),))):
+        text = render_text(audit_page["layout"]())
+    assert "Nhật ký truy cập" in text and "qt-so01 (tài khoản)" in text and "cách đăng nhập: password" in text
+
+
 def test_reload_and_revoke_are_checked_against_role_and_scope_and_audited(site):
     app, sessions, ids, _code = site
     monitoring, admin, head = client_as(app, "td-so01"), client_as(app, "qt-so01"), client_as(app, "xem-so01")
@@ -209,6 +225,13 @@ def toggle(client, username):
                          [json.dumps(button["id"], sort_keys=True, separators=(",", ":")) + ".submit_n_clicks"])
 
 
+def test_an_administrator_signing_in_lands_on_a_page_it_may_open(site):
+    app, sessions, _ids, _code = site
+    assert sign_in(app.server.test_client(), "qt-so01", PASSWORD).headers["Location"] == "/sources"
+    assert sign_in(app.server.test_client(), "xem-so01", PASSWORD).headers["Location"] == "/"
+    assert events(sessions, "denied") == []
+
+
 def test_accounts_are_disabled_only_inside_the_scope_and_the_audit_exports_as_csv(site):
     app, sessions, _ids, _code = site
     admin = client_as(app, "qt-so01")
@@ -226,7 +249,7 @@ def test_accounts_are_disabled_only_inside_the_scope_and_the_audit_exports_as_cs
 
     answer = post_callback(admin, [{"id": "audit-download", "property": "data"}],
                            [{"id": "audit-export", "property": "n_clicks", "value": 1}],
-                           [{"id": "audit-since", "property": "value", "value": None},
+                           [{"id": "audit-since", "property": "date", "value": None},
                             {"id": "audit-actor", "property": "value", "value": "qt-so01"},
                             {"id": "audit-kind", "property": "value", "value": ""},
                             {"id": "audit-lang", "property": "data", "value": "vi"}], ["audit-export.n_clicks"])
@@ -239,7 +262,7 @@ def test_accounts_are_disabled_only_inside_the_scope_and_the_audit_exports_as_cs
     # Not an administrator: no export, whatever is posted.
     again = post_callback(client_as(app, "td-so01"), [{"id": "audit-download", "property": "data"}],
                           [{"id": "audit-export", "property": "n_clicks", "value": 1}],
-                          [{"id": "audit-since", "property": "value", "value": None},
+                          [{"id": "audit-since", "property": "date", "value": None},
                            {"id": "audit-actor", "property": "value", "value": None},
                            {"id": "audit-kind", "property": "value", "value": ""},
                            {"id": "audit-lang", "property": "data", "value": "vi"}], ["audit-export.n_clicks"])
