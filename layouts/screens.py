@@ -58,6 +58,7 @@ register({
     "screens_never_seen": {"vi": "chưa có tín hiệu", "en": "never heard from"},
     "screens_ago": {"vi": "{age} trước", "en": "{age} ago"},
     "screens_version_old": {"vi": "khác máy chủ ({server}): cần tải lại", "en": "differs from the server ({server}): reload it"},
+    "screens_revoked_blank": {"vi": "không hiển thị số liệu (đã thu hồi)", "en": "no figures (revoked)"},
     "screens_no_error": {"vi": "không có", "en": "none"},
     "screens_whole_agency": {"vi": "toàn cơ quan", "en": "whole agency"},
     "screens_reload": {"vi": "Tải lại", "en": "Reload"},
@@ -177,7 +178,8 @@ def _row(s: screens.ScreenInfo, lang: str, now: datetime, names: dict, titles: d
             html.Td(html.Span([html.Span(icon, className="ioc-state__icon", **{"aria-hidden": "true"}), " ",
                                t(f"screen_state_{s.state}", lang)], className=f"ioc-state ioc-state--{css}")),
             html.Td(seen, className="ioc-screens__seen"),
-            html.Td(_slide(s.last_slide, lang, names), className="ioc-screens__slide"),
+            html.Td(html.Span(t("screens_revoked_blank", lang), className="ioc-muted") if s.state == "revoked"
+                    else _slide(s.last_slide, lang, names), className="ioc-screens__slide"),
             html.Td(version, className="ioc-screens__version"),
             html.Td(error),
             html.Td(html.Div(actions, className="ioc-screens__actions") if actions else "–"),
