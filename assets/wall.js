@@ -12,6 +12,12 @@
      once it has rendered, so a slow or unreachable server never blanks the screen.
    - Recovery: a wall page that could not render (server down while it loaded) or that keeps
      getting errors from a server that is up again reloads itself, at most once every 5 minutes.
+   - Enrolled screens (dashboard/auth.py, dashboard/screens.py): every Dash request carries the
+     heartbeat — X-IOC-Slide (the slide on screen), X-IOC-Version (the version this page was
+     loaded with) and X-IOC-Client-Error (the last script error, percent-encoded). An answer with
+     X-IOC-Reload: 1 reloads the whole screen; a 401/403 with X-IOC-Redirect sends the top window
+     there (a revoked screen to "/screen/revoked", a person whose session ended to sign-in).
+     Nothing polls for this: it rides on the requests the page makes anyway.
 
    Everything is local: no CDN, nothing from the internet. */
 (function () {
@@ -64,11 +70,104 @@
     return typeof url === "string" && /\/_dash-(update-component|layout|dependencies)/.test(url);
   }
 
+  // --- heartbeat and remote control of enrolled screens --------------------------------------------
+  var CLIENT_ERROR_MAX = 300;
+
+  // The playlist shell's state when this page is one of its slides (same origin), else null.
+  function shell() {
+    try {
+      if (window.top !== window && window.top.iocWall && window.top.iocWall.playlist) return window.top.iocWall;
+    } catch (e) { /* another origin framing us: no shell */ }
+    return null;
+  }
+
+  function here() {
+    return location.pathname + location.search;
+  }
+
+  // What is on screen: inside a playlist the slide the shell shows (a slide preloading in the
+  // hidden frame is not on screen yet), else this page.
+  function currentSlide() {
+    var top = shell();
+    if (top && top.playlist.current >= 0) return top.playlist.slides[top.playlist.current].url;
+    return here();
+  }
+
+  function noteClientError(message) {
+    var text = String(message || "").slice(0, CLIENT_ERROR_MAX);
+    if (!text) return;
+    state.lastError = text;
+    var top = shell();
+    if (top) top.lastError = text;  // the shell reports it too, whichever frame asks next
+  }
+  window.addEventListener("error", function (event) {
+    noteClientError(event && (event.message || (event.error && event.error.message)));
+  });
+  window.addEventListener("unhandledrejection", function (event) {
+    var reason = event && event.reason;
+    noteClientError(reason && reason.message ? reason.message : reason);
+  });
+
+  function heartbeatHeaders() {
+    var top = shell();
+    var headers = { "X-IOC-Slide": currentSlide() };
+    var version = (top && top.version) || state.version;
+    if (version) headers["X-IOC-Version"] = version;
+    var error = (top && top.lastError) || state.lastError;
+    if (error) headers["X-IOC-Client-Error"] = encodeURIComponent(error);
+    return headers;
+  }
+
+  function withHeaders(input, init, extra) {
+    var headers = new Headers((init && init.headers) || (input && typeof input !== "string" && input.headers) || {});
+    Object.keys(extra).forEach(function (name) { headers.set(name, extra[name]); });
+    return Object.assign({}, init, { headers: headers });
+  }
+
+  function sameOriginPath(target) {
+    try {
+      var url = new URL(target, location.href);
+      if (url.origin !== location.origin || !/^\/(?![\/\\])/.test(target)) return null;
+      return url.pathname + url.search + url.hash;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  var leaving = false;
+  function topWindow() {
+    try { return window.top.location ? window.top : window; } catch (e) { return window; }
+  }
+
+  // The server's word on an answer: reload the screen, or leave for another page.
+  function obeyServer(response, sentSlide) {
+    var version = response.headers.get("X-IOC-Version");
+    if (version && !state.version) state.version = version;
+    var top = shell();
+    if (version && top && !top.version) top.version = version;
+    if (leaving) return;
+    if (response.headers.get("X-IOC-Reload") === "1") {
+      leaving = true;
+      topWindow().location.reload();
+      return;
+    }
+    var target = response.headers.get("X-IOC-Redirect");
+    if (target && (response.status === 401 || response.status === 403)) {
+      var path = sameOriginPath(target);
+      if (!path) return;
+      leaving = true;
+      // "Come back where you are" (a lost CSRF token): inside a playlist that means the playlist.
+      if (path === sentSlide) topWindow().location.reload();
+      else topWindow().location.assign(path);
+    }
+  }
+
   var nativeFetch = window.fetch.bind(window);
   window.fetch = function (input, init) {
     var url = typeof input === "string" ? input : (input && input.url) || "";
     if (!isDashRequest(url)) return nativeFetch(input, init);
-    init = init || {};
+    var beat = heartbeatHeaders();
+    init = withHeaders(input, init, beat);
     var isRefresh = typeof init.body === "string" && init.body.indexOf('"wall-poll"') >= 0;
     var controller = null;
     var timer = null;
@@ -88,6 +187,7 @@
     }
     return nativeFetch(input, init).then(function (response) {
       done();
+      obeyServer(response, beat["X-IOC-Slide"]);
       if (response.status >= 500) {
         // The server (or the proxy in front of it) cannot answer: data cannot be refreshed.
         state.failures += 1;

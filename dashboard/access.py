@@ -172,6 +172,12 @@ def _unit_tree(session: Session) -> list[UnitOption]:
     return tree
 
 
+def unit_tree(session: Session) -> list[UnitOption]:
+    """The whole active hierarchy in display order (names for administration pages; what a
+    principal may *see* is :func:`visible_units`)."""
+    return _unit_tree(session)
+
+
 def _tree(units) -> list[UnitOption]:
     """``units``: rows of (id, code, name_vi, name_en, level, parent_id), in display order."""
     by_parent: dict[int | None, list] = {}

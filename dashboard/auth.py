@@ -105,8 +105,22 @@ def csrf_token() -> str:
     return token
 
 
+def _screen_csrf() -> str | None:
+    """An enrolled screen's CSRF token, derived from its device credential rather than kept in the
+    cookie session: a screen whose session cookie is lost (cleared, expired, a new browser
+    profile) keeps working without a reload, and the token still proves same-origin knowledge."""
+    principal = g.get("principal")
+    device = request.cookies.get(screens.DEVICE_COOKIE)
+    if principal is None or principal.kind != "screen" or not device:
+        return None
+    from dashboard.webapp import store
+
+    key = str(store().settings.secret_key).encode("utf-8")
+    return hmac.new(key, b"screen-csrf:" + device.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def _csrf_ok(sent: str | None) -> bool:
-    expected = cookie.get("csrf")
+    expected = _screen_csrf() or cookie.get("csrf")
     return bool(expected and sent and hmac.compare_digest(str(expected), str(sent)))
 
 
@@ -182,6 +196,8 @@ def _gate() -> Response | None:
         return None
     principal: Principal | None = g.principal
     if _wants_dash():
+        if principal is None and g.get("screen_revoked"):
+            return _stop(403, "/screen/revoked")  # before CSRF: a revoked screen has no token any more
         if request.method == "POST" and not _csrf_ok(request.headers.get(CSRF_HEADER)):
             # A screen whose cookie session was lost reloads and gets a fresh token.
             return _stop(403, request.headers.get("X-IOC-Slide") or "/")
@@ -260,19 +276,27 @@ def _after(response: Response) -> Response:
     """Keep the CSRF cookie for dash-renderer, and pass a pending reload to an enrolled screen."""
     if request.path.startswith(STATIC_PREFIXES):
         return response
-    if "csrf" in cookie or request.method == "GET":
+    screen_token = _screen_csrf()
+    if screen_token is not None:
+        if request.cookies.get(CSRF_COOKIE) != screen_token:
+            _set_csrf_cookie(response, screen_token)
+    elif "csrf" in cookie or request.method == "GET":
         token = csrf_token()
         if request.cookies.get(CSRF_COOKIE) != token:
-            from dashboard.webapp import store
-
-            options = {**cookie_options(store().settings), "httponly": False, "samesite": "Strict"}
-            response.set_cookie(CSRF_COOKIE, token, **options)  # dash-renderer must read it
+            _set_csrf_cookie(response, token)
     if g.get("ioc_reload"):
         response.headers["X-IOC-Reload"] = "1"
     principal = g.get("principal")
     if principal is not None and principal.kind == "screen":
         response.headers["X-IOC-Version"] = __version__
     return response
+
+
+def _set_csrf_cookie(response: Response, token: str) -> None:
+    from dashboard.webapp import store
+
+    options = {**cookie_options(store().settings), "httponly": False, "samesite": "Strict"}
+    response.set_cookie(CSRF_COOKIE, token, **options)  # dash-renderer must read it
 
 
 # --- sign-in and sign-out -------------------------------------------------------------------------------
@@ -335,7 +359,17 @@ def login() -> Response:
         accounts.record_success(session, name)
         start_session(session, account, via="password", minutes=ctx.settings.session_minutes)
         audit.record(session, "sign_in", actor=f"user:{account.username}", address=address, via="password")
-    return redirect(safe_next(request.form.get("next")))
+        target = landing(accounts.principal_for(session, account), safe_next(request.form.get("next")))
+    return redirect(target)
+
+
+def landing(principal: Principal, target: str) -> str:
+    """Where a fresh sign-in goes: ``target``, or — when its role cannot open that page (an
+    administrator has no figures on "/") — the first page it can, not a refusal."""
+    if may_see_page(principal, urlsplit(target).path):
+        return target
+    allowed = _allowed_links(principal)
+    return allowed[0][0] if allowed else target
 
 
 def start_session(session, account: Account, *, via: str, minutes: int, id_token: str | None = None) -> None:

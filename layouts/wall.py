@@ -16,7 +16,7 @@ import logging
 import dash
 from dash import dcc, html
 
-from dashboard.access import UnitOption, current_principal, unit_exists, visible_units
+from dashboard.access import UnitOption, current_principal, may_see_page, unit_exists, visible_units
 from dashboard.i18n import fmt_duration, fmt_number, register, t
 from dashboard.playlists import Playlist, PlaylistError, Problem, load_playlists, playlists_file
 from dashboard.queries import ranking, store_summary
@@ -87,8 +87,14 @@ def _resolve(session, playlist: Playlist, units: list[UnitOption], ctx: PageCont
     """Each slide's address; "weakest:KPI" becomes today's weakest unit, units must be visible."""
     visible = {u.code for u in units}
     slides, problems = [], []
+    principal = current_principal()
     for number, slide in enumerate(playlist.slides, start=1):
         unit = slide.unit
+        if not may_see_page(principal, slide.page):
+            # A page outside the role (a screen may not open /sources): skipped, never an error page.
+            log.info("playlist %s, slide %d: %s may not open %s; slide skipped", playlist.name, number,
+                     getattr(principal, "actor", "?"), slide.page)
+            continue
         if slide.weakest_kpi:
             members, where = peer_group(units, None)
             rows = ranking(session, slide.weakest_kpi, slide.period or DEFAULT_PERIOD, **where) if members else ()
@@ -100,7 +106,7 @@ def _resolve(session, playlist: Playlist, units: list[UnitOption], ctx: PageCont
         elif unit is not None and unit not in visible and unit_exists(session, unit):
             # Outside this screen's (or person's) scope: not shown, and not named on the page.
             log.info("playlist %s, slide %d: unit outside the scope of %s; slide skipped", playlist.name, number,
-                     getattr(current_principal(), "actor", "?"))
+                     getattr(principal, "actor", "?"))
             continue
         elif unit is not None and unit not in visible:
             problems.append(Problem(

@@ -153,9 +153,8 @@ def demo_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    require("browser")
+def new_chromium():
+    """A headless Chromium of its own (a fresh profile: its own cookies and storage)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -167,6 +166,13 @@ def browser():
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=require("browser").value))
     driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require("browser")
+    driver = new_chromium()
     yield driver
     driver.quit()
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from dashboard import screens
 from dashboard.db import make_sessionmaker
 from dashboard.kpi.periods import Period
 from dashboard.models import OrgUnit
@@ -43,6 +44,9 @@ def store(engine):
     with make_sessionmaker(engine).begin() as session:
         import_units_file(session, DEMO_UNITS_FILE)
         add_account(session, "head-so01", PASSWORD, ("truong_don_vi", HEAD))
+        add_account(session, "monitor-so01", PASSWORD, ("theo_doi", HEAD))
+        screens.add(session, "wall-outside", "tong-quan", OUTSIDE, enrol_hours=1)
+        screens.add(session, "wall-inside", "tong-quan", HEAD, enrol_hours=1)
     registered, due = _local(3, 9), _local(2, 17)  # open and overdue since yesterday
     rows = [doc(f"IN-DOC-{n}", unit_code=HEAD, registered_at=registered, due_at=due, updated_at=registered)
             for n in range(3)]
@@ -137,8 +141,61 @@ def _rejects(_unit) -> list[dict]:
              "state": [{"id": "rejects-query", "property": "data", "value": {"source": "test-documents", "lang": "vi"}}]}]
 
 
+def _all(kind: str, prop: str, indexes) -> list[dict]:
+    return [{"id": {"type": kind, "index": i}, "property": prop, "value": 1} for i in indexes]
+
+
+def _screens_table(_unit) -> list[dict]:
+    return [{"inputs": [{"id": "screens-refresh", "property": "n_intervals", "value": 1},
+                        {"id": "screens-acted", "property": "data", "value": None},
+                        {"id": "screens-added", "property": "data", "value": None}],
+             "state": [{"id": "screens-lang", "property": "data", "value": "vi"}]}]
+
+
+def _screens_act(unit) -> list[dict]:
+    ids = [1, 2, 3, 999, unit if isinstance(unit, (str, int)) else 0]
+    return [{"inputs": [_all("screen-reload", "n_clicks", ids), _all("screen-revoke", "submit_n_clicks", [])],
+             "state": [{"id": "screens-lang", "property": "data", "value": "vi"}],
+             "changedPropIds": [json.dumps({"index": 2, "type": "screen-reload"}, separators=(",", ":")) + ".n_clicks"]},
+            {"inputs": [_all("screen-reload", "n_clicks", []), _all("screen-revoke", "submit_n_clicks", ids)],
+             "state": [{"id": "screens-lang", "property": "data", "value": "vi"}],
+             "changedPropIds": [json.dumps({"index": 2, "type": "screen-revoke"}, separators=(",", ":")) + ".submit_n_clicks"]}]
+
+
+def _screen_add(unit) -> list[dict]:
+    return [{"inputs": [{"id": "screen-add", "property": "n_clicks", "value": 1}],
+             "state": [{"id": "screen-add-name", "property": "value", "value": f"forged-{unit}"},
+                       {"id": "screen-add-playlist", "property": "value", "value": "tong-quan"},
+                       {"id": "screen-add-unit", "property": "value", "value": unit},
+                       {"id": "screens-lang", "property": "data", "value": "vi"}]}]
+
+
+def _admin_users(unit) -> list[dict]:
+    return [{"inputs": [_all("account-active", "submit_n_clicks", ["head-so01", "monitor-so01", "admin", str(unit)])],
+             "state": [{"id": "admin-lang", "property": "data", "value": "vi"}],
+             "changedPropIds": ['{"index":"head-so01","type":"account-active"}.submit_n_clicks']}]
+
+
+def _audit(unit) -> list[dict]:
+    filters = [{"id": "audit-since", "property": "date", "value": "2020-01-01"},
+               {"id": "audit-actor", "property": "value", "value": unit if isinstance(unit, str) else None},
+               {"id": "audit-kind", "property": "value", "value": None}]
+    return [{"inputs": filters, "state": [{"id": "audit-lang", "property": "data", "value": "vi"}]}]
+
+
+def _audit_export(unit) -> list[dict]:
+    return [{"inputs": [{"id": "audit-export", "property": "n_clicks", "value": 1}],
+             "state": [*_audit(unit)[0]["inputs"], {"id": "audit-lang", "property": "data", "value": "vi"}]}]
+
+
 #: Every server callback of the app (by its output key) and how to forge a request to it.
 FORGERIES = {
+    "screens-table.children": _screens_table,
+    "..screens-message.children...screens-acted.data..": _screens_act,
+    "..screen-add-result.children...screens-added.data..": _screen_add,
+    "..admin-users-message.children...admin-users-table.children..": _admin_users,
+    "audit-table.children": _audit,
+    "audit-download.data": _audit_export,
     "..documents-content.children...documents-state.data...documents-period.children..": _domain_refresh("documents"),
     "..dossiers-content.children...dossiers-state.data...dossiers-period.children..": _domain_refresh("dossiers"),
     "..meetings-content.children...meetings-state.data...meetings-period.children..": _domain_refresh("meetings"),
@@ -176,10 +233,11 @@ def _tile_values(node, found: dict[str, set[str]]) -> None:
             _tile_values(value, found)
 
 
-def test_every_server_callback_refuses_forged_scope(store, build_app):
-    app = build_app(store)
+@pytest.mark.parametrize("who", ["head-so01", "monitor-so01"])
+def test_every_server_callback_refuses_forged_scope(store, build_app, who):
+    app = build_app(store, rate_limit="100000/minute")  # hundreds of forgeries from one principal
     client = app.server.test_client()
-    assert sign_in(client, "head-so01", PASSWORD).status_code == 302
+    assert sign_in(client, who, PASSWORD).status_code == 302
     assert client.get("/").status_code == 200  # the first request registers the pages' router
     callbacks = _server_callbacks(app)
     missing = sorted(set(callbacks) - set(FORGERIES))

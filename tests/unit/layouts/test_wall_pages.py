@@ -19,7 +19,8 @@ from dashboard.config import load_settings
 from dashboard.db import bump_data_version
 from dashboard.queries import current_data_version, overview, ranking
 from dashboard.webapp import create_app, read_session
-from tests.access_support import request_as
+from dashboard.access import Principal
+from tests.access_support import request_as, roots
 from tests.dash_support import render_text, reset_dash_globals
 
 
@@ -50,13 +51,13 @@ def no_own_playlists(demo_dir):
     (demo_dir / "playlists.toml").unlink(missing_ok=True)
 
 
-def page_layout(app, path: str):
+def page_layout(app, path: str, principal=None):
     """The page's component tree for ``path``, as Dash Pages builds it (query string as kwargs)."""
     from flask import request
 
     route = path.split("?")[0]
     found = next(p for p in dash.page_registry.values() if p["path"] == route)
-    with request_as(app, path):
+    with request_as(app, path, principal):
         return found["layout"](**request.args)
 
 
@@ -173,9 +174,13 @@ def test_a_playlist_rotates_kiosk_slides_with_the_weakest_unit_resolved(app):
     tree = page_layout(app, "/wall?playlist=tong-quan")
     host = find(tree, id="wall-playlist")[0]["props"]
     slides = json.loads(host["data-slides"])
-    assert [s["url"].split("?")[0] for s in slides] == ["/", "/dossiers", "/", "/sources"]
+    # The leadership may not open /sources (a role of monitoring staff): that slide is skipped.
+    assert [s["url"].split("?")[0] for s in slides] == ["/", "/dossiers", "/"]
     assert all("kiosk=1" in s["url"] and "lang=vi" in s["url"] for s in slides)
-    assert [s["dwell"] for s in slides] == [60, 45, 45, 30]
+    assert [s["dwell"] for s in slides] == [60, 45, 45]
+    monitoring = Principal("user", 3, "theo-doi", "Theo dõi", tuple(("theo_doi", c) for c in roots(app)))
+    host_all = find(page_layout(app, "/wall?playlist=tong-quan", monitoring), id="wall-playlist")[0]["props"]
+    assert [s["dwell"] for s in json.loads(host_all["data-slides"])] == [60, 45, 45, 30]
     with app.server.app_context(), read_session() as session:
         rows = [r for r in ranking(session, "DVC-06", "mtd", level="province") if r.rank is not None]
     worst = max(rows, key=lambda r: r.rank).code
