@@ -55,6 +55,9 @@ class LiveServer:
         self.passwords: dict[str, str] = {}
 
     def start(self, timeout: float = 60) -> None:
+        if LEADER not in self.passwords:
+            # The leadership (and monitoring) of the whole demo ministry, allowed secret documents.
+            self.add_account(LEADER, f"lanh_dao:{DEMO_ROOT}", f"theo_doi:{DEMO_ROOT}", secret=True)
         self.log.parent.mkdir(parents=True, exist_ok=True)
         log = self.log.open("ab")
         self.process = subprocess.Popen(
@@ -114,8 +117,6 @@ def _served(tmp_path_factory, demo_args):
     assert prepared.returncode == 0, prepared.stderr
     if "--no-simulation" not in demo_args:
         server.env["IOC_SOURCES_FILE"] = str(data_dir / "demo" / "sources.toml")
-    # The leadership of the whole demo ministry, allowed the documents marked secret.
-    server.add_account(LEADER, f"lanh_dao:{DEMO_ROOT}", secret=True)
     server.start()
     return server
 
@@ -126,7 +127,7 @@ def _signed_in_browser(request):
     unless marked ``@pytest.mark.anonymous`` (it then starts with no cookies at all)."""
     if "browser" not in request.fixturenames:
         return
-    names = [n for n in request.fixturenames if n.endswith("_server")]
+    names = [n for n in request.fixturenames if n == "server" or n.endswith("_server")]
     if not names:
         return
     server = request.getfixturevalue(names[0])

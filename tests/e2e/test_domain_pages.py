@@ -208,7 +208,7 @@ def test_a_unit_the_visitor_may_not_see_falls_back_to_the_agency_and_says_so(dem
     open_page(browser, f"{demo_server.url}/documents?unit=SO-99&period=whenever", "documents")
     notices = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".dom-notice")]
     assert notices == ["Kỳ “whenever” không hợp lệ: đang hiển thị số liệu từ đầu tháng.",
-                       "Không có đơn vị mã “SO-99” hoặc bạn không được xem đơn vị này: đang hiển thị toàn cơ quan."]
+                       "Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại): đang hiển thị phạm vi của bạn."]
     assert browser.find_element(By.ID, "documents-scope").text == "Toàn cơ quan"
     assert console_messages(browser) == []
 

@@ -27,7 +27,7 @@ def test_sources_page_lists_every_demo_source_as_healthy(demo_server, browser):
 
 
 def test_language_switch_persists_across_pages(demo_server, browser):
-    browser.delete_all_cookies()
+    browser.delete_cookie("ioc_lang")  # (signed in: only the language is forgotten)
     browser.get(demo_server.url + "/sources")
     switch = WebDriverWait(browser, 20).until(EC.element_to_be_clickable((By.ID, "ioc-lang-switch")))
     assert switch.text == "English"

@@ -109,4 +109,4 @@ def test_unit_page_exports_exactly_the_rows_shown(demo_server, browser, tmp_path
 def test_unknown_unit_says_so(demo_server, browser):
     browser.get(demo_server.url + "/units/NOPE")
     notice = WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.ID, "unit-not-found")))
-    assert "NOPE" in notice.text
+    assert "Không có quyền xem đơn vị này" in notice.text and "NOPE" not in notice.text
