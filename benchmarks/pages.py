@@ -26,12 +26,10 @@ import os
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 
@@ -39,7 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import emit  # noqa: E402
+from benchmarks._screens import (  # noqa: E402
+    ScreenClient, enrolled_screens, refresh_payload, register_screens, start_gunicorn, wall_output)
 from benchmarks.kpis import build_store  # noqa: E402
+from dashboard.db import make_engine  # noqa: E402
 from dashboard.timeutil import VN_TZ  # noqa: E402
 
 SCREENS = 50
@@ -51,72 +52,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(db: Path, data_dir: Path, port: int) -> subprocess.Popen:
-    gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
-    env.update(IOC_DATA_DIR=str(data_dir), IOC_DATABASE_URL=f"sqlite:///{db}")
-    if os.environ.get("IOC_BENCH_REDIS_URL"):
-        env.update(IOC_CACHE_BACKEND="redis", IOC_REDIS_URL=os.environ["IOC_BENCH_REDIS_URL"])
-    proc = subprocess.Popen(
-        [gunicorn, "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "benchmarks.bench_app:server"],
-        cwd=ROOT, env=env,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_dash-layout", timeout=5):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit("gunicorn exited")
-            time.sleep(0.5)
-    raise SystemExit("gunicorn did not start")
+def wall_request(client: ScreenClient) -> dict:
+    """The wall's refresh request as the browser sends it, built from the app's dependencies:
+    whole agency, month to date, Vietnamese, a signature the server has not drawn."""
+    return refresh_payload(wall_output(client), {"unit": None, "period": "mtd", "lang": "vi", "kiosk": True,
+                                               "signature": "stale"}, 1)
 
 
-def wall_request(port: int) -> tuple[dict, dict]:
-    """The wall's refresh request as the browser sends it, built from the app's dependencies."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_dash-dependencies", timeout=30) as resp:
-        deps = json.load(resp)
-    wall = next(d for d in deps if any(i["id"] == "wall-poll" for i in d["inputs"]))
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30):
-        pass
-    # The view a freshly loaded wall holds: whole agency, month to date, Vietnamese.
-    view = {"unit": None, "period": "mtd", "lang": "vi", "kiosk": True, "signature": "current"}
-    base = {
-        "output": wall["output"],
-        "outputs": [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in wall["output"].strip(".").split("...")],
-        "inputs": [{"id": "wall-poll", "property": "data", "value": 1}],
-        "state": [{"id": "wall-view", "property": "data", "value": view}],
-        "changedPropIds": ["wall-poll.data"],
-    }
-    behind = json.loads(json.dumps(base))
-    behind["state"][0]["value"]["signature"] = "stale"
-    return base, behind
-
-
-def current_signature(port: int, request: dict) -> dict:
+def current_signature(client: ScreenClient, request: dict) -> dict:
     """Ask once with a stale signature; the answer carries the current one (what screens hold)."""
-    body = post(port, request)[1]
+    body = client.post(request)[1]
     view = json.loads(body)["response"]["wall-view"]["data"]
     fresh = json.loads(json.dumps(request))
     fresh["state"][0]["value"]["signature"] = view["signature"]
     return fresh
 
 
-def post(port: int, payload: dict, conn: http.client.HTTPConnection | None = None) -> tuple[int, bytes]:
-    own = conn is None
-    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("POST", "/_dash-update-component", body=json.dumps(payload), headers={"Content-Type": "application/json"})
-    resp = conn.getresponse()
-    data = resp.read()
-    if own:
-        conn.close()
-    return resp.status, data
-
-
-def load(port: int, payload: dict, seconds: float, screens: int = SCREENS, follow: bool = False) -> dict:
-    """``screens`` clients, each sending ``payload`` back to back on a kept-alive connection.
+def load(port: int, payload: dict, seconds: float, clients: list[ScreenClient], follow: bool = False) -> dict:
+    """Each enrolled client sends ``payload`` back to back on its kept-alive connection.
 
     With ``follow`` a screen keeps the view the server sends back, as the browser does, so it asks
     "anything new?" with what it shows (a screen redraws when the data or the minute moves)."""
@@ -125,30 +78,26 @@ def load(port: int, payload: dict, seconds: float, screens: int = SCREENS, follo
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
-    def screen() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    def screen(client: ScreenClient) -> None:
         mine = []
         request = json.loads(json.dumps(payload))
         while time.monotonic() < stop:
             began = time.perf_counter()
             try:
-                status, body = post(port, request, conn)
+                status, body = client.post(request)
                 if follow and status == 200 and b'"wall-view"' in body:
                     request["state"][0]["value"] = json.loads(body)["response"]["wall-view"]["data"]
             except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 errors[0] += 1
                 continue
             if status not in (200, 204):
                 errors[0] += 1
             mine.append((time.perf_counter() - began) * 1000)
-        conn.close()
         with lock:
             latencies.extend(mine)
 
     began = time.monotonic()
-    threads = [threading.Thread(target=screen) for _ in range(screens)]
+    threads = [threading.Thread(target=screen, args=(c,)) for c in clients]
     for th in threads:
         th.start()
     for th in threads:
@@ -164,7 +113,35 @@ def load(port: int, payload: dict, seconds: float, screens: int = SCREENS, follo
     }
 
 
-def first_render_ms(port: int, repeat: int = 5) -> float | None:
+def access_check_cost(engine, token: str, repeat: int = 2000) -> tuple[float, float]:
+    """What loading the principal adds to a wall refresh, measured on the same store: the median
+    ms of what the before-request hook does for an enrolled screen (a session, the device token's
+    lookup with its unit, the principal built from it) against the same session opened and closed
+    without the lookup."""
+    from dashboard import screens
+    from dashboard.db import make_sessionmaker
+
+    sessions = make_sessionmaker(engine)
+    with_lookup, without = [], []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        with sessions() as session:
+            screens.principal_for(screens.lookup(session, token))
+        with_lookup.append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        with sessions() as session:
+            pass
+        without.append((time.perf_counter() - began) * 1000)
+    return statistics.median(with_lookup), statistics.median(without)
+
+
+def _root(engine) -> str:
+    from benchmarks._screens import bench_units
+
+    return bench_units(engine)[0]
+
+
+def first_render_ms(port: int, enrol_code: str, repeat: int = 5) -> float | None:
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -182,6 +159,7 @@ def first_render_ms(port: int, repeat: int = 5) -> float | None:
     driver = webdriver.Chrome(options=opts, service=Service(driver_path))
     times = []
     try:
+        driver.get(f"http://127.0.0.1:{port}/screens/enrol/{enrol_code}")  # the device cookie
         for _ in range(repeat):
             driver.get("about:blank")
             driver.get(f"http://127.0.0.1:{port}/?kiosk=1")
@@ -210,18 +188,20 @@ def main(argv: list[str] | None = None) -> int:
         if not db.exists():
             build_store(db, args.facts, datetime.now(VN_TZ).date())
         port = free_port()
-        server = start_gunicorn(db, tmp / "data", port)
+        server = start_gunicorn(f"sqlite:///{db}", tmp / "data", port, redis_url=os.environ.get("IOC_BENCH_REDIS_URL"),
+                                threads=4, rate_limit="1000000/minute")
         try:
-            stale, _ = wall_request(port)
-            stale["state"][0]["value"]["signature"] = "stale"
-            fresh = current_signature(port, stale)
+            engine = make_engine(f"sqlite:///{db}")
+            clients = enrolled_screens(engine, port, [_root(engine)] * SCREENS, prefix="pages")
+            stale = wall_request(clients[0])
+            fresh = current_signature(clients[0], stale)
             floor_payload = {
                 "output": "bench-echo.children", "outputs": {"id": "bench-echo", "property": "children"},
                 "inputs": [{"id": "bench-ping", "property": "n_clicks", "value": 1}], "changedPropIds": ["bench-ping.n_clicks"],
             }
-            floor = load(port, floor_payload, args.seconds)
-            nochange = load(port, fresh, args.seconds, follow=True)
-            render = load(port, stale, args.seconds)
+            floor = load(port, floor_payload, args.seconds, clients)
+            nochange = load(port, fresh, args.seconds, clients, follow=True)
+            render = load(port, stale, args.seconds, clients)
             cond = {"db": "sqlite", "facts": args.facts, "screens": SCREENS, "workers": 2}
             for name, figures in (("trivial_callback", floor), ("wall_refresh_nochange", nochange), ("wall_refresh_render", render)):
                 target_p95 = None if name == "trivial_callback" else 50
@@ -232,7 +212,10 @@ def main(argv: list[str] | None = None) -> int:
                  **cond, case="nochange")
             emit("wall_render_vs_floor_throughput_ratio", round(render["rps"] / floor["rps"], 3), "ratio", "higher", 0.5,
                  **cond, case="render")
-            first = first_render_ms(port)
+            with_lookup, without = access_check_cost(engine, clients[0].cookies["ioc_screen"])
+            emit("access_check_added_ms", round(with_lookup - without, 3), "ms", "lower", 1.0, **cond,
+                 with_lookup_median_ms=round(with_lookup, 3), without_lookup_median_ms=round(without, 3))
+            first = first_render_ms(port, register_screens(engine, [_root(engine)], prefix="chromium")[0][1])
             if first is not None:
                 emit("wall_first_render_ms", first, "ms", "lower", 2000, **cond, browser="chromium")
         finally:

@@ -44,7 +44,7 @@ CSRF_HEADER = "X-CSRFToken"
 #: Paths served to anyone: static files, Dash's bundles, sign-in, enrolment, health.
 STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/favicon")
 PUBLIC_PATHS = ("/login", "/logout", "/auth/", "/screens/enrol/", "/screen/revoked", "/prefs/", "/healthz",
-                "/readyz")
+                "/readyz", "/metrics")  # /metrics checks its own caller (dashboard.metrics)
 DASH_PREFIX = "/_dash-"
 API_PREFIX = "/api/"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from dashboard import __version__
+from dashboard import __version__, probes
 from dashboard.config import Settings, load_settings
 from dashboard.db import (
     check_schema,
@@ -46,6 +46,10 @@ class _Context:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(config_file=self.config_file)
+            if self._settings.log_level != "INFO" or self._settings.log_format != "text":
+                from dashboard.logs import configure_logging
+
+                configure_logging(self._settings)  # IOC_LOG_LEVEL / IOC_LOG_FORMAT
         return self._settings
 
 
@@ -220,8 +224,10 @@ def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | Non
     say(f"collector lock taken (pid {os.getpid()})")
     click.echo(f"collecting {len(enabled)} source(s): {', '.join(enabled)} — Ctrl-C to stop")
     scheduler.start()
+    ready = probes.readiness_file(settings)
     try:
         while not stop.is_set():
+            probes.write_ready(ready, lock_held=not supervisor.paused)  # `ioc collect health` reads it
             # Sleep until the heartbeat, a stop signal, or a run that found the lock gone.
             deadline = time.monotonic() + heartbeat
             while not stop.is_set() and not supervisor.lost.is_set() and time.monotonic() < deadline:
@@ -229,12 +235,26 @@ def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | Non
             if not stop.is_set():
                 supervisor.tick()
     finally:
+        probes.clear_ready(ready)
         click.echo("stopping: waiting for running collections to finish…")
         scheduler.shutdown(wait=True)
         from collectors.runner import flush_unrecorded
 
         flush_unrecorded(engine)
         lock.release()
+
+
+@collect_cmd.command("health")
+@click.option("--max-age", type=click.FloatRange(1, 3600), default=60.0, show_default=True,
+              help="Seconds within which the collector must have reported (a few heartbeats).")
+@pass_ctx
+def collect_health_cmd(obj: _Context, max_age: float) -> None:
+    """Exit 0 when the collector process of this data directory is alive and holds its lock
+    (for systemd, monitoring agents and the fault drills); 1 with the reason otherwise."""
+    ok, message = probes.collector_ready(probes.readiness_file(obj.settings), max_age)
+    if not ok:
+        raise IocError(message)
+    click.echo(message)
 
 
 @collect_cmd.command("rejects")

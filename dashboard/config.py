@@ -52,6 +52,9 @@ _EXPECTED: dict[str, str] = {
     "host": "an IP address or host name to listen on",
     "port": "a TCP port number between 1 and 65535",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "log_format": "text or json",
+    "metrics_token": "a random string of at least 16 characters (sent as Authorization: Bearer …)",
+    "render_concurrency": "a whole number of concurrent cold wall renders per process, 1–16",
     "agency_name_vi": "a non-empty name",
     "agency_name_en": "a non-empty name",
     "targets_file": "the path of a valid targets TOML file (see targets.example.toml)",
@@ -94,6 +97,10 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8050, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, with the request id
+    # --- operations (dashboard/metrics.py, dashboard/render_cache.py) ---
+    metrics_token: str | None = Field(default=None, min_length=16)  # /metrics from elsewhere than localhost
+    render_concurrency: int = Field(default=1, ge=1, le=16)  # cold wall renders at once, per process
     agency_name_vi: str = Field(default="Trung tâm điều hành thông minh", min_length=1)
     agency_name_en: str = Field(default="Intelligent Operations Center", min_length=1)
     targets_file: Path | None = None
@@ -278,6 +285,8 @@ class Settings(BaseModel):
         out["secret_key"] = MASK
         if self.oidc_client_secret:
             out["oidc_client_secret"] = MASK
+        if self.metrics_token:
+            out["metrics_token"] = MASK
         return {key: redact(value) if isinstance(value, str) else value for key, value in out.items()}
 
 

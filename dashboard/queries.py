@@ -21,8 +21,6 @@ Keys also carry the local day and the minute, because "month to date", "overdue"
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Callable
@@ -32,7 +30,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dashboard import service_index as si
-from dashboard.cache import cache
+from dashboard.cache import safe_get, safe_set
+from dashboard.metrics import CACHE_REQUESTS
 from dashboard.kpi import engine, lists, ranking as ranking_mod
 from dashboard.kpi.catalogue import CATALOGUE, KPI_IDS
 from dashboard.kpi.periods import Period
@@ -46,26 +45,23 @@ def current_data_version(session: Session) -> int:
     return session.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0
 
 
-_RECENT_VERSION: dict[int, tuple[float, int]] = {}
-_RECENT_LOCK = threading.Lock()
-_clock = time.monotonic
+VERSION_KEY = "data_version"
+#: How long the shared cache holds the data version: a new commit shows within this much more.
+VERSION_TTL_S = 1
 
 
-def recent_data_version(sessions: Callable[[], Session], max_age_s: float = 1.0) -> int:
-    """The data version as read at most ``max_age_s`` ago by this process.
+def recent_data_version(sessions: Callable[[], Session]) -> int:
+    """The data version as read from the database at most ``VERSION_TTL_S`` ago by any worker.
 
-    Fifty wall screens polling every few seconds ask the same question: one database round trip
-    per second and process answers all of them, and a new commit shows within a second more.
-    """
-    now = _clock()
-    key = id(sessions)
-    hit = _RECENT_VERSION.get(key)
-    if hit is not None and now - hit[0] < max_age_s:
-        return hit[1]
+    Hundreds of wall screens polling every few seconds ask the same question: the answer comes
+    from the shared cache, and one database round trip per second (across every worker and host
+    on one Redis) keeps it current. Without a cache, every call reads the database."""
+    version = safe_get(VERSION_KEY)
+    if isinstance(version, int):
+        return version
     with sessions() as session:
         version = current_data_version(session)
-    with _RECENT_LOCK:
-        _RECENT_VERSION[key] = (now, version)
+    safe_set(VERSION_KEY, version, VERSION_TTL_S)
     return version
 
 
@@ -73,11 +69,13 @@ def cached_by_version(name: str, session: Session, compute: Callable[[Session], 
     """Return ``compute(session)`` from the cache for the current data version."""
     version = current_data_version(session)
     key = f"{name}:v{version}:" + ":".join(str(p) for p in parts)
-    hit = cache.get(key)
+    hit = safe_get(key)
     if hit is not None:
+        CACHE_REQUESTS.labels("kpi", "hit").inc()
         return hit
+    CACHE_REQUESTS.labels("kpi", "miss").inc()
     value = compute(session)
-    cache.set(key, value)
+    safe_set(key, value)
     return value
 
 

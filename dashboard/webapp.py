@@ -19,7 +19,7 @@ from flask import Flask, Response, current_app, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard import api, auth, cache as cache_ext, oidc
+from dashboard import api, auth, cache as cache_ext, logs, metrics, oidc, probes
 from dashboard import security
 from dashboard.config import PROJECT_ROOT, Settings, load_settings
 from dashboard.db import check_schema, make_engine, make_sessionmaker
@@ -32,7 +32,9 @@ LAYOUTS_DIR = PROJECT_ROOT / "layouts"
 ASSETS_DIR = PROJECT_ROOT / "assets"
 EXTENSION_KEY = "ioc"
 # Requests that never need the database: static files and Dash's own bundles.
-_STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/favicon", "/prefs/", "/healthz")
+# (/readyz and /metrics report the database's state themselves.)
+_STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/favicon", "/prefs/", "/healthz", "/readyz",
+                    "/metrics")
 
 
 @dataclass
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         sources = load_sources(settings.sources_file)  # a bad file stops start-up with its problems
     server.extensions[EXTENSION_KEY] = Store(settings, engine, make_sessionmaker(engine), sources)
     cache_ext.init_app(server, settings)
+    logs.init_app(server, settings)
+    probes.init_app(server)
     server.before_request(_require_current_schema)  # first: the principal is read from the store
     auth.init_app(server)
     oidc.init_app(server, settings)
@@ -99,6 +103,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.layout = _shell
     security.init_app(server, app, settings)
+    metrics.init_app(server)  # its timer first, its observation last: the whole request counts
     _guard_pages()
     return app
 

@@ -27,6 +27,7 @@ from dashboard.access import UnitNotAllowed, UnitOption, may_see_secret, resolve
 from dashboard.health import domain_freshness, source_health
 from dashboard.i18n import normalise_language, register, t
 from dashboard.playlists import PERIOD_KINDS
+from dashboard.render_cache import cache_key, shared
 from dashboard.queries import (
     action_list,
     current_data_version,
@@ -256,8 +257,10 @@ def refresh(poll, view):
     if not poll or not view:
         raise PreventUpdate
     settings = store().settings
-    # The common case — nothing new since what is on screen — costs no database round trip.
-    if wall_signature(recent_data_version(store().sessions), utcnow(), settings.tz) == view.get("signature"):
+    # The common case — nothing new since what is on screen — costs no database round trip: the
+    # data version comes from the shared cache.
+    signature = wall_signature(recent_data_version(store().sessions), utcnow(), settings.tz)
+    if signature == view.get("signature"):
         return no_update, no_update, no_update, no_update
     with read_session() as session:
         try:
@@ -265,12 +268,22 @@ def refresh(poll, view):
         except UnitNotAllowed:
             raise PreventUpdate from None
         period = period_kind(view.get("period") if isinstance(view.get("period"), str) else None)
-        data = gather(session, unit, period, normalise_language(view.get("lang"), settings.language))
-    dates = period_text(data.period, data.lang, with_name=bool(view.get("kiosk")) or period not in PERIOD_CHOICES)
-    # The view goes back as the server resolved it: nothing the browser sent is echoed.
-    kept = {"unit": unit, "period": period, "lang": data.lang, "kiosk": bool(view.get("kiosk")),
-            "signature": data.signature}
-    return wall_body(data), dates, freshness_summary(data), kept
+        lang = normalise_language(view.get("lang"), settings.language)
+        kiosk = bool(view.get("kiosk"))
+        # One render per distinct wall, shared by every screen and worker. The key holds the
+        # principal's resolved scope (never one scope's render for another) and everything
+        # else the answer depends on.
+        key = cache_key("wall-refresh", tuple(sorted(scope_codes(session))), may_see_secret(), unit, period, lang,
+                        kiosk, signature)
+
+        def render():
+            data = gather(session, unit, period, lang)
+            dates = period_text(data.period, data.lang, with_name=kiosk or period not in PERIOD_CHOICES)
+            # The view goes back as the server resolved it: nothing the browser sent is echoed.
+            kept = {"unit": unit, "period": period, "lang": data.lang, "kiosk": kiosk, "signature": data.signature}
+            return wall_body(data), dates, freshness_summary(data), kept
+
+        return shared(key, render, timeout=120, concurrency=settings.render_concurrency)
 
 
 @callback(
