@@ -41,7 +41,7 @@ def rejects_server(tmp_path_factory):
 
 
 def test_a_refused_file_shows_on_sources_and_in_the_rejects_view(rejects_server, browser):
-    browser.delete_all_cookies()
+    browser.delete_cookie("ioc_lang")  # (signed in by the autouse fixture)
     console_messages(browser)
     browser.get(rejects_server.url + "/sources")
     row = WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "source-hop")))
