@@ -114,24 +114,31 @@ def load(port: int, payload: dict, seconds: float, clients: list[ScreenClient], 
 
 
 def access_check_cost(engine, token: str, repeat: int = 2000) -> tuple[float, float]:
-    """What loading the principal adds to a wall refresh, measured on the same store: the median
-    ms of what the before-request hook does for an enrolled screen (a session, the device token's
-    lookup with its unit, the principal built from it) against the same session opened and closed
-    without the lookup."""
-    from dashboard import screens
-    from dashboard.db import make_sessionmaker
+    """What the access layer adds to a wall refresh, on the same store: the median ms of the real
+    before-request hook (``dashboard.auth._load_principal``: the enrolled screen's device token
+    looked up with its unit, the principal built, its heartbeat written when due, the gate) for a
+    refresh POST, against the same request context without it."""
+    from flask import g
 
-    sessions = make_sessionmaker(engine)
+    from dashboard import auth
+    from dashboard.config import load_settings
+    from dashboard.webapp import create_app
+
+    settings = load_settings(env={}, database_url=engine.url.render_as_string(hide_password=False),
+                             cache_backend="simple", create_dirs=False)
+    server = create_app(settings, engine).server
+    headers = {"Cookie": f"ioc_screen={token}", "X-IOC-Slide": "/?kiosk=1"}
     with_lookup, without = [], []
     for _ in range(repeat):
-        began = time.perf_counter()
-        with sessions() as session:
-            screens.principal_for(screens.lookup(session, token))
-        with_lookup.append((time.perf_counter() - began) * 1000)
-        began = time.perf_counter()
-        with sessions() as session:
-            pass
-        without.append((time.perf_counter() - began) * 1000)
+        with server.test_request_context("/_dash-update-component", method="POST", headers=headers):
+            began = time.perf_counter()
+            auth._load_principal()
+            with_lookup.append((time.perf_counter() - began) * 1000)
+            assert g.principal is not None and g.principal.kind == "screen"
+        with server.test_request_context("/_dash-update-component", method="POST", headers=headers):
+            began = time.perf_counter()
+            g.principal = None
+            without.append((time.perf_counter() - began) * 1000)
     return statistics.median(with_lookup), statistics.median(without)
 
 
@@ -176,12 +183,35 @@ def first_render_ms(port: int, enrol_code: str, repeat: int = 5) -> float | None
     return round(statistics.median(times), 1) if times else None
 
 
+def access_only(args) -> int:
+    """``access_check_added_ms`` alone, on a store of ``--facts`` rows with one enrolled screen."""
+    from dashboard import screens
+    from dashboard.db import make_sessionmaker
+
+    with tempfile.TemporaryDirectory(prefix="ioc-access-") as tmp:
+        db = args.keep or Path(tmp) / "pages.sqlite3"
+        if not db.exists():
+            build_store(db, args.facts, datetime.now(VN_TZ).date())
+        engine = make_engine(f"sqlite:///{db}")
+        with make_sessionmaker(engine).begin() as session:
+            _, code = screens.add(session, f"access-{os.getpid()}", "tong-quan", _root(engine), 1)
+            _, token = screens.enrol(session, code)
+        with_lookup, without = access_check_cost(engine, token)
+        emit("access_check_added_ms", round(with_lookup - without, 3), "ms", "lower", 1.0, db="sqlite",
+             facts=args.facts, with_lookup_median_ms=round(with_lookup, 3), without_lookup_median_ms=round(without, 3))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--facts", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=20.0, help="load per measurement")
     parser.add_argument("--keep", type=Path, help="store path to keep and reuse")
+    parser.add_argument("--access-only", action="store_true",
+                        help="only the access layer's cost on a wall refresh (no server, no load)")
     args = parser.parse_args(argv)
+    if args.access_only:
+        return access_only(args)
     with tempfile.TemporaryDirectory(prefix="ioc-pages-") as tmp:
         tmp = Path(tmp)
         db = args.keep or tmp / "pages.sqlite3"
