@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -156,6 +157,7 @@ class ServiceIndexReport:
     published_band: si.Band | None
     latest_published: si.PublishedScore | None
     as_of: datetime
+    published_indicators: Mapping[str, float | None] = field(default_factory=dict)  # per indicator, as published
 
     @property
     def score(self) -> float | None:
@@ -302,11 +304,12 @@ def service_index(
             unit_id = roots[0] if len(roots) == 1 else None
         published = si.published_score(s, unit_id, p) if unit_id is not None else None
         latest = si.latest_published(s, unit_id, p.end) if unit_id is not None else None
+        by_indicator = si.published_indicators(s, unit_id, p) if unit_id is not None else {}
         bands = ctx.targets.bands
         return ServiceIndexReport(
             # An estimate with points not yet known has no band: it could still reach the next one.
             scope, p, est, si.band_for(est.points, bands) if est.complete else None, published,
-            si.band_for(published.total, bands) if published else None, latest, ctx.now,
+            si.band_for(published.total, bands) if published else None, latest, ctx.now, by_indicator,
         )  # fmt: skip
 
     return cached_by_version("service_index", session, compute, _scope_key(unit, True), p.key, ctx.key)

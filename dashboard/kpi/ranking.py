@@ -135,6 +135,7 @@ def rank_units(
                 previous_rank=prev_rank,
                 rank_change=(prev_rank - rank) if rank is not None and prev_rank is not None else None,
                 reason=o.reason,
+                estimate=o.estimate,
             )
         )
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.code))

@@ -167,3 +167,4 @@ class RankRow:
     previous_rank: int | None
     rank_change: int | None  # previous rank − rank: +2 = up two places
     reason: Reason | None = None
+    estimate: bool = False  # the value is an estimate of an official figure (766 without a published score)
