@@ -122,7 +122,10 @@ def kpi_tile(
     now: datetime | None = None,
     tile_id: str | None = None,
     size: str = "normal",
+    basis: tuple[str, str] | None = None,
 ) -> html.Div:
+    """``basis``: (kind, words) saying what the value is — ("published", "Điểm công bố") or
+    ("estimate", "Ước tính · 27,50 điểm chưa có số liệu") — shown under the value."""
     kpi = CATALOGUE[result.kpi_id]
     tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
     now = now or utcnow()
@@ -152,7 +155,7 @@ def kpi_tile(
     spark_title = _t("spark_today", lang) if result.series and result.series[-1][0] == today else None
     status_vi, status_en = STATUS_WORDS[status]
     status_word = status_en if lang == "en" else status_vi
-    estimate = html.Span(f" ({_t('estimate', lang)})", className="ioc-tile__estimate") if result.estimate else None
+    estimate = html.Span(f" ({_t('estimate', lang)})", className="ioc-tile__estimate") if result.estimate and not basis else None
     return html.Div(
         id=tile_id or f"tile-{result.kpi_id}",
         className=" ".join(classes),
@@ -169,6 +172,8 @@ def kpi_tile(
                 ],
             ),
             html.Div([value_text, estimate], className="ioc-tile__value"),
+            html.Div(basis[1], className=f"ioc-tile__basis ioc-tile__basis--{basis[0]}", id=f"{tile_id}-basis" if tile_id else None,
+                     **{"data-basis": basis[0]}) if basis else None,
             html.Div(result.reason.text(lang), className="ioc-tile__reason") if result.value is None and result.reason else None,
             # Some units of the scope publish only OpenCPS monthly counts: say where the figure comes from.
             html.Div(AGGREGATES_LABEL[1] if lang == "en" else AGGREGATES_LABEL[0], className="ioc-tile__source")
