@@ -29,6 +29,8 @@ from dashboard.kpi.engine import (
     UnitTree,
     UnknownUnitError,
     _published_outcome,
+    before_history,
+    comparable,
     evaluate,
     merge,
     plan_ranges,
@@ -96,6 +98,8 @@ def rank_units(
 
     current: dict[str, Outcome] = {}
     before: dict[str, Outcome] = {}
+    # The previous period before the store's history: no previous rank (its zeros are no place).
+    earlier = comparable(previous, reader.history_start(d.domain))
     for scope in scopes:
         units = scope.unit_ids or tuple(tree.units)
         data = merge(per_unit[u] for u in units if u in per_unit)
@@ -106,7 +110,7 @@ def rank_units(
         builder = InputBuilder(plan, scope_reader, data, scope_common, targets)
         builder.preload_snapshots([period.observed_end(clock.today), previous.observed_end(clock.today)])
         current[scope.key] = evaluate(d, builder.for_period(period))
-        before[scope.key] = evaluate(d, builder.for_period(previous))
+        before[scope.key] = evaluate(d, builder.for_period(previous)) if earlier else Outcome(None, reason=before_history(None))
         if kpi_id == "DVC-14":
             current[scope.key] = _published_outcome(session, scope, period, tree) or current[scope.key]
             before[scope.key] = _published_outcome(session, scope, previous, tree) or before[scope.key]
