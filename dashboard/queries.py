@@ -37,6 +37,7 @@ from dashboard.cache import cache
 from dashboard.kpi import engine, lists, ranking as ranking_mod
 from dashboard.kpi.catalogue import CATALOGUE, KPI_IDS
 from dashboard.kpi.periods import Period
+from dashboard.kpi.samples import min_sample
 from dashboard.kpi.values import KpiResult, RankRow, Scope
 from dashboard.models import CollectorRun, DataVersion, Document, Dossier, Meeting, OrgUnit
 from dashboard.targets import DEFAULT_TARGETS, Targets, load_targets
@@ -261,21 +262,26 @@ def ranking(
     *,
     parent: int | str | None = None,
     level: str | None = None,
+    include_small: bool = False,
     now: datetime | None = None,
     targets: Targets | None = None,
     tz: ZoneInfo | None = None,
 ) -> tuple[RankRow, ...]:
     """Units ranked on ``kpi_id``: the children of ``parent`` (default: of the root) or every unit
-    of ``level``, each with its sub-units."""
+    of ``level``, each with its sub-units. A ratio over fewer than ``IOC_MIN_SAMPLE`` items is
+    listed unranked (``small_sample``) unless ``include_small``."""
     if kpi_id not in CATALOGUE:
         raise KeyError(f"unknown KPI {kpi_id!r}")
     ctx = _context(now, targets, tz)
     p = _period(period, ctx.today)
 
-    def compute(s: Session) -> tuple[RankRow, ...]:
-        return tuple(ranking_mod.rank_units(s, kpi_id, p, parent=parent, level=level, now=ctx.now, tz=ctx.tz, targets=ctx.targets))
+    n = 0 if include_small else min_sample()
 
-    return cached_by_version("kpi_ranking", session, compute, kpi_id, p.key, parent, level, ctx.key)
+    def compute(s: Session) -> tuple[RankRow, ...]:
+        return tuple(ranking_mod.rank_units(s, kpi_id, p, parent=parent, level=level, now=ctx.now, tz=ctx.tz, targets=ctx.targets,
+                                            min_sample=n))
+
+    return cached_by_version("kpi_ranking", session, compute, kpi_id, p.key, parent, level, ctx.key, f"n{n}")
 
 
 def service_index(

@@ -39,6 +39,7 @@ from dashboard.kpi.engine import (
 )
 from dashboard.kpi.maths import competition_rank, status_for
 from dashboard.kpi.periods import Period
+from dashboard.kpi.samples import is_small
 from dashboard.kpi.values import Outcome, RankRow, Scope
 from dashboard.targets import DEFAULT_TARGETS, Targets
 from dashboard.timeutil import VN_TZ
@@ -79,8 +80,12 @@ def rank_units(
     now: datetime | None = None,
     tz: ZoneInfo = VN_TZ,
     targets: Targets | None = None,
+    min_sample: int = 0,
 ) -> list[RankRow]:
-    """Rank ``scopes`` (default: :func:`candidates` of ``parent`` / ``level``) on ``kpi_id``."""
+    """Rank ``scopes`` (default: :func:`candidates` of ``parent`` / ``level``) on ``kpi_id``.
+
+    With ``min_sample``, a percentage over fewer items is a small sample: listed without a rank
+    (``small_sample``), like a unit without a value, and left out of the previous ranks too."""
     d = CATALOGUE[kpi_id]
     clock = Clock.of(now, tz)
     targets = targets or DEFAULT_TARGETS
@@ -117,8 +122,12 @@ def rank_units(
 
     higher = d.direction != "down"
     decimals = _precision(kpi_id)
-    ranks = competition_rank({k: o.value for k, o in current.items()}, higher, decimals)
-    previous_ranks = competition_rank({k: o.value for k, o in before.items()}, higher, decimals)
+
+    def rankable(o: Outcome) -> float | None:
+        return None if is_small(d.unit, o.denominator, min_sample) else o.value
+
+    ranks = competition_rank({k: rankable(o) for k, o in current.items()}, higher, decimals)
+    previous_ranks = competition_rank({k: rankable(o) for k, o in before.items()}, higher, decimals)
     rows = []
     for scope in scopes:
         o, p = current[scope.key], before[scope.key]
@@ -140,7 +149,9 @@ def rank_units(
                 rank_change=(prev_rank - rank) if rank is not None and prev_rank is not None else None,
                 reason=o.reason,
                 estimate=o.estimate,
+                small_sample=is_small(d.unit, o.denominator, min_sample),
             )
         )
-    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.code))
+    # Ranked first, then the small samples (they have a value), then the units without one.
+    rows.sort(key=lambda r: (r.rank is None, r.value is None, r.rank or 0, r.code))
     return rows

@@ -155,8 +155,9 @@ def peer_group(units: list, unit: str | None) -> tuple[list, dict]:
 
 def weakest(kpi_id: str, rows) -> list[RankRow]:
     """The weakest ranked units, last place first; for "lower is better" counts only those above
-    0, for "higher is better" only those not on target."""
-    ranked = [r for r in rows if r.rank is not None and r.value is not None]
+    0, for "higher is better" only those not on target; a ratio over few items (a small sample)
+    is never among them."""
+    ranked = [r for r in rows if r.rank is not None and r.value is not None and not r.small_sample]
     ranked.sort(key=lambda r: r.rank, reverse=True)
     if CATALOGUE[kpi_id].direction == "down":
         ranked = [r for r in ranked if r.value > 0]
