@@ -409,4 +409,8 @@ def main(argv: list[str] | None = None) -> int:
 from dashboard import cli_access, cli_kpis  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m dashboard.cli`: this file runs as __main__, while cli_access and cli_kpis register
+    # their commands (users, screens, kpis, …) on the importable dashboard.cli — run that one.
+    from dashboard.cli import main as _registered_main
+
+    sys.exit(_registered_main())
