@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.domain_data import first_day
 from dashboard.kpi.periods import Period
+from dashboard.kpi.samples import is_small, min_sample
 from dashboard.kpi.values import RankRow
 from dashboard.models import OrgUnit
 from dashboard.queries import ranking, service_index
@@ -67,14 +68,16 @@ def month_of(day: date, back: int = 0) -> Period:
 def index_trend(session: Session, unit: str | None, today: date, months: int = TREND_MONTHS) -> tuple[IndexMonth, ...]:
     """The last ``months`` calendar months (this one so far included), oldest first. Published
     totals are shown for every month that has one; the estimate only from the month the store's
-    dossier history begins in — an earlier month has no data, not a low score."""
+    dossier history begins in — an earlier month has no data, not a low score — and not for a
+    month whose dossiers are a small sample (a handful of old open dossiers is no month's score)."""
     since = first_day(session, ("dossier_received",))
     out = []
     for back in range(months - 1, -1, -1):
         period = month_of(today, back)
         report = service_index(session, unit, period)
         published = report.published.total if report.published is not None else None
-        known = since is not None and period.end >= since and report.estimate.known_max > 0
+        known = (since is not None and period.end >= since and report.estimate.known_max > 0
+                 and not is_small("percent", report.sample, min_sample()))
         out.append(IndexMonth(period, published, report.estimate.points if known else None,
                               report.estimate.unknown_points if known else None))
     return tuple(out)

@@ -159,6 +159,7 @@ class ServiceIndexReport:
     latest_published: si.PublishedScore | None
     as_of: datetime
     published_indicators: Mapping[str, float | None] = field(default_factory=dict)  # per indicator, as published
+    sample: float | None = None  # the period's dossiers (the DVC-06 population) the estimate rests on
 
     @property
     def score(self) -> float | None:
@@ -303,7 +304,8 @@ def service_index(
         tree = engine.UnitTree.load(s)
         scope = engine.resolve_scope(s, unit, True, tree)
         x = engine.inputs_for(s, scope, p, ("DVC-14",), now=ctx.now, tz=ctx.tz, targets=ctx.targets)
-        est = si.estimate(service_index_figures(x), x["index:inputs"])
+        figures = service_index_figures(x)
+        est = si.estimate(figures, x["index:inputs"])
         unit_id = scope.unit_id
         if unit_id is None:
             roots = tree.children.get(None, [])
@@ -316,6 +318,7 @@ def service_index(
             # An estimate with points not yet known has no band: it could still reach the next one.
             scope, p, est, si.band_for(est.points, bands) if est.complete else None, published,
             si.band_for(published.total, bands) if published else None, latest, ctx.now, by_indicator,
+            figures["DVC-06"].denominator,
         )  # fmt: skip
 
     return cached_by_version("service_index", session, compute, _scope_key(unit, True), p.key, ctx.key)

@@ -29,6 +29,7 @@ from dashboard.access import (
 from dashboard.i18n import fmt_date, fmt_number, register, t
 from dashboard.index_history import INDEX_KPI, IndexMonth, IndexRank, index_rank, index_trend, month_of
 from dashboard.kpi.periods import Period
+from dashboard.kpi.samples import is_small, min_sample
 from dashboard.queries import ServiceIndexReport, ranking, service_index, store_summary
 from dashboard.service_index import Group, Indicator, why_lost
 from dashboard.webapp import read_session
@@ -61,9 +62,10 @@ register({
     "si_estimate_unknown": {"vi": "+ {unknown} điểm chưa có số liệu: điểm thực tế trong khoảng {low}–{high}",
                             "en": "+ {unknown} points not yet known: the score lies between {low} and {high}"},
     "si_estimate_complete": {"vi": "Đủ số liệu cho mọi chỉ tiêu", "en": "Every indicator has data"},
+    "si_estimate_small": {"vi": "Ít mẫu (n = {n} hồ sơ): ước tính chưa đáng tin cậy", "en": "Small sample (n = {n} dossiers): a fragile estimate"},
     "si_difference": {"vi": "Chênh lệch (công bố − ước tính)", "en": "Difference (published − estimate)"},
     "si_difference_none": {"vi": "Cần cả điểm công bố và ước tính đủ số liệu", "en": "Needs a published score and a complete estimate"},
-    "si_difference_partial": {"vi": "So trên các nhóm đủ số liệu", "en": "Over the groups with complete data"},
+    "si_difference_partial": {"vi": "Chỉ so trên {n}/6 nhóm đủ số liệu ở cả hai bên", "en": "Over the {n} of 6 groups with complete data only"},
     "si_rank": {"vi": "Xếp hạng", "en": "Rank"},
     "si_rank_value": {"vi": "Hạng {rank}/{of}", "en": "Rank {rank} of {of}"},
     "si_rank_none": {"vi": "Chưa xếp hạng: chưa có điểm trong tháng", "en": "Not ranked: no score in the month"},
@@ -212,6 +214,8 @@ def estimate_stat(report: ServiceIndexReport, lang: str) -> html.Div:
     else:
         band = report.estimate_band
         note = t("si_estimate_complete", lang) + (" · " + t("si_band", lang, band=band.name(lang)) if band else "")
+    if is_small("percent", report.sample, min_sample()):
+        note = t("si_estimate_small", lang, n=fmt_number(report.sample, lang)) + " · " + note
     return stat(t("si_estimate", lang), t("si_estimate_value", lang, points=_pts(est.points, lang)), stat_id="si-estimate", note=note)
 
 
@@ -226,7 +230,8 @@ def difference_stat(report: ServiceIndexReport, lang: str) -> html.Div:
     if not pairs:
         return stat(t("si_difference", lang), "–", stat_id="si-difference", note=t("si_difference_none", lang))
     value = sum(p - g.points for p, g in pairs)
-    return stat(t("si_difference", lang), _signed(value, lang), stat_id="si-difference", note=t("si_difference_partial", lang))
+    return stat(t("si_difference", lang), _signed(value, lang), stat_id="si-difference",
+                note=t("si_difference_partial", lang, n=len(pairs)))
 
 
 def rank_stat(place: IndexRank | None, unit: str | None, lang: str) -> html.Div:
@@ -279,7 +284,9 @@ def indicator_row(indicator: Indicator, published: float | None, lang: str) -> h
 
 
 def group_row(group: Group, published: float | None, lang: str) -> html.Tr:
-    estimate = [_pts(group.points, lang)]
+    known = bool(group.known_max)
+    # A group of which nothing is known has no points yet — not 0.
+    estimate = [_pts(group.points, lang) if known else html.Span(t("si_no_data", lang), className="si-unknown")]
     if group.unknown_points:
         estimate += [html.Br(), html.Span(t("si_group_unknown", lang, points=_pts(group.unknown_points, lang)), className="si-muted")]
     difference = _signed(published - group.points, lang) if published is not None and group.complete else "–"
@@ -293,7 +300,7 @@ def group_row(group: Group, published: float | None, lang: str) -> html.Tr:
             _cell(_pts(published, lang), "si-num si-published"),
             _cell(estimate, "si-num si-estimate"),
             _cell(difference, "si-num"),
-            _cell(f"−{_pts(lost, lang)}" if lost else "0", "si-num si-lost"),
+            _cell((f"−{_pts(lost, lang)}" if lost else "0") if known else "–", "si-num si-lost"),
             _cell(why, "si-why"),
         ],
     )
@@ -306,7 +313,7 @@ def index_table(report: ServiceIndexReport, lang: str) -> html.Table:
         rows.append(group_row(group, published.groups.get(group.key) if published else None, lang))
         rows += [indicator_row(i, report.published_indicators.get(i.key), lang) for i in group.indicators]
     est = report.estimate
-    total_estimate = [_pts(est.points, lang)]
+    total_estimate = [_pts(est.points, lang) if est.known_max else html.Span(t("si_no_data", lang), className="si-unknown")]
     if est.unknown_points:
         total_estimate += [html.Br(), html.Span(t("si_group_unknown", lang, points=_pts(est.unknown_points, lang)), className="si-muted")]
     total_published = published.total if published is not None else None
@@ -351,6 +358,7 @@ def trend_card(months: tuple[IndexMonth, ...], lang: str, theme: str) -> html.Se
             granularity="month", lang=lang, theme=theme,
         )
         figure.update_xaxes(dtick="M1")
+        figure.update_traces(marker_size=12, selector={"type": "scatter"})  # one published month is a visible dot
         # One scale for bars and line: the 100-point scale.
         figure.update_layout(yaxis={"range": [0, 100]}, yaxis2={"range": [0, 100], "showticklabels": False})
     return card(t("si_trend", lang), graph("si-trend", figure, 20), card_id="si-trend-card", subtitle=t("si_trend_sub", lang))

@@ -716,6 +716,9 @@ def _result(
     published: bool = False,
 ) -> KpiResult:
     t = targets.thresholds(d.id, scope.code)
+    unknown = outcome.parts.get("unknown") if outcome.estimate and not published else None
+    # An estimate with points not yet known is a lower bound: it is not judged against the target.
+    judged = None if unknown is not None and unknown.value else outcome.value
     return KpiResult(
         kpi_id=d.id,
         scope=scope,
@@ -724,7 +727,7 @@ def _result(
         numerator=outcome.numerator,
         denominator=outcome.denominator,
         unit=d.unit,
-        status=status_for(outcome.value, d.direction, t.green, t.amber),
+        status=status_for(judged, d.direction, t.green, t.amber),
         target=t.target,
         reason=outcome.reason,
         parts=dict(outcome.parts),

@@ -142,7 +142,9 @@ def rank_units(
                 value=o.value,
                 numerator=o.numerator,
                 denominator=o.denominator,
-                status=status_for(o.value, d.direction, t.green, t.amber),
+                # An estimate with points not yet known (766) is a lower bound: not judged.
+                status=status_for(None if o.estimate and (o.parts.get("unknown") or Outcome(0)).value else o.value,
+                                  d.direction, t.green, t.amber),
                 rank=rank,
                 previous_value=p.value,
                 previous_rank=prev_rank,

@@ -145,6 +145,8 @@ def kpi_tile(
         classes.append("ioc-tile--nodata")
     if small:
         classes.append("ioc-tile--small")
+    if basis:
+        classes.append("ioc-tile--based")
 
     delta = None
     if result.previous is not None and result.previous.delta is not None and result.value is not None and not small:

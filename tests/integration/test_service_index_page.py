@@ -160,7 +160,9 @@ def test_a_month_without_data_lists_everything_as_not_yet_known(store, build_app
     app = build_app(store)
     tree = _render(app, {"unit": "SO-01", "month": "2026-10"})
     total = _cells(tree, "si-total")
-    assert total[2] == "–" and total[3] == "0,00 100,00 điểm chưa có số liệu"
+    # Nothing known is not 0: every group and the total say "Chưa có số liệu", 100 points unknown.
+    assert total[2] == "–" and total[3] == "Chưa có số liệu 100,00 điểm chưa có số liệu"
+    assert _cells(tree, "si-group-progress")[3:6] == ["Chưa có số liệu 20,00 điểm chưa có số liệu", "–", "–"]
     assert "Chưa có điểm công bố cho tháng này" in " ".join(_texts(_by_id(tree, "si-summary")))
     bad = _render(app, {"unit": "SO-01", "month": "tháng mười"})
     assert "không hợp lệ" in render_text(bad)
