@@ -36,7 +36,7 @@ from dashboard.webapp import read_session
 from layouts.components.charts import Series, empty_figure, trend_figure
 from layouts.components.domain_page import card, graph, local_today, stat
 from layouts.components.frame import context, page
-from layouts.components.pickers import ALL_UNITS, bind_url
+from layouts.components.pickers import bind_url, unit_picker
 from layouts.components.wall_parts import peer_group
 
 dash.register_page(__name__, path="/chi-so-766", name="Chỉ số 766", title="Chỉ số 766 – IOC", order=25)
@@ -415,8 +415,6 @@ def _pickers(ctx, period: Period, today: date, unit: str | None, units: list[Uni
     months = [month_of(today, back) for back in range(12)]
     if period not in months:
         months.insert(0, period)
-    options = [{"label": t("si_whole_agency", lang), "value": ALL_UNITS}] if whole else []
-    options += [{"label": u.label(lang), "value": u.code, "search": f"{u.code} {u.name_vi} {u.name_en}"} for u in units]
     return html.Div(className="dom-pickers", children=[
         URL.location(),
         html.Div(className="dom-picker dom-picker--month", children=[
@@ -424,13 +422,7 @@ def _pickers(ctx, period: Period, today: date, unit: str | None, units: list[Uni
             dcc.Dropdown(id=URL.param_id("month"), value=month_key(period), clearable=False, searchable=False,
                          className="dom-dropdown", options=[{"label": month_label(p, today, lang), "value": month_key(p)} for p in months]),
         ]),
-        html.Div(className="dom-picker dom-picker--unit", children=[
-            html.Span(t("picker_unit", lang), className="dom-picker__label"),
-            dcc.Dropdown(id=URL.param_id("unit"), value=unit or ALL_UNITS, clearable=False, searchable=True, maxHeight=420,
-                         className="dom-dropdown", options=options,
-                         labels={"search": t("picker_search", lang), "no_options_found": t("picker_no_match", lang),
-                                 "clear_search": t("picker_clear", lang), "clear_selection": t("picker_clear", lang)}),
-        ]),
+        unit_picker(ctx, units, unit, URL, whole_agency=whole),
     ])
 
 

@@ -153,6 +153,7 @@ def test_a_unit_head_sees_its_rank_and_no_other_unit(scored, build_app):
         for other in ("Cao Bằng", "SO-79", "SO-04", "Bộ Mô phỏng", "69,65"):  # names, codes, figures of others
             assert other not in text, (query, other)
         assert _by_id(tree, "si-ranking-own") is not None
+        assert "Toàn cơ quan" not in text  # the picker offers only what the scope holds
     assert "Không có quyền xem đơn vị này" in text
 
 
