@@ -81,3 +81,35 @@ def test_a_period_before_history_is_not_compared(store):
     with make_sessionmaker(store)() as session:
         rows = rank_units(session, "VB-01", Period.month(2026, 2), level="province", now=NOW)
     assert all(row.previous_rank is None and row.rank_change is None for row in rows)
+
+
+def test_the_dossiers_ranking_lists_small_samples_apart_unless_asked(store, build_app):
+    import json
+    from datetime import datetime, timedelta
+
+    import dash
+
+    from dashboard.timeutil import VN_TZ
+    from tests.access_support import request_as
+
+    day = datetime.now(VN_TZ).date() - timedelta(days=2)
+    stamp = f"{day} 09:00"
+    due = f"{day + timedelta(days=5)} 17:00"
+    feed(store, "dossiers",
+         [dossier(f"A{n}", MaDonVi="SO-01", KenhThucHien=2, NgayTiepNhan=stamp, NgayHenTra=due, NgayCapNhat=stamp) for n in range(12)]
+         + [dossier(f"B{n}", MaDonVi="SO-79", KenhThucHien=1, NgayTiepNhan=stamp, NgayHenTra=due, NgayCapNhat=stamp) for n in range(3)])
+    app = build_app(store)
+    page = next(p for p in dash.page_registry.values() if p["path"] == "/dossiers")
+
+    def ranking(**extra):
+        with request_as(app, "/dossiers"):
+            text = render_text(page["layout"](period="rolling30", rank="DVC-02", unit="BMP-SO", **extra))
+        return text, json.loads(text)
+
+    text, _ = ranking()
+    # SO-01 (12 dossiers, 100 % online) is ranked; SO-79 (3 dossiers) is listed apart, not drawn.
+    assert '"data-count": "1"' in text
+    assert "Ít mẫu (dưới 10 mục), không xếp hạng: " in text and "(n = 3)" in text
+    assert "Xếp hạng cả đơn vị ít mẫu" in text and "small=1" in text
+    asked, _ = ranking(small="1")
+    assert '"data-count": "2"' in asked and "Ít mẫu (dưới" not in asked and "Bỏ đơn vị ít mẫu khỏi xếp hạng" in asked
