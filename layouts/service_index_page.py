@@ -184,11 +184,11 @@ def _signed(value: float, lang: str) -> str:
 def published_stat(report: ServiceIndexReport, lang: str, period: Period) -> html.Div:
     published = report.published
     if published is None or published.total is None:
-        notes = [t("si_not_published_hint", lang, month=month_key(period))]
+        notes = [t("si_not_published", lang), t("si_not_published_hint", lang, month=month_key(period))]
         latest = report.latest_published
         if latest is not None and latest.total is not None:
-            notes.insert(0, t("si_latest", lang, score=_pts(latest.total, lang), period=latest.period.label(lang)))
-        return stat(t("si_published", lang), t("si_not_published", lang), stat_id="si-published", note=" · ".join(notes))
+            notes.insert(1, t("si_latest", lang, score=_pts(latest.total, lang), period=latest.period.label(lang)))
+        return stat(t("si_published", lang), "–", stat_id="si-published", note=" · ".join(notes))
     notes = []
     if published.published_on is not None:
         notes.append(t("si_published_on", lang, date=fmt_date(published.published_on, lang)))
@@ -206,8 +206,8 @@ def published_stat(report: ServiceIndexReport, lang: str, period: Period) -> htm
 def estimate_stat(report: ServiceIndexReport, lang: str) -> html.Div:
     est = report.estimate
     if not est.known_max:
-        return stat(t("si_estimate", lang), t("si_no_data", lang), stat_id="si-estimate",
-                    note=t("si_group_unknown", lang, points=_pts(est.unknown_points, lang)))
+        return stat(t("si_estimate", lang), "–", stat_id="si-estimate",
+                    note=t("si_no_data", lang) + " · " + t("si_group_unknown", lang, points=_pts(est.unknown_points, lang)))
     if est.unknown_points:
         note = t("si_estimate_unknown", lang, unknown=_pts(est.unknown_points, lang), low=_pts(est.points, lang),
                  high=_pts(est.points + est.unknown_points, lang)) + " · " + t("si_band_open", lang)
