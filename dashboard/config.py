@@ -75,6 +75,7 @@ _EXPECTED: dict[str, str] = {
     "allowed_hosts": "host names or addresses separated by commas, e.g. ioc.example.gov.vn,10.0.0.5",
     "trusted_proxies": "the number of reverse proxies in front of the app (0 when none), 0–5",
     "max_request_bytes": "a number of bytes ≥ 1024",
+    "min_sample": "a whole number of items from 1 to 1000 (a ratio over fewer is drawn as a small sample)",
     "rate_limit": "a rate such as 300/minute or 20/second;1000/hour",
     "ratelimit_storage_url": "a limits storage URL such as memory:// or redis://127.0.0.1:6379/1",
 }
@@ -104,6 +105,8 @@ class Settings(BaseModel):
     agency_name_vi: str = Field(default="Trung tâm điều hành thông minh", min_length=1)
     agency_name_en: str = Field(default="Intelligent Operations Center", min_length=1)
     targets_file: Path | None = None
+    # A ratio over fewer items is a small sample: drawn as "ít mẫu (n = 3)", left out of rankings.
+    min_sample: int = Field(default=10, ge=1, le=1000)
     # Access (dashboard/access.py, dashboard/auth.py).
     session_minutes: int = Field(default=600, ge=5, le=10080)  # a signed-in session's lifetime
     audit_retention_days: int = Field(default=365, ge=30)

@@ -209,7 +209,7 @@ def _read_days(session: Session, ids: tuple[int, ...], metrics: Iterable[str], s
     return out
 
 
-def _first_day(session: Session, metrics: Iterable[str]) -> date | None:
+def first_day(session: Session, metrics: Iterable[str]) -> date | None:
     """The first day any unit has a rollup row of ``metrics`` (the sentinel day of state
     metrics excluded): where the store's data begins."""
     metrics = sorted(set(metrics))
@@ -264,7 +264,7 @@ def trend(
         return Trend(kind, bs, {m: sums[m] for m in metrics},
                      {k: tuple(f.value for f in fs) for k, fs in figures.items()},
                      {k: tuple(f.denominator for f in fs) for k, fs in figures.items()},
-                     _first_day(s, wanted))
+                     first_day(s, wanted))
 
     return cached_by_version("domain_trend", session, compute, _key(unit), period.key, day.isoformat(),
                              ",".join(metrics), ",".join(kpis))
@@ -382,7 +382,7 @@ def dossier_channels(
                 per_day.setdefault(int(channel), {})[received_day] = float(n)
         metrics = {f"channel_{c}": _sum_into(per_day[c], bs) for c in CHANNELS}
         totals = {c: int(sum(v for d, v in per_day[c].items() if period.start <= d <= end)) for c in CHANNELS}
-        return DossierChannels(Trend(kind, bs, metrics, data_since=_first_day(s, ("dossier_received",))), totals)
+        return DossierChannels(Trend(kind, bs, metrics, data_since=first_day(s, ("dossier_received",))), totals)
 
     return cached_by_version("domain_dossier_channels", session, compute, _key(unit), period.key, day.isoformat())
 

@@ -50,6 +50,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "nav_dossiers": {"vi": "Dịch vụ công", "en": "Public services"},
     "nav_meetings": {"vi": "Họp trực tuyến", "en": "Meetings"},
     "nav_units": {"vi": "Đơn vị", "en": "Units"},
+    "nav_index": {"vi": "Chỉ số 766", "en": "766 index"},
     "nav_sources": {"vi": "Nguồn dữ liệu", "en": "Data sources"},
     "switch_language": {"vi": "English", "en": "Tiếng Việt"},
     "switch_theme_light": {"vi": "Nền sáng", "en": "Light theme"},

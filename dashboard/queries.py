@@ -21,7 +21,8 @@ Keys also carry the local day and the minute, because "month to date", "overdue"
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -35,6 +36,7 @@ from dashboard.metrics import CACHE_REQUESTS
 from dashboard.kpi import engine, lists, ranking as ranking_mod
 from dashboard.kpi.catalogue import CATALOGUE, KPI_IDS
 from dashboard.kpi.periods import Period
+from dashboard.kpi.samples import min_sample
 from dashboard.kpi.values import KpiResult, RankRow, Scope
 from dashboard.models import CollectorRun, DataVersion, Document, Dossier, Meeting, OrgUnit
 from dashboard.targets import DEFAULT_TARGETS, Targets, load_targets
@@ -154,6 +156,8 @@ class ServiceIndexReport:
     published_band: si.Band | None
     latest_published: si.PublishedScore | None
     as_of: datetime
+    published_indicators: Mapping[str, float | None] = field(default_factory=dict)  # per indicator, as published
+    sample: float | None = None  # the period's dossiers (the DVC-06 population) the estimate rests on
 
     @property
     def score(self) -> float | None:
@@ -257,21 +261,26 @@ def ranking(
     *,
     parent: int | str | None = None,
     level: str | None = None,
+    include_small: bool = False,
     now: datetime | None = None,
     targets: Targets | None = None,
     tz: ZoneInfo | None = None,
 ) -> tuple[RankRow, ...]:
     """Units ranked on ``kpi_id``: the children of ``parent`` (default: of the root) or every unit
-    of ``level``, each with its sub-units."""
+    of ``level``, each with its sub-units. A ratio over fewer than ``IOC_MIN_SAMPLE`` items is
+    listed unranked (``small_sample``) unless ``include_small``."""
     if kpi_id not in CATALOGUE:
         raise KeyError(f"unknown KPI {kpi_id!r}")
     ctx = _context(now, targets, tz)
     p = _period(period, ctx.today)
 
-    def compute(s: Session) -> tuple[RankRow, ...]:
-        return tuple(ranking_mod.rank_units(s, kpi_id, p, parent=parent, level=level, now=ctx.now, tz=ctx.tz, targets=ctx.targets))
+    n = 0 if include_small else min_sample()
 
-    return cached_by_version("kpi_ranking", session, compute, kpi_id, p.key, parent, level, ctx.key)
+    def compute(s: Session) -> tuple[RankRow, ...]:
+        return tuple(ranking_mod.rank_units(s, kpi_id, p, parent=parent, level=level, now=ctx.now, tz=ctx.tz, targets=ctx.targets,
+                                            min_sample=n))
+
+    return cached_by_version("kpi_ranking", session, compute, kpi_id, p.key, parent, level, ctx.key, f"n{n}")
 
 
 def service_index(
@@ -293,18 +302,21 @@ def service_index(
         tree = engine.UnitTree.load(s)
         scope = engine.resolve_scope(s, unit, True, tree)
         x = engine.inputs_for(s, scope, p, ("DVC-14",), now=ctx.now, tz=ctx.tz, targets=ctx.targets)
-        est = si.estimate(service_index_figures(x), x["index:inputs"])
+        figures = service_index_figures(x)
+        est = si.estimate(figures, x["index:inputs"])
         unit_id = scope.unit_id
         if unit_id is None:
             roots = tree.children.get(None, [])
             unit_id = roots[0] if len(roots) == 1 else None
         published = si.published_score(s, unit_id, p) if unit_id is not None else None
         latest = si.latest_published(s, unit_id, p.end) if unit_id is not None else None
+        by_indicator = si.published_indicators(s, unit_id, p) if unit_id is not None else {}
         bands = ctx.targets.bands
         return ServiceIndexReport(
             # An estimate with points not yet known has no band: it could still reach the next one.
             scope, p, est, si.band_for(est.points, bands) if est.complete else None, published,
-            si.band_for(published.total, bands) if published else None, latest, ctx.now,
+            si.band_for(published.total, bands) if published else None, latest, ctx.now, by_indicator,
+            figures["DVC-06"].denominator,
         )  # fmt: skip
 
     return cached_by_version("service_index", session, compute, _scope_key(unit, True), p.key, ctx.key)

@@ -341,6 +341,68 @@ def estimate(figures: Mapping[str, Figure], inputs: Mapping[str, Any] | None = N
     return ServiceIndexEstimate(tuple(groups))
 
 
+#: What a shortfall of an indicator means, in words ({short}: the share not reached, 1 − r).
+_SHORTFALL: dict[str, tuple[str, str]] = {
+    "published_on_time": ("{short} TTHC chưa được công bố đúng hạn", "{short} of procedures not published on time"),
+    "updated_on_time": ("{short} TTHC chưa được cập nhật, công khai đúng hạn", "{short} of procedures not updated on time"),
+    "full_content": ("{short} TTHC công khai chưa đầy đủ nội dung", "{short} of procedures published without full content"),
+    "synced": ("{short} hồ sơ chưa đồng bộ lên Cổng DVC quốc gia", "{short} of dossiers not synchronised to the national portal"),
+    "on_time": ("{short} hồ sơ không giải quyết đúng hạn (kể cả hồ sơ rút, dừng và đang quá hạn)",
+                "{short} of dossiers not resolved on time (withdrawn, stopped and open overdue ones included)"),
+    "in_use": ("{short} dịch vụ công trực tuyến chưa phát sinh hồ sơ", "{short} of online services had no dossier"),
+    "paid_online": ("{short} hồ sơ có nghĩa vụ tài chính chưa thanh toán trực tuyến", "{short} of dossiers with fees not paid online"),
+    "fees_synced": ("{short} TTHC có phí chưa đồng bộ thu phí", "{short} of fee procedures not synchronised with their fees"),
+    "petitions_on_time": ("{short} phản ánh, kiến nghị xử lý không đúng hạn", "{short} of petitions not handled on time"),
+    "petition_satisfaction": ("{short} người phản ánh chưa hài lòng", "{short} of petitioners not satisfied"),
+    "e_results": ("{short} hồ sơ chưa được cấp kết quả điện tử", "{short} of dossiers without an electronic result"),
+    "digitised": ("{short} hồ sơ chưa được số hóa", "{short} of dossiers not digitised"),
+    "citizen_store": ("{short} hồ sơ chưa kết nối kho dữ liệu công dân", "{short} of dossiers not linked to the citizen's data store"),
+    "population_dossiers": ("{short} hồ sơ chưa sử dụng dữ liệu dân cư", "{short} of dossiers not using population data"),
+    "population_procedures": ("{short} TTHC chưa sử dụng dữ liệu dân cư", "{short} of procedures not using population data"),
+    "certified_copies": ("{short} xã của tỉnh chưa cung cấp chứng thực bản sao điện tử",
+                         "{short} of the province's communes do not offer electronic certified copies"),
+}
+_BELOW_FULL = ("{name}: {ratio}, cần từ {full} để đạt điểm tối đa", "{name}: {ratio}, full points need {full}")
+_POINTS_GIVEN = ("Theo số liệu nhập: đạt {points}/{max} điểm", "From the imported figures: {points} of {max} points")
+
+
+def _pct(value: float | Fraction, lang: str) -> str:
+    text = f"{float(value) * 100:.1f}".rstrip("0").rstrip(".")
+    return (text.replace(".", ",") + " %") if lang != "en" else text + "%"
+
+
+def why_lost(indicator: Indicator, lang: str = "vi") -> str:
+    """Why ``indicator`` lost points (or has none yet), in words; "" when it has full points.
+
+    >>> i = Indicator("on_time", "", "", 20, 17.5, 0.875, "")
+    >>> why_lost(i)
+    '12,5 % hồ sơ không giải quyết đúng hạn (kể cả hồ sơ rút, dừng và đang quá hạn)'
+    >>> why_lost(Indicator("online_intake", "Hồ sơ trực tuyến", "Online intake", 4, 2.4, 0.3, ""), "en")
+    'Online intake: 30%, full points need 50%'
+    """
+    en = lang == "en"
+    if not indicator.known:
+        return (indicator.reason or UNKNOWN).text(lang)
+    if not indicator.lost:
+        return ""
+    if indicator.ratio is None:
+        if indicator.reason is not None:
+            return indicator.reason.text(lang)
+        template = _POINTS_GIVEN[1 if en else 0]
+        return template.format(points=_fmt(indicator.points, lang), max=_fmt(indicator.max_points, lang))
+    rule = _indicator_rule(indicator.key)
+    if rule.full_at is not None:
+        name = indicator.name(lang).split(" (")[0]
+        return _BELOW_FULL[1 if en else 0].format(name=name, ratio=_pct(indicator.ratio, lang), full=_pct(rule.full_at, lang))
+    template = _SHORTFALL.get(indicator.key, ("{short} chưa đạt", "{short} not reached"))[1 if en else 0]
+    return template.format(short=_pct(1 - Fraction(str(indicator.ratio)), lang))
+
+
+def _fmt(points: float, lang: str) -> str:
+    text = f"{points:.2f}"
+    return text if lang == "en" else text.replace(".", ",")
+
+
 # --- official scores -------------------------------------------------------------------------------------
 def _aliases(*names: str) -> tuple[str, ...]:
     return tuple(n.lower() for n in names)
@@ -618,6 +680,34 @@ def published_score(session: Session, unit_id: int, period: Period) -> Published
         )
     )
     return None if row is None else _published(row)
+
+
+def published_indicators(session: Session, unit_id: int, period: Period) -> dict[str, float | None]:
+    """The points the portal published per indicator for ``unit_id`` and exactly this period
+    (the per-indicator file): ``{indicator: points}``; points None where only a ratio was given."""
+    rows = session.execute(
+        select(IndexIndicatorScore.indicator, IndexIndicatorScore.points, IndexIndicatorScore.ratio).where(
+            IndexIndicatorScore.unit_id == unit_id,
+            IndexIndicatorScore.period_start == period.start,
+            IndexIndicatorScore.period_end == period.end,
+        )
+    )
+    out: dict[str, float | None] = {}
+    for key, points, ratio in rows:
+        if key not in INDICATOR_MAX:
+            continue
+        if points is None and ratio is not None:
+            points = _indicator_rule(key).score(Fraction(str(ratio)))
+        out[key] = points
+    return out
+
+
+def _indicator_rule(key: str) -> Rule:
+    for group in INDEX_LAYOUT:
+        for indicator in group[5]:
+            if indicator[0] == key:
+                return indicator[5]
+    raise KeyError(key)
 
 
 def latest_published(session: Session, unit_id: int, before: date) -> PublishedScore | None:

@@ -13,6 +13,7 @@ from dashboard.access import scope_codes
 from dashboard.i18n import fmt_number, register, t
 from dashboard.kpi.catalogue import CATALOGUE, KPI_IDS
 from dashboard.kpi.display import format_value
+from dashboard.kpi.samples import min_sample
 from dashboard.queries import ranking, store_summary
 from dashboard.webapp import read_session, store
 from layouts.components.frame import context, page
@@ -34,6 +35,11 @@ register({
     "col_detail": {"vi": "Tử số / mẫu số", "en": "Numerator / denominator"},
     "col_status": {"vi": "Đánh giá", "en": "Rating"},
     "rank_new": {"vi": "mới", "en": "new"},
+    "rank_small": {"vi": "ít mẫu (n = {n})", "en": "small sample (n = {n})"},
+    "rank_small_note": {"vi": "Tỷ lệ trên dưới {min} mục là ít mẫu: hiển thị nhưng không xếp hạng.",
+                        "en": "A ratio over fewer than {min} items is a small sample: shown, not ranked."},
+    "rank_small_show": {"vi": "Xếp hạng cả đơn vị ít mẫu", "en": "Rank small samples too"},
+    "rank_small_hide": {"vi": "Bỏ đơn vị ít mẫu khỏi xếp hạng", "en": "Leave small samples out"},
     "ranking_empty": {"vi": "Chưa có đơn vị nào trong nhóm này.", "en": "No unit in this group yet."},
     "period_today": {"vi": "Hôm nay", "en": "Today"},
     "period_week": {"vi": "Tuần này", "en": "This week"},
@@ -86,7 +92,7 @@ def layout(**query) -> html.Div:
             dcc.Store(id="units-query", data=ctx.query),
             html.H2(f"{t('units_title', lang)} · {CATALOGUE[kpi].name(lang)}", className="ioc-page-title"),
             controls,
-            ranking_table(kpi, group, period, lang, ctx),
+            ranking_table(kpi, group, period, lang, ctx, include_small=query.get("small") == "1"),
         ],
         ctx=ctx, active="/units", simulated=simulated, page_class="ioc-units",
     )
@@ -109,11 +115,11 @@ def choose(kpi, group, period, kept):
     return "?" + urlencode({k: v for k, v in query.items() if v})
 
 
-def ranking_table(kpi_id: str, group: str, period: str, lang: str, ctx) -> html.Div:
+def ranking_table(kpi_id: str, group: str, period: str, lang: str, ctx, include_small: bool = False) -> html.Div:
     kpi = CATALOGUE[kpi_id]
     with read_session() as session:
         allowed = scope_codes(session)
-        rows = [r for r in ranking(session, kpi_id, period, level=group) if r.code in allowed]
+        rows = [r for r in ranking(session, kpi_id, period, level=group, include_small=include_small) if r.code in allowed]
     if not rows:
         return html.P(t("ranking_empty", lang), className="ioc-notice")
     body = []
@@ -123,7 +129,7 @@ def ranking_table(kpi_id: str, group: str, period: str, lang: str, ctx) -> html.
             change = t("rank_new", lang)
         elif row.rank_change:
             change = f"▲ {row.rank_change}" if row.rank_change > 0 else f"▼ {-row.rank_change}"
-        status = row.status if row.value is not None else "none"
+        status = row.status if row.value is not None and not row.small_sample else "none"
         vi, en = STATUS_WORDS[status]
         detail = ("–" if row.numerator is None or row.denominator is None
                   else f"{fmt_number(row.numerator, lang)} / {fmt_number(row.denominator, lang)}")
@@ -132,15 +138,23 @@ def ranking_table(kpi_id: str, group: str, period: str, lang: str, ctx) -> html.
             html.Td(change, className="ioc-rank__change" + (" ioc-trend--better" if (row.rank_change or 0) > 0 else
                                                             " ioc-trend--worse" if (row.rank_change or 0) < 0 else "")),
             html.Td(dcc.Link(row.name_en if lang == "en" else row.name_vi, href=ctx.href(f"/units/{row.code}", period=period))),
-            html.Td(format_value(row.value, kpi.unit, lang) if row.value is not None else
-                    (row.reason.text(lang) if row.reason else t("no_data", lang)), className="ioc-rank__value"),
+            html.Td([format_value(row.value, kpi.unit, lang) if row.value is not None else
+                     (row.reason.text(lang) if row.reason else t("no_data", lang)),
+                     html.Span(f" · {t('rank_small', lang, n=fmt_number(row.denominator, lang))}", className="ioc-rank__small")
+                     if row.small_sample else None], className="ioc-rank__value"),
             html.Td(detail, className="ioc-muted"),
             html.Td(html.Span([html.Span(STATUS_ICON[status], className=f"ioc-status--{status}", **{"aria-hidden": "true"}),
                                " ", en if lang == "en" else vi])),
         ]))
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
                                ("col_rank", "col_rank_change", "col_unit", "col_value", "col_detail", "col_status")]))
+    small = None
+    if kpi.unit == "percent":
+        toggle = dcc.Link(t("rank_small_hide" if include_small else "rank_small_show", lang), id="units-small-toggle",
+                          href=ctx.href("/units", kpi=kpi_id, group=group, period=period, small=None if include_small else "1"))
+        small = html.P([t("rank_small_note", lang, min=min_sample()), " ", toggle], className="ioc-muted")
     return html.Div(className="ioc-ranking", children=[
         html.P(kpi.definition(lang), className="ioc-muted ioc-definition"),
+        small,
         html.Table(className="ioc-table", id="ranking-table", children=[head, html.Tbody(body)]),
     ])

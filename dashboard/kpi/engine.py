@@ -39,7 +39,7 @@ from dashboard.kpi import stats
 from dashboard.kpi.catalogue import CATALOGUE, Inputs, KpiDef
 from dashboard.kpi.maths import DaySeries, compare, dossiers_open_at, dossiers_open_with, overdue_now, registration_on_time, status_for
 from dashboard.kpi.periods import Period
-from dashboard.kpi.values import LIVE_ONLY, NO_LIVE_DATA, Figure, KpiResult, Outcome, Reason, Scope, no_history
+from dashboard.kpi.values import LIVE_ONLY, NO_LIVE_DATA, Comparison, Figure, KpiResult, Outcome, Reason, Scope, no_history
 from dashboard.models import (
     DailyRollup,
     Document,
@@ -83,6 +83,26 @@ _NOW_ROLLUPS = {
     ),
 }
 LIVE_FRESHNESS = timedelta(minutes=15)
+#: The rollups whose first day is where a domain's history begins (Reader.history_start).
+HISTORY_METRICS: dict[str, tuple[str, ...]] = {
+    "documents": ("doc_in", "doc_out", "doc_internal", "doc_arrived"),
+    "dossiers": ("dossier_received",),
+    "meetings": ("meeting_approved",),
+}
+
+
+def before_history(day: date | None) -> Reason:
+    """Why a comparison is not shown: the other period lies (partly) before the data begins."""
+    if day is None:
+        return Reason("before_history", "Không so sánh: chưa có số liệu kỳ trước", "Not compared: no figures for the earlier period")
+    return Reason("before_history", f"Không so sánh: số liệu chỉ có từ ngày {day:%d/%m/%Y}",
+                  f"Not compared: the figures start on {day:%d %b %Y}")
+
+
+def comparable(other: Period, since: date | None) -> bool:
+    """Whether ``other`` (a previous period, last year) has data: a period that ended before the
+    store's history begins has none, and its zeros would show as growth."""
+    return since is not None and other.end >= since
 _FAR_FUTURE = date(9999, 12, 31)
 
 
@@ -331,6 +351,18 @@ class Reader:
         return float(self.session.scalar(stmt) or 0)
 
     # -- the present moment
+    def history_start(self, domain: str) -> date | None:
+        """The first day the store holds any of ``domain``'s facts (any unit): before it there is
+        no data, so a period that starts earlier cannot be compared with. One index probe per
+        anchor metric, memoised for the computation."""
+        memo = self.__dict__.setdefault("_history", {})
+        if domain not in memo:
+            firsts = [self.session.scalar(select(func.min(DailyRollup.day)).where(DailyRollup.metric == m, DailyRollup.day > STATE_DAY))
+                      for m in HISTORY_METRICS.get(domain, ())]
+            found = [d for d in firsts if d is not None]
+            memo[domain] = min(found) if found else None
+        return memo[domain]
+
     def due_soon(self) -> float:
         now = self.clock.now
         stmt = select(func.count()).select_from(Dossier).where(
@@ -678,12 +710,15 @@ def _result(
     period: Period,
     targets: Targets,
     clock: Clock,
-    previous: tuple[Period, Outcome] | None,
-    last_year: tuple[Period, Outcome] | None,
+    previous: tuple[Period, Outcome | Reason] | None,
+    last_year: tuple[Period, Outcome | Reason] | None,
     series: tuple[tuple[date, float | None], ...],
     published: bool = False,
 ) -> KpiResult:
     t = targets.thresholds(d.id, scope.code)
+    unknown = outcome.parts.get("unknown") if outcome.estimate and not published else None
+    # An estimate with points not yet known is a lower bound: it is not judged against the target.
+    judged = None if unknown is not None and unknown.value else outcome.value
     return KpiResult(
         kpi_id=d.id,
         scope=scope,
@@ -692,18 +727,27 @@ def _result(
         numerator=outcome.numerator,
         denominator=outcome.denominator,
         unit=d.unit,
-        status=status_for(outcome.value, d.direction, t.green, t.amber),
+        status=status_for(judged, d.direction, t.green, t.amber),
         target=t.target,
         reason=outcome.reason,
         parts=dict(outcome.parts),
-        previous=compare(_figure(outcome), _figure(previous[1]), previous[0], d.direction) if previous else None,
-        last_year=compare(_figure(outcome), _figure(last_year[1]), last_year[0], d.direction) if last_year else None,
+        previous=_compared(outcome, previous, d.direction),
+        last_year=_compared(outcome, last_year, d.direction),
         series=series,
         as_of=clock.now,
         estimate=outcome.estimate and not published,
         published=published,
         from_aggregates=outcome.from_aggregates,
     )
+
+
+def _compared(outcome: Outcome, other: tuple[Period, Outcome | Reason] | None, direction: str | None) -> Comparison | None:
+    if other is None:
+        return None
+    period, value = other
+    if isinstance(value, Reason):  # not comparable: no value, no delta, no trend — never "growth"
+        return Comparison(period, None, None, None, None, None, None, value)
+    return compare(_figure(outcome), _figure(value), period, direction)
 
 
 def index_unit(scope: Scope, tree: UnitTree) -> int | None:
@@ -778,12 +822,15 @@ def compute(
             official = _published_outcome(session, scope, period, tree)
             if official is not None:
                 outcome, published = official, True
-        other = []
+        other: list[tuple[Period, Outcome | Reason]] = []
+        since = reader.history_start(d.domain) if compared else None
         for p, x in compared:
             o = evaluate(d, x)
-            if d.id == "DVC-14":
-                o = _published_outcome(session, scope, p, tree) or o
-            other.append((p, o))
+            official = _published_outcome(session, scope, p, tree) if d.id == "DVC-14" else None
+            # A published score, OpenCPS counts and a figure with its own reason stand as they are;
+            # a value over rollups needs the store's history to cover the period.
+            kept = o.value is None or o.from_aggregates or comparable(p, since)
+            other.append((p, official or (o if kept else before_history(since))))
         series: tuple[tuple[date, float | None], ...] = ()
         if d.series and daily:
             series = tuple((day, evaluate(d, x).value) for day, x in daily.items())

@@ -29,6 +29,8 @@ from dashboard.kpi.engine import (
     UnitTree,
     UnknownUnitError,
     _published_outcome,
+    before_history,
+    comparable,
     evaluate,
     merge,
     plan_ranges,
@@ -37,6 +39,7 @@ from dashboard.kpi.engine import (
 )
 from dashboard.kpi.maths import competition_rank, status_for
 from dashboard.kpi.periods import Period
+from dashboard.kpi.samples import is_small
 from dashboard.kpi.values import Outcome, RankRow, Scope
 from dashboard.targets import DEFAULT_TARGETS, Targets
 from dashboard.timeutil import VN_TZ
@@ -77,8 +80,12 @@ def rank_units(
     now: datetime | None = None,
     tz: ZoneInfo = VN_TZ,
     targets: Targets | None = None,
+    min_sample: int = 0,
 ) -> list[RankRow]:
-    """Rank ``scopes`` (default: :func:`candidates` of ``parent`` / ``level``) on ``kpi_id``."""
+    """Rank ``scopes`` (default: :func:`candidates` of ``parent`` / ``level``) on ``kpi_id``.
+
+    With ``min_sample``, a percentage over fewer items is a small sample: listed without a rank
+    (``small_sample``), like a unit without a value, and left out of the previous ranks too."""
     d = CATALOGUE[kpi_id]
     clock = Clock.of(now, tz)
     targets = targets or DEFAULT_TARGETS
@@ -96,6 +103,8 @@ def rank_units(
 
     current: dict[str, Outcome] = {}
     before: dict[str, Outcome] = {}
+    # The previous period before the store's history: no previous rank (its zeros are no place).
+    earlier = comparable(previous, reader.history_start(d.domain))
     for scope in scopes:
         units = scope.unit_ids or tuple(tree.units)
         data = merge(per_unit[u] for u in units if u in per_unit)
@@ -106,15 +115,19 @@ def rank_units(
         builder = InputBuilder(plan, scope_reader, data, scope_common, targets)
         builder.preload_snapshots([period.observed_end(clock.today), previous.observed_end(clock.today)])
         current[scope.key] = evaluate(d, builder.for_period(period))
-        before[scope.key] = evaluate(d, builder.for_period(previous))
+        before[scope.key] = evaluate(d, builder.for_period(previous)) if earlier else Outcome(None, reason=before_history(None))
         if kpi_id == "DVC-14":
             current[scope.key] = _published_outcome(session, scope, period, tree) or current[scope.key]
             before[scope.key] = _published_outcome(session, scope, previous, tree) or before[scope.key]
 
     higher = d.direction != "down"
     decimals = _precision(kpi_id)
-    ranks = competition_rank({k: o.value for k, o in current.items()}, higher, decimals)
-    previous_ranks = competition_rank({k: o.value for k, o in before.items()}, higher, decimals)
+
+    def rankable(o: Outcome) -> float | None:
+        return None if is_small(d.unit, o.denominator, min_sample) else o.value
+
+    ranks = competition_rank({k: rankable(o) for k, o in current.items()}, higher, decimals)
+    previous_ranks = competition_rank({k: rankable(o) for k, o in before.items()}, higher, decimals)
     rows = []
     for scope in scopes:
         o, p = current[scope.key], before[scope.key]
@@ -129,13 +142,18 @@ def rank_units(
                 value=o.value,
                 numerator=o.numerator,
                 denominator=o.denominator,
-                status=status_for(o.value, d.direction, t.green, t.amber),
+                # An estimate with points not yet known (766) is a lower bound: not judged.
+                status=status_for(None if o.estimate and (o.parts.get("unknown") or Outcome(0)).value else o.value,
+                                  d.direction, t.green, t.amber),
                 rank=rank,
                 previous_value=p.value,
                 previous_rank=prev_rank,
                 rank_change=(prev_rank - rank) if rank is not None and prev_rank is not None else None,
                 reason=o.reason,
+                estimate=o.estimate,
+                small_sample=is_small(d.unit, o.denominator, min_sample),
             )
         )
-    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.code))
+    # Ranked first, then the small samples (they have a value), then the units without one.
+    rows.sort(key=lambda r: (r.rank is None, r.value is None, r.rank or 0, r.code))
     return rows

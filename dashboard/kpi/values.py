@@ -167,3 +167,5 @@ class RankRow:
     previous_rank: int | None
     rank_change: int | None  # previous rank − rank: +2 = up two places
     reason: Reason | None = None
+    estimate: bool = False  # the value is an estimate of an official figure (766 without a published score)
+    small_sample: bool = False  # a ratio over fewer items than the minimum: not ranked (kpi/samples.py)

@@ -167,6 +167,8 @@ def _axis_suffix(unit: str, lang: str) -> str:
 def _date_formats(lang: str, granularity: str) -> tuple[str, str]:
     """(tick format, hover format) of a date axis."""
     vi = normalise_language(lang) == "vi"
+    if granularity == "month":
+        return ("%m/%Y", "Tháng %m/%Y") if vi else ("%b %Y", "%B %Y")
     tick = "%d/%m" if vi else "%d %b"
     if granularity == "week":
         return tick, ("Tuần từ %d/%m/%Y" if vi else "Week of %d %b %Y")

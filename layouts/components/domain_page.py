@@ -31,6 +31,7 @@ from dashboard.health import DomainFreshness, domain_freshness, source_health
 from dashboard.i18n import fmt_date, fmt_number, register, t
 from dashboard.kpi.catalogue import CATALOGUE
 from dashboard.kpi.display import format_value
+from dashboard.kpi.samples import min_sample
 from dashboard.kpi.values import KpiResult
 from dashboard.queries import Overview, current_data_version, overview, ranking, store_summary
 from dashboard.timeutil import utcnow
@@ -63,6 +64,10 @@ register({
     "dom_per_day": {"vi": "ngày", "en": "day"},
     "dom_per_week": {"vi": "tuần", "en": "week"},
     "dom_data_since": {"vi": "Số liệu có từ ngày {day}.", "en": "Figures start on {day}."},
+    "dom_ranking_small": {"vi": "Ít mẫu (dưới {min} mục), không xếp hạng: {names}",
+                          "en": "Small samples (under {min} items), not ranked: {names}"},
+    "dom_ranking_small_show": {"vi": "Xếp hạng cả đơn vị ít mẫu", "en": "Rank small samples too"},
+    "dom_ranking_small_hide": {"vi": "Bỏ đơn vị ít mẫu khỏi xếp hạng", "en": "Leave small samples out"},
 })
 
 
@@ -79,6 +84,7 @@ class View:
     tz: ZoneInfo
     today: date
     now: datetime
+    include_small: bool = False  # ?small=1: rank the units whose ratio rests on few items too
 
     @property
     def lang(self) -> str:
@@ -212,8 +218,10 @@ def ranking_card(view: View, spec: DomainSpec, rank_kpi: str, url: UrlBinding) -
     lang = view.lang
     kpi = CATALOGUE[rank_kpi]
     parent, highlight, subtitle = _ranking_parent(view)
-    rows = [r for r in ranking(view.session, rank_kpi, view.sel.period, parent=parent) if r.code in view.visible]
-    ranked = [r for r in rows if r.value is not None]
+    rows = [r for r in ranking(view.session, rank_kpi, view.sel.period, parent=parent, include_small=view.include_small)
+            if r.code in view.visible]
+    ranked = [r for r in rows if r.value is not None and not r.small_sample]
+    small = [r for r in rows if r.value is not None and r.small_sample]
     missing = [r for r in rows if r.value is None]
     bars = []
     for r in ranked:
@@ -245,11 +253,24 @@ def ranking_card(view: View, spec: DomainSpec, rank_kpi: str, url: UrlBinding) -
         names += "…" if len(missing) > 12 else ""
         note = html.P(t("dom_ranking_missing", lang, count=len(missing), names=names), className="dom-note",
                       id=f"{spec.page}-ranking-missing")
+    small_note = None
+    if small:
+        names = ", ".join(f"{view.labels[r.code].short(lang) if r.code in view.labels else r.code} (n = {fmt_number(r.denominator, lang)})"
+                          for r in small[:12]) + ("…" if len(small) > 12 else "")
+        small_note = html.P(t("dom_ranking_small", lang, min=min_sample(), names=names), className="dom-note",
+                            id=f"{spec.page}-ranking-small")
+    toggle = None
+    if not view.ctx.kiosk and kpi.unit == "percent":
+        toggle = dcc.Link(t("dom_ranking_small_hide" if view.include_small else "dom_ranking_small_show", lang),
+                          href=view.ctx.href(spec.path, **{**view.sel.query(), "rank": rank_kpi, "small": None if view.include_small else "1"}),
+                          className="dom-link dom-note", id=f"{spec.page}-ranking-small-toggle")
     return card(
         f"{t('dom_ranking', lang)} · {kpi.name(lang)}",
         html.Div(className="dom-ranking", id=f"{spec.page}-ranking", **{"data-kpi": rank_kpi, "data-count": str(len(bars))},
                  children=[graph(graph_id, figure, ranking_height_em(len(bars)) if bars else 8)]),
         note,
+        small_note,
+        toggle,
         html.P(t("dom_ranking_hint", lang), className="dom-note") if bars and not view.ctx.kiosk else None,
         card_id=f"{spec.page}-ranking-card", subtitle=subtitle, tools=chooser, wide=spec.ranking_wide,
     )
@@ -276,7 +297,7 @@ def render(spec: DomainSpec, query: dict, url: UrlBinding) -> Rendered:
         sel = selection(session, query, today)
         units = visible_units(session)
         view = View(ctx, sel, session, overview(session, sel.unit, sel.period, kpi_ids=spec.kpi_ids),
-                    unit_labels(session), frozenset(u.code for u in units), tz, today, now)
+                    unit_labels(session), frozenset(u.code for u in units), tz, today, now, query.get("small") == "1")
         fresh = domain_freshness(source_health(session, store().sources, now))
         rank_kpi = query.get("rank") if query.get("rank") in spec.rank_kpis else spec.rank_kpis[0]
         body = [

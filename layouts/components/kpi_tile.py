@@ -25,6 +25,7 @@ from dash import html
 from dashboard.health import DomainFreshness
 from dashboard.i18n import fmt_datetime, fmt_duration
 from dashboard.kpi.catalogue import CATALOGUE
+from dashboard.kpi import samples
 from dashboard.kpi.display import format_delta, format_value
 from dashboard.kpi.stats import LABEL as AGGREGATES_LABEL
 from dashboard.kpi.values import KpiResult
@@ -49,6 +50,9 @@ _T = {
     "never": ("chưa thu thập", "never collected"),
     "ago": ("trước", "ago"),
     "estimate": ("ước tính", "estimate"),
+    "small_sample": ("ít mẫu (n = {n})", "small sample (n = {n})"),
+    "small_sample_title": ("Tỷ lệ trên dưới {min} mục: chưa đủ để đánh giá, không xếp hạng",
+                           "A ratio over fewer than {min} items: too few to judge, not ranked"),
 }
 
 
@@ -122,19 +126,30 @@ def kpi_tile(
     now: datetime | None = None,
     tile_id: str | None = None,
     size: str = "normal",
+    basis: tuple[str, str] | None = None,
+    min_sample: int | None = None,
 ) -> html.Div:
+    """``basis``: (kind, words) saying what the value is — ("published", "Điểm công bố") or
+    ("estimate", "Ước tính · 27,50 điểm chưa có số liệu") — shown under the value."""
     kpi = CATALOGUE[result.kpi_id]
     tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
     now = now or utcnow()
     state, time_line = _freshness_line(freshness, lang, tz, now)
-    status = result.status if result.value is not None else "none"
+    n = samples.min_sample() if min_sample is None else min_sample
+    small = result.value is not None and samples.is_small(result.unit, result.denominator, n)
+    # A small sample is shown, but not judged: no status colour, no trend.
+    status = result.status if result.value is not None and not small else "none"
     value_text = format_value(result.value, result.unit, lang)
     classes = ["ioc-tile", f"ioc-tile--{status}", f"ioc-tile--{state}", f"ioc-tile--{size}"]
     if result.value is None:
         classes.append("ioc-tile--nodata")
+    if small:
+        classes.append("ioc-tile--small")
+    if basis:
+        classes.append("ioc-tile--based")
 
     delta = None
-    if result.previous is not None and result.previous.delta is not None and result.value is not None:
+    if result.previous is not None and result.previous.delta is not None and result.value is not None and not small:
         trend = result.previous.trend or "same"
         delta = html.Div(
             className=f"ioc-tile__delta ioc-trend--{trend}",
@@ -144,7 +159,8 @@ def kpi_tile(
             ],
         )
     fraction = None
-    if result.value is not None and result.numerator is not None and result.denominator is not None and result.unit == "percent":
+    if result.value is not None and result.numerator is not None and result.denominator is not None and result.unit == "percent" \
+            and not small:
         fraction = html.Div(f"{format_value(result.numerator, 'count', lang)} / {format_value(result.denominator, 'count', lang)}",
                             className="ioc-tile__fraction")
     today = now.astimezone(tz).date()
@@ -152,7 +168,7 @@ def kpi_tile(
     spark_title = _t("spark_today", lang) if result.series and result.series[-1][0] == today else None
     status_vi, status_en = STATUS_WORDS[status]
     status_word = status_en if lang == "en" else status_vi
-    estimate = html.Span(f" ({_t('estimate', lang)})", className="ioc-tile__estimate") if result.estimate else None
+    estimate = html.Span(f" ({_t('estimate', lang)})", className="ioc-tile__estimate") if result.estimate and not basis else None
     return html.Div(
         id=tile_id or f"tile-{result.kpi_id}",
         className=" ".join(classes),
@@ -169,6 +185,10 @@ def kpi_tile(
                 ],
             ),
             html.Div([value_text, estimate], className="ioc-tile__value"),
+            html.Div(_t("small_sample", lang).format(n=format_value(result.denominator, "count", lang)), className="ioc-tile__sample",
+                     title=_t("small_sample_title", lang).format(min=n), **{"data-n": str(int(result.denominator))}) if small else None,
+            html.Div(basis[1], className=f"ioc-tile__basis ioc-tile__basis--{basis[0]}", id=f"{tile_id}-basis" if tile_id else None,
+                     **{"data-basis": basis[0]}) if basis else None,
             html.Div(result.reason.text(lang), className="ioc-tile__reason") if result.value is None and result.reason else None,
             # Some units of the scope publish only OpenCPS monthly counts: say where the figure comes from.
             html.Div(AGGREGATES_LABEL[1] if lang == "en" else AGGREGATES_LABEL[0], className="ioc-tile__source")

@@ -242,15 +242,16 @@ def period_picker(ctx, current: Period | str, url: UrlBinding) -> html.Div:
     )
 
 
-def unit_options(units: Sequence[UnitOption], lang: str = "vi") -> list[dict]:
-    """The whole agency first, then the units as a tree (indented by depth)."""
-    options = [{"label": t("picker_all_units", lang), "value": ALL_UNITS}]
+def unit_options(units: Sequence[UnitOption], lang: str = "vi", whole_agency: bool = True) -> list[dict]:
+    """The whole agency first (when offered), then the units as a tree (indented by depth)."""
+    options = [{"label": t("picker_all_units", lang), "value": ALL_UNITS}] if whole_agency else []
     options += [{"label": u.label(lang), "value": u.code, "search": f"{u.code} {u.name_vi} {u.name_en}"} for u in units]
     return options
 
 
-def unit_picker(ctx, units: Sequence[UnitOption], current: str | None, url: UrlBinding) -> html.Div:
-    """A searchable list of the units the visitor may see (from :func:`dashboard.access.visible_units`)."""
+def unit_picker(ctx, units: Sequence[UnitOption], current: str | None, url: UrlBinding, whole_agency: bool = True) -> html.Div:
+    """A searchable list of the units the visitor may see (from :func:`dashboard.access.visible_units`);
+    ``whole_agency``: offer the whole agency too (only to a principal whose scope holds it)."""
     lang = ctx.lang
     return html.Div(
         className="dom-picker dom-picker--unit",
@@ -258,7 +259,7 @@ def unit_picker(ctx, units: Sequence[UnitOption], current: str | None, url: UrlB
             html.Span(t("picker_unit", lang), className="dom-picker__label"),
             dcc.Dropdown(
                 id=url.param_id("unit"),
-                options=unit_options(units, lang),
+                options=unit_options(units, lang, whole_agency),
                 value=current or ALL_UNITS,
                 clearable=False,
                 searchable=True,

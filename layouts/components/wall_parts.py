@@ -47,7 +47,11 @@ DOMAIN_LABELS = {"documents": "domain_documents", "dossiers": "domain_dossiers",
 
 register({
     "wall_index_band": {"vi": "Xếp loại", "en": "Rating"},
-    "wall_index_published": {"vi": "Điểm công bố ngày {date}", "en": "Published on {date}"},
+    "wall_index_published": {"vi": "Điểm công bố", "en": "Published score"},
+    "wall_index_published_on": {"vi": "Điểm công bố ngày {date}", "en": "Published on {date}"},
+    "wall_index_estimate": {"vi": "Ước tính", "en": "Estimate"},
+    "wall_index_unknown": {"vi": "{points} điểm chưa có số liệu", "en": "{points} points not yet known"},
+    "wall_index_no_band": {"vi": "chưa xếp loại", "en": "not rated yet"},
     "wall_index_lost": {"vi": "Mất điểm nhiều nhất", "en": "Most points lost"},
     "wall_points": {"vi": "điểm", "en": "pts"},
     "wall_estimate": {"vi": "ước tính", "en": "estimate"},
@@ -151,8 +155,9 @@ def peer_group(units: list, unit: str | None) -> tuple[list, dict]:
 
 def weakest(kpi_id: str, rows) -> list[RankRow]:
     """The weakest ranked units, last place first; for "lower is better" counts only those above
-    0, for "higher is better" only those not on target."""
-    ranked = [r for r in rows if r.rank is not None and r.value is not None]
+    0, for "higher is better" only those not on target; a ratio over few items (a small sample)
+    is never among them."""
+    ranked = [r for r in rows if r.rank is not None and r.value is not None and not r.small_sample]
     ranked.sort(key=lambda r: r.rank, reverse=True)
     if CATALOGUE[kpi_id].direction == "down":
         ranked = [r for r in ranked if r.value > 0]
@@ -239,6 +244,22 @@ def domain_time(freshness: DomainFreshness | None, data: WallData) -> html.Span:
     return html.Span(text, className=f"ioc-wall__domain-time ioc-wall__domain-time--{state}", **{"data-state": state})
 
 
+def index_basis(report: ServiceIndexReport | None, lang: str) -> tuple[str, str] | None:
+    """What the 766 tile shows, in words: the published score (with its date) when one exists for
+    the period, else the estimate with its points not yet known."""
+    if report is None:
+        return None
+    published = report.published
+    if published is not None and published.total is not None:
+        if published.published_on is not None:
+            return "published", t("wall_index_published_on", lang, date=fmt_date(published.published_on, lang))
+        return "published", t("wall_index_published", lang)
+    words = t("wall_index_estimate", lang)
+    if report.estimate.unknown_points:
+        words += " · " + t("wall_index_unknown", lang, points=fmt_number(report.estimate.unknown_points, lang, 2))
+    return "estimate", words
+
+
 def service_index_panel(data: WallData) -> html.Section | None:
     lang = data.lang
     result = data.tiles.get(INDEX_KPI)
@@ -246,19 +267,16 @@ def service_index_panel(data: WallData) -> html.Section | None:
         return None
     report = data.service
     children = [kpi_tile(result, lang=lang, freshness=data.freshness.get("dossiers"), tz=data.tz, now=data.now,
-                         tile_id=f"wall-tile-{INDEX_KPI}", size="large")]
+                         tile_id=f"wall-tile-{INDEX_KPI}", size="large", basis=index_basis(report, lang))]
     if report is not None and report.score is not None:
-        band = report.published_band if report.published else report.estimate_band
-        basis = None  # an estimate says so in the tile ("ước tính"); a published score gives its date
-        if report.published is not None and report.published.published_on is not None:
-            basis = t("wall_index_published", lang, date=fmt_date(report.published.published_on, lang))
+        band = report.published_band if not report.is_estimate else report.estimate_band
         children.append(html.Div(
             className="ioc-wall__band",
             **{"data-band": band.name("vi") if band else ""},
             children=[
                 html.Span(f"{t('wall_index_band', lang)}: "),
-                html.Strong(band.name(lang) if band else "–", className=f"ioc-band ioc-band--{_band_level(band)}"),
-                html.Span(f" · {basis}", className="ioc-muted") if basis else None,
+                html.Strong(band.name(lang) if band else t("wall_index_no_band", lang),
+                            className=f"ioc-band ioc-band--{_band_level(band)}"),
             ],
         ))
         lost = [(indicator, points) for _, indicator, points in report.estimate.lost][:LOST_ROWS]

@@ -244,7 +244,8 @@ def test_ranking_chart_escapes_a_unit_name_from_the_source(engine, build_app):
     import dash
 
     page = next(p for p in dash.page_registry.values() if p["path"] == "/dossiers")
-    query = {"period": "rolling30", "rank": "DVC-02", "unit": "SO-01"}  # ranks SO-01 among its peers, outlined
+    # Ranks SO-01 among its peers, outlined; two dossiers each are small samples, ranked when asked (small=1).
+    query = {"period": "rolling30", "rank": "DVC-02", "unit": "SO-01", "small": "1"}
     with request_as(app, "/dossiers"):
         tree = json.loads(render_text(page["layout"](**query)))
     figures = json.dumps(list(_figures(tree)), ensure_ascii=False)  # Dash components render text as text anyway

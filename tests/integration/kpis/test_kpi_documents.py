@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from dashboard.models import Document
-from tests.integration.kpis.conftest import doc, feed, insert, kpis
+from tests.integration.kpis.conftest import MTD, doc, feed, insert, kpis
 
 
 def test_vb01_vb02_vb03_vb06_vb08_vb09_on_one_month_of_documents(store):
@@ -131,9 +131,14 @@ def test_vb05_overdue_now_and_completion_on_time(store):
     assert vb05.parts["open"].value == 4  # D, E, F, G
     completion = vb05.parts["completed_on_time"]
     assert (completion.numerator, completion.denominator) == (2, 3)  # A, B of A, B, C
-    # The previous period (to 20/2) is over and has no snapshot: computed from the facts' timestamps —
-    # every document here was registered on 2/3, so none was open then (0, not "no history").
-    assert vb05.previous.value == 0 and vb05.previous.reason is None
+    # The previous period (to 20/2) ended before the store's history begins (2/3): not compared,
+    # so "0 then, 1 now" never shows as growth (issue 14, item 7)…
+    assert vb05.previous.value is None and vb05.previous.delta is None and vb05.previous.reason.code == "before_history"
+    assert "02/03/2026" in vb05.previous.reason.vi
+    # …yet asked for itself it is computed from the facts' timestamps, with no snapshot: every
+    # document here was registered on 2/3, so none was open then (0, not "no history").
+    earlier = kpis(store, "SO-01", MTD.previous(), ["VB-05"])["VB-05"]
+    assert earlier.value == 0 and earlier.reason is None
 
 
 def test_vb07_median_acknowledgement_latency(store):

@@ -93,7 +93,11 @@ def test_ranking_service_index_and_action_list_through_the_cache(store, server):
     feed(store, "dossiers", [dossier("1", MaDonVi="SO-01", KenhThucHien=2), dossier("2", MaDonVi="SO-79")])
     app = server(store)
     with app.app_context(), make_sessionmaker(store)() as session:
+        # One dossier each: small samples (IOC_MIN_SAMPLE 10), listed but not ranked…
         rows = queries.ranking(session, "DVC-02", "mtd", parent="BMP-SO", now=NOW)
+        assert [(r.code, r.rank, r.small_sample) for r in rows[:2]] == [("SO-01", None, True), ("SO-79", None, True)]
+        # …unless asked for.
+        rows = queries.ranking(session, "DVC-02", "mtd", parent="BMP-SO", now=NOW, include_small=True)
         assert (rows[0].code, rows[0].rank, rows[1].code, rows[1].rank) == ("SO-01", 1, "SO-79", 2)
         report = queries.service_index(session, "SO-01", Period.month(2026, 3), now=NOW)
         assert report.is_estimate and report.published is None

@@ -140,19 +140,30 @@ def test_the_service_index_shows_its_band_and_where_points_are_lost():
         Group("progress", "Tiến độ giải quyết", "Progress", 20, (
             Indicator("on_time", "Hồ sơ giải quyết đúng hạn (DVC-06)", "On time (DVC-06)", 20, 16.87, 0.84, "20 × r"),)),
         Group("payment", "Thanh toán", "Payment", 10, (
-            Indicator("paid", "Hồ sơ thanh toán trực tuyến (DVC-10)", "Paid online (DVC-10)", 6, 2.49, 0.41, "6 × r"),)),
+            Indicator("paid", "Hồ sơ thanh toán trực tuyến (DVC-10)", "Paid online (DVC-10)", 6, 2.49, 0.41, "6 × r"),
+            Indicator("fees_synced", "TTHC có phí đồng bộ thu phí", "Fees synchronised", 2.5, None, None, "2,5 × C"),)),
     ))
-    report = ServiceIndexReport(SCOPE, PERIOD, estimate, Band(70, "Khá", "Fair"), None, None, None, NOW)
+    report = ServiceIndexReport(SCOPE, PERIOD, estimate, None, None, None, None, NOW)
     tiles = {**data().tiles, INDEX_KPI: replace(result(INDEX_KPI, 72.77, "amber"), estimate=True)}
     text = render_text(wall_body(data(tiles=tiles, service=report)))
-    assert "72,77 điểm" in text and "(ước tính)" in text
-    assert "Xếp loại: " in text and '"Khá"' in text
+    # The tile says what it shows: an estimate, with the points not yet known (the payment group: 10 − 6 known).
+    assert "72,77 điểm" in text and '"Ước tính · 4,00 điểm chưa có số liệu"' in text and '"data-basis": "estimate"' in text
+    assert "(ước tính)" not in text  # said once, in words, not twice
+    assert "Xếp loại: " in text and '"chưa xếp loại"' in text
+    english = render_text(wall_body(data(tiles=tiles, service=report, lang="en")))
+    assert '"Estimate · 4.00 points not yet known"' in english
+    complete = replace(report, estimate=ServiceIndexEstimate(estimate.groups[:1]), estimate_band=Band(70, "Khá", "Fair"))
+    whole = render_text(wall_body(data(tiles=tiles, service=complete)))
+    assert '"Ước tính"' in whole and '"Khá"' in whole
     assert text.index("Hồ sơ thanh toán trực tuyến (DVC-10)") < text.index("Hồ sơ giải quyết đúng hạn (DVC-06)")
     assert "−3,51 điểm" in text and "−3,13 điểm" in text
     published = replace(report, published=PublishedScore(1, PERIOD, 81.5, {}, date(2026, 12, 5), "csv"),
                         published_band=Band(80, "Tốt", "Good"))
     text = render_text(wall_body(data(tiles=tiles, service=published)))
     assert '"Tốt"' in text and "Điểm công bố ngày 05/12/2026" in text and "Mất điểm nhiều nhất (ước tính)" in text
+    assert '"data-basis": "published"' in text and "điểm chưa có số liệu" not in text
+    undated = replace(published, published=replace(published.published, published_on=None))
+    assert '"Điểm công bố"' in render_text(wall_body(data(tiles=tiles, service=undated)))
 
 
 def test_units_needing_attention_are_the_weakest_with_short_names():
