@@ -397,11 +397,11 @@ def test_the_newest_event_wins_whatever_the_order_they_were_read_in():
 
     at = lambda h: datetime(2026, 3, 2, h, 0, tzinfo=VN)
     events = [("p1", "01", at(9)), ("p2", "05", at(12)), ("p3", "03", at(10)), ("p4", "04", at(12))]
-    doc = SimpleNamespace(status_code=None, acknowledged_at=None, arrived_at=None, source_updated_at=at(8), direction="out")
+    doc = SimpleNamespace(status_code=None, acknowledged_at=None, arrived_at=None, source_updated_at=at(8), direction="out", status_day=at(12).date())
     for order in permutations(events):
         # same second: 04 and 05 → the later step of the handling (05); first acknowledgement 10:00
         assert _changes(doc, list(order), VN) == {"status_code": "05", "acknowledged_at": at(10)}
-    held = SimpleNamespace(status_code="06", acknowledged_at=at(9), arrived_at=None, source_updated_at=at(13), direction="out")
+    held = SimpleNamespace(status_code="06", acknowledged_at=at(9), arrived_at=None, source_updated_at=at(13), direction="out", status_day=at(12).date())
     assert _changes(held, events, VN) == {}  # the system's later 06 stands; 09:00 is already earlier than 10:00
-    incoming = SimpleNamespace(status_code=None, acknowledged_at=None, arrived_at=at(11), source_updated_at=None, direction="in")
+    incoming = SimpleNamespace(status_code=None, acknowledged_at=None, arrived_at=at(11), source_updated_at=None, direction="in", status_day=None)
     assert _changes(incoming, events, VN)["arrived_at"] == at(9)

@@ -20,7 +20,7 @@ from dashboard.db import bump_data_version
 from dashboard.queries import current_data_version, overview, ranking
 from dashboard.webapp import create_app, read_session
 from dashboard.access import Principal
-from tests.access_support import request_as, roots
+from tests.access_support import request_as, unit_head, roots
 from tests.dash_support import render_text, reset_dash_globals
 
 
@@ -116,7 +116,8 @@ def test_scope_period_and_the_units_needing_attention(app):
 def test_an_unknown_unit_is_said_plainly(app):
     tree = page_layout(app, "/?unit=NOPE")
     text = render_text(tree)
-    assert "Không tìm thấy đơn vị" in text and "NOPE" in text and not find(tree, id="wall-content")
+    assert "Không tìm thấy đơn vị" in text and "Không có quyền xem đơn vị này" in text and "NOPE" not in text
+    assert not find(tree, id="wall-content")
 
 
 def test_kiosk_has_no_controls_and_the_browser_has_them(app):
@@ -130,12 +131,10 @@ def test_kiosk_has_no_controls_and_the_browser_has_them(app):
     assert "ioc-chip--active" in chips["className"] and chips["href"] == "/?lang=en&period=mtd"
 
 
-def test_a_refresh_redraws_only_when_the_data_moved(app, demo_dir, monkeypatch):
-    from dashboard import queries
+def test_a_refresh_redraws_only_when_the_data_moved(app, demo_dir):
+    from dashboard.cache import cache
+    from dashboard.queries import VERSION_KEY
     from layouts import home
-
-    clock = [1000.0]
-    monkeypatch.setattr(queries, "_clock", lambda: clock[0])
 
     tree = page_layout(app, "/?kiosk=1")
     view = find(tree, id="wall-view")[0]["props"]["data"]
@@ -147,11 +146,10 @@ def test_a_refresh_redraws_only_when_the_data_moved(app, demo_dir, monkeypatch):
         bump_data_version(session)
         session.commit()
     with request_as(app, "/_dash-update-component"):
-        # Within a second the version read by this process still stands (one round trip a second
-        # serves every screen); past it, the new commit is drawn.
-        clock[0] += 0.5
+        # While the shared cache holds the version read a moment ago (one database round trip a
+        # second serves every screen and worker) it stands; once it expires, the new commit is drawn.
         assert home.refresh({"n": 2}, view) == (no_update,) * 4
-        clock[0] += 0.6
+        cache.delete(VERSION_KEY)
         body, dates, freshness, new_view = home.refresh({"n": 2}, view)
     assert new_view["signature"] != view["signature"] and new_view["unit"] is None
     assert wall_props(body)["data-version"] == str(int(wall_props(tree)["data-version"]) + 1)
@@ -164,14 +162,18 @@ def test_a_refresh_redraws_only_when_the_data_moved(app, demo_dir, monkeypatch):
 def test_the_unit_picker_puts_the_unit_in_the_url(app):
     from layouts import home
 
-    assert home.choose_unit("SO-01", {"unit": None}, "?period=today") == "?period=today&unit=SO-01"
-    assert home.choose_unit(None, {"unit": "SO-01"}, "?unit=SO-01&lang=en") == "?lang=en"
-    with pytest.raises(PreventUpdate):
-        home.choose_unit("SO-01", {"unit": "SO-01"}, "?unit=SO-01")
+    with request_as(app, "/_dash-update-component"):
+        assert home.choose_unit("SO-01", {"unit": None}, "?period=today") == "?period=today&unit=SO-01"
+        assert home.choose_unit(None, {"unit": "SO-01"}, "?unit=SO-01&lang=en") == "?lang=en"
+        with pytest.raises(PreventUpdate):
+            home.choose_unit("SO-01", {"unit": "SO-01"}, "?unit=SO-01")
+    with request_as(app, "/_dash-update-component", unit_head("SO-79")), pytest.raises(PreventUpdate):
+        home.choose_unit("SO-01", {"unit": None}, "")  # never a unit outside the scope, not even in a URL
 
 
 def test_a_playlist_rotates_kiosk_slides_with_the_weakest_unit_resolved(app):
-    tree = page_layout(app, "/wall?playlist=tong-quan")
+    leadership = Principal("user", 4, "lanh-dao", "Lãnh đạo", tuple(("lanh_dao", c) for c in roots(app)))
+    tree = page_layout(app, "/wall?playlist=tong-quan", leadership)
     host = find(tree, id="wall-playlist")[0]["props"]
     slides = json.loads(host["data-slides"])
     # The leadership may not open /sources (a role of monitoring staff): that slide is skipped.
