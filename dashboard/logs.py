@@ -52,10 +52,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+_CHATTY = ("apscheduler", "httpx", "httpcore")
+
+
 def configure_logging(settings: Settings) -> None:
     """Level and format of the root logger (idempotent: one handler of ours)."""
     root = logging.getLogger()
     root.setLevel(settings.log_level)
+    # Libraries that say something at INFO on every scheduled job or HTTP call: their lines would
+    # drown ours (a demo logs several a second). They speak again at DEBUG.
+    for chatty in _CHATTY:
+        logging.getLogger(chatty).setLevel(logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)
     handler = next((h for h in root.handlers if getattr(h, "ioc_handler", False)), None)
     if handler is None and any(type(h) is not logging.StreamHandler for h in root.handlers):
         return  # someone else (a test runner, an embedding program) owns the output
