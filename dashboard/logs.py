@@ -55,14 +55,18 @@ class JsonFormatter(logging.Formatter):
 _CHATTY = ("apscheduler", "httpx", "httpcore")
 
 
+def _quiet_chatty_libraries(record: logging.LogRecord) -> bool:
+    """Libraries that log at INFO on every scheduled job or HTTP call would drown our lines (a demo
+    logs several a second): on our handler they show from WARNING, or everything at DEBUG."""
+    if record.levelno >= logging.WARNING or logging.getLogger().level <= logging.DEBUG:
+        return True
+    return not record.name.startswith(_CHATTY)
+
+
 def configure_logging(settings: Settings) -> None:
     """Level and format of the root logger (idempotent: one handler of ours)."""
     root = logging.getLogger()
     root.setLevel(settings.log_level)
-    # Libraries that say something at INFO on every scheduled job or HTTP call: their lines would
-    # drown ours (a demo logs several a second). They speak again at DEBUG.
-    for chatty in _CHATTY:
-        logging.getLogger(chatty).setLevel(logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)
     handler = next((h for h in root.handlers if getattr(h, "ioc_handler", False)), None)
     if handler is None and any(type(h) is not logging.StreamHandler for h in root.handlers):
         return  # someone else (a test runner, an embedding program) owns the output
@@ -70,6 +74,7 @@ def configure_logging(settings: Settings) -> None:
         handler = logging.StreamHandler()
         handler.ioc_handler = True
         handler.addFilter(_RequestIdFilter())
+        handler.addFilter(_quiet_chatty_libraries)
         for other in [h for h in root.handlers if type(h) is logging.StreamHandler]:
             root.removeHandler(other)  # basicConfig's: one line per record, not two
         root.addHandler(handler)
