@@ -159,12 +159,17 @@ def sections(view: View) -> list:
     return [channels_card(view), outcomes_card(view), period_card(view), open_card(view)]
 
 
+def kiosk_sections(view: View) -> list:
+    """On a wall: intake, outcomes and what is open and overdue now."""
+    return [channels_card(view), outcomes_card(view), open_card(view)]
+
+
 SPEC = DomainSpec(
     page="dossiers", path="/dossiers", domain="dossiers", title_key="domain_dossiers",
     kpi_ids=("DVC-01", "DVC-02", "DVC-06", "DVC-07", "DVC-08", "DVC-09", "DVC-14",
              "DVC-03", "DVC-04", "DVC-05", "DVC-10", "DVC-11", "DVC-12", "DVC-13"),
     rank_kpis=("DVC-06", "DVC-07", "DVC-02", "DVC-08", "DVC-09", "DVC-13", "DVC-10", "DVC-11", "DVC-12",
                "DVC-03", "DVC-05", "DVC-01", "DVC-14"),
-    sections=sections, tile_columns=7,
+    sections=sections, tile_columns=7, kiosk_sections=kiosk_sections,
 )
 URL, layout = build(SPEC)
