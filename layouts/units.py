@@ -138,8 +138,22 @@ def ranking_table(kpi_id: str, group: str, period: str, lang: str, ctx) -> html.
             html.Td(html.Span([html.Span(STATUS_ICON[status], className=f"ioc-status--{status}", **{"aria-hidden": "true"}),
                                " ", en if lang == "en" else vi])),
         ]))
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
-                               ("col_rank", "col_rank_change", "col_unit", "col_value", "col_detail", "col_status")]))
+    columns = ("col_rank", "col_rank_change", "col_unit", "col_value", "col_detail", "col_status")
+    if ctx.kiosk:
+        # A wall: the ranking in two tables side by side, without the numerator / denominator
+        # column, so that 34 provinces fit one screen at a size read from across the room.
+        keep = [i for i, k in enumerate(columns) if k != "col_detail"]
+        head = html.Thead(html.Tr([html.Th(t(columns[i], lang)) for i in keep]))
+        half = (len(body) + 1) // 2
+        tables = [html.Table(className="ioc-table ioc-table--kiosk", id="ranking-table" if n == 0 else "ranking-table-2",
+                             children=[head, html.Tbody([html.Tr([row.children[i] for i in keep], id=row.id, className=row.className)
+                                                         for row in rows_part])])
+                  for n, rows_part in enumerate((body[:half], body[half:])) if rows_part]
+        return html.Div(className="ioc-ranking ioc-ranking--kiosk", children=[
+            html.P(kpi.definition(lang), className="ioc-muted ioc-definition"),
+            html.Div(tables, className="ioc-ranking__columns"),
+        ])
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in columns]))
     return html.Div(className="ioc-ranking", children=[
         html.P(kpi.definition(lang), className="ioc-muted ioc-definition"),
         html.Table(className="ioc-table", id="ranking-table", children=[head, html.Tbody(body)]),
