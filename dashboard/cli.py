@@ -409,4 +409,8 @@ def main(argv: list[str] | None = None) -> int:
 from dashboard import cli_access, cli_kpis  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m dashboard.cli`: this file runs as __main__, but cli_access and cli_kpis register
+    # their commands (users, screens, …) on dashboard.cli's group — run that one.
+    from dashboard.cli import main as _main
+
+    sys.exit(_main())
