@@ -9,6 +9,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.access import scope_codes
+from dashboard.domain_data import unit_labels
 
 from dashboard.i18n import fmt_number, register, t
 from dashboard.kpi.catalogue import CATALOGUE, KPI_IDS
@@ -114,6 +115,7 @@ def ranking_table(kpi_id: str, group: str, period: str, lang: str, ctx) -> html.
     with read_session() as session:
         allowed = scope_codes(session)
         rows = [r for r in ranking(session, kpi_id, period, level=group) if r.code in allowed]
+        labels = unit_labels(session) if ctx.kiosk else {}
     if not rows:
         return html.P(t("ranking_empty", lang), className="ioc-notice")
     body = []
@@ -131,7 +133,9 @@ def ranking_table(kpi_id: str, group: str, period: str, lang: str, ctx) -> html.
             html.Td(str(row.rank) if row.rank is not None else "–", className="ioc-rank__place"),
             html.Td(change, className="ioc-rank__change" + (" ioc-trend--better" if (row.rank_change or 0) > 0 else
                                                             " ioc-trend--worse" if (row.rank_change or 0) < 0 else "")),
-            html.Td(dcc.Link(row.name_en if lang == "en" else row.name_vi, href=ctx.href(f"/units/{row.code}", period=period))),
+            # On a wall the short name ("Hưng Yên"): the full one wraps and 34 rows no longer fit.
+            html.Td(dcc.Link(labels[row.code].short(lang) if row.code in labels else (row.name_en if lang == "en" else row.name_vi),
+                             href=ctx.href(f"/units/{row.code}", period=period))),
             html.Td(format_value(row.value, kpi.unit, lang) if row.value is not None else
                     (row.reason.text(lang) if row.reason else t("no_data", lang)), className="ioc-rank__value"),
             html.Td(detail, className="ioc-muted"),

@@ -16,7 +16,7 @@ import logging
 import dash
 from dash import dcc, html
 
-from dashboard.access import UnitOption, current_principal, unit_exists, visible_units
+from dashboard.access import UnitOption, current_principal, may_see_page, unit_exists, visible_units
 from dashboard.i18n import fmt_duration, fmt_number, register, t
 from dashboard.playlists import Playlist, PlaylistError, Problem, load_playlists, playlists_file
 from dashboard.queries import ranking, store_summary
@@ -87,8 +87,15 @@ def _resolve(session, playlist: Playlist, units: list[UnitOption], ctx: PageCont
     """Each slide's address; "weakest:KPI" becomes today's weakest unit, units must be visible."""
     visible = {u.code for u in units}
     slides, problems = [], []
+    principal = current_principal()
     for number, slide in enumerate(playlist.slides, start=1):
         unit = slide.unit
+        if not may_see_page(principal, slide.page):
+            # A page this screen's (or person's) role may not open (/sources for a wall screen):
+            # skipped, never a "no access" slide on the wall.
+            log.info("playlist %s, slide %d: %s is not open to %s; slide skipped", playlist.name, number, slide.page,
+                     getattr(principal, "actor", "?"))
+            continue
         if slide.weakest_kpi:
             members, where = peer_group(units, None)
             rows = ranking(session, slide.weakest_kpi, slide.period or DEFAULT_PERIOD, **where) if members else ()

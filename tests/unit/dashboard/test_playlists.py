@@ -17,7 +17,7 @@ def test_the_shipped_playlists_are_valid_and_rotate_the_overview():
     playlists = load_playlists(SHIPPED_FILE)
     default = playlists["tong-quan"]
     assert default.title("vi") == "Tổng quan điều hành"
-    assert [s.page for s in default.slides] == ["/", "/dossiers", "/", "/sources"]
+    assert [s.page for s in default.slides] == ["/", "/dossiers", "/", "/documents", "/meetings"]
     assert default.slides[2].weakest_kpi == "DVC-06"
     assert all(s.dwell_s >= 5 for p in playlists.values() for s in p.slides)
 
