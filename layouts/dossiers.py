@@ -141,7 +141,8 @@ def open_card(view: View) -> html.Section:
             return fmt_number(part.value, lang) if part is not None and part.value is not None else "–"
 
         body = html.Div(className="dom-stats dom-stats--two", children=[
-            stat(t("dvc_overdue", lang), fmt_number(r.value, lang), state="red" if r.value else "green", stat_id="dossiers-overdue"),
+            # The tile's own status (catalogue thresholds, targets.toml): panel and tile never disagree.
+            stat(t("dvc_overdue", lang), fmt_number(r.value, lang), state=r.status, stat_id="dossiers-overdue"),
             stat(t("dvc_due_soon", lang), count("due_soon"), state="amber" if count("due_soon") not in ("0", "–") else "none",
                  stat_id="dossiers-due-soon"),
             stat(t("dvc_in_progress", lang), count("in_progress"), stat_id="dossiers-in-progress"),
