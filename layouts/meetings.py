@@ -80,8 +80,14 @@ register({
 #: Meetings a wall's agenda lists (the rest are counted): what fits its third of a 1080p screen.
 KIOSK_AGENDA = 7
 #: Meeting platforms by their product names (the sources' ids are lower-case codes).
-PLATFORM_NAMES = {"bigbluebutton": "BigBlueButton", "jitsi": "Jitsi Meet", "trueconf": "TrueConf", "zoom": "Zoom",
-                  "webex": "Webex", "teams": "Microsoft Teams"}
+PLATFORM_NAMES = {"bigbluebutton": "BigBlueButton", "bbb": "BigBlueButton", "jitsi": "Jitsi Meet", "trueconf": "TrueConf",
+                  "zoom": "Zoom", "webex": "Webex", "teams": "Microsoft Teams"}
+
+
+def source_label(name: str) -> str:
+    """A meeting server as people call it ("BigBlueButton"), not its source id ("mo-phong-bbb")."""
+    adapter = next((s.adapter for s in store().sources if s.name == name), None)
+    return PLATFORM_NAMES.get(adapter or "", name)
 
 #: Periods longer than this fold the calendar onto weekdays (a column per day would be too thin).
 CALENDAR_MAX_DAYS = 31
@@ -222,16 +228,17 @@ def live_strip(view: View) -> html.Section | None:
     items = []
     for s in samples:
         age = fmt_duration(s.age_s, lang)
+        label = source_label(s.source)
         if s.stale:
             note = t("hop_live_stale", lang, age=age)
-            items += [stat(t("hop_live_meetings", lang, source=s.source), "–", stat_id=f"meetings-live-{s.source}-running",
+            items += [stat(t("hop_live_meetings", lang, source=label), "–", stat_id=f"meetings-live-{s.source}-running",
                            note=note),
-                      stat(t("hop_live_people", lang, source=s.source), "–", stat_id=f"meetings-live-{s.source}-people")]
+                      stat(t("hop_live_people", lang, source=label), "–", stat_id=f"meetings-live-{s.source}-people")]
         else:
             note = t("hop_live_age", lang, age=age)
-            items += [stat(t("hop_live_meetings", lang, source=s.source), fmt_number(s.meetings_running, lang),
+            items += [stat(t("hop_live_meetings", lang, source=label), fmt_number(s.meetings_running, lang),
                            stat_id=f"meetings-live-{s.source}-running", note=note),
-                      stat(t("hop_live_people", lang, source=s.source), fmt_number(s.participants, lang),
+                      stat(t("hop_live_people", lang, source=label), fmt_number(s.participants, lang),
                            stat_id=f"meetings-live-{s.source}-people")]
     return card(t("hop_live_now", lang), html.Div(items, className="dom-stats"), card_id="meetings-live",
                 subtitle=t("hop_live_sub", lang), wide=True)
