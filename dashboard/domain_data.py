@@ -485,7 +485,7 @@ class UnitLabel:
     def short(self, lang: str = "vi") -> str:
         """The name a chart can afford: the short Vietnamese name (a place name reads the same in
         English) when there is one, else the full name."""
-        if self.short_vi:
+        if self.short_vi and not (self.has_children and lang == "en"):  # "Khối Sở" is no place name
             return self.short_vi
         return self.name_en if lang == "en" else self.name_vi
 
