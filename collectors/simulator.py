@@ -65,6 +65,8 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DOCUMENT_COLUMNS = (
     "doc_id", "unit_code", "direction", "channel", "is_electronic", "is_signed", "urgency",
     "registered_at", "due_at", "completed_at", "status_code", "updated_at",
+    # Axis times a document system records (VB-04: arrival → registration; VB-07: sent → acknowledged).
+    "arrived_at", "sent_at", "acknowledged_at",
 )  # fmt: skip
 DOSSIER_COLUMNS = (
     "MaHoSo", "MaTTHC", "MaDonVi", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy",
@@ -89,7 +91,7 @@ DOCUMENT_STATUSES = frozenset({"01", "02", "03", "04", "05", "06", "13"})
 PRODUCING_LEVELS = frozenset({"department", "province", "commune"})
 
 _TS_KEYS = {
-    "documents": ("registered_at", "due_at", "completed_at"),
+    "documents": ("registered_at", "due_at", "completed_at", "arrived_at", "sent_at", "acknowledged_at"),
     "dossiers": ("NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTraKetQua"),
     "meetings": ("start_at", "end_at"),
 }
@@ -874,6 +876,9 @@ class AgencySimulator:
                 "due_at": None,
                 "completed_at": None,
                 "status_code": None,
+                "arrived_at": None,
+                "sent_at": None,
+                "acknowledged_at": None,
             }
         )
 
@@ -904,7 +909,7 @@ class AgencySimulator:
             urgent = urgency != "normal"
             # Registration: incoming axis documents first arrive (01) and wait for the clerk.
             if direction == "in" and channel == "axis":
-                rec.add(arrival, {"status_code": "01"})
+                rec.add(arrival, {"status_code": "01", "arrived_at": arrival})
                 if urgent:
                     reg = cal.to_office(arrival + int(rng.random() * HOUR), rng, 1800)
                 elif rng.random() < p_late_registration:
@@ -919,9 +924,9 @@ class AgencySimulator:
                 rec.add(reg, {"status_code": "03", "registered_at": reg})
             elif direction == "out" and channel == "axis":
                 reg = arrival
-                rec.add(reg, {"status_code": "01", "registered_at": reg})  # sent, arrived
+                rec.add(reg, {"status_code": "01", "registered_at": reg, "sent_at": reg})  # sent, arrived
                 ack = cal.to_office(reg + int(rng.expovariate(1 / (3 * HOUR))), rng)
-                rec.add(ack, {"status_code": "03"})  # accepted by the recipient
+                rec.add(ack, {"status_code": "03", "acknowledged_at": ack})  # accepted by the recipient
             else:
                 reg = arrival if direction != "in" else cal.to_office(arrival + int(rng.random() * HOUR), rng)
                 rec.add(reg, {"status_code": "03", "registered_at": reg})
@@ -1254,7 +1259,7 @@ class AgencySimulator:
             urgent = rec.base["urgency"] != "normal"
             arrival = c + 1 + int(rng.random() * (LIVE_CHUNK_S - 1))  # strictly after the chunk start
             if direction == "in" and channel == "axis":
-                rec.add(arrival, {"status_code": "01"})  # arrived on the axis, waits for the clerk
+                rec.add(arrival, {"status_code": "01", "arrived_at": arrival})  # arrived on the axis, waits for the clerk
                 reg = arrival + 30 + int(rng.expovariate(1 / ((1 if urgent else 4) * minute * slow)))
                 if rng.random() < 0.03:
                     rec.add(reg, {"status_code": "02"})  # returned to the sender
@@ -1262,8 +1267,9 @@ class AgencySimulator:
                 rec.add(reg, {"status_code": "03", "registered_at": reg})
             elif direction == "out" and channel == "axis":
                 reg = arrival
-                rec.add(reg, {"status_code": "01", "registered_at": reg})
-                rec.add(reg + 30 + int(rng.expovariate(1 / (3 * minute))), {"status_code": "03"})
+                rec.add(reg, {"status_code": "01", "registered_at": reg, "sent_at": reg})
+                ack = reg + 30 + int(rng.expovariate(1 / (3 * minute)))
+                rec.add(ack, {"status_code": "03", "acknowledged_at": ack})
             else:
                 reg = arrival
                 rec.add(reg, {"status_code": "03", "registered_at": reg})

@@ -491,3 +491,16 @@ def test_a_reader_can_query_while_the_writer_advances(tmp_path, small_sim):
         assert reader.execute("SELECT count(*) FROM v_documents").fetchone()[0] > seen
     finally:
         reader.close()
+
+
+def test_axis_documents_carry_arrival_and_acknowledgement_times(demo_quarter):
+    """VB-04 (arrival → registration) and VB-07 (sent → acknowledged) have values in the demo:
+    incoming axis documents say when they arrived, outgoing ones when they were sent and taken in."""
+    sim, start, end, docs = demo_quarter
+    incoming = [d for d in docs if d["direction"] == "in" and d["channel"] == "axis" and d["registered_at"]]
+    outgoing = [d for d in docs if d["direction"] == "out" and d["channel"] == "axis" and d["acknowledged_at"]]
+    assert len(incoming) > 100 and len(outgoing) > 100
+    assert all(d["arrived_at"] is not None and d["arrived_at"] <= d["registered_at"] for d in incoming)
+    assert all(d["sent_at"] is not None and d["sent_at"] <= d["acknowledged_at"] for d in outgoing)
+    # Only axis documents have axis times.
+    assert not any(d["arrived_at"] or d["sent_at"] or d["acknowledged_at"] for d in docs if d["channel"] != "axis")
