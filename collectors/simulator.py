@@ -64,10 +64,13 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 DOCUMENT_COLUMNS = (
     "doc_id", "unit_code", "direction", "channel", "is_electronic", "is_signed", "urgency",
-    "registered_at", "due_at", "completed_at", "status_code", "updated_at",
+    "registered_at", "due_at", "completed_at", "status_code",
     # Axis times a document system records (VB-04: arrival → registration; VB-07: sent → acknowledged).
-    "arrived_at", "sent_at", "acknowledged_at",
+    *("arrived_at", "sent_at", "acknowledged_at"),
+    "updated_at",
 )  # fmt: skip
+#: The document columns added for issue 16 (history written before them is otherwise unchanged).
+AXIS_TIME_COLUMNS = ("arrived_at", "sent_at", "acknowledged_at")
 DOSSIER_COLUMNS = (
     "MaHoSo", "MaTTHC", "MaDonVi", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy",
     "NgayTraKetQua", "TrangThaiHoSo", "KenhThucHien", "CoPhi", "DuocThanhToanTrucTuyen",
@@ -130,6 +133,7 @@ LIVE_HORIZON_S = {"documents": 12 * 3_600, "dossiers": 4 * 86_400, "meetings": 3
 LIVE_ID_PREFIX = {"documents": "LIVE-VB", "dossiers": "LIVE-HS", "meetings": "LIVE-HOP"}
 LIVE_MEETING_SLOT_S = 30 * 60  # one live meeting starts in each slot, 5–15 minutes into it
 LIVE_EXTRA_MEETINGS_PER_CHUNK = 0.5  # plus a few more at random moments
+LIVE_OPENING_MEETING_S = 60  # the first chunk of a live stream opens with a meeting this soon (+ up to a minute)
 
 # Lunar new year (Tết) day 1; the simulation treats Tết − 2 … Tết + 4 as holidays.
 TET_DAYS = {
@@ -1409,6 +1413,10 @@ class AgencySimulator:
                   for s in range(0, LIVE_CHUNK_S, LIVE_MEETING_SLOT_S)]  # fmt: skip
         begins += [c + 5 * minute + int(rng.random() * (LIVE_CHUNK_S - 5 * minute))
                    for _ in range(_poisson(rng, LIVE_EXTRA_MEETINGS_PER_CHUNK))]  # fmt: skip
+        if c == self._live0:
+            # A fresh demo shows a meeting under way within its first minutes, not after a quarter
+            # of an hour (its own draw: the chunk's other meetings stay as they were).
+            begins.append(c + LIVE_OPENING_MEETING_S + int(_rng(self.seed, "opening", c).random() * minute))
         records = []
         for seq, begin in enumerate(begins, start=1):
             prof = _pick(rng, units, cum)
