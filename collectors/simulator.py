@@ -1086,7 +1086,8 @@ class AgencySimulator:
                 rec.add(resumed, {"TrangThaiHoSo": 4, "NgayHenTra": due})
                 t = resumed
             if stalled or rng.random() < p_stuck:
-                continue  # still open (and, sooner or later, overdue)
+                self._work_off(rec, t, due_day, requested > 0 and stalled, q, horizon)
+                continue  # open past its due day; worked off late, or (a few) still open
             # Withdrawn by the applicant or stopped: terminal, no result.
             r = rng.random()
             if r < 0.02 or r < 0.03 and supplements:
@@ -1133,6 +1134,27 @@ class AgencySimulator:
                             changes["DanhGia"] = _pick(rng, (1, 2, 3), (0.04, 0.18, 1.0))
                     rec.add(returned, changes)
         return records
+
+    def _work_off(self, rec: _Record, t: int, due_day: date, waiting: bool, q: float, horizon: int) -> None:
+        """A dossier that ran late is worked off the way units do: most days or weeks after its
+        due day, a few only much later (beyond the record's horizon: still open). One waiting
+        for the applicant's papers is stopped after some weeks; one stuck in processing is
+        finished late and its result returned. Its own draws: other dossiers stay as they were."""
+        cal, r = self.calendar, _rng(self.seed, "backlog", rec.base["MaHoSo"])
+        if waiting:
+            stop_day = cal.add_working_days(cal.local_date(t), 10 + int(r.expovariate(1 / 12)))
+            stop = max(t + HOUR, cal.office_time(stop_day, r))
+            if stop < horizon:
+                rec.add(stop, {"TrangThaiHoSo": 8, "NgayKetThucXuLy": stop})
+            return
+        late_days = 1 + int(r.expovariate(1 / (6 + 14 * (1 - q))))  # a mean of 1–3 weeks late
+        finish = max(t + HOUR, cal.office_time(cal.add_working_days(max(due_day, cal.local_date(t)), late_days), r))
+        if finish >= horizon:
+            return
+        rec.add(finish, {"TrangThaiHoSo": 9, "NgayKetThucXuLy": finish, "CoKetQuaDienTu": r.random() < 0.5})
+        returned = cal.to_office(finish + int(r.expovariate(1 / DAY)), r)
+        if returned < horizon:
+            rec.add(returned, {"TrangThaiHoSo": 10, "NgayTraKetQua": returned})
 
     # -- meetings ----------------------------------------------------------------------------
 

@@ -302,7 +302,8 @@ def test_historical_records_are_exactly_those_written_before_the_live_stream_exi
     t0, t1 = at(2026, 3, 1), at(2026, 3, 15)
     expected = {
         "documents": (282, "dc7c50e33101587cf633e5694ea780dc9371981f95c3a69d6353a5f718790413"),
-        "dossiers": (382, "6ec352e44af8bd621799d9ded3fcec968b5a636c18271dd02bad34a756a59c2d"),
+        # Re-taken for issue 16: dossiers that ran late are now worked off (history changed on purpose).
+        "dossiers": (384, "0096784958a2ed21e6f88eaa814006ecb3967e9c65070d9f45a5d5724102986c"),
         "meetings": (12, "8f1fc1836431e47e65a0f0c86dab70f563ad969412f3d7569b2f2dadc524e8e7"),
     }
     for kind, key in KINDS:
