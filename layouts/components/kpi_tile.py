@@ -57,6 +57,18 @@ def _t(key: str, lang: str) -> str:
     return en if lang == "en" else vi
 
 
+#: Two on-time rates stand side by side on /dossiers (and the wall shows DVC-06): each says on
+#: its tile which dossiers it counts, so 54 % and 88 % are not read as one figure disagreeing.
+TILE_NOTES = {
+    "DVC-06": ("chỉ số 766 — gồm hồ sơ đang giải quyết", "766 index — open dossiers included"),
+    "DVC-07": ("biểu mẫu 06a — hồ sơ đã giải quyết", "form 06a — finished dossiers only"),
+}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
 #: Units of the sparkline's 120 × 32 box kept clear around the line (room for the last day's dot).
 SPARK_PAD = 6
 
@@ -174,7 +186,8 @@ def kpi_tile(
             html.Div(
                 className="ioc-tile__head",
                 children=[
-                    html.Span(kpi.name(lang), className="ioc-tile__name"),
+                    html.Span([kpi.name(lang), html.Span(_pick(TILE_NOTES[result.kpi_id], lang), className="ioc-tile__note")
+                               if result.kpi_id in TILE_NOTES else None], className="ioc-tile__name"),
                     html.Span(STATUS_ICON[status], className=f"ioc-tile__status ioc-status--{status}", title=status_word,
                               role="img", **{"aria-label": status_word}),
                 ],

@@ -116,3 +116,12 @@ def test_the_sparklines_last_dot_is_never_cut_by_the_edge():
             assert points and all(SPARK_PAD <= x <= 120 - SPARK_PAD and SPARK_PAD <= y <= 32 - SPARK_PAD for x, y in points)
             assert "<circle" not in svg and 'stroke-linecap="round"' in svg  # round however the box is stretched
             assert SPARK_PAD > 8 / 2  # the widest dot (8 px stroke) fits in the margin at 1:1
+
+
+def test_both_on_time_rates_say_which_dossiers_they_count():
+    """Issue 16: 54 % (766 index) beside 88 % (form 06a) — each tile says what it counts."""
+    vi = render_text(kpi_tile(result("DVC-06"), lang="vi", freshness=fresh(), now=NOW))
+    assert "chỉ số 766 — gồm hồ sơ đang giải quyết" in vi
+    en = render_text(kpi_tile(result("DVC-07"), lang="en", freshness=fresh(), now=NOW))
+    assert "form 06a — finished dossiers only" in en
+    assert "ioc-tile__note" not in render_text(kpi_tile(result("DVC-01"), lang="vi", freshness=fresh(), now=NOW))
