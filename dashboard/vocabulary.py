@@ -39,7 +39,8 @@ DOCUMENT_STATUS = {
 DIRECTIONS = {"in": ("Văn bản đến", "Incoming"), "out": ("Văn bản đi", "Outgoing"), "internal": ("Nội bộ", "Internal")}
 
 
-def _pick(pair: tuple[str, str], lang: str) -> str:
+def in_language(pair: tuple[str, str], lang: str) -> str:
+    """The Vietnamese or English half of a (vi, en) pair."""
     return pair[1] if normalise_language(lang) == "en" else pair[0]
 
 
@@ -51,7 +52,7 @@ def status_name(kind: str, code: str | None, lang: str = "vi") -> str:
     key = str(code).strip()
     pair = table.get(key) or (table.get(key.zfill(2)) if kind != "dossier" else None)
     if pair:
-        return _pick(pair, lang)
+        return in_language(pair, lang)
     return f"{'Status' if normalise_language(lang) == 'en' else 'Trạng thái'} {key}"
 
 
@@ -59,4 +60,4 @@ def direction_name(direction: str | None, lang: str = "vi") -> str:
     if not direction:
         return ""
     pair = DIRECTIONS.get(direction)
-    return _pick(pair, lang) if pair else direction
+    return in_language(pair, lang) if pair else direction

@@ -29,6 +29,7 @@ from dashboard.kpi.display import format_delta, format_value
 from dashboard.kpi.stats import LABEL as AGGREGATES_LABEL
 from dashboard.kpi.values import KpiResult
 from dashboard.timeutil import utcnow
+from dashboard.vocabulary import in_language
 
 STATUS_ICON = {"green": "●", "amber": "▲", "red": "■", "none": "○"}
 STATUS_WORDS = {
@@ -63,10 +64,6 @@ TILE_NOTES = {
     "DVC-06": ("chỉ số 766 — gồm hồ sơ đang giải quyết", "766 index — open dossiers included"),
     "DVC-07": ("biểu mẫu 06a — hồ sơ đã giải quyết", "form 06a — finished dossiers only"),
 }
-
-
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[1] if lang == "en" else pair[0]
 
 
 #: Units of the sparkline's 120 × 32 box kept clear around the line (room for the last day's dot).
@@ -186,7 +183,7 @@ def kpi_tile(
             html.Div(
                 className="ioc-tile__head",
                 children=[
-                    html.Span([kpi.name(lang), html.Span(_pick(TILE_NOTES[result.kpi_id], lang), className="ioc-tile__note")
+                    html.Span([kpi.name(lang), html.Span(in_language(TILE_NOTES[result.kpi_id], lang), className="ioc-tile__note")
                                if result.kpi_id in TILE_NOTES else None], className="ioc-tile__name"),
                     html.Span(STATUS_ICON[status], className=f"ioc-tile__status ioc-status--{status}", title=status_word,
                               role="img", **{"aria-label": status_word}),
