@@ -207,6 +207,11 @@ def to_document(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
         # VB-08: the day of the current status; the row's last update until a status event says better.
         "status_day": ctx.day(updated if updated is not None else registered),
         "source_updated_at": updated,
+        # An incoming document's arrival on the axis when the document system has the column (every
+        # row of a source has the same columns); without it edXML status packets set the arrival
+        # (collectors/status.py) and the document rows leave it alone.
+        **({"arrived_at": (arrived := ctx.when(data, "arrived_at")), "arrived_day": ctx.day(arrived)}
+           if "arrived_at" in data else {}),
     }
 
 

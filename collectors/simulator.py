@@ -64,8 +64,13 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 DOCUMENT_COLUMNS = (
     "doc_id", "unit_code", "direction", "channel", "is_electronic", "is_signed", "urgency",
-    "registered_at", "due_at", "completed_at", "status_code", "updated_at",
+    "registered_at", "due_at", "completed_at", "status_code",
+    # Axis times a document system records (VB-04: arrival → registration; VB-07: sent → acknowledged).
+    *("arrived_at", "sent_at", "acknowledged_at"),
+    "updated_at",
 )  # fmt: skip
+#: The document columns added for issue 16 (history written before them is otherwise unchanged).
+AXIS_TIME_COLUMNS = ("arrived_at", "sent_at", "acknowledged_at")
 DOSSIER_COLUMNS = (
     "MaHoSo", "MaTTHC", "MaDonVi", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy",
     "NgayTraKetQua", "TrangThaiHoSo", "KenhThucHien", "CoPhi", "DuocThanhToanTrucTuyen",
@@ -89,7 +94,7 @@ DOCUMENT_STATUSES = frozenset({"01", "02", "03", "04", "05", "06", "13"})
 PRODUCING_LEVELS = frozenset({"department", "province", "commune"})
 
 _TS_KEYS = {
-    "documents": ("registered_at", "due_at", "completed_at"),
+    "documents": ("registered_at", "due_at", "completed_at", "arrived_at", "sent_at", "acknowledged_at"),
     "dossiers": ("NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTraKetQua"),
     "meetings": ("start_at", "end_at"),
 }
@@ -128,6 +133,7 @@ LIVE_HORIZON_S = {"documents": 12 * 3_600, "dossiers": 4 * 86_400, "meetings": 3
 LIVE_ID_PREFIX = {"documents": "LIVE-VB", "dossiers": "LIVE-HS", "meetings": "LIVE-HOP"}
 LIVE_MEETING_SLOT_S = 30 * 60  # one live meeting starts in each slot, 5–15 minutes into it
 LIVE_EXTRA_MEETINGS_PER_CHUNK = 0.5  # plus a few more at random moments
+LIVE_OPENING_MEETING_S = 60  # the first chunk of a live stream opens with a meeting this soon (+ up to a minute)
 
 # Lunar new year (Tết) day 1; the simulation treats Tết − 2 … Tết + 4 as holidays.
 TET_DAYS = {
@@ -874,6 +880,9 @@ class AgencySimulator:
                 "due_at": None,
                 "completed_at": None,
                 "status_code": None,
+                "arrived_at": None,
+                "sent_at": None,
+                "acknowledged_at": None,
             }
         )
 
@@ -904,7 +913,7 @@ class AgencySimulator:
             urgent = urgency != "normal"
             # Registration: incoming axis documents first arrive (01) and wait for the clerk.
             if direction == "in" and channel == "axis":
-                rec.add(arrival, {"status_code": "01"})
+                rec.add(arrival, {"status_code": "01", "arrived_at": arrival})
                 if urgent:
                     reg = cal.to_office(arrival + int(rng.random() * HOUR), rng, 1800)
                 elif rng.random() < p_late_registration:
@@ -919,9 +928,9 @@ class AgencySimulator:
                 rec.add(reg, {"status_code": "03", "registered_at": reg})
             elif direction == "out" and channel == "axis":
                 reg = arrival
-                rec.add(reg, {"status_code": "01", "registered_at": reg})  # sent, arrived
+                rec.add(reg, {"status_code": "01", "registered_at": reg, "sent_at": reg})  # sent, arrived
                 ack = cal.to_office(reg + int(rng.expovariate(1 / (3 * HOUR))), rng)
-                rec.add(ack, {"status_code": "03"})  # accepted by the recipient
+                rec.add(ack, {"status_code": "03", "acknowledged_at": ack})  # accepted by the recipient
             else:
                 reg = arrival if direction != "in" else cal.to_office(arrival + int(rng.random() * HOUR), rng)
                 rec.add(reg, {"status_code": "03", "registered_at": reg})
@@ -1077,7 +1086,8 @@ class AgencySimulator:
                 rec.add(resumed, {"TrangThaiHoSo": 4, "NgayHenTra": due})
                 t = resumed
             if stalled or rng.random() < p_stuck:
-                continue  # still open (and, sooner or later, overdue)
+                self._work_off(rec, t, due_day, requested > 0 and stalled, q, horizon)
+                continue  # open past its due day; worked off late, or (a few) still open
             # Withdrawn by the applicant or stopped: terminal, no result.
             r = rng.random()
             if r < 0.02 or r < 0.03 and supplements:
@@ -1124,6 +1134,27 @@ class AgencySimulator:
                             changes["DanhGia"] = _pick(rng, (1, 2, 3), (0.04, 0.18, 1.0))
                     rec.add(returned, changes)
         return records
+
+    def _work_off(self, rec: _Record, t: int, due_day: date, waiting: bool, q: float, horizon: int) -> None:
+        """A dossier that ran late is worked off the way units do: most days or weeks after its
+        due day, a few only much later (beyond the record's horizon: still open). One waiting
+        for the applicant's papers is stopped after some weeks; one stuck in processing is
+        finished late and its result returned. Its own draws: other dossiers stay as they were."""
+        cal, r = self.calendar, _rng(self.seed, "backlog", rec.base["MaHoSo"])
+        if waiting:
+            stop_day = cal.add_working_days(cal.local_date(t), 10 + int(r.expovariate(1 / 12)))
+            stop = max(t + HOUR, cal.office_time(stop_day, r))
+            if stop < horizon:
+                rec.add(stop, {"TrangThaiHoSo": 8, "NgayKetThucXuLy": stop})
+            return
+        late_days = 1 + int(r.expovariate(1 / (6 + 14 * (1 - q))))  # a mean of 1–3 weeks late
+        finish = max(t + HOUR, cal.office_time(cal.add_working_days(max(due_day, cal.local_date(t)), late_days), r))
+        if finish >= horizon:
+            return
+        rec.add(finish, {"TrangThaiHoSo": 9, "NgayKetThucXuLy": finish, "CoKetQuaDienTu": r.random() < 0.5})
+        returned = cal.to_office(finish + int(r.expovariate(1 / DAY)), r)
+        if returned < horizon:
+            rec.add(returned, {"TrangThaiHoSo": 10, "NgayTraKetQua": returned})
 
     # -- meetings ----------------------------------------------------------------------------
 
@@ -1254,7 +1285,7 @@ class AgencySimulator:
             urgent = rec.base["urgency"] != "normal"
             arrival = c + 1 + int(rng.random() * (LIVE_CHUNK_S - 1))  # strictly after the chunk start
             if direction == "in" and channel == "axis":
-                rec.add(arrival, {"status_code": "01"})  # arrived on the axis, waits for the clerk
+                rec.add(arrival, {"status_code": "01", "arrived_at": arrival})  # arrived on the axis, waits for the clerk
                 reg = arrival + 30 + int(rng.expovariate(1 / ((1 if urgent else 4) * minute * slow)))
                 if rng.random() < 0.03:
                     rec.add(reg, {"status_code": "02"})  # returned to the sender
@@ -1262,8 +1293,9 @@ class AgencySimulator:
                 rec.add(reg, {"status_code": "03", "registered_at": reg})
             elif direction == "out" and channel == "axis":
                 reg = arrival
-                rec.add(reg, {"status_code": "01", "registered_at": reg})
-                rec.add(reg + 30 + int(rng.expovariate(1 / (3 * minute))), {"status_code": "03"})
+                rec.add(reg, {"status_code": "01", "registered_at": reg, "sent_at": reg})
+                ack = reg + 30 + int(rng.expovariate(1 / (3 * minute)))
+                rec.add(ack, {"status_code": "03", "acknowledged_at": ack})
             else:
                 reg = arrival
                 rec.add(reg, {"status_code": "03", "registered_at": reg})
@@ -1403,6 +1435,10 @@ class AgencySimulator:
                   for s in range(0, LIVE_CHUNK_S, LIVE_MEETING_SLOT_S)]  # fmt: skip
         begins += [c + 5 * minute + int(rng.random() * (LIVE_CHUNK_S - 5 * minute))
                    for _ in range(_poisson(rng, LIVE_EXTRA_MEETINGS_PER_CHUNK))]  # fmt: skip
+        if c == self._live0:
+            # A fresh demo shows a meeting under way within its first minutes, not after a quarter
+            # of an hour (its own draw: the chunk's other meetings stay as they were).
+            begins.append(c + LIVE_OPENING_MEETING_S + int(_rng(self.seed, "opening", c).random() * minute))
         records = []
         for seq, begin in enumerate(begins, start=1):
             prof = _pick(rng, units, cum)

@@ -37,7 +37,7 @@ from dashboard.kpi.catalogue import CATALOGUE, Inputs
 from dashboard.kpi.engine import resolve_scope
 from dashboard.kpi.periods import Period
 from dashboard.kpi.values import Figure, no_facts
-from dashboard.models import DailyRollup, Document, Dossier, Meeting, OrgUnit
+from dashboard.models import DailyRollup, Document, Dossier, Meeting, OrgUnit, Procedure
 from dashboard.queries import cached_by_version
 from dashboard.rollups import STATE_DAY
 from dashboard.timeutil import VN_TZ, utcnow
@@ -485,7 +485,7 @@ class UnitLabel:
     def short(self, lang: str = "vi") -> str:
         """The name a chart can afford: the short Vietnamese name (a place name reads the same in
         English) when there is one, else the full name."""
-        if self.short_vi:
+        if self.short_vi and not (self.has_children and lang == "en"):  # "Khối Sở" is no place name
             return self.short_vi
         return self.name_en if lang == "en" else self.name_vi
 
@@ -504,3 +504,15 @@ def unit_labels(session: Session) -> dict[str, UnitLabel]:
         return {r.code: UnitLabel(r.code, r.name_vi, r.name_en, r.short_name_vi, codes.get(r.parent_id), r.id in parents) for r in rows}
 
     return cached_by_version("domain_unit_labels", session, compute)
+
+
+def procedure_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """The name of each administrative procedure code (MaTTHC) the procedure catalogue knows; the
+    same code offered by several units has one name (the first found)."""
+    wanted = sorted({c for c in codes if c})
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        for code, name in session.execute(select(Procedure.code, Procedure.name_vi)
+                                          .where(Procedure.code.in_(wanted[start:start + 500])).order_by(Procedure.id)):
+            names.setdefault(code, name)
+    return names

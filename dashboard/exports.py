@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -57,7 +58,7 @@ def to_xlsx(rows: Sequence[dict[str, Any]], title: str, sheet: str = "Danh sách
         for row in rows:
             _append_text_safe(ws, [row[h] for h in headers])
         for i, header in enumerate(headers, start=1):
-            width = max(len(str(header)), *(len(str(r[header] or "")) for r in rows)) + 2
+            width = max(len(str(header)), *(16 if isinstance(r[header], date) else len(str(r[header] or "")) for r in rows)) + 2
             ws.column_dimensions[get_column_letter(i)].width = min(60, width)
         ws.freeze_panes = "A3"
     buffer = io.BytesIO()
@@ -66,8 +67,14 @@ def to_xlsx(rows: Sequence[dict[str, Any]], title: str, sheet: str = "Danh sách
 
 
 def _append_text_safe(ws, values: list[Any]) -> None:
-    """Append a row; every string stays a string (openpyxl makes ``=…`` a formula otherwise)."""
-    ws.append(values)
-    for cell in ws[ws.max_row]:
+    """Append a row; every string stays a string (openpyxl makes ``=…`` a formula otherwise);
+    dates and times are real spreadsheet dates shown dd/mm/yyyy (hh:mm) — sortable, filterable.
+    A time must be local and naive (a spreadsheet has no time zone)."""
+    ws.append([v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in values])
+    for cell, value in zip(ws[ws.max_row], values):
         if isinstance(cell.value, str):
             cell.data_type = "s"
+        elif isinstance(value, datetime):
+            cell.number_format = "dd/mm/yyyy hh:mm"
+        elif isinstance(value, date):
+            cell.number_format = "dd/mm/yyyy"

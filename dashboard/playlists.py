@@ -42,6 +42,10 @@ FILE_NAME = "playlists.toml"
 PERIOD_KINDS = ("today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30", "month", "quarter", "year")
 MIN_DWELL_S, MAX_DWELL_S = 5, 3600
 WEAKEST_PREFIX = "weakest:"
+#: The pages with a wall variant that fits one screen at 1920×1080 and 3840×2160 (the overview
+#: wall, the three domain pages' ``?kiosk=1`` layout, /units in two columns, /sources). Any other
+#: page scrolls, so a slide naming it is refused when the playlist is loaded, not shown cut off.
+WALL_PAGES = ("/", "/documents", "/dossiers", "/meetings", "/units", "/sources")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _UNIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PARAM = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
@@ -202,6 +206,11 @@ def _parse_slide(raw, where_vi: str, where_en: str, problems: list[Problem]) -> 
             "must be the path of a page of this dashboard, starting with '/', without '?' (e.g. '/', '/sources')")
     elif page.rstrip("/") == "/wall":
         bad("page", "không thể chiếu chính trang trình chiếu '/wall'", "cannot show the playlist page '/wall' itself")
+    elif (page.rstrip("/") or "/") not in WALL_PAGES:
+        bad("page", f"trang này không có dạng trình chiếu vừa một màn hình (sẽ bị cắt hoặc phải cuộn); "
+                    f"các trang chiếu được: {', '.join(WALL_PAGES)}",
+            f"this page has no wall layout that fits one screen (it would be cut off or scroll); "
+            f"pages that can be shown: {', '.join(WALL_PAGES)}")
     dwell = raw.get("dwell")
     if isinstance(dwell, bool) or not isinstance(dwell, (int, float)) or not MIN_DWELL_S <= dwell <= MAX_DWELL_S:
         bad("dwell", f"phải là số giây từ {MIN_DWELL_S} đến {MAX_DWELL_S}", f"must be a number of seconds from {MIN_DWELL_S} to {MAX_DWELL_S}")

@@ -137,13 +137,29 @@ def _guarded(layout, path: str):
 _PREFERENCES = {"lang": ("ioc_lang", {"vi", "en"}), "theme": ("ioc_theme", {"dark", "light"})}
 
 
+def _without_param(target: str, name: str) -> str:
+    """``target`` (a checked local path) without ``name`` in its query: the page, unit, period and
+    playlist are kept, but a ``?lang=vi`` left in the address would outvote the new cookie.
+
+    >>> _without_param("/dossiers?unit=SO-01&lang=vi&period=week", "lang")
+    '/dossiers?unit=SO-01&period=week'
+    """
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(target)
+    if not parts.query:
+        return target
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    return urlunsplit(("", "", parts.path, urlencode(kept), parts.fragment))
+
+
 def _set_preference(kind: str, value: str) -> Response:
     """Remember the visitor's language or theme in a cookie for a year, then go back."""
     from flask import abort, redirect
 
     if kind not in _PREFERENCES or value not in _PREFERENCES[kind][1]:
         abort(404)
-    response = redirect(security.safe_next(request.args.get("next")))  # never off this site
+    response = redirect(_without_param(security.safe_next(request.args.get("next")), kind))  # never off this site
     response.set_cookie(_PREFERENCES[kind][0], value, max_age=365 * 86400, **security.cookie_options())
     return response
 

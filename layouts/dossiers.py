@@ -42,15 +42,15 @@ register({
                        "en": "Channels of the dossiers received; outcome of the dossiers finished"},
     "dvc_received_centre": {"vi": "{n}<br>tiếp nhận", "en": "{n}<br>received"},
     "dvc_finished_centre": {"vi": "{n}<br>đã xong", "en": "{n}<br>finished"},
-    "dvc_returned_note": {"vi": "Ngoài ra {n} hồ sơ công dân rút (trạng thái 7) trong kỳ.",
-                          "en": "Besides, {n} dossiers were withdrawn by the applicant (status 7) in the period."},
+    "dvc_returned_note": {"vi": "Ngoài ra {n} hồ sơ công dân rút trong kỳ.",
+                          "en": "Besides, {n} dossiers were withdrawn by the applicant in the period."},
     "dvc_open": {"vi": "Hồ sơ đang giải quyết", "en": "Dossiers in progress"},
     "dvc_open_now": {"vi": "Tại thời điểm hiện tại", "en": "Right now"},
     "dvc_open_at_end": {"vi": "Cuối kỳ (ảnh chụp số liệu cuối ngày {day})", "en": "At the end of the period (snapshot of {day})"},
     "dvc_overdue": {"vi": "Đang xử lý quá hạn", "en": "In progress, overdue"},
     "dvc_due_soon": {"vi": "Đến hạn trong 24 giờ", "en": "Due within 24 hours"},
-    "dvc_in_progress": {"vi": "Đang xử lý (trạng thái 2, 4)", "en": "In progress (status 2, 4)"},
-    "dvc_paused": {"vi": "Tạm dừng: chờ bổ sung, nghĩa vụ tài chính (5, 6)", "en": "Paused: supplement or payment (5, 6)"},
+    "dvc_in_progress": {"vi": "Đang xử lý (đã tiếp nhận, đang giải quyết)", "en": "In progress (accepted or being processed)"},
+    "dvc_paused": {"vi": "Tạm dừng: chờ bổ sung giấy tờ hoặc nghĩa vụ tài chính", "en": "Paused: awaiting documents or payment"},
     "dvc_action_list": {"vi": "Danh sách hồ sơ cần xử lý →", "en": "The list of dossiers to act on →"},
 })
 
@@ -141,7 +141,8 @@ def open_card(view: View) -> html.Section:
             return fmt_number(part.value, lang) if part is not None and part.value is not None else "–"
 
         body = html.Div(className="dom-stats dom-stats--two", children=[
-            stat(t("dvc_overdue", lang), fmt_number(r.value, lang), state="red" if r.value else "green", stat_id="dossiers-overdue"),
+            # The tile's own status (catalogue thresholds, targets.toml): panel and tile never disagree.
+            stat(t("dvc_overdue", lang), fmt_number(r.value, lang), state=r.status, stat_id="dossiers-overdue"),
             stat(t("dvc_due_soon", lang), count("due_soon"), state="amber" if count("due_soon") not in ("0", "–") else "none",
                  stat_id="dossiers-due-soon"),
             stat(t("dvc_in_progress", lang), count("in_progress"), stat_id="dossiers-in-progress"),
@@ -159,12 +160,17 @@ def sections(view: View) -> list:
     return [channels_card(view), outcomes_card(view), period_card(view), open_card(view)]
 
 
+def kiosk_sections(view: View) -> list:
+    """On a wall: intake, outcomes and what is open and overdue now."""
+    return [channels_card(view), outcomes_card(view), open_card(view)]
+
+
 SPEC = DomainSpec(
     page="dossiers", path="/dossiers", domain="dossiers", title_key="domain_dossiers",
     kpi_ids=("DVC-01", "DVC-02", "DVC-06", "DVC-07", "DVC-08", "DVC-09", "DVC-14",
              "DVC-03", "DVC-04", "DVC-05", "DVC-10", "DVC-11", "DVC-12", "DVC-13"),
     rank_kpis=("DVC-06", "DVC-07", "DVC-02", "DVC-08", "DVC-09", "DVC-13", "DVC-10", "DVC-11", "DVC-12",
                "DVC-03", "DVC-05", "DVC-01", "DVC-14"),
-    sections=sections, tile_columns=7,
+    sections=sections, tile_columns=7, kiosk_sections=kiosk_sections,
 )
 URL, layout = build(SPEC)

@@ -77,6 +77,18 @@ register({
     "hop_live_stale": {"vi": "Số liệu cũ: lần cuối {age} trước", "en": "Stale: last sample {age} ago"},
 })
 
+#: Meetings a wall's agenda lists (the rest are counted): what fits its third of a 1080p screen.
+KIOSK_AGENDA = 7
+#: Meeting platforms by their product names (the sources' ids are lower-case codes).
+PLATFORM_NAMES = {"bigbluebutton": "BigBlueButton", "bbb": "BigBlueButton", "jitsi": "Jitsi Meet", "trueconf": "TrueConf",
+                  "zoom": "Zoom", "webex": "Webex", "teams": "Microsoft Teams"}
+
+
+def source_label(name: str) -> str:
+    """A meeting server as people call it ("BigBlueButton"), not its source id ("mo-phong-bbb")."""
+    adapter = next((s.adapter for s in store().sources if s.name == name), None)
+    return PLATFORM_NAMES.get(adapter or "", name)
+
 #: Periods longer than this fold the calendar onto weekdays (a column per day would be too thin).
 CALENDAR_MAX_DAYS = 31
 
@@ -133,7 +145,7 @@ def _agenda_item(view: View, m, now) -> html.Li:
     if m.participants:
         meta.append(t("hop_people", lang, n=fmt_number(m.participants, lang)))
     if m.platform:
-        meta.append(m.platform)
+        meta.append(PLATFORM_NAMES.get(m.platform.lower(), m.platform))
     label = view.labels.get(m.unit_code)
     return html.Li(className="dom-agenda__item" + (" dom-agenda__item--live" if live else ""), children=[
         html.Span([when, html.Br(), html.Small(f"● {t('hop_live', lang)}")] if live else when, className="dom-agenda__time"),
@@ -150,15 +162,18 @@ def agenda_card(view: View) -> html.Section:
     now = view.now.astimezone(view.tz)
     children = []
     current = None
-    for m in cal.agenda:
+    agenda, more = list(cal.agenda), cal.agenda_more
+    if view.ctx.kiosk and len(agenda) > KIOSK_AGENDA:  # a wall shows what fits and says how many more
+        agenda, more = agenda[:KIOSK_AGENDA], more + len(agenda) - KIOSK_AGENDA
+    for m in agenda:
         if m.start.date() != current:
             current = m.start.date()
             name = t("hop_today", lang) if current == view.today else format_date(
                 current, "EEEE, dd/MM/yyyy" if lang == "vi" else "EEEE d MMM yyyy", locale=_locale(lang))
             children.append(html.Li(name, className="dom-agenda__day"))
         children.append(_agenda_item(view, m, now))
-    if cal.agenda_more:
-        children.append(html.Li(t("hop_agenda_more", lang, n=fmt_number(cal.agenda_more, lang)), className="dom-agenda__day"))
+    if more:
+        children.append(html.Li(t("hop_agenda_more", lang, n=fmt_number(more, lang)), className="dom-agenda__day"))
     no_source = view.tile("HOP-01").reason if view.tile("HOP-01").value is None else None
     if children:
         body = html.Ul(children, className="dom-agenda", id="meetings-agenda")
@@ -213,16 +228,17 @@ def live_strip(view: View) -> html.Section | None:
     items = []
     for s in samples:
         age = fmt_duration(s.age_s, lang)
+        label = source_label(s.source)
         if s.stale:
             note = t("hop_live_stale", lang, age=age)
-            items += [stat(t("hop_live_meetings", lang, source=s.source), "–", stat_id=f"meetings-live-{s.source}-running",
+            items += [stat(t("hop_live_meetings", lang, source=label), "–", stat_id=f"meetings-live-{s.source}-running",
                            note=note),
-                      stat(t("hop_live_people", lang, source=s.source), "–", stat_id=f"meetings-live-{s.source}-people")]
+                      stat(t("hop_live_people", lang, source=label), "–", stat_id=f"meetings-live-{s.source}-people")]
         else:
             note = t("hop_live_age", lang, age=age)
-            items += [stat(t("hop_live_meetings", lang, source=s.source), fmt_number(s.meetings_running, lang),
+            items += [stat(t("hop_live_meetings", lang, source=label), fmt_number(s.meetings_running, lang),
                            stat_id=f"meetings-live-{s.source}-running", note=note),
-                      stat(t("hop_live_people", lang, source=s.source), fmt_number(s.participants, lang),
+                      stat(t("hop_live_people", lang, source=label), fmt_number(s.participants, lang),
                            stat_id=f"meetings-live-{s.source}-people")]
     return card(t("hop_live_now", lang), html.Div(items, className="dom-stats"), card_id="meetings-live",
                 subtitle=t("hop_live_sub", lang), wide=True)
@@ -234,10 +250,16 @@ def sections(view: View) -> list:
             calendar_card(view), agenda_card(view), activity_card(view), endpoints_card(view)]
 
 
+def kiosk_sections(view: View) -> list:
+    """On a wall: what is live now (or the week's calendar), today's agenda, the activity trend."""
+    live = live_strip(view)
+    return [live if live is not None else calendar_card(view), agenda_card(view), activity_card(view)]
+
+
 SPEC = DomainSpec(
     page="meetings", path="/meetings", domain="meetings", title_key="domain_meetings",
     kpi_ids=("HOP-01", "HOP-02", "HOP-03", "HOP-04", "HOP-05", "HOP-06", "HOP-07"),
     rank_kpis=("HOP-01", "HOP-06", "HOP-02", "HOP-03", "HOP-04", "HOP-05"),
-    sections=sections, tile_columns=7,
+    sections=sections, tile_columns=7, kiosk_sections=kiosk_sections,
 )
 URL, layout = build(SPEC)

@@ -4,6 +4,8 @@ dossiers — in a sortable, filterable grid with CSV and XLSX export of the rows
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import dash
 import dash_ag_grid as dag
 from dash import Input, Output, State, callback, dcc, html
@@ -17,9 +19,12 @@ from dashboard.exports import to_csv, to_xlsx
 from dashboard.health import domain_freshness, source_health
 from dashboard.i18n import fmt_date, fmt_datetime, fmt_number, normalise_language, register, t
 from dashboard.kpi.catalogue import CATALOGUE
+from dashboard.domain_data import procedure_names
 from dashboard.queries import action_list, overview, store_summary
+from dashboard.vocabulary import direction_name, status_name
 from dashboard.webapp import read_session, store
 from layouts.components.frame import context, page
+from layouts.components.grid_locale import grid_locale
 from layouts.components.kpi_tile import kpi_tile
 
 dash.register_page(__name__, path_template="/units/<code>", name="Đơn vị", title="Đơn vị – IOC")
@@ -45,7 +50,7 @@ register({
     "h_id": {"vi": "Mã", "en": "Id"},
     "h_unit": {"vi": "Đơn vị", "en": "Unit"},
     "h_procedure": {"vi": "Thủ tục / chiều", "en": "Procedure / direction"},
-    "h_status": {"vi": "Mã trạng thái", "en": "Status code"},
+    "h_status": {"vi": "Trạng thái", "en": "Status"},
     "h_started": {"vi": "Tiếp nhận / đăng ký", "en": "Received / registered"},
     "h_due": {"vi": "Hạn xử lý", "en": "Due"},
     "h_days_overdue": {"vi": "Số ngày quá hạn", "en": "Days overdue"},
@@ -81,12 +86,13 @@ def layout(code: str | None = None, **query) -> html.Div:
         view = overview(session, unit, period, kpi_ids=tuple(k for k in UNIT_KPIS if k in CATALOGUE))
         fresh = domain_freshness(source_health(session, store().sources))
         actions = action_list(session, unit, include_secret=may_see_secret())
+        names = procedure_names(session, _procedure_codes(actions))
     tz = store().settings.tz
     tiles = [
         kpi_tile(r, lang=lang, freshness=fresh.get(_DOMAIN_OF[r.kpi_id[:3]]), tz=tz)
         for r in view.tiles
     ]
-    rows = action_rows(actions, lang, tz)
+    rows = action_rows(actions, lang, tz, names)
     summary = t("actions_summary", lang, overdue=fmt_number(len(actions.overdue), lang),
                 soon=fmt_number(len(actions.due_soon), lang), paused=fmt_number(len(actions.paused), lang))
     grid = dag.AgGrid(
@@ -95,7 +101,8 @@ def layout(code: str | None = None, **query) -> html.Div:
         columnDefs=column_defs(lang),
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True},
         # The grid's own theming API (no stylesheet from a CDN), in the page's colours and font.
-        dashGridOptions={"animateRows": False, "pagination": True, "paginationPageSize": 20,
+        dashGridOptions={"animateRows": False, "pagination": True, "paginationPageSize": 20, "localeText": grid_locale(lang),
+                         "tooltipShowDelay": 300,
                          "theme": {"function": GRID_THEMES[ctx.theme]}},
         getRowId="params.data.row_id",
         style={"height": "36em", "width": "100%"},
@@ -128,6 +135,8 @@ def column_defs(lang: str) -> list[dict]:
         col = {"field": key, "headerName": t(f"h_{key}", lang)}
         if key in numeric:
             col.update(type="numericColumn", filter="agNumberColumnFilter")
+        if key == "procedure":
+            col.update(tooltipField="procedure_code", minWidth=260, flex=2)
         if key in {"started", "due"}:
             col["comparator"] = {"function": "(a, b, na, nb) => (na.data[colDef.field + '_sort'] || '').localeCompare(nb.data[colDef.field + '_sort'] || '')"}
         defs.append(col)
@@ -135,7 +144,23 @@ def column_defs(lang: str) -> list[dict]:
     return defs
 
 
-def action_rows(actions, lang: str, tz) -> list[dict]:
+def _as_date(row: dict, key: str, tz):
+    """A spreadsheet's value of a cell: the received time and the due day as dates (local time)."""
+    if key == "started" and row.get("started_sort"):
+        return datetime.fromisoformat(row["started_sort"]).astimezone(tz)
+    if key == "due" and row.get("due_sort"):
+        return date.fromisoformat(row["due_sort"])
+    return row[key]
+
+
+def _procedure_codes(actions) -> set[str]:
+    return {i.procedure_code for g in (actions.overdue, actions.due_soon, actions.paused) for i in g if i.procedure_code}
+
+
+def action_rows(actions, lang: str, tz, procedures: dict[str, str] | None = None) -> list[dict]:
+    """The grid's rows: names, not codes — the procedure by name (its code on hover), the
+    direction and the status in words."""
+    procedures = procedures or {}
     rows = []
     for group in (actions.overdue, actions.due_soon, actions.paused):
         for item in group:
@@ -145,8 +170,10 @@ def action_rows(actions, lang: str, tz) -> list[dict]:
                 "state": t(f"item_{item.state}", lang),
                 "id": item.source_id,
                 "unit": item.unit_name_en if lang == "en" else item.unit_name_vi,
-                "procedure": item.procedure_code or item.direction or "",
-                "status": item.status,
+                "procedure": (procedures.get(item.procedure_code) or item.procedure_code) if item.procedure_code
+                else direction_name(item.direction, lang),
+                "procedure_code": item.procedure_code or "",
+                "status": status_name(item.kind, item.status, lang),
                 "started": fmt_datetime(item.started_at, lang, tz) if item.started_at else "",
                 "started_sort": item.started_at.isoformat() if item.started_at else "",
                 "due": fmt_date(item.due_day, lang) if item.due_day else "",
@@ -180,10 +207,13 @@ def export(_csv, _xlsx, shown, unit):
                              unit_code=str(requested)[:64], outcome="denied", format=fmt)
             raise PreventUpdate from None
         actions = action_list(session, code, include_secret=may_see_secret())
-    allowed = {row["row_id"]: row for row in action_rows(actions, lang, store().settings.tz)}
+        names = procedure_names(session, _procedure_codes(actions))
+    allowed = {row["row_id"]: row for row in action_rows(actions, lang, store().settings.tz, names)}
     wanted = [r.get("row_id") for r in (shown or []) if isinstance(r, dict)][:MAX_EXPORT_ROWS]
     ordered = [allowed[i] for i in wanted if isinstance(i, str) and i in allowed]
-    table = [{t(f"h_{k}", lang): row[k] for k in COLUMNS} for row in ordered]
+    tz = store().settings.tz
+    value = (lambda row, key: _as_date(row, key, tz)) if fmt == "xlsx" else (lambda row, key: row[key])
+    table = [{t(f"h_{k}", lang): value(row, k) for k in COLUMNS} for row in ordered]
     audit.record_now(store().sessions, "export", actor=principal.actor, address=client_address(),
                      unit_code=code or "*", rows=len(table), format=fmt, scope=list(principal.roots()))
     stamp = actions.as_of.astimezone(store().settings.tz).strftime("%Y%m%d-%H%M")

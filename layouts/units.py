@@ -9,6 +9,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.access import scope_codes
+from dashboard.domain_data import unit_labels
 
 from dashboard.i18n import fmt_number, register, t
 from dashboard.kpi.catalogue import CATALOGUE, KPI_IDS
@@ -120,6 +121,7 @@ def ranking_table(kpi_id: str, group: str, period: str, lang: str, ctx, include_
     with read_session() as session:
         allowed = scope_codes(session)
         rows = [r for r in ranking(session, kpi_id, period, level=group, include_small=include_small) if r.code in allowed]
+        labels = unit_labels(session) if ctx.kiosk else {}
     if not rows:
         return html.P(t("ranking_empty", lang), className="ioc-notice")
     body = []
@@ -137,7 +139,9 @@ def ranking_table(kpi_id: str, group: str, period: str, lang: str, ctx, include_
             html.Td(str(row.rank) if row.rank is not None else "–", className="ioc-rank__place"),
             html.Td(change, className="ioc-rank__change" + (" ioc-trend--better" if (row.rank_change or 0) > 0 else
                                                             " ioc-trend--worse" if (row.rank_change or 0) < 0 else "")),
-            html.Td(dcc.Link(row.name_en if lang == "en" else row.name_vi, href=ctx.href(f"/units/{row.code}", period=period))),
+            # On a wall the short name ("Hưng Yên"): the full one wraps and 34 rows no longer fit.
+            html.Td(dcc.Link(labels[row.code].short(lang) if row.code in labels else (row.name_en if lang == "en" else row.name_vi),
+                             href=ctx.href(f"/units/{row.code}", period=period))),
             html.Td([format_value(row.value, kpi.unit, lang) if row.value is not None else
                      (row.reason.text(lang) if row.reason else t("no_data", lang)),
                      html.Span(f" · {t('rank_small', lang, n=fmt_number(row.denominator, lang))}", className="ioc-rank__small")
@@ -146,8 +150,22 @@ def ranking_table(kpi_id: str, group: str, period: str, lang: str, ctx, include_
             html.Td(html.Span([html.Span(STATUS_ICON[status], className=f"ioc-status--{status}", **{"aria-hidden": "true"}),
                                " ", en if lang == "en" else vi])),
         ]))
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
-                               ("col_rank", "col_rank_change", "col_unit", "col_value", "col_detail", "col_status")]))
+    columns = ("col_rank", "col_rank_change", "col_unit", "col_value", "col_detail", "col_status")
+    if ctx.kiosk:
+        # A wall: the ranking in two tables side by side, without the numerator / denominator
+        # column, so that 34 provinces fit one screen at a size read from across the room.
+        keep = [i for i, k in enumerate(columns) if k != "col_detail"]
+        head = html.Thead(html.Tr([html.Th(t(columns[i], lang)) for i in keep]))
+        half = (len(body) + 1) // 2
+        tables = [html.Table(className="ioc-table ioc-table--kiosk", id="ranking-table" if n == 0 else "ranking-table-2",
+                             children=[head, html.Tbody([html.Tr([row.children[i] for i in keep], id=row.id, className=row.className)
+                                                         for row in rows_part])])
+                  for n, rows_part in enumerate((body[:half], body[half:])) if rows_part]
+        return html.Div(className="ioc-ranking ioc-ranking--kiosk", children=[
+            html.P(kpi.definition(lang), className="ioc-muted ioc-definition"),
+            html.Div(tables, className="ioc-ranking__columns"),
+        ])
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in columns]))
     small = None
     if kpi.unit == "percent":
         toggle = dcc.Link(t("rank_small_hide" if include_small else "rank_small_show", lang), id="units-small-toggle",

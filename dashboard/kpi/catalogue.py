@@ -645,7 +645,9 @@ _PUBLIC_SERVICES: tuple[KpiDef, ...] = (
         "", dvc08, needs=frozenset({"state:dossiers"}),
         parts=(_cnt("in_progress", "Đang xử lý", "In progress"), _cnt("paused", "Tạm dừng", "Paused"),
                _cnt("due_soon", "Đến hạn trong 24 giờ", "Due within 24 hours")),
-        kind="state", series="snapshot",
+        # Any overdue dossier is a red flag: the tile is coloured as the "in progress" panel of
+        # /dossiers that shows the same number (green only at none).
+        thresholds=Thresholds(None, 0.0, 0.0), kind="state", series="snapshot",
     ),
     KpiDef(
         "DVC-09", "Thời gian giải quyết trung bình", "Mean resolution time", "dossiers", "days", "down", "official",

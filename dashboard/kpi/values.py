@@ -23,6 +23,9 @@ class Reason:
     code: str  # empty_denominator, field_not_provided, no_facts, no_catalogue, no_history, …
     vi: str
     en: str
+    #: The source field that is missing (``arrived_at``), for administrators and the API — not
+    #: in the words people read.
+    field: str | None = None
 
     def text(self, lang: str = "vi") -> str:
         return self.en if lang == "en" else self.vi
@@ -35,8 +38,9 @@ def empty_denominator(what_vi: str, what_en: str) -> Reason:
 def field_not_provided(field_name: str, what_vi: str, what_en: str) -> Reason:
     return Reason(
         "field_not_provided",
-        f"Chưa có dữ liệu: nguồn dữ liệu chưa cung cấp {what_vi} ({field_name})",
-        f"No data: the source systems do not provide {what_en} ({field_name})",
+        f"Chưa có dữ liệu: nguồn dữ liệu chưa cung cấp {what_vi}",
+        f"No data: the source systems do not provide {what_en}",
+        field_name,
     )
 
 

@@ -131,6 +131,9 @@ class DomainSpec:
     sections: Callable[[View], Sequence[Any]]
     tile_columns: int = 5
     ranking_wide: bool = True  # False: the ranking shares a row with the last section
+    #: The wall (kiosk) variant: the tiles and these sections, side by side in the rest of one
+    #: screen (``assets/style.css`` ``.dom-kiosk``); None: the first three sections.
+    kiosk_sections: Callable[[View], Sequence[Any]] | None = None
 
 
 def local_today() -> tuple[date, datetime, ZoneInfo]:
@@ -208,6 +211,10 @@ def _ranking_parent(view: View) -> tuple[str | None, str | None, str]:
         return label.code, None, t("dom_ranking_children", lang, name=label.name(lang))
     return (label.parent_code if label else None), view.sel.unit, t("dom_ranking_peers", lang, name=view.scope_name())
 
+
+#: At most this many sections share the rest of a wall screen with the tiles (three charts side by
+#: side stay legible from 5 m at 1920×1080; a fourth would not).
+KIOSK_SECTIONS = 3
 
 #: A ratio resting on fewer items than this is left out of a trend line: a weekend day with one
 #: document would otherwise plunge to 0 % or jump to 100 % (the tiles keep the period's exact value).
@@ -300,10 +307,14 @@ def render(spec: DomainSpec, query: dict, url: UrlBinding) -> Rendered:
                     unit_labels(session), frozenset(u.code for u in units), tz, today, now, query.get("small") == "1")
         fresh = domain_freshness(source_health(session, store().sources, now))
         rank_kpi = query.get("rank") if query.get("rank") in spec.rank_kpis else spec.rank_kpis[0]
-        body = [
-            _tiles(view, fresh.get(spec.domain), spec.tile_columns),
-            html.Div(className="dom-sections", children=[*spec.sections(view), ranking_card(view, spec, rank_kpi, url)]),
-        ]
+        tiles = _tiles(view, fresh.get(spec.domain), spec.tile_columns)
+        if ctx.kiosk:  # one screen: the tiles and the charts that fit beside each other, no ranking
+            shown = list(spec.kiosk_sections(view) if spec.kiosk_sections else spec.sections(view)[:KIOSK_SECTIONS])
+            body = [tiles, html.Div(className="dom-sections dom-sections--kiosk", children=shown[:KIOSK_SECTIONS],
+                                    style={"--dom-kiosk-columns": str(len(shown[:KIOSK_SECTIONS]))})]
+        else:
+            body = [tiles, html.Div(className="dom-sections",
+                                    children=[*spec.sections(view), ranking_card(view, spec, rank_kpi, url)])]
         return Rendered(sel, view.scope_name(), units, store_summary(session).simulated_units > 0, body,
                         {"version": current_data_version(session), "day": today.isoformat()})
 
@@ -344,7 +355,8 @@ def build(spec: DomainSpec) -> tuple[UrlBinding, Callable[..., html.Div]]:
                 dcc.Store(id=state_id, data=r.state),
                 dcc.Interval(id=timer_id, interval=REFRESH_MS),
             ],
-            ctx=ctx, active=spec.path, simulated=r.simulated, page_class=f"dom-page dom-page--{spec.page}",
+            ctx=ctx, active=spec.path, simulated=r.simulated,
+            page_class=f"dom-page dom-page--{spec.page}" + (" dom-kiosk" if ctx.kiosk else ""),
         )
 
     @dash.callback(

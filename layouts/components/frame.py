@@ -157,6 +157,8 @@ def page(children, *, ctx: PageContext, active: str, simulated: bool, page_class
     classes = ["ioc-page", f"ioc-theme-{ctx.theme}", page_class]
     if ctx.kiosk:
         classes.append("ioc-kiosk")
+        if "ioc-wall-page" not in page_class:  # the overview wall fits itself (assets/wall.js)
+            classes.append("ioc-canvas")
     return html.Div(
         className=" ".join(c for c in classes if c),
         lang=ctx.lang,

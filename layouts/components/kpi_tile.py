@@ -30,6 +30,7 @@ from dashboard.kpi.display import format_delta, format_value
 from dashboard.kpi.stats import LABEL as AGGREGATES_LABEL
 from dashboard.kpi.values import KpiResult
 from dashboard.timeutil import utcnow
+from dashboard.vocabulary import in_language
 
 STATUS_ICON = {"green": "●", "amber": "▲", "red": "■", "none": "○"}
 STATUS_WORDS = {
@@ -61,6 +62,18 @@ def _t(key: str, lang: str) -> str:
     return en if lang == "en" else vi
 
 
+#: Two on-time rates stand side by side on /dossiers (and the wall shows DVC-06): each says on
+#: its tile which dossiers it counts, so 54 % and 88 % are not read as one figure disagreeing.
+TILE_NOTES = {
+    "DVC-06": ("chỉ số 766 — gồm hồ sơ đang giải quyết", "766 index — open dossiers included"),
+    "DVC-07": ("biểu mẫu 06a — hồ sơ đã giải quyết", "form 06a — finished dossiers only"),
+}
+
+
+#: Units of the sparkline's 120 × 32 box kept clear around the line (room for the last day's dot).
+SPARK_PAD = 6
+
+
 def sparkline_svg(series, direction: str | None, width: int = 120, height: int = 32, today=None) -> str | None:
     """A tiny SVG line of the daily series as a data URI (no plotting library, crisp at 4K).
 
@@ -74,18 +87,25 @@ def sparkline_svg(series, direction: str | None, width: int = 120, height: int =
     values = [v for _, v in points]
     lo, hi = min(values), max(values)
     span = (hi - lo) or 1.0
-    coords = [f"{i / n * (width - 4) + 2:.1f},{height - 3 - (v - lo) / span * (height - 6):.1f}" for i, v in points]
-    last_x, last_y = coords[-1].split(",")
+    # The box is stretched to the tile (preserveAspectRatio="none"): the line keeps SPARK_PAD units
+    # clear of every edge so the last day's dot is never cut, and the dot is a round-capped
+    # zero-length stroke (non-scaling), round at any stretch — not an ellipse cut into a "c".
+    pad = SPARK_PAD
+    coords = [f"{pad + i / n * (width - 2 * pad):.1f},{height - pad - (v - lo) / span * (height - 2 * pad):.1f}" for i, v in points]
     partial = today is not None and points[-1][0] == len(series) - 1 and series[-1][0] == today
     line = 'fill="none" stroke="#7fa7d9" stroke-width="2" vector-effect="non-scaling-stroke" stroke-linejoin="round"'
+    dot = 'vector-effect="non-scaling-stroke" stroke-linecap="round"'
+    last = f'{coords[-1]} {coords[-1]}'
     if partial:
+        # A day so far: a dashed last step and a ringed dot (white ring, line-coloured centre).
         whole = coords[:-1]
         parts = (f'<polyline {line} points="{" ".join(whole)}"/>' if len(whole) > 1 else "") + (
             f'<polyline {line} stroke-dasharray="3 3" points="{whole[-1]} {coords[-1]}"/>'
-            f'<circle cx="{last_x}" cy="{last_y}" r="2.5" fill="none" stroke="#ffffff" stroke-width="1.5"/>'
+            f'<polyline {dot} stroke="#ffffff" stroke-width="8" points="{last}"/>'
+            f'<polyline {dot} stroke="#3d5a80" stroke-width="4" points="{last}"/>'
         )
     else:
-        parts = f'<polyline {line} points="{" ".join(coords)}"/><circle cx="{last_x}" cy="{last_y}" r="2.5" fill="#ffffff"/>'
+        parts = f'<polyline {line} points="{" ".join(coords)}"/><polyline {dot} stroke="#ffffff" stroke-width="7" points="{last}"/>'
     svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" preserveAspectRatio="none">{parts}</svg>'
     return "data:image/svg+xml;utf8," + quote(svg)
 
@@ -179,7 +199,8 @@ def kpi_tile(
             html.Div(
                 className="ioc-tile__head",
                 children=[
-                    html.Span(kpi.name(lang), className="ioc-tile__name"),
+                    html.Span([kpi.name(lang), html.Span(in_language(TILE_NOTES[result.kpi_id], lang), className="ioc-tile__note")
+                               if result.kpi_id in TILE_NOTES else None], className="ioc-tile__name"),
                     html.Span(STATUS_ICON[status], className=f"ioc-tile__status ioc-status--{status}", title=status_word,
                               role="img", **{"aria-label": status_word}),
                 ],

@@ -198,7 +198,11 @@ def test_a_bookmarked_view_reopens_as_saved_and_kiosk_hides_the_controls(demo_se
     assert browser.find_element(By.ID, "meetings-period").text.startswith(f"Year to date (01 Jan {date.today().year}")
     # More than a month: the calendar folds onto weekdays.
     assert "Meetings by weekday and hour" in browser.find_element(By.ID, "meetings-calendar-card").text
-    open_page(browser, f"{demo_server.url}/meetings?period=rolling7&kiosk=1", "meetings")
+    # The wall variant: tiles and at most three charts on one screen, no ranking (tests/e2e/test_slides_fit.py).
+    browser.get(f"{demo_server.url}/meetings?period=rolling7&kiosk=1")
+    WebDriverWait(browser, 30).until(lambda d: plotted(d, "meetings-activity") > 0, message="meetings-activity not drawn")
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".dom-sections--kiosk > .dom-card")) <= 3
+    assert not browser.find_elements(By.ID, "meetings-ranking-card")
     assert not browser.find_elements(By.CSS_SELECTOR, ".dom-pickers, .ioc-nav")
     assert browser.find_element(By.ID, "meetings-period").text.startswith("7 ngày qua (")
     assert console_messages(browser) == []

@@ -252,7 +252,7 @@ title_vi = "Kiểm thử"
 title_en = "Test"
 slides = [
   { page = "/", period = "mtd", dwell = 5 },
-  { page = "/sources", dwell = 5 },
+  { page = "/documents", period = "mtd", dwell = 5 },
   { page = "/", unit = "SO-01", period = "today", dwell = 5 },
 ]
 """
@@ -282,10 +282,8 @@ def test_a_playlist_advances_by_itself(demo_server, browser):
                 finally:
                     browser.switch_to.default_content()
             time.sleep(0.25)
-        # (The e2e leadership also monitors, so the /sources slide is shown; a principal without the
-        # Sources role has it left out — tests/unit/layouts/test_wall_pages.py.)
         assert [s for s, _ in seen] == ["0", "1", "2", "0"], seen
-        assert [u for _, u in seen] == ["/?period=mtd&kiosk=1&lang=vi", "/sources?kiosk=1&lang=vi",
+        assert [u for _, u in seen] == ["/?period=mtd&kiosk=1&lang=vi", "/documents?period=mtd&kiosk=1&lang=vi",
                                         "/?unit=SO-01&period=today&kiosk=1&lang=vi", "/?period=mtd&kiosk=1&lang=vi"]
         assert browser.execute_script("return window.__sameShell === true")  # rotated without reloading the shell
         assert browser.execute_script("return getComputedStyle(document.body).cursor") == "none"

@@ -284,3 +284,19 @@ def test_the_rate_limit_is_shared_by_workers_through_redis(engine, build_app):
     # callbacks; what matters here is that the earlier one counted against the shared budget.)
     assert 429 not in answers[:3] and answers[3] == 429
     assert redis.Redis.from_url(redis_url).keys("*ioc-ratelimit*")
+
+
+def test_a_switch_comes_back_to_the_page_and_its_query_without_the_switched_setting(engine, build_app):
+    """Issue 16: switching language or theme keeps the page, unit, period and playlist; the old
+    ``lang=``/``theme=`` is dropped from the target, or it would outvote the new cookie."""
+    from urllib.parse import quote
+
+    client = build_app(engine).server.test_client()
+    target = "/dossiers?unit=SO-01&period=week&lang=vi&rank=DVC-07"
+    response = client.get(f"/prefs/lang/en?next={quote(target, safe='')}")
+    assert response.headers["Location"] == "/dossiers?unit=SO-01&period=week&rank=DVC-07"
+    response = client.get(f"/prefs/theme/light?next={quote('/wall?playlist=tong-quan&theme=dark&lang=en', safe='')}")
+    assert response.headers["Location"] == "/wall?playlist=tong-quan&lang=en"
+    # Still never off this site.
+    response = client.get(f"/prefs/lang/en?next={quote('//evil.example/?lang=vi', safe='')}")
+    assert response.headers["Location"] == "/"

@@ -491,3 +491,37 @@ def test_a_reader_can_query_while_the_writer_advances(tmp_path, small_sim):
         assert reader.execute("SELECT count(*) FROM v_documents").fetchone()[0] > seen
     finally:
         reader.close()
+
+
+def test_axis_documents_carry_arrival_and_acknowledgement_times(demo_quarter):
+    """VB-04 (arrival → registration) and VB-07 (sent → acknowledged) have values in the demo:
+    incoming axis documents say when they arrived, outgoing ones when they were sent and taken in."""
+    sim, start, end, docs = demo_quarter
+    incoming = [d for d in docs if d["direction"] == "in" and d["channel"] == "axis" and d["registered_at"]]
+    outgoing = [d for d in docs if d["direction"] == "out" and d["channel"] == "axis" and d["acknowledged_at"]]
+    assert len(incoming) > 100 and len(outgoing) > 100
+    assert all(d["arrived_at"] is not None and d["arrived_at"] <= d["registered_at"] for d in incoming)
+    assert all(d["sent_at"] is not None and d["sent_at"] <= d["acknowledged_at"] for d in outgoing)
+    # Only axis documents have axis times.
+    assert not any(d["arrived_at"] or d["sent_at"] or d["acknowledged_at"] for d in docs if d["channel"] != "axis")
+
+
+def test_the_overdue_backlog_is_worked_off_as_real_units_do(demo_quarter):
+    """Issue 16: the demo's overdue dossiers were all 324–394 days late (a stuck dossier never
+    moved again). Now, seen half a year in, most open overdue dossiers are days or weeks late,
+    a few are long ones, and none is older than the history."""
+    sim = demo_quarter[0]
+    start, now = at(2025, 6, 1), at(2025, 12, 1)
+    latest = {}
+    for row in sim.dossiers_changed(start, now):
+        latest[row["MaHoSo"]] = row
+    overdue = [(now - r["NgayHenTra"]).days for r in latest.values()
+               if r["TrangThaiHoSo"] in (2, 4) and r["NgayHenTra"] is not None and r["NgayHenTra"] < now]
+    assert len(overdue) >= 20
+    overdue.sort()
+    median = overdue[len(overdue) // 2]
+    within_six_weeks = sum(d <= 42 for d in overdue) / len(overdue)
+    assert median <= 30 and within_six_weeks >= 0.6, (median, within_six_weeks, overdue[-10:])
+    assert max(overdue) <= (now - start).days
+    # Worked off: late finishes and stopped dossiers exist among those that ran late.
+    assert any(r["TrangThaiHoSo"] == 8 for r in latest.values())

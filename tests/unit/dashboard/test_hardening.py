@@ -115,6 +115,23 @@ def test_xlsx_stores_formula_looking_text_as_text_and_numbers_as_numbers():
     assert values["Âm"].data_type == "n" and values["Âm"].value == -3
 
 
+def test_xlsx_dates_are_dates_and_formula_text_next_to_them_stays_text():
+    """Issue 16: a received time and a due day are spreadsheet dates (sortable, dd/mm/yyyy), not
+    text — while the formula neutralising of the text beside them is unchanged."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    received = datetime(2026, 3, 5, 8, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    rows = [{"Mã": "=cmd|' /C calc'!A0", "Tiếp nhận": received, "Hạn": date(2026, 3, 10), "Số": 2}]
+    ws = load_workbook(io.BytesIO(to_xlsx(rows, title="t"))).active
+    values = {h.value: c for h, c in zip(ws[2], ws[3])}
+    assert values["Mã"].data_type == "s" and values["Mã"].value.startswith("=cmd")
+    assert values["Tiếp nhận"].is_date and values["Tiếp nhận"].value == datetime(2026, 3, 5, 8, 30)  # local, naive
+    assert values["Tiếp nhận"].number_format == "dd/mm/yyyy hh:mm"
+    assert values["Hạn"].is_date and values["Hạn"].value.date() == date(2026, 3, 10)
+    assert values["Hạn"].number_format == "dd/mm/yyyy"
+
+
 # --- plain text in charts ------------------------------------------------------------------------------
 EVIL = '<a href="https://evil.example">x</a>'
 

@@ -83,7 +83,7 @@ def test_dvc13_follows_the_766_rule():
 
 def test_missing_fields_and_missing_facts_give_reasons():
     out = CATALOGUE["DVC-11"].formula(_inputs(dossier_ended=4, **{"has:dossier_ended_e_result": False}))
-    assert out.value is None and out.reason.code == "field_not_provided" and "CoKetQuaDienTu" in out.reason.vi
+    assert out.value is None and out.reason.code == "field_not_provided" and out.reason.field == "CoKetQuaDienTu" and "CoKetQuaDienTu" not in out.reason.vi
     out = CATALOGUE["VB-01"].formula(Inputs({"facts:documents": False}))
     assert out.value is None and out.reason.code == "no_facts"
     assert out.reason.vi == "Chưa có dữ liệu: chưa có nguồn nào cung cấp văn bản"

@@ -17,7 +17,7 @@ def test_the_shipped_playlists_are_valid_and_rotate_the_overview():
     playlists = load_playlists(SHIPPED_FILE)
     default = playlists["tong-quan"]
     assert default.title("vi") == "Tổng quan điều hành"
-    assert [s.page for s in default.slides] == ["/", "/dossiers", "/", "/sources"]
+    assert [s.page for s in default.slides] == ["/", "/dossiers", "/", "/documents", "/meetings"]
     assert default.slides[2].weakest_kpi == "DVC-06"
     assert all(s.dwell_s >= 5 for p in playlists.values() for s in p.slides)
 
@@ -99,3 +99,24 @@ def test_a_broken_file_says_where(tmp_path):
     assert caught.value.problems[0].vi == "chưa khai báo danh sách trình chiếu nào (bảng [playlists.TÊN])"
     with pytest.raises(PlaylistError, match="cannot read the file"):
         load_playlists(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("page", ["/units/SO-01", "/rejects", "/admin/users", "/screens"])
+def test_a_slide_of_a_page_that_cannot_fit_one_screen_is_refused_naming_it(page):
+    """Only pages with a wall layout that fits 1920×1080 and 3840×2160 may be slides; any other
+    would scroll or be cut off on the wall, so the playlist is refused with the slide named."""
+    data = {"playlists": {"p": {"slides": [{"page": "/dossiers", "dwell": 30}, {"page": page, "dwell": 30}]}}}
+    with pytest.raises(PlaylistError) as caught:
+        parse_playlists(data, "playlists.toml")
+    [problem] = caught.value.problems
+    assert problem.vi.startswith("danh sách 'p', trang chiếu 2, trường 'page': trang này không có dạng trình chiếu vừa một màn hình")
+    assert f"(đang là '{page}')" in problem.vi and "/dossiers" in problem.vi
+    assert problem.en.startswith("playlist 'p', slide 2, field 'page': this page has no wall layout that fits one screen")
+
+
+def test_every_wall_page_is_accepted_and_the_shipped_playlists_only_use_them():
+    from dashboard.playlists import SHIPPED_FILE, WALL_PAGES, load_playlists
+
+    data = {"playlists": {"p": {"slides": [{"page": p, "dwell": 30} for p in WALL_PAGES]}}}
+    assert [s.page for s in parse_playlists(data, "x")["p"].slides] == list(WALL_PAGES)
+    assert {s.page for pl in load_playlists(SHIPPED_FILE).values() for s in pl.slides} <= set(WALL_PAGES)

@@ -86,10 +86,11 @@ def test_the_sparklines_last_day_is_drawn_as_a_day_so_far_when_it_is_today():
 
     series = tuple((date(2026, 11, d), 0.9 + d / 1000) for d in range(1, 21))
     whole = unquote(sparkline_svg(series, "up", today=date(2026, 11, 21)))
-    assert "stroke-dasharray" not in whole and 'fill="#ffffff"' in whole
+    assert "stroke-dasharray" not in whole and 'stroke="#ffffff" stroke-width="7"' in whole
     partial = unquote(sparkline_svg(series, "up", today=date(2026, 11, 20)))
-    assert partial.count("<polyline") == 2 and 'stroke-dasharray="3 3"' in partial
-    assert '<circle' in partial and 'fill="none" stroke="#ffffff"' in partial
+    assert 'stroke-dasharray="3 3"' in partial
+    # A ringed dot: white ring, line-coloured centre (a hollow look that survives any stretch).
+    assert 'stroke="#ffffff" stroke-width="8"' in partial and 'stroke="#3d5a80" stroke-width="4"' in partial
     # Today's value missing: nothing is drawn as partial.
     gap = unquote(sparkline_svg(series[:-1] + ((date(2026, 11, 20), None),), "up", today=date(2026, 11, 20)))
     assert "stroke-dasharray" not in gap
@@ -97,3 +98,30 @@ def test_the_sparklines_last_day_is_drawn_as_a_day_so_far_when_it_is_today():
     tile = render_text(kpi_tile(result(series=series), lang="vi", freshness=fresh(), now=datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)))
     assert "nét đứt: hôm nay" in tile
     assert "nét đứt" not in render_text(kpi_tile(result(series=series), lang="vi", freshness=fresh(), now=datetime(2026, 11, 22, 3, 0, tzinfo=timezone.utc)))
+
+
+def test_the_sparklines_last_dot_is_never_cut_by_the_edge():
+    """The "c" at the end of every sparkline was the last day's dot cut by the right edge of the
+    box; now every point keeps clear of all four edges by more than the dot's radius."""
+    import re
+    from urllib.parse import unquote
+
+    from layouts.components.kpi_tile import SPARK_PAD
+
+    for values in ([0.2, 0.4, 0.9], [5, 1, 0], [3, 3, 3]):
+        series = tuple((date(2026, 11, i + 1), v) for i, v in enumerate(values))
+        for today in (date(2026, 11, 3), None):
+            svg = unquote(sparkline_svg(series, "up", today=today))
+            points = [tuple(map(float, p.split(","))) for p in re.findall(r"[0-9.]+,[0-9.]+", svg)]
+            assert points and all(SPARK_PAD <= x <= 120 - SPARK_PAD and SPARK_PAD <= y <= 32 - SPARK_PAD for x, y in points)
+            assert "<circle" not in svg and 'stroke-linecap="round"' in svg  # round however the box is stretched
+            assert SPARK_PAD > 8 / 2  # the widest dot (8 px stroke) fits in the margin at 1:1
+
+
+def test_both_on_time_rates_say_which_dossiers_they_count():
+    """Issue 16: 54 % (766 index) beside 88 % (form 06a) — each tile says what it counts."""
+    vi = render_text(kpi_tile(result("DVC-06"), lang="vi", freshness=fresh(), now=NOW))
+    assert "chỉ số 766 — gồm hồ sơ đang giải quyết" in vi
+    en = render_text(kpi_tile(result("DVC-07"), lang="en", freshness=fresh(), now=NOW))
+    assert "form 06a — finished dossiers only" in en
+    assert "ioc-tile__note" not in render_text(kpi_tile(result("DVC-01"), lang="vi", freshness=fresh(), now=NOW))
