@@ -44,6 +44,7 @@ from flask import Flask, Response, abort, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from werkzeug.exceptions import HTTPException
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -79,7 +80,10 @@ def _first_output_id(output: str) -> str:
 
 def endpoint_label() -> str:
     if request.path == "/_dash-update-component":
-        body = request.get_json(silent=True, cache=True) or {}
+        try:
+            body = request.get_json(silent=True, cache=True) or {}
+        except HTTPException:  # a body over the size limit (answered 413): never read it here
+            return "callback:refused"
         output = str(body.get("output", "")) if isinstance(body, dict) else ""
         ident = _first_output_id(output)
         if ident == "_pages_content":
