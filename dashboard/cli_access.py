@@ -221,15 +221,20 @@ def screens_list(obj: _Context) -> None:
                    + (f", slide {s.last_slide}" if s.last_slide else ""))
 
 
+def _act_on_screen(obj: _Context, name: str, act, kind: str, done: str) -> None:
+    """One audited change to a screen, by name."""
+    with session_scope(_sessions(obj)) as session:
+        screen = act(session, name)
+        audit.record(session, kind, actor=CLI_ACTOR, target=screen.name)
+    click.echo(f"screen {name!r} {done}")
+
+
 @screens_group.command("revoke")
 @click.argument("name")
 @pass_ctx
 def screens_revoke(obj: _Context, name: str) -> None:
     """Revoke NAME: at its next refresh it shows "màn hình đã bị thu hồi" and no data."""
-    with session_scope(_sessions(obj)) as session:
-        screen = screens.revoke(session, name)
-        audit.record(session, "screen_revoked", actor=CLI_ACTOR, target=screen.name)
-    click.echo(f"screen {name!r} revoked")
+    _act_on_screen(obj, name, screens.revoke, "screen_revoked", "revoked")
 
 
 @screens_group.command("reload")
@@ -237,10 +242,7 @@ def screens_revoke(obj: _Context, name: str) -> None:
 @pass_ctx
 def screens_reload(obj: _Context, name: str) -> None:
     """Ask NAME to reload itself at its next refresh."""
-    with session_scope(_sessions(obj)) as session:
-        screen = screens.request_reload(session, name)
-        audit.record(session, "screen_reload", actor=CLI_ACTOR, target=screen.name)
-    click.echo(f"screen {name!r} will reload at its next refresh")
+    _act_on_screen(obj, name, screens.request_reload, "screen_reload", "will reload at its next refresh")
 
 
 # --- audit ---------------------------------------------------------------------------------------------
