@@ -21,7 +21,12 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def emit(metric: str, value: float, unit: str, better: str, target: float | None, **conditions) -> None:
-    print(json.dumps({"metric": metric, "value": value, "unit": unit, "better": better, "target": target, **conditions}), flush=True)
+    print(
+        json.dumps(
+            {"metric": metric, "value": value, "unit": unit, "better": better, "target": target, **conditions}
+        ),
+        flush=True,
+    )
 
 
 def median(values: list[float]) -> float:
@@ -45,7 +50,9 @@ def store(backend: str, pg_url: str | None = None):
     admin = make_engine(base.render_as_string(hide_password=False))
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False))
+    engine = make_engine(
+        base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    )
     try:
         _prepare(engine)
         yield engine
@@ -64,11 +71,11 @@ def _prepare(engine) -> None:
 
 def postgres_available(pg_url: str | None = None) -> bool:
     try:
-        engine = make_engine((pg_url or os.environ.get("IOC_BENCH_DATABASE_URL") or DEFAULT_PG))
+        engine = make_engine(pg_url or os.environ.get("IOC_BENCH_DATABASE_URL") or DEFAULT_PG)
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         engine.dispose()
         return True
-    except Exception as exc:  # noqa: BLE001 - reported, then the PostgreSQL part is skipped
+    except Exception as exc:
         print(f"PostgreSQL unavailable, skipped: {exc}", file=sys.stderr)
         return False

@@ -26,9 +26,17 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def start_gunicorn(database_url: str, data_dir: Path, port: int, *, redis_url: str | None = None,
-                   workers: int = 2, threads: int = 8, rate_limit: str | None = None,
-                   app: str = "benchmarks.bench_app:server") -> subprocess.Popen:
+def start_gunicorn(
+    database_url: str,
+    data_dir: Path,
+    port: int,
+    *,
+    redis_url: str | None = None,
+    workers: int = 2,
+    threads: int = 8,
+    rate_limit: str | None = None,
+    app: str = "benchmarks.bench_app:server",
+) -> subprocess.Popen:
     """The production topology on this machine: gunicorn, ``workers`` processes of ``threads``."""
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
@@ -38,9 +46,24 @@ def start_gunicorn(database_url: str, data_dir: Path, port: int, *, redis_url: s
     if rate_limit:
         env["IOC_RATE_LIMIT"] = rate_limit
     proc = subprocess.Popen(
-        [gunicorn, "-w", str(workers), "-k", "gthread", "--threads", str(threads), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "--backlog", "2048", app],
-        cwd=ROOT, env=env,
+        [
+            gunicorn,
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            str(threads),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--backlog",
+            "2048",
+            app,
+        ],
+        cwd=ROOT,
+        env=env,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -49,7 +72,7 @@ def start_gunicorn(database_url: str, data_dir: Path, port: int, *, redis_url: s
                 return proc
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit("gunicorn exited")
+                raise SystemExit("gunicorn exited") from None
             time.sleep(0.5)
     raise SystemExit("gunicorn did not start")
 
@@ -98,7 +121,9 @@ class ScreenClient:
         self._take_cookies(response)
         if response.status != 302 or "ioc_screen" not in self.cookies:
             raise SystemExit(f"enrolment failed: HTTP {response.status}")
-        conn.request("GET", "/?kiosk=1", headers={"Cookie": self._cookie_header()})  # the page: session + CSRF
+        conn.request(
+            "GET", "/?kiosk=1", headers={"Cookie": self._cookie_header()}
+        )  # the page: session + CSRF
         response = conn.getresponse()
         response.read()
         self._take_cookies(response)
@@ -121,9 +146,17 @@ class ScreenClient:
         if self.conn is None:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
-            self.conn.request("POST", "/_dash-update-component", body=json.dumps(payload), headers={
-                "Content-Type": "application/json", "Cookie": self._cookie_header(),
-                "X-CSRFToken": self.cookies.get("_csrf_token", ""), "X-IOC-Slide": "/?kiosk=1"})
+            self.conn.request(
+                "POST",
+                "/_dash-update-component",
+                body=json.dumps(payload),
+                headers={
+                    "Content-Type": "application/json",
+                    "Cookie": self._cookie_header(),
+                    "X-CSRFToken": self.cookies.get("_csrf_token", ""),
+                    "X-IOC-Slide": "/?kiosk=1",
+                },
+            )
             response = self.conn.getresponse()
             body = response.read()
         except (OSError, http.client.HTTPException):
@@ -143,7 +176,7 @@ class ScreenClient:
         return status, body
 
 
-def wall_output(client: "ScreenClient") -> str:
+def wall_output(client: ScreenClient) -> str:
     """The refresh callback's outputs, from the app's dependencies (asked as an enrolled screen)."""
     conn = http.client.HTTPConnection("127.0.0.1", client.port, timeout=60)
     conn.request("GET", "/_dash-dependencies", headers={"Cookie": client._cookie_header()})
@@ -156,7 +189,10 @@ def refresh_payload(output: str, view: dict | None, poll: int) -> dict:
     view = view or {"unit": None, "period": "mtd", "lang": "vi", "kiosk": True, "signature": "new"}
     return {
         "output": output,
-        "outputs": [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in output.strip(".").split("...")],
+        "outputs": [
+            {"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]}
+            for o in output.strip(".").split("...")
+        ],
         "inputs": [{"id": "wall-poll", "property": "data", "value": poll}],
         "state": [{"id": "wall-view", "property": "data", "value": view}],
         "changedPropIds": ["wall-poll.data"],
@@ -180,7 +216,14 @@ def bench_units(engine) -> list[str]:
     from dashboard.models import OrgUnit
 
     with make_sessionmaker(engine)() as session:
-        rows = session.execute(select(OrgUnit.code, OrgUnit.level).where(OrgUnit.active.is_(True))
-                               .order_by(OrgUnit.sort_order, OrgUnit.code)).all()
+        rows = session.execute(
+            select(OrgUnit.code, OrgUnit.level)
+            .where(OrgUnit.active.is_(True))
+            .order_by(OrgUnit.sort_order, OrgUnit.code)
+        ).all()
     roots = [c for c, level in rows if level == "ministry"]
-    return roots + [c for c, level in rows if level == "department"] + [c for c, level in rows if level == "province"]
+    return (
+        roots
+        + [c for c, level in rows if level == "department"]
+        + [c for c, level in rows if level == "province"]
+    )

@@ -52,7 +52,9 @@ class SyntheticDocuments(Adapter):
     def __init__(self, config: SourceConfig, rows: int, days: int = 400, page: int = 5000, seed: int = 1):
         super().__init__(config)
         self.rows, self.days, self.page = rows, days, page
-        self.units = [u.code for u in read_units_file(DEMO_UNITS_FILE) if u.level in {"department", "province"}]
+        self.units = [
+            u.code for u in read_units_file(DEMO_UNITS_FILE) if u.level in {"department", "province"}
+        ]
         self.rng = random.Random(seed)
         self.start = datetime(2025, 10, 1, 7, 30)
 
@@ -68,20 +70,26 @@ class SyntheticDocuments(Adapter):
                 at = self.start + step * i
                 direction = directions[i % 3]
                 stamp = at.isoformat(" ", "seconds")  # as strftime("%Y-%m-%d %H:%M:%S"), cheaper
-                rows.append(RawRow({
-                    "doc_id": f"BENCH-{i:08d}",
-                    "unit_code": units[i % n_units],
-                    "direction": direction,
-                    "channel": "axis" if direction != "internal" and rng.random() < 0.5 else "internal",
-                    "is_electronic": "1" if rng.random() < 0.9 else "0",
-                    "is_signed": "1" if rng.random() < 0.9 else "0",
-                    "urgency": "normal",
-                    "registered_at": stamp,
-                    "due_at": (at + week).isoformat(" ", "seconds"),
-                    "completed_at": None,
-                    "status_code": "03",
-                    "updated_at": stamp,
-                }))
+                rows.append(
+                    RawRow(
+                        {
+                            "doc_id": f"BENCH-{i:08d}",
+                            "unit_code": units[i % n_units],
+                            "direction": direction,
+                            "channel": "axis"
+                            if direction != "internal" and rng.random() < 0.5
+                            else "internal",
+                            "is_electronic": "1" if rng.random() < 0.9 else "0",
+                            "is_signed": "1" if rng.random() < 0.9 else "0",
+                            "urgency": "normal",
+                            "registered_at": stamp,
+                            "due_at": (at + week).isoformat(" ", "seconds"),
+                            "completed_at": None,
+                            "status_code": "03",
+                            "updated_at": stamp,
+                        }
+                    )
+                )
             last = rows[-1].data
             yield Batch(rows=rows, watermark={"updated": last["updated_at"], "id": last["doc_id"]})
 
@@ -123,16 +131,46 @@ def measure(backend: str, rows: int, repeat: int) -> None:
     runs = [_once(backend, rows, pages, config) for _ in range(repeat)]
     loaded = median([r[0] for r in runs])
     reread = median([r[1] for r in runs])
-    emit("ingest_rows_per_s", round(rows / loaded, 1), "rows/s", "higher", TARGETS[backend], db=backend, rows=rows,
-         seconds=round(loaded, 2), batches=runs[0][2], runs=repeat, all_seconds=[round(r[0], 2) for r in runs])
-    emit("reread_rows_per_s", round(rows / reread, 1), "rows/s", "higher", None, db=backend, rows=rows,
-         seconds=round(reread, 2), runs=repeat, all_seconds=[round(r[1], 2) for r in runs])
+    emit(
+        "ingest_rows_per_s",
+        round(rows / loaded, 1),
+        "rows/s",
+        "higher",
+        TARGETS[backend],
+        db=backend,
+        rows=rows,
+        seconds=round(loaded, 2),
+        batches=runs[0][2],
+        runs=repeat,
+        all_seconds=[round(r[0], 2) for r in runs],
+    )
+    emit(
+        "reread_rows_per_s",
+        round(rows / reread, 1),
+        "rows/s",
+        "higher",
+        None,
+        db=backend,
+        rows=rows,
+        seconds=round(reread, 2),
+        runs=repeat,
+        all_seconds=[round(r[1], 2) for r in runs],
+    )
 
 
 FILE_COLUMNS = {
-    "Mã văn bản": "doc_id", "Đơn vị": "unit_code", "Chiều": "direction", "Kênh": "channel",
-    "Điện tử": "is_electronic", "Đã ký": "is_signed", "Độ khẩn": "urgency", "Ngày đăng ký": "registered_at",
-    "Hạn xử lý": "due_at", "Ngày hoàn thành": "completed_at", "Mã trạng thái": "status_code", "Cập nhật": "updated_at",
+    "Mã văn bản": "doc_id",
+    "Đơn vị": "unit_code",
+    "Chiều": "direction",
+    "Kênh": "channel",
+    "Điện tử": "is_electronic",
+    "Đã ký": "is_signed",
+    "Độ khẩn": "urgency",
+    "Ngày đăng ký": "registered_at",
+    "Hạn xử lý": "due_at",
+    "Ngày hoàn thành": "completed_at",
+    "Mã trạng thái": "status_code",
+    "Cập nhật": "updated_at",
 }
 FILE_TARGETS = {"rows_per_s": 20_000, "peak_mb": 300, "ratio": 0.25}
 
@@ -166,15 +204,29 @@ def _file_child(folder: str) -> int:
 
     from collectors.file import FileAdapter
 
-    config = SourceConfig(name="bench-file", domain="documents", adapter="file", interval_s=3600,
-                          options={"folder": folder, "columns": FILE_COLUMNS, "settle_seconds": 0})
+    config = SourceConfig(
+        name="bench-file",
+        domain="documents",
+        adapter="file",
+        interval_s=3600,
+        options={"folder": folder, "columns": FILE_COLUMNS, "settle_seconds": 0},
+    )
     with store("sqlite") as engine:
         began = time.perf_counter()
         result = Runner(engine, config, FileAdapter(config)).run()
         seconds = time.perf_counter() - began
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "inserted": result.inserted, "rejected": result.rejected,
-                      "status": result.status, "peak_mb": peak_kb / 1024}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "inserted": result.inserted,
+                "rejected": result.rejected,
+                "status": result.status,
+                "peak_mb": peak_kb / 1024,
+            }
+        )
+    )
     return 0
 
 
@@ -192,26 +244,33 @@ def _raw_floor(path: Path, engine) -> float:
         reader = csv.reader(stream, delimiter=";")
         next(reader), next(reader)
         fields = list(FILE_COLUMNS.values())
-        records = [convert(dict(zip(fields, (c or None for c in cells))), context) for cells in reader]
+        records = [
+            convert(dict(zip(fields, (c or None for c in cells), strict=False)), context) for cells in reader
+        ]
     table = Document.__table__
     # what the ORM would fill in (e.g. ingested_at): filled in here, before the clock
-    defaults = {c.name: c.default.arg for c in table.columns
-                if c.default is not None and c.default.is_scalar and c.name not in records[0]}
+    defaults = {
+        c.name: c.default.arg
+        for c in table.columns
+        if c.default is not None and c.default.is_scalar and c.name not in records[0]
+    }
     stamp = datetime.now().astimezone()
     for record in records:
         record.update(defaults, ingested_at=stamp)
     columns = list(records[0])
     processors = [table.c[c].type.bind_processor(engine.dialect) or (lambda v: v) for c in columns]
-    values = [tuple(p(r[c]) for p, c in zip(processors, columns)) for r in records]
+    values = [tuple(p(r[c]) for p, c in zip(processors, columns, strict=False)) for r in records]
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("source", "source_id"))
-    sql = (f"INSERT INTO document ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-           f"ON CONFLICT (source, source_id) DO UPDATE SET {updates}")
+    sql = (
+        f"INSERT INTO document ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT (source, source_id) DO UPDATE SET {updates}"
+    )
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         began = time.perf_counter()
         for first in range(0, len(values), 5000):
-            cursor.executemany(sql, values[first:first + 5000])
+            cursor.executemany(sql, values[first : first + 5000])
             raw.commit()
         return time.perf_counter() - began
     finally:
@@ -229,11 +288,17 @@ def measure_file(megabytes: float, repeat: int) -> None:
             drop.mkdir()
             os.link(source, drop / "vbden.csv")
             os.utime(drop / "vbden.csv", (time.time() - 60, time.time() - 60))
-            child = subprocess.run([sys.executable, __file__, "--file-child", str(drop)], capture_output=True, text=True,
-                                   check=True)
+            child = subprocess.run(
+                [sys.executable, __file__, "--file-child", str(drop)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             run = json.loads(child.stdout.strip().splitlines()[-1])
             if run["status"] != "success" or run["inserted"] != rows:
-                raise SystemExit(f"file benchmark run failed: {run} (expected {rows} rows)\n{child.stderr[-2000:]}")
+                raise SystemExit(
+                    f"file benchmark run failed: {run} (expected {rows} rows)\n{child.stderr[-2000:]}"
+                )
             runs.append(run)
         floors = []
         for _ in range(repeat):
@@ -243,21 +308,58 @@ def measure_file(megabytes: float, repeat: int) -> None:
     peak = median([r["peak_mb"] for r in runs])
     floor = median(floors)
     common = {"db": "sqlite", "rows": rows, "file_mb": round(size_mb, 1), "runs": repeat}
-    emit("file_intake_rows_per_s", round(rows / seconds, 1), "rows/s", "higher", FILE_TARGETS["rows_per_s"],
-         seconds=round(seconds, 2), all_seconds=[round(r["seconds"], 2) for r in runs], **common)
-    emit("file_intake_peak_rss_mb", round(peak, 1), "MB", "lower", FILE_TARGETS["peak_mb"],
-         all_mb=[round(r["peak_mb"], 1) for r in runs], **common)
-    emit("raw_upsert_rows_per_s", round(rows / floor, 1), "rows/s", "higher", None, seconds=round(floor, 2),
-         all_seconds=[round(f, 2) for f in floors], **common)
-    emit("file_intake_to_raw_ratio", round(floor / seconds, 3), "ratio", "higher", FILE_TARGETS["ratio"], **common)
+    emit(
+        "file_intake_rows_per_s",
+        round(rows / seconds, 1),
+        "rows/s",
+        "higher",
+        FILE_TARGETS["rows_per_s"],
+        seconds=round(seconds, 2),
+        all_seconds=[round(r["seconds"], 2) for r in runs],
+        **common,
+    )
+    emit(
+        "file_intake_peak_rss_mb",
+        round(peak, 1),
+        "MB",
+        "lower",
+        FILE_TARGETS["peak_mb"],
+        all_mb=[round(r["peak_mb"], 1) for r in runs],
+        **common,
+    )
+    emit(
+        "raw_upsert_rows_per_s",
+        round(rows / floor, 1),
+        "rows/s",
+        "higher",
+        None,
+        seconds=round(floor, 2),
+        all_seconds=[round(f, 2) for f in floors],
+        **common,
+    )
+    emit(
+        "file_intake_to_raw_ratio",
+        round(floor / seconds, 3),
+        "ratio",
+        "higher",
+        FILE_TARGETS["ratio"],
+        **common,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--repeat", type=int, default=1, help="loads per backend, each into a fresh store; the median is printed")
-    parser.add_argument("--file-mb", type=float, default=50.0, help="size of the drop-folder CSV of the file case")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="loads per backend, each into a fresh store; the median is printed",
+    )
+    parser.add_argument(
+        "--file-mb", type=float, default=50.0, help="size of the drop-folder CSV of the file case"
+    )
     parser.add_argument("--only-file", action="store_true", help="only the file case")
     parser.add_argument("--no-file", action="store_true", help="skip the file case")
     parser.add_argument("--file-child", help=argparse.SUPPRESS)

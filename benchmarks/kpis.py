@@ -35,12 +35,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import emit, median  # noqa: E402
-from dashboard import rollups  # noqa: E402
-from dashboard.db import make_engine, make_sessionmaker, upgrade  # noqa: E402
-from dashboard.models import Document, Dossier  # noqa: E402
-from dashboard.timeutil import VN_TZ  # noqa: E402
-from dashboard.units import DEMO_UNITS_FILE, import_units_file  # noqa: E402
+from benchmarks._common import emit, median
+from dashboard import rollups
+from dashboard.db import make_engine, make_sessionmaker, upgrade
+from dashboard.models import Document, Dossier
+from dashboard.timeutil import VN_TZ
+from dashboard.units import DEMO_UNITS_FILE, import_units_file
 
 DAYS = 730
 MEETINGS = 2000
@@ -108,13 +108,20 @@ def generate(engine, n_facts: int, today: date, seed: int = 7) -> dict[str, int]
     # The procedure catalogue: 60 per province, a handful per central department.
     procedures = []
     catalogue: dict[int, list[tuple[str, str, bool, int]]] = {}
-    for uid, code, level in producing:
+    for uid, _code, level in producing:
         count = 60 if level == "province" else (5 if rng.random() < 0.6 else 0)
         entries = []
         for i in range(count):
             svc = rng.choices(("full", "partial", "none"), (0.3, 0.4, 0.3))[0]
             fee = rng.random() < 0.6
-            entries.append((f"{'1' if level == 'province' else '2'}.00{4100 + 37 * i:04d}", svc, fee, rng.choice((3, 5, 7, 10, 15, 20))))
+            entries.append(
+                (
+                    f"{'1' if level == 'province' else '2'}.00{4100 + 37 * i:04d}",
+                    svc,
+                    fee,
+                    rng.choice((3, 5, 7, 10, 15, 20)),
+                )
+            )
         catalogue[uid] = entries
         procedures += [("bench", c, uid, f"Thủ tục {c}", svc, int(fee), 1, 1) for c, svc, fee, _ in entries]
     dossier_units = [u for u in producing if catalogue[u[0]]]
@@ -164,7 +171,11 @@ def _documents(cur, rng, clock, n, units, days, today_o) -> None:
         x = r()
         direction = "in" if x < 0.45 else "out" if x < 0.80 else "internal"
         x = r()
-        channel = ("axis" if x < 0.5 else "internal" if x < 0.85 else "paper") if direction != "internal" else ("internal" if x < 0.9 else "paper")
+        channel = (
+            ("axis" if x < 0.5 else "internal" if x < 0.85 else "paper")
+            if direction != "internal"
+            else ("internal" if x < 0.9 else "paper")
+        )
         electronic = channel != "paper"
         signed = electronic and r() < (0.97 if channel == "axis" else 0.9)
         urgency = "normal" if r() < 0.9 else "khan"
@@ -198,11 +209,31 @@ def _documents(cur, rng, clock, n, units, days, today_o) -> None:
                 completed, completed_day, status = clock.ts(done_o, _office(rng)), clock.day(done_o), "06"
             elif status == "03":
                 status = "04" if r() < 0.5 else "05"
-        batch.append((
-            "bench", f"D{i:09d}", uid, direction, channel, electronic, signed, r() < 0.02, urgency,
-            clock.ts(reg_o, minute), arrived, sent, ack, due, completed, status, clock.day(reg_o), due_day,
-            completed_day, arrived_day, stamp,
-        ))  # fmt: skip
+        batch.append(
+            (
+                "bench",
+                f"D{i:09d}",
+                uid,
+                direction,
+                channel,
+                electronic,
+                signed,
+                r() < 0.02,
+                urgency,
+                clock.ts(reg_o, minute),
+                arrived,
+                sent,
+                ack,
+                due,
+                completed,
+                status,
+                clock.day(reg_o),
+                due_day,
+                completed_day,
+                arrived_day,
+                stamp,
+            )
+        )
         if len(batch) >= 50_000:
             cur.executemany(sql, batch)
             batch.clear()
@@ -237,7 +268,13 @@ def _dossiers(cur, rng, clock, n, units, catalogue, days, today_o) -> None:
             status = 3
         else:
             x = r()
-            finish_o = o + int(r() * (due_o - o)) if x < 0.6 else due_o if x < 0.85 else due_o + 1 + int(rng.expovariate(0.3))
+            finish_o = (
+                o + int(r() * (due_o - o))
+                if x < 0.6
+                else due_o
+                if x < 0.85
+                else due_o + 1 + int(rng.expovariate(0.3))
+            )
             if finish_o > today_o or r() < 0.005:  # a few never finish: the overdue backlog
                 status = 4 if r() < 0.8 else 5
             else:
@@ -249,11 +286,32 @@ def _dossiers(cur, rng, clock, n, units, catalogue, days, today_o) -> None:
                     if r() < 0.3:
                         rating = 3 if r() < 0.8 else 2 if r() < 0.75 else 1
         paid = (1 if r() < 0.35 else 2) if fee and online and r() < 0.5 else None
-        batch.append((
-            "bench", f"H{i:09d}", uid, code, channel, clock.ts(o, minute), clock.ts(due_o, minute), finished, returned,
-            status, supplements, fee, paid, status in (9, 10) and r() < 0.7, True, r() < 0.8, r() < 0.95, rating,
-            clock.day(o), clock.day(due_o), finished_day, stamp,
-        ))  # fmt: skip
+        batch.append(
+            (
+                "bench",
+                f"H{i:09d}",
+                uid,
+                code,
+                channel,
+                clock.ts(o, minute),
+                clock.ts(due_o, minute),
+                finished,
+                returned,
+                status,
+                supplements,
+                fee,
+                paid,
+                status in (9, 10) and r() < 0.7,
+                True,
+                r() < 0.8,
+                r() < 0.95,
+                rating,
+                clock.day(o),
+                clock.day(due_o),
+                finished_day,
+                stamp,
+            )
+        )
         if len(batch) >= 50_000:
             cur.executemany(sql, batch)
             batch.clear()
@@ -272,9 +330,25 @@ def _meetings(cur, rng, clock, units, provinces, days, today_o) -> None:
         start = 480 + int(r() * 420)
         duration = 60 + int(r() * 120)
         status = 2 if r() < 0.95 else 4
-        rows.append(("bench", f"M{i:06d}", uid, "Họp trực tuyến", "bigbluebutton", True, status,
-                     clock.ts(o, start), clock.ts(o, start + duration), scheduled, connected, connected * 5,
-                     clock.day(o), float(duration), clock.ts(today_o, 600)))  # fmt: skip
+        rows.append(
+            (
+                "bench",
+                f"M{i:06d}",
+                uid,
+                "Họp trực tuyến",
+                "bigbluebutton",
+                True,
+                status,
+                clock.ts(o, start),
+                clock.ts(o, start + duration),
+                scheduled,
+                connected,
+                connected * 5,
+                clock.day(o),
+                float(duration),
+                clock.ts(today_o, 600),
+            )
+        )
     cur.executemany(
         "INSERT INTO meeting (source, source_id, unit_id, title, platform, is_online, status, start_at, end_at, "
         "endpoints_scheduled, endpoints_connected, participants_peak, start_day, duration_min, ingested_at) "
@@ -334,9 +408,13 @@ def measure(path: Path, repeat: int, now: datetime) -> tuple[list[float], list[f
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="100000,1000000", help="comma-separated fact counts (default 100000,1000000)")
+    parser.add_argument(
+        "--sizes", default="100000,1000000", help="comma-separated fact counts (default 100000,1000000)"
+    )
     parser.add_argument("--repeat", type=int, default=15, help="timed runs per size (default 15)")
-    parser.add_argument("--keep", type=Path, help="keep the store of the (single) size at this path; reuse it if it exists")
+    parser.add_argument(
+        "--keep", type=Path, help="keep the store of the (single) size at this path; reuse it if it exists"
+    )
     args = parser.parse_args(argv)
     sizes = [int(s.replace(".", "").replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     now = datetime.now(VN_TZ)
@@ -353,7 +431,14 @@ def main(argv: list[str] | None = None) -> int:
             cold, warm, tiles = measure(path, args.repeat, now)
             cold_by_size[n] = median(cold)
             conditions = {"db": "sqlite", "facts": n, "tiles": tiles, "days": DAYS, "runs": len(cold)}
-            emit("kpi_overview_cold_ms", round(median(cold), 2), "ms", "lower", COLD_TARGET_MS if n == 1_000_000 else None, **conditions)
+            emit(
+                "kpi_overview_cold_ms",
+                round(median(cold), 2),
+                "ms",
+                "lower",
+                COLD_TARGET_MS if n == 1_000_000 else None,
+                **conditions,
+            )
             emit("kpi_overview_warm_ms", round(median(warm), 3), "ms", "lower", WARM_TARGET_MS, **conditions)
     if len(cold_by_size) > 1:
         small, large = min(cold_by_size), max(cold_by_size)

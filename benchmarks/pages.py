@@ -38,7 +38,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import emit  # noqa: E402
 from benchmarks._screens import (  # noqa: E402
-    ScreenClient, enrolled_screens, refresh_payload, register_screens, start_gunicorn, wall_output)
+    ScreenClient,
+    enrolled_screens,
+    refresh_payload,
+    register_screens,
+    start_gunicorn,
+    wall_output,
+)
 from benchmarks.kpis import build_store  # noqa: E402
 from dashboard.db import make_engine  # noqa: E402
 from dashboard.timeutil import VN_TZ  # noqa: E402
@@ -55,8 +61,11 @@ def free_port() -> int:
 def wall_request(client: ScreenClient) -> dict:
     """The wall's refresh request as the browser sends it, built from the app's dependencies:
     whole agency, month to date, Vietnamese, a signature the server has not drawn."""
-    return refresh_payload(wall_output(client), {"unit": None, "period": "mtd", "lang": "vi", "kiosk": True,
-                                               "signature": "stale"}, 1)
+    return refresh_payload(
+        wall_output(client),
+        {"unit": None, "period": "mtd", "lang": "vi", "kiosk": True, "signature": "stale"},
+        1,
+    )
 
 
 def current_signature(client: ScreenClient, request: dict) -> dict:
@@ -124,8 +133,12 @@ def access_check_cost(engine, token: str, repeat: int = 2000) -> tuple[float, fl
     from dashboard.config import load_settings
     from dashboard.webapp import create_app
 
-    settings = load_settings(env={}, database_url=engine.url.render_as_string(hide_password=False),
-                             cache_backend="simple", create_dirs=False)
+    settings = load_settings(
+        env={},
+        database_url=engine.url.render_as_string(hide_password=False),
+        cache_backend="simple",
+        create_dirs=False,
+    )
     server = create_app(settings, engine).server
     headers = {"Cookie": f"ioc_screen={token}", "X-IOC-Slide": "/?kiosk=1"}
     with_lookup, without = [], []
@@ -160,8 +173,15 @@ def first_render_ms(port: int, enrol_code: str, repeat: int = 5) -> float | None
         return None
     opts = webdriver.ChromeOptions()
     opts.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--window-size=1920,1080"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--window-size=1920,1080",
+    ):
         opts.add_argument(flag)
     driver = webdriver.Chrome(options=opts, service=Service(driver_path))
     times = []
@@ -173,7 +193,8 @@ def first_render_ms(port: int, enrol_code: str, repeat: int = 5) -> float | None
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 done = driver.execute_script(
-                    "const t = document.querySelectorAll('.ioc-tile'); return t.length >= 10 ? performance.now() : null;")
+                    "const t = document.querySelectorAll('.ioc-tile'); return t.length >= 10 ? performance.now() : null;"
+                )
                 if done:
                     times.append(done)
                     break
@@ -197,8 +218,17 @@ def access_only(args) -> int:
             _, code = screens.add(session, f"access-{os.getpid()}", "tong-quan", _root(engine), 1)
             _, token = screens.enrol(session, code)
         with_lookup, without = access_check_cost(engine, token)
-        emit("access_check_added_ms", round(with_lookup - without, 3), "ms", "lower", 1.0, db="sqlite",
-             facts=args.facts, with_lookup_median_ms=round(with_lookup, 3), without_lookup_median_ms=round(without, 3))
+        emit(
+            "access_check_added_ms",
+            round(with_lookup - without, 3),
+            "ms",
+            "lower",
+            1.0,
+            db="sqlite",
+            facts=args.facts,
+            with_lookup_median_ms=round(with_lookup, 3),
+            without_lookup_median_ms=round(without, 3),
+        )
     return 0
 
 
@@ -207,8 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--facts", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=20.0, help="load per measurement")
     parser.add_argument("--keep", type=Path, help="store path to keep and reuse")
-    parser.add_argument("--access-only", action="store_true",
-                        help="only the access layer's cost on a wall refresh (no server, no load)")
+    parser.add_argument(
+        "--access-only",
+        action="store_true",
+        help="only the access layer's cost on a wall refresh (no server, no load)",
+    )
     args = parser.parse_args(argv)
     if args.access_only:
         return access_only(args)
@@ -218,33 +251,83 @@ def main(argv: list[str] | None = None) -> int:
         if not db.exists():
             build_store(db, args.facts, datetime.now(VN_TZ).date())
         port = free_port()
-        server = start_gunicorn(f"sqlite:///{db}", tmp / "data", port, redis_url=os.environ.get("IOC_BENCH_REDIS_URL"),
-                                threads=4, rate_limit="1000000/minute")
+        server = start_gunicorn(
+            f"sqlite:///{db}",
+            tmp / "data",
+            port,
+            redis_url=os.environ.get("IOC_BENCH_REDIS_URL"),
+            threads=4,
+            rate_limit="1000000/minute",
+        )
         try:
             engine = make_engine(f"sqlite:///{db}")
             clients = enrolled_screens(engine, port, [_root(engine)] * SCREENS, prefix="pages")
             stale = wall_request(clients[0])
             fresh = current_signature(clients[0], stale)
             floor_payload = {
-                "output": "bench-echo.children", "outputs": {"id": "bench-echo", "property": "children"},
-                "inputs": [{"id": "bench-ping", "property": "n_clicks", "value": 1}], "changedPropIds": ["bench-ping.n_clicks"],
+                "output": "bench-echo.children",
+                "outputs": {"id": "bench-echo", "property": "children"},
+                "inputs": [{"id": "bench-ping", "property": "n_clicks", "value": 1}],
+                "changedPropIds": ["bench-ping.n_clicks"],
             }
             floor = load(port, floor_payload, args.seconds, clients)
             nochange = load(port, fresh, args.seconds, clients, follow=True)
             render = load(port, stale, args.seconds, clients)
             cond = {"db": "sqlite", "facts": args.facts, "screens": SCREENS, "workers": 2}
-            for name, figures in (("trivial_callback", floor), ("wall_refresh_nochange", nochange), ("wall_refresh_render", render)):
+            for name, figures in (
+                ("trivial_callback", floor),
+                ("wall_refresh_nochange", nochange),
+                ("wall_refresh_render", render),
+            ):
                 target_p95 = None if name == "trivial_callback" else 50
-                emit(f"{name}_median_ms", figures["median_ms"], "ms", "lower", None, **cond, errors=figures["errors"])
+                emit(
+                    f"{name}_median_ms",
+                    figures["median_ms"],
+                    "ms",
+                    "lower",
+                    None,
+                    **cond,
+                    errors=figures["errors"],
+                )
                 emit(f"{name}_p95_ms", figures["p95_ms"], "ms", "lower", target_p95, **cond)
-                emit(f"{name}_rps", figures["rps"], "requests/s", "higher", None, **cond, requests=figures["requests"])
-            emit("wall_vs_floor_throughput_ratio", round(nochange["rps"] / floor["rps"], 3), "ratio", "higher", 0.5,
-                 **cond, case="nochange")
-            emit("wall_render_vs_floor_throughput_ratio", round(render["rps"] / floor["rps"], 3), "ratio", "higher", 0.5,
-                 **cond, case="render")
+                emit(
+                    f"{name}_rps",
+                    figures["rps"],
+                    "requests/s",
+                    "higher",
+                    None,
+                    **cond,
+                    requests=figures["requests"],
+                )
+            emit(
+                "wall_vs_floor_throughput_ratio",
+                round(nochange["rps"] / floor["rps"], 3),
+                "ratio",
+                "higher",
+                0.5,
+                **cond,
+                case="nochange",
+            )
+            emit(
+                "wall_render_vs_floor_throughput_ratio",
+                round(render["rps"] / floor["rps"], 3),
+                "ratio",
+                "higher",
+                0.5,
+                **cond,
+                case="render",
+            )
             with_lookup, without = access_check_cost(engine, clients[0].cookies["ioc_screen"])
-            emit("access_check_added_ms", round(with_lookup - without, 3), "ms", "lower", 1.0, **cond,
-                 with_lookup_median_ms=round(with_lookup, 3), without_lookup_median_ms=round(without, 3))
+            emit(
+                "access_check_added_ms",
+                round(with_lookup - without, 3),
+                "ms",
+                "lower",
+                1.0,
+                **cond,
+                with_lookup_median_ms=round(with_lookup, 3),
+                without_lookup_median_ms=round(without, 3),
+            )
             first = first_render_ms(port, register_screens(engine, [_root(engine)], prefix="chromium")[0][1])
             if first is not None:
                 emit("wall_first_render_ms", first, "ms", "lower", 2000, **cond, browser="chromium")

@@ -52,7 +52,7 @@ def build(args, tmp: Path):
     """The store: ``--facts`` generated facts with the demo hierarchy, on SQLite or PostgreSQL."""
     from benchmarks.kpis import build_store, generate
     from dashboard import rollups
-    from dashboard.db import make_engine, make_sessionmaker
+    from dashboard.db import make_sessionmaker
 
     today = datetime.now(VN_TZ).date()
     if not args.pg:
@@ -88,7 +88,7 @@ class Writer(threading.Thread):
                 self.commits.append((current_data_version(session), time.monotonic()))
 
 
-def run_screens(clients, output: str, seconds: float, abusers=(), writer: Writer | None = None) -> dict:
+def run_screens(clients, output: str, seconds: float, abusers=(), writer: Writer | None = None) -> dict:  # noqa: C901 -- TODO(issue 15): split
     """Every client refreshes every REFRESH_S; abusers cycle units × periods back to back."""
     latencies, abusive, errors, seen = [], [], [0], {}  # seen: client index → [(version, time)]
     lock = threading.Lock()
@@ -153,9 +153,16 @@ def run_screens(clients, output: str, seconds: float, abusers=(), writer: Writer
                 if not shown or min(shown) - at > FRESH_WITHIN_S:
                     late += 1
     pct = lambda q: round(latencies[int(q * (len(latencies) - 1))], 1) if latencies else None  # noqa: E731
-    return {"p95_ms": pct(0.95), "median_ms": pct(0.5), "requests": len(latencies), "errors": errors[0],
-            "late": late, "abusive_requests": len(abusive),
-            "abusive_ok": sum(1 for _, s in abusive if s == 200), "abusive_429": sum(1 for _, s in abusive if s == 429)}
+    return {
+        "p95_ms": pct(0.95),
+        "median_ms": pct(0.5),
+        "requests": len(latencies),
+        "errors": errors[0],
+        "late": late,
+        "abusive_requests": len(abusive),
+        "abusive_ok": sum(1 for _, s in abusive if s == 200),
+        "abusive_429": sum(1 for _, s in abusive if s == 429),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,8 +180,14 @@ def main(argv: list[str] | None = None) -> int:
         engine, url, pg_ctx = build(args, tmp)
         port = free_port()
         server = start_gunicorn(url, tmp / "data", port, redis_url=args.redis)
-        cond = {"db": "postgresql" if args.pg else "sqlite", "cache": "redis" if args.redis else "filesystem",
-                "facts": args.facts, "workers": 2, "refresh_s": REFRESH_S, "commit_every_s": COMMIT_EVERY_S}
+        cond = {
+            "db": "postgresql" if args.pg else "sqlite",
+            "cache": "redis" if args.redis else "filesystem",
+            "facts": args.facts,
+            "workers": 2,
+            "refresh_s": REFRESH_S,
+            "commit_every_s": COMMIT_EVERY_S,
+        }
         try:
             units = bench_units(engine)
             floor_clients = enrolled_screens(engine, port, units[:1] * 50, prefix="floor")
@@ -182,31 +195,76 @@ def main(argv: list[str] | None = None) -> int:
             floor = load_floor(port, floor_clients)
             emit("trivial_callback_p95_ms", floor["p95_ms"], "ms", "lower", None, **cond)
             emit("trivial_callback_rps", floor["rps"], "requests/s", "higher", None, **cond)
-            clients = enrolled_screens(engine, port, [units[i % len(units)] for i in range(max(steps + [args.abusive_screens]))])
+            clients = enrolled_screens(
+                engine, port, [units[i % len(units)] for i in range(max(steps + [args.abusive_screens]))]
+            )
             held = 0
             for n in steps:
                 writer = Writer(engine)
                 writer.start()
                 result = run_screens(clients[:n], output, args.seconds, writer=writer)
                 writer.stop.set()
-                ok = result["p95_ms"] is not None and result["p95_ms"] <= 50 and result["late"] == 0 and result["errors"] == 0
-                emit("screens_refresh_p95_ms", result["p95_ms"], "ms", "lower", 50, **cond, screens=n,
-                     median_ms=result["median_ms"], requests=result["requests"], errors=result["errors"],
-                     late_screens=result["late"], commits=len(writer.commits), held=ok)
+                ok = (
+                    result["p95_ms"] is not None
+                    and result["p95_ms"] <= 50
+                    and result["late"] == 0
+                    and result["errors"] == 0
+                )
+                emit(
+                    "screens_refresh_p95_ms",
+                    result["p95_ms"],
+                    "ms",
+                    "lower",
+                    50,
+                    **cond,
+                    screens=n,
+                    median_ms=result["median_ms"],
+                    requests=result["requests"],
+                    errors=result["errors"],
+                    late_screens=result["late"],
+                    commits=len(writer.commits),
+                    held=ok,
+                )
                 if ok:
                     held = n
-            emit("screens_held", held, "screens", "higher", 500, **cond, steps=steps,
-                 floor_p95_ms=floor["p95_ms"], floor_rps=floor["rps"])
+            emit(
+                "screens_held",
+                held,
+                "screens",
+                "higher",
+                500,
+                **cond,
+                steps=steps,
+                floor_p95_ms=floor["p95_ms"],
+                floor_rps=floor["rps"],
+            )
             abusers_ = enrolled_screens(engine, port, units[:1] * 8, prefix="abuser")
             writer = Writer(engine)
             writer.start()
-            result = run_screens(clients[:args.abusive_screens], output, args.seconds,
-                                 abusers=[(a, [None] + units) for a in abusers_], writer=writer)
+            result = run_screens(
+                clients[: args.abusive_screens],
+                output,
+                args.seconds,
+                abusers=[(a, [None] + units) for a in abusers_],
+                writer=writer,
+            )
             writer.stop.set()
-            emit("abusive_wall_p95_ms", result["p95_ms"], "ms", "lower", 100, **cond, screens=args.abusive_screens,
-                 abusive_clients=8, median_ms=result["median_ms"], errors=result["errors"], late_screens=result["late"],
-                 abusive_requests=result["abusive_requests"], abusive_ok=result["abusive_ok"],
-                 abusive_429=result["abusive_429"])
+            emit(
+                "abusive_wall_p95_ms",
+                result["p95_ms"],
+                "ms",
+                "lower",
+                100,
+                **cond,
+                screens=args.abusive_screens,
+                abusive_clients=8,
+                median_ms=result["median_ms"],
+                errors=result["errors"],
+                late_screens=result["late"],
+                abusive_requests=result["abusive_requests"],
+                abusive_ok=result["abusive_ok"],
+                abusive_429=result["abusive_429"],
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -218,9 +276,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def load_floor(port: int, clients, seconds: float = 8.0) -> dict:
     """The trivial callback, 50 enrolled clients back to back: what any Dash request costs here."""
-    payload = {"output": "bench-echo.children", "outputs": {"id": "bench-echo", "property": "children"},
-               "inputs": [{"id": "bench-ping", "property": "n_clicks", "value": 1}],
-               "changedPropIds": ["bench-ping.n_clicks"]}
+    payload = {
+        "output": "bench-echo.children",
+        "outputs": {"id": "bench-echo", "property": "children"},
+        "inputs": [{"id": "bench-ping", "property": "n_clicks", "value": 1}],
+        "changedPropIds": ["bench-ping.n_clicks"],
+    }
     return load(port, payload, seconds, clients=clients)
 
 

@@ -17,7 +17,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-DOMAINS = ("documents", "dossiers", "meetings", "procedures", "meeting_samples", "dossier_stats", "document_status")
+DOMAINS = (
+    "documents",
+    "dossiers",
+    "meetings",
+    "procedures",
+    "meeting_samples",
+    "dossier_stats",
+    "document_status",
+)
 
 
 class SourceError(Exception):
@@ -94,7 +102,9 @@ class SourceConfig:
         env = os.environ if env is None else env
         var = self.secrets.get(key)
         if not var:
-            raise FatalSourceError(f"source {self.name!r}: no secret {key!r} configured (secrets.{key} = \"ENV_VAR\")")
+            raise FatalSourceError(
+                f'source {self.name!r}: no secret {key!r} configured (secrets.{key} = "ENV_VAR")'
+            )
         value = env.get(var)
         if not value:
             raise FatalSourceError(f"source {self.name!r}: environment variable {var} is not set")
@@ -120,5 +130,5 @@ class Adapter(ABC):
     def batches(self, watermark: dict[str, Any] | None) -> Iterator[Batch]:
         """Yield batches from ``watermark`` on; each batch carries the watermark after it."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 -- optional hook, most adapters hold nothing
         """Release connections; called once after a run."""

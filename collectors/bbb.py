@@ -91,14 +91,18 @@ def parse_answer(body: bytes | str) -> Element:
     return parse_xml(body)
 
 
-def check_returncode(root: Element, call: str, source: str = "source", secret_var: str | None = None) -> str | None:
+def check_returncode(
+    root: Element, call: str, source: str = "source", secret_var: str | None = None
+) -> str | None:
     """Raise on a failed answer; return its ``messageKey`` (e.g. ``noMeetings``) when it succeeded.
 
     ``FAILED``/``checksumError`` is an authentication failure; any other ``FAILED`` is fatal with
     the server's key and message; an answer that is not a BBB ``<response>`` is transient.
     """
     if local(root.tag) != "response":
-        raise TransientSourceError(f"{source}: the answer to {call} is not a BigBlueButton <response> (got <{local(root.tag)[:40]}>); check options.url")
+        raise TransientSourceError(
+            f"{source}: the answer to {call} is not a BigBlueButton <response> (got <{local(root.tag)[:40]}>); check options.url"
+        )
     code = (child_text(root, "returncode") or "").upper()
     key = child_text(root, "messageKey") or None
     if code == "SUCCESS":
@@ -111,7 +115,9 @@ def check_returncode(root: Element, call: str, source: str = "source", secret_va
                 f"check {where} against `bbb-conf --secret` and options.checksum"
             )
         message = (child_text(root, "message") or "").strip()[:200]
-        raise FatalSourceError(f"{source}: BigBlueButton answered FAILED to {call}: {key or 'no messageKey'}: {message or 'no message'}")
+        raise FatalSourceError(
+            f"{source}: BigBlueButton answered FAILED to {call}: {key or 'no messageKey'}: {message or 'no message'}"
+        )
     raise TransientSourceError(f"{source}: unexpected returncode {code[:20]!r} in the answer to {call}")
 
 
@@ -172,7 +178,11 @@ def parse_meetings(root: Element) -> tuple[list[dict[str, Any]], list[tuple[str,
         internal = (child_text(element, "internalMeetingID") or "").strip()
         name = child_text(element, "meetingName") or ""
         external = child_text(element, "meetingID") or ""
-        payload = {"internalMeetingID": internal[:128], "meetingID": external[:256], "meetingName": name[:500]}
+        payload = {
+            "internalMeetingID": internal[:128],
+            "meetingID": external[:256],
+            "meetingName": name[:500],
+        }
         try:
             if not internal:
                 raise ValueError("missing internalMeetingID")
@@ -221,7 +231,15 @@ def parse_recordings(root: Element) -> tuple[list[dict[str, Any]], int | None]:
             continue
         if not internal or not start or end < start:
             continue
-        recordings.append({"record_id": record_id, "internal_id": internal, "start_ms": start, "end_ms": end, "participants": participants})
+        recordings.append(
+            {
+                "record_id": record_id,
+                "internal_id": internal,
+                "start_ms": start,
+                "end_ms": end,
+                "participants": participants,
+            }
+        )
     total_text = child_text(root, "totalElements")
     try:
         total = int(total_text) if total_text else None
@@ -255,11 +273,20 @@ class SessionTracker:
     (5, 3)
     """
 
-    def __init__(self, state: dict[str, Any] | None, *, unit_of: Callable[[dict[str, Any]], str | None],
-                 interval_s: float = 60.0, recordings: bool = True, recording_wait_s: float = 12 * 3600,
-                 source: str = "source"):
+    def __init__(
+        self,
+        state: dict[str, Any] | None,
+        *,
+        unit_of: Callable[[dict[str, Any]], str | None],
+        interval_s: float = 60.0,
+        recordings: bool = True,
+        recording_wait_s: float = 12 * 3600,
+        source: str = "source",
+    ):
         state = state if isinstance(state, dict) and state.get("v") == STATE_VERSION else {}
-        self.sessions: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (state.get("sessions") or {}).items()}
+        self.sessions: dict[str, dict[str, Any]] = {
+            k: dict(v) for k, v in (state.get("sessions") or {}).items()
+        }
         self.polled_ms: int | None = state.get("polled_ms")
         self.unit_of = unit_of
         self.interval_s = interval_s
@@ -270,7 +297,7 @@ class SessionTracker:
     def state(self) -> dict[str, Any]:
         return {"v": STATE_VERSION, "polled_ms": self.polled_ms, "sessions": self.sessions}
 
-    def poll(self, meetings: list[dict[str, Any]], now_ms: int) -> list[str]:
+    def poll(self, meetings: list[dict[str, Any]], now_ms: int) -> list[str]:  # noqa: C901 -- TODO(issue 15): split
         """Apply one ``getMeetings`` answer seen at ``now_ms``; return the ids of changed sessions."""
         changed: set[str] = set()
         listed = {m["internal_id"]: m for m in meetings if not m["breakout"]}
@@ -326,7 +353,10 @@ class SessionTracker:
                 if gap_s > 2 * self.interval_s:
                     log.warning(
                         "%s: meeting %r vanished while the collector was not polling for %.0f min; "
-                        "closed at its last sighting", self.source, session["title"][:80], gap_s / 60,
+                        "closed at its last sighting",
+                        self.source,
+                        session["title"][:80],
+                        gap_s / 60,
                     )
                 session["end"], session["closed"] = max(session["last_seen"], session["start"]), "vanished"
                 changed.add(internal)
@@ -424,7 +454,9 @@ class BbbAdapter(Adapter):
     def check_options(cls, options: dict[str, Any]) -> list[str]:
         problems = check_url(options)
         if options.get("checksum", "sha1") not in ALGORITHMS:
-            problems.append(f"options.checksum: expected one of {', '.join(ALGORITHMS)} (what the server's supportedChecksumAlgorithms allows)")
+            problems.append(
+                f"options.checksum: expected one of {', '.join(ALGORITHMS)} (what the server's supportedChecksumAlgorithms allows)"
+            )
         for key, default in (("timeout", 15), ("recording_wait", "12h")):
             try:
                 parse_duration(options.get(key, default))
@@ -446,8 +478,12 @@ class BbbAdapter(Adapter):
         if self._client is None:
             secret = self.config.secret("secret")
             self._client = HttpClient(
-                self.config, base_url=self.url, auth=BbbChecksum(secret, self.algorithm),
-                timeout_s=self.timeout_s, verify=self.verify, transport=self._transport,
+                self.config,
+                base_url=self.url,
+                auth=BbbChecksum(secret, self.algorithm),
+                timeout_s=self.timeout_s,
+                verify=self.verify,
+                transport=self._transport,
             )
         return self._client
 
@@ -471,8 +507,12 @@ class BbbAdapter(Adapter):
     # ---- reading
     def batches(self, watermark: dict[str, Any] | None) -> Iterator[Batch]:
         tracker = SessionTracker(
-            watermark, unit_of=self._unit_of, interval_s=self.config.interval_s, recordings=self.recordings,
-            recording_wait_s=self.recording_wait_s, source=f"source {self.config.name!r}",
+            watermark,
+            unit_of=self._unit_of,
+            interval_s=self.config.interval_s,
+            recordings=self.recordings,
+            recording_wait_s=self.recording_wait_s,
+            source=f"source {self.config.name!r}",
         )
         root, _ = self._call("getMeetings")  # noMeetings is SUCCESS with an empty <meetings/>
         meetings, bad = parse_meetings(root)
@@ -492,7 +532,7 @@ class BbbAdapter(Adapter):
             return
         updated = []
         for start in range(0, len(waiting), RECORD_IDS_PER_REQUEST):
-            chunk = waiting[start:start + RECORD_IDS_PER_REQUEST]
+            chunk = waiting[start : start + RECORD_IDS_PER_REQUEST]
             for recording in self._recordings(chunk):
                 if recording["internal_id"] in chunk and tracker.apply_recording(recording, now_ms):
                     updated.append(recording["internal_id"])
@@ -500,7 +540,11 @@ class BbbAdapter(Adapter):
             return
         rows = [RawRow(tracker.row(k, self.platform)) for k in updated if tracker.held(k)]
         tracker.forget_finished({m["internal_id"] for m in meetings})
-        yield Batch(rows=rows, watermark=tracker.state(), description=f"getRecordings: {len(rows)} duration(s) from recordings")
+        yield Batch(
+            rows=rows,
+            watermark=tracker.state(),
+            description=f"getRecordings: {len(rows)} duration(s) from recordings",
+        )
 
     def _recordings(self, record_ids: list[str]) -> Iterator[dict[str, Any]]:
         """Recordings of ``record_ids``, page by page (offset/limit, BBB ≥ 2.6).
@@ -513,12 +557,22 @@ class BbbAdapter(Adapter):
         for _ in range(_MAX_RECORDING_PAGES):
             root, _key = self._call(
                 "getRecordings",
-                {"recordID": ",".join(record_ids), "state": "published,unpublished", "offset": offset, "limit": RECORDINGS_PAGE},
+                {
+                    "recordID": ",".join(record_ids),
+                    "state": "published,unpublished",
+                    "offset": offset,
+                    "limit": RECORDINGS_PAGE,
+                },
             )
             recordings, total = parse_recordings(root)
             fresh = [r for r in recordings if r["record_id"] not in seen]
             yield from fresh
             seen.update(r["record_id"] for r in fresh)
             offset += len(recordings)
-            if not fresh or len(recordings) < RECORDINGS_PAGE or len(recordings) > RECORDINGS_PAGE or (total is not None and offset >= total):
+            if (
+                not fresh
+                or len(recordings) < RECORDINGS_PAGE
+                or len(recordings) > RECORDINGS_PAGE
+                or (total is not None and offset >= total)
+            ):
                 return

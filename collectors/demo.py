@@ -99,8 +99,14 @@ class DemoPlatforms:
         os.environ[MOTCUA_TOKEN_ENV] = secrets.token_urlsafe(24)
         self.bbb = FakeBbb(os.environ[BBB_SECRET_ENV], clock=lambda: datetime.now(tz)).start()
         self.motcua = FakeDossierRest(
-            auth="bearer", token=os.environ[MOTCUA_TOKEN_ENV], path="/api/hoso", items_path="data",
-            paging="page", updated_param="tuNgay", updated_format="iso", order="id",
+            auth="bearer",
+            token=os.environ[MOTCUA_TOKEN_ENV],
+            path="/api/hoso",
+            items_path="data",
+            paging="page",
+            updated_param="tuNgay",
+            updated_format="iso",
+            order="id",
             provider=_OnestopRows(simulation.onestop_path, tz),
         ).start()
         self._live: dict[str, dict[str, Any]] = {}  # live-stream BBB meetings, latest state
@@ -113,7 +119,9 @@ class DemoPlatforms:
         exported = []
         with self._lock:
             for m in meetings:
-                if m.get("platform") == "bigbluebutton" and str(m["meeting_id"]).startswith(LIVE_ID_PREFIX["meetings"]):
+                if m.get("platform") == "bigbluebutton" and str(m["meeting_id"]).startswith(
+                    LIVE_ID_PREFIX["meetings"]
+                ):
                     self._live[m["meeting_id"]] = m
                     self._first_start.setdefault(m["meeting_id"], m["start_at"])
                 else:
@@ -133,11 +141,17 @@ class DemoPlatforms:
                     continue
                 participants = int(m["participants"] or 0)
                 connected = int(m["endpoints_connected"] or 0)
-                listed.append({
-                    "meeting_id": mid, "name": m["title"], "unit_code": m["unit_code"],
-                    "participants": participants, "listeners": max(0, participants - connected),
-                    "start_at": start, "end_at": end if end is not None and end <= now else None,
-                })  # fmt: skip
+                listed.append(
+                    {
+                        "meeting_id": mid,
+                        "name": m["title"],
+                        "unit_code": m["unit_code"],
+                        "participants": participants,
+                        "listeners": max(0, participants - connected),
+                        "start_at": start,
+                        "end_at": end if end is not None and end <= now else None,
+                    }
+                )
         self.bbb.feed(listed)
         return len(listed)
 
@@ -146,42 +160,88 @@ class DemoPlatforms:
         self.motcua.stop()
 
 
-def demo_sources(root: Path, interval_s: float = DEMO_INTERVAL_S, platforms: DemoPlatforms | None = None) -> list[SourceConfig]:
+def demo_sources(
+    root: Path, interval_s: float = DEMO_INTERVAL_S, platforms: DemoPlatforms | None = None
+) -> list[SourceConfig]:
     """The demo's sources: the same configuration a real agency would write in sources.toml."""
     common = {"interval_s": interval_s, "freshness_s": max(60.0, 6 * interval_s), "lookback_s": 600.0}
     if platforms is not None:
         dossiers = SourceConfig(
-            name="mo-phong-motcua", domain="dossiers", adapter="rest",
-            options={"url": platforms.motcua.url, "path": "/api/hoso", "items_path": "data", "updated_param": "tuNgay",
-                     "updated_format": "iso", "paging": {"type": "page", "size": 5000}, "auth": {"type": "bearer"}},
-            secrets={"token": MOTCUA_TOKEN_ENV}, **common,
-        )  # fmt: skip
-        live_meetings = [SourceConfig(
-            name="mo-phong-bbb", domain="meetings", adapter="bbb",
-            options={"url": platforms.bbb.api_url, "unit_metadata": "bbb-unit", "platform": "bigbluebutton", "recordings": False},
-            secrets={"secret": BBB_SECRET_ENV}, **common,
-        )]  # fmt: skip
+            name="mo-phong-motcua",
+            domain="dossiers",
+            adapter="rest",
+            options={
+                "url": platforms.motcua.url,
+                "path": "/api/hoso",
+                "items_path": "data",
+                "updated_param": "tuNgay",
+                "updated_format": "iso",
+                "paging": {"type": "page", "size": 5000},
+                "auth": {"type": "bearer"},
+            },
+            secrets={"token": MOTCUA_TOKEN_ENV},
+            **common,
+        )
+        live_meetings = [
+            SourceConfig(
+                name="mo-phong-bbb",
+                domain="meetings",
+                adapter="bbb",
+                options={
+                    "url": platforms.bbb.api_url,
+                    "unit_metadata": "bbb-unit",
+                    "platform": "bigbluebutton",
+                    "recordings": False,
+                },
+                secrets={"secret": BBB_SECRET_ENV},
+                **common,
+            )
+        ]
     else:
         dossiers = SourceConfig(
-            name="mo-phong-motcua", domain="dossiers", adapter="sql",
-            options={"url": f"sqlite:///{root / 'onestop.sqlite3'}", "table": "v_dossiers", "page_size": 5000}, **common,
+            name="mo-phong-motcua",
+            domain="dossiers",
+            adapter="sql",
+            options={
+                "url": f"sqlite:///{root / 'onestop.sqlite3'}",
+                "table": "v_dossiers",
+                "page_size": 5000,
+            },
+            **common,
         )
         live_meetings = []
     return [
         SourceConfig(
-            name="mo-phong-qlvb", domain="documents", adapter="sql",
-            options={"url": f"sqlite:///{root / 'docsys.sqlite3'}", "table": "v_documents", "page_size": 5000}, **common,
+            name="mo-phong-qlvb",
+            domain="documents",
+            adapter="sql",
+            options={
+                "url": f"sqlite:///{root / 'docsys.sqlite3'}",
+                "table": "v_documents",
+                "page_size": 5000,
+            },
+            **common,
         ),
         dossiers,
         SourceConfig(
-            name="mo-phong-tthc", domain="procedures", adapter="sql", interval_s=3600.0, freshness_s=3 * 86400.0,
-            options={"url": f"sqlite:///{root / 'onestop.sqlite3'}", "table": "v_procedures", "page_size": 5000},
+            name="mo-phong-tthc",
+            domain="procedures",
+            adapter="sql",
+            interval_s=3600.0,
+            freshness_s=3 * 86400.0,
+            options={
+                "url": f"sqlite:///{root / 'onestop.sqlite3'}",
+                "table": "v_procedures",
+                "page_size": 5000,
+            },
         ),
         SourceConfig(
-            name="mo-phong-hop", domain="meetings", adapter="file",
+            name="mo-phong-hop",
+            domain="meetings",
+            adapter="file",
             options={
                 "folder": str(root / "meetings"),
-                "columns": dict(zip(MEETING_CSV_HEADERS, MEETING_COLUMNS)),
+                "columns": dict(zip(MEETING_CSV_HEADERS, MEETING_COLUMNS, strict=False)),
                 "settle_seconds": 0,
             },
             **common,
@@ -220,7 +280,11 @@ def write_sources_file(path: Path, sources: list[SourceConfig]) -> Path:
             f'lookback = "{s.lookback_s:g}s"',
             "[source.options]",
             *[f"{_toml_value(k)} = {_toml_value(v)}" for k, v in s.options.items()],
-            *(["[source.secrets]", *[f"{_toml_value(k)} = {_toml_value(v)}" for k, v in s.secrets.items()]] if s.secrets else []),
+            *(
+                ["[source.secrets]", *[f"{_toml_value(k)} = {_toml_value(v)}" for k, v in s.secrets.items()]]
+                if s.secrets
+                else []
+            ),
             "",
         ]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -242,8 +306,11 @@ def prepare(
     ``platforms.stop()`` when done (``ioc demo --no-serve`` does at once)."""
     root = demo_root(settings)
     simulator = AgencySimulator(
-        demo_sim_units(), seed=seed, tz=settings.tz,
-        live_docs_per_min=LIVE_DOCS_PER_MIN, live_dossiers_per_min=LIVE_DOSSIERS_PER_MIN,
+        demo_sim_units(),
+        seed=seed,
+        tz=settings.tz,
+        live_docs_per_min=LIVE_DOCS_PER_MIN,
+        live_dossiers_per_min=LIVE_DOSSIERS_PER_MIN,
     )
     simulation = SimulatedSources(root, simulator)
     platforms = DemoPlatforms(simulation, settings.tz)  # before advancing: live BBB meetings go there
@@ -265,13 +332,20 @@ def prepare(
         result = run_source(engine, config, settings.tz)
         echo(
             f"collected {config.name}: {result.status}, {result.inserted} new, {result.updated} updated, "
-            f"{result.rejected} rejected ({result.duration_s:.1f} s)" + (f" — {result.error}" if result.error else "")
+            f"{result.rejected} rejected ({result.duration_s:.1f} s)"
+            + (f" — {result.error}" if result.error else "")
         )
     return simulation, sources, platforms
 
 
-def start_live(settings: Settings, engine: Engine, simulation: SimulatedSources, sources: list[SourceConfig],
-               platforms: DemoPlatforms | None = None, tick_s: float = DEMO_TICK_S):
+def start_live(
+    settings: Settings,
+    engine: Engine,
+    simulation: SimulatedSources,
+    sources: list[SourceConfig],
+    platforms: DemoPlatforms | None = None,
+    tick_s: float = DEMO_TICK_S,
+):
     """Start the demo's one scheduler (in this process); returns (scheduler, lock) to stop later."""
     lock = CollectorLock(engine)
     lock.acquire(wait=False)
@@ -285,6 +359,8 @@ def start_live(settings: Settings, engine: Engine, simulation: SimulatedSources,
         if platforms is not None:
             platforms.publish(now)
 
-    scheduler = build_scheduler(engine, sources, settings.tz, extra_jobs=[(tick, tick_s)], first_run_now=False)
+    scheduler = build_scheduler(
+        engine, sources, settings.tz, extra_jobs=[(tick, tick_s)], first_run_now=False
+    )
     scheduler.start()
     return scheduler, lock

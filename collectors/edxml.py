@@ -111,7 +111,13 @@ TEMP_PREFIXES = (".", "~$")
 TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
 
 KNOWN_OPTIONS = {
-    "folder", "pattern", "documents_source", "settle_seconds", "max_files", "files_per_batch", "max_file_bytes",
+    "folder",
+    "pattern",
+    "documents_source",
+    "settle_seconds",
+    "max_files",
+    "files_per_batch",
+    "max_file_bytes",
 }
 
 
@@ -150,7 +156,7 @@ def normalize_timestamp(text: str, tz: ZoneInfo = VN_TZ, now: datetime | None = 
     match = _SLASHED_YMD.match(value)
     if match:  # "2025/03/12 14:05:00", written by several axis clients
         year, month, day = match.groups()
-        value = f"{year}-{int(month):02d}-{int(day):02d}{value[match.end():]}"
+        value = f"{year}-{int(month):02d}-{int(day):02d}{value[match.end() :]}"
     try:
         when = parse_datetime(value, tz)
     except (ValueError, OverflowError) as exc:
@@ -171,7 +177,9 @@ def normalize_status(text: str) -> str:
     if code.isdigit() and len(code) < 2:
         code = code.zfill(2)
     if code not in EDXML_STATUS_CODES:
-        raise PacketError(f"StatusCode {text.strip()[:20]!r} outside the edXML table ({', '.join(EDXML_STATUS_CODES)})")
+        raise PacketError(
+            f"StatusCode {text.strip()[:20]!r} outside the edXML table ({', '.join(EDXML_STATUS_CODES)})"
+        )
     return code
 
 
@@ -228,7 +236,9 @@ def read_status(element: Element, tz: ZoneInfo = VN_TZ, now: datetime | None = N
     staff_info = _child(element, "StaffInfo")
     # Only who handled it and where; the staff member's phone and e-mail are not needed by any
     # KPI and are personal data, so they are not kept.
-    staff = " – ".join(p for p in (_text(staff_info, "Staff", 120), _text(staff_info, "Department", 120)) if p)
+    staff = " – ".join(
+        p for p in (_text(staff_info, "Staff", 120), _text(staff_info, "Department", 120)) if p
+    )
     return {
         "DocumentId": document_id,
         "OrganId": _text(response_for, "OrganId", 64),
@@ -261,11 +271,15 @@ def parse_packet(
 
     def reject(reason: str, **extra: Any) -> ParsedPacket:
         payload = {"file": file_name, "bytes": len(data), **extra}
-        result.rejects.append(RawReject(reason=f"{file_name}: {reason}", payload=payload, file_name=file_name))
+        result.rejects.append(
+            RawReject(reason=f"{file_name}: {reason}", payload=payload, file_name=file_name)
+        )
         return result
 
     if len(data) > max_bytes:
-        return reject(f"{len(data)} bytes, more than options.max_file_bytes ({max_bytes}): not a status packet?")
+        return reject(
+            f"{len(data)} bytes, more than options.max_file_bytes ({max_bytes}): not a status packet?"
+        )
     digest = packet_id(data)
     try:
         root = parse_xml(data, max_bytes=max_bytes)
@@ -275,7 +289,9 @@ def parse_packet(
         return reject(f"unreadable XML ({exc}): save the packet as UTF-8", packet_id=digest)
     elements = status_elements(root)
     if not elements:
-        return reject("no edXML status (no StatusCode or ResponseFor element): not a status packet", packet_id=digest)
+        return reject(
+            "no edXML status (no StatusCode or ResponseFor element): not a status packet", packet_id=digest
+        )
     for index, element in enumerate(elements):
         # One status per file is the rule; should a file bundle several, each gets its own id.
         pid = digest if len(elements) == 1 else f"{digest}-{index + 1}"
@@ -340,11 +356,19 @@ class FolderState:
             mtime_ns=int(watermark.get("mtime_ns") or 0),
             name=str(watermark.get("name") or ""),
             floor_ns=int(watermark.get("floor_ns") or 0),
-            seen={str(k): [int(v[0]), int(v[1])] for k, v in seen.items() if isinstance(v, list) and len(v) == 2},
+            seen={
+                str(k): [int(v[0]), int(v[1])] for k, v in seen.items() if isinstance(v, list) and len(v) == 2
+            },
         )
 
     def to_watermark(self) -> dict[str, Any]:
-        return {"v": 1, "mtime_ns": self.mtime_ns, "name": self.name, "floor_ns": self.floor_ns, "seen": dict(self.seen)}
+        return {
+            "v": 1,
+            "mtime_ns": self.mtime_ns,
+            "name": self.name,
+            "floor_ns": self.floor_ns,
+            "seen": dict(self.seen),
+        }
 
     def is_new(self, file: PacketFile) -> bool:
         return file.mtime_ns >= self.floor_ns and self.seen.get(file.name) != file.key
@@ -390,28 +414,39 @@ class EdxmlStatusAdapter(Adapter):
         problems = [f"options.{key}: unknown option" for key in sorted(set(options) - KNOWN_OPTIONS)]
         folder = options.get("folder")
         if folder is None:
-            problems.append("options.folder: missing (the folder where the axis client stores status packets)")
+            problems.append(
+                "options.folder: missing (the folder where the axis client stores status packets)"
+            )
         elif not (isinstance(folder, os.PathLike) or (isinstance(folder, str) and folder.strip())):
             problems.append("options.folder: expected the path of the packets folder")
         source = options.get("documents_source")
         if source is None:
             problems.append(
                 "options.documents_source: missing (the name of the documents source whose documents these "
-                "packets update, e.g. \"qlvb\")"
+                'packets update, e.g. "qlvb")'
             )
         elif not isinstance(source, str) or not source.strip() or len(source.strip()) > 64:
-            problems.append("options.documents_source: expected the name of a documents source, e.g. \"qlvb\"")
+            problems.append('options.documents_source: expected the name of a documents source, e.g. "qlvb"')
         pattern = options.get("pattern", list(DEFAULT_PATTERNS))
         patterns = [pattern] if isinstance(pattern, str) else pattern
-        if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p.strip() for p in patterns):
-            problems.append('options.pattern: expected a file name pattern or a list of them, e.g. ["*.xml", "*.edxml"]')
+        if (
+            not isinstance(patterns, list)
+            or not patterns
+            or not all(isinstance(p, str) and p.strip() for p in patterns)
+        ):
+            problems.append(
+                'options.pattern: expected a file name pattern or a list of them, e.g. ["*.xml", "*.edxml"]'
+            )
         elif any("/" in p or "\\" in p for p in patterns):
             problems.append("options.pattern: patterns match file names in the folder, not paths")
         settle = options.get("settle_seconds", DEFAULT_SETTLE_SECONDS)
         if isinstance(settle, bool) or not isinstance(settle, (int, float)) or settle < 0:
             problems.append("options.settle_seconds: expected a number of seconds ≥ 0")
-        for key, default in (("max_files", DEFAULT_MAX_FILES), ("files_per_batch", DEFAULT_FILES_PER_BATCH),
-                             ("max_file_bytes", DEFAULT_MAX_FILE_BYTES)):
+        for key, default in (
+            ("max_files", DEFAULT_MAX_FILES),
+            ("files_per_batch", DEFAULT_FILES_PER_BATCH),
+            ("max_file_bytes", DEFAULT_MAX_FILE_BYTES),
+        ):
             value = options.get(key, default)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 problems.append(f"options.{key}: expected a positive whole number")
@@ -436,7 +471,11 @@ class EdxmlStatusAdapter(Adapter):
                 for note in parsed.skipped:
                     log.debug("source %s: %s", self.config.name, note)
             state.mark(read, self.lookback_ns)
-            description = chunk[0].name if len(chunk) == 1 else f"{chunk[0].name} … {chunk[-1].name} ({len(chunk)} files)"
+            description = (
+                chunk[0].name
+                if len(chunk) == 1
+                else f"{chunk[0].name} … {chunk[-1].name} ({len(chunk)} files)"
+            )
             yield Batch(rows=rows, rejects=rejects, watermark=state.to_watermark(), description=description)
 
     def pending_files(self, state: FolderState) -> list[PacketFile]:
@@ -477,7 +516,12 @@ class EdxmlStatusAdapter(Adapter):
                 found.append(file)
         found.sort(key=lambda f: (f.mtime_ns, f.name))
         if len(found) > self.max_files:
-            log.info("source %s: %d packets waiting, reading %d this run", self.config.name, len(found), self.max_files)
+            log.info(
+                "source %s: %d packets waiting, reading %d this run",
+                self.config.name,
+                len(found),
+                self.max_files,
+            )
         return found[: self.max_files]
 
     def _read(self, file: PacketFile) -> ParsedPacket | None:
@@ -493,9 +537,13 @@ class EdxmlStatusAdapter(Adapter):
             log.warning("source %s: cannot read %s yet (%s)", self.config.name, name, exc.strerror or exc)
             return None
         if len(data) > self.max_file_bytes:
-            reason = (f"{name}: larger than options.max_file_bytes ({self.max_file_bytes} bytes): "
-                      "not a status packet? raise the limit if it is one")
-            return ParsedPacket(rejects=[RawReject(reason=reason, payload={"file": name, "bytes": file.size}, file_name=name)])
+            reason = (
+                f"{name}: larger than options.max_file_bytes ({self.max_file_bytes} bytes): "
+                "not a status packet? raise the limit if it is one"
+            )
+            return ParsedPacket(
+                rejects=[RawReject(reason=reason, payload={"file": name, "bytes": file.size}, file_name=name)]
+            )
         try:
             return parse_packet(data, name, self.documents_source, max_bytes=self.max_file_bytes, tz=self.tz)
         except Exception as exc:  # a parser bug must not stop every later packet: reject this one, say why

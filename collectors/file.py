@@ -94,9 +94,22 @@ TEMP_SUFFIXES = (".tmp", ".part")
 REASON_SUFFIX = ".reason.txt"
 
 KNOWN_OPTIONS = {
-    "folder", "pattern", "archive", "failed", "columns", "required_columns", "encoding",
-    "delimiter", "sheet", "totals_markers", "max_file_bytes", "settle_seconds",
-    "max_inflated_bytes", "max_rows", "max_file_seconds", "batch_rows",
+    "folder",
+    "pattern",
+    "archive",
+    "failed",
+    "columns",
+    "required_columns",
+    "encoding",
+    "delimiter",
+    "sheet",
+    "totals_markers",
+    "max_file_bytes",
+    "settle_seconds",
+    "max_inflated_bytes",
+    "max_rows",
+    "max_file_seconds",
+    "batch_rows",
 }
 
 _SEP_HINT = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
@@ -141,7 +154,9 @@ class _FileStopped(_FileRejected):
 
 
 def _file_reject(name: str, reason: str, first_line: str) -> RawReject:
-    return RawReject(reason=reason, payload={"file": name, "first_line": first_line[:200]}, file_name=name, kind="file")
+    return RawReject(
+        reason=reason, payload={"file": name, "first_line": first_line[:200]}, file_name=name, kind="file"
+    )
 
 
 @dataclass(frozen=True)
@@ -210,7 +225,7 @@ class _TotalsDetector:
             return False
         text = normalize_header(first)
         return any(
-            text.startswith(marker) and not any(ch.isalpha() for ch in text[len(marker):])
+            text.startswith(marker) and not any(ch.isalpha() for ch in text[len(marker) :])
             for marker in self.markers
         )
 
@@ -248,7 +263,7 @@ class FileAdapter(Adapter):
     # -- configuration -------------------------------------------------------------------------
 
     @classmethod
-    def check_options(cls, options: dict[str, Any]) -> list[str]:
+    def check_options(cls, options: dict[str, Any]) -> list[str]:  # noqa: C901 -- TODO(issue 15): split
         problems = [f"options.{key}: unknown option" for key in sorted(set(options) - KNOWN_OPTIONS)]
 
         folder = options.get("folder")
@@ -424,8 +439,11 @@ class FileAdapter(Adapter):
             yield self._refused(path, reason, "", mark(None))
             return
         # Committed before the first row is read: if the process dies on this file, the next run knows.
-        yield Batch(rows=[], watermark=mark({"count": earlier.get("count", 0) + 1, "reason": earlier.get("reason")}),
-                    description=f"{name}: reading")
+        yield Batch(
+            rows=[],
+            watermark=mark({"count": earlier.get("count", 0) + 1, "reason": earlier.get("reason")}),
+            description=f"{name}: reading",
+        )
         self._file_started = time.monotonic()
         yielded = False
         rows: list[RawRow] = []
@@ -439,28 +457,47 @@ class FileAdapter(Adapter):
                     rows, rejects = [], []
         except _FileRejected as rejected:
             stopped = isinstance(rejected, _FileStopped) or yielded
-            log.warning("source %s: %s %s: %s", self.config.name, "stopped" if stopped else "rejected", name, rejected.reason)
+            log.warning(
+                "source %s: %s %s: %s",
+                self.config.name,
+                "stopped" if stopped else "rejected",
+                name,
+                rejected.reason,
+            )
             if not stopped:
                 yield self._refused(path, rejected.reason, rejected.first_line, mark(None))
                 return
             attempt = tries[name]["count"]
             if attempt >= MAX_TRIES:
-                yield self._refused(path, f"{rejected.reason} (attempt {attempt} of {MAX_TRIES})", rejected.first_line, mark(None))
+                yield self._refused(
+                    path,
+                    f"{rejected.reason} (attempt {attempt} of {MAX_TRIES})",
+                    rejected.first_line,
+                    mark(None),
+                )
                 return
             reason = f"{rejected.reason} (attempt {attempt} of {MAX_TRIES}: left in place, read again on the next run)"
             yield Batch(
-                rows=[], rejects=[_file_reject(name, reason, rejected.first_line)], description=name,
+                rows=[],
+                rejects=[_file_reject(name, reason, rejected.first_line)],
+                description=name,
                 watermark=mark({"count": attempt, "reason": rejected.reason}),
             )
             return
         yield Batch(
-            rows=rows, rejects=rejects, description=name, watermark=mark(None),
+            rows=rows,
+            rejects=rejects,
+            description=name,
+            watermark=mark(None),
             after_commit=self._mover(path, self.archive, "archive"),
         )
 
     def _refused(self, path: Path, reason: str, first_line: str, watermark: dict[str, Any]) -> Batch:
         return Batch(
-            rows=[], rejects=[_file_reject(path.name, reason, first_line)], description=path.name, watermark=watermark,
+            rows=[],
+            rejects=[_file_reject(path.name, reason, first_line)],
+            description=path.name,
+            watermark=watermark,
             after_commit=self._mover(path, self.failed, "failed", reason=reason),
         )
 
@@ -478,7 +515,8 @@ class FileAdapter(Adapter):
             return self._read_xlsx(path)
         if name.lower().endswith(".xls"):
             raise _FileRejected(
-                f"{name} is an old Excel 97–2003 workbook, which we cannot read: save it as .xlsx or .csv", "",
+                f"{name} is an old Excel 97–2003 workbook, which we cannot read: save it as .xlsx or .csv",
+                "",
             )
         return self._read_csv(path)
 
@@ -674,7 +712,7 @@ class FileAdapter(Adapter):
                 continue
             # Trailing empty cells ("a;b;c;") are common and harmless; values past the header are
             # not, they mean the line's columns have shifted.
-            if check_width and any(not _is_blank(c) for c in cells[header.width:]):
+            if check_width and any(not _is_blank(c) for c in cells[header.width :]):
                 used = max(i + 1 for i, c in enumerate(cells) if not _is_blank(c))
                 yield RawReject(
                     reason=(
@@ -725,8 +763,12 @@ class FileAdapter(Adapter):
                     )
             except FileNotFoundError:
                 if not path.exists():  # someone already moved it; nothing left to re-import
-                    log.warning("source %s: %s vanished before it could be moved to %s",
-                                self.config.name, path.name, label)
+                    log.warning(
+                        "source %s: %s vanished before it could be moved to %s",
+                        self.config.name,
+                        path.name,
+                        label,
+                    )
                     return
                 raise
             except OSError as error:

@@ -156,7 +156,11 @@ class OAuth2ClientCredentials(Auth):
         self.secrets = (self.client_secret,)
 
     def _fetch(self, client: HttpClient) -> None:
-        payload = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret}
+        payload = {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+        }
         if self.scope:
             payload["scope"] = self.scope
         kwargs = {"json": payload} if self.body == "json" else {"data": payload}
@@ -292,16 +296,24 @@ class HttpClient:
             finally:
                 response.close()
         except httpx.TimeoutException:
-            raise TransientSourceError(f"{self.name}: timeout after {self._http.timeout.read} s at {where}") from None
+            raise TransientSourceError(
+                f"{self.name}: timeout after {self._http.timeout.read} s at {where}"
+            ) from None
         except httpx.ConnectError as exc:
-            raise TransientSourceError(f"{self.name}: cannot connect to {where} ({self.redact(str(exc)) or 'refused'})") from None
+            raise TransientSourceError(
+                f"{self.name}: cannot connect to {where} ({self.redact(str(exc)) or 'refused'})"
+            ) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            raise TransientSourceError(f"{self.name}: the connection to {where} broke ({self.redact(str(exc))})") from None
+            raise TransientSourceError(
+                f"{self.name}: the connection to {where} broke ({self.redact(str(exc))})"
+            ) from None
         except httpx.UnsupportedProtocol:
             raise FatalSourceError(f"{self.name}: not an http(s) URL: {where}") from None
         return response
 
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, **kwargs) -> httpx.Response:
+    def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, **kwargs
+    ) -> httpx.Response:
         """Send with auth; renew credentials once on 401/403; classify every other failure."""
         for attempt in (1, 2):
             request = self._http.build_request(method, path, params=_clean(params), **kwargs)
@@ -326,19 +338,27 @@ class HttpClient:
         where = self.safe_url(response.request.url.copy_with(query=None)) if response.request else what
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise TransientSourceError(f"{self.name}: rate limited (HTTP 429) at {where}", retry_after=retry_after)
+            raise TransientSourceError(
+                f"{self.name}: rate limited (HTTP 429) at {where}", retry_after=retry_after
+            )
         if status >= 500:
             raise TransientSourceError(f"{self.name}: server error HTTP {status} at {where}")
         if status in (301, 302, 303, 307, 308):
-            raise FatalSourceError(f"{self.name}: {where} redirects to {self.safe_url(response.headers.get('Location', '?'))}; put that address in options.url")
-        raise FatalSourceError(f"{self.name}: HTTP {status} at {where}; check options.url and the paths in options")
+            raise FatalSourceError(
+                f"{self.name}: {where} redirects to {self.safe_url(response.headers.get('Location', '?'))}; put that address in options.url"
+            )
+        raise FatalSourceError(
+            f"{self.name}: HTTP {status} at {where}; check options.url and the paths in options"
+        )
 
     # ---- bodies
     def parse_json(self, response: httpx.Response, what: str) -> Any:
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise TransientSourceError(f"{self.name}: malformed JSON in the answer to {what} ({str(exc)[:120]})") from None
+            raise TransientSourceError(
+                f"{self.name}: malformed JSON in the answer to {what} ({str(exc)[:120]})"
+            ) from None
 
     def get_json(self, path: str, params: dict[str, Any] | None = None, **kwargs) -> Any:
         return self.parse_json(self.request("GET", path, params=params, **kwargs), path)
@@ -350,7 +370,9 @@ class HttpClient:
         try:
             return parse_xml(response.content)
         except XmlError as exc:
-            raise TransientSourceError(f"{self.name}: malformed XML in the answer to {path} ({exc})") from None
+            raise TransientSourceError(
+                f"{self.name}: malformed XML in the answer to {path} ({exc})"
+            ) from None
 
     def close(self) -> None:
         self._http.close()
@@ -491,7 +513,7 @@ def make_paginator(options: dict[str, Any]) -> Paginator:
 
 def check_paging(options: dict[str, Any]) -> list[str]:
     if "paging" in options and not isinstance(options["paging"], dict):
-        return ["options.paging: expected a table such as { type = \"page\", size = 100 }"]
+        return ['options.paging: expected a table such as { type = "page", size = 100 }']
     try:
         make_paginator(options)
     except ValueError as exc:
@@ -514,7 +536,11 @@ def make_auth(config: SourceConfig, options: dict[str, Any]) -> Auth:
     if kind == "basic":
         return BasicAuth(str(auth.get("username", "")), config.secret("password"))
     if kind == "api_key":
-        return ApiKey(config.secret("api_key"), header=str(auth.get("header", "X-API-Key")), query_param=auth.get("query_param"))
+        return ApiKey(
+            config.secret("api_key"),
+            header=str(auth.get("header", "X-API-Key")),
+            query_param=auth.get("query_param"),
+        )
     if kind == "oauth2":
         return OAuth2ClientCredentials(
             token_url=str(auth["token_url"]),
@@ -530,7 +556,7 @@ def make_auth(config: SourceConfig, options: dict[str, Any]) -> Auth:
 def check_auth(options: dict[str, Any]) -> list[str]:
     auth = options.get("auth", {})
     if not isinstance(auth, dict):
-        return ["options.auth: expected a table such as { type = \"bearer\" }"]
+        return ['options.auth: expected a table such as { type = "bearer" }']
     kind = auth.get("type", "none")
     if kind not in ("none", "bearer", "basic", "api_key", "oauth2"):
         return ["options.auth.type: expected one of none, bearer, basic, api_key, oauth2"]

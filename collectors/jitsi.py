@@ -79,13 +79,18 @@ def growth(current: int | None, previous: Any) -> int | None:
     return current - previous if current >= previous else current
 
 
-def build_sample(readings: dict[str, dict[str, Any]], watermark: dict[str, Any] | None, sampled_at: datetime
-                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+def build_sample(
+    readings: dict[str, dict[str, Any]], watermark: dict[str, Any] | None, sampled_at: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """One sample row and the next watermark from the readings of every endpoint (pure).
 
     ``readings`` maps an endpoint key (``"jicofo"`` or a bridge URL) to :func:`read_stats`.
     """
-    old = watermark.get("counters") if isinstance(watermark, dict) and isinstance(watermark.get("counters"), dict) else {}
+    old = (
+        watermark.get("counters")
+        if isinstance(watermark, dict) and isinstance(watermark.get("counters"), dict)
+        else {}
+    )
     row: dict[str, Any] = {"sampled_at": sampled_at.isoformat()}
     for name in GAUGES:
         values = [r[name] for r in readings.values()]
@@ -134,12 +139,16 @@ class JitsiAdapter(Adapter):
         else:
             bridges = options.get("bridges")
             if not isinstance(bridges, list) or not bridges:
-                problems.append("options.bridges: expected a list of videobridge URLs such as [\"http://jvb1:8080/colibri/stats\"] "
-                                "(or set options.jicofo_url)")
+                problems.append(
+                    'options.bridges: expected a list of videobridge URLs such as ["http://jvb1:8080/colibri/stats"] '
+                    "(or set options.jicofo_url)"
+                )
             else:
                 for i, url in enumerate(bridges):
                     if check_url({"url": url}):
-                        problems.append(f"options.bridges[{i}]: expected an http(s) URL such as http://jvb1:8080/colibri/stats")
+                        problems.append(
+                            f"options.bridges[{i}]: expected an http(s) URL such as http://jvb1:8080/colibri/stats"
+                        )
                 if len(set(bridges)) != len(bridges):
                     problems.append("options.bridges: a bridge is listed twice (it would be counted twice)")
         timeout = options.get("timeout_s", 10.0)
@@ -160,8 +169,13 @@ class JitsiAdapter(Adapter):
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._clients:
             # httpx appends "/" to a base URL's path: keep the origin as base, the path per request.
-            self._clients[origin] = HttpClient(self.config, base_url=origin, auth=make_auth(self.config, self.config.options),
-                                               timeout_s=self.timeout_s, verify=self.config.options.get("verify", True))
+            self._clients[origin] = HttpClient(
+                self.config,
+                base_url=origin,
+                auth=make_auth(self.config, self.config.options),
+                timeout_s=self.timeout_s,
+                verify=self.config.options.get("verify", True),
+            )
         client = self._clients[origin]
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         return client.get_json(path), client.safe_url(url)
@@ -173,7 +187,9 @@ class JitsiAdapter(Adapter):
             body, shown = self._get(url)
             readings[key] = read_stats(body, shown)
         row, new_watermark = build_sample(readings, watermark, sampled_at)
-        yield Batch(rows=[RawRow(row)], watermark=new_watermark, description=f"sample of {len(readings)} endpoint(s)")
+        yield Batch(
+            rows=[RawRow(row)], watermark=new_watermark, description=f"sample of {len(readings)} endpoint(s)"
+        )
 
     def close(self) -> None:
         for client in self._clients.values():

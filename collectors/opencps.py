@@ -142,7 +142,9 @@ def stat_rows(body: Any, year: int, month: int, where: str) -> tuple[list[dict[s
                 if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
                     row[ours] = sum(values)
                 else:
-                    row[ours] = next((v for v in values if not (isinstance(v, int) and not isinstance(v, bool))), None)
+                    row[ours] = next(
+                        (v for v in values if not (isinstance(v, int) and not isinstance(v, bool))), None
+                    )
         rows.append(row)
     return rows, rejects
 
@@ -176,7 +178,9 @@ def merge_by_unit(rows: list[dict[str, Any]], units: dict[str, str]) -> list[dic
                 continue
             a, b = into.get(name), row.get(name)
             both_counts = all(isinstance(v, int) and not isinstance(v, bool) for v in (a, b))
-            into[name] = a + b if both_counts else (a if not (isinstance(a, int) and not isinstance(a, bool)) else b)
+            into[name] = (
+                a + b if both_counts else (a if not (isinstance(a, int) and not isinstance(a, bool)) else b)
+            )
     return list(merged.values())
 
 
@@ -208,7 +212,9 @@ class OpenCpsAdapter(Adapter):
                 problems.append(f"options.{key}: expected a whole number between 1 and {top}")
         if "path" in options and not (isinstance(options["path"], str) and options["path"].startswith("/")):
             problems.append('options.path: expected a path starting with "/", e.g. "/o/rest/statistics"')
-        if "agency_param" in options and not (isinstance(options["agency_param"], str) and options["agency_param"]):
+        if "agency_param" in options and not (
+            isinstance(options["agency_param"], str) and options["agency_param"]
+        ):
             problems.append('options.agency_param: expected the name of a query parameter, e.g. "agency"')
         if "skip_unmapped" in options and not isinstance(options["skip_unmapped"], bool):
             problems.append("options.skip_unmapped: expected true or false")
@@ -217,7 +223,9 @@ class OpenCpsAdapter(Adapter):
 
     def _connect(self) -> HttpClient:
         if self._client is None:
-            self._client = client_from_options(self.config, headers={"groupId": self.group_id, "Accept": "application/json"})
+            self._client = client_from_options(
+                self.config, headers={"groupId": self.group_id, "Accept": "application/json"}
+            )
         return self._client
 
     def today(self) -> date:
@@ -229,7 +237,13 @@ class OpenCpsAdapter(Adapter):
         current = (today.year, today.month)
         first = shift_month(*current, -(self.reread_months - 1))
         done = (watermark or {}).get("month")
-        if isinstance(done, str) and len(done) == 7 and done[4] == "-" and done[:4].isdigit() and done[5:].isdigit():
+        if (
+            isinstance(done, str)
+            and len(done) == 7
+            and done[4] == "-"
+            and done[:4].isdigit()
+            and done[5:].isdigit()
+        ):
             first = min(first, (int(done[:4]), int(done[5:])))
         else:
             first = shift_month(*current, -(self.backfill_months - 1))

@@ -111,15 +111,26 @@ def _parse_text(text: str) -> datetime | None:
         day, _, month, year, hour, minute, second, fraction = match.groups()
         try:
             return datetime(
-                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                int(year),
+                int(month),
+                int(day),
+                int(hour or 0),
+                int(minute or 0),
+                int(second or 0),
                 int(fraction.ljust(6, "0")) if fraction else 0,
             )
         except ValueError:
             return None  # 31/02/2025, 25:00: no other format would read it either
     if text.isdigit() and len(text) in (8, 12, 14):  # yyyymmdd[HHMM[SS]], as some databases export
         try:
-            return datetime(int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[8:10] or 0),
-                            int(text[10:12] or 0), int(text[12:14] or 0))
+            return datetime(
+                int(text[:4]),
+                int(text[4:6]),
+                int(text[6:8]),
+                int(text[8:10] or 0),
+                int(text[10:12] or 0),
+                int(text[12:14] or 0),
+            )
         except ValueError:
             return None
     iso = text.replace("Z", "+00:00") if text.endswith("Z") else text

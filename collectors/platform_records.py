@@ -25,8 +25,14 @@ from collectors.records import (
 )
 
 STAT_COUNTS = (
-    "received", "received_online", "resolved", "resolved_early", "resolved_on_time",
-    "resolved_late", "processing", "overdue",
+    "received",
+    "received_online",
+    "resolved",
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "processing",
+    "overdue",
 )
 
 
@@ -80,10 +86,22 @@ def to_dossier_stat(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
     for name in STAT_COUNTS:
         record[name] = _field(parse_count, data, name)
     parts = [record[n] for n in ("resolved_early", "resolved_on_time", "resolved_late")]
-    if record["resolved"] is not None and all(p is not None for p in parts) and sum(parts) > record["resolved"]:
-        raise Rejected(f"resolved early + on time + late ({sum(parts)}) exceed resolved ({record['resolved']})")
-    if record["received"] is not None and record["received_online"] is not None and record["received_online"] > record["received"]:
-        raise Rejected(f"received_online ({record['received_online']}) exceeds received ({record['received']})")
+    if (
+        record["resolved"] is not None
+        and all(p is not None for p in parts)
+        and sum(parts) > record["resolved"]
+    ):
+        raise Rejected(
+            f"resolved early + on time + late ({sum(parts)}) exceed resolved ({record['resolved']})"
+        )
+    if (
+        record["received"] is not None
+        and record["received_online"] is not None
+        and record["received_online"] > record["received"]
+    ):
+        raise Rejected(
+            f"received_online ({record['received_online']}) exceeds received ({record['received']})"
+        )
     return record
 
 

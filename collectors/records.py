@@ -56,7 +56,9 @@ class RecordContext:
         try:
             return self.unit_ids[code]
         except KeyError:
-            raise Rejected(f"unknown unit {code!r} ({field_name}); add it to the units file or the source's unit mapping") from None
+            raise Rejected(
+                f"unknown unit {code!r} ({field_name}); add it to the units file or the source's unit mapping"
+            ) from None
 
     def when(self, data: dict[str, Any], name: str) -> datetime | None:
         try:
@@ -144,13 +146,43 @@ def _choice_slow(raw: Any, name: str, synonyms: dict[str, str], default: str | N
         raise Rejected(f"{name}: {raw!r} is not one of {allowed}") from None
 
 
-_DIRECTIONS = {"in": "in", "đến": "in", "den": "in", "incoming": "in", "out": "out", "đi": "out", "di": "out",
-               "outgoing": "out", "internal": "internal", "nội bộ": "internal", "noi bo": "internal"}
-_CHANNELS = {"axis": "axis", "trục": "axis", "truc": "axis", "trục liên thông": "axis", "internal": "internal",
-             "nội bộ": "internal", "noi bo": "internal", "paper": "paper", "giấy": "paper", "giay": "paper"}
-_URGENCIES = {"normal": "normal", "thường": "normal", "thuong": "normal", "khan": "khan", "khẩn": "khan",
-              "thuong_khan": "thuong_khan", "thượng khẩn": "thuong_khan", "hoa_toc": "hoa_toc", "hỏa tốc": "hoa_toc",
-              "hoả tốc": "hoa_toc"}
+_DIRECTIONS = {
+    "in": "in",
+    "đến": "in",
+    "den": "in",
+    "incoming": "in",
+    "out": "out",
+    "đi": "out",
+    "di": "out",
+    "outgoing": "out",
+    "internal": "internal",
+    "nội bộ": "internal",
+    "noi bo": "internal",
+}
+_CHANNELS = {
+    "axis": "axis",
+    "trục": "axis",
+    "truc": "axis",
+    "trục liên thông": "axis",
+    "internal": "internal",
+    "nội bộ": "internal",
+    "noi bo": "internal",
+    "paper": "paper",
+    "giấy": "paper",
+    "giay": "paper",
+}
+_URGENCIES = {
+    "normal": "normal",
+    "thường": "normal",
+    "thuong": "normal",
+    "khan": "khan",
+    "khẩn": "khan",
+    "thuong_khan": "thuong_khan",
+    "thượng khẩn": "thuong_khan",
+    "hoa_toc": "hoa_toc",
+    "hỏa tốc": "hoa_toc",
+    "hoả tốc": "hoa_toc",
+}
 
 
 _STATUS_CACHE: dict[Any, str | None] = {}
@@ -176,7 +208,9 @@ def _edxml_status_slow(raw: Any, name: str) -> str | None:
     if text.isdigit():
         text = text.zfill(2)
     if text not in EDXML_STATUS_CODES:
-        raise Rejected(f"{name}: status code {raw!r} outside the edXML table ({', '.join(EDXML_STATUS_CODES)})")
+        raise Rejected(
+            f"{name}: status code {raw!r} outside the edXML table ({', '.join(EDXML_STATUS_CODES)})"
+        )
     return text
 
 
@@ -210,15 +244,20 @@ def to_document(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
         # An incoming document's arrival on the axis when the document system has the column (every
         # row of a source has the same columns); without it edXML status packets set the arrival
         # (collectors/status.py) and the document rows leave it alone.
-        **({"arrived_at": (arrived := ctx.when(data, "arrived_at")), "arrived_day": ctx.day(arrived)}
-           if "arrived_at" in data else {}),
+        **(
+            {"arrived_at": (arrived := ctx.when(data, "arrived_at")), "arrived_day": ctx.day(arrived)}
+            if "arrived_at" in data
+            else {}
+        ),
     }
 
 
 def _ranged(data: dict[str, Any], name: str, allowed: range, default: int | None = None) -> int | None:
     value = _field(parse_int, data, name, default)
     if value is not None and value not in allowed:
-        raise Rejected(f"{name}: code {data.get(name)!r} outside the table ({allowed.start}–{allowed.stop - 1})")
+        raise Rejected(
+            f"{name}: code {data.get(name)!r} outside the table ({allowed.start}–{allowed.stop - 1})"
+        )
     return value
 
 
@@ -240,7 +279,9 @@ def to_dossier(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
     if paid == 0:
         paid = None
     if paid not in (None, 1, 2):
-        raise Rejected(f"DuocThanhToanTrucTuyen: code {data.get('DuocThanhToanTrucTuyen')!r} outside the table (1, 2)")
+        raise Rejected(
+            f"DuocThanhToanTrucTuyen: code {data.get('DuocThanhToanTrucTuyen')!r} outside the table (1, 2)"
+        )
     procedure = data.get("MaTTHC")
     return {
         "source": ctx.source,
@@ -296,9 +337,21 @@ def to_meeting(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
     }
 
 
-_SERVICE_LEVELS = {"toan_trinh": "full", "toàn trình": "full", "full": "full", "4": "full",
-                   "mot_phan": "partial", "một phần": "partial", "partial": "partial", "3": "partial",
-                   "khong": "none", "không": "none", "none": "none", "2": "none", "1": "none"}
+_SERVICE_LEVELS = {
+    "toan_trinh": "full",
+    "toàn trình": "full",
+    "full": "full",
+    "4": "full",
+    "mot_phan": "partial",
+    "một phần": "partial",
+    "partial": "partial",
+    "3": "partial",
+    "khong": "none",
+    "không": "none",
+    "none": "none",
+    "2": "none",
+    "1": "none",
+}
 
 
 def to_procedure(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
@@ -333,7 +386,9 @@ DOMAIN_SPECS: dict[str, DomainSpec] = {
     "dossiers": DomainSpec(Dossier, to_dossier, "MaHoSo", "NgayCapNhat", "v_dossiers"),
     "meetings": DomainSpec(Meeting, to_meeting, "meeting_id", "updated_at", "v_meetings"),
     # The procedure catalogue is small (thousands of rows): read whole, keyed by its code.
-    "procedures": DomainSpec(Procedure, to_procedure, "MaTTHC", None, "v_procedures", key=("source", "unit_id", "code")),
+    "procedures": DomainSpec(
+        Procedure, to_procedure, "MaTTHC", None, "v_procedures", key=("source", "unit_id", "code")
+    ),
 }
 
 
@@ -360,10 +415,21 @@ def _register_platform_domains() -> None:
         MeetingSample, platform("to_meeting_sample"), "sampled_at", None, "", key=("source", "sampled_at")
     )
     DOMAIN_SPECS["dossier_stats"] = DomainSpec(
-        DossierStat, platform("to_dossier_stat"), "MaDonVi", None, "", key=("source", "unit_id", "period_start", "period_end")
+        DossierStat,
+        platform("to_dossier_stat"),
+        "MaDonVi",
+        None,
+        "",
+        key=("source", "unit_id", "period_start", "period_end"),
     )
     DOMAIN_SPECS["document_status"] = DomainSpec(
-        DocumentStatusEvent, platform("to_document_status"), "packet_id", None, "", key=("source", "packet_id"), apply=apply_status
+        DocumentStatusEvent,
+        platform("to_document_status"),
+        "packet_id",
+        None,
+        "",
+        key=("source", "packet_id"),
+        apply=apply_status,
     )
 
 

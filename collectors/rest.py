@@ -92,7 +92,10 @@ def normalise_datetime(value: Any, tz: ZoneInfo) -> Any:
             offset = timedelta(hours=int(match.group(2)[1:3]), minutes=int(match.group(2)[3:5])) * sign
             when = when.astimezone(timezone(offset))
         return when if when is not None else value
-    if text.isdigit() and len(text) in (10, 13):  # epoch seconds / milliseconds (yyyyMMdd… are 8, 12, 14 digits)
+    if text.isdigit() and len(text) in (
+        10,
+        13,
+    ):  # epoch seconds / milliseconds (yyyyMMdd… are 8, 12, 14 digits)
         when = _from_epoch(int(text) / (1000.0 if len(text) == 13 else 1.0))
         return when if when is not None else value
     if match := _SLASHED_ISO.match(text):
@@ -161,7 +164,9 @@ def items_of_page(body: Any, items_path: str | None, where: str) -> list:
         if isinstance(parent, dict) and items_path.rsplit(".", 1)[-1] in parent:
             return []
     if not isinstance(items, list):
-        raise TransientSourceError(f"{where}: the answer has no list at {items_path or 'the top level'!r} (check options.items_path)")
+        raise TransientSourceError(
+            f"{where}: the answer has no list at {items_path or 'the top level'!r} (check options.items_path)"
+        )
     return items
 
 
@@ -206,17 +211,24 @@ class DossierRestAdapter(Adapter):
     def check_options(cls, options: dict[str, Any]) -> list[str]:
         problems = check_url(options) + check_auth(options) + check_paging(options)
         if "fields" in options and not (
-            isinstance(options["fields"], dict) and all(isinstance(v, str) for v in options["fields"].values())
+            isinstance(options["fields"], dict)
+            and all(isinstance(v, str) for v in options["fields"].values())
         ):
-            problems.append('options.fields: expected a table of source field = contract name, e.g. { "ma_ho_so" = "MaHoSo" }')
+            problems.append(
+                'options.fields: expected a table of source field = contract name, e.g. { "ma_ho_so" = "MaHoSo" }'
+            )
         if "path" in options and not (isinstance(options["path"], str) and options["path"].startswith("/")):
             problems.append('options.path: expected a path starting with "/", e.g. "/api/hoso"')
         if "items_path" in options and not isinstance(options["items_path"], str):
             problems.append('options.items_path: expected a dot path such as "data" or "result.items"')
-        if "updated_param" in options and not (isinstance(options["updated_param"], str) and options["updated_param"]):
+        if "updated_param" in options and not (
+            isinstance(options["updated_param"], str) and options["updated_param"]
+        ):
             problems.append('options.updated_param: expected the name of a query parameter, e.g. "tuNgay"')
         if "updated_format" in options and not check_format(options["updated_format"]):
-            problems.append('options.updated_format: expected iso, iso_utc, epoch_ms, epoch_s or a pattern such as "dd/MM/yyyy HH:mm:ss"')
+            problems.append(
+                'options.updated_format: expected iso, iso_utc, epoch_ms, epoch_s or a pattern such as "dd/MM/yyyy HH:mm:ss"'
+            )
         if "start_from" in options:
             try:
                 parse_datetime(options["start_from"])
@@ -276,7 +288,9 @@ class DossierRestAdapter(Adapter):
                 yield Batch(rows=[RawRow(r) for r in held], description=f"page {page_no}")
             held, page_no = rows, page_no + 1
         final = {"updated": best.isoformat()} if incremental and best is not None else None
-        yield Batch(rows=[RawRow(r) for r in held or []], watermark=final, description=f"page {page_no} (last)")
+        yield Batch(
+            rows=[RawRow(r) for r in held or []], watermark=final, description=f"page {page_no} (last)"
+        )
 
     def close(self) -> None:
         if self._client is not None:

@@ -26,10 +26,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.exc import OperationalError
@@ -39,7 +38,14 @@ from collectors.base import Adapter, Batch, FatalSourceError, SourceConfig, Sour
 from collectors.records import DOMAIN_SPECS, RecordContext, Rejected
 from dashboard import rollups
 from dashboard.db import begin_write, bump_data_version, make_sessionmaker
-from dashboard.models import CollectorRun, CollectorState, DocumentStatusEvent, OrgUnit, Procedure, RejectedRecord
+from dashboard.models import (
+    CollectorRun,
+    CollectorState,
+    DocumentStatusEvent,
+    OrgUnit,
+    Procedure,
+    RejectedRecord,
+)
 from dashboard.redact import redact
 from dashboard.timeutil import utcnow
 from dashboard.upsert import upsert
@@ -96,7 +102,9 @@ def _store_key(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def _remember_unrecorded(engine: Engine, source: str, run_id: int, started_at: datetime, values: dict[str, Any]) -> None:
+def _remember_unrecorded(
+    engine: Engine, source: str, run_id: int, started_at: datetime, values: dict[str, Any]
+) -> None:
     with _unrecorded_lock:
         pending = _unrecorded.setdefault((_store_key(engine), source), [])
         since = pending[0][3] if pending else started_at
@@ -114,16 +122,30 @@ def _flush_unrecorded(engine: Engine, source: str) -> int:
         with make_sessionmaker(engine).begin() as session:
             back = utcnow()
             for run_id, started_at, values, since in pending:
-                note = (f"recorded late: the store was unreachable from {since:%Y-%m-%d %H:%M:%S} "
-                        f"to {back:%Y-%m-%d %H:%M:%S} UTC")
+                note = (
+                    f"recorded late: the store was unreachable from {since:%Y-%m-%d %H:%M:%S} "
+                    f"to {back:%Y-%m-%d %H:%M:%S} UTC"
+                )
                 if run_id:
-                    session.execute(update(CollectorRun).where(CollectorRun.id == run_id).values(note=note, **values))
+                    session.execute(
+                        update(CollectorRun).where(CollectorRun.id == run_id).values(note=note, **values)
+                    )
                 else:
-                    session.add(CollectorRun(source=source, started_at=started_at, pid=os.getpid(), host=_HOST,
-                                             note=note, **values))
+                    session.add(
+                        CollectorRun(
+                            source=source,
+                            started_at=started_at,
+                            pid=os.getpid(),
+                            host=_HOST,
+                            note=note,
+                            **values,
+                        )
+                    )
     except Exception:
         with _unrecorded_lock:
-            _unrecorded[(_store_key(engine), source)] = pending + _unrecorded.get((_store_key(engine), source), [])
+            _unrecorded[(_store_key(engine), source)] = pending + _unrecorded.get(
+                (_store_key(engine), source), []
+            )
         raise
     return len(pending)
 
@@ -159,12 +181,14 @@ def _mark_interrupted(session: Session, config: SourceConfig) -> None:
     Runs of another host cannot be checked: they count as interrupted after an hour past their
     interval (a run never outlasts its interval)."""
     running = session.execute(
-        select(CollectorRun.id, CollectorRun.pid, CollectorRun.host, CollectorRun.started_at)
-        .where(CollectorRun.source == config.name, CollectorRun.status == "running")
+        select(CollectorRun.id, CollectorRun.pid, CollectorRun.host, CollectorRun.started_at).where(
+            CollectorRun.source == config.name, CollectorRun.status == "running"
+        )
     ).all()
     cutoff = utcnow() - timedelta(seconds=config.interval_s + 3600)
     dead = [
-        run.id for run in running
+        run.id
+        for run in running
         if run.pid is None
         or (run.host == _HOST and (run.pid == os.getpid() or not _process_alive(run.pid)))
         or (run.host != _HOST and run.started_at < cutoff)
@@ -230,7 +254,9 @@ class Runner:
         clock: Callable[[], float] = time.monotonic,
     ):
         if config.domain not in DOMAIN_SPECS:
-            raise FatalSourceError(f"source {config.name!r}: domain {config.domain!r} is not collected by the runner")
+            raise FatalSourceError(
+                f"source {config.name!r}: domain {config.domain!r} is not collected by the runner"
+            )
         self.engine = engine
         self.sessions = make_sessionmaker(engine)
         self.config = config
@@ -281,13 +307,22 @@ class Runner:
                     now = self.clock()
                     elapsed = now - started
                     # the next attempt will likely wait as long as this one did (a timeout)
-                    if attempt >= self.retry.max_attempts or elapsed + delay + (now - attempt_started) > budget:
+                    if (
+                        attempt >= self.retry.max_attempts
+                        or elapsed + delay + (now - attempt_started) > budget
+                    ):
                         raise FatalSourceError(
                             f"{exc} — gave up after {attempt} attempt(s) in {elapsed:.1f} s "
                             f"(retry budget {budget:g} s of the {self.config.interval_s:g} s interval)"
                         ) from exc
                     result.retries += 1
-                    log.warning("source %s: %s; retry %d in %.1f s", self.config.name, self._redact(str(exc)), attempt, delay)
+                    log.warning(
+                        "source %s: %s; retry %d in %.1f s",
+                        self.config.name,
+                        self._redact(str(exc)),
+                        attempt,
+                        delay,
+                    )
                     self.sleep(delay)
             result.status = "success"
         except SourceError as exc:
@@ -298,7 +333,9 @@ class Runner:
             result.status = "partial" if result.batches else "failed"
             result.error = self._redact(f"{type(exc).__name__}: {exc}")
             if isinstance(exc, OperationalError):
-                result.error = self._redact(f"the store is unreachable: {str(exc.orig or exc).strip().splitlines()[0]}")
+                result.error = self._redact(
+                    f"the store is unreachable: {str(exc.orig or exc).strip().splitlines()[0]}"
+                )
                 log.error("source %s: %s", self.config.name, result.error)
             else:
                 log.exception("source %s: unexpected error", self.config.name)
@@ -322,7 +359,11 @@ class Runner:
         with self.sessions.begin() as session:
             _mark_interrupted(session, self.config)
             run = CollectorRun(
-                source=self.config.name, started_at=started_at, status="running", pid=os.getpid(), host=_HOST,
+                source=self.config.name,
+                started_at=started_at,
+                status="running",
+                pid=os.getpid(),
+                host=_HOST,
             )
             session.add(run)
             session.flush()
@@ -343,22 +384,40 @@ class Runner:
         try:
             with self.sessions.begin() as session:
                 if result.run_id:
-                    session.execute(update(CollectorRun).where(CollectorRun.id == result.run_id).values(**values))
+                    session.execute(
+                        update(CollectorRun).where(CollectorRun.id == result.run_id).values(**values)
+                    )
                 else:  # the store is back already: the attempt that could not open its row
-                    session.add(CollectorRun(source=self.config.name, started_at=started_at, pid=os.getpid(), host=_HOST, **values))
+                    session.add(
+                        CollectorRun(
+                            source=self.config.name,
+                            started_at=started_at,
+                            pid=os.getpid(),
+                            host=_HOST,
+                            **values,
+                        )
+                    )
         except OperationalError as exc:
             # The store is unreachable: keep the record and write it as soon as it answers again
             # (the next run of this source), so the attempt and its real error are never lost.
-            log.warning("source %s: run record kept until the store answers again (%s)", self.config.name,
-                        str(exc.orig or exc).strip().splitlines()[0])
+            log.warning(
+                "source %s: run record kept until the store answers again (%s)",
+                self.config.name,
+                str(exc.orig or exc).strip().splitlines()[0],
+            )
             _remember_unrecorded(self.engine, self.config.name, result.run_id, started_at, values)
 
     def _has_status_events(self) -> bool:
         """Whether edXML status packets refer to this documents source (checked once per run)."""
         with self.sessions() as session:
-            return session.scalar(
-                select(DocumentStatusEvent.id).where(DocumentStatusEvent.document_source == self.config.name).limit(1)
-            ) is not None
+            return (
+                session.scalar(
+                    select(DocumentStatusEvent.id)
+                    .where(DocumentStatusEvent.document_source == self.config.name)
+                    .limit(1)
+                )
+                is not None
+            )
 
     def _load_watermark(self) -> dict[str, Any] | None:
         with self.sessions() as session:
@@ -379,7 +438,9 @@ class Runner:
             unit_map=dict(self.config.units),
         )
 
-    def _commit_with_retry(self, batch: Batch, records, rejects, context: RecordContext, result: RunResult) -> None:
+    def _commit_with_retry(
+        self, batch: Batch, records, rejects, context: RecordContext, result: RunResult
+    ) -> None:
         attempt = 0
         while True:
             if self.guard is not None:
@@ -396,7 +457,9 @@ class Runner:
                 result.retries += 1
                 self.sleep(self.retry.delay(attempt, None, self.rng))
 
-    def _validate(self, batch: Batch, context: RecordContext, run_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _validate(
+        self, batch: Batch, context: RecordContext, run_id: int
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The batch's canonical records and its rejects (before the transaction: a retried
         commit does not validate again)."""
         records: list[dict[str, Any]] = []
@@ -422,33 +485,53 @@ class Runner:
                     future = name
                     break
             if future is not None:
-                rejects.append(self._reject(
-                    row.data,
-                    f"future date: {future} {record[future].isoformat()} is later than now + "
-                    f"{self.config.future_tolerance_s / 3600:g} h (check the source's clock or the value)",
-                    row.line_no, row.file_name, run_id, now, "future",
-                ))
+                rejects.append(
+                    self._reject(
+                        row.data,
+                        f"future date: {future} {record[future].isoformat()} is later than now + "
+                        f"{self.config.future_tolerance_s / 3600:g} h (check the source's clock or the value)",
+                        row.line_no,
+                        row.file_name,
+                        run_id,
+                        now,
+                        "future",
+                    )
+                )
                 continue
             if key is not None:
                 ident = key(record)
                 if ident in seen:
                     first = seen[ident]
-                    rejects.append(self._reject(
-                        row.data,
-                        f"duplicate id {record.get('source_id', ident)!r} in one batch"
-                        + (f" (first on line {first})" if first else "") + ": the first row was kept",
-                        row.line_no, row.file_name, run_id, now, "duplicate",
-                    ))
+                    rejects.append(
+                        self._reject(
+                            row.data,
+                            f"duplicate id {record.get('source_id', ident)!r} in one batch"
+                            + (f" (first on line {first})" if first else "")
+                            + ": the first row was kept",
+                            row.line_no,
+                            row.file_name,
+                            run_id,
+                            now,
+                            "duplicate",
+                        )
+                    )
                     continue
                 seen[ident] = row.line_no
             records.append(record)
         for bad in batch.rejects:
-            rejects.append(self._reject(bad.payload, bad.reason, bad.line_no, bad.file_name, run_id, now, bad.kind))
+            rejects.append(
+                self._reject(bad.payload, bad.reason, bad.line_no, bad.file_name, run_id, now, bad.kind)
+            )
         return records, rejects
 
     def _write_batch(
-        self, session: Session, batch: Batch, records: list[dict[str, Any]], rejects: list[dict[str, Any]],
-        context: RecordContext, result: RunResult,
+        self,
+        session: Session,
+        batch: Batch,
+        records: list[dict[str, Any]],
+        rejects: list[dict[str, Any]],
+        context: RecordContext,
+        result: RunResult,
     ) -> None:
         begin_write(session)  # the one writer of facts and rollups until commit (see Delta.mark)
         now = utcnow()
@@ -464,21 +547,33 @@ class Runner:
             if delta is not None:
                 delta.mark()
             counts = upsert(
-                session, model, records, key=key,
+                session,
+                model,
+                records,
+                key=key,
                 before_write=(lambda keys: delta.capture_keys(-1, key, keys)) if delta else None,
             )
             if delta is not None and counts.written:
-                delta.capture_written(key, (tuple(v[k] for k in key) for v in counts.written), list(counts.previous))
+                delta.capture_written(
+                    key, (tuple(v[k] for k in key) for v in counts.written), list(counts.previous)
+                )
                 delta.apply()
             if self._status_events and counts.written:
                 # The document system's rows carry its own status and times, not the national
                 # axis's: re-apply the edXML status packets stored for the documents just written.
                 from collectors.status import apply_pending
 
-                apply_pending(session, self.config.name, [v["source_id"] for v in counts.written], agency_tz=self.agency_tz)
+                apply_pending(
+                    session,
+                    self.config.name,
+                    [v["source_id"] for v in counts.written],
+                    agency_tz=self.agency_tz,
+                )
             if model is Procedure and counts.written:
                 # A service level that changes moves a unit's dossiers in or out of DVC-03.
-                units = {v["unit_id"] for v in counts.written} | {v["unit_id"] for v in counts.previous.values()}
+                units = {v["unit_id"] for v in counts.written} | {
+                    v["unit_id"] for v in counts.previous.values()
+                }
                 rollups.refresh_units(session, units)
         else:
             counts = None
@@ -488,7 +583,14 @@ class Runner:
             upsert(
                 session,
                 CollectorState,
-                [{"source": self.config.name, "stream": "default", "watermark": batch.watermark, "updated_at": now}],
+                [
+                    {
+                        "source": self.config.name,
+                        "stream": "default",
+                        "watermark": batch.watermark,
+                        "updated_at": now,
+                    }
+                ],
                 key=("source", "stream"),
                 count=False,
             )
@@ -515,7 +617,9 @@ class Runner:
         result.rejected += len(rejects)
         result.batches += 1
 
-    def _reject(self, payload: Any, reason: str, line_no, file_name, run_id: int, now, kind: str = "row") -> dict[str, Any]:
+    def _reject(
+        self, payload: Any, reason: str, line_no, file_name, run_id: int, now, kind: str = "row"
+    ) -> dict[str, Any]:
         return {
             "kind": kind,
             "source": self.config.name,

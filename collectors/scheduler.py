@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from collectors.base import SourceConfig, SourceError
-from collectors.runner import RunResult, Runner
+from collectors.runner import Runner, RunResult
 from collectors.sources import make_adapter
 from dashboard.db import make_sessionmaker
 from dashboard.errors import IocError
@@ -54,8 +54,13 @@ class CollectorLockLost(SourceError):
 #: How the dedicated lock connection notices a dead server or network: TCP keepalives and a user
 #: timeout, so a check never hangs longer than ~10 s (psycopg / libpq connection options).
 _PG_LOCK_CONNECT_ARGS = {
-    "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
-    "keepalives_count": 3, "tcp_user_timeout": 10_000, "application_name": "ioc collector lock",
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,
+    "application_name": "ioc collector lock",
 }
 
 
@@ -88,7 +93,11 @@ class CollectorLock:
         return self.engine.dialect.name == "postgresql"
 
     def acquire(
-        self, wait: bool = False, poll_s: float = 5.0, timeout_s: float | None = None, stop: threading.Event | None = None
+        self,
+        wait: bool = False,
+        poll_s: float = 5.0,
+        timeout_s: float | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         """Take the lock, or wait for it (``wait``: also while the database is unreachable)
         until ``timeout_s`` or until ``stop`` is set (then return without it)."""
@@ -126,7 +135,9 @@ class CollectorLock:
                     )
                 conn = self._lock_engine.connect()
                 try:
-                    got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar()
+                    got = conn.execute(
+                        text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}
+                    ).scalar()
                     conn.commit()
                 except Exception:
                     conn.invalidate()
@@ -140,7 +151,7 @@ class CollectorLock:
             self._drop_file()
             path = self.lock_file
             path.parent.mkdir(parents=True, exist_ok=True)
-            fh = open(path, "a+", encoding="utf-8")
+            fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 -- held for the lock's lifetime
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -160,13 +171,15 @@ class CollectorLock:
         with self._guard:
             if self._conn is not None:
                 try:
-                    return bool(self._conn.execute(
-                        text(
-                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                            "AND pid = pg_backend_pid() AND classid = 0 AND objid = :k AND objsubid = 1"
-                        ),
-                        {"k": ADVISORY_LOCK_KEY},
-                    ).scalar())
+                    return bool(
+                        self._conn.execute(
+                            text(
+                                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                                "AND pid = pg_backend_pid() AND classid = 0 AND objid = :k AND objsubid = 1"
+                            ),
+                            {"k": ADVISORY_LOCK_KEY},
+                        ).scalar()
+                    )
                 except Exception as exc:  # the server restarted or the network broke: the lock is gone
                     log.warning("collector lock: its connection broke (%s)", _first_line(exc))
                     self._drop_connection()
@@ -184,7 +197,9 @@ class CollectorLock:
     def check(self) -> None:
         """Raise :class:`CollectorLockLost` unless the lock is still ours (the runner's guard)."""
         if not self.held():
-            raise CollectorLockLost("stopped: this collector lost its lock (database restarted or unreachable)")
+            raise CollectorLockLost(
+                "stopped: this collector lost its lock (database restarted or unreachable)"
+            )
 
     def _drop_connection(self) -> None:
         if self._conn is not None:
@@ -220,7 +235,7 @@ class CollectorLock:
                 self._lock_engine.dispose()
                 self._lock_engine = None
 
-    def __enter__(self) -> "CollectorLock":
+    def __enter__(self) -> CollectorLock:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -240,7 +255,12 @@ class LockSupervisor:
     lock is taken back as soon as the database answers and scheduling resumes; if another
     collector took it meanwhile, :class:`CollectorLockedError` says so and the process exits."""
 
-    def __init__(self, lock: CollectorLock, scheduler: BaseScheduler | None = None, echo: Callable[[str], None] = log.warning):
+    def __init__(
+        self,
+        lock: CollectorLock,
+        scheduler: BaseScheduler | None = None,
+        echo: Callable[[str], None] = log.warning,
+    ):
         self.lock = lock
         self.scheduler = scheduler
         self.echo = echo
@@ -251,7 +271,9 @@ class LockSupervisor:
         """Before a run and before each batch commit: raise if the lock is gone."""
         if self.paused or not self.lock.held():
             self.lost.set()
-            raise CollectorLockLost("stopped: this collector lost its lock (database restarted or unreachable)")
+            raise CollectorLockLost(
+                "stopped: this collector lost its lock (database restarted or unreachable)"
+            )
 
     def tick(self) -> None:
         if not self.paused and self.lock.held():
@@ -260,7 +282,9 @@ class LockSupervisor:
             self.paused = True
             if self.scheduler is not None:
                 self.scheduler.pause()
-            self.echo("collector lock lost (database restarted or unreachable): scheduling paused, taking it back…")
+            self.echo(
+                "collector lock lost (database restarted or unreachable): scheduling paused, taking it back…"
+            )
         try:
             holder = self.lock._try()
         except DBAPIError as exc:
@@ -279,7 +303,11 @@ class LockSupervisor:
 
 
 def run_source(
-    engine: Engine, config: SourceConfig, agency_tz: ZoneInfo, guard: Callable[[], None] | None = None, **runner_kwargs
+    engine: Engine,
+    config: SourceConfig,
+    agency_tz: ZoneInfo,
+    guard: Callable[[], None] | None = None,
+    **runner_kwargs,
 ) -> RunResult | None:
     """One run of one source; never raises (the run row records any failure).
 
@@ -308,8 +336,12 @@ def retention_job(engine: Engine, keep_days: int = 90, audit_days: int = 365) ->
 
     now = utcnow()
     with make_sessionmaker(engine).begin() as session:
-        rejects = session.execute(delete(RejectedRecord).where(RejectedRecord.rejected_at < now - timedelta(days=2 * keep_days))).rowcount
-        runs = session.execute(delete(CollectorRun).where(CollectorRun.started_at < now - timedelta(days=keep_days))).rowcount
+        rejects = session.execute(
+            delete(RejectedRecord).where(RejectedRecord.rejected_at < now - timedelta(days=2 * keep_days))
+        ).rowcount
+        runs = session.execute(
+            delete(CollectorRun).where(CollectorRun.started_at < now - timedelta(days=keep_days))
+        ).rowcount
         audit.prune(session, audit_days, now)
     return runs, rejects
 
@@ -332,7 +364,9 @@ def build_scheduler(
     for config in enabled:
         scheduler.add_job(
             run_source,
-            IntervalTrigger(seconds=config.interval_s, timezone=tz, jitter=min(30.0, config.interval_s * 0.1)),
+            IntervalTrigger(
+                seconds=config.interval_s, timezone=tz, jitter=min(30.0, config.interval_s * 0.1)
+            ),
             args=(engine, config, tz, guard),
             id=f"source:{config.name}",
             name=f"collect {config.name}",
@@ -344,17 +378,34 @@ def build_scheduler(
             replace_existing=True,
         )
     scheduler.add_job(
-        snapshot_job, CronTrigger(hour=23, minute=55, timezone=tz), args=(engine, tz), id="daily:snapshot",
-        coalesce=True, max_instances=1, misfire_grace_time=3600, replace_existing=True,
+        snapshot_job,
+        CronTrigger(hour=23, minute=55, timezone=tz),
+        args=(engine, tz),
+        id="daily:snapshot",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+        replace_existing=True,
     )
     scheduler.add_job(
-        retention_job, CronTrigger(hour=2, minute=30, timezone=tz), args=(engine, 90, audit_retention_days),
+        retention_job,
+        CronTrigger(hour=2, minute=30, timezone=tz),
+        args=(engine, 90, audit_retention_days),
         id="daily:retention",
-        coalesce=True, max_instances=1, misfire_grace_time=3600, replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+        replace_existing=True,
     )
     for index, (func, every_s) in enumerate(extra_jobs):
         scheduler.add_job(
-            func, IntervalTrigger(seconds=every_s, timezone=tz), id=f"extra:{index}", coalesce=True,
-            max_instances=1, misfire_grace_time=max(60, int(every_s)), next_run_time=start, replace_existing=True,
+            func,
+            IntervalTrigger(seconds=every_s, timezone=tz),
+            id=f"extra:{index}",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(60, int(every_s)),
+            next_run_time=start,
+            replace_existing=True,
         )
     return scheduler

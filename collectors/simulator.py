@@ -63,30 +63,70 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # ---------------------------------------------------------------------------------------------
 
 DOCUMENT_COLUMNS = (
-    "doc_id", "unit_code", "direction", "channel", "is_electronic", "is_signed", "urgency",
-    "registered_at", "due_at", "completed_at", "status_code",
+    "doc_id",
+    "unit_code",
+    "direction",
+    "channel",
+    "is_electronic",
+    "is_signed",
+    "urgency",
+    "registered_at",
+    "due_at",
+    "completed_at",
+    "status_code",
     # Axis times a document system records (VB-04: arrival → registration; VB-07: sent → acknowledged).
     *("arrived_at", "sent_at", "acknowledged_at"),
     "updated_at",
-)  # fmt: skip
+)
 #: The document columns added for issue 16 (history written before them is otherwise unchanged).
 AXIS_TIME_COLUMNS = ("arrived_at", "sent_at", "acknowledged_at")
 DOSSIER_COLUMNS = (
-    "MaHoSo", "MaTTHC", "MaDonVi", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy",
-    "NgayTraKetQua", "TrangThaiHoSo", "KenhThucHien", "CoPhi", "DuocThanhToanTrucTuyen",
-    "SoLanBoSung", "CoKetQuaDienTu", "DaSoHoa", "DanhGia", "NgayCapNhat",
-)  # fmt: skip
+    "MaHoSo",
+    "MaTTHC",
+    "MaDonVi",
+    "NgayTiepNhan",
+    "NgayHenTra",
+    "NgayKetThucXuLy",
+    "NgayTraKetQua",
+    "TrangThaiHoSo",
+    "KenhThucHien",
+    "CoPhi",
+    "DuocThanhToanTrucTuyen",
+    "SoLanBoSung",
+    "CoKetQuaDienTu",
+    "DaSoHoa",
+    "DanhGia",
+    "NgayCapNhat",
+)
 MEETING_COLUMNS = (
-    "meeting_id", "unit_code", "title", "platform", "status", "start_at", "end_at",
-    "endpoints_scheduled", "endpoints_connected", "participants", "updated_at",
-)  # fmt: skip
+    "meeting_id",
+    "unit_code",
+    "title",
+    "platform",
+    "status",
+    "start_at",
+    "end_at",
+    "endpoints_scheduled",
+    "endpoints_connected",
+    "participants",
+    "updated_at",
+)
 PROCEDURE_COLUMNS = ("MaTTHC", "MaDonVi", "TenTTHC", "MucDo", "CoPhi")
 
 # Headers of the meeting export, in MEETING_COLUMNS order.
 MEETING_CSV_HEADERS = (
-    "Mã cuộc họp", "Đơn vị", "Tiêu đề", "Nền tảng", "Trạng thái", "Bắt đầu", "Kết thúc",
-    "Số điểm cầu dự kiến", "Số điểm cầu kết nối", "Số người tham dự", "Cập nhật",
-)  # fmt: skip
+    "Mã cuộc họp",
+    "Đơn vị",
+    "Tiêu đề",
+    "Nền tảng",
+    "Trạng thái",
+    "Bắt đầu",
+    "Kết thúc",
+    "Số điểm cầu dự kiến",
+    "Số điểm cầu kết nối",
+    "Số người tham dự",
+    "Cập nhật",
+)
 MEETING_CSV_TITLE = "BÁO CÁO CUỘC HỌP TRỰC TUYẾN (DỮ LIỆU MÔ PHỎNG)"
 
 DOSSIER_STATUSES = frozenset(range(1, 11))
@@ -133,7 +173,9 @@ LIVE_HORIZON_S = {"documents": 12 * 3_600, "dossiers": 4 * 86_400, "meetings": 3
 LIVE_ID_PREFIX = {"documents": "LIVE-VB", "dossiers": "LIVE-HS", "meetings": "LIVE-HOP"}
 LIVE_MEETING_SLOT_S = 30 * 60  # one live meeting starts in each slot, 5–15 minutes into it
 LIVE_EXTRA_MEETINGS_PER_CHUNK = 0.5  # plus a few more at random moments
-LIVE_OPENING_MEETING_S = 60  # the first chunk of a live stream opens with a meeting this soon (+ up to a minute)
+LIVE_OPENING_MEETING_S = (
+    60  # the first chunk of a live stream opens with a meeting this soon (+ up to a minute)
+)
 
 # Lunar new year (Tết) day 1; the simulation treats Tết − 2 … Tết + 4 as holidays.
 TET_DAYS = {
@@ -336,7 +378,13 @@ _PROVINCIAL_PROCEDURES = (
     ("Đăng ký thế chấp quyền sử dụng đất, tài sản gắn liền với đất", "toan_trinh", True, 3, 22),
     ("Xóa đăng ký thế chấp quyền sử dụng đất, tài sản gắn liền với đất", "toan_trinh", True, 3, 15),
     ("Cung cấp thông tin, dữ liệu đất đai", "toan_trinh", True, 3, 8),
-    ("Cấp đổi Giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất", "mot_phan", True, 7, 7),
+    (
+        "Cấp đổi Giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất",
+        "mot_phan",
+        True,
+        7,
+        7,
+    ),
     ("Cấp lại Giấy chứng nhận quyền sử dụng đất do bị mất", "mot_phan", True, 10, 3),
     ("Đính chính Giấy chứng nhận đã cấp", "khong", False, 10, 2),
     ("Cấp Giấy chứng nhận quyền sử dụng đất lần đầu cho tổ chức", "khong", True, 20, 2),
@@ -355,7 +403,13 @@ _PROVINCIAL_PROCEDURES = (
     ("Cấp chứng chỉ hành nghề đo đạc và bản đồ hạng II", "toan_trinh", True, 10, 0.08),
     ("Cung cấp thông tin, dữ liệu, sản phẩm đo đạc và bản đồ", "toan_trinh", True, 5, 0.15),
     ("Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm nông lâm thủy sản", "mot_phan", True, 15, 1.2),
-    ("Cấp Giấy chứng nhận kiểm dịch động vật, sản phẩm động vật vận chuyển ra khỏi địa bàn tỉnh", "toan_trinh", True, 3, 3),
+    (
+        "Cấp Giấy chứng nhận kiểm dịch động vật, sản phẩm động vật vận chuyển ra khỏi địa bàn tỉnh",
+        "toan_trinh",
+        True,
+        3,
+        3,
+    ),
     ("Cấp Giấy chứng nhận đủ điều kiện buôn bán thuốc bảo vệ thực vật", "mot_phan", True, 15, 0.15),
     ("Cấp Giấy chứng nhận đủ điều kiện buôn bán phân bón", "mot_phan", True, 15, 0.1),
     ("Cấp văn bản chấp thuận khai thác thủy sản", "toan_trinh", True, 5, 0.2),
@@ -369,7 +423,13 @@ _PROVINCIAL_PROCEDURES = (
     ("Cấp giấy phép vận chuyển thuốc bảo vệ thực vật", "mot_phan", True, 5, 0.03),
     ("Đăng ký khai thác nước dưới đất", "toan_trinh", False, 10, 0.1),
     # A long tail of rarely used services: most online services see no dossier in a month.
-    ("Cấp lại Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm nông lâm thủy sản", "mot_phan", True, 10, 0.04),
+    (
+        "Cấp lại Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm nông lâm thủy sản",
+        "mot_phan",
+        True,
+        10,
+        0.04,
+    ),
     ("Cấp giấy phép nuôi trồng thủy sản trên biển", "mot_phan", True, 15, 0.02),
     ("Cấp Giấy chứng nhận đăng ký tàu cá tạm thời", "toan_trinh", True, 3, 0.03),
     ("Cấp giấy xác nhận nguồn gốc thủy sản khai thác", "toan_trinh", True, 3, 0.04),
@@ -380,11 +440,23 @@ _PROVINCIAL_PROCEDURES = (
     ("Cấp lại chứng chỉ hành nghề đo đạc và bản đồ hạng II", "toan_trinh", True, 5, 0.01),
     ("Cấp Giấy chứng nhận kiểm dịch thực vật nội địa", "toan_trinh", True, 3, 0.04),
     ("Cấp Giấy chứng nhận đủ điều kiện chăn nuôi trang trại quy mô lớn", "mot_phan", True, 15, 0.02),
-    ("Cấp phép hoạt động du lịch, thể thao trong phạm vi bảo vệ công trình thủy lợi", "mot_phan", True, 10, 0.01),
+    (
+        "Cấp phép hoạt động du lịch, thể thao trong phạm vi bảo vệ công trình thủy lợi",
+        "mot_phan",
+        True,
+        10,
+        0.01,
+    ),
     ("Thu hồi đất do chấm dứt việc sử dụng đất theo pháp luật", "khong", False, 20, 0.02),
     ("Chuyển mục đích sử dụng rừng sang mục đích khác", "khong", False, 20, 0.02),
     ("Thẩm định phương án cải tạo, phục hồi môi trường trong khai thác khoáng sản", "khong", True, 20, 0.03),
-    ("Chấp thuận khảo sát thực địa, lấy mẫu để lựa chọn diện tích thăm dò khoáng sản", "khong", False, 10, 0.01),
+    (
+        "Chấp thuận khảo sát thực địa, lấy mẫu để lựa chọn diện tích thăm dò khoáng sản",
+        "khong",
+        False,
+        10,
+        0.01,
+    ),
     ("Phê duyệt trữ lượng khoáng sản thuộc thẩm quyền cấp tỉnh", "khong", True, 20, 0.01),
     ("Trả lại giấy phép khai thác khoáng sản", "khong", False, 15, 0.01),
     ("Cấp giấy phép xả nước thải vào công trình thủy lợi", "khong", True, 15, 0.02),
@@ -393,7 +465,7 @@ _PROVINCIAL_PROCEDURES = (
     ("Xác nhận nguồn gốc lâm sản", "khong", False, 3, 0.05),
     ("Cấp mã số vùng trồng", "khong", False, 15, 0.03),
     ("Giao rừng, cho thuê rừng cho tổ chức", "khong", True, 20, 0.01),
-)  # fmt: skip
+)
 
 _CENTRAL_PROCEDURES = (
     ("Cấp giấy phép xử lý chất thải nguy hại", "mot_phan", True, 20, 3),
@@ -415,9 +487,15 @@ _CENTRAL_PROCEDURES = (
     ("Cấp giấy phép khai thác loài thuộc Danh mục loài nguy cấp, quý, hiếm", "khong", True, 15, 0.1),
     ("Cấp Giấy chứng nhận cơ sở bảo tồn đa dạng sinh học", "khong", False, 20, 0.1),
     ("Cung cấp thông tin, dữ liệu về tài nguyên và môi trường", "toan_trinh", True, 3, 2),
-    ("Xác nhận đủ điều kiện về bảo vệ môi trường trong nhập khẩu phế liệu làm nguyên liệu sản xuất", "mot_phan", True, 15, 1),
+    (
+        "Xác nhận đủ điều kiện về bảo vệ môi trường trong nhập khẩu phế liệu làm nguyên liệu sản xuất",
+        "mot_phan",
+        True,
+        15,
+        1,
+    ),
     ("Cấp phép nhập khẩu giống cây trồng chưa có trong Danh mục", "khong", True, 15, 0.2),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -482,7 +560,9 @@ def demo_sim_units() -> list[SimUnit]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _new_dossier(rng: random.Random, dossier_id: str, unit_code: str, proc, online_prob: float) -> tuple["_Record", bool]:
+def _new_dossier(
+    rng: random.Random, dossier_id: str, unit_code: str, proc, online_prob: float
+) -> tuple[_Record, bool]:
     """A newly submitted dossier (status 1) and whether it came online; the channel draws happen
     in the same order for history and live stream, so both stay deterministic."""
     online = rng.random() < min(0.97, online_prob)
@@ -613,7 +693,9 @@ class AgencySimulator:
         # Generated batches, least recently used first. The default holds ~120 days of every
         # kind and unit: a window of up to ~7 weeks then reuses the batches its predecessor built.
         self._cache: OrderedDict[tuple[str, str, date], _Batch] = OrderedDict()
-        self._cache_max = cache_batches if cache_batches is not None else 3 * 120 * max(1, len(self._profiles))
+        self._cache_max = (
+            cache_batches if cache_batches is not None else 3 * 120 * max(1, len(self._profiles))
+        )
         self.batches_generated = 0  # how many (kind, unit, day) batches were built: a cost measure
         provinces = [p for p in self._profiles.values() if not p.central]
         centrals = [p for p in self._profiles.values() if p.central]
@@ -886,7 +968,7 @@ class AgencySimulator:
             }
         )
 
-    def _make_documents(self, prof: _Profile, day: date, rng: random.Random) -> list[_Record]:
+    def _make_documents(self, prof: _Profile, day: date, rng: random.Random) -> list[_Record]:  # noqa: C901 -- TODO(issue 15): split
         cal = self.calendar
         if cal.is_working_day(day):
             lam = prof.doc_rate
@@ -981,13 +1063,16 @@ class AgencySimulator:
                 if working < horizon:
                     rec.add(working, {"status_code": "05"})
                 if done < horizon:
-                    rec.add(max(done, working + 60), {"status_code": "06", "completed_at": max(done, working + 60)})
+                    rec.add(
+                        max(done, working + 60),
+                        {"status_code": "06", "completed_at": max(done, working + 60)},
+                    )
             records.append(rec)
         return records
 
     # -- dossiers ----------------------------------------------------------------------------
 
-    def _make_dossiers(self, prof: _Profile, day: date, rng: random.Random) -> list[_Record]:
+    def _make_dossiers(self, prof: _Profile, day: date, rng: random.Random) -> list[_Record]:  # noqa: C901 -- TODO(issue 15): split
         if not prof.procedures:
             return []
         cal = self.calendar
@@ -1015,7 +1100,9 @@ class AgencySimulator:
                 online_prob = 1.0 if proc.level != "khong" else 0.0
                 if online_prob == 0.0:
                     continue  # nobody queues at a closed counter
-            rec, online = _new_dossier(rng, f"HS.{prof.code}.{day:%y%m%d}.{seq:04d}", prof.code, proc, online_prob)
+            rec, online = _new_dossier(
+                rng, f"HS.{prof.code}.{day:%y%m%d}.{seq:04d}", prof.code, proc, online_prob
+            )
             records.append(rec)
             # Intake: online dossiers are registered (1) and accepted later in office hours.
             if online:
@@ -1123,7 +1210,11 @@ class AgencySimulator:
             e_result = rng.random() < p_e_result
             rec.add(finish, {"TrangThaiHoSo": 9, "NgayKetThucXuLy": finish, "CoKetQuaDienTu": e_result})
             if rng.random() < 0.92:
-                delay = int(rng.random() * HOUR) if (e_result and online) else int(rng.expovariate(1 / (1.5 * DAY)))
+                delay = (
+                    int(rng.random() * HOUR)
+                    if (e_result and online)
+                    else int(rng.expovariate(1 / (1.5 * DAY)))
+                )
                 returned = cal.to_office(finish + delay, rng)
                 if returned < horizon:
                     changes: dict[str, Any] = {"TrangThaiHoSo": 10, "NgayTraKetQua": returned}
@@ -1148,7 +1239,9 @@ class AgencySimulator:
                 rec.add(stop, {"TrangThaiHoSo": 8, "NgayKetThucXuLy": stop})
             return
         late_days = 1 + int(r.expovariate(1 / (6 + 14 * (1 - q))))  # a mean of 1–3 weeks late
-        finish = max(t + HOUR, cal.office_time(cal.add_working_days(max(due_day, cal.local_date(t)), late_days), r))
+        finish = max(
+            t + HOUR, cal.office_time(cal.add_working_days(max(due_day, cal.local_date(t)), late_days), r)
+        )
         if finish >= horizon:
             return
         rec.add(finish, {"TrangThaiHoSo": 9, "NgayKetThucXuLy": finish, "CoKetQuaDienTu": r.random() < 0.5})
@@ -1188,13 +1281,31 @@ class AgencySimulator:
             week_first = day - timedelta(days=day.weekday())
             first_working = week_first if cal.is_working_day(week_first) else cal.next_working_day(week_first)
             if day == first_working:
-                plans.append(("Giao ban tuần trực tuyến với các Sở", "trueconf", 8 * HOUR, 120,
-                              len(self._provinces) + 1, "weekly"))  # fmt: skip
+                plans.append(
+                    (
+                        "Giao ban tuần trực tuyến với các Sở",
+                        "trueconf",
+                        8 * HOUR,
+                        120,
+                        len(self._provinces) + 1,
+                        "weekly",
+                    )
+                )
             month_first = day.replace(day=1)
-            month_working = month_first if cal.is_working_day(month_first) else cal.next_working_day(month_first)
+            month_working = (
+                month_first if cal.is_working_day(month_first) else cal.next_working_day(month_first)
+            )
             if day == month_working:
-                plans.append(("Giao ban tháng (Hà Nội – Đà Nẵng – TP. Hồ Chí Minh)", "trueconf", 14 * HOUR,
-                              120, 3, "monthly"))  # fmt: skip
+                plans.append(
+                    (
+                        "Giao ban tháng (Hà Nội – Đà Nẵng – TP. Hồ Chí Minh)",
+                        "trueconf",
+                        14 * HOUR,
+                        120,
+                        3,
+                        "monthly",
+                    )
+                )
         for _ in range(_poisson(rng, self._meeting_rate(prof))):
             titles = self._CENTRAL_TITLES if prof.central else self._PROVINCE_TITLES
             title = titles[int(rng.random() * len(titles))]
@@ -1202,8 +1313,16 @@ class AgencySimulator:
             if title == "Họp trực tuyến với các Sở":
                 endpoints = max(endpoints, len(self._provinces) // 2 + 1)
             tod = OFFICE_START + 1800 + 1800 * int(rng.random() * 15)  # 08:00 … 15:00, on the half hour
-            plans.append((title, _pick(rng, self._PLATFORMS, self._PLATFORM_CUM), tod,
-                          60 + 30 * int(rng.random() * 5), endpoints, "adhoc"))  # fmt: skip
+            plans.append(
+                (
+                    title,
+                    _pick(rng, self._PLATFORMS, self._PLATFORM_CUM),
+                    tod,
+                    60 + 30 * int(rng.random() * 5),
+                    endpoints,
+                    "adhoc",
+                )
+            )
         records = []
         for seq, (title, platform, tod, minutes, endpoints, kind) in enumerate(plans, start=1):
             begin = start + tod
@@ -1241,9 +1360,7 @@ class AgencySimulator:
             actual_begin = begin + int(rng.random() * 600)
             actual_end = max(actual_begin + 1800, end + int(rng.gauss(0, 900)))
             if kind == "weekly":
-                connected = 1 + sum(
-                    1 for p in self._provinces if rng.random() < 0.85 + 0.14 * p.quality
-                )
+                connected = 1 + sum(1 for p in self._provinces if rng.random() < 0.85 + 0.14 * p.quality)
             elif kind == "monthly":
                 connected = 3 if rng.random() < 0.95 else 2
             else:
@@ -1278,14 +1395,17 @@ class AgencySimulator:
             prof = _pick(rng, units, cum)
             q = prof.quality
             slow = 1.8 - 0.8 * q
-            rec = self._new_document(f"{LIVE_ID_PREFIX['documents']}.{prof.code}.{stamp}.{seq:04d}",
-                                     prof.code, _doc_shares(q), rng)  # fmt: skip
+            rec = self._new_document(
+                f"{LIVE_ID_PREFIX['documents']}.{prof.code}.{stamp}.{seq:04d}", prof.code, _doc_shares(q), rng
+            )
             records.append(rec)
             direction, channel = rec.base["direction"], rec.base["channel"]
             urgent = rec.base["urgency"] != "normal"
             arrival = c + 1 + int(rng.random() * (LIVE_CHUNK_S - 1))  # strictly after the chunk start
             if direction == "in" and channel == "axis":
-                rec.add(arrival, {"status_code": "01", "arrived_at": arrival})  # arrived on the axis, waits for the clerk
+                rec.add(
+                    arrival, {"status_code": "01", "arrived_at": arrival}
+                )  # arrived on the axis, waits for the clerk
                 reg = arrival + 30 + int(rng.expovariate(1 / ((1 if urgent else 4) * minute * slow)))
                 if rng.random() < 0.03:
                     rec.add(reg, {"status_code": "02"})  # returned to the sender
@@ -1324,7 +1444,7 @@ class AgencySimulator:
             rec.add(done, {"status_code": "06", "completed_at": done})
         return records
 
-    def _make_live_dossiers(self, c: int, stamp: str, rng: random.Random) -> list[_Record]:
+    def _make_live_dossiers(self, c: int, stamp: str, rng: random.Random) -> list[_Record]:  # noqa: C901 -- TODO(issue 15): split
         """Dossiers arriving in the chunk starting at ``c``: 1 → 2 → 4 → (5 → 4) → 9 → 10 with due
         dates hours to three days ahead; weak units finish late more often, a few stay open."""
         units, cum = self._live_units["dossiers"]
@@ -1336,7 +1456,13 @@ class AgencySimulator:
             q = prof.quality
             proc = _pick(rng, prof.procedures, prof.proc_cum)
             online_prob = {"toan_trinh": 0.80, "mot_phan": 0.45, "khong": 0.0}[proc.level] * (0.60 + 0.60 * q)
-            rec, online = _new_dossier(rng, f"{LIVE_ID_PREFIX['dossiers']}.{prof.code}.{stamp}.{seq:04d}", prof.code, proc, online_prob)
+            rec, online = _new_dossier(
+                rng,
+                f"{LIVE_ID_PREFIX['dossiers']}.{prof.code}.{stamp}.{seq:04d}",
+                prof.code,
+                proc,
+                online_prob,
+            )
             records.append(rec)
             moment = c + 1 + int(rng.random() * (LIVE_CHUNK_S - 1))
             if online:
@@ -1399,7 +1525,9 @@ class AgencySimulator:
                 continue
             late = rng.random() < 0.30 - 0.28 * q + (0.25 if supplements > 1 else 0.0)
             if late:
-                finish = due + 2 * minute + int(min(12 * HOUR, rng.expovariate(1 / (0.3 * allowed + 20 * minute))))
+                finish = (
+                    due + 2 * minute + int(min(12 * HOUR, rng.expovariate(1 / (0.3 * allowed + 20 * minute))))
+                )
             else:
                 # Mostly early: a skewed share of the time left.
                 finish = t + 2 * minute + int(max(0, due - t - 3 * minute) * rng.random() ** 1.5)
@@ -1431,10 +1559,14 @@ class AgencySimulator:
         if not units or cum[-1] <= 0:
             return []
         minute = 60
-        begins = [c + s + 5 * minute + int(rng.random() * 10 * minute)
-                  for s in range(0, LIVE_CHUNK_S, LIVE_MEETING_SLOT_S)]  # fmt: skip
-        begins += [c + 5 * minute + int(rng.random() * (LIVE_CHUNK_S - 5 * minute))
-                   for _ in range(_poisson(rng, LIVE_EXTRA_MEETINGS_PER_CHUNK))]  # fmt: skip
+        begins = [
+            c + s + 5 * minute + int(rng.random() * 10 * minute)
+            for s in range(0, LIVE_CHUNK_S, LIVE_MEETING_SLOT_S)
+        ]
+        begins += [
+            c + 5 * minute + int(rng.random() * (LIVE_CHUNK_S - 5 * minute))
+            for _ in range(_poisson(rng, LIVE_EXTRA_MEETINGS_PER_CHUNK))
+        ]
         if c == self._live0:
             # A fresh demo shows a meeting under way within its first minutes, not after a quarter
             # of an hour (its own draw: the chunk's other meetings stay as they were).
@@ -1475,14 +1607,23 @@ class AgencySimulator:
             actual_end = max(actual_begin + 15 * minute, end + int(rng.gauss(0, 3 * minute)))
             # While running: the endpoints joining, then everyone (the participants' peak).
             early = max(1, connected - int(rng.random() * (connected // 2 + 1)))
-            rec.add(actual_begin + minute, {"endpoints_connected": early,
-                                            "participants": max(early, participants * early // connected)})  # fmt: skip
-            rec.add(begin + minutes * minute // 2, {"endpoints_connected": connected, "participants": participants})
+            rec.add(
+                actual_begin + minute,
+                {"endpoints_connected": early, "participants": max(early, participants * early // connected)},
+            )
+            rec.add(
+                begin + minutes * minute // 2,
+                {"endpoints_connected": connected, "participants": participants},
+            )
             rec.add(
                 max(actual_end, end) + minute + int(rng.random() * 9 * minute),
-                {"start_at": actual_begin, "end_at": actual_end, "endpoints_connected": connected,
-                 "participants": participants},
-            )  # fmt: skip
+                {
+                    "start_at": actual_begin,
+                    "end_at": actual_end,
+                    "endpoints_connected": connected,
+                    "participants": participants,
+                },
+            )
         return records
 
 
@@ -1649,17 +1790,24 @@ class SimulatedSources:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute(_create_sql("v_documents", DOCUMENT_COLUMNS, _DOC_SQL_TYPES))
-            conn.execute('CREATE INDEX IF NOT EXISTS "ix_v_documents_updated_at" ON "v_documents" ("updated_at")')
+            conn.execute(
+                'CREATE INDEX IF NOT EXISTS "ix_v_documents_updated_at" ON "v_documents" ("updated_at")'
+            )
         finally:
             conn.close()
         conn = self._connect(self.onestop_path)
         try:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute(_create_sql("v_dossiers", DOSSIER_COLUMNS, _DOSSIER_SQL_TYPES))
-            conn.execute('CREATE INDEX IF NOT EXISTS "ix_v_dossiers_NgayCapNhat" ON "v_dossiers" ("NgayCapNhat")')
+            conn.execute(
+                'CREATE INDEX IF NOT EXISTS "ix_v_dossiers_NgayCapNhat" ON "v_dossiers" ("NgayCapNhat")'
+            )
             conn.execute(
                 _create_sql(
-                    "v_procedures", PROCEDURE_COLUMNS, _PROCEDURE_SQL_TYPES, ', PRIMARY KEY ("MaTTHC", "MaDonVi")'
+                    "v_procedures",
+                    PROCEDURE_COLUMNS,
+                    _PROCEDURE_SQL_TYPES,
+                    ', PRIMARY KEY ("MaTTHC", "MaDonVi")',
                 )
             )
             rows = [
@@ -1677,7 +1825,9 @@ class SimulatedSources:
             return None
         return value.astimezone(self.tz).replace(tzinfo=None).isoformat(" ", "seconds")
 
-    def _write_rows(self, path: Path, table: str, columns: tuple[str, ...], key: str, rows: list[tuple]) -> None:
+    def _write_rows(
+        self, path: Path, table: str, columns: tuple[str, ...], key: str, rows: list[tuple]
+    ) -> None:
         if not rows:
             return
         sql = _upsert_sql(table, columns, (key,))
@@ -1736,13 +1886,17 @@ class SimulatedSources:
                 [
                     "Tổng cộng",
                     f"{len(meetings)} cuộc họp",
-                    "", "", "", "", "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
                     sum(m["endpoints_scheduled"] for m in meetings),
                     sum(m["endpoints_connected"] for m in meetings),
                     sum(m["participants"] for m in meetings),
                     "",
                 ]
-            )  # fmt: skip
+            )
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)

@@ -75,11 +75,23 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
-_KNOWN = {"name", "domain", "adapter", "interval", "timezone", "freshness", "units", "options", "secrets", "enabled", "lookback",
-          "future_tolerance"}
+_KNOWN = {
+    "name",
+    "domain",
+    "adapter",
+    "interval",
+    "timezone",
+    "freshness",
+    "units",
+    "options",
+    "secrets",
+    "enabled",
+    "lookback",
+    "future_tolerance",
+}
 
 
-def parse_sources(data: dict[str, Any], where: str = "sources") -> list[SourceConfig]:
+def parse_sources(data: dict[str, Any], where: str = "sources") -> list[SourceConfig]:  # noqa: C901 -- TODO(issue 15): split
     entries = data.get("source", [])
     if not isinstance(entries, list):
         raise SourcesError(where, ["expected [[source]] tables"])
@@ -110,7 +122,12 @@ def parse_sources(data: dict[str, Any], where: str = "sources") -> list[SourceCo
         elif domain in DOMAINS and domain not in classes[adapter].domains:
             local.append(f"{label}: adapter {adapter!r} cannot read domain {domain!r}")
         durations: dict[str, float | None] = {}
-        for key, default in (("interval", 300.0), ("freshness", None), ("lookback", 3600.0), ("future_tolerance", 3600.0)):
+        for key, default in (
+            ("interval", 300.0),
+            ("freshness", None),
+            ("lookback", 3600.0),
+            ("future_tolerance", 3600.0),
+        ):
             if key in entry:
                 try:
                     durations[key] = parse_duration(entry[key])
@@ -129,7 +146,9 @@ def parse_sources(data: dict[str, Any], where: str = "sources") -> list[SourceCo
         secrets = entry.get("secrets", {}) if isinstance(entry.get("secrets", {}), dict) else {}
         for key, var in secrets.items():
             if not isinstance(var, str) or not _ENV.match(var):
-                local.append(f"{label}: secrets.{key}: expected the NAME of an environment variable (e.g. IOC_QLVB_PASSWORD), never the secret itself")
+                local.append(
+                    f"{label}: secrets.{key}: expected the NAME of an environment variable (e.g. IOC_QLVB_PASSWORD), never the secret itself"
+                )
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
             local.append(f"{label}: enabled: expected true or false")

@@ -23,15 +23,20 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, DateTime, Engine, MetaData, String, Table, and_, create_engine, or_, select
 from sqlalchemy import column as sa_column
 from sqlalchemy import table as sa_table
-from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchTableError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    NoSuchTableError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
+from sqlalchemy.sql.expression import TableClause
 
 from collectors.base import Adapter, Batch, FatalSourceError, RawRow, TransientSourceError
 from collectors.parse import parse_datetime
@@ -95,7 +100,9 @@ class SqlAdapter(Adapter):
                 "options.url and that the file is where the source system writes it; nothing was created there"
             )
         uri = f"file:{quote(str(path))}?mode=ro"
-        return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+        return create_engine(
+            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
+        )
 
     def _table(self, engine: Engine) -> Table | TableClause:
         try:
@@ -112,7 +119,10 @@ class SqlAdapter(Adapter):
         # as "….000000", which never equals the stored text).
         return sa_table(
             self.table_name,
-            *[sa_column(c.name, String() if isinstance(c.type, (DateTime, Date)) else c.type) for c in table.columns],
+            *[
+                sa_column(c.name, String() if isinstance(c.type, (DateTime, Date)) else c.type)
+                for c in table.columns
+            ],
         )
 
     def batches(self, watermark: dict[str, Any] | None) -> Iterator[Batch]:
@@ -126,9 +136,13 @@ class SqlAdapter(Adapter):
                 raise FatalSourceError(
                     f"source {self.config.name!r} refused the login: check the account and {self.config.secrets.get('password', 'the password')}"
                 ) from None
-            raise TransientSourceError(f"source {self.config.name!r}: database unavailable: {message}") from None
+            raise TransientSourceError(
+                f"source {self.config.name!r}: database unavailable: {message}"
+            ) from None
         except ProgrammingError as exc:
-            raise FatalSourceError(f"source {self.config.name!r}: query failed (check the view's columns): {exc.orig}") from None
+            raise FatalSourceError(
+                f"source {self.config.name!r}: query failed (check the view's columns): {exc.orig}"
+            ) from None
         except SQLAlchemyError as exc:
             raise TransientSourceError(f"source {self.config.name!r}: {type(exc).__name__}: {exc}") from None
 
@@ -143,7 +157,9 @@ class SqlAdapter(Adapter):
         upd_name = reverse.get(self.updated_column, self.updated_column)
         missing = [c for c in (upd_name, id_name) if c not in table.c]
         if missing:
-            raise FatalSourceError(f"source {self.config.name!r}: view {self.table_name!r} has no column(s) {', '.join(missing)}")
+            raise FatalSourceError(
+                f"source {self.config.name!r}: view {self.table_name!r} has no column(s) {', '.join(missing)}"
+            )
         upd, ident = table.c[upd_name], table.c[id_name]
         last_upd, last_id = self._start(watermark)
         if isinstance(last_upd, str) and isinstance(upd.type, (DateTime, Date)):
@@ -169,7 +185,9 @@ class SqlAdapter(Adapter):
     def _read_whole(self, engine: Engine, table, id_name: str) -> Iterator[Batch]:
         """A source without a change column: read every row, in pages ordered by all key columns."""
         if id_name not in table.c:
-            raise FatalSourceError(f"source {self.config.name!r}: view {self.table_name!r} has no column {id_name}")
+            raise FatalSourceError(
+                f"source {self.config.name!r}: view {self.table_name!r} has no column {id_name}"
+            )
         order = [table.c[id_name]] + [c for c in table.c if c.name != id_name]
         offset = 0
         while True:
@@ -179,8 +197,10 @@ class SqlAdapter(Adapter):
             if not rows:
                 return
             offset += len(rows)
-            yield Batch(rows=[RawRow({self.column_map.get(k, k): v for k, v in row.items()}) for row in rows],
-                        description=f"{offset} rows")
+            yield Batch(
+                rows=[RawRow({self.column_map.get(k, k): v for k, v in row.items()}) for row in rows],
+                description=f"{offset} rows",
+            )
             if len(rows) < self.page_size:
                 return
 

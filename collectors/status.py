@@ -84,7 +84,9 @@ def apply_pending(
             .where(
                 DocumentStatusEvent.document_source == document_source,
                 DocumentStatusEvent.applied.is_(False),
-                exists().where(Document.source == document_source, Document.source_id == DocumentStatusEvent.document_id),
+                exists().where(
+                    Document.source == document_source, Document.source_id == DocumentStatusEvent.document_id
+                ),
             )
             .distinct()
         )
@@ -106,8 +108,14 @@ def _apply(session: Session, document_source: str, document_ids: set[str], agenc
         chunk = ordered[start : start + _CHUNK]
         docs = session.execute(
             select(
-                Document.id, Document.source_id, Document.unit_id, Document.direction, Document.status_code,
-                Document.acknowledged_at, Document.arrived_at, Document.source_updated_at,
+                Document.id,
+                Document.source_id,
+                Document.unit_id,
+                Document.direction,
+                Document.status_code,
+                Document.acknowledged_at,
+                Document.arrived_at,
+                Document.source_updated_at,
                 *(getattr(Document, c) for c in rollups.DAY_COLUMNS[Document]),  # status_day among them
             ).where(Document.source == document_source, Document.source_id.in_(chunk))
         ).all()
@@ -117,9 +125,14 @@ def _apply(session: Session, document_source: str, document_ids: set[str], agenc
         events: dict[str, list[tuple[str, str, datetime]]] = defaultdict(list)
         for document_id, packet, code, at in session.execute(
             select(
-                DocumentStatusEvent.document_id, DocumentStatusEvent.packet_id,
-                DocumentStatusEvent.status_code, DocumentStatusEvent.status_at,
-            ).where(DocumentStatusEvent.document_source == document_source, DocumentStatusEvent.document_id.in_(found))
+                DocumentStatusEvent.document_id,
+                DocumentStatusEvent.packet_id,
+                DocumentStatusEvent.status_code,
+                DocumentStatusEvent.status_at,
+            ).where(
+                DocumentStatusEvent.document_source == document_source,
+                DocumentStatusEvent.document_id.in_(found),
+            )
         ):
             events[document_id].append((packet, code, at))
         changed: dict[int, dict[str, Any]] = {}

@@ -77,8 +77,15 @@ MAX_SEEN_IDS = 2000
 #: token it issues, so asking for a new one at each poll would fill its token table.
 _AUTH_CACHE: dict[tuple[str, str, str, str], OAuth2ClientCredentials] = {}
 _AUTH_LOCK = threading.Lock()
-DEFAULTS = {"api_version": "v3.3", "page_size": 100, "history_days": 30, "horizon_days": 30, "timeout_s": 15.0,
-            "unit_from": "owner", "tag_prefix": "unit:"}
+DEFAULTS = {
+    "api_version": "v3.3",
+    "page_size": 100,
+    "history_days": 30,
+    "horizon_days": 30,
+    "timeout_s": 15.0,
+    "unit_from": "owner",
+    "tag_prefix": "unit:",
+}
 
 
 def _epoch(value: Any) -> int | None:
@@ -102,7 +109,9 @@ def conferences_of(body: Any) -> list:
     """The conference list of one page; anything else is a malformed answer (worth a retry)."""
     items = body.get("conferences") if isinstance(body, dict) else None
     if not isinstance(items, list):
-        raise TransientSourceError("TrueConf answered without a conference list ('conferences'): malformed answer")
+        raise TransientSourceError(
+            "TrueConf answered without a conference list ('conferences'): malformed answer"
+        )
     return items
 
 
@@ -111,7 +120,9 @@ def participants_of(body: Any) -> list:
     if items is None and isinstance(body, dict) and "cnt" in body:
         return []
     if not isinstance(items, list):
-        raise TransientSourceError("TrueConf answered without a participant list ('participants'): malformed answer")
+        raise TransientSourceError(
+            "TrueConf answered without a participant list ('participants'): malformed answer"
+        )
     return items
 
 
@@ -148,7 +159,9 @@ class TrueConfAdapter(Adapter):
     def check_options(cls, options: dict[str, Any]) -> list[str]:
         problems = check_url(options)
         if not isinstance(options.get("client_id"), str) or not options.get("client_id"):
-            problems.append("options.client_id: required (the OAuth application's id, TrueConf control panel → API → OAuth2)")
+            problems.append(
+                "options.client_id: required (the OAuth application's id, TrueConf control panel → API → OAuth2)"
+            )
         size = options.get("page_size", DEFAULTS["page_size"])
         if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 1000:
             problems.append("options.page_size: expected a whole number between 1 and 1000")
@@ -161,12 +174,14 @@ class TrueConfAdapter(Adapter):
             problems.append("options.timeout_s: expected seconds between 0 and 300")
         if options.get("unit_from", "owner") not in ("owner", "tag"):
             problems.append("options.unit_from: expected owner or tag")
-        if "unit_code" in options and not (isinstance(options["unit_code"], str) and options["unit_code"].strip()):
+        if "unit_code" in options and not (
+            isinstance(options["unit_code"], str) and options["unit_code"].strip()
+        ):
             problems.append("options.unit_code: expected a unit code such as SO-01")
         if not isinstance(options.get("tag_prefix", "unit:"), str):
-            problems.append("options.tag_prefix: expected text such as \"unit:\"")
+            problems.append('options.tag_prefix: expected text such as "unit:"')
         if not isinstance(options.get("api_version", "v3.3"), str):
-            problems.append("options.api_version: expected text such as \"v3.3\"")
+            problems.append('options.api_version: expected text such as "v3.3"')
         verify = options.get("verify", True)
         if not isinstance(verify, (bool, str)):
             problems.append("options.verify: expected true, false or the path of a CA certificate file")
@@ -176,7 +191,12 @@ class TrueConfAdapter(Adapter):
         if self._client is None:
             base = str(self.opts["url"]).rstrip("/")
             secret = self.config.secret("client_secret")
-            key = (self.config.name, base, str(self.opts["client_id"]), hashlib.sha256(secret.encode()).hexdigest())
+            key = (
+                self.config.name,
+                base,
+                str(self.opts["client_id"]),
+                hashlib.sha256(secret.encode()).hexdigest(),
+            )
             with _AUTH_LOCK:
                 auth = _AUTH_CACHE.get(key)
                 if auth is None:
@@ -189,8 +209,13 @@ class TrueConfAdapter(Adapter):
                         body="json",
                         placement="query",
                     )
-            self._client = HttpClient(self.config, base_url=base, auth=auth, timeout_s=float(self.opts["timeout_s"]),
-                                      verify=self.opts.get("verify", True))
+            self._client = HttpClient(
+                self.config,
+                base_url=base,
+                auth=auth,
+                timeout_s=float(self.opts["timeout_s"]),
+                verify=self.opts.get("verify", True),
+            )
         return self._client
 
     def close(self) -> None:
@@ -201,8 +226,13 @@ class TrueConfAdapter(Adapter):
     # --- reading -------------------------------------------------------------------------------------
     def _pages(self, path: str, items_of) -> Iterator[list]:
         client = self.client()
-        paginator = PagePaginator(page_param="page_id", size_param="page_size", size=int(self.opts["page_size"]),
-                                  first_page=1, total_path="cnt")
+        paginator = PagePaginator(
+            page_param="page_id",
+            size_param="page_size",
+            size=int(self.opts["page_size"]),
+            first_page=1,
+            total_path="cnt",
+        )
         paginator.max_pages = 10_000
         yield from paginator.pages(lambda params: client.get_json(path, params=params), items_of)
 
@@ -233,9 +263,15 @@ class TrueConfAdapter(Adapter):
         for conf in conferences:
             if isinstance(conf, dict) and conf.get("state") == "running" and _conference_id(conf):
                 participants[_conference_id(conf)] = self.fetch_participants(_conference_id(conf))
-        rows, rejects, new_watermark = build_meetings(conferences, participants, watermark, now, self.opts, self.config.units)
-        yield Batch(rows=[RawRow(r) for r in rows], rejects=rejects, watermark=new_watermark,
-                    description=f"{len(conferences)} conference(s)")
+        rows, rejects, new_watermark = build_meetings(
+            conferences, participants, watermark, now, self.opts, self.config.units
+        )
+        yield Batch(
+            rows=[RawRow(r) for r in rows],
+            rejects=rejects,
+            watermark=new_watermark,
+            description=f"{len(conferences)} conference(s)",
+        )
 
 
 def _conference_id(conf: dict) -> str | None:
@@ -262,8 +298,8 @@ def unit_for(conf: dict, opts: dict[str, Any], units: dict[str, str]) -> str | N
         prefix = str(opts.get("tag_prefix", "unit:"))
         tags = conf.get("tags") if isinstance(conf.get("tags"), list) else []
         for tag in tags:
-            if isinstance(tag, str) and tag.startswith(prefix) and tag[len(prefix):].strip():
-                return tag[len(prefix):].strip()
+            if isinstance(tag, str) and tag.startswith(prefix) and tag[len(prefix) :].strip():
+                return tag[len(prefix) :].strip()
     owner = conf.get("owner")
     owner = str(owner).strip() if isinstance(owner, (str, int)) and not isinstance(owner, bool) else ""
     if owner:
@@ -321,7 +357,11 @@ def build_meetings(
         once = schedule.get("type") == SCHEDULE_ONCE
         planned_start = _epoch(schedule.get("start_time"))
         duration = schedule.get("duration")
-        duration = duration if isinstance(duration, int) and not isinstance(duration, bool) and duration > 0 else None
+        duration = (
+            duration
+            if isinstance(duration, int) and not isinstance(duration, bool) and duration > 0
+            else None
+        )
         invitations = conf.get("invitations")
         scheduled = len(invitations) if isinstance(invitations, list) and invitations else None
         base = {
@@ -347,10 +387,27 @@ def build_meetings(
             if last_join is not None and last_join <= now_s:
                 last = max(last, last_join)  # the row changes when someone joins
             meeting_id = cid if once else f"{cid}@{start}"
-            sessions[cid] = {"start": start, "peak": peak, "seen": seen, "last": last, "id": meeting_id,
-                             "unit": base["unit_code"], "title": base["title"], "scheduled": scheduled}
-            rows.append({**base, "meeting_id": meeting_id, "start_at": _iso(start), "end_at": None,
-                         "endpoints_connected": len(seen), "participants": peak, "updated_at": _iso(last)})
+            sessions[cid] = {
+                "start": start,
+                "peak": peak,
+                "seen": seen,
+                "last": last,
+                "id": meeting_id,
+                "unit": base["unit_code"],
+                "title": base["title"],
+                "scheduled": scheduled,
+            }
+            rows.append(
+                {
+                    **base,
+                    "meeting_id": meeting_id,
+                    "start_at": _iso(start),
+                    "end_at": None,
+                    "endpoints_connected": len(seen),
+                    "participants": peak,
+                    "updated_at": _iso(last),
+                }
+            )
             held.pop(cid, None)
             continue
         if previous is not None and isinstance(previous.get("start"), int):
@@ -358,9 +415,23 @@ def build_meetings(
             start = previous["start"]
             meeting_id = str(previous.get("id") or (cid if once else f"{cid}@{start}"))
             end = max(now_s, start)
-            record = {"start": start, "end": end, "peak": _count(previous.get("peak")), "connected": _seen(previous)}
-            rows.append({**base, "meeting_id": meeting_id, "start_at": _iso(start), "end_at": _iso(end),
-                         "endpoints_connected": record["connected"], "participants": record["peak"], "updated_at": _iso(end)})
+            record = {
+                "start": start,
+                "end": end,
+                "peak": _count(previous.get("peak")),
+                "connected": _seen(previous),
+            }
+            rows.append(
+                {
+                    **base,
+                    "meeting_id": meeting_id,
+                    "start_at": _iso(start),
+                    "end_at": _iso(end),
+                    "endpoints_connected": record["connected"],
+                    "participants": record["peak"],
+                    "updated_at": _iso(end),
+                }
+            )
             if once:
                 held[cid] = record
             continue
@@ -371,19 +442,41 @@ def build_meetings(
         planned_end = planned_start + duration if duration else None
         # Polling since before the planned start and still never seen running: nobody connected.
         missed = planned_end is not None and planned_end < now_s and since <= planned_start
-        rows.append({**base, "meeting_id": cid, "start_at": _iso(planned_start), "end_at": _iso(planned_end),
-                     "endpoints_connected": 0 if missed else None, "participants": 0 if missed else None,
-                     "updated_at": _iso(_epoch(conf.get("created_at")))})
+        rows.append(
+            {
+                **base,
+                "meeting_id": cid,
+                "start_at": _iso(planned_start),
+                "end_at": _iso(planned_end),
+                "endpoints_connected": 0 if missed else None,
+                "participants": 0 if missed else None,
+                "updated_at": _iso(_epoch(conf.get("created_at"))),
+            }
+        )
 
     # Sessions that vanished from the list (the conference was deleted while running): close them.
     for cid, previous in old_sessions.items():
         if cid in seen_ids or not isinstance(previous, dict) or not isinstance(previous.get("start"), int):
             continue
         start, end = previous["start"], max(now_s, previous["start"])
-        rows.append({"meeting_id": str(previous.get("id") or f"{cid}@{start}"), "unit_code": previous.get("unit"),
-                     "title": previous.get("title"), "platform": PLATFORM, "status": 2, "start_at": _iso(start),
-                     "end_at": _iso(end), "endpoints_scheduled": previous.get("scheduled"),
-                     "endpoints_connected": _seen(previous), "participants": _count(previous.get("peak")),
-                     "updated_at": _iso(end)})
+        rows.append(
+            {
+                "meeting_id": str(previous.get("id") or f"{cid}@{start}"),
+                "unit_code": previous.get("unit"),
+                "title": previous.get("title"),
+                "platform": PLATFORM,
+                "status": 2,
+                "start_at": _iso(start),
+                "end_at": _iso(end),
+                "endpoints_scheduled": previous.get("scheduled"),
+                "endpoints_connected": _seen(previous),
+                "participants": _count(previous.get("peak")),
+                "updated_at": _iso(end),
+            }
+        )
     held = {cid: h for cid, h in held.items() if isinstance(h, dict) and _count(h.get("end")) >= history_from}
-    return rows, rejects, {"version": 1, "since": since, "polled_at": now_s, "sessions": sessions, "held": held}
+    return (
+        rows,
+        rejects,
+        {"version": 1, "since": since, "polled_at": now_s, "sessions": sessions, "held": held},
+    )

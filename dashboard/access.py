@@ -164,7 +164,8 @@ def _unit_tree(session: Session) -> list[UnitOption]:
     # Plain rows, not ORM objects: nothing of the session outlives the request's cache.
     units = session.execute(
         select(OrgUnit.id, OrgUnit.code, OrgUnit.name_vi, OrgUnit.name_en, OrgUnit.level, OrgUnit.parent_id)
-        .where(OrgUnit.active.is_(True)).order_by(OrgUnit.sort_order, OrgUnit.code)
+        .where(OrgUnit.active.is_(True))
+        .order_by(OrgUnit.sort_order, OrgUnit.code)
     ).all()
     tree = _tree(units)
     if has_request_context():
@@ -188,7 +189,11 @@ def _tree(units) -> list[UnitOption]:
 
     def walk(parent: int | None, depth: int) -> None:
         for unit in by_parent.get(parent, []):
-            out.append(UnitOption(unit.code, unit.name_vi, unit.name_en, unit.level, depth, codes.get(unit.parent_id)))
+            out.append(
+                UnitOption(
+                    unit.code, unit.name_vi, unit.name_en, unit.level, depth, codes.get(unit.parent_id)
+                )
+            )
             walk(unit.id, depth + 1)
 
     walk(None, 0)
@@ -210,7 +215,9 @@ def subtree_codes(tree: list[UnitOption], roots: tuple[str, ...] | frozenset[str
     return frozenset(inside)
 
 
-def scope_codes(session: Session, principal: Principal | None = None, capability: str = "view") -> frozenset[str]:
+def scope_codes(
+    session: Session, principal: Principal | None = None, capability: str = "view"
+) -> frozenset[str]:
     """The unit codes ``principal`` (default: the current one) may ``capability``."""
     principal = principal if principal is not None else current_principal()
     if principal is None:

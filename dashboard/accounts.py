@@ -102,16 +102,26 @@ def parse_grant(text: str) -> tuple[str, str]:
     return role, unit
 
 
-def add_account(session: Session, name: str, *, password: str | None, display_name: str = "",
-                grants: list[tuple[str, str]] = (), may_see_secret: bool = False) -> Account:
+def add_account(
+    session: Session,
+    name: str,
+    *,
+    password: str | None,
+    display_name: str = "",
+    grants: list[tuple[str, str]] = (),
+    may_see_secret: bool = False,
+) -> Account:
     name = check_username(name)
     if session.scalar(select(Account.id).where(Account.username == name)) is not None:
         raise AccountError(f"account {name!r} exists already")
     if password is not None:
         check_password(password)
-    account = Account(username=name, display_name=display_name or name,
-                      password_hash=hash_password(password) if password is not None else None,
-                      may_see_secret=may_see_secret)
+    account = Account(
+        username=name,
+        display_name=display_name or name,
+        password_hash=hash_password(password) if password is not None else None,
+        may_see_secret=may_see_secret,
+    )
     session.add(account)
     session.flush()
     for role, code in grants:
@@ -144,8 +154,10 @@ def grant(session: Session, name: str, role: str, unit_code: str, *, revoke: boo
     account = _account(session, name)
     unit = _unit(session, unit_code)
     existing = session.scalar(
-        select(AccessGrant).where(AccessGrant.account_id == account.id, AccessGrant.role == role,
-                                  AccessGrant.unit_id == unit.id))
+        select(AccessGrant).where(
+            AccessGrant.account_id == account.id, AccessGrant.role == role, AccessGrant.unit_id == unit.id
+        )
+    )
     if revoke:
         if existing is None:
             raise AccountError(f"account {account.username!r} holds no grant {role}:{unit_code}")
@@ -164,24 +176,43 @@ def set_secret_permission(session: Session, name: str, allowed: bool) -> Account
 
 def list_accounts(session: Session) -> list[AccountInfo]:
     accounts = session.scalars(
-        select(Account).options(selectinload(Account.grants).selectinload(AccessGrant.unit)).order_by(Account.username)
+        select(Account)
+        .options(selectinload(Account.grants).selectinload(AccessGrant.unit))
+        .order_by(Account.username)
     ).all()
     return [
-        AccountInfo(a.username, a.display_name, a.active, a.password_hash is not None, a.may_see_secret,
-                    tuple((g.role, g.unit.code) for g in sorted(a.grants, key=lambda g: g.id)), a.last_sign_in_at)
+        AccountInfo(
+            a.username,
+            a.display_name,
+            a.active,
+            a.password_hash is not None,
+            a.may_see_secret,
+            tuple((g.role, g.unit.code) for g in sorted(a.grants, key=lambda g: g.id)),
+            a.last_sign_in_at,
+        )
         for a in accounts
     ]
 
 
-def principal_for(session: Session, account: Account, *, via: str = "password",
-                  session_hash: str | None = None) -> Principal:
+def principal_for(
+    session: Session, account: Account, *, via: str = "password", session_hash: str | None = None
+) -> Principal:
     grants = session.execute(
-        select(AccessGrant.role, OrgUnit.code).join(OrgUnit, OrgUnit.id == AccessGrant.unit_id)
-        .where(AccessGrant.account_id == account.id).order_by(AccessGrant.id)
+        select(AccessGrant.role, OrgUnit.code)
+        .join(OrgUnit, OrgUnit.id == AccessGrant.unit_id)
+        .where(AccessGrant.account_id == account.id)
+        .order_by(AccessGrant.id)
     ).all()
-    return Principal("user", account.id, account.username, account.display_name or account.username,
-                     tuple((r, c) for r, c in grants if r in ROLE_CAPABILITIES),
-                     may_see_secret=account.may_see_secret, via=via, session_hash=session_hash)
+    return Principal(
+        "user",
+        account.id,
+        account.username,
+        account.display_name or account.username,
+        tuple((r, c) for r, c in grants if r in ROLE_CAPABILITIES),
+        may_see_secret=account.may_see_secret,
+        via=via,
+        session_hash=session_hash,
+    )
 
 
 def principal_of_session(conn, id_hash: str, now: datetime) -> Principal | None:
@@ -190,19 +221,37 @@ def principal_of_session(conn, id_hash: str, now: datetime) -> Principal | None:
     from dashboard.models import WebSession
 
     rows = conn.execute(
-        select(WebSession.expires_at, WebSession.via, Account.id, Account.username, Account.display_name,
-               Account.may_see_secret, Account.active, AccessGrant.role, OrgUnit.code)
+        select(
+            WebSession.expires_at,
+            WebSession.via,
+            Account.id,
+            Account.username,
+            Account.display_name,
+            Account.may_see_secret,
+            Account.active,
+            AccessGrant.role,
+            OrgUnit.code,
+        )
         .join(Account, Account.id == WebSession.account_id)
         .outerjoin(AccessGrant, AccessGrant.account_id == Account.id)
         .outerjoin(OrgUnit, OrgUnit.id == AccessGrant.unit_id)
-        .where(WebSession.id_hash == id_hash).order_by(AccessGrant.id)
+        .where(WebSession.id_hash == id_hash)
+        .order_by(AccessGrant.id)
     ).all()
     if not rows or rows[0].expires_at <= now or not rows[0].active:
         return None
     first = rows[0]
     grants = tuple((r.role, r.code) for r in rows if r.role in ROLE_CAPABILITIES and r.code is not None)
-    return Principal("user", first.id, first.username, first.display_name or first.username, grants,
-                     may_see_secret=first.may_see_secret, via=first.via, session_hash=id_hash)
+    return Principal(
+        "user",
+        first.id,
+        first.username,
+        first.display_name or first.username,
+        grants,
+        may_see_secret=first.may_see_secret,
+        via=first.via,
+        session_hash=id_hash,
+    )
 
 
 # --- passwords and back-off ---------------------------------------------------------------------------

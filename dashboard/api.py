@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, jsonify, request
 
 from dashboard import access, audit
 from dashboard.kpi.catalogue import CATALOGUE
@@ -67,8 +67,14 @@ def kpis():
     try:
         moment = parse_moment(request.args["as_of"], settings.tz) if request.args.get("as_of") else None
         today = moment.astimezone(settings.tz).date() if moment else datetime.now(settings.tz).date()
-        period = parse_period(month=request.args.get("month"), reporting=request.args.get("reporting_period"),
-                              start=_date("from"), end=_date("to"), kind=request.args.get("period"), today=today)  # fmt: skip
+        period = parse_period(
+            month=request.args.get("month"),
+            reporting=request.args.get("reporting_period"),
+            start=_date("from"),
+            end=_date("to"),
+            kind=request.args.get("period"),
+            today=today,
+        )
     except PeriodError as exc:
         return _error(400, f"Kỳ không hợp lệ: {exc}", f"bad period: {exc}")
     alone = request.args.get("alone") in ("1", "true", "yes")
@@ -77,13 +83,31 @@ def kpis():
             unit = access.resolve_unit(session, request.args.get("unit"))
             scope = resolve_scope(session, unit, not alone)
         except (access.UnitNotAllowed, UnknownUnitError):
-            return _error(404, "Không có đơn vị này hoặc bạn không được xem", "no such unit, or not visible to you")
-        results = compute(session, scope, period, ids, now=moment, tz=settings.tz, targets=load_targets(settings.targets_file),
-                          with_series=False, as_of=moment is not None)  # fmt: skip
+            return _error(
+                404, "Không có đơn vị này hoặc bạn không được xem", "no such unit, or not visible to you"
+            )
+        results = compute(
+            session,
+            scope,
+            period,
+            ids,
+            now=moment,
+            tz=settings.tz,
+            targets=load_targets(settings.targets_file),
+            with_series=False,
+            as_of=moment is not None,
+        )
     body = {"kpis": [result_json(r) for r in results.values()], "generated_at": utcnow().isoformat()}
     principal = access.current_principal()
-    audit.record_now(store().sessions, "export", actor=principal.actor if principal else None,
-                     address=request.remote_addr, unit_code=unit or "*", rows=len(body["kpis"]), format="json")
+    audit.record_now(
+        store().sessions,
+        "export",
+        actor=principal.actor if principal else None,
+        address=request.remote_addr,
+        unit_code=unit or "*",
+        rows=len(body["kpis"]),
+        format="json",
+    )
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -95,8 +119,19 @@ def units():
 
     with read_session() as session:
         rows = access.visible_units(session)
-    return jsonify({"units": [{"code": u.code, "name": {"vi": u.name_vi, "en": u.name_en}, "level": u.level,
-                               "parent": u.parent_code} for u in rows]})  # fmt: skip
+    return jsonify(
+        {
+            "units": [
+                {
+                    "code": u.code,
+                    "name": {"vi": u.name_vi, "en": u.name_en},
+                    "level": u.level,
+                    "parent": u.parent_code,
+                }
+                for u in rows
+            ]
+        }
+    )
 
 
 def init_app(server: Flask) -> None:

@@ -52,11 +52,27 @@ class Event:
     detail: dict | None
 
 
-def record(session: Session, kind: str, *, actor: str | None = None, address: str | None = None,
-           unit_code: str | None = None, outcome: str = "ok", **detail: Any) -> None:
+def record(
+    session: Session,
+    kind: str,
+    *,
+    actor: str | None = None,
+    address: str | None = None,
+    unit_code: str | None = None,
+    outcome: str = "ok",
+    **detail: Any,
+) -> None:
     """Add one event to ``session`` (committed with it)."""
-    session.add(AuditEvent(kind=kind, actor=(actor or "")[:160] or None, address=(address or "")[:64] or None,
-                           unit_code=unit_code, outcome=outcome, detail=detail or None))
+    session.add(
+        AuditEvent(
+            kind=kind,
+            actor=(actor or "")[:160] or None,
+            address=(address or "")[:64] or None,
+            unit_code=unit_code,
+            outcome=outcome,
+            detail=detail or None,
+        )
+    )
 
 
 def record_now(sessions: sessionmaker[Session], kind: str, **kwargs: Any) -> None:
@@ -64,12 +80,19 @@ def record_now(sessions: sessionmaker[Session], kind: str, **kwargs: Any) -> Non
     try:
         with sessions() as session, session.begin():
             record(session, kind, **kwargs)
-    except Exception:  # noqa: BLE001 - auditing must not break the request it records
+    except Exception:
         log.exception("could not write the audit event %s", kind)
 
 
-def list_events(session: Session, *, since: datetime | None = None, until: datetime | None = None,
-                actor: str | None = None, kind: str | None = None, limit: int = 500) -> list[Event]:
+def list_events(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    actor: str | None = None,
+    kind: str | None = None,
+    limit: int = 500,
+) -> list[Event]:
     stmt = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
     if since is not None:
         stmt = stmt.where(AuditEvent.at >= since)
@@ -79,7 +102,10 @@ def list_events(session: Session, *, since: datetime | None = None, until: datet
         stmt = stmt.where(AuditEvent.actor.in_([actor, f"user:{actor}", f"screen:{actor}"]))
     if kind:
         stmt = stmt.where(AuditEvent.kind == kind)
-    return [Event(e.at, e.kind, e.actor, e.address, e.unit_code, e.outcome, e.detail) for e in session.scalars(stmt)]
+    return [
+        Event(e.at, e.kind, e.actor, e.address, e.unit_code, e.outcome, e.detail)
+        for e in session.scalars(stmt)
+    ]
 
 
 def prune(session: Session, retention_days: int, now: datetime | None = None) -> int:

@@ -26,15 +26,16 @@ import secrets
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
-from flask import Flask, Response, abort, g, redirect, request, session as cookie
+from flask import Flask, Response, abort, g, redirect, request
+from flask import session as cookie
 from markupsafe import escape
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from dashboard import __version__, accounts, audit, screens
-from dashboard.security import cookie_options, safe_next
 from dashboard.access import Principal, may_see_page, page_capability
 from dashboard.i18n import normalise_language, register, t
 from dashboard.models import Account, WebSession
+from dashboard.security import cookie_options, safe_next
 from dashboard.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -43,48 +44,78 @@ CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads
 CSRF_HEADER = "X-CSRFToken"
 #: Paths served to anyone: static files, Dash's bundles, sign-in, enrolment, health.
 STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/favicon")
-PUBLIC_PATHS = ("/login", "/logout", "/auth/", "/screens/enrol/", "/screen/revoked", "/prefs/", "/healthz",
-                "/readyz", "/metrics")  # /metrics checks its own caller (dashboard.metrics)
+PUBLIC_PATHS = (
+    "/login",
+    "/logout",
+    "/auth/",
+    "/screens/enrol/",
+    "/screen/revoked",
+    "/prefs/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)  # /metrics checks its own caller (dashboard.metrics)
 DASH_PREFIX = "/_dash-"
 API_PREFIX = "/api/"
 
-register({
-    "nav_screens": {"vi": "Màn hình", "en": "Screens"},
-    "nav_admin": {"vi": "Quản trị", "en": "Administration"},
-    "unit_not_allowed": {"vi": "Không có quyền xem đơn vị này.", "en": "You may not see this unit."},
-    "login_title": {"vi": "Đăng nhập", "en": "Sign in"},
-    "login_username": {"vi": "Tên đăng nhập", "en": "Account name"},
-    "login_password": {"vi": "Mật khẩu", "en": "Password"},
-    "login_submit": {"vi": "Đăng nhập", "en": "Sign in"},
-    "login_sso": {"vi": "Đăng nhập bằng tài khoản dùng chung (SSO)", "en": "Sign in with single sign-on"},
-    "login_failed": {"vi": "Tên đăng nhập hoặc mật khẩu không đúng.", "en": "Wrong account name or password."},
-    "login_blocked": {"vi": "Đăng nhập sai nhiều lần. Vui lòng thử lại sau {seconds} giây.",
-                      "en": "Too many failed attempts. Please try again in {seconds} seconds."},
-    "login_csrf": {"vi": "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.",
-                   "en": "The form expired. Please sign in again."},
-    "login_signed_out": {"vi": "Bạn đã đăng xuất.", "en": "You have signed out."},
-    "login_expired": {"vi": "Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.",
-                      "en": "Your session has ended; please sign in again."},
-    "sign_out": {"vi": "Đăng xuất", "en": "Sign out"},
-    "denied_title": {"vi": "Không có quyền truy cập", "en": "No access"},
-    "denied_body": {"vi": "Tài khoản {name} không có quyền xem trang này.",
-                    "en": "The account {name} may not open this page."},
-    "no_access_title": {"vi": "Tài khoản chưa được cấp quyền", "en": "No access yet"},
-    "no_access_body": {
-        "vi": "Tài khoản {name} đã đăng nhập nhưng chưa được cấp quyền xem số liệu. "
-              "Đề nghị liên hệ bộ phận quản trị hệ thống để được cấp quyền.",
-        "en": "The account {name} is signed in but holds no access to any figures yet. "
-              "Please ask the system administrators for access."},
-    "revoked_title": {"vi": "Màn hình đã bị thu hồi", "en": "This screen has been revoked"},
-    "revoked_body": {"vi": "Màn hình này không còn được phép hiển thị số liệu. Liên hệ bộ phận quản trị để đăng ký lại.",
-                     "en": "This screen may no longer show figures. Ask the administrators to enrol it again."},
-    "enrol_failed_title": {"vi": "Mã đăng ký màn hình không hợp lệ", "en": "Invalid screen enrolment code"},
-    "enrol_failed_body": {"vi": "Mã đã được dùng, đã hết hạn hoặc không tồn tại. Tạo mã mới bằng lệnh "
-                                "ioc screens code TÊN hoặc trên trang Màn hình.",
-                          "en": "The code was used, has expired or does not exist. Make a new one with "
-                                "ioc screens code NAME or on the Screens page."},
-    "allowed_pages": {"vi": "Các trang bạn có thể mở:", "en": "Pages you may open:"},
-})
+register(
+    {
+        "nav_screens": {"vi": "Màn hình", "en": "Screens"},
+        "nav_admin": {"vi": "Quản trị", "en": "Administration"},
+        "unit_not_allowed": {"vi": "Không có quyền xem đơn vị này.", "en": "You may not see this unit."},
+        "login_title": {"vi": "Đăng nhập", "en": "Sign in"},
+        "login_username": {"vi": "Tên đăng nhập", "en": "Account name"},
+        "login_password": {"vi": "Mật khẩu", "en": "Password"},
+        "login_submit": {"vi": "Đăng nhập", "en": "Sign in"},
+        "login_sso": {"vi": "Đăng nhập bằng tài khoản dùng chung (SSO)", "en": "Sign in with single sign-on"},
+        "login_failed": {
+            "vi": "Tên đăng nhập hoặc mật khẩu không đúng.",
+            "en": "Wrong account name or password.",
+        },
+        "login_blocked": {
+            "vi": "Đăng nhập sai nhiều lần. Vui lòng thử lại sau {seconds} giây.",
+            "en": "Too many failed attempts. Please try again in {seconds} seconds.",
+        },
+        "login_csrf": {
+            "vi": "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.",
+            "en": "The form expired. Please sign in again.",
+        },
+        "login_signed_out": {"vi": "Bạn đã đăng xuất.", "en": "You have signed out."},
+        "login_expired": {
+            "vi": "Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.",
+            "en": "Your session has ended; please sign in again.",
+        },
+        "sign_out": {"vi": "Đăng xuất", "en": "Sign out"},
+        "denied_title": {"vi": "Không có quyền truy cập", "en": "No access"},
+        "denied_body": {
+            "vi": "Tài khoản {name} không có quyền xem trang này.",
+            "en": "The account {name} may not open this page.",
+        },
+        "no_access_title": {"vi": "Tài khoản chưa được cấp quyền", "en": "No access yet"},
+        "no_access_body": {
+            "vi": "Tài khoản {name} đã đăng nhập nhưng chưa được cấp quyền xem số liệu. "
+            "Đề nghị liên hệ bộ phận quản trị hệ thống để được cấp quyền.",
+            "en": "The account {name} is signed in but holds no access to any figures yet. "
+            "Please ask the system administrators for access.",
+        },
+        "revoked_title": {"vi": "Màn hình đã bị thu hồi", "en": "This screen has been revoked"},
+        "revoked_body": {
+            "vi": "Màn hình này không còn được phép hiển thị số liệu. Liên hệ bộ phận quản trị để đăng ký lại.",
+            "en": "This screen may no longer show figures. Ask the administrators to enrol it again.",
+        },
+        "enrol_failed_title": {
+            "vi": "Mã đăng ký màn hình không hợp lệ",
+            "en": "Invalid screen enrolment code",
+        },
+        "enrol_failed_body": {
+            "vi": "Mã đã được dùng, đã hết hạn hoặc không tồn tại. Tạo mã mới bằng lệnh "
+            "ioc screens code TÊN hoặc trên trang Màn hình.",
+            "en": "The code was used, has expired or does not exist. Make a new one with "
+            "ioc screens code NAME or on the Screens page.",
+        },
+        "allowed_pages": {"vi": "Các trang bạn có thể mở:", "en": "Pages you may open:"},
+    }
+)
 
 
 # --- helpers --------------------------------------------------------------------------------------------
@@ -127,7 +158,9 @@ def _csrf_ok(sent: str | None) -> bool:
 def lang() -> str:
     from dashboard.webapp import store
 
-    return normalise_language(request.args.get("lang") or request.cookies.get("ioc_lang"), store().settings.language)
+    return normalise_language(
+        request.args.get("lang") or request.cookies.get("ioc_lang"), store().settings.language
+    )
 
 
 def _page(title: str, body_html: str, status: int = 200, *, refresh_s: int | None = None) -> Response:
@@ -172,9 +205,13 @@ def _load_principal() -> Response | None:
                 g.principal = screens.principal_for(row)
                 if path.startswith(DASH_PREFIX) and request.method == "POST":
                     changes = screens.heartbeat(
-                        row, now=now, address=client_address(), slide=request.headers.get("X-IOC-Slide"),
+                        row,
+                        now=now,
+                        address=client_address(),
+                        slide=request.headers.get("X-IOC-Slide"),
                         version=request.headers.get("X-IOC-Version"),
-                        client_error=request.headers.get("X-IOC-Client-Error"))
+                        client_error=request.headers.get("X-IOC-Client-Error"),
+                    )
                     g.ioc_reload = row.reload_requested_at is not None
                     if changes:
                         screens.record_heartbeat(conn, row.id, changes)
@@ -212,7 +249,11 @@ def _gate() -> Response | None:
         if g.get("screen_revoked"):
             return redirect("/screen/revoked")
         return redirect("/login?next=" + quote(safe_next(request.full_path.rstrip("?")), safe="/"))
-    if principal.kind == "screen" and path.rstrip("/") == "/wall" and request.args.get("playlist") != principal.playlist:
+    if (
+        principal.kind == "screen"
+        and path.rstrip("/") == "/wall"
+        and request.args.get("playlist") != principal.playlist
+    ):
         return redirect(f"/wall?playlist={quote(principal.playlist or '')}")
     if not may_see_page(principal, path):
         return denied_page(principal)
@@ -230,8 +271,15 @@ def _api_gate(principal: Principal | None) -> Response | None:
     if not may_see_page(principal, request.path):
         from dashboard.webapp import store
 
-        audit.record_now(store().sessions, "denied", actor=principal.actor, address=client_address(),
-                         outcome="denied", path=request.path[:300], needs=page_capability(request.path))
+        audit.record_now(
+            store().sessions,
+            "denied",
+            actor=principal.actor,
+            address=client_address(),
+            outcome="denied",
+            path=request.path[:300],
+            needs=page_capability(request.path),
+        )
         response = jsonify({"error": {"vi": "Không có quyền truy cập.", "en": "Access denied."}})
         response.status_code = 403
         return response
@@ -250,26 +298,49 @@ def denied_page(principal: Principal) -> Response:
     """403 for a page outside the principal's role, recorded in the audit."""
     from dashboard.webapp import store
 
-    audit.record_now(store().sessions, "denied", actor=principal.actor, address=client_address(),
-                     outcome="denied", path=request.path[:300], needs=page_capability(request.path))
+    audit.record_now(
+        store().sessions,
+        "denied",
+        actor=principal.actor,
+        address=client_address(),
+        outcome="denied",
+        path=request.path[:300],
+        needs=page_capability(request.path),
+    )
     language = lang()
     if not principal.can("view") and not principal.can("admin") and not principal.can("sources"):
-        return _notice(t("no_access_title", language), t("no_access_body", language, name=principal.display_name), 403,
-                       extra=_sign_out_form(language))
-    links = "".join(f'<li><a href="{p}">{escape(t(k, language))}</a></li>' for p, k in _allowed_links(principal))
-    return _notice(t("denied_title", language), t("denied_body", language, name=principal.display_name), 403,
-                   extra=f"<p>{escape(t('allowed_pages', language))}</p><ul>{links}</ul>{_sign_out_form(language)}")
+        return _notice(
+            t("no_access_title", language),
+            t("no_access_body", language, name=principal.display_name),
+            403,
+            extra=_sign_out_form(language),
+        )
+    links = "".join(
+        f'<li><a href="{p}">{escape(t(k, language))}</a></li>' for p, k in _allowed_links(principal)
+    )
+    return _notice(
+        t("denied_title", language),
+        t("denied_body", language, name=principal.display_name),
+        403,
+        extra=f"<p>{escape(t('allowed_pages', language))}</p><ul>{links}</ul>{_sign_out_form(language)}",
+    )
 
 
 def _allowed_links(principal: Principal) -> list[tuple[str, str]]:
-    candidates = [("/", "nav_overview"), ("/sources", "nav_sources"), ("/screens", "nav_screens"),
-                  ("/admin/users", "nav_admin")]
+    candidates = [
+        ("/", "nav_overview"),
+        ("/sources", "nav_sources"),
+        ("/screens", "nav_screens"),
+        ("/admin/users", "nav_admin"),
+    ]
     return [(p, k) for p, k in candidates if may_see_page(principal, p)]
 
 
 def _sign_out_form(language: str) -> str:
-    return (f'<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{escape(csrf_token())}">'
-            f'<button class="ioc-button" type="submit">{escape(t("sign_out", language))}</button></form>')
+    return (
+        f'<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{escape(csrf_token())}">'
+        f'<button class="ioc-button" type="submit">{escape(t("sign_out", language))}</button></form>'
+    )
 
 
 def _after(response: Response) -> Response:
@@ -306,14 +377,20 @@ def _login_form(message: str | None = None, username: str = "", status: int = 20
     settings = store().settings
     language = lang()
     nxt = safe_next(request.values.get("next"))
-    msg = f'<p class="ioc-auth__message" role="alert" id="login-message">{escape(message)}</p>' if message else ""
+    msg = (
+        f'<p class="ioc-auth__message" role="alert" id="login-message">{escape(message)}</p>'
+        if message
+        else ""
+    )
     sso = ""
     if settings.oidc_enabled:
-        sso = (f'<p><a class="ioc-button" id="login-sso" href="/auth/oidc/login?next={quote(nxt, safe="/")}">'
-               f'{escape(t("login_sso", language))}</a></p>')
+        sso = (
+            f'<p><a class="ioc-button" id="login-sso" href="/auth/oidc/login?next={quote(nxt, safe="/")}">'
+            f"{escape(t('login_sso', language))}</a></p>"
+        )
     other = "en" if language == "vi" else "vi"
     body = (
-        f'<h1>{escape(t("app_title", language))}</h1><h2>{escape(t("login_title", language))}</h2>{msg}'
+        f"<h1>{escape(t('app_title', language))}</h1><h2>{escape(t('login_title', language))}</h2>{msg}"
         f'<form method="post" action="/login" id="login-form" class="ioc-auth__form">'
         f'<input type="hidden" name="csrf_token" value="{escape(csrf_token())}">'
         f'<input type="hidden" name="next" value="{escape(nxt)}">'
@@ -323,7 +400,7 @@ def _login_form(message: str | None = None, username: str = "", status: int = 20
         f'type="password" autocomplete="current-password" required></label>'
         f'<button class="ioc-button" type="submit" id="login-submit">{escape(t("login_submit", language))}</button>'
         f'</form>{sso}<p><a href="/prefs/lang/{other}?next={quote("/login?next=" + nxt, safe="/")}">'
-        f'{escape(t("switch_language", language))}</a></p>'
+        f"{escape(t('switch_language', language))}</a></p>"
     )
     return _page(t("login_title", language), body, status)
 
@@ -348,8 +425,14 @@ def login() -> Response:
     with ctx.sessions() as session, session.begin():
         wait = accounts.blocked_for(session, name, address)
         if wait > 0:
-            audit.record(session, "sign_in_blocked", actor=f"user:{name}", address=address, outcome="denied",
-                         wait_s=round(wait))
+            audit.record(
+                session,
+                "sign_in_blocked",
+                actor=f"user:{name}",
+                address=address,
+                outcome="denied",
+                wait_s=round(wait),
+            )
             return _login_form(t("login_blocked", language, seconds=int(wait) + 1), name, 429)
         account = accounts.verify(session, name, password)
         if account is None:
@@ -377,9 +460,17 @@ def start_session(session, account: Account, *, via: str, minutes: int, id_token
     at every sign-in (no session fixation)."""
     sid = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(WebSession(id_hash=_hash(sid), account_id=account.id, created_at=now,
-                           expires_at=now + timedelta(minutes=minutes), address=client_address(), via=via,
-                           id_token_hint=id_token))
+    session.add(
+        WebSession(
+            id_hash=_hash(sid),
+            account_id=account.id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+            address=client_address(),
+            via=via,
+            id_token_hint=id_token,
+        )
+    )
     account.last_sign_in_at = now
     cookie.clear()
     cookie["sid"] = sid
@@ -426,12 +517,20 @@ def enrol(code: str) -> Response:
             audit.record(session, "screen_enrolled", address=client_address(), outcome="failed")
             return _notice(t("enrol_failed_title", language), t("enrol_failed_body", language), 403)
         screen, token = result
-        audit.record(session, "screen_enrolled", actor=f"screen:{screen.name}", address=client_address(),
-                     unit_code=screen.unit.code, playlist=screen.playlist)
+        audit.record(
+            session,
+            "screen_enrolled",
+            actor=f"screen:{screen.name}",
+            address=client_address(),
+            unit_code=screen.unit.code,
+            playlist=screen.playlist,
+        )
         playlist = screen.playlist
     response = redirect(f"/wall?playlist={quote(playlist)}")
     # Ten years: a wall screen never expires into a sign-in page; revocation is on the server.
-    response.set_cookie(screens.DEVICE_COOKIE, token, max_age=10 * 365 * 86400, **cookie_options(ctx.settings))
+    response.set_cookie(
+        screens.DEVICE_COOKIE, token, max_age=10 * 365 * 86400, **cookie_options(ctx.settings)
+    )
     return response
 
 

@@ -56,7 +56,11 @@ def _warn(action: str, exc: Exception) -> None:
     now = time.monotonic()
     if now - _last_warning[0] > 60:  # once a minute, not once a request
         _last_warning[0] = now
-        _log.warning("shared cache unavailable (%s: %s): serving without it", action, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        _log.warning(
+            "shared cache unavailable (%s: %s): serving without it",
+            action,
+            str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+        )
 
 
 def safe_get(key: str):
@@ -64,7 +68,7 @@ def safe_get(key: str):
     instead of failing, and use the cache again as soon as it answers."""
     try:
         return cache.get(key)
-    except Exception as exc:  # noqa: BLE001 - redis.ConnectionError, OSError, …
+    except Exception as exc:
         _warn("get", exc)
         return None
 
@@ -72,6 +76,6 @@ def safe_get(key: str):
 def safe_set(key: str, value, timeout: int | None = None) -> bool:
     try:
         return bool(cache.set(key, value, timeout=timeout))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _warn("set", exc)
         return False

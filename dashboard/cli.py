@@ -1,9 +1,9 @@
 """The ``ioc`` command line. Errors are one clear line and a non-zero exit code.
 
-    ioc db upgrade            bring the database schema up to date
-    ioc units import FILE     import or update the organisation hierarchy (CSV or TOML)
-    ioc serve                 serve the dashboard (waitress); production uses gunicorn app:server
-    ioc demo                  the embedded default: SQLite, demo units, served at :8050
+ioc db upgrade            bring the database schema up to date
+ioc units import FILE     import or update the organisation hierarchy (CSV or TOML)
+ioc serve                 serve the dashboard (waitress); production uses gunicorn app:server
+ioc demo                  the embedded default: SQLite, demo units, served at :8050
 """
 
 from __future__ import annotations
@@ -57,8 +57,13 @@ pass_ctx = click.make_pass_decorator(_Context)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="IOC_CONFIG",
-              help="TOML settings file (default: none; IOC_* variables always apply).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    envvar="IOC_CONFIG",
+    help="TOML settings file (default: none; IOC_* variables always apply).",
+)
 @click.version_option(__version__, prog_name="ioc")
 @click.pass_context
 def cli(ctx: click.Context, config_file: str | None) -> None:
@@ -164,21 +169,39 @@ def _load_sources(settings: Settings, sources_file: Path | None):
 
     path = sources_file or settings.sources_file
     if path is None:
-        raise IocError("no sources file: set IOC_SOURCES_FILE or pass --sources FILE (see sources.example.toml)")
+        raise IocError(
+            "no sources file: set IOC_SOURCES_FILE or pass --sources FILE (see sources.example.toml)"
+        )
     return load_sources(path)
 
 
 @cli.group("collect", invoke_without_command=True)
 @click.option("--once", "once", metavar="SOURCE", help="Run this source once now instead of scheduling.")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M"]),
-              help="With --once: re-read the source from this local date (backfill).")
-@click.option("--sources", "sources_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Sources file [default: IOC_SOURCES_FILE].")
-@click.option("--wait", is_flag=True, help="If another collector holds the lock, wait for it instead of exiting.")
-@click.option("--heartbeat", type=click.FloatRange(0.2, 600), default=10.0, show_default=True,
-              help="Seconds between checks that this collector still holds its lock.")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M"]),
+    help="With --once: re-read the source from this local date (backfill).",
+)
+@click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Sources file [default: IOC_SOURCES_FILE].",
+)
+@click.option(
+    "--wait", is_flag=True, help="If another collector holds the lock, wait for it instead of exiting."
+)
+@click.option(
+    "--heartbeat",
+    type=click.FloatRange(0.2, 600),
+    default=10.0,
+    show_default=True,
+    help="Seconds between checks that this collector still holds its lock.",
+)
 @pass_ctx
-def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | None, wait: bool, heartbeat: float) -> None:
+def collect_cmd(
+    obj: _Context, once: str | None, since, sources_file: Path | None, wait: bool, heartbeat: float
+) -> None:
     """Run the collectors: every source on its interval (one scheduler per database), or one now.
 
     `ioc collect rejects SOURCE` lists what a source rejected."""
@@ -193,9 +216,13 @@ def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | Non
     if once:
         by_name = {s.name: s for s in sources}
         if once not in by_name:
-            raise IocError(f"unknown source {once!r}; sources in the file: {', '.join(sorted(by_name)) or 'none'}")
+            raise IocError(
+                f"unknown source {once!r}; sources in the file: {', '.join(sorted(by_name)) or 'none'}"
+            )
         if since and by_name[once].adapter != "sql":
-            raise IocError(f"--since applies to sql sources; {once!r} uses the {by_name[once].adapter} adapter")
+            raise IocError(
+                f"--since applies to sql sources; {once!r} uses the {by_name[once].adapter} adapter"
+            )
         _collect_once(engine, by_name[once], settings, since)
         return
     if since:
@@ -217,8 +244,13 @@ def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | Non
         lock.release()
         return
     supervisor = LockSupervisor(lock, echo=say)
-    scheduler = build_scheduler(engine, sources, settings.tz, guard=supervisor.guard,
-                                audit_retention_days=settings.audit_retention_days)
+    scheduler = build_scheduler(
+        engine,
+        sources,
+        settings.tz,
+        guard=supervisor.guard,
+        audit_retention_days=settings.audit_retention_days,
+    )
     supervisor.scheduler = scheduler
     enabled = [s.name for s in sources if s.enabled]
     say(f"collector lock taken (pid {os.getpid()})")
@@ -245,8 +277,13 @@ def collect_cmd(obj: _Context, once: str | None, since, sources_file: Path | Non
 
 
 @collect_cmd.command("health")
-@click.option("--max-age", type=click.FloatRange(1, 3600), default=60.0, show_default=True,
-              help="Seconds within which the collector must have reported (a few heartbeats).")
+@click.option(
+    "--max-age",
+    type=click.FloatRange(1, 3600),
+    default=60.0,
+    show_default=True,
+    help="Seconds within which the collector must have reported (a few heartbeats).",
+)
 @pass_ctx
 def collect_health_cmd(obj: _Context, max_age: float) -> None:
     """Exit 0 when the collector process of this data directory is alive and holds its lock
@@ -259,7 +296,9 @@ def collect_health_cmd(obj: _Context, max_age: float) -> None:
 
 @collect_cmd.command("rejects")
 @click.argument("source")
-@click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True, help="How many, newest first.")
+@click.option(
+    "--limit", type=click.IntRange(1, 100_000), default=20, show_default=True, help="How many, newest first."
+)
 @click.option("--kind", type=click.Choice(["file", "row", "duplicate", "future"]), help="Only this kind.")
 @pass_ctx
 def collect_rejects_cmd(obj: _Context, source: str, limit: int, kind: str | None) -> None:
@@ -352,14 +391,26 @@ def serve_cmd(obj: _Context, host: str | None, port: int | None, threads: int) -
 @cli.command("demo")
 @click.option("--host", default=None, help="Address to listen on [default: IOC_HOST or 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [default: IOC_PORT or 8050].")
-@click.option("--days", type=click.IntRange(1, 3650), default=400, show_default=True,
-              help="Days of simulated history on first start.")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=400,
+    show_default=True,
+    help="Days of simulated history on first start.",
+)
 @click.option("--seed", type=int, default=2026, show_default=True, help="Seed of the simulated agency.")
 @click.option("--no-serve", is_flag=True, help="Prepare the demo store (units, simulated history) and exit.")
 @click.option("--no-simulation", is_flag=True, help="Only the demo units, no simulated sources.")
 @pass_ctx
-def demo_cmd(obj: _Context, host: str | None, port: int | None, days: int, seed: int, no_serve: bool,
-             no_simulation: bool) -> None:
+def demo_cmd(
+    obj: _Context,
+    host: str | None,
+    port: int | None,
+    days: int,
+    seed: int,
+    no_serve: bool,
+    no_simulation: bool,
+) -> None:
     """The embedded default: SQLite, the simulated agency's sources collected by the real
     adapters, kept moving every few seconds, and the dashboard at http://127.0.0.1:8050."""
     settings = obj.settings
@@ -383,16 +434,25 @@ def demo_cmd(obj: _Context, host: str | None, port: int | None, days: int, seed:
             platforms.stop()
         else:
             live = demo.start_live(settings, engine, simulation, sources, platforms)
-            click.echo(f"fake platforms on 127.0.0.1 (SIMULATED): one-stop REST API {platforms.motcua.url}/api/hoso, "
-                       f"BigBlueButton {platforms.bbb.api_url}")
-            click.echo(f"live: the simulation moves every {demo.DEMO_TICK_S:g} s, sources are collected every "
-                       f"{demo.DEMO_INTERVAL_S:g} s (sources file: {demo.demo_root(settings) / 'sources.toml'})")
+            click.echo(
+                f"fake platforms on 127.0.0.1 (SIMULATED): one-stop REST API {platforms.motcua.url}/api/hoso, "
+                f"BigBlueButton {platforms.bbb.api_url}"
+            )
+            click.echo(
+                f"live: the simulation moves every {demo.DEMO_TICK_S:g} s, sources are collected every "
+                f"{demo.DEMO_INTERVAL_S:g} s (sources file: {demo.demo_root(settings) / 'sources.toml'})"
+            )
     with session_scope(sessions) as session:
         from dashboard import demo_access
 
         shown_host = "127.0.0.1" if (host or settings.host) in {"0.0.0.0", "::"} else (host or settings.host)
-        demo_access.ensure(session, settings.data_dir / "demo", f"http://{shown_host}:{port or settings.port}",
-                           settings.screen_enrol_hours, click.echo)
+        demo_access.ensure(
+            session,
+            settings.data_dir / "demo",
+            f"http://{shown_host}:{port or settings.port}",
+            settings.screen_enrol_hours,
+            click.echo,
+        )
     if no_serve:
         return
     try:

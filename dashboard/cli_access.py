@@ -54,23 +54,42 @@ def users_group() -> None:
 
 @users_group.command("add")
 @click.argument("name")
-@click.option("--grant", "grants", multiple=True, metavar="ROLE:UNIT",
-              help="Role over a unit subtree: lanh_dao, truong_don_vi, theo_doi or quan_tri (repeatable).")
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    metavar="ROLE:UNIT",
+    help="Role over a unit subtree: lanh_dao, truong_don_vi, theo_doi or quan_tri (repeatable).",
+)
 @click.option("--display-name", default="", help="The name shown in the header.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--sso", is_flag=True, help="No local password: the account signs in through single sign-on.")
 @click.option("--secret", "may_see_secret", is_flag=True, help="May see documents marked secret.")
 @pass_ctx
-def users_add(obj: _Context, name: str, grants, display_name: str, password_stdin: bool, sso: bool,
-              may_see_secret: bool) -> None:
+def users_add(
+    obj: _Context, name: str, grants, display_name: str, password_stdin: bool, sso: bool, may_see_secret: bool
+) -> None:
     """Add an account NAME."""
     parsed = [accounts.parse_grant(g) for g in grants]
     password, generated = (None, False) if sso else _password(password_stdin)
     with session_scope(_sessions(obj)) as session:
-        account = accounts.add_account(session, name, password=password, display_name=display_name, grants=parsed,
-                                       may_see_secret=may_see_secret)
-        audit.record(session, "account_added", actor=CLI_ACTOR, target=account.username,
-                     grants=[f"{r}:{u}" for r, u in parsed], sso=sso, secret=may_see_secret)
+        account = accounts.add_account(
+            session,
+            name,
+            password=password,
+            display_name=display_name,
+            grants=parsed,
+            may_see_secret=may_see_secret,
+        )
+        audit.record(
+            session,
+            "account_added",
+            actor=CLI_ACTOR,
+            target=account.username,
+            grants=[f"{r}:{u}" for r, u in parsed],
+            sso=sso,
+            secret=may_see_secret,
+        )
     click.echo(f"account {account.username} added with {len(parsed)} grant(s)")
     if generated:
         click.echo(f"password (shown once): {password}")
@@ -84,15 +103,30 @@ def users_list(obj: _Context, as_json: bool) -> None:
     with _sessions(obj)() as session:
         rows = accounts.list_accounts(session)
     if as_json:
-        click.echo(json.dumps([{"username": a.username, "display_name": a.display_name, "active": a.active,
-                                "local_password": a.local_password, "secret": a.may_see_secret,
-                                "grants": [f"{r}:{u}" for r, u in a.grants]} for a in rows], ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "username": a.username,
+                        "display_name": a.display_name,
+                        "active": a.active,
+                        "local_password": a.local_password,
+                        "secret": a.may_see_secret,
+                        "grants": [f"{r}:{u}" for r, u in a.grants],
+                    }
+                    for a in rows
+                ],
+                ensure_ascii=False,
+            )
+        )
         return
     for a in rows:
         state = "" if a.active else " [disabled]"
         how = "password" if a.local_password else "sso"
-        click.echo(f"{a.username}{state} ({how}{', secret' if a.may_see_secret else ''}): "
-                   + (", ".join(f"{r}:{u}" for r, u in a.grants) or "no grant"))
+        click.echo(
+            f"{a.username}{state} ({how}{', secret' if a.may_see_secret else ''}): "
+            + (", ".join(f"{r}:{u}" for r, u in a.grants) or "no grant")
+        )
 
 
 def _set_active(obj: _Context, name: str, active: bool) -> None:
@@ -127,7 +161,9 @@ def users_reset_password(obj: _Context, name: str, password_stdin: bool) -> None
     password, generated = _password(password_stdin)
     with session_scope(_sessions(obj)) as session:
         account = accounts.reset_password(session, name, password)
-        audit.record(session, "account_changed", actor=CLI_ACTOR, target=account.username, password_reset=True)
+        audit.record(
+            session, "account_changed", actor=CLI_ACTOR, target=account.username, password_reset=True
+        )
     click.echo(f"password of {account.username} changed; its sessions ended")
     if generated:
         click.echo(f"password (shown once): {password}")
@@ -143,14 +179,22 @@ def users_grant(obj: _Context, name: str, grant: str, revoke: bool) -> None:
     role, unit = accounts.parse_grant(grant)
     with session_scope(_sessions(obj)) as session:
         account = accounts.grant(session, name, role, unit, revoke=revoke)
-        audit.record(session, "grant_changed", actor=CLI_ACTOR, target=account.username, grant=f"{role}:{unit}",
-                     revoked=revoke)
+        audit.record(
+            session,
+            "grant_changed",
+            actor=CLI_ACTOR,
+            target=account.username,
+            grant=f"{role}:{unit}",
+            revoked=revoke,
+        )
     click.echo(f"{account.username}: {'removed' if revoke else 'granted'} {role}:{unit}")
 
 
 @users_group.command("secret")
 @click.argument("name")
-@click.option("--allow/--deny", default=None, required=True, help="Whether NAME may see documents marked secret.")
+@click.option(
+    "--allow/--deny", default=None, required=True, help="Whether NAME may see documents marked secret."
+)
 @pass_ctx
 def users_secret(obj: _Context, name: str, allow: bool) -> None:
     """Allow or deny NAME the documents marked secret."""
@@ -191,9 +235,13 @@ def screens_add(obj: _Context, name: str, playlist: str, unit: str, base_url: st
     _check_playlist(obj, playlist)
     with session_scope(_sessions(obj)) as session:
         screen, code = screens.add(session, name, playlist, unit, obj.settings.screen_enrol_hours)
-        audit.record(session, "screen_added", actor=CLI_ACTOR, target=screen.name, unit_code=unit, playlist=playlist)
-    click.echo(f"screen {name!r}: open this address once on the screen (valid {obj.settings.screen_enrol_hours} h, "
-               "one use):")
+        audit.record(
+            session, "screen_added", actor=CLI_ACTOR, target=screen.name, unit_code=unit, playlist=playlist
+        )
+    click.echo(
+        f"screen {name!r}: open this address once on the screen (valid {obj.settings.screen_enrol_hours} h, "
+        "one use):"
+    )
     click.echo(f"{(base_url or _base_url(obj)).rstrip('/')}/screens/enrol/{code}")
 
 
@@ -217,8 +265,10 @@ def screens_list(obj: _Context) -> None:
         rows = screens.fleet(session)
     for s in rows:
         seen = s.last_seen_at.isoformat(timespec="seconds") if s.last_seen_at else "never"
-        click.echo(f"{s.name}: {s.state}, playlist {s.playlist}, scope {s.unit_code}, last seen {seen}"
-                   + (f", slide {s.last_slide}" if s.last_slide else ""))
+        click.echo(
+            f"{s.name}: {s.state}, playlist {s.playlist}, scope {s.unit_code}, last seen {seen}"
+            + (f", slide {s.last_slide}" if s.last_slide else "")
+        )
 
 
 def _act_on_screen(obj: _Context, name: str, act, kind: str, done: str) -> None:
@@ -252,27 +302,45 @@ def audit_group() -> None:
 
 
 @audit_group.command("list")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%d/%m/%Y"]), default=None)
+@click.option(
+    "--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%d/%m/%Y"]), default=None
+)
 @click.option("--user", default=None, help="Only events of this account or screen name.")
 @click.option("--kind", type=click.Choice(sorted(audit.KINDS)), default=None)
 @click.option("--limit", type=click.IntRange(1, 100000), default=200, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @pass_ctx
-def audit_list(obj: _Context, since: datetime | None, user: str | None, kind: str | None, limit: int,
-               as_json: bool) -> None:
+def audit_list(
+    obj: _Context, since: datetime | None, user: str | None, kind: str | None, limit: int, as_json: bool
+) -> None:
     """The newest events first."""
     tz = obj.settings.tz
     with _sessions(obj)() as session:
-        events = audit.list_events(session, since=since.replace(tzinfo=tz) if since else None, actor=user, kind=kind,
-                                   limit=limit)
+        events = audit.list_events(
+            session, since=since.replace(tzinfo=tz) if since else None, actor=user, kind=kind, limit=limit
+        )
     for e in events:
         if as_json:
-            click.echo(json.dumps({"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "address": e.address,
-                                   "unit": e.unit_code, "outcome": e.outcome, "detail": e.detail}, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {
+                        "at": e.at.isoformat(),
+                        "kind": e.kind,
+                        "actor": e.actor,
+                        "address": e.address,
+                        "unit": e.unit_code,
+                        "outcome": e.outcome,
+                        "detail": e.detail,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
             detail = " ".join(f"{k}={v}" for k, v in (e.detail or {}).items())
-            click.echo(f"{e.at.astimezone(tz).isoformat(timespec='seconds')} {e.kind} {e.outcome} "
-                       f"{e.actor or '-'} {e.address or '-'} {e.unit_code or '-'} {detail}".rstrip())
+            click.echo(
+                f"{e.at.astimezone(tz).isoformat(timespec='seconds')} {e.kind} {e.outcome} "
+                f"{e.actor or '-'} {e.address or '-'} {e.unit_code or '-'} {detail}".rstrip()
+            )
 
 
 @audit_group.command("prune")

@@ -1,16 +1,16 @@
 """``ioc kpis …`` and ``ioc scores …``: the KPI engine from the command line.
 
-    ioc kpis list                       the catalogue: id, name, unit, direction, basis
-    ioc kpis show [ID…] [--unit CODE]   KPIs of a scope for a period, with comparisons
-    ioc kpis show … --json              the same as data; --month / --reporting-period / --as-of
-    ioc kpis export --month YYYY-MM     every unit × every KPI of a period (--format xlsx|csv)
-    ioc kpis rank ID [--parent CODE]    units ranked on a KPI (1, 2, 2, 4) with rank change
-    ioc kpis overdue [--unit CODE]      the action list: overdue and due-within-24 h items
-    ioc kpis snapshot                   store today's point-in-time values (the daily job does it)
-    ioc kpis rebuild-rollups            recompute every daily rollup from facts (repair)
-    ioc kpis check-targets [FILE]       validate a targets file, listing every problem
-    ioc scores import FILE [--period P] import published 766 scores in the portal's shape, all or nothing
-    ioc scores list [--unit CODE]       the imported official scores
+ioc kpis list                       the catalogue: id, name, unit, direction, basis
+ioc kpis show [ID…] [--unit CODE]   KPIs of a scope for a period, with comparisons
+ioc kpis show … --json              the same as data; --month / --reporting-period / --as-of
+ioc kpis export --month YYYY-MM     every unit × every KPI of a period (--format xlsx|csv)
+ioc kpis rank ID [--parent CODE]    units ranked on a KPI (1, 2, 2, 4) with rank change
+ioc kpis overdue [--unit CODE]      the action list: overdue and due-within-24 h items
+ioc kpis snapshot                   store today's point-in-time values (the daily job does it)
+ioc kpis rebuild-rollups            recompute every daily rollup from facts (repair)
+ioc kpis check-targets [FILE]       validate a targets file, listing every problem
+ioc scores import FILE [--period P] import published 766 scores in the portal's shape, all or nothing
+ioc scores list [--unit CODE]       the imported official scores
 """
 
 from __future__ import annotations
@@ -44,14 +44,26 @@ def _targets(obj: _Context):
     return load_targets(obj.settings.targets_file)
 
 
-def _period(kind: str, start: datetime | None, end: datetime | None, today: date, month: str | None = None,
-            reporting: str | None = None):  # fmt: skip
+def _period(
+    kind: str,
+    start: datetime | None,
+    end: datetime | None,
+    today: date,
+    month: str | None = None,
+    reporting: str | None = None,
+):
     from dashboard.kpi.periods import PeriodError
     from dashboard.kpi.serialize import parse_period
 
     try:
-        return parse_period(month=month, reporting=reporting, start=start.date() if start else None,
-                            end=end.date() if end else None, kind=kind, today=today)  # fmt: skip
+        return parse_period(
+            month=month,
+            reporting=reporting,
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            kind=kind,
+            today=today,
+        )
     except PeriodError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -60,17 +72,27 @@ def _today(obj: _Context) -> date:
     return datetime.now(obj.settings.tz).date()
 
 
-_PERIOD_KINDS = click.Choice(["today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30", "month", "quarter", "year", "reporting"])
+_PERIOD_KINDS = click.Choice(
+    ["today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30", "month", "quarter", "year", "reporting"]
+)
 _DATE = click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"])
 
 
 def _period_options(f):
-    f = click.option("--reporting-period", "reporting", metavar="YYYY-MM",
-                     help="The Decree 09 reporting period of a month: the 15th of the previous month to the 14th.")(f)
+    f = click.option(
+        "--reporting-period",
+        "reporting",
+        metavar="YYYY-MM",
+        help="The Decree 09 reporting period of a month: the 15th of the previous month to the 14th.",
+    )(f)
     f = click.option("--month", metavar="YYYY-MM", help="A calendar month.")(f)
     f = click.option("--to", "end", type=_DATE, help="Custom range: last day (with --from).")(f)
-    f = click.option("--from", "start", type=_DATE, help="Custom range: first day (dd/mm/yyyy or yyyy-mm-dd).")(f)
-    f = click.option("--period", "kind", type=_PERIOD_KINDS, default="mtd", show_default=True, help="Reporting period.")(f)
+    f = click.option(
+        "--from", "start", type=_DATE, help="Custom range: first day (dd/mm/yyyy or yyyy-mm-dd)."
+    )(f)
+    f = click.option(
+        "--period", "kind", type=_PERIOD_KINDS, default="mtd", show_default=True, help="Reporting period."
+    )(f)
     return f
 
 
@@ -102,12 +124,18 @@ def kpis_list(obj: _Context, lang: str | None) -> None:
 @click.option("--unit", help="Unit code [default: the whole agency].")
 @click.option("--alone", is_flag=True, help="The unit without its sub-units.")
 @_period_options
-@click.option("--as-of", "as_of", metavar="DATETIME",
-              help="Compute as at this past moment (YYYY-MM-DD[THH:MM], local time): point-in-time KPIs from the facts.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATETIME",
+    help="Compute as at this past moment (YYYY-MM-DD[THH:MM], local time): point-in-time KPIs from the facts.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (the /api/v1/kpis shape).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), help="Language [default: IOC_LANGUAGE].")
 @pass_ctx
-def kpis_show(obj: _Context, kpi_ids, unit, alone, kind, start, end, month, reporting, as_of, as_json, lang) -> None:
+def kpis_show(
+    obj: _Context, kpi_ids, unit, alone, kind, start, end, month, reporting, as_of, as_json, lang
+) -> None:
     """KPIs of a scope for a period, with the previous period and last year."""
     import json
 
@@ -134,10 +162,21 @@ def kpis_show(obj: _Context, kpi_ids, unit, alone, kind, start, end, month, repo
             scope = resolve_scope(session, unit, not alone)
         except UnknownUnitError as exc:
             raise IocError(f"{exc}; see `ioc units list`") from None
-        results = compute(session, scope, period, kpi_ids or None, tz=obj.settings.tz, targets=_targets(obj),
-                          with_series=False, now=moment, as_of=moment is not None)  # fmt: skip
+        results = compute(
+            session,
+            scope,
+            period,
+            kpi_ids or None,
+            tz=obj.settings.tz,
+            targets=_targets(obj),
+            with_series=False,
+            now=moment,
+            as_of=moment is not None,
+        )
     if as_json:
-        click.echo(json.dumps({"kpis": [result_json(r) for r in results.values()]}, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps({"kpis": [result_json(r) for r in results.values()]}, ensure_ascii=False, indent=2)
+        )
         return
     click.echo(f"{scope.name(lang)} — {period.label(lang)}")
     for r in results.values():
@@ -145,7 +184,11 @@ def kpis_show(obj: _Context, kpi_ids, unit, alone, kind, start, end, month, repo
         shown = format_value(r.value, r.unit, lang)
         tag = " (ước tính)" if r.estimate and lang == "vi" else " (estimate)" if r.estimate else ""
         tag += " (công bố)" if r.published and lang == "vi" else " (published)" if r.published else ""
-        change = f"  {format_delta(r.previous.delta, r.unit, lang)} vs {r.previous.period.label(lang)}" if r.previous and r.previous.delta is not None else ""
+        change = (
+            f"  {format_delta(r.previous.delta, r.unit, lang)} vs {r.previous.period.label(lang)}"
+            if r.previous and r.previous.delta is not None
+            else ""
+        )
         why = f"  [{r.reason.text(lang)}]" if r.reason else ""
         click.echo(f"{r.kpi_id:7} {r.status:5} {shown:>18}{tag}  {d.name(lang)}{change}{why}")
 
@@ -153,14 +196,20 @@ def kpis_show(obj: _Context, kpi_ids, unit, alone, kind, start, end, month, repo
 @kpis_group.command("export")
 @_period_options
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write [default: kpi-<period>.<format> in the current directory].")
-@click.option("--lang", type=click.Choice(["vi", "en"]), help="Language of the headers [default: IOC_LANGUAGE].")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write [default: kpi-<period>.<format> in the current directory].",
+)
+@click.option(
+    "--lang", type=click.Choice(["vi", "en"]), help="Language of the headers [default: IOC_LANGUAGE]."
+)
 @pass_ctx
 def kpis_export(obj: _Context, kind, start, end, month, reporting, fmt, output, lang) -> None:
     """Every unit × every KPI of a period: the monthly table an IT office sends upward."""
-    from dashboard.kpi.export import export_table
     from dashboard.exports import to_csv, to_xlsx
+    from dashboard.kpi.export import export_table
 
     lang = _lang(obj, lang)
     period = _period(kind, start, end, _today(obj), month, reporting)
@@ -175,7 +224,9 @@ def kpis_export(obj: _Context, kind, start, end, month, reporting, fmt, output, 
 @kpis_group.command("rank")
 @click.argument("kpi_id")
 @click.option("--parent", help="Rank the children of this unit [default: of the root].")
-@click.option("--level", type=click.Choice(["department", "province", "commune"]), help="Rank every unit of this level.")
+@click.option(
+    "--level", type=click.Choice(["department", "province", "commune"]), help="Rank every unit of this level."
+)
 @_period_options
 @click.option("--lang", type=click.Choice(["vi", "en"]), help="Language [default: IOC_LANGUAGE].")
 @pass_ctx
@@ -192,14 +243,28 @@ def kpis_rank(obj: _Context, kpi_id, parent, level, kind, start, end, month, rep
     period = _period(kind, start, end, _today(obj), month, reporting)
     with _sessions(obj)() as session:
         try:
-            rows = rank_units(session, kpi_id, period, parent=parent, level=level, tz=obj.settings.tz, targets=_targets(obj))
+            rows = rank_units(
+                session, kpi_id, period, parent=parent, level=level, tz=obj.settings.tz, targets=_targets(obj)
+            )
         except UnknownUnitError as exc:
             raise IocError(f"{exc}; see `ioc units list`") from None
     click.echo(f"{CATALOGUE[kpi_id].name(lang)} — {period.label(lang)}")
     for r in rows:
         rank = "–" if r.rank is None else str(r.rank)
-        move = "" if r.rank_change is None else (f"▲{r.rank_change}" if r.rank_change > 0 else f"▼{-r.rank_change}" if r.rank_change < 0 else "=")
-        click.echo(f"{rank:>3} {move:4} {r.code:12} {format_value(r.value, CATALOGUE[kpi_id].unit, lang):>18}  {r.name_vi if lang == 'vi' else r.name_en}")
+        move = (
+            ""
+            if r.rank_change is None
+            else (
+                f"▲{r.rank_change}"
+                if r.rank_change > 0
+                else f"▼{-r.rank_change}"
+                if r.rank_change < 0
+                else "="
+            )
+        )
+        click.echo(
+            f"{rank:>3} {move:4} {r.code:12} {format_value(r.value, CATALOGUE[kpi_id].unit, lang):>18}  {r.name_vi if lang == 'vi' else r.name_en}"
+        )
 
 
 @kpis_group.command("overdue")
@@ -217,13 +282,19 @@ def kpis_overdue(obj: _Context, unit, limit) -> None:
         except UnknownUnitError as exc:
             raise IocError(f"{exc}; see `ioc units list`") from None
         result = action_list(session, scope, tz=obj.settings.tz, calendar=_targets(obj).calendar, limit=limit)
-    for title, items in (("QUÁ HẠN / OVERDUE", result.overdue), ("ĐẾN HẠN TRONG 24 GIỜ / DUE WITHIN 24 H", result.due_soon),
-                         ("TẠM DỪNG / PAUSED", result.paused)):  # fmt: skip
+    for title, items in (
+        ("QUÁ HẠN / OVERDUE", result.overdue),
+        ("ĐẾN HẠN TRONG 24 GIỜ / DUE WITHIN 24 H", result.due_soon),
+        ("TẠM DỪNG / PAUSED", result.paused),
+    ):
         click.echo(f"{title}: {len(items)}{'+' if result.truncated and len(items) >= limit else ''}")
         for i in items:
             due = i.due_at.astimezone(obj.settings.tz).strftime("%d/%m/%Y %H:%M") if i.due_at else "–"
-            late = f"{i.days_overdue} ngày ({i.working_days_overdue} ngày làm việc)" if i.days_overdue is not None else (
-                f"còn {i.hours_left} giờ" if i.hours_left is not None else "")
+            late = (
+                f"{i.days_overdue} ngày ({i.working_days_overdue} ngày làm việc)"
+                if i.days_overdue is not None
+                else (f"còn {i.hours_left} giờ" if i.hours_left is not None else "")
+            )
             click.echo(f"  {i.kind:8} {i.source_id:28} {i.unit_code:10} hạn {due}  {late}")
 
 
@@ -274,7 +345,9 @@ def kpis_check_targets(obj: _Context, file: Path | None) -> None:
     missing = sorted(targets.unit_codes() - known)
     if missing:
         raise IocError(f"{path}: unknown unit(s) {', '.join(missing)}; see `ioc units list`")
-    click.echo(f"{path}: valid ({len(targets.kpis)} KPI override(s), {len(targets.units)} unit(s), {len(targets.bands)} rating bands)")
+    click.echo(
+        f"{path}: valid ({len(targets.kpis)} KPI override(s), {len(targets.units)} unit(s), {len(targets.bands)} rating bands)"
+    )
 
 
 # --- scores --------------------------------------------------------------------------------------------
@@ -285,8 +358,12 @@ def scores_group() -> None:
 
 @scores_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--period", "period_text", metavar="PERIOD",
-              help="The period of a file without a period column: 2026-10, 10/2026, Q4/2026 or 2026.")
+@click.option(
+    "--period",
+    "period_text",
+    metavar="PERIOD",
+    help="The period of a file without a period column: 2026-10, 10/2026, Q4/2026 or 2026.",
+)
 @pass_ctx
 def scores_import(obj: _Context, file: Path, period_text: str | None) -> None:
     """Import or update published 766 scores from a CSV FILE in the portal's shape (all or nothing).
@@ -305,8 +382,12 @@ def scores_import(obj: _Context, file: Path, period_text: str | None) -> None:
     with session_scope(_sessions(obj)) as session:
         report = import_scores_file(session, file, period)
     what = "indicator figures" if report.shape == "indicators" else "unit scores"
-    computed = f"; {report.computed_totals} total(s) added up from the six groups" if report.computed_totals else ""
-    click.echo(f"{report.total} {what} in {file}: {report.inserted} added, {report.updated} updated{computed}")
+    computed = (
+        f"; {report.computed_totals} total(s) added up from the six groups" if report.computed_totals else ""
+    )
+    click.echo(
+        f"{report.total} {what} in {file}: {report.inserted} added, {report.updated} updated{computed}"
+    )
 
 
 @scores_group.command("list")

@@ -19,8 +19,8 @@ import re
 import secrets
 import tomllib
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -244,7 +244,7 @@ class Settings(BaseModel):
         return bool(self.oidc_issuer and self.oidc_client_id)
 
     @model_validator(mode="after")
-    def _redis_needs_url(self) -> "Settings":
+    def _redis_needs_url(self) -> Settings:
         if self.cache_backend == "redis" and not self.redis_url:
             raise _CrossFieldError("redis_url", "IOC_CACHE_BACKEND=redis needs IOC_REDIS_URL")
         if self.oidc_issuer and not self.oidc_client_id:
@@ -384,15 +384,14 @@ def load_settings(
 
     data_dir = settings.data_dir.expanduser().resolve()
     updates: dict[str, Any] = {"data_dir": data_dir}
-    if not settings.database_url or not settings.secret_key:
-        if create_dirs:
-            try:
-                make_private_dir(data_dir)
-            except OSError as exc:
-                raise SettingsError(
-                    f"{origin.get('data_dir', 'IOC_DATA_DIR')}={str(data_dir)!r} is invalid: "
-                    f"expected {_EXPECTED['data_dir']} ({exc.strerror})"
-                ) from None
+    if (not settings.database_url or not settings.secret_key) and create_dirs:
+        try:
+            make_private_dir(data_dir)
+        except OSError as exc:
+            raise SettingsError(
+                f"{origin.get('data_dir', 'IOC_DATA_DIR')}={str(data_dir)!r} is invalid: "
+                f"expected {_EXPECTED['data_dir']} ({exc.strerror})"
+            ) from None
     if not settings.database_url:
         updates["database_url"] = f"sqlite:///{data_dir / 'ioc.sqlite3'}"
     if not settings.secret_key:

@@ -10,9 +10,9 @@ command that fixes it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -157,8 +157,7 @@ def check_schema(engine: Engine) -> None:
             f"not know (newer code wrote it?): upgrade the code, or restore a matching backup"
         )
     raise SchemaOutdatedError(
-        f"the database schema is at revision {current} but the code expects {head}: "
-        f"run `ioc db upgrade`"
+        f"the database schema is at revision {current} but the code expects {head}: run `ioc db upgrade`"
     )
 
 

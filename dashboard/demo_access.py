@@ -32,8 +32,9 @@ def accounts_file(demo_dir: Path) -> Path:
     return demo_dir / "accounts.txt"
 
 
-def ensure(session: Session, demo_dir: Path, base_url: str, enrol_hours: int,
-           echo: Callable[[str], None]) -> None:
+def ensure(
+    session: Session, demo_dir: Path, base_url: str, enrol_hours: int, echo: Callable[[str], None]
+) -> None:
     """Create the demo accounts and screen on first start; print how to sign in."""
     path = accounts_file(demo_dir)
     created = []
@@ -41,9 +42,12 @@ def ensure(session: Session, demo_dir: Path, base_url: str, enrol_hours: int,
         if session.scalar(select(Account.id).where(Account.username == name)) is not None:
             continue
         password = secrets.token_urlsafe(9)
-        accounts.add_account(session, name, password=password, display_name=display, grants=list(grants),
-                             may_see_secret=secret)
-        audit.record(session, "account_added", actor="demo", target=name, grants=[f"{r}:{u}" for r, u in grants])
+        accounts.add_account(
+            session, name, password=password, display_name=display, grants=list(grants), may_see_secret=secret
+        )
+        audit.record(
+            session, "account_added", actor="demo", target=name, grants=[f"{r}:{u}" for r, u in grants]
+        )
         created.append((name, password, ", ".join(f"{r}:{u}" for r, u in grants)))
     if created:
         demo_dir.mkdir(parents=True, exist_ok=True)
@@ -64,7 +68,9 @@ def ensure(session: Session, demo_dir: Path, base_url: str, enrol_hours: int,
     elif screen.token_hash is None or screen.revoked_at is not None:
         screen, code = screens.new_code(session, name, enrol_hours)
     else:
-        echo(f"demo wall screen {name!r} is enrolled; add another with: ioc screens add NAME --playlist {playlist} "
-             f"--scope {unit}")
+        echo(
+            f"demo wall screen {name!r} is enrolled; add another with: ioc screens add NAME --playlist {playlist} "
+            f"--scope {unit}"
+        )
         return
     echo(f"wall screen (kiosk, no sign-in): open once on the screen: {base_url}/screens/enrol/{code}")

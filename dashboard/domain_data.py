@@ -151,15 +151,21 @@ class Trend:
         first = next((i for i, b in enumerate(self.buckets) if b.end >= first_day), None)
         if first is None:
             return self
-        return replace(self, buckets=self.buckets[first:],
-                       metrics={k: v[first:] for k, v in self.metrics.items()},
-                       kpis={k: v[first:] for k, v in self.kpis.items()},
-                       bases={k: v[first:] for k, v in self.bases.items()})
+        return replace(
+            self,
+            buckets=self.buckets[first:],
+            metrics={k: v[first:] for k, v in self.metrics.items()},
+            kpis={k: v[first:] for k, v in self.kpis.items()},
+            bases={k: v[first:] for k, v in self.bases.items()},
+        )
 
     def kpi_values(self, kpi_key: str, min_base: float = 0) -> tuple[float | None, ...]:
         """A KPI's values, with those resting on fewer than ``min_base`` items left out (None)."""
         bases = self.bases.get(kpi_key) or (None,) * len(self.kpis[kpi_key])
-        return tuple(None if v is None or (b is not None and b < min_base) else v for v, b in zip(self.kpis[kpi_key], bases))
+        return tuple(
+            None if v is None or (b is not None and b < min_base) else v
+            for v, b in zip(self.kpis[kpi_key], bases, strict=False)
+        )
 
     @property
     def starts(self) -> list[date]:
@@ -167,18 +173,28 @@ class Trend:
 
     def total(self, metric: str, start: date | None = None, end: date | None = None) -> float:
         """The sum of ``metric`` over the buckets inside [start, end] (default: all)."""
-        return sum(v for b, v in zip(self.buckets, self.metrics.get(metric, ()))
-                   if (start is None or b.start >= start) and (end is None or b.end <= end))
+        return sum(
+            v
+            for b, v in zip(self.buckets, self.metrics.get(metric, ()), strict=False)
+            if (start is None or b.start >= start) and (end is None or b.end <= end)
+        )
 
 
 def trend_kpi_allowed(kpi_key: str) -> bool:
     """Whether a KPI (or ``"ID.part"``) can be drawn from rollup sums alone."""
     kpi_id, _, part = kpi_key.partition(".")
     d = CATALOGUE.get(kpi_id)
-    return d is not None and not d.needs and d.kind == "period" and (not part or any(p.key == part for p in d.parts))
+    return (
+        d is not None
+        and not d.needs
+        and d.kind == "period"
+        and (not part or any(p.key == part for p in d.parts))
+    )
 
 
-def evaluate(kpi_key: str, sums: Mapping[str, float], facts: Mapping[str, bool], presence: Mapping[str, bool]) -> Figure:
+def evaluate(
+    kpi_key: str, sums: Mapping[str, float], facts: Mapping[str, bool], presence: Mapping[str, bool]
+) -> Figure:
     """A KPI's (or part's) figure — value, numerator, denominator — from rollup sums, by the
     catalogue's formula."""
     kpi_id, _, part = kpi_key.partition(".")
@@ -193,7 +209,9 @@ def evaluate(kpi_key: str, sums: Mapping[str, float], facts: Mapping[str, bool],
     return Figure(figure.value, figure.numerator, figure.denominator, figure.reason)
 
 
-def _read_days(session: Session, ids: tuple[int, ...], metrics: Iterable[str], start: date, end: date) -> dict[str, dict[date, float]]:
+def _read_days(
+    session: Session, ids: tuple[int, ...], metrics: Iterable[str], start: date, end: date
+) -> dict[str, dict[date, float]]:
     """Per-day sums of rollup ``metrics`` over the units ``ids`` (the covering rollup index)."""
     metrics = sorted(set(metrics))
     out: dict[str, dict[date, float]] = defaultdict(dict)
@@ -201,7 +219,12 @@ def _read_days(session: Session, ids: tuple[int, ...], metrics: Iterable[str], s
         return out
     stmt = (
         select(DailyRollup.metric, DailyRollup.day, func.sum(DailyRollup.value))
-        .where(DailyRollup.metric.in_(metrics), DailyRollup.day >= start, DailyRollup.day <= end, DailyRollup.unit_id.in_(ids))
+        .where(
+            DailyRollup.metric.in_(metrics),
+            DailyRollup.day >= start,
+            DailyRollup.day <= end,
+            DailyRollup.unit_id.in_(ids),
+        )
         .group_by(DailyRollup.metric, DailyRollup.day)
     )
     for metric, day, value in session.execute(stmt):
@@ -215,22 +238,31 @@ def first_day(session: Session, metrics: Iterable[str]) -> date | None:
     metrics = sorted(set(metrics))
     if not metrics:
         return None
-    firsts = [session.scalar(select(func.min(DailyRollup.day)).where(DailyRollup.metric == m, DailyRollup.day > STATE_DAY))
-              for m in metrics]  # one index probe per metric
+    firsts = [
+        session.scalar(
+            select(func.min(DailyRollup.day)).where(DailyRollup.metric == m, DailyRollup.day > STATE_DAY)
+        )
+        for m in metrics
+    ]  # one index probe per metric
     found = [d for d in firsts if d is not None]
     return min(found) if found else None
 
 
 def _facts_and_presence(session: Session, metrics: Iterable[str]) -> tuple[dict[str, bool], dict[str, bool]]:
     """Store-wide, as the engine judges them: does a domain have facts; does a source provide a field."""
-    row = session.execute(select(exists().where(Document.id.is_not(None)), exists().where(Dossier.id.is_not(None)),
-                                 exists().where(Meeting.id.is_not(None)))).one()
+    row = session.execute(
+        select(
+            exists().where(Document.id.is_not(None)),
+            exists().where(Dossier.id.is_not(None)),
+            exists().where(Meeting.id.is_not(None)),
+        )
+    ).one()
     facts = {"documents": bool(row[0]), "dossiers": bool(row[1]), "meetings": bool(row[2])}
     metrics = sorted(set(metrics))
     presence: dict[str, bool] = {}
     if metrics:
         row = session.execute(select(*[exists().where(DailyRollup.metric == m) for m in metrics])).one()
-        presence = {m: bool(v) for m, v in zip(metrics, row)}
+        presence = {m: bool(v) for m, v in zip(metrics, row, strict=False)}
     return facts, presence
 
 
@@ -260,14 +292,29 @@ def trend(
         per_day = _read_days(s, _scope_ids(s, unit), wanted, bs[0].start, bs[-1].end)
         sums = {m: _sum_into(per_day.get(m, {}), bs) for m in wanted}
         facts, presence = _facts_and_presence(s, {m for d in defs for m in d.presence}) if kpis else ({}, {})
-        figures = {k: [evaluate(k, {m: sums[m][i] for m in wanted}, facts, presence) for i in range(len(bs))] for k in kpis}
-        return Trend(kind, bs, {m: sums[m] for m in metrics},
-                     {k: tuple(f.value for f in fs) for k, fs in figures.items()},
-                     {k: tuple(f.denominator for f in fs) for k, fs in figures.items()},
-                     first_day(s, wanted))
+        figures = {
+            k: [evaluate(k, {m: sums[m][i] for m in wanted}, facts, presence) for i in range(len(bs))]
+            for k in kpis
+        }
+        return Trend(
+            kind,
+            bs,
+            {m: sums[m] for m in metrics},
+            {k: tuple(f.value for f in fs) for k, fs in figures.items()},
+            {k: tuple(f.denominator for f in fs) for k, fs in figures.items()},
+            first_day(s, wanted),
+        )
 
-    return cached_by_version("domain_trend", session, compute, _key(unit), period.key, day.isoformat(),
-                             ",".join(metrics), ",".join(kpis))
+    return cached_by_version(
+        "domain_trend",
+        session,
+        compute,
+        _key(unit),
+        period.key,
+        day.isoformat(),
+        ",".join(metrics),
+        ",".join(kpis),
+    )
 
 
 # --- documents: the national-axis funnel ------------------------------------------------------
@@ -297,7 +344,9 @@ def funnel_stages(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
     >>> funnel_stages({"01": 2, "02": 1, "03": 1, "05": 3, "06": 10})
     (('01', 17), ('03', 14), ('04', 13), ('05', 13), ('06', 10))
     """
-    return tuple((stage, sum(n for code, n in counts.items() if code in _REACHED[stage])) for stage in FUNNEL_STAGES)
+    return tuple(
+        (stage, sum(n for code, n in counts.items() if code in _REACHED[stage])) for stage in FUNNEL_STAGES
+    )
 
 
 def _status_counts(session: Session, *where) -> dict[str, int]:
@@ -313,7 +362,14 @@ def _merge_counts(*parts: Mapping[str, int]) -> dict[str, int]:
     return dict(out)
 
 
-def axis_funnel(session: Session, unit: str | None, period: Period, *, today: date | None = None, tz: ZoneInfo | None = None) -> AxisFunnel:
+def axis_funnel(
+    session: Session,
+    unit: str | None,
+    period: Period,
+    *,
+    today: date | None = None,
+    tz: ZoneInfo | None = None,
+) -> AxisFunnel:
     """The national-axis funnel of a scope over ``period`` (up to today), cached."""
     day, _ = _today(today, tz)
     end = period.observed_end(day)
@@ -324,7 +380,12 @@ def axis_funnel(session: Session, unit: str | None, period: Period, *, today: da
         by_direction: dict[str, dict[str, int]] = {"in": {}, "out": {}}
         stmt = (
             select(Document.direction, Document.status_code, func.count())
-            .where(axis, Document.direction.in_(("in", "out")), Document.registered_day >= period.start, Document.registered_day <= end)
+            .where(
+                axis,
+                Document.direction.in_(("in", "out")),
+                Document.registered_day >= period.start,
+                Document.registered_day <= end,
+            )
             .group_by(Document.direction, Document.status_code)
         )  # one pass over the period's documents for both directions
         for direction, code, n in s.execute(stmt):
@@ -332,16 +393,32 @@ def axis_funnel(session: Session, unit: str | None, period: Period, *, today: da
         sent = by_direction["out"]
         received = _merge_counts(
             by_direction["in"],
-            _status_counts(s, axis, Document.direction == "in", Document.registered_day.is_(None),
-                           Document.arrived_day >= period.start, Document.arrived_day <= end),
+            _status_counts(
+                s,
+                axis,
+                Document.direction == "in",
+                Document.registered_day.is_(None),
+                Document.arrived_day >= period.start,
+                Document.arrived_day <= end,
+            ),
         )
-        awaiting = s.scalar(select(func.count()).select_from(Document)
-                            .where(axis, Document.direction == "in", Document.status_code == "01"))
+        awaiting = s.scalar(
+            select(func.count())
+            .select_from(Document)
+            .where(axis, Document.direction == "in", Document.status_code == "01")
+        )
         # Both days missing; the expression keeps the planner on the (unit, registered day) index,
         # where unregistered documents are few, rather than on the arrival day, often empty.
-        undated = s.scalar(select(func.count()).select_from(Document).where(
-            axis, Document.direction == "in", Document.registered_day.is_(None),
-            func.coalesce(Document.arrived_day, Document.registered_day).is_(None)))
+        undated = s.scalar(
+            select(func.count())
+            .select_from(Document)
+            .where(
+                axis,
+                Document.direction == "in",
+                Document.registered_day.is_(None),
+                func.coalesce(Document.arrived_day, Document.registered_day).is_(None),
+            )
+        )
         return AxisFunnel(sent, received, int(awaiting or 0), int(undated or 0))
 
     return cached_by_version("domain_axis_funnel", session, compute, _key(unit), period.key, day.isoformat())
@@ -361,7 +438,12 @@ class DossierChannels:
 
 
 def dossier_channels(
-    session: Session, unit: str | None, period: Period, *, today: date | None = None, tz: ZoneInfo | None = None,
+    session: Session,
+    unit: str | None,
+    period: Period,
+    *,
+    today: date | None = None,
+    tz: ZoneInfo | None = None,
 ) -> DossierChannels:
     """Dossiers received per day (or week) and channel, and the period's totals, cached. A missing
     channel counts as direct (domain.md §1.1): the collectors store it so."""
@@ -374,17 +456,25 @@ def dossier_channels(
         if bs:
             stmt = (
                 select(Dossier.received_day, Dossier.channel, func.count())
-                .where(Dossier.unit_id.in_(_scope_ids(s, unit)), Dossier.received_day >= bs[0].start, Dossier.received_day <= bs[-1].end,
-                       Dossier.status.not_in((1, 3)))
+                .where(
+                    Dossier.unit_id.in_(_scope_ids(s, unit)),
+                    Dossier.received_day >= bs[0].start,
+                    Dossier.received_day <= bs[-1].end,
+                    Dossier.status.not_in((1, 3)),
+                )
                 .group_by(Dossier.received_day, Dossier.channel)
-            )  # fmt: skip
+            )
             for received_day, channel, n in s.execute(stmt):
                 per_day.setdefault(int(channel), {})[received_day] = float(n)
         metrics = {f"channel_{c}": _sum_into(per_day[c], bs) for c in CHANNELS}
         totals = {c: int(sum(v for d, v in per_day[c].items() if period.start <= d <= end)) for c in CHANNELS}
-        return DossierChannels(Trend(kind, bs, metrics, data_since=first_day(s, ("dossier_received",))), totals)
+        return DossierChannels(
+            Trend(kind, bs, metrics, data_since=first_day(s, ("dossier_received",))), totals
+        )
 
-    return cached_by_version("domain_dossier_channels", session, compute, _key(unit), period.key, day.isoformat())
+    return cached_by_version(
+        "domain_dossier_channels", session, compute, _key(unit), period.key, day.isoformat()
+    )
 
 
 # --- online meetings: the calendar ------------------------------------------------------------
@@ -429,8 +519,14 @@ def by_weekday(counts: Mapping[tuple[date, int], int]) -> dict[tuple[int, int], 
 
 
 def meeting_calendar(
-    session: Session, unit: str | None, period: Period, *, today: date | None = None, tz: ZoneInfo | None = None,
-    agenda_days: int = 7, agenda_limit: int = 40,
+    session: Session,
+    unit: str | None,
+    period: Period,
+    *,
+    today: date | None = None,
+    tz: ZoneInfo | None = None,
+    agenda_days: int = 7,
+    agenda_limit: int = 40,
 ) -> MeetingCalendar:
     """Approved meetings of a scope by local day and hour over the days of the period's trend (up
     to today, at least a week), and the agenda: today and the ``agenda_days - 1`` days after it
@@ -447,29 +543,69 @@ def meeting_calendar(
         days = tuple(period.series_days(day))
         counts: dict[tuple[date, int], int] = defaultdict(int)
         if days:
-            stmt = select(Meeting.start_at).where(approved, Meeting.start_day >= days[0], Meeting.start_day <= end)
+            stmt = select(Meeting.start_at).where(
+                approved, Meeting.start_day >= days[0], Meeting.start_day <= end
+            )
             for (start,) in s.execute(stmt):
                 local = start.astimezone(zone)
                 counts[(local.date(), local.hour)] += 1
         hours = sorted(set(CALENDAR_HOURS) | {h for _, h in counts})
         stmt = (
-            select(Meeting.start_at, Meeting.end_at, Meeting.title, Meeting.platform, Meeting.is_online, Meeting.unit_id,
-                   Meeting.endpoints_scheduled, Meeting.endpoints_connected, Meeting.participants_peak)
+            select(
+                Meeting.start_at,
+                Meeting.end_at,
+                Meeting.title,
+                Meeting.platform,
+                Meeting.is_online,
+                Meeting.unit_id,
+                Meeting.endpoints_scheduled,
+                Meeting.endpoints_connected,
+                Meeting.participants_peak,
+            )
             .where(approved, Meeting.start_day >= agenda_from, Meeting.start_day <= agenda_to)
             .order_by(Meeting.start_at, Meeting.id)
-        )  # fmt: skip
+        )
         agenda: list[MeetingItem] = []
         more = 0
-        for start, stop, title, platform, online, unit_id, scheduled, connected, participants in s.execute(stmt):
+        for start, stop, title, platform, online, unit_id, scheduled, connected, participants in s.execute(
+            stmt
+        ):
             if len(agenda) >= agenda_limit:
                 more += 1
                 continue
-            agenda.append(MeetingItem(start.astimezone(zone), stop.astimezone(zone) if stop else None, title, platform,
-                                      bool(online), codes.get(unit_id, "?"), scheduled, connected, participants))  # fmt: skip
-        return MeetingCalendar(days, tuple(range(hours[0], hours[-1] + 1)), dict(counts), agenda_from, agenda_to, tuple(agenda), more)
+            agenda.append(
+                MeetingItem(
+                    start.astimezone(zone),
+                    stop.astimezone(zone) if stop else None,
+                    title,
+                    platform,
+                    bool(online),
+                    codes.get(unit_id, "?"),
+                    scheduled,
+                    connected,
+                    participants,
+                )
+            )
+        return MeetingCalendar(
+            days,
+            tuple(range(hours[0], hours[-1] + 1)),
+            dict(counts),
+            agenda_from,
+            agenda_to,
+            tuple(agenda),
+            more,
+        )
 
-    return cached_by_version("domain_meeting_calendar", session, compute, _key(unit), period.key, day.isoformat(),
-                             agenda_days, agenda_limit)
+    return cached_by_version(
+        "domain_meeting_calendar",
+        session,
+        compute,
+        _key(unit),
+        period.key,
+        day.isoformat(),
+        agenda_days,
+        agenda_limit,
+    )
 
 
 # --- units ------------------------------------------------------------------------------------
@@ -497,11 +633,25 @@ def unit_labels(session: Session) -> dict[str, UnitLabel]:
     """Every unit's names and place in the tree, by code, cached."""
 
     def compute(s: Session) -> dict[str, Any]:
-        rows = s.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name_vi, OrgUnit.name_en, OrgUnit.short_name_vi,
-                                OrgUnit.parent_id, OrgUnit.active)).all()  # fmt: skip
+        rows = s.execute(
+            select(
+                OrgUnit.id,
+                OrgUnit.code,
+                OrgUnit.name_vi,
+                OrgUnit.name_en,
+                OrgUnit.short_name_vi,
+                OrgUnit.parent_id,
+                OrgUnit.active,
+            )
+        ).all()
         codes = {r.id: r.code for r in rows}
         parents = {r.parent_id for r in rows if r.active}
-        return {r.code: UnitLabel(r.code, r.name_vi, r.name_en, r.short_name_vi, codes.get(r.parent_id), r.id in parents) for r in rows}
+        return {
+            r.code: UnitLabel(
+                r.code, r.name_vi, r.name_en, r.short_name_vi, codes.get(r.parent_id), r.id in parents
+            )
+            for r in rows
+        }
 
     return cached_by_version("domain_unit_labels", session, compute)
 
@@ -512,7 +662,10 @@ def procedure_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
     wanted = sorted({c for c in codes if c})
     names: dict[str, str] = {}
     for start in range(0, len(wanted), 500):
-        for code, name in session.execute(select(Procedure.code, Procedure.name_vi)
-                                          .where(Procedure.code.in_(wanted[start:start + 500])).order_by(Procedure.id)):
+        for code, name in session.execute(
+            select(Procedure.code, Procedure.name_vi)
+            .where(Procedure.code.in_(wanted[start : start + 500]))
+            .order_by(Procedure.id)
+        ):
             names.setdefault(code, name)
     return names

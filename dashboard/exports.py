@@ -22,7 +22,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-
 #: The first characters that make a spreadsheet cell a formula (or, for tab and CR, hide one).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -37,7 +36,9 @@ def neutralise(value: Any) -> Any:
 def to_csv(rows: Sequence[dict[str, Any]]) -> bytes:
     out = io.StringIO()
     if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()), delimiter=";", lineterminator="\r\n")  # RFC 4180: a CR in a cell is quoted too
+        writer = csv.DictWriter(
+            out, fieldnames=list(rows[0].keys()), delimiter=";", lineterminator="\r\n"
+        )  # RFC 4180: a CR in a cell is quoted too
         writer.writerow({k: neutralise(k) for k in rows[0]})
         for row in rows:
             writer.writerow({k: "" if v is None else neutralise(v) for k, v in row.items()})
@@ -58,7 +59,13 @@ def to_xlsx(rows: Sequence[dict[str, Any]], title: str, sheet: str = "Danh sách
         for row in rows:
             _append_text_safe(ws, [row[h] for h in headers])
         for i, header in enumerate(headers, start=1):
-            width = max(len(str(header)), *(16 if isinstance(r[header], date) else len(str(r[header] or "")) for r in rows)) + 2
+            width = (
+                max(
+                    len(str(header)),
+                    *(16 if isinstance(r[header], date) else len(str(r[header] or "")) for r in rows),
+                )
+                + 2
+            )
             ws.column_dimensions[get_column_letter(i)].width = min(60, width)
         ws.freeze_panes = "A3"
     buffer = io.BytesIO()
@@ -71,7 +78,7 @@ def _append_text_safe(ws, values: list[Any]) -> None:
     dates and times are real spreadsheet dates shown dd/mm/yyyy (hh:mm) — sortable, filterable.
     A time must be local and naive (a spreadsheet has no time zone)."""
     ws.append([v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in values])
-    for cell, value in zip(ws[ws.max_row], values):
+    for cell, value in zip(ws[ws.max_row], values, strict=False):
         if isinstance(cell.value, str):
             cell.data_type = "s"
         elif isinstance(value, datetime):

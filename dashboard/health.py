@@ -38,39 +38,74 @@ class PlainError:
 
 
 _PATTERNS: tuple[tuple[re.Pattern, str, str], ...] = (
-    (re.compile(r"refused the login.*?(IOC_[A-Z0-9_]+)?$"), "Nguồn từ chối đăng nhập: kiểm tra tài khoản và mật khẩu{env_vi}.",
-     "The source refused the login: check the account and password{env_en}."),
-    (re.compile(r"environment variable (\w+) is not set"), "Thiếu biến môi trường {g1} chứa mật khẩu/khóa của nguồn.",
-     "The environment variable {g1} holding the source's secret is not set."),
-    (re.compile(r"table or view '([^']+)' not found"), "Không tìm thấy bảng/view '{g1}' ở hệ thống nguồn: nhờ quản trị CSDL tạo view theo hợp đồng dữ liệu.",
-     "Table or view '{g1}' not found in the source system: ask its DBA to create the contract view."),
-    (re.compile(r"authentication failed.*?check (.+?)(?: — gave up.*)?$"),
-     "Máy chủ nguồn từ chối xác thực: kiểm tra {g1} trong cấu hình nguồn và biến môi trường tương ứng.",
-     "The source server refused authentication: check {g1} in the source's configuration and its environment variable."),
-    (re.compile(r"rate limited \(HTTP 429\)"),
-     "Máy chủ nguồn yêu cầu giảm tần suất truy vấn (HTTP 429); hệ thống chờ theo chỉ dẫn và tự thử lại. Nếu kéo dài, tăng chu kỳ thu thập.",
-     "The source server asked us to slow down (HTTP 429); collection waits as told and retries. If it persists, lengthen the interval."),
-    (re.compile(r"server error HTTP (\d{3})"),
-     "Máy chủ nguồn gặp lỗi nội bộ (HTTP {g1}); hệ thống sẽ tự thử lại.",
-     "The source server had an internal error (HTTP {g1}); collection retries by itself."),
-    (re.compile(r"malformed (JSON|XML)|the connection to .* broke"),
-     "Máy chủ nguồn trả về dữ liệu hỏng hoặc bị cắt giữa chừng; không có gì được ghi dở, hệ thống sẽ đọc lại.",
-     "The source server sent a broken or cut-off answer; nothing was half-written, collection reads it again."),
-    (re.compile(r"HTTP (4\d\d) at"),
-     "Máy chủ nguồn từ chối yêu cầu (HTTP {g1}): kiểm tra địa chỉ (options.url) và đường dẫn trong cấu hình nguồn.",
-     "The source server refused the request (HTTP {g1}): check the address (options.url) and paths in the source's configuration."),
-    (re.compile(r"database unavailable|connection refused|could not connect|cannot connect|timeout|timed out", re.I),
-     "Không kết nối được hệ thống nguồn (mạng hoặc máy chủ nguồn đang dừng); hệ thống sẽ tự thử lại.",
-     "Cannot reach the source system (network or source server down); collection retries by itself."),
-    (re.compile(r"interrupted"), "Lần thu thập bị gián đoạn do tiến trình thu thập dừng; phần đã ghi được giữ lại, phần còn lại được đọc lại ở lần sau.",
-     "The run was interrupted because the collector process stopped; what was committed stays, the rest is read again next time."),
-    (re.compile(r"SQLite database (.+?) does not exist"),
-     "Không có tệp CSDL SQLite của nguồn tại {g1}: kiểm tra options.url (không tạo tệp mới ở đường dẫn nguồn).",
-     "The source's SQLite database {g1} does not exist: check options.url (nothing is created at a source path)."),
-    (re.compile(r"drop folder|options\.folder"), "Không đọc được thư mục nhận tệp: kiểm tra đường dẫn và quyền truy cập.",
-     "Cannot read the drop folder: check its path and permissions."),
-    (re.compile(r"query failed|has no column"), "Truy vấn nguồn lỗi: view của hệ thống nguồn không đúng hợp đồng dữ liệu (thiếu cột?).",
-     "The source query failed: the source's view does not match the data contract (missing column?)."),
+    (
+        re.compile(r"refused the login.*?(IOC_[A-Z0-9_]+)?$"),
+        "Nguồn từ chối đăng nhập: kiểm tra tài khoản và mật khẩu{env_vi}.",
+        "The source refused the login: check the account and password{env_en}.",
+    ),
+    (
+        re.compile(r"environment variable (\w+) is not set"),
+        "Thiếu biến môi trường {g1} chứa mật khẩu/khóa của nguồn.",
+        "The environment variable {g1} holding the source's secret is not set.",
+    ),
+    (
+        re.compile(r"table or view '([^']+)' not found"),
+        "Không tìm thấy bảng/view '{g1}' ở hệ thống nguồn: nhờ quản trị CSDL tạo view theo hợp đồng dữ liệu.",
+        "Table or view '{g1}' not found in the source system: ask its DBA to create the contract view.",
+    ),
+    (
+        re.compile(r"authentication failed.*?check (.+?)(?: — gave up.*)?$"),
+        "Máy chủ nguồn từ chối xác thực: kiểm tra {g1} trong cấu hình nguồn và biến môi trường tương ứng.",
+        "The source server refused authentication: check {g1} in the source's configuration and its environment variable.",
+    ),
+    (
+        re.compile(r"rate limited \(HTTP 429\)"),
+        "Máy chủ nguồn yêu cầu giảm tần suất truy vấn (HTTP 429); hệ thống chờ theo chỉ dẫn và tự thử lại. Nếu kéo dài, tăng chu kỳ thu thập.",
+        "The source server asked us to slow down (HTTP 429); collection waits as told and retries. If it persists, lengthen the interval.",
+    ),
+    (
+        re.compile(r"server error HTTP (\d{3})"),
+        "Máy chủ nguồn gặp lỗi nội bộ (HTTP {g1}); hệ thống sẽ tự thử lại.",
+        "The source server had an internal error (HTTP {g1}); collection retries by itself.",
+    ),
+    (
+        re.compile(r"malformed (JSON|XML)|the connection to .* broke"),
+        "Máy chủ nguồn trả về dữ liệu hỏng hoặc bị cắt giữa chừng; không có gì được ghi dở, hệ thống sẽ đọc lại.",
+        "The source server sent a broken or cut-off answer; nothing was half-written, collection reads it again.",
+    ),
+    (
+        re.compile(r"HTTP (4\d\d) at"),
+        "Máy chủ nguồn từ chối yêu cầu (HTTP {g1}): kiểm tra địa chỉ (options.url) và đường dẫn trong cấu hình nguồn.",
+        "The source server refused the request (HTTP {g1}): check the address (options.url) and paths in the source's configuration.",
+    ),
+    (
+        re.compile(
+            r"database unavailable|connection refused|could not connect|cannot connect|timeout|timed out",
+            re.I,
+        ),
+        "Không kết nối được hệ thống nguồn (mạng hoặc máy chủ nguồn đang dừng); hệ thống sẽ tự thử lại.",
+        "Cannot reach the source system (network or source server down); collection retries by itself.",
+    ),
+    (
+        re.compile(r"interrupted"),
+        "Lần thu thập bị gián đoạn do tiến trình thu thập dừng; phần đã ghi được giữ lại, phần còn lại được đọc lại ở lần sau.",
+        "The run was interrupted because the collector process stopped; what was committed stays, the rest is read again next time.",
+    ),
+    (
+        re.compile(r"SQLite database (.+?) does not exist"),
+        "Không có tệp CSDL SQLite của nguồn tại {g1}: kiểm tra options.url (không tạo tệp mới ở đường dẫn nguồn).",
+        "The source's SQLite database {g1} does not exist: check options.url (nothing is created at a source path).",
+    ),
+    (
+        re.compile(r"drop folder|options\.folder"),
+        "Không đọc được thư mục nhận tệp: kiểm tra đường dẫn và quyền truy cập.",
+        "Cannot read the drop folder: check its path and permissions.",
+    ),
+    (
+        re.compile(r"query failed|has no column"),
+        "Truy vấn nguồn lỗi: view của hệ thống nguồn không đúng hợp đồng dữ liệu (thiếu cột?).",
+        "The source query failed: the source's view does not match the data contract (missing column?).",
+    ),
 )
 
 
@@ -85,7 +120,9 @@ def explain_error(error: str | None) -> PlainError | None:
             env = re.search(r"(IOC_[A-Z0-9_]+)", error)
             env_vi = f" (biến môi trường {env.group(1)})" if env else ""
             env_en = f" ({env.group(1)})" if env else ""
-            return PlainError(vi.format(g1=g1, env_vi=env_vi, env_en=env_en), en.format(g1=g1, env_vi=env_vi, env_en=env_en))
+            return PlainError(
+                vi.format(g1=g1, env_vi=env_vi, env_en=env_en), en.format(g1=g1, env_vi=env_vi, env_en=env_en)
+            )
     return PlainError(f"Lỗi khi thu thập: {error}", f"Collection error: {error}")
 
 
@@ -124,7 +161,9 @@ class DomainFreshness:
     sources: tuple[str, ...]
 
 
-def source_health(session: Session, sources: list[SourceConfig], now: datetime | None = None) -> list[SourceHealth]:
+def source_health(
+    session: Session, sources: list[SourceConfig], now: datetime | None = None
+) -> list[SourceHealth]:
     now = now or utcnow()
     since = now - timedelta(hours=24)
     configured = {s.name: s for s in sources}
@@ -152,7 +191,10 @@ def source_health(session: Session, sources: list[SourceConfig], now: datetime |
         ).all()
     )
     latest_ids = select(func.max(CollectorRun.id).label("id")).group_by(CollectorRun.source).subquery()
-    last_runs = {r.source: r for r in session.scalars(select(CollectorRun).join(latest_ids, CollectorRun.id == latest_ids.c.id))}
+    last_runs = {
+        r.source: r
+        for r in session.scalars(select(CollectorRun).join(latest_ids, CollectorRun.id == latest_ids.c.id))
+    }
     names = list(configured) + sorted(set(last_runs) - set(configured))
     from dashboard.rejects import reject_summaries
 
@@ -181,7 +223,11 @@ def source_health(session: Session, sources: list[SourceConfig], now: datetime |
             state = "refused"
         # The last error worth telling: the latest failed run's, while the source is not healthy.
         # Redacted again on the way out: runs stored by an older version may hold a URL password.
-        error = redact(run.error) if run is not None and run.status in ("failed", "partial") and run.error else None
+        error = (
+            redact(run.error)
+            if run is not None and run.status in ("failed", "partial") and run.error
+            else None
+        )
         out.append(
             SourceHealth(
                 name=name,

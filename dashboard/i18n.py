@@ -149,8 +149,12 @@ def fmt_duration(seconds: float | None, lang: str = "vi") -> str:
         return "–"
     vi = normalise_language(lang) == "vi"
     seconds = max(0.0, seconds)
-    for limit, size, unit_vi, unit_en in ((90, 1, "giây", "s"), (90 * 60, 60, "phút", "min"),
-                                          (48 * 3600, 3600, "giờ", "h"), (float("inf"), 86400, "ngày", "d")):
+    for limit, size, unit_vi, unit_en in (
+        (90, 1, "giây", "s"),
+        (90 * 60, 60, "phút", "min"),
+        (48 * 3600, 3600, "giờ", "h"),
+        (float("inf"), 86400, "ngày", "d"),
+    ):
         if seconds < limit:
             return f"{fmt_number(round(seconds / size), lang)} {unit_vi if vi else unit_en}"
     return "–"  # pragma: no cover

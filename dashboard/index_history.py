@@ -65,7 +65,9 @@ def month_of(day: date, back: int = 0) -> Period:
     return Period.month(index // 12, index % 12 + 1)
 
 
-def index_trend(session: Session, unit: str | None, today: date, months: int = TREND_MONTHS) -> tuple[IndexMonth, ...]:
+def index_trend(
+    session: Session, unit: str | None, today: date, months: int = TREND_MONTHS
+) -> tuple[IndexMonth, ...]:
     """The last ``months`` calendar months (this one so far included), oldest first. Published
     totals are shown for every month that has one; the estimate only from the month the store's
     dossier history begins in — an earlier month has no data, not a low score — and not for a
@@ -76,10 +78,20 @@ def index_trend(session: Session, unit: str | None, today: date, months: int = T
         period = month_of(today, back)
         report = service_index(session, unit, period)
         published = report.published.total if report.published is not None else None
-        known = (since is not None and period.end >= since and report.estimate.known_max > 0
-                 and not is_small("percent", report.sample, min_sample()))
-        out.append(IndexMonth(period, published, report.estimate.points if known else None,
-                              report.estimate.unknown_points if known else None))
+        known = (
+            since is not None
+            and period.end >= since
+            and report.estimate.known_max > 0
+            and not is_small("percent", report.sample, min_sample())
+        )
+        out.append(
+            IndexMonth(
+                period,
+                published,
+                report.estimate.points if known else None,
+                report.estimate.unknown_points if known else None,
+            )
+        )
     return tuple(out)
 
 
@@ -94,7 +106,9 @@ def index_rank(session: Session, unit: str | None, period: Period) -> IndexRank 
     mine = next((r for r in rows if r.code == unit), None)
     if mine is None:
         return None
-    return IndexRank(unit, level, mine.rank, sum(1 for r in rows if r.rank is not None), len(rows), tuple(rows))
+    return IndexRank(
+        unit, level, mine.rank, sum(1 for r in rows if r.rank is not None), len(rows), tuple(rows)
+    )
 
 
 __all__ = ["INDEX_KPI", "IndexMonth", "IndexRank", "index_rank", "index_trend", "month_of"]

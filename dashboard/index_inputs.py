@@ -114,7 +114,9 @@ def _ancestors(session: Session, unit_id: int) -> list[int]:
     return out
 
 
-def collect(session: Session, unit_id: int | None, period: Period, wanted: Iterable[str] | None = None) -> dict[str, IndicatorInput]:
+def collect(
+    session: Session, unit_id: int | None, period: Period, wanted: Iterable[str] | None = None
+) -> dict[str, IndicatorInput]:
     """Every input the providers have for ``unit_id`` and ``period`` (first provider wins);
     province-wide indicators fall back to the nearest ancestor's."""
     if unit_id is None:
@@ -137,4 +139,14 @@ def collect(session: Session, unit_id: int | None, period: Period, wanted: Itera
     return found
 
 
-__all__ = ["PROVINCE_WIDE", "ImportedInputs", "IndicatorInput", "InputProvider", "collect", "providers", "register", "register_fallback", "unregister"]
+__all__ = [
+    "PROVINCE_WIDE",
+    "ImportedInputs",
+    "IndicatorInput",
+    "InputProvider",
+    "collect",
+    "providers",
+    "register",
+    "register_fallback",
+    "unregister",
+]

@@ -47,7 +47,12 @@ def _latest(session: Session) -> list[tuple[str, datetime, int, int]]:
         .subquery()
     )
     rows = session.execute(
-        select(MeetingSample.source, MeetingSample.sampled_at, MeetingSample.meetings_running, MeetingSample.participants)
+        select(
+            MeetingSample.source,
+            MeetingSample.sampled_at,
+            MeetingSample.meetings_running,
+            MeetingSample.participants,
+        )
         .join(latest, and_(MeetingSample.source == latest.c.source, MeetingSample.sampled_at == latest.c.at))
         .order_by(MeetingSample.source)
     ).all()
@@ -60,6 +65,14 @@ def live_samples(session: Session, sources: list[Any], now: datetime) -> list[Li
     out = []
     for source, at, running, participants in cached_by_version("live_samples", session, _latest):
         at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-        out.append(LiveSample(source, at, running, participants, intervals.get(source, DEFAULT_INTERVAL_S),
-                              max(0.0, (now - at).total_seconds())))
+        out.append(
+            LiveSample(
+                source,
+                at,
+                running,
+                participants,
+                intervals.get(source, DEFAULT_INTERVAL_S),
+                max(0.0, (now - at).total_seconds()),
+            )
+        )
     return out

@@ -50,13 +50,22 @@ _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 # registry=None: in multiprocess mode values live in files whatever the registry; without it each
 # scrape builds a fresh registry (:func:`metrics_view`), so nothing is registered at import.
-REQUEST_SECONDS = Histogram("ioc_http_request_duration_seconds", "Time to answer a request, by page or callback.",
-                            ("endpoint", "status"), buckets=_BUCKETS, registry=None)
-CACHE_REQUESTS = Counter("ioc_cache_requests", "Shared-cache lookups by result.", ("cache", "result"), registry=None)
-WALL_RENDERS = Counter("ioc_wall_renders", "Wall refreshes computed (not served from the render cache).",
-                       registry=None)
-WALL_RENDER_SECONDS = Histogram("ioc_wall_render_seconds", "Time to compute one wall refresh.", buckets=_BUCKETS,
-                                registry=None)
+REQUEST_SECONDS = Histogram(
+    "ioc_http_request_duration_seconds",
+    "Time to answer a request, by page or callback.",
+    ("endpoint", "status"),
+    buckets=_BUCKETS,
+    registry=None,
+)
+CACHE_REQUESTS = Counter(
+    "ioc_cache_requests", "Shared-cache lookups by result.", ("cache", "result"), registry=None
+)
+WALL_RENDERS = Counter(
+    "ioc_wall_renders", "Wall refreshes computed (not served from the render cache).", registry=None
+)
+WALL_RENDER_SECONDS = Histogram(
+    "ioc_wall_render_seconds", "Time to compute one wall refresh.", buckets=_BUCKETS, registry=None
+)
 _OWN = (REQUEST_SECONDS, CACHE_REQUESTS, WALL_RENDERS, WALL_RENDER_SECONDS)
 
 
@@ -101,8 +110,14 @@ def _page_of(body: dict) -> str:
     """The registered page a content callback draws (``/units/<code>`` stays one label)."""
     import dash
 
-    pathname = next((i.get("value") for i in body.get("inputs", []) if isinstance(i, dict)
-                     and i.get("property") == "pathname"), None)
+    pathname = next(
+        (
+            i.get("value")
+            for i in body.get("inputs", [])
+            if isinstance(i, dict) and i.get("property") == "pathname"
+        ),
+        None,
+    )
     if not isinstance(pathname, str):
         return "other"
     first = "/" + pathname.strip("/").split("/")[0] if pathname.strip("/") else "/"
@@ -117,7 +132,9 @@ def _started() -> None:
 def _observe(response: Response) -> Response:
     began = g.get("ioc_started")
     if began is not None and request.path != "/metrics":
-        REQUEST_SECONDS.labels(endpoint_label(), str(response.status_code)).observe(time.perf_counter() - began)
+        REQUEST_SECONDS.labels(endpoint_label(), str(response.status_code)).observe(
+            time.perf_counter() - began
+        )
     return response
 
 
@@ -142,29 +159,55 @@ class StoreCollector(Collector):
 
         now = utcnow()
         with self.sessions() as session:
-            enrolled = session.scalar(select(func.count()).select_from(Screen).where(
-                Screen.token_hash.is_not(None), Screen.revoked_at.is_(None))) or 0
-            active = session.scalar(select(func.count()).select_from(Screen).where(
-                Screen.token_hash.is_not(None), Screen.revoked_at.is_(None),
-                Screen.last_seen_at >= now - SILENT_AFTER)) or 0
+            enrolled = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Screen)
+                    .where(Screen.token_hash.is_not(None), Screen.revoked_at.is_(None))
+                )
+                or 0
+            )
+            active = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Screen)
+                    .where(
+                        Screen.token_hash.is_not(None),
+                        Screen.revoked_at.is_(None),
+                        Screen.last_seen_at >= now - SILENT_AFTER,
+                    )
+                )
+                or 0
+            )
             version = current_data_version(session)
             health = source_health(session, self.sources, now)
-        yield GaugeMetricFamily("ioc_screens_active", "Enrolled screens heard from in the last 3 minutes.", value=active)
+        yield GaugeMetricFamily(
+            "ioc_screens_active", "Enrolled screens heard from in the last 3 minutes.", value=active
+        )
         yield GaugeMetricFamily("ioc_screens_enrolled", "Enrolled screens not revoked.", value=enrolled)
         yield GaugeMetricFamily("ioc_data_version", "The collectors' commit counter.", value=version)
         families = {
-            "last_success": GaugeMetricFamily("ioc_source_last_success_timestamp_seconds",
-                                              "Unix time of the source's last successful run.", labels=["source"]),
-            "lag": GaugeMetricFamily("ioc_source_lag_seconds", "Seconds since the source's last successful run.",
-                                     labels=["source"]),
-            "duration": GaugeMetricFamily("ioc_source_last_run_duration_seconds", "Duration of the last run.",
-                                          labels=["source"]),
-            "rows": GaugeMetricFamily("ioc_source_rows_24h", "Rows read, inserted and updated in 24 h.",
-                                      labels=["source", "kind"]),
-            "rejects": GaugeMetricFamily("ioc_source_rejects_24h", "Rows rejected in 24 h.", labels=["source"]),
+            "last_success": GaugeMetricFamily(
+                "ioc_source_last_success_timestamp_seconds",
+                "Unix time of the source's last successful run.",
+                labels=["source"],
+            ),
+            "lag": GaugeMetricFamily(
+                "ioc_source_lag_seconds", "Seconds since the source's last successful run.", labels=["source"]
+            ),
+            "duration": GaugeMetricFamily(
+                "ioc_source_last_run_duration_seconds", "Duration of the last run.", labels=["source"]
+            ),
+            "rows": GaugeMetricFamily(
+                "ioc_source_rows_24h", "Rows read, inserted and updated in 24 h.", labels=["source", "kind"]
+            ),
+            "rejects": GaugeMetricFamily(
+                "ioc_source_rejects_24h", "Rows rejected in 24 h.", labels=["source"]
+            ),
             "runs": GaugeMetricFamily("ioc_source_runs_24h", "Runs started in 24 h.", labels=["source"]),
-            "failed": GaugeMetricFamily("ioc_source_failed_runs_24h", "Failed or partial runs in 24 h.",
-                                        labels=["source"]),
+            "failed": GaugeMetricFamily(
+                "ioc_source_failed_runs_24h", "Failed or partial runs in 24 h.", labels=["source"]
+            ),
         }
         for h in health:
             if h.last_success_at is not None:
@@ -172,8 +215,11 @@ class StoreCollector(Collector):
                 families["lag"].add_metric([h.name], h.age_s or 0.0)
             if h.last_run_duration_s is not None:
                 families["duration"].add_metric([h.name], h.last_run_duration_s)
-            for kind, value in (("read", h.rows_read_24h), ("inserted", h.rows_inserted_24h),
-                                ("updated", h.rows_updated_24h)):
+            for kind, value in (
+                ("read", h.rows_read_24h),
+                ("inserted", h.rows_inserted_24h),
+                ("updated", h.rows_updated_24h),
+            ):
                 families["rows"].add_metric([h.name, kind], value)
             families["rejects"].add_metric([h.name], h.rows_rejected_24h)
             families["runs"].add_metric([h.name], h.runs_24h)
@@ -209,11 +255,14 @@ def metrics_view() -> Response:
         for collector in _OWN:
             registry.register(collector)
     registry.register(StoreCollector(ctx.sessions, ctx.sources))
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+    return Response(
+        generate_latest(registry), mimetype=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"}
+    )
 
 
 def init_app(server: Flask) -> None:
-    server.before_request_funcs.setdefault(None, []).insert(0, _started)  # before the host check: all time counts
+    server.before_request_funcs.setdefault(None, []).insert(
+        0, _started
+    )  # before the host check: all time counts
     server.after_request(_observe)
     server.add_url_rule("/metrics", "ioc_metrics", metrics_view)
-

@@ -222,7 +222,14 @@ class Dossier(Base):
         # "Which services saw an online dossier / an online payment in the period" (DVC-05, 766):
         # one index probe per catalogue entry, whatever the number of dossiers.
         Index("ix_dossier_unit_procedure_channel", "unit_id", "procedure_code", "channel", "received_day"),
-        _partial("ix_dossier_unit_procedure_paid", "unit_id", "procedure_code", "paid_online", "received_day", where="paid_online"),
+        _partial(
+            "ix_dossier_unit_procedure_paid",
+            "unit_id",
+            "procedure_code",
+            "paid_online",
+            "received_day",
+            where="paid_online",
+        ),
     )
 
 
@@ -250,12 +257,16 @@ class Meeting(Base):
     source_updated_at: Mapped[datetime | None]
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    endpoints: Mapped[list[MeetingEndpoint]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
+    endpoints: Mapped[list[MeetingEndpoint]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         UniqueConstraint("source", "source_id"),
         CheckConstraint(_in("status", MEETING_STATUSES), name="status"),
-        CheckConstraint("endpoints_connected IS NULL OR endpoints_connected >= 0", name="endpoints_connected"),
+        CheckConstraint(
+            "endpoints_connected IS NULL OR endpoints_connected >= 0", name="endpoints_connected"
+        ),
         Index("ix_meeting_unit_start", "unit_id", "start_day"),
     )
 

@@ -38,7 +38,8 @@ from urllib.parse import urlsplit
 import requests
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, Response, current_app, redirect, request, session as cookie
+from flask import Flask, Response, current_app, redirect, request
+from flask import session as cookie
 from joserfc.errors import JoseError
 from markupsafe import escape
 from sqlalchemy import select
@@ -46,9 +47,9 @@ from sqlalchemy.orm import Session
 
 from dashboard import accounts, audit
 from dashboard.auth import _notice, client_address, lang, start_session
-from dashboard.security import safe_next
 from dashboard.i18n import register, t
 from dashboard.models import AccessGrant, Account, OrgUnit
+from dashboard.security import safe_next
 
 log = logging.getLogger(__name__)
 
@@ -61,38 +62,69 @@ LOGIN_PATH = "/auth/oidc/login"
 METADATA_MAX_AGE_S = 24 * 3600
 HTTP_TIMEOUT_S = 10
 #: ID tokens signed with a shared secret or not at all are refused whatever discovery says.
-SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+SIGNING_ALGORITHMS = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+)
 
-register({
-    "sso_failed_title": {"vi": "Đăng nhập dùng chung (SSO) không thành công", "en": "Single sign-on failed"},
-    "sso_denied": {"vi": "Bạn đã từ chối hoặc hệ thống đăng nhập dùng chung không cho phép đăng nhập ({error}). "
-                         "Hãy đăng nhập lại; nếu vẫn bị từ chối, liên hệ bộ phận quản trị hệ thống SSO.",
-                   "en": "You declined, or the single sign-on system refused the sign-in ({error}). Sign in "
-                         "again; if it is refused again, ask the administrators of the single sign-on system."},
-    "sso_state": {"vi": "Phiên đăng nhập đã hết hạn hoặc không hợp lệ (có thể do mở từ một thẻ cũ). "
-                        "Hãy bấm đăng nhập lại.",
-                  "en": "The sign-in expired or did not match this browser (perhaps an old tab). "
-                        "Please sign in again."},
-    "sso_code": {"vi": "Mã đăng nhập đã hết hạn hoặc đã được dùng. Hãy bấm đăng nhập lại.",
-                 "en": "The sign-in code expired or was already used. Please sign in again."},
-    "sso_token": {"vi": "Thông tin đăng nhập nhận từ hệ thống SSO không hợp lệ và đã bị từ chối. "
-                        "Hãy thử lại; nếu lỗi lặp lại, báo bộ phận quản trị (xem nhật ký hệ thống).",
-                  "en": "The sign-in received from the single sign-on system was not valid and was refused. "
-                        "Try again; if it happens again, tell the administrators (see the server log)."},
-    "sso_unreachable": {"vi": "Không kết nối được tới hệ thống đăng nhập dùng chung. Hãy thử lại sau ít phút "
-                              "hoặc đăng nhập bằng tài khoản nội bộ; báo bộ phận quản trị nếu lỗi kéo dài.",
-                        "en": "The single sign-on system cannot be reached. Try again in a few minutes or sign "
-                              "in with a local account; tell the administrators if it lasts."},
-    "sso_disabled": {"vi": "Đăng nhập dùng chung (SSO) chưa được cấu hình trên hệ thống này.",
-                     "en": "Single sign-on is not configured on this system."},
-    "sso_account_disabled": {"vi": "Tài khoản {name} đã bị khóa. Liên hệ bộ phận quản trị hệ thống.",
-                             "en": "The account {name} is disabled. Ask the system administrators."},
-    "sso_conflict": {"vi": "Tên đăng nhập {name} đã gắn với một người dùng SSO khác. Liên hệ bộ phận quản trị.",
-                     "en": "The account name {name} is bound to another single sign-on user. "
-                           "Ask the administrators."},
-    "sso_retry": {"vi": "Đăng nhập lại", "en": "Sign in again"},
-    "sso_local": {"vi": "Đăng nhập bằng tài khoản nội bộ", "en": "Sign in with a local account"},
-})
+register(
+    {
+        "sso_failed_title": {
+            "vi": "Đăng nhập dùng chung (SSO) không thành công",
+            "en": "Single sign-on failed",
+        },
+        "sso_denied": {
+            "vi": "Bạn đã từ chối hoặc hệ thống đăng nhập dùng chung không cho phép đăng nhập ({error}). "
+            "Hãy đăng nhập lại; nếu vẫn bị từ chối, liên hệ bộ phận quản trị hệ thống SSO.",
+            "en": "You declined, or the single sign-on system refused the sign-in ({error}). Sign in "
+            "again; if it is refused again, ask the administrators of the single sign-on system.",
+        },
+        "sso_state": {
+            "vi": "Phiên đăng nhập đã hết hạn hoặc không hợp lệ (có thể do mở từ một thẻ cũ). "
+            "Hãy bấm đăng nhập lại.",
+            "en": "The sign-in expired or did not match this browser (perhaps an old tab). "
+            "Please sign in again.",
+        },
+        "sso_code": {
+            "vi": "Mã đăng nhập đã hết hạn hoặc đã được dùng. Hãy bấm đăng nhập lại.",
+            "en": "The sign-in code expired or was already used. Please sign in again.",
+        },
+        "sso_token": {
+            "vi": "Thông tin đăng nhập nhận từ hệ thống SSO không hợp lệ và đã bị từ chối. "
+            "Hãy thử lại; nếu lỗi lặp lại, báo bộ phận quản trị (xem nhật ký hệ thống).",
+            "en": "The sign-in received from the single sign-on system was not valid and was refused. "
+            "Try again; if it happens again, tell the administrators (see the server log).",
+        },
+        "sso_unreachable": {
+            "vi": "Không kết nối được tới hệ thống đăng nhập dùng chung. Hãy thử lại sau ít phút "
+            "hoặc đăng nhập bằng tài khoản nội bộ; báo bộ phận quản trị nếu lỗi kéo dài.",
+            "en": "The single sign-on system cannot be reached. Try again in a few minutes or sign "
+            "in with a local account; tell the administrators if it lasts.",
+        },
+        "sso_disabled": {
+            "vi": "Đăng nhập dùng chung (SSO) chưa được cấu hình trên hệ thống này.",
+            "en": "Single sign-on is not configured on this system.",
+        },
+        "sso_account_disabled": {
+            "vi": "Tài khoản {name} đã bị khóa. Liên hệ bộ phận quản trị hệ thống.",
+            "en": "The account {name} is disabled. Ask the system administrators.",
+        },
+        "sso_conflict": {
+            "vi": "Tên đăng nhập {name} đã gắn với một người dùng SSO khác. Liên hệ bộ phận quản trị.",
+            "en": "The account name {name} is bound to another single sign-on user. Ask the administrators.",
+        },
+        "sso_retry": {"vi": "Đăng nhập lại", "en": "Sign in again"},
+        "sso_local": {"vi": "Đăng nhập bằng tài khoản nội bộ", "en": "Sign in with a local account"},
+    }
+)
 
 
 class SignInRefused(Exception):
@@ -185,8 +217,12 @@ def identity_from(claims: dict[str, Any], settings) -> Identity:
     raw_name = claim_at(claims, settings.oidc_username_claim)
     username = accounts.normalise_username(raw_name) if isinstance(raw_name, str) else None
     display = claims.get("name") if isinstance(claims.get("name"), str) else None
-    return Identity(subject, username or None, (display or username or subject)[:255],
-                    groups_of(claims, settings.oidc_roles_claim))
+    return Identity(
+        subject,
+        username or None,
+        (display or username or subject)[:255],
+        groups_of(claims, settings.oidc_roles_claim),
+    )
 
 
 # --- accounts -----------------------------------------------------------------------------------------
@@ -194,7 +230,10 @@ def _new_username(session: Session, identity: Identity) -> str:
     """The account name for a new SSO account: the username claim when it is a valid, free name,
     else ``sso-`` and a digest of the subject (stable across sign-ins)."""
     name = identity.username or ""
-    if accounts.USERNAME_RE.match(name) and session.scalar(select(Account.id).where(Account.username == name)) is None:
+    if (
+        accounts.USERNAME_RE.match(name)
+        and session.scalar(select(Account.id).where(Account.username == name)) is None
+    ):
         return name
     return "sso-" + hashlib.sha256(identity.subject.encode("utf-8")).hexdigest()[:16]
 
@@ -214,8 +253,17 @@ def sign_in_account(session: Session, identity: Identity, settings) -> tuple[Acc
             detail["bound"] = True
 
     wanted = mapped_grants(identity.groups, parse_role_map(settings.oidc_role_map))
-    units = dict(session.execute(select(OrgUnit.code, OrgUnit.id).where(
-        OrgUnit.code.in_({u for _, u in wanted}), OrgUnit.active.is_(True))).all()) if wanted else {}
+    units = (
+        dict(
+            session.execute(
+                select(OrgUnit.code, OrgUnit.id).where(
+                    OrgUnit.code.in_({u for _, u in wanted}), OrgUnit.active.is_(True)
+                )
+            ).all()
+        )
+        if wanted
+        else {}
+    )
     unknown = sorted({u for _, u in wanted if u not in units})
     if unknown:
         log.warning("IOC_OIDC_ROLE_MAP names units that do not exist: %s", ", ".join(unknown))
@@ -225,13 +273,23 @@ def sign_in_account(session: Session, identity: Identity, settings) -> tuple[Acc
     if account is None:
         if not wanted:
             raise SignInRefused("no_account", "no_access_body", identity.username or identity.display_name)
-        account = Account(username=_new_username(session, identity), display_name=identity.display_name,
-                          password_hash=None, oidc_subject=identity.subject)
+        account = Account(
+            username=_new_username(session, identity),
+            display_name=identity.display_name,
+            password_hash=None,
+            oidc_subject=identity.subject,
+        )
         session.add(account)
         session.flush()
         detail["created"] = True
-        audit.record(session, "account_added", actor="oidc", address=client_address(),
-                     account=account.username, via="oidc")
+        audit.record(
+            session,
+            "account_added",
+            actor="oidc",
+            address=client_address(),
+            account=account.username,
+            via="oidc",
+        )
     if not account.active:
         raise SignInRefused("disabled", "sso_account_disabled", account.username)
 
@@ -245,11 +303,14 @@ def sign_in_account(session: Session, identity: Identity, settings) -> tuple[Acc
     return account, detail
 
 
-def _sync_grants(session: Session, account: Account, wanted_ids: list[tuple[str, int]],
-                 wanted: list[tuple[str, str]]) -> None:
+def _sync_grants(
+    session: Session, account: Account, wanted_ids: list[tuple[str, int]], wanted: list[tuple[str, str]]
+) -> None:
     """Make the account's grants exactly ``wanted_ids`` (role, unit id); audit a change."""
-    current = {(g.role, g.unit_id): g for g in session.scalars(
-        select(AccessGrant).where(AccessGrant.account_id == account.id))}
+    current = {
+        (g.role, g.unit_id): g
+        for g in session.scalars(select(AccessGrant).where(AccessGrant.account_id == account.id))
+    }
     target = set(wanted_ids)
     removed = [g for key, g in current.items() if key not in target]
     added = [key for key in wanted_ids if key not in current]
@@ -259,8 +320,17 @@ def _sync_grants(session: Session, account: Account, wanted_ids: list[tuple[str,
         session.add(AccessGrant(account_id=account.id, role=role, unit_id=unit_id))
     if removed or added:
         session.flush()
-        audit.record(session, "grant_changed", actor="oidc", address=client_address(), account=account.username,
-                     via="oidc", grants=[f"{r}:{c}" for r, c in wanted], removed=len(removed), added=len(added))
+        audit.record(
+            session,
+            "grant_changed",
+            actor="oidc",
+            address=client_address(),
+            account=account.username,
+            via="oidc",
+            grants=[f"{r}:{c}" for r, c in wanted],
+            removed=len(removed),
+            added=len(added),
+        )
 
 
 # --- the Authlib client ---------------------------------------------------------------------------------
@@ -284,11 +354,13 @@ def init_app(server: Flask, settings) -> None:
         client_id=settings.oidc_client_id,
         client_secret=settings.oidc_client_secret or None,
         server_metadata_url=_issuer(settings) + "/.well-known/openid-configuration",
-        client_kwargs={"scope": " ".join(scopes), "code_challenge_method": "S256",
-                       "default_timeout": HTTP_TIMEOUT_S,
-                       # a public client (no secret) authenticates with PKCE alone
-                       "token_endpoint_auth_method": "client_secret_basic" if settings.oidc_client_secret
-                       else "none"},
+        client_kwargs={
+            "scope": " ".join(scopes),
+            "code_challenge_method": "S256",
+            "default_timeout": HTTP_TIMEOUT_S,
+            # a public client (no secret) authenticates with PKCE alone
+            "token_endpoint_auth_method": "client_secret_basic" if settings.oidc_client_secret else "none",
+        },
     )
     server.extensions[EXTENSION_KEY] = client
 
@@ -309,7 +381,9 @@ def _client():
         client.server_metadata.clear()
         raise ProviderMisconfigured("the discovery document names another issuer")
     offered = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
-    metadata["id_token_signing_alg_values_supported"] = [a for a in offered if a in SIGNING_ALGORITHMS] or ["RS256"]
+    metadata["id_token_signing_alg_values_supported"] = [a for a in offered if a in SIGNING_ALGORITHMS] or [
+        "RS256"
+    ]
     return client
 
 
@@ -331,8 +405,12 @@ def login() -> Response:
     try:
         client = _client()
         if client is None:
-            return _notice(t("sso_failed_title", language), t("sso_disabled", language), 404,
-                           extra=_links(language, nxt, retry=False))
+            return _notice(
+                t("sso_failed_title", language),
+                t("sso_disabled", language),
+                404,
+                extra=_links(language, nxt, retry=False),
+            )
         redirect_uri = _public_url(CALLBACK_PATH)
         rv = client.create_authorization_url(redirect_uri)
         # ``next`` rides with the verifier and nonce under this state, in the signed cookie session.
@@ -349,8 +427,12 @@ def callback() -> Response:
     language = lang()
     client = current_app.extensions.get(EXTENSION_KEY)
     if client is None:
-        return _notice(t("sso_failed_title", language), t("sso_disabled", language), 404,
-                       extra=_links(language, "/", retry=False))
+        return _notice(
+            t("sso_failed_title", language),
+            t("sso_disabled", language),
+            404,
+            extra=_links(language, "/", retry=False),
+        )
     state_data = client.framework.get_state_data(cookie, request.args.get("state")) or {}
     nxt = safe_next(state_data.get("next"))
     try:
@@ -362,8 +444,14 @@ def callback() -> Response:
         if exc.error == "invalid_grant":
             return _failure("invalid_grant", "sso_code", 400, nxt, exc)
         if request.args.get("error"):
-            return _failure(f"provider:{_error_code(exc.error)}", "sso_denied", 403, nxt, exc,
-                            error=_error_code(exc.error))
+            return _failure(
+                f"provider:{_error_code(exc.error)}",
+                "sso_denied",
+                403,
+                nxt,
+                exc,
+                error=_error_code(exc.error),
+            )
         return _failure(f"token:{_error_code(exc.error)}", "sso_token", 502, nxt, exc)
     except (JoseError, ValueError) as exc:  # signature, audience, issuer, expiry, nonce …
         return _failure("invalid_id_token", "sso_token", 401, nxt, exc)
@@ -384,13 +472,28 @@ def callback() -> Response:
             account, detail = sign_in_account(session, identity, ctx.settings)
         except SignInRefused as exc:
             refused = exc
-            audit.record(session, "sign_in_failed", actor=identity.actor, address=client_address(),
-                         outcome="denied", via="oidc", reason=exc.reason, groups=list(identity.groups)[:20])
+            audit.record(
+                session,
+                "sign_in_failed",
+                actor=identity.actor,
+                address=client_address(),
+                outcome="denied",
+                via="oidc",
+                reason=exc.reason,
+                groups=list(identity.groups)[:20],
+            )
         else:
-            start_session(session, account, via="oidc", minutes=ctx.settings.session_minutes,
-                          id_token=token["id_token"])
-            audit.record(session, "sign_in", actor=f"user:{account.username}", address=client_address(),
-                         via="oidc", **detail)
+            start_session(
+                session, account, via="oidc", minutes=ctx.settings.session_minutes, id_token=token["id_token"]
+            )
+            audit.record(
+                session,
+                "sign_in",
+                actor=f"user:{account.username}",
+                address=client_address(),
+                via="oidc",
+                **detail,
+            )
     if refused is not None:
         return _refused(refused, language)
     return redirect(nxt)
@@ -399,7 +502,10 @@ def callback() -> Response:
 def _with_userinfo(client, token: dict, claims: dict, settings) -> dict:
     """Add the userinfo endpoint's claims when the ID token lacks the username or groups claim
     (providers differ in which claims they put into the ID token). The subject must match."""
-    if claim_at(claims, settings.oidc_username_claim) is not None and claim_at(claims, settings.oidc_roles_claim) is not None:
+    if (
+        claim_at(claims, settings.oidc_username_claim) is not None
+        and claim_at(claims, settings.oidc_roles_claim) is not None
+    ):
         return claims
     if not client.server_metadata.get("userinfo_endpoint"):
         return claims
@@ -418,29 +524,51 @@ def _error_code(value: str | None) -> str:
     return re.sub(r"[^a-z0-9_.-]", "", (value or "error").lower())[:60] or "error"
 
 
-def _failure(reason: str, message_key: str, status: int, nxt: str, exc: Exception | None, **values) -> Response:
+def _failure(
+    reason: str, message_key: str, status: int, nxt: str, exc: Exception | None, **values
+) -> Response:
     """Audit a failed SSO sign-in and show what to do (no traceback, no provider secrets)."""
     from dashboard.webapp import store
 
     log.warning("single sign-on failed: %s (%s)", reason, type(exc).__name__ if exc else "-")
-    audit.record_now(store().sessions, "sign_in_failed", address=client_address(), outcome="failed", via="oidc",
-                     reason=reason)
+    audit.record_now(
+        store().sessions,
+        "sign_in_failed",
+        address=client_address(),
+        outcome="failed",
+        via="oidc",
+        reason=reason,
+    )
     language = lang()
-    return _notice(t("sso_failed_title", language), t(message_key, language, **values), status,
-                   extra=_links(language, nxt))
+    return _notice(
+        t("sso_failed_title", language),
+        t(message_key, language, **values),
+        status,
+        extra=_links(language, nxt),
+    )
 
 
 def _refused(refused: SignInRefused, language: str) -> Response:
     title = t("no_access_title", language)
-    return _notice(title, t(refused.message_key, language, name=refused.name), 403,
-                   extra=_links(language, "/", retry=False))
+    return _notice(
+        title,
+        t(refused.message_key, language, name=refused.name),
+        403,
+        extra=_links(language, "/", retry=False),
+    )
 
 
 def _links(language: str, nxt: str, *, retry: bool = True) -> str:
     from urllib.parse import quote
 
-    again = (f'<p><a class="ioc-button" id="sso-retry" href="{LOGIN_PATH}?next={escape(quote(nxt, safe="/"))}">'
-             f'{escape(t("sso_retry", language))}</a></p>') if retry else ""
+    again = (
+        (
+            f'<p><a class="ioc-button" id="sso-retry" href="{LOGIN_PATH}?next={escape(quote(nxt, safe="/"))}">'
+            f"{escape(t('sso_retry', language))}</a></p>"
+        )
+        if retry
+        else ""
+    )
     return again + f'<p><a href="/login">{escape(t("sso_local", language))}</a></p>'
 
 
@@ -453,8 +581,11 @@ def end_session_url(id_token_hint: str | None) -> str | None:
         client = _client()
         if client is None or not client.server_metadata.get("end_session_endpoint"):
             return None
-        url = client.create_logout_url(post_logout_redirect_uri=_public_url("/login?bye=1"),
-                                       id_token_hint=id_token_hint or None, client_id=client.client_id)["url"]
+        url = client.create_logout_url(
+            post_logout_redirect_uri=_public_url("/login?bye=1"),
+            id_token_hint=id_token_hint or None,
+            client_id=client.client_id,
+        )["url"]
     except _UNREACHABLE as exc:
         log.warning("single sign-out skipped: the provider cannot be reached (%s)", type(exc).__name__)
         return None

@@ -89,7 +89,7 @@ class Slide:
     def weakest_kpi(self) -> str | None:
         """The KPI of a "weakest unit" slide, else None."""
         if self.unit and self.unit.startswith(WEAKEST_PREFIX):
-            return self.unit[len(WEAKEST_PREFIX):]
+            return self.unit[len(WEAKEST_PREFIX) :]
         return None
 
     def url(self, *, unit: str | None = None, lang: str | None = None, theme: str | None = None) -> str:
@@ -99,7 +99,14 @@ class Slide:
         '/?unit=SO-25&period=mtd&kiosk=1&lang=vi'
         """
         chosen = unit if unit is not None else (None if self.weakest_kpi else self.unit)
-        query = [("unit", chosen), ("period", self.period), *self.params, ("kiosk", "1"), ("lang", lang), ("theme", theme)]
+        query = [
+            ("unit", chosen),
+            ("period", self.period),
+            *self.params,
+            ("kiosk", "1"),
+            ("lang", lang),
+            ("theme", theme),
+        ]
         return self.page + "?" + urlencode([(k, v) for k, v in query if v])
 
 
@@ -125,11 +132,18 @@ def load_playlists(path: Path) -> dict[str, Playlist]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise PlaylistError(str(path), [Problem(f"không đọc được tệp ({exc.strerror})", f"cannot read the file ({exc.strerror})")]) from None
+        raise PlaylistError(
+            str(path),
+            [Problem(f"không đọc được tệp ({exc.strerror})", f"cannot read the file ({exc.strerror})")],
+        ) from None
     except UnicodeDecodeError:
-        raise PlaylistError(str(path), [Problem("tệp phải được lưu dạng UTF-8", "the file must be saved as UTF-8")]) from None
+        raise PlaylistError(
+            str(path), [Problem("tệp phải được lưu dạng UTF-8", "the file must be saved as UTF-8")]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise PlaylistError(str(path), [Problem(f"sai cú pháp TOML: {exc}", f"invalid TOML: {exc}")]) from None
+        raise PlaylistError(
+            str(path), [Problem(f"sai cú pháp TOML: {exc}", f"invalid TOML: {exc}")]
+        ) from None
     return parse_playlists(data, str(path))
 
 
@@ -137,45 +151,64 @@ def parse_playlists(data: dict, source: str) -> dict[str, Playlist]:
     problems: list[Problem] = []
     tables = data.get("playlists")
     if not isinstance(tables, dict) or not tables:
-        raise PlaylistError(source, [Problem(
-            "chưa khai báo danh sách trình chiếu nào (bảng [playlists.TÊN])",
-            "no playlist is defined (a [playlists.NAME] table)",
-        )])
+        raise PlaylistError(
+            source,
+            [
+                Problem(
+                    "chưa khai báo danh sách trình chiếu nào (bảng [playlists.TÊN])",
+                    "no playlist is defined (a [playlists.NAME] table)",
+                )
+            ],
+        )
     out: dict[str, Playlist] = {}
     for name, table in tables.items():
         where_vi, where_en = f"danh sách '{name}'", f"playlist '{name}'"
         if not _NAME.match(str(name)):
-            problems.append(Problem(
-                f"{where_vi}: tên chỉ gồm chữ thường không dấu, số, '-' và '_' (ví dụ: tong-quan)",
-                f"{where_en}: a name is lower-case ASCII letters, digits, '-' and '_' (e.g. tong-quan)",
-            ))
+            problems.append(
+                Problem(
+                    f"{where_vi}: tên chỉ gồm chữ thường không dấu, số, '-' và '_' (ví dụ: tong-quan)",
+                    f"{where_en}: a name is lower-case ASCII letters, digits, '-' and '_' (e.g. tong-quan)",
+                )
+            )
             continue
         if not isinstance(table, dict):
-            problems.append(Problem(f"{where_vi}: phải là một bảng TOML", f"{where_en}: must be a TOML table"))
+            problems.append(
+                Problem(f"{where_vi}: phải là một bảng TOML", f"{where_en}: must be a TOML table")
+            )
             continue
         for key in sorted(set(table) - _PLAYLIST_FIELDS):
-            problems.append(Problem(
-                f"{where_vi}: trường '{key}' không được hỗ trợ (dùng: {', '.join(sorted(_PLAYLIST_FIELDS))})",
-                f"{where_en}: field '{key}' is not supported (use: {', '.join(sorted(_PLAYLIST_FIELDS))})",
-            ))
+            problems.append(
+                Problem(
+                    f"{where_vi}: trường '{key}' không được hỗ trợ (dùng: {', '.join(sorted(_PLAYLIST_FIELDS))})",
+                    f"{where_en}: field '{key}' is not supported (use: {', '.join(sorted(_PLAYLIST_FIELDS))})",
+                )
+            )
         titles = {}
         for key in ("title_vi", "title_en"):
             value = table.get(key, name)
             if not isinstance(value, str) or not value.strip():
-                problems.append(Problem(f"{where_vi}, trường '{key}': phải là một chuỗi không rỗng",
-                                        f"{where_en}, field '{key}': must be a non-empty string"))
+                problems.append(
+                    Problem(
+                        f"{where_vi}, trường '{key}': phải là một chuỗi không rỗng",
+                        f"{where_en}, field '{key}': must be a non-empty string",
+                    )
+                )
                 value = name
             titles[key] = value.strip()
         slides_data = table.get("slides")
         if not isinstance(slides_data, list) or not slides_data:
-            problems.append(Problem(
-                f"{where_vi}, trường 'slides': cần ít nhất một trang chiếu ([[playlists.{name}.slides]])",
-                f"{where_en}, field 'slides': needs at least one slide ([[playlists.{name}.slides]])",
-            ))
+            problems.append(
+                Problem(
+                    f"{where_vi}, trường 'slides': cần ít nhất một trang chiếu ([[playlists.{name}.slides]])",
+                    f"{where_en}, field 'slides': needs at least one slide ([[playlists.{name}.slides]])",
+                )
+            )
             continue
         slides = []
         for index, raw in enumerate(slides_data, start=1):
-            slide = _parse_slide(raw, f"{where_vi}, trang chiếu {index}", f"{where_en}, slide {index}", problems)
+            slide = _parse_slide(
+                raw, f"{where_vi}, trang chiếu {index}", f"{where_en}, slide {index}", problems
+            )
             if slide is not None:
                 slides.append(slide)
         out[name] = Playlist(name, titles["title_vi"], titles["title_en"], tuple(slides))
@@ -184,7 +217,7 @@ def parse_playlists(data: dict, source: str) -> dict[str, Playlist]:
     return out
 
 
-def _parse_slide(raw, where_vi: str, where_en: str, problems: list[Problem]) -> Slide | None:
+def _parse_slide(raw, where_vi: str, where_en: str, problems: list[Problem]) -> Slide | None:  # noqa: C901 -- TODO(issue 15): split
     if not isinstance(raw, dict):
         problems.append(Problem(f"{where_vi}: phải là một bảng TOML", f"{where_en}: must be a TOML table"))
         return None
@@ -192,51 +225,107 @@ def _parse_slide(raw, where_vi: str, where_en: str, problems: list[Problem]) -> 
 
     def bad(field: str, vi: str, en: str) -> None:
         value = raw.get(field)
-        problems.append(Problem(f"{where_vi}, trường '{field}': {vi} (đang là {value!r})",
-                                f"{where_en}, field '{field}': {en} (got {value!r})"))
+        problems.append(
+            Problem(
+                f"{where_vi}, trường '{field}': {vi} (đang là {value!r})",
+                f"{where_en}, field '{field}': {en} (got {value!r})",
+            )
+        )
 
     for key in sorted(set(raw) - _SLIDE_FIELDS):
-        problems.append(Problem(
-            f"{where_vi}: trường '{key}' không được hỗ trợ (dùng: {', '.join(sorted(_SLIDE_FIELDS))})",
-            f"{where_en}: field '{key}' is not supported (use: {', '.join(sorted(_SLIDE_FIELDS))})",
-        ))
+        problems.append(
+            Problem(
+                f"{where_vi}: trường '{key}' không được hỗ trợ (dùng: {', '.join(sorted(_SLIDE_FIELDS))})",
+                f"{where_en}: field '{key}' is not supported (use: {', '.join(sorted(_SLIDE_FIELDS))})",
+            )
+        )
     page = raw.get("page")
-    if not isinstance(page, str) or not page.startswith("/") or page.startswith("//") or any(c in page for c in "?#\\ "):
-        bad("page", "phải là đường dẫn một trang của hệ thống, bắt đầu bằng '/', không kèm '?' (ví dụ: '/', '/sources')",
-            "must be the path of a page of this dashboard, starting with '/', without '?' (e.g. '/', '/sources')")
+    if (
+        not isinstance(page, str)
+        or not page.startswith("/")
+        or page.startswith("//")
+        or any(c in page for c in "?#\\ ")
+    ):
+        bad(
+            "page",
+            "phải là đường dẫn một trang của hệ thống, bắt đầu bằng '/', không kèm '?' (ví dụ: '/', '/sources')",
+            "must be the path of a page of this dashboard, starting with '/', without '?' (e.g. '/', '/sources')",
+        )
     elif page.rstrip("/") == "/wall":
-        bad("page", "không thể chiếu chính trang trình chiếu '/wall'", "cannot show the playlist page '/wall' itself")
+        bad(
+            "page",
+            "không thể chiếu chính trang trình chiếu '/wall'",
+            "cannot show the playlist page '/wall' itself",
+        )
     elif (page.rstrip("/") or "/") not in WALL_PAGES:
-        bad("page", f"trang này không có dạng trình chiếu vừa một màn hình (sẽ bị cắt hoặc phải cuộn); "
-                    f"các trang chiếu được: {', '.join(WALL_PAGES)}",
+        bad(
+            "page",
+            f"trang này không có dạng trình chiếu vừa một màn hình (sẽ bị cắt hoặc phải cuộn); "
+            f"các trang chiếu được: {', '.join(WALL_PAGES)}",
             f"this page has no wall layout that fits one screen (it would be cut off or scroll); "
-            f"pages that can be shown: {', '.join(WALL_PAGES)}")
+            f"pages that can be shown: {', '.join(WALL_PAGES)}",
+        )
     dwell = raw.get("dwell")
-    if isinstance(dwell, bool) or not isinstance(dwell, (int, float)) or not MIN_DWELL_S <= dwell <= MAX_DWELL_S:
-        bad("dwell", f"phải là số giây từ {MIN_DWELL_S} đến {MAX_DWELL_S}", f"must be a number of seconds from {MIN_DWELL_S} to {MAX_DWELL_S}")
+    if (
+        isinstance(dwell, bool)
+        or not isinstance(dwell, (int, float))
+        or not MIN_DWELL_S <= dwell <= MAX_DWELL_S
+    ):
+        bad(
+            "dwell",
+            f"phải là số giây từ {MIN_DWELL_S} đến {MAX_DWELL_S}",
+            f"must be a number of seconds from {MIN_DWELL_S} to {MAX_DWELL_S}",
+        )
     unit = raw.get("unit")
     if unit is not None:
         if not isinstance(unit, str):
-            bad("unit", "phải là mã đơn vị (ví dụ: 'SO-01') hoặc 'weakest:MÃ-CHỈ-SỐ'", "must be a unit code (e.g. 'SO-01') or 'weakest:KPI-ID'")
+            bad(
+                "unit",
+                "phải là mã đơn vị (ví dụ: 'SO-01') hoặc 'weakest:MÃ-CHỈ-SỐ'",
+                "must be a unit code (e.g. 'SO-01') or 'weakest:KPI-ID'",
+            )
         elif unit.startswith(WEAKEST_PREFIX):
-            kpi = unit[len(WEAKEST_PREFIX):]
+            kpi = unit[len(WEAKEST_PREFIX) :]
             if kpi not in CATALOGUE:
-                bad("unit", f"không có chỉ số '{kpi}' trong danh mục (ví dụ hợp lệ: 'weakest:DVC-06')",
-                    f"there is no KPI '{kpi}' in the catalogue (a valid example: 'weakest:DVC-06')")
+                bad(
+                    "unit",
+                    f"không có chỉ số '{kpi}' trong danh mục (ví dụ hợp lệ: 'weakest:DVC-06')",
+                    f"there is no KPI '{kpi}' in the catalogue (a valid example: 'weakest:DVC-06')",
+                )
         elif not _UNIT.match(unit):
-            bad("unit", "mã đơn vị chỉ gồm chữ, số, '.', '-' và '_'", "a unit code is letters, digits, '.', '-' and '_'")
+            bad(
+                "unit",
+                "mã đơn vị chỉ gồm chữ, số, '.', '-' và '_'",
+                "a unit code is letters, digits, '.', '-' and '_'",
+            )
     period = raw.get("period")
     if period is not None and period not in PERIOD_KINDS:
-        bad("period", f"phải là một trong: {', '.join(PERIOD_KINDS)}", f"must be one of: {', '.join(PERIOD_KINDS)}")
+        bad(
+            "period",
+            f"phải là một trong: {', '.join(PERIOD_KINDS)}",
+            f"must be one of: {', '.join(PERIOD_KINDS)}",
+        )
     params = raw.get("params", {})
     pairs: list[tuple[str, str]] = []
     if not isinstance(params, dict):
-        bad("params", "phải là một bảng khóa = giá trị (ví dụ: { kpi = \"DVC-06\" })", "must be a table of key = value (e.g. { kpi = \"DVC-06\" })")
+        bad(
+            "params",
+            'phải là một bảng khóa = giá trị (ví dụ: { kpi = "DVC-06" })',
+            'must be a table of key = value (e.g. { kpi = "DVC-06" })',
+        )
     else:
         for key, value in params.items():
-            if not _PARAM.match(key) or key in _RESERVED_PARAMS or not isinstance(value, (str, int, float)) or isinstance(value, bool):
-                bad("params", f"khóa '{key}' không hợp lệ: chữ thường, không trùng {', '.join(sorted(_RESERVED_PARAMS))}; giá trị là chuỗi hoặc số",
-                    f"key '{key}' is invalid: lower case, none of {', '.join(sorted(_RESERVED_PARAMS))}; the value a string or a number")
+            if (
+                not _PARAM.match(key)
+                or key in _RESERVED_PARAMS
+                or not isinstance(value, (str, int, float))
+                or isinstance(value, bool)
+            ):
+                bad(
+                    "params",
+                    f"khóa '{key}' không hợp lệ: chữ thường, không trùng {', '.join(sorted(_RESERVED_PARAMS))}; giá trị là chuỗi hoặc số",
+                    f"key '{key}' is invalid: lower case, none of {', '.join(sorted(_RESERVED_PARAMS))}; the value a string or a number",
+                )
             else:
                 pairs.append((key, str(value)))
     if len(problems) > before:

@@ -32,8 +32,12 @@ READY_FILE = "collector.ready"
 
 
 def _json(payload: dict, status: int) -> Response:
-    return Response(json.dumps(payload, ensure_ascii=False), status=status, mimetype="application/json",
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        json.dumps(payload, ensure_ascii=False),
+        status=status,
+        mimetype="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def healthz() -> Response:
@@ -63,8 +67,10 @@ def readiness_checks() -> dict[str, str]:
     probe = secrets.token_hex(8)
     try:
         ok = cache.set("readyz:probe", probe, timeout=30) and cache.get("readyz:probe") == probe
-        checks["cache"] = "ok" if ok else "the cache did not keep a value (check IOC_REDIS_URL / the cache directory)"
-    except Exception as exc:  # noqa: BLE001 - any backend failure makes the process unready
+        checks["cache"] = (
+            "ok" if ok else "the cache did not keep a value (check IOC_REDIS_URL / the cache directory)"
+        )
+    except Exception as exc:
         checks["cache"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     return checks
 
@@ -88,7 +94,9 @@ def readiness_file(settings: Settings) -> Path:
 def write_ready(path: Path, *, lock_held: bool) -> None:
     """Atomically replace the readiness file (a reader never sees half a file)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "at": time.time(), "lock_held": lock_held}), encoding="utf-8")
+    tmp.write_text(
+        json.dumps({"pid": os.getpid(), "at": time.time(), "lock_held": lock_held}), encoding="utf-8"
+    )
     os.replace(tmp, path)
 
 
@@ -101,12 +109,21 @@ def collector_ready(path: Path, max_age_s: float) -> tuple[bool, str]:
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return False, f"no readiness file {path}: the collector is not running (systemctl status ioc-collector)"
+        return (
+            False,
+            f"no readiness file {path}: the collector is not running (systemctl status ioc-collector)",
+        )
     except (OSError, ValueError) as exc:
         return False, f"unreadable readiness file {path}: {exc}"
     age = time.time() - float(state.get("at", 0))
     if age > max_age_s:
-        return False, f"the collector (pid {state.get('pid')}) has not reported for {age:.0f} s: it is hung or stopped"
+        return (
+            False,
+            f"the collector (pid {state.get('pid')}) has not reported for {age:.0f} s: it is hung or stopped",
+        )
     if not state.get("lock_held"):
-        return False, f"the collector (pid {state.get('pid')}) lost its lock: the database is unreachable or restarting"
+        return (
+            False,
+            f"the collector (pid {state.get('pid')}) lost its lock: the database is unreachable or restarting",
+        )
     return True, f"collector pid {state.get('pid')} ready ({age:.0f} s ago)"

@@ -21,10 +21,10 @@ Keys also carry the local day and the minute, because "month to date", "overdue"
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -32,12 +32,13 @@ from sqlalchemy.orm import Session
 
 from dashboard import service_index as si
 from dashboard.cache import safe_get, safe_set
-from dashboard.metrics import CACHE_REQUESTS
-from dashboard.kpi import engine, lists, ranking as ranking_mod
+from dashboard.kpi import engine, lists
+from dashboard.kpi import ranking as ranking_mod
 from dashboard.kpi.catalogue import CATALOGUE, KPI_IDS
 from dashboard.kpi.periods import Period
 from dashboard.kpi.samples import min_sample
 from dashboard.kpi.values import KpiResult, RankRow, Scope
+from dashboard.metrics import CACHE_REQUESTS
 from dashboard.models import CollectorRun, DataVersion, Document, Dossier, Meeting, OrgUnit
 from dashboard.targets import DEFAULT_TARGETS, Targets, load_targets
 from dashboard.timeutil import VN_TZ, to_utc, utcnow
@@ -156,7 +157,9 @@ class ServiceIndexReport:
     published_band: si.Band | None
     latest_published: si.PublishedScore | None
     as_of: datetime
-    published_indicators: Mapping[str, float | None] = field(default_factory=dict)  # per indicator, as published
+    published_indicators: Mapping[str, float | None] = field(
+        default_factory=dict
+    )  # per indicator, as published
     sample: float | None = None  # the period's dossiers (the DVC-06 population) the estimate rests on
 
     @property
@@ -235,7 +238,9 @@ def overview(
         results = engine.compute(s, scope, p, ids, now=ctx.now, tz=ctx.tz, targets=ctx.targets)
         return Overview(scope, p, tuple(results[k] for k in ids), ctx.now)
 
-    return cached_by_version("kpi_overview", session, compute, _scope_key(unit, include_children), p.key, ",".join(ids), ctx.key)
+    return cached_by_version(
+        "kpi_overview", session, compute, _scope_key(unit, include_children), p.key, ",".join(ids), ctx.key
+    )
 
 
 def kpi_detail(
@@ -251,7 +256,16 @@ def kpi_detail(
 ) -> KpiResult:
     if kpi_id not in CATALOGUE:
         raise KeyError(f"unknown KPI {kpi_id!r}")
-    return overview(session, unit, period, include_children=include_children, kpi_ids=(kpi_id,), now=now, targets=targets, tz=tz).tiles[0]
+    return overview(
+        session,
+        unit,
+        period,
+        include_children=include_children,
+        kpi_ids=(kpi_id,),
+        now=now,
+        targets=targets,
+        tz=tz,
+    ).tiles[0]
 
 
 def ranking(
@@ -277,8 +291,19 @@ def ranking(
     n = 0 if include_small else min_sample()
 
     def compute(s: Session) -> tuple[RankRow, ...]:
-        return tuple(ranking_mod.rank_units(s, kpi_id, p, parent=parent, level=level, now=ctx.now, tz=ctx.tz, targets=ctx.targets,
-                                            min_sample=n))
+        return tuple(
+            ranking_mod.rank_units(
+                s,
+                kpi_id,
+                p,
+                parent=parent,
+                level=level,
+                now=ctx.now,
+                tz=ctx.tz,
+                targets=ctx.targets,
+                min_sample=n,
+            )
+        )
 
     return cached_by_version("kpi_ranking", session, compute, kpi_id, p.key, parent, level, ctx.key, f"n{n}")
 
@@ -314,10 +339,17 @@ def service_index(
         bands = ctx.targets.bands
         return ServiceIndexReport(
             # An estimate with points not yet known has no band: it could still reach the next one.
-            scope, p, est, si.band_for(est.points, bands) if est.complete else None, published,
-            si.band_for(published.total, bands) if published else None, latest, ctx.now, by_indicator,
+            scope,
+            p,
+            est,
+            si.band_for(est.points, bands) if est.complete else None,
+            published,
+            si.band_for(published.total, bands) if published else None,
+            latest,
+            ctx.now,
+            by_indicator,
             figures["DVC-06"].denominator,
-        )  # fmt: skip
+        )
 
     return cached_by_version("service_index", session, compute, _scope_key(unit, True), p.key, ctx.key)
 
@@ -339,8 +371,22 @@ def action_list(
 
     def compute(s: Session) -> lists.ActionList:
         scope = engine.resolve_scope(s, unit, include_children)
-        return lists.action_list(s, scope, now=ctx.now, tz=ctx.tz, calendar=ctx.targets.calendar, limit=limit,
-                                 include_secret=include_secret)
+        return lists.action_list(
+            s,
+            scope,
+            now=ctx.now,
+            tz=ctx.tz,
+            calendar=ctx.targets.calendar,
+            limit=limit,
+            include_secret=include_secret,
+        )
 
-    return cached_by_version("action_list", session, compute, _scope_key(unit, include_children), limit, ctx.key,
-                             "secret" if include_secret else "open")
+    return cached_by_version(
+        "action_list",
+        session,
+        compute,
+        _scope_key(unit, include_children),
+        limit,
+        ctx.key,
+        "secret" if include_secret else "open",
+    )

@@ -27,8 +27,24 @@ MASK = "***"
 
 #: Query parameters, ``key=value`` pairs and JSON fields whose values are secrets wherever they appear.
 SECRET_PARAMS = (
-    "password", "passwd", "pwd", "token", "access_token", "refresh_token", "id_token", "secret",
-    "client_secret", "api_key", "apikey", "key", "checksum", "signature", "sig", "auth", "session", "code",
+    "password",
+    "passwd",
+    "pwd",
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "secret",
+    "client_secret",
+    "api_key",
+    "apikey",
+    "key",
+    "checksum",
+    "signature",
+    "sig",
+    "auth",
+    "session",
+    "code",
 )
 _NAMES = "|".join(sorted(SECRET_PARAMS, key=len, reverse=True))
 # A name on its own (not the tail of ``my_token`` or ``monkey``), then ``=`` or a JSON colon.
@@ -77,7 +93,7 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
     record._ioc_redacted = True
     try:
         message = record.getMessage()
-    except Exception:  # noqa: BLE001 - a broken record is not ours to fix
+    except Exception:
         return record
     redacted = redact(message)
     if redacted != message:

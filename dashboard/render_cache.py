@@ -25,8 +25,9 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from dashboard import metrics
 from dashboard.cache import cache, safe_get, safe_set
@@ -80,7 +81,7 @@ class _RedisLock:
         try:
             if self.client.get(self.key) == self.token.encode():
                 self.client.delete(self.key)
-        except Exception:  # noqa: BLE001 - it expires by itself
+        except Exception:
             pass
 
 
@@ -152,7 +153,9 @@ def _cold(concurrency: int) -> Iterator[None]:
 
 
 # --- the one entry point --------------------------------------------------------------------------
-def shared(key: str, compute: Callable[[], Any], *, timeout: int, concurrency: int = 1, kind: str = "wall") -> Any:
+def shared(
+    key: str, compute: Callable[[], Any], *, timeout: int, concurrency: int = 1, kind: str = "wall"
+) -> Any:
     """``compute()``'s answer for ``key``, computed once for all concurrent callers."""
     hit = safe_get(key)
     if hit is not None:
@@ -165,13 +168,13 @@ def shared(key: str, compute: Callable[[], Any], *, timeout: int, concurrency: i
             return hit
         try:
             lock = _cross_process_lock(key)
-        except Exception:  # noqa: BLE001 - no lock: compute alone
+        except Exception:
             lock = _NoLock()
         deadline = time.monotonic() + WAIT_S
         while True:
             try:
                 mine = lock.acquire()
-            except Exception:  # noqa: BLE001 - the cache went away: compute without it
+            except Exception:
                 log.warning("render cache unreachable: computing %s without single flight", key.split(":")[0])
                 lock, mine = _NoLock(), True
             if mine:
@@ -186,7 +189,7 @@ def shared(key: str, compute: Callable[[], Any], *, timeout: int, concurrency: i
                 try:
                     if not lock.held_by_other():
                         break
-                except Exception:  # noqa: BLE001
+                except Exception:
                     break
             if time.monotonic() >= deadline:
                 lock, mine = _NoLock(), True

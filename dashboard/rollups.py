@@ -136,7 +136,9 @@ class Metric:
     family: Family | None = None  # a bucket of a histogram, computed with its family
 
     def aggregate(self, label: str) -> ColumnElement:
-        return func.sum(case((self.where, self.measure if self.measure is not None else 1), else_=0)).label(label)
+        return func.sum(case((self.where, self.measure if self.measure is not None else 1), else_=0)).label(
+            label
+        )
 
     @property
     def domain(self) -> str:
@@ -171,7 +173,9 @@ _ACK_TIMED = and_(
     Document.acknowledged_at.is_not(None),
     func.coalesce(Document.sent_at, Document.registered_at).is_not(None),
 )
-_ACK_MINUTES = minutes_between(Document.acknowledged_at, func.coalesce(Document.sent_at, Document.registered_at))
+_ACK_MINUTES = minutes_between(
+    Document.acknowledged_at, func.coalesce(Document.sent_at, Document.registered_at)
+)
 
 #: VB-07 latency histogram: lower edges in minutes; the last bucket is open-ended. The median
 #: is interpolated inside its bucket, so it is exact to within half a bucket (5–60 min below a day).
@@ -179,8 +183,15 @@ ACK_LATENCY_EDGES_MIN: tuple[int, ...] = (
     *range(0, 120, 10),
     *range(120, 480, 30),
     *range(480, 1440, 120),
-    1440, 2160, 2880, 4320, 5760, 7200, 10080, 20160,
-)  # fmt: skip
+    1440,
+    2160,
+    2880,
+    4320,
+    5760,
+    7200,
+    10080,
+    20160,
+)
 ACK_LATENCY_METRICS: tuple[str, ...] = tuple(f"doc_ack_lat_{lo:05d}" for lo in ACK_LATENCY_EDGES_MIN)
 
 #: VB-04 registration lag buckets (calendar days from arrival to registration); the last one
@@ -196,9 +207,9 @@ def _ack_bucket(i: int) -> ColumnElement[bool]:
     lo = ACK_LATENCY_EDGES_MIN[i]
     parts = [_ACK_TIMED]
     if i > 0:
-        parts.append(_ACK_MINUTES >= lo)
+        parts.append(lo <= _ACK_MINUTES)
     if i + 1 < len(ACK_LATENCY_EDGES_MIN):
-        parts.append(_ACK_MINUTES < ACK_LATENCY_EDGES_MIN[i + 1])
+        parts.append(ACK_LATENCY_EDGES_MIN[i + 1] > _ACK_MINUTES)
     return and_(*parts)
 
 
@@ -208,14 +219,14 @@ def _lag_bucket(k: int) -> ColumnElement[bool]:
         return and_(base, _LAG <= 0)
     if k == ARRIVAL_MAX_LAG:
         return and_(base, _LAG >= ARRIVAL_MAX_LAG)
-    return and_(base, _LAG == k)
+    return and_(base, k == _LAG)
 
 
 ACK_LATENCY = Family(
     ACK_LATENCY_METRICS,
     _ACK_TIMED,
     case(
-        *[(_ACK_MINUTES < hi, i) for i, hi in enumerate(ACK_LATENCY_EDGES_MIN[1:])],
+        *[(hi > _ACK_MINUTES, i) for i, hi in enumerate(ACK_LATENCY_EDGES_MIN[1:])],
         else_=len(ACK_LATENCY_EDGES_MIN) - 1,
     ),
 )
@@ -257,7 +268,10 @@ _ENDED = Dossier.status.in_(DOSSIER_TERMINAL)
 #: Digitised for DVC-12: digitised components, and an electronic result once finished where one is required.
 _DIGITISED = and_(
     Dossier.is_digitised.is_(True),
-    or_(not_(and_(_FINISHED, Dossier.requires_result_document.is_(True))), Dossier.has_electronic_result.is_(True)),
+    or_(
+        not_(and_(_FINISHED, Dossier.requires_result_document.is_(True))),
+        Dossier.has_electronic_result.is_(True),
+    ),
 )
 _FULL_SERVICE = (
     exists()
@@ -276,7 +290,9 @@ _PAUSED = and_(Dossier.status.in_(DOSSIER_PAUSED), Dossier.received_day.is_not(N
 
 # -- meetings
 _APPROVED = Meeting.status == 2
-_ONLINE_HELD = and_(_APPROVED, Meeting.is_online.is_(True), func.coalesce(Meeting.endpoints_connected, 0) >= 1)
+_ONLINE_HELD = and_(
+    _APPROVED, Meeting.is_online.is_(True), func.coalesce(Meeting.endpoints_connected, 0) >= 1
+)
 _CONNECTION_KNOWN = and_(
     _APPROVED,
     Meeting.is_online.is_(True),
@@ -307,10 +323,17 @@ METRICS: tuple[Metric, ...] = (
         "doc_internal_signed",
         Document,
         "registered_day",
-        and_(Document.direction == "internal", Document.is_electronic.is_(True), Document.is_signed.is_(True)),
+        and_(
+            Document.direction == "internal", Document.is_electronic.is_(True), Document.is_signed.is_(True)
+        ),
     ),
     Metric("doc_axis", Document, "registered_day", Document.channel == "axis"),
-    Metric("doc_axis_signed", Document, "registered_day", and_(Document.channel == "axis", Document.is_signed.is_(True))),
+    Metric(
+        "doc_axis_signed",
+        Document,
+        "registered_day",
+        and_(Document.channel == "axis", Document.is_signed.is_(True)),
+    ),
     Metric("doc_returned_recalled", Document, "registered_day", Document.status_code.in_(("02", "13"))),
     Metric("doc_returned", Document, "registered_day", Document.status_code == "02"),
     Metric("doc_recalled", Document, "registered_day", Document.status_code == "13"),
@@ -321,7 +344,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("doc_sent_axis", Document, "registered_day", _SENT_AXIS),
     Metric("doc_sent_axis_acknowledged", Document, "registered_day", and_(_SENT_AXIS, _ACKNOWLEDGED)),
     Metric("doc_ack_timed", Document, "registered_day", _ACK_TIMED),
-    *(Metric(name, Document, "registered_day", _ack_bucket(i), family=ACK_LATENCY) for i, name in enumerate(ACK_LATENCY_METRICS)),
+    *(
+        Metric(name, Document, "registered_day", _ack_bucket(i), family=ACK_LATENCY)
+        for i, name in enumerate(ACK_LATENCY_METRICS)
+    ),
     # Documents refused or recalled before registration have only their arrival day (VB-08).
     Metric(
         "doc_returned_unregistered",
@@ -337,9 +363,17 @@ METRICS: tuple[Metric, ...] = (
     ),
     # Documents, by arrival day (VB-04): registration lag in calendar days, judged at read time
     # against the working-day calendar.
-    Metric("doc_arrival_known", Document, "arrived_day", and_(Document.direction == "in", Document.arrived_day.is_not(None))),
+    Metric(
+        "doc_arrival_known",
+        Document,
+        "arrived_day",
+        and_(Document.direction == "in", Document.arrived_day.is_not(None)),
+    ),
     Metric("doc_arrived", Document, "arrived_day", _ARRIVED_IN),
-    *(Metric(name, Document, "arrived_day", _lag_bucket(k), family=ARRIVAL_LAG) for k, name in enumerate(ARRIVAL_LAG_METRICS)),
+    *(
+        Metric(name, Document, "arrived_day", _lag_bucket(k), family=ARRIVAL_LAG)
+        for k, name in enumerate(ARRIVAL_LAG_METRICS)
+    ),
     Metric(
         "doc_arrived_unregistered",
         Document,
@@ -381,7 +415,13 @@ METRICS: tuple[Metric, ...] = (
     Metric("doc_open_by_due", Document, "due_day", and_(DOC_OPEN, Document.due_day.is_not(None))),
     Metric("doc_open_by_registered", Document, "registered_day", DOC_OPEN),
     Metric("doc_open_now", Document, None, DOC_OPEN, total_of="doc_open_by_registered"),
-    Metric("doc_open_due_now", Document, None, and_(DOC_OPEN, Document.due_day.is_not(None)), total_of="doc_open_by_due"),
+    Metric(
+        "doc_open_due_now",
+        Document,
+        None,
+        and_(DOC_OPEN, Document.due_day.is_not(None)),
+        total_of="doc_open_by_due",
+    ),
     # Dossiers, by receipt day (DVC-01…DVC-03, DVC-10, DVC-12, 766).
     Metric("dossier_received", Dossier, "received_day", _RECEIVED),
     Metric("dossier_received_online", Dossier, "received_day", and_(_RECEIVED, Dossier.channel == 2)),
@@ -398,7 +438,9 @@ METRICS: tuple[Metric, ...] = (
         "received_day",
         and_(_RECEIVED, _DIGITISED),
     ),
-    Metric("dossier_received_synced", Dossier, "received_day", and_(_RECEIVED, Dossier.synced_national.is_(True))),
+    Metric(
+        "dossier_received_synced", Dossier, "received_day", and_(_RECEIVED, Dossier.synced_national.is_(True))
+    ),
     Metric("dossier_received_full_svc", Dossier, "received_day", and_(_RECEIVED, _FULL_SERVICE)),
     Metric(
         "dossier_received_full_svc_online",
@@ -451,7 +493,12 @@ METRICS: tuple[Metric, ...] = (
             or_(Dossier.due_day.is_(None), Dossier.finished_day <= Dossier.due_day),
         ),
     ),
-    Metric("dossier_ended_e_result", Dossier, "finished_day", and_(_ENDED, Dossier.has_electronic_result.is_(True))),
+    Metric(
+        "dossier_ended_e_result",
+        Dossier,
+        "finished_day",
+        and_(_ENDED, Dossier.has_electronic_result.is_(True)),
+    ),
     Metric("dossier_ended_digitised", Dossier, "finished_day", and_(_ENDED, _DIGITISED)),
     Metric("dossier_ended_dissatisfied", Dossier, "finished_day", and_(_ENDED, Dossier.rating == 1)),
     Metric("dossier_finished_rated", Dossier, "finished_day", and_(_FINISHED, Dossier.rating.is_not(None))),
@@ -483,8 +530,20 @@ METRICS: tuple[Metric, ...] = (
     ),
     # Open-at-the-end-of-day-E machinery (DVC-06): state totals and the day metrics after E.
     Metric("dossier_open_now", Dossier, None, _OPEN_NOW, total_of="dossier_open_by_received"),
-    Metric("dossier_open_late_r_now", Dossier, None, and_(_OPEN_NOW, _LATE_R), total_of="dossier_open_late_r_by_received"),
-    Metric("dossier_open_late_u_now", Dossier, None, and_(_OPEN_NOW, _LATE_U), total_of="dossier_open_late_u_by_due"),
+    Metric(
+        "dossier_open_late_r_now",
+        Dossier,
+        None,
+        and_(_OPEN_NOW, _LATE_R),
+        total_of="dossier_open_late_r_by_received",
+    ),
+    Metric(
+        "dossier_open_late_u_now",
+        Dossier,
+        None,
+        and_(_OPEN_NOW, _LATE_U),
+        total_of="dossier_open_late_u_by_due",
+    ),
     Metric("dossier_open_by_received", Dossier, "received_day", _OPEN_NOW),
     Metric("dossier_open_late_r_by_received", Dossier, "received_day", and_(_OPEN_NOW, _LATE_R)),
     Metric("dossier_open_late_u_by_due", Dossier, "due_day", and_(_OPEN_NOW, _LATE_U)),
@@ -496,17 +555,36 @@ METRICS: tuple[Metric, ...] = (
     Metric("dossier_closed_late_u_by_due", Dossier, "due_day", _CLOSED_LATE_U),
     # … and how many of those open at the end of day E were digitised (DVC-12 over the 766 population).
     Metric(
-        "dossier_open_digitised_now", Dossier, None, and_(_OPEN_NOW, Dossier.is_digitised.is_(True)),
+        "dossier_open_digitised_now",
+        Dossier,
+        None,
+        and_(_OPEN_NOW, Dossier.is_digitised.is_(True)),
         total_of="dossier_open_digitised_by_received",
     ),
-    Metric("dossier_open_digitised_by_received", Dossier, "received_day", and_(_OPEN_NOW, Dossier.is_digitised.is_(True))),
-    Metric("dossier_closed_digitised", Dossier, "finished_day", and_(_CLOSED, Dossier.is_digitised.is_(True))),
-    Metric("dossier_closed_digitised_by_received", Dossier, "received_day", and_(_CLOSED, Dossier.is_digitised.is_(True))),
+    Metric(
+        "dossier_open_digitised_by_received",
+        Dossier,
+        "received_day",
+        and_(_OPEN_NOW, Dossier.is_digitised.is_(True)),
+    ),
+    Metric(
+        "dossier_closed_digitised", Dossier, "finished_day", and_(_CLOSED, Dossier.is_digitised.is_(True))
+    ),
+    Metric(
+        "dossier_closed_digitised_by_received",
+        Dossier,
+        "received_day",
+        and_(_CLOSED, Dossier.is_digitised.is_(True)),
+    ),
     # Dossiers in progress now (DVC-08): 2 and 4 are handled, 5 and 6 paused.
     Metric("dossier_in_progress_by_received", Dossier, "received_day", _IN_PROGRESS),
-    Metric("dossier_in_progress_by_due", Dossier, "due_day", and_(_IN_PROGRESS, Dossier.due_day.is_not(None))),
+    Metric(
+        "dossier_in_progress_by_due", Dossier, "due_day", and_(_IN_PROGRESS, Dossier.due_day.is_not(None))
+    ),
     Metric("dossier_paused_by_received", Dossier, "received_day", _PAUSED),
-    Metric("dossier_in_progress_now", Dossier, None, _IN_PROGRESS, total_of="dossier_in_progress_by_received"),
+    Metric(
+        "dossier_in_progress_now", Dossier, None, _IN_PROGRESS, total_of="dossier_in_progress_by_received"
+    ),
     Metric(
         "dossier_in_progress_due_now",
         Dossier,
@@ -518,11 +596,34 @@ METRICS: tuple[Metric, ...] = (
     # Meetings, by start day (HOP-01…HOP-06).
     Metric("meeting_approved", Meeting, "start_day", _APPROVED),
     Metric("meeting_online", Meeting, "start_day", _ONLINE_HELD),
-    Metric("meeting_endpoints_connected", Meeting, "start_day", _ONLINE_HELD, func.coalesce(Meeting.endpoints_connected, 0)),
-    Metric("meeting_endpoints_scheduled", Meeting, "start_day", _ONLINE_HELD, func.coalesce(Meeting.endpoints_scheduled, 0)),
-    Metric("meeting_participants", Meeting, "start_day", _ONLINE_HELD, func.coalesce(Meeting.participants_peak, 0)),
+    Metric(
+        "meeting_endpoints_connected",
+        Meeting,
+        "start_day",
+        _ONLINE_HELD,
+        func.coalesce(Meeting.endpoints_connected, 0),
+    ),
+    Metric(
+        "meeting_endpoints_scheduled",
+        Meeting,
+        "start_day",
+        _ONLINE_HELD,
+        func.coalesce(Meeting.endpoints_scheduled, 0),
+    ),
+    Metric(
+        "meeting_participants",
+        Meeting,
+        "start_day",
+        _ONLINE_HELD,
+        func.coalesce(Meeting.participants_peak, 0),
+    ),
     Metric("meeting_minutes", Meeting, "start_day", _ONLINE_HELD, func.coalesce(Meeting.duration_min, 0.0)),
-    Metric("meeting_participants_known", Meeting, "start_day", and_(_ONLINE_HELD, Meeting.participants_peak.is_not(None))),
+    Metric(
+        "meeting_participants_known",
+        Meeting,
+        "start_day",
+        and_(_ONLINE_HELD, Meeting.participants_peak.is_not(None)),
+    ),
     Metric("meeting_timed", Meeting, "start_day", and_(_ONLINE_HELD, Meeting.duration_min.is_not(None))),
     Metric(
         "meeting_endpoint_minutes",
@@ -531,7 +632,9 @@ METRICS: tuple[Metric, ...] = (
         _ONLINE_HELD,
         func.coalesce(Meeting.duration_min, 0.0) * func.coalesce(Meeting.endpoints_connected, 0),
     ),
-    Metric("meeting_connection_scheduled", Meeting, "start_day", _CONNECTION_KNOWN, Meeting.endpoints_scheduled),
+    Metric(
+        "meeting_connection_scheduled", Meeting, "start_day", _CONNECTION_KNOWN, Meeting.endpoints_scheduled
+    ),
     Metric(
         "meeting_connection_connected",
         Meeting,
@@ -556,16 +659,20 @@ DAY_COLUMNS: dict[type, tuple[str, ...]] = {
 }
 STATE_METRICS: frozenset[str] = frozenset(m.name for m in METRICS if m.is_state)
 for _m in METRICS:  # a development check: every state metric names a day metric of its table
-    if _m.is_state and (_m.total_of not in METRICS_BY_NAME or METRICS_BY_NAME[_m.total_of].model is not _m.model):
+    if _m.is_state and (
+        _m.total_of not in METRICS_BY_NAME or METRICS_BY_NAME[_m.total_of].model is not _m.model
+    ):
         raise RuntimeError(f"state metric {_m.name} needs total_of = a day metric of the same table")
 
 #: Metrics that depend on the procedure catalogue as well as on dossiers (see refresh_units).
-CATALOGUE_DEPENDENT: frozenset[str] = frozenset({"dossier_received_full_svc", "dossier_received_full_svc_online"})
+CATALOGUE_DEPENDENT: frozenset[str] = frozenset(
+    {"dossier_received_full_svc", "dossier_received_full_svc_online"}
+)
 
 Pair = tuple[int, date]
 
 
-def _compute(
+def _compute(  # noqa: C901 -- TODO(issue 15): split
     session: Session, metrics: Iterable[Metric], pairs: set[Pair] | None
 ) -> dict[tuple[date, int, str], float]:
     """Aggregate ``metrics`` from facts, for ``pairs`` only (or everything when None).
@@ -587,19 +694,23 @@ def _compute(
                 continue
             stmt = select(model.unit_id, *columns).group_by(model.unit_id)
             for row in session.execute(stmt):
-                for metric, value in zip(group, row[1:]):
+                for metric, value in zip(group, row[1:], strict=False):
                     if value:
                         values[(STATE_DAY, row[0], metric.name)] = float(value)
             continue
         day_col = getattr(model, day_name)
-        stmt = select(model.unit_id, day_col, *columns).where(day_col.is_not(None)).group_by(model.unit_id, day_col)
+        stmt = (
+            select(model.unit_id, day_col, *columns)
+            .where(day_col.is_not(None))
+            .group_by(model.unit_id, day_col)
+        )
         if pairs is not None:
             if not pairs:
                 continue
             stmt = _restrict(session, stmt, model.unit_id, day_col, pairs)
         for row in session.execute(stmt):
             unit_id, day = row[0], row[1]
-            for metric, value in zip(group, row[2:]):
+            for metric, value in zip(group, row[2:], strict=False):
                 if value:  # zero rows are not stored: a missing rollup row means 0 for counts
                     values[(day, unit_id, metric.name)] = float(value)
     for (model, day_name), family in families.items():
@@ -646,13 +757,19 @@ def _restrict(session: Session, stmt, unit_col, day_col, pairs: set[Pair]):
 def _pg_pairs(pairs: set[Pair]):
     """The (unit, day) pairs as ``unnest(units[], days[]) AS touched(u, d)``: two array parameters."""
     ordered = sorted(pairs)
-    return func.unnest(
-        bindparam("pair_units", [u for u, _ in ordered], type_=postgresql.ARRAY(Integer())),
-        bindparam("pair_days", [d for _, d in ordered], type_=postgresql.ARRAY(Date())),
-    ).table_valued("u", "d").render_derived(name="touched")
+    return (
+        func.unnest(
+            bindparam("pair_units", [u for u, _ in ordered], type_=postgresql.ARRAY(Integer())),
+            bindparam("pair_days", [d for _, d in ordered], type_=postgresql.ARRAY(Date())),
+        )
+        .table_valued("u", "d")
+        .render_derived(name="touched")
+    )
 
 
-def _stored_values(session: Session, names: list[str], pairs: set[Pair]) -> dict[tuple[date, int, str], float]:
+def _stored_values(
+    session: Session, names: list[str], pairs: set[Pair]
+) -> dict[tuple[date, int, str], float]:
     """Stored rows of day metrics ``names`` on the touched pairs (the same pairs — or superset —
     that :func:`_compute` recomputes)."""
     stmt = select(DailyRollup.day, DailyRollup.unit_id, DailyRollup.metric, DailyRollup.value).where(
@@ -661,7 +778,9 @@ def _stored_values(session: Session, names: list[str], pairs: set[Pair]) -> dict
     if session.get_bind().dialect.name == "postgresql":
         # Each touched (unit, day) probed in the primary key, whatever the statistics.
         touched = _pg_pairs(pairs)
-        stmt = pg_probe_each(touched, stmt.where(DailyRollup.unit_id == touched.c.u, DailyRollup.day == touched.c.d))
+        stmt = pg_probe_each(
+            touched, stmt.where(DailyRollup.unit_id == touched.c.u, DailyRollup.day == touched.c.d)
+        )
     else:
         stmt = _restrict(session, stmt, DailyRollup.unit_id, DailyRollup.day, pairs)
     return {(d, u, m): v for d, u, m, v in session.execute(stmt)}
@@ -673,7 +792,9 @@ def _delete_keys(session: Session, keys: Iterable[tuple[date, int, str]]) -> Non
         return
     table = DailyRollup.__table__
     stmt = delete(table).where(
-        table.c.day == bindparam("k_day"), table.c.unit_id == bindparam("k_unit"), table.c.metric == bindparam("k_metric")
+        table.c.day == bindparam("k_day"),
+        table.c.unit_id == bindparam("k_unit"),
+        table.c.metric == bindparam("k_metric"),
     )
     session.connection().execute(stmt, params)
 
@@ -847,14 +968,18 @@ class Delta:
         if not self._postgresql and "id" in self.fact.c and self.fact.c.id.primary_key:
             self._mark = self.session.execute(select(func.max(self.fact.c.id))).scalar() or 0
 
-    def capture_written(self, key: tuple[str, ...], written: Iterable[tuple], changed: Iterable[tuple]) -> None:
+    def capture_written(
+        self, key: tuple[str, ...], written: Iterable[tuple], changed: Iterable[tuple]
+    ) -> None:
         """After the write: copy the rows written (keys ``written``, of which ``changed`` were
         stored before) with sign +1."""
         if self._mark is None:
             self.capture_keys(+1, key, written)
             return
         names = [c.name for c in self.fact.columns]
-        stmt = select(literal(1, Integer), *(self.fact.c[n] for n in names)).where(self.fact.c.id > self._mark)
+        stmt = select(literal(1, Integer), *(self.fact.c[n] for n in names)).where(
+            self.fact.c.id > self._mark
+        )
         self.session.execute(insert(self.stage).from_select([_SIGN, *names], stmt))
         self.capture_keys(+1, key, changed)
         self._mark = None
@@ -870,7 +995,7 @@ class Delta:
             groups.setdefault(tuple(k[:-1]), []).append(k[-1])
         last = key_cols[-1]
         for prefix, lasts in groups.items():
-            fixed = [c == v for c, v in zip(key_cols[:-1], prefix)]
+            fixed = [c == v for c, v in zip(key_cols[:-1], prefix, strict=False)]
             if self._postgresql:
                 # One array parameter, each key probed in the unique index (see upsert.pg_probe_each).
                 wanted = (
@@ -878,7 +1003,9 @@ class Delta:
                     .table_valued("k")
                     .render_derived(name="wanted")
                 )
-                stmt = pg_probe_each(wanted, select(sign_value.label(_SIGN), *columns).where(*fixed, last == wanted.c.k))
+                stmt = pg_probe_each(
+                    wanted, select(sign_value.label(_SIGN), *columns).where(*fixed, last == wanted.c.k)
+                )
                 with pg_index_probes(self.session):
                     self.session.execute(insert(self.stage).from_select([_SIGN, *names], stmt))
                 continue
@@ -891,12 +1018,14 @@ class Delta:
         session, model = self.session, self.model
         connection = session.connection()
         dialect = connection.dialect
-        as_day = date.fromisoformat if dialect.name == "sqlite" else (lambda d: d)  # raw rows: SQLite days are text
+        as_day = (
+            date.fromisoformat if dialect.name == "sqlite" else (lambda d: d)
+        )  # raw rows: SQLite days are text
         changes: dict[tuple[date, int, str], float] = defaultdict(float)
         for kind, sql, names in _delta_plan(model, dialect):
             for row in connection.exec_driver_sql(sql):
                 if kind == "state":
-                    for name, value in zip(names, row[1:]):
+                    for name, value in zip(names, row[1:], strict=False):
                         if value:
                             changes[(STATE_DAY, row[0], name)] += float(value)
                 elif kind == "family":
@@ -905,7 +1034,7 @@ class Delta:
                         changes[(as_day(day), unit_id, names[int(index)])] += float(n)
                 else:
                     day = as_day(row[1])
-                    for name, value in zip(names, row[2:]):
+                    for name, value in zip(names, row[2:], strict=False):
                         if value:
                             changes[(day, row[0], name)] += float(value)
         written = _add_changes(session, changes)
@@ -915,7 +1044,10 @@ class Delta:
             pairs: dict[str, set[Pair]] = {}
             for column in {m.day_column for m in recompute}:
                 day_col = stage.c[column]
-                pairs[column] = {(u, d) for u, d in session.execute(select(unit, day_col).where(day_col.is_not(None)).distinct())}
+                pairs[column] = {
+                    (u, d)
+                    for u, d in session.execute(select(unit, day_col).where(day_col.is_not(None)).distinct())
+                }
             written += _replace(session, recompute, pairs)
         self._clear()
         return written
@@ -1013,7 +1145,9 @@ def refresh(session: Session, model: type, pairs: set[Pair] | Mapping[str, set[P
     return _replace(session, list(metrics), pairs if isinstance(pairs, Mapping) else set(pairs))
 
 
-def refresh_units(session: Session, unit_ids: Iterable[int], names: Iterable[str] = CATALOGUE_DEPENDENT) -> int:
+def refresh_units(
+    session: Session, unit_ids: Iterable[int], names: Iterable[str] = CATALOGUE_DEPENDENT
+) -> int:
     """Recompute day metrics ``names`` for every day of ``unit_ids``.
 
     For writers of the procedure catalogue: a service level that changes moves dossiers in or
@@ -1028,9 +1162,15 @@ def refresh_units(session: Session, unit_ids: Iterable[int], names: Iterable[str
     pairs: set[Pair] = set()
     for metric in metrics:
         col = getattr(metric.model, metric.day_column)
-        stmt = select(metric.model.unit_id, col).where(metric.model.unit_id.in_(units), col.is_not(None)).distinct()
+        stmt = (
+            select(metric.model.unit_id, col)
+            .where(metric.model.unit_id.in_(units), col.is_not(None))
+            .distinct()
+        )
         pairs.update((u, d) for u, d in session.execute(stmt))
-        old = select(DailyRollup.unit_id, DailyRollup.day).where(DailyRollup.unit_id.in_(units), DailyRollup.metric == metric.name)
+        old = select(DailyRollup.unit_id, DailyRollup.day).where(
+            DailyRollup.unit_id.in_(units), DailyRollup.metric == metric.name
+        )
         pairs.update((u, d) for u, d in session.execute(old))
     if not pairs:
         return 0
@@ -1050,7 +1190,9 @@ def rebuild(session: Session) -> int:
     """Replace the whole rollup table by a full recompute (repair tool, bulk loads)."""
     begin_write(session)  # no collector batch moves the rollups while they are rebuilt
     session.execute(delete(DailyRollup))
-    rows = [{"day": d, "unit_id": u, "metric": m, "value": v} for (d, u, m), v in recompute_all(session).items()]
+    rows = [
+        {"day": d, "unit_id": u, "metric": m, "value": v} for (d, u, m), v in recompute_all(session).items()
+    ]
     for start in range(0, len(rows), 50_000):
         session.execute(insert(DailyRollup), rows[start : start + 50_000])
     return len(rows)

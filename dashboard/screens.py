@@ -60,8 +60,9 @@ class ScreenInfo:
     reload_pending: bool
 
 
-def add(session: Session, name: str, playlist: str, unit_code: str, enrol_hours: int,
-        now: datetime | None = None) -> tuple[Screen, str]:
+def add(
+    session: Session, name: str, playlist: str, unit_code: str, enrol_hours: int, now: datetime | None = None
+) -> tuple[Screen, str]:
     """Register a screen; returns it and its one-time enrolment code (shown once)."""
     name = (name or "").strip()
     if not name or len(name) > 120:
@@ -74,14 +75,21 @@ def add(session: Session, name: str, playlist: str, unit_code: str, enrol_hours:
     if not (playlist or "").strip():
         raise ScreenError("a screen needs a playlist (see playlists.toml)")
     code = secrets.token_urlsafe(18)
-    screen = Screen(name=name, playlist=playlist.strip(), unit_id=unit.id, enrol_code_hash=token_hash(code),
-                    enrol_expires_at=(now or utcnow()) + timedelta(hours=enrol_hours))
+    screen = Screen(
+        name=name,
+        playlist=playlist.strip(),
+        unit_id=unit.id,
+        enrol_code_hash=token_hash(code),
+        enrol_expires_at=(now or utcnow()) + timedelta(hours=enrol_hours),
+    )
     session.add(screen)
     session.flush()
     return screen, code
 
 
-def new_code(session: Session, name: str, enrol_hours: int, now: datetime | None = None) -> tuple[Screen, str]:
+def new_code(
+    session: Session, name: str, enrol_hours: int, now: datetime | None = None
+) -> tuple[Screen, str]:
     """A fresh enrolment code for an existing screen (e.g. after replacing its computer): the
     old credential is revoked."""
     screen = _by_name(session, name)
@@ -101,7 +109,11 @@ def enrol(session: Session, code: str, now: datetime | None = None) -> tuple[Scr
     if not code or len(code) > 200:
         return None
     screen = session.scalar(select(Screen).where(Screen.enrol_code_hash == token_hash(code)))
-    if screen is None or screen.revoked_at is not None or (screen.enrol_expires_at and screen.enrol_expires_at < now):
+    if (
+        screen is None
+        or screen.revoked_at is not None
+        or (screen.enrol_expires_at and screen.enrol_expires_at < now)
+    ):
         return None
     token = secrets.token_urlsafe(32)
     screen.token_hash = token_hash(token)
@@ -132,8 +144,18 @@ def request_reload(session: Session, name: str, now: datetime | None = None) -> 
 
 
 #: What the gate reads of a screen on each of its requests (one indexed row, no ORM objects).
-_SEEN = (Screen.id, Screen.name, Screen.playlist, Screen.revoked_at, Screen.last_seen_at, Screen.last_slide,
-         Screen.app_version, Screen.last_client_error, Screen.last_address, Screen.reload_requested_at)
+_SEEN = (
+    Screen.id,
+    Screen.name,
+    Screen.playlist,
+    Screen.revoked_at,
+    Screen.last_seen_at,
+    Screen.last_slide,
+    Screen.app_version,
+    Screen.last_client_error,
+    Screen.last_address,
+    Screen.reload_requested_at,
+)
 
 
 def lookup(conn, token: str):
@@ -142,18 +164,33 @@ def lookup(conn, token: str):
     if not token or len(token) > 200:
         return None
     return conn.execute(
-        select(*_SEEN, OrgUnit.code.label("unit_code")).join(OrgUnit, OrgUnit.id == Screen.unit_id)
+        select(*_SEEN, OrgUnit.code.label("unit_code"))
+        .join(OrgUnit, OrgUnit.id == Screen.unit_id)
         .where(Screen.token_hash == token_hash(token))
     ).first()
 
 
 def principal_for(row) -> Principal:
-    return Principal("screen", row.id, row.name, row.name, (("screen", row.unit_code),), playlist=row.playlist,
-                     via="device")
+    return Principal(
+        "screen",
+        row.id,
+        row.name,
+        row.name,
+        (("screen", row.unit_code),),
+        playlist=row.playlist,
+        via="device",
+    )
 
 
-def heartbeat(row, *, now: datetime, address: str | None, slide: str | None, version: str | None,
-              client_error: str | None) -> dict:
+def heartbeat(
+    row,
+    *,
+    now: datetime,
+    address: str | None,
+    slide: str | None,
+    version: str | None,
+    client_error: str | None,
+) -> dict:
     """What to write of a screen's report: {} when nothing changed and the last heartbeat is recent
     (so most refreshes write nothing)."""
     slide = (slide or "")[:500] or None
@@ -178,7 +215,9 @@ def record_heartbeat(conn, screen_id: int, changes: dict) -> None:
     conn.execute(update(Screen).where(Screen.id == screen_id).values(**changes))
 
 
-def fleet(session: Session, unit_codes: frozenset[str] | None = None, now: datetime | None = None) -> list[ScreenInfo]:
+def fleet(
+    session: Session, unit_codes: frozenset[str] | None = None, now: datetime | None = None
+) -> list[ScreenInfo]:
     """Every screen (within ``unit_codes`` when given), for the fleet page and ``ioc screens list``."""
     now = now or utcnow()
     out = []
@@ -193,7 +232,23 @@ def fleet(session: Session, unit_codes: frozenset[str] | None = None, now: datet
             state = "silent"
         else:
             state = "active"
-        out.append(ScreenInfo(s.id, s.name, s.playlist, s.unit.code, s.unit.name_vi, s.unit.name_en, state,
-                              s.enrolled_at, s.last_seen_at, s.last_address, s.last_slide, s.app_version,
-                              s.last_client_error, s.last_client_error_at, s.reload_requested_at is not None))
+        out.append(
+            ScreenInfo(
+                s.id,
+                s.name,
+                s.playlist,
+                s.unit.code,
+                s.unit.name_vi,
+                s.unit.name_en,
+                state,
+                s.enrolled_at,
+                s.last_seen_at,
+                s.last_address,
+                s.last_slide,
+                s.app_version,
+                s.last_client_error,
+                s.last_client_error_at,
+                s.reload_requested_at is not None,
+            )
+        )
     return out

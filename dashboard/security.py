@@ -86,7 +86,9 @@ def safe_next(target: str | None, default: str = "/") -> str:
 def _is_local_path(text: str) -> bool:
     if not text.startswith("/") or text.startswith("//"):
         return False
-    if "\\" in text or any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text):
+    if "\\" in text or any(
+        ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text
+    ):
         return False
     try:
         parts = urlsplit(text)
@@ -103,7 +105,9 @@ def cookie_options(settings: Settings | None = None) -> dict:
 
 
 # --- content security policy ------------------------------------------------------------------
-def content_security_policy(script_hashes: list[str], frame_ancestors: str, form_targets: tuple[str, ...] = ()) -> str:
+def content_security_policy(
+    script_hashes: list[str], frame_ancestors: str, form_targets: tuple[str, ...] = ()
+) -> str:
     """The policy every response carries; ``script_hashes`` are Dash's inline scripts;
     ``form_targets``: other origins a form may end up at (the sign-out form redirects to the
     OpenID provider's end-session endpoint, and browsers apply form-action to redirects)."""
@@ -149,8 +153,9 @@ class _SecurityHeaders:
         # is where they run, so the hashes are taken afresh there and reused for other responses.
         if html_page or self._policy is None:
             hashes = list(dict.fromkeys(self.app.csp_hashes()))  # Dash may list a script twice
-            self._policy = content_security_policy(hashes, self.settings.frame_ancestors,
-                                                   _sign_out_origins(self.settings))
+            self._policy = content_security_policy(
+                hashes, self.settings.frame_ancestors, _sign_out_origins(self.settings)
+            )
         return self._policy
 
     def __call__(self, response: Response) -> Response:
@@ -292,4 +297,3 @@ def init_app(server: Flask, app: Dash, settings: Settings) -> Limiter:
     limiter = _make_limiter(server, settings)
     server.register_error_handler(TooManyRequests, _TooMany(limiter))
     return limiter
-

@@ -149,7 +149,9 @@ class Group:
     @property
     def known_max(self) -> float:
         """The most the known indicators can give (the group's cap applies)."""
-        return round(min(self.max_points, sum(i.max_points for i in self.indicators if i.points is not None)), 2)
+        return round(
+            min(self.max_points, sum(i.max_points for i in self.indicators if i.points is not None)), 2
+        )
 
     @property
     def unknown_points(self) -> float:
@@ -238,11 +240,21 @@ class Rule:
         r = max(Fraction(0), min(Fraction(1), r))
         if self.full_at is None:
             return _pts(Fraction(str(self.points)) * r)
-        return _pts(min(Fraction(str(self.points)), Fraction(str(self.points)) * r / Fraction(str(self.full_at))))
+        return _pts(
+            min(Fraction(str(self.points)), Fraction(str(self.points)) * r / Fraction(str(self.full_at)))
+        )
 
 
-def _indicator(key: str, vi: str, en: str, max_points: float, rule_text: str, rule: Rule,
-               figure: Figure | None, inputs: Mapping[str, Any]) -> Indicator:  # fmt: skip
+def _indicator(
+    key: str,
+    vi: str,
+    en: str,
+    max_points: float,
+    rule_text: str,
+    rule: Rule,
+    figure: Figure | None,
+    inputs: Mapping[str, Any],
+) -> Indicator:
     """Score an indicator from the store's ``figure``, else from an input provider's figure, else
     leave it not yet known (its maximum points listed as unknown)."""
     reason = None
@@ -263,55 +275,267 @@ def _indicator(key: str, vi: str, en: str, max_points: float, rule_text: str, ru
             r = Fraction(str(given.ratio))
             return Indicator(key, vi, en, max_points, rule.score(r), float(r), rule_text, None, given.source)
         if given.points is not None:
-            return Indicator(key, vi, en, max_points, _pts(min(max_points, max(0.0, given.points))), None, rule_text, None, given.source)
+            return Indicator(
+                key,
+                vi,
+                en,
+                max_points,
+                _pts(min(max_points, max(0.0, given.points))),
+                None,
+                rule_text,
+                None,
+                given.source,
+            )
     return Indicator(key, vi, en, max_points, None, None, rule_text, reason or UNKNOWN, "")
 
 
 #: (group key, vi, en, max points, split not public, indicators); each indicator is
 #: (key, vi, en, max points, rule text, rule, figure key in the store's figures or None).
 INDEX_LAYOUT: tuple = (
-    ("transparency", "Công khai, minh bạch", "Transparency", 18, False, (
-        ("published_on_time", "TTHC công bố đúng hạn", "Procedures published on time", 6, "6 × r", Rule(6), None),
-        ("updated_on_time", "TTHC cập nhật, công khai đúng hạn", "Procedures updated and published on time", 4, "4 × r", Rule(4), None),
-        ("full_content", "TTHC công khai đầy đủ nội dung", "Procedures published with full content", 2, "2 × r", Rule(2), None),
-        ("synced", "Hồ sơ đồng bộ lên Cổng DVC quốc gia", "Dossiers synchronised to the national portal", 6, "6 × r", Rule(6), "sync"),
-    )),
-    ("progress", "Tiến độ giải quyết", "Progress", 20, False, (
-        ("on_time", "Hồ sơ giải quyết đúng hạn (DVC-06)", "Dossiers resolved on time (DVC-06)", 20,
-         "20 × đúng hạn ÷ tiếp nhận; 0 khi không tiếp nhận hồ sơ", Rule(20), "DVC-06"),
-    )),
-    ("online_services", "Dịch vụ công trực tuyến", "Online services", 12, True, (
-        ("provision", "TTHC cung cấp DVCTT (DVC-04)", "Procedures offered online (DVC-04)", 4,
-         "4 × min(1; r ÷ 0,8) — ước tính", Rule(4, 0.8), "provision"),
-        ("in_use", "DVCTT có phát sinh hồ sơ (DVC-05)", "Online services in use (DVC-05)", 4, "4 × r — ước tính", Rule(4), "DVC-05"),
-        ("online_intake", "Hồ sơ trực tuyến (DVC-02)", "Online intake (DVC-02)", 4,
-         "4 × min(1; r ÷ 0,5) — ước tính", Rule(4, 0.5), "DVC-02"),
-    )),
-    ("online_payment", "Thanh toán trực tuyến", "Online payment", 10, False, (
-        ("paid_online", "Hồ sơ thanh toán trực tuyến (DVC-10)", "Dossiers paid online (DVC-10)", 6, "6 × A", Rule(6), "DVC-10"),
-        ("fee_procedures_paid", "TTHC có phí có thanh toán trực tuyến", "Fee procedures with an online payment", 2,
-         "min(2; 2,5 × B)", Rule(2, 0.8), "fee_procedures_paid"),
-        ("fees_synced", "TTHC có phí đồng bộ thu phí", "Fee procedures synchronised with their fees", 2.5, "2,5 × C", Rule(2.5), None),
-    )),
-    ("satisfaction", "Mức độ hài lòng", "Satisfaction", 18, False, (
-        ("petitions_on_time", "Xử lý phản ánh, kiến nghị đúng hạn", "Petitions handled on time", 6,
-         "6 × r; không có phản ánh → 6", Rule(6, empty=6.0), None),
-        ("petition_satisfaction", "Hài lòng về xử lý phản ánh, kiến nghị", "Satisfaction with petition handling", 6,
-         "6 × r; không có phản ánh → 6", Rule(6, empty=6.0), None),
-        ("dossier_satisfaction", "Hài lòng về giải quyết hồ sơ (DVC-13)", "Satisfaction with dossier handling (DVC-13)", 6,
-         "min(6; 6 × r ÷ 0,9); không có hồ sơ → 0", Rule(6, 0.9), "DVC-13"),
-    )),
-    ("digitisation", "Số hóa hồ sơ", "Digitisation", 22, False, (
-        ("e_results", "Cấp kết quả điện tử (DVC-11)", "Electronic results (DVC-11)", 6, "6 × r", Rule(6), "DVC-11"),
-        ("digitised", "Số hóa hồ sơ (DVC-12)", "Digitised dossiers (DVC-12)", 4, "4 × r", Rule(4), "DVC-12"),
-        ("reuse", "Tái sử dụng dữ liệu số hóa", "Reuse of digitised data", 2, "min(2; 2 × r ÷ 0,8)", Rule(2, 0.8), None),
-        ("citizen_store", "Hồ sơ kết nối kho dữ liệu công dân", "Dossiers linked to the citizen's data store", 4, "4 × r", Rule(4), None),
-        ("population_dossiers", "Hồ sơ sử dụng dữ liệu dân cư", "Dossiers using population data", 2, "2 × r", Rule(2), None),
-        ("population_procedures", "TTHC sử dụng dữ liệu dân cư", "Procedures using population data", 2, "2 × r", Rule(2), None),
-        ("certified_copies", "Chứng thực bản sao điện tử", "Electronic certified copies", 2,
-         "2 × r (r: tỷ lệ xã của tỉnh cung cấp; chung toàn tỉnh)", Rule(2), None),
-    )),
-)  # fmt: skip
+    (
+        "transparency",
+        "Công khai, minh bạch",
+        "Transparency",
+        18,
+        False,
+        (
+            (
+                "published_on_time",
+                "TTHC công bố đúng hạn",
+                "Procedures published on time",
+                6,
+                "6 × r",
+                Rule(6),
+                None,
+            ),
+            (
+                "updated_on_time",
+                "TTHC cập nhật, công khai đúng hạn",
+                "Procedures updated and published on time",
+                4,
+                "4 × r",
+                Rule(4),
+                None,
+            ),
+            (
+                "full_content",
+                "TTHC công khai đầy đủ nội dung",
+                "Procedures published with full content",
+                2,
+                "2 × r",
+                Rule(2),
+                None,
+            ),
+            (
+                "synced",
+                "Hồ sơ đồng bộ lên Cổng DVC quốc gia",
+                "Dossiers synchronised to the national portal",
+                6,
+                "6 × r",
+                Rule(6),
+                "sync",
+            ),
+        ),
+    ),
+    (
+        "progress",
+        "Tiến độ giải quyết",
+        "Progress",
+        20,
+        False,
+        (
+            (
+                "on_time",
+                "Hồ sơ giải quyết đúng hạn (DVC-06)",
+                "Dossiers resolved on time (DVC-06)",
+                20,
+                "20 × đúng hạn ÷ tiếp nhận; 0 khi không tiếp nhận hồ sơ",
+                Rule(20),
+                "DVC-06",
+            ),
+        ),
+    ),
+    (
+        "online_services",
+        "Dịch vụ công trực tuyến",
+        "Online services",
+        12,
+        True,
+        (
+            (
+                "provision",
+                "TTHC cung cấp DVCTT (DVC-04)",
+                "Procedures offered online (DVC-04)",
+                4,
+                "4 × min(1; r ÷ 0,8) — ước tính",
+                Rule(4, 0.8),
+                "provision",
+            ),
+            (
+                "in_use",
+                "DVCTT có phát sinh hồ sơ (DVC-05)",
+                "Online services in use (DVC-05)",
+                4,
+                "4 × r — ước tính",
+                Rule(4),
+                "DVC-05",
+            ),
+            (
+                "online_intake",
+                "Hồ sơ trực tuyến (DVC-02)",
+                "Online intake (DVC-02)",
+                4,
+                "4 × min(1; r ÷ 0,5) — ước tính",
+                Rule(4, 0.5),
+                "DVC-02",
+            ),
+        ),
+    ),
+    (
+        "online_payment",
+        "Thanh toán trực tuyến",
+        "Online payment",
+        10,
+        False,
+        (
+            (
+                "paid_online",
+                "Hồ sơ thanh toán trực tuyến (DVC-10)",
+                "Dossiers paid online (DVC-10)",
+                6,
+                "6 × A",
+                Rule(6),
+                "DVC-10",
+            ),
+            (
+                "fee_procedures_paid",
+                "TTHC có phí có thanh toán trực tuyến",
+                "Fee procedures with an online payment",
+                2,
+                "min(2; 2,5 × B)",
+                Rule(2, 0.8),
+                "fee_procedures_paid",
+            ),
+            (
+                "fees_synced",
+                "TTHC có phí đồng bộ thu phí",
+                "Fee procedures synchronised with their fees",
+                2.5,
+                "2,5 × C",
+                Rule(2.5),
+                None,
+            ),
+        ),
+    ),
+    (
+        "satisfaction",
+        "Mức độ hài lòng",
+        "Satisfaction",
+        18,
+        False,
+        (
+            (
+                "petitions_on_time",
+                "Xử lý phản ánh, kiến nghị đúng hạn",
+                "Petitions handled on time",
+                6,
+                "6 × r; không có phản ánh → 6",
+                Rule(6, empty=6.0),
+                None,
+            ),
+            (
+                "petition_satisfaction",
+                "Hài lòng về xử lý phản ánh, kiến nghị",
+                "Satisfaction with petition handling",
+                6,
+                "6 × r; không có phản ánh → 6",
+                Rule(6, empty=6.0),
+                None,
+            ),
+            (
+                "dossier_satisfaction",
+                "Hài lòng về giải quyết hồ sơ (DVC-13)",
+                "Satisfaction with dossier handling (DVC-13)",
+                6,
+                "min(6; 6 × r ÷ 0,9); không có hồ sơ → 0",
+                Rule(6, 0.9),
+                "DVC-13",
+            ),
+        ),
+    ),
+    (
+        "digitisation",
+        "Số hóa hồ sơ",
+        "Digitisation",
+        22,
+        False,
+        (
+            (
+                "e_results",
+                "Cấp kết quả điện tử (DVC-11)",
+                "Electronic results (DVC-11)",
+                6,
+                "6 × r",
+                Rule(6),
+                "DVC-11",
+            ),
+            (
+                "digitised",
+                "Số hóa hồ sơ (DVC-12)",
+                "Digitised dossiers (DVC-12)",
+                4,
+                "4 × r",
+                Rule(4),
+                "DVC-12",
+            ),
+            (
+                "reuse",
+                "Tái sử dụng dữ liệu số hóa",
+                "Reuse of digitised data",
+                2,
+                "min(2; 2 × r ÷ 0,8)",
+                Rule(2, 0.8),
+                None,
+            ),
+            (
+                "citizen_store",
+                "Hồ sơ kết nối kho dữ liệu công dân",
+                "Dossiers linked to the citizen's data store",
+                4,
+                "4 × r",
+                Rule(4),
+                None,
+            ),
+            (
+                "population_dossiers",
+                "Hồ sơ sử dụng dữ liệu dân cư",
+                "Dossiers using population data",
+                2,
+                "2 × r",
+                Rule(2),
+                None,
+            ),
+            (
+                "population_procedures",
+                "TTHC sử dụng dữ liệu dân cư",
+                "Procedures using population data",
+                2,
+                "2 × r",
+                Rule(2),
+                None,
+            ),
+            (
+                "certified_copies",
+                "Chứng thực bản sao điện tử",
+                "Electronic certified copies",
+                2,
+                "2 × r (r: tỷ lệ xã của tỉnh cung cấp; chung toàn tỉnh)",
+                Rule(2),
+                None,
+            ),
+        ),
+    ),
+)
 GROUP_KEYS: tuple[str, ...] = tuple(g[0] for g in INDEX_LAYOUT)
 INDICATOR_KEYS: tuple[str, ...] = tuple(i[0] for g in INDEX_LAYOUT for i in g[5])
 INDICATOR_GROUP: dict[str, str] = {i[0]: g[0] for g in INDEX_LAYOUT for i in g[5]}
@@ -343,27 +567,73 @@ def estimate(figures: Mapping[str, Figure], inputs: Mapping[str, Any] | None = N
 
 #: What a shortfall of an indicator means, in words ({short}: the share not reached, 1 − r).
 _SHORTFALL: dict[str, tuple[str, str]] = {
-    "published_on_time": ("{short} TTHC chưa được công bố đúng hạn", "{short} of procedures not published on time"),
-    "updated_on_time": ("{short} TTHC chưa được cập nhật, công khai đúng hạn", "{short} of procedures not updated on time"),
-    "full_content": ("{short} TTHC công khai chưa đầy đủ nội dung", "{short} of procedures published without full content"),
-    "synced": ("{short} hồ sơ chưa đồng bộ lên Cổng DVC quốc gia", "{short} of dossiers not synchronised to the national portal"),
-    "on_time": ("{short} hồ sơ không giải quyết đúng hạn (kể cả hồ sơ rút, dừng và đang quá hạn)",
-                "{short} of dossiers not resolved on time (withdrawn, stopped and open overdue ones included)"),
-    "in_use": ("{short} dịch vụ công trực tuyến chưa phát sinh hồ sơ", "{short} of online services had no dossier"),
-    "paid_online": ("{short} hồ sơ có nghĩa vụ tài chính chưa thanh toán trực tuyến", "{short} of dossiers with fees not paid online"),
-    "fees_synced": ("{short} TTHC có phí chưa đồng bộ thu phí", "{short} of fee procedures not synchronised with their fees"),
-    "petitions_on_time": ("{short} phản ánh, kiến nghị xử lý không đúng hạn", "{short} of petitions not handled on time"),
+    "published_on_time": (
+        "{short} TTHC chưa được công bố đúng hạn",
+        "{short} of procedures not published on time",
+    ),
+    "updated_on_time": (
+        "{short} TTHC chưa được cập nhật, công khai đúng hạn",
+        "{short} of procedures not updated on time",
+    ),
+    "full_content": (
+        "{short} TTHC công khai chưa đầy đủ nội dung",
+        "{short} of procedures published without full content",
+    ),
+    "synced": (
+        "{short} hồ sơ chưa đồng bộ lên Cổng DVC quốc gia",
+        "{short} of dossiers not synchronised to the national portal",
+    ),
+    "on_time": (
+        "{short} hồ sơ không giải quyết đúng hạn (kể cả hồ sơ rút, dừng và đang quá hạn)",
+        "{short} of dossiers not resolved on time (withdrawn, stopped and open overdue ones included)",
+    ),
+    "in_use": (
+        "{short} dịch vụ công trực tuyến chưa phát sinh hồ sơ",
+        "{short} of online services had no dossier",
+    ),
+    "paid_online": (
+        "{short} hồ sơ có nghĩa vụ tài chính chưa thanh toán trực tuyến",
+        "{short} of dossiers with fees not paid online",
+    ),
+    "fees_synced": (
+        "{short} TTHC có phí chưa đồng bộ thu phí",
+        "{short} of fee procedures not synchronised with their fees",
+    ),
+    "petitions_on_time": (
+        "{short} phản ánh, kiến nghị xử lý không đúng hạn",
+        "{short} of petitions not handled on time",
+    ),
     "petition_satisfaction": ("{short} người phản ánh chưa hài lòng", "{short} of petitioners not satisfied"),
-    "e_results": ("{short} hồ sơ chưa được cấp kết quả điện tử", "{short} of dossiers without an electronic result"),
+    "e_results": (
+        "{short} hồ sơ chưa được cấp kết quả điện tử",
+        "{short} of dossiers without an electronic result",
+    ),
     "digitised": ("{short} hồ sơ chưa được số hóa", "{short} of dossiers not digitised"),
-    "citizen_store": ("{short} hồ sơ chưa kết nối kho dữ liệu công dân", "{short} of dossiers not linked to the citizen's data store"),
-    "population_dossiers": ("{short} hồ sơ chưa sử dụng dữ liệu dân cư", "{short} of dossiers not using population data"),
-    "population_procedures": ("{short} TTHC chưa sử dụng dữ liệu dân cư", "{short} of procedures not using population data"),
-    "certified_copies": ("{short} xã của tỉnh chưa cung cấp chứng thực bản sao điện tử",
-                         "{short} of the province's communes do not offer electronic certified copies"),
+    "citizen_store": (
+        "{short} hồ sơ chưa kết nối kho dữ liệu công dân",
+        "{short} of dossiers not linked to the citizen's data store",
+    ),
+    "population_dossiers": (
+        "{short} hồ sơ chưa sử dụng dữ liệu dân cư",
+        "{short} of dossiers not using population data",
+    ),
+    "population_procedures": (
+        "{short} TTHC chưa sử dụng dữ liệu dân cư",
+        "{short} of procedures not using population data",
+    ),
+    "certified_copies": (
+        "{short} xã của tỉnh chưa cung cấp chứng thực bản sao điện tử",
+        "{short} of the province's communes do not offer electronic certified copies",
+    ),
 }
-_BELOW_FULL = ("{name}: {ratio}, cần từ {full} để đạt điểm tối đa", "{name}: {ratio}, full points need {full}")
-_POINTS_GIVEN = ("Theo số liệu nhập: đạt {points}/{max} điểm", "From the imported figures: {points} of {max} points")
+_BELOW_FULL = (
+    "{name}: {ratio}, cần từ {full} để đạt điểm tối đa",
+    "{name}: {ratio}, full points need {full}",
+)
+_POINTS_GIVEN = (
+    "Theo số liệu nhập: đạt {points}/{max} điểm",
+    "From the imported figures: {points} of {max} points",
+)
 
 
 def _pct(value: float | Fraction, lang: str) -> str:
@@ -393,7 +663,9 @@ def why_lost(indicator: Indicator, lang: str = "vi") -> str:
     rule = _indicator_rule(indicator.key)
     if rule.full_at is not None:
         name = indicator.name(lang).split(" (")[0]
-        return _BELOW_FULL[1 if en else 0].format(name=name, ratio=_pct(indicator.ratio, lang), full=_pct(rule.full_at, lang))
+        return _BELOW_FULL[1 if en else 0].format(
+            name=name, ratio=_pct(indicator.ratio, lang), full=_pct(rule.full_at, lang)
+        )
     template = _SHORTFALL.get(indicator.key, ("{short} chưa đạt", "{short} not reached"))[1 if en else 0]
     return template.format(short=_pct(1 - Fraction(str(indicator.ratio)), lang))
 
@@ -410,12 +682,23 @@ def _aliases(*names: str) -> tuple[str, ...]:
 
 #: Header aliases, matched case-insensitively: our short names, the portal's Vietnamese labels, English.
 _HEADERS = {
-    "unit_code": _aliases("unit_code", "ma_don_vi", "mã đơn vị", "ma don vi", "code", "mã cơ quan", "ma_co_quan",
-                          "mã đơn vị trên cổng", "portal_code"),
+    "unit_code": _aliases(
+        "unit_code",
+        "ma_don_vi",
+        "mã đơn vị",
+        "ma don vi",
+        "code",
+        "mã cơ quan",
+        "ma_co_quan",
+        "mã đơn vị trên cổng",
+        "portal_code",
+    ),
     "unit_name": _aliases("unit_name", "ten_don_vi", "tên đơn vị", "tên cơ quan", "đơn vị"),
     "period": _aliases("period", "ky", "kỳ", "ky danh gia", "kỳ đánh giá", "thời gian", "tháng"),
     "total": _aliases("total", "tong_diem", "tổng điểm", "tong diem", "diem", "tổng"),
-    "transparency": _aliases("transparency", "cong_khai", "công khai, minh bạch", "cong khai", "công khai minh bạch"),
+    "transparency": _aliases(
+        "transparency", "cong_khai", "công khai, minh bạch", "cong khai", "công khai minh bạch"
+    ),
     "progress": _aliases("progress", "tien_do", "tiến độ giải quyết", "tien do", "tiến độ"),
     "online_services": _aliases("online_services", "dvctt", "dịch vụ công trực tuyến", "cung cấp dvctt"),
     "online_payment": _aliases("online_payment", "thanh_toan", "thanh toán trực tuyến", "thanh toan"),
@@ -427,9 +710,13 @@ _HEADERS = {
     "ratio": _aliases("ratio", "ty_le", "tỷ lệ", "tỉ lệ", "ty le"),
 }
 _GROUP_MAX = {
-    "transparency": 18, "progress": 20, "online_services": 12,
-    "online_payment": 10, "satisfaction": 18, "digitisation": 22,
-}  # fmt: skip
+    "transparency": 18,
+    "progress": 20,
+    "online_services": 12,
+    "online_payment": 10,
+    "satisfaction": 18,
+    "digitisation": 22,
+}
 _GROUPS_VI = {g[0]: g[1] for g in INDEX_LAYOUT}
 
 
@@ -498,43 +785,59 @@ def _decode(path: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ScoreImportError(str(path), ["file is not UTF-8 (or UTF-16): save it as 'CSV UTF-8' and import again"]) from None
+        raise ScoreImportError(
+            str(path), ["file is not UTF-8 (or UTF-16): save it as 'CSV UTF-8' and import again"]
+        ) from None
 
 
 def _rows(path: Path) -> tuple[csv.DictReader, dict[str, str]]:
     text = _decode(path)
     first = text.splitlines()[0] if text.strip() else ""
-    delimiter = ";" if first.count(";") > first.count(",") else "\t" if first.count("\t") > first.count(",") else ","
+    delimiter = (
+        ";" if first.count(";") > first.count(",") else "\t" if first.count("\t") > first.count(",") else ","
+    )
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     if not reader.fieldnames:
         raise ScoreImportError(str(path), ["the file is empty"])
     column: dict[str, str] = {}
     for header in reader.fieldnames:
         name = " ".join((header or "").strip().lower().split())
-        for field, aliases in _HEADERS.items():
-            if name in aliases and field not in column:
-                column[field] = header
+        for key, aliases in _HEADERS.items():
+            if name in aliases and key not in column:
+                column[key] = header
     return reader, column
 
 
 def _shape(path: Path, column: Mapping[str, str], period: Period | None) -> str:
     groups = [g for g in _GROUP_MAX if g in column]
     if "unit_code" not in column:
-        raise ScoreImportError(str(path), [
-            "not a 766 score file: no unit code column (ma_don_vi / Mã đơn vị); expected the portal's per-group file "
-            "(Mã đơn vị; Công khai, minh bạch; Tiến độ giải quyết; …) or per-indicator file (Mã đơn vị; Chỉ tiêu; Điểm)"])
+        raise ScoreImportError(
+            str(path),
+            [
+                "not a 766 score file: no unit code column (ma_don_vi / Mã đơn vị); expected the portal's per-group file "
+                "(Mã đơn vị; Công khai, minh bạch; Tiến độ giải quyết; …) or per-indicator file (Mã đơn vị; Chỉ tiêu; Điểm)"
+            ],
+        )
     if "indicator" in column:
         if "points" not in column and "ratio" not in column:
-            raise ScoreImportError(str(path), ["per-indicator file without a points (Điểm) or ratio (Tỷ lệ) column"])
+            raise ScoreImportError(
+                str(path), ["per-indicator file without a points (Điểm) or ratio (Tỷ lệ) column"]
+            )
         shape = "indicators"
     elif groups or "total" in column:
         shape = "groups"
     else:
-        raise ScoreImportError(str(path), [
-            "not a 766 score file: no group columns (Công khai, minh bạch; Tiến độ giải quyết; Dịch vụ công trực tuyến; "
-            "Thanh toán trực tuyến; Mức độ hài lòng; Số hóa hồ sơ), no total (Tổng điểm) and no indicator (Chỉ tiêu) column"])
+        raise ScoreImportError(
+            str(path),
+            [
+                "not a 766 score file: no group columns (Công khai, minh bạch; Tiến độ giải quyết; Dịch vụ công trực tuyến; "
+                "Thanh toán trực tuyến; Mức độ hài lòng; Số hóa hồ sơ), no total (Tổng điểm) and no indicator (Chỉ tiêu) column"
+            ],
+        )
     if "period" not in column and period is None:
-        raise ScoreImportError(str(path), ["the file has no period column (Kỳ): give the period, e.g. --period 2026-10"])
+        raise ScoreImportError(
+            str(path), ["the file has no period column (Kỳ): give the period, e.g. --period 2026-10"]
+        )
     return shape
 
 
@@ -547,13 +850,16 @@ def _points(raw_value: str, field: str, limit: float, line: int, problems: list[
         problems.append(f"line {line}: {field} {raw_value!r} is not a number")
         return None
     if not 0 <= number <= limit:
-        problems.append(f"line {line}: {field} {raw_value} is outside 0–{limit:g} points" if field != "ratio"
-                        else f"line {line}: ratio {raw_value} is outside 0–1 (or 0–100 %)")  # fmt: skip
+        problems.append(
+            f"line {line}: {field} {raw_value} is outside 0–{limit:g} points"
+            if field != "ratio"
+            else f"line {line}: ratio {raw_value} is outside 0–1 (or 0–100 %)"
+        )
         return None
     return number
 
 
-def read_scores_file(
+def read_scores_file(  # noqa: C901 -- TODO(issue 15): split
     path: str | Path, unit_ids: Mapping[str, int], period: Period | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
     """Parse and validate a 766 score file in the portal's shape: (shape, rows).
@@ -593,14 +899,20 @@ def read_scores_file(
         else:
             problems.append(f"line {line}: no period: fill Kỳ or give --period")
             continue
-        row: dict[str, Any] = {"unit_id": unit_ids[code], "period_start": row_period.start,
-                               "period_end": row_period.end, "source": path.name[:255]}  # fmt: skip
+        row: dict[str, Any] = {
+            "unit_id": unit_ids[code],
+            "period_start": row_period.start,
+            "period_end": row_period.end,
+            "source": path.name[:255],
+        }
         if shape == "indicators":
             name = " ".join(values.get("indicator", "").lower().split())
             key = _INDICATORS_BY_NAME.get(name)
             if key is None:
-                problems.append(f"line {line}: unknown indicator {values.get('indicator')!r}; use a key such as "
-                                f"petitions_on_time or the portal's name (e.g. 'Xử lý phản ánh, kiến nghị đúng hạn')")  # fmt: skip
+                problems.append(
+                    f"line {line}: unknown indicator {values.get('indicator')!r}; use a key such as "
+                    f"petitions_on_time or the portal's name (e.g. 'Xử lý phản ánh, kiến nghị đúng hạn')"
+                )
                 continue
             row["indicator"] = key
             row["points"] = _points(values.get("points", ""), key, INDICATOR_MAX[key], line, problems)
@@ -608,7 +920,11 @@ def read_scores_file(
             if ratio_value is not None and ratio_value > 1:
                 ratio_value /= 100  # given in per cent
             row["ratio"] = ratio_value
-            if row["points"] is None and row["ratio"] is None and not any(p.startswith(f"line {line}:") for p in problems):
+            if (
+                row["points"] is None
+                and row["ratio"] is None
+                and not any(p.startswith(f"line {line}:") for p in problems)
+            ):
                 problems.append(f"line {line}: {key} has neither points nor a ratio")
             dup = (unit_ids[code], row_period.start, row_period.end, key)
         else:
@@ -624,17 +940,26 @@ def read_scores_file(
                 try:
                     row["published_on"] = _date(values["published_on"])
                 except ValueError:
-                    problems.append(f"line {line}: published_on {values['published_on']!r} is not a date (dd/mm/yyyy)")
+                    problems.append(
+                        f"line {line}: published_on {values['published_on']!r} is not a date (dd/mm/yyyy)"
+                    )
             dup = (unit_ids[code], row_period.start, row_period.end)
         if dup in seen:
-            what = f"{code} {values.get('period') or row_period.label()}" + (f" {dup[3]}" if len(dup) > 3 else "")
+            what = f"{code} {values.get('period') or row_period.label()}" + (
+                f" {dup[3]}" if len(dup) > 3 else ""
+            )
             problems.append(f"line {line}: duplicate row: {what} repeats line {seen[dup]}")
             continue
         seen[dup] = line
         rows.append(row)
     if unknown:
-        listed = ", ".join(f"{c or '(empty)'} (line {', '.join(map(str, ls))})" for c, ls in sorted(unknown.items()))
-        problems.insert(0, f"unknown unit code(s): {listed}; set the units' portal_code (ioc units import) or use our unit codes")
+        listed = ", ".join(
+            f"{c or '(empty)'} (line {', '.join(map(str, ls))})" for c, ls in sorted(unknown.items())
+        )
+        problems.insert(
+            0,
+            f"unknown unit code(s): {listed}; set the units' portal_code (ioc units import) or use our unit codes",
+        )
     if problems:
         raise ScoreImportError(str(path), problems)
     if not rows:
@@ -649,7 +974,9 @@ def import_scores_file(session: Session, path: str | Path, period: Period | None
     unit_ids.update({c: i for c, i in session.execute(select(OrgUnit.portal_code, OrgUnit.id)) if c})
     shape, rows = read_scores_file(path, unit_ids, period)
     if shape == "indicators":
-        result = upsert(session, IndexIndicatorScore, rows, key=("unit_id", "period_start", "period_end", "indicator"))
+        result = upsert(
+            session, IndexIndicatorScore, rows, key=("unit_id", "period_start", "period_end", "indicator")
+        )
     else:
         result = upsert(session, OfficialScore, rows, key=("unit_id", "period_start", "period_end"))
     if result.inserted or result.updated:

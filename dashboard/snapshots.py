@@ -27,10 +27,22 @@ from dashboard.timeutil import to_utc, utcnow
 from dashboard.upsert import upsert
 
 SNAPSHOT_IDS = (
-    "DVC-08.open", "DVC-08.overdue", "DVC-08.paused", "DVC-08.due_soon",
-    "VB-05.open", "VB-05.overdue", "DVC-04.all", "DVC-04.online",
-)  # fmt: skip
-_STATE = ("doc_open_now", "doc_open_due_now", "dossier_in_progress_now", "dossier_in_progress_due_now", "dossier_paused_now")
+    "DVC-08.open",
+    "DVC-08.overdue",
+    "DVC-08.paused",
+    "DVC-08.due_soon",
+    "VB-05.open",
+    "VB-05.overdue",
+    "DVC-04.all",
+    "DVC-04.online",
+)
+_STATE = (
+    "doc_open_now",
+    "doc_open_due_now",
+    "dossier_in_progress_now",
+    "dossier_in_progress_due_now",
+    "dossier_paused_now",
+)
 _BY_DUE = ("doc_open_by_due", "dossier_in_progress_by_due")
 
 
@@ -55,7 +67,11 @@ def point_in_time(session: Session, today: date, now: datetime) -> dict[tuple[in
     soon = dict(
         session.execute(
             select(Dossier.unit_id, func.count())
-            .where(Dossier.status.in_(DOSSIER_IN_PROGRESS), Dossier.due_at >= now, Dossier.due_at < now + timedelta(hours=24))
+            .where(
+                Dossier.status.in_(DOSSIER_IN_PROGRESS),
+                Dossier.due_at >= now,
+                Dossier.due_at < now + timedelta(hours=24),
+            )
             .group_by(Dossier.unit_id)
         ).all()
     )
@@ -78,7 +94,9 @@ def point_in_time(session: Session, today: date, now: datetime) -> dict[tuple[in
         values[(u, "DVC-08.paused")] = s.get("dossier_paused_now", 0.0)
         values[(u, "DVC-08.due_soon")] = float(soon.get(u, 0))
         values[(u, "VB-05.open")] = s.get("doc_open_now", 0.0)
-        values[(u, "VB-05.overdue")] = overdue_now(s.get("doc_open_due_now", 0.0), DaySeries(d.get("doc_open_by_due")), today)
+        values[(u, "VB-05.overdue")] = overdue_now(
+            s.get("doc_open_due_now", 0.0), DaySeries(d.get("doc_open_by_due")), today
+        )
         n, k = catalogue.get(u, (0, 0))
         values[(u, "DVC-04.all")] = float(n or 0)
         values[(u, "DVC-04.online")] = float(k or 0)
@@ -89,10 +107,19 @@ def take_snapshot(session: Session, today: date, now: datetime | None = None) ->
     """Store today's point-in-time values (idempotent: a second run the same day overwrites)."""
     now = now or utcnow()
     rows = [
-        {"day": today, "unit_id": unit_id, "kpi_id": kpi_id, "value": value, "numerator": value,
-         "denominator": None, "computed_at": now}
+        {
+            "day": today,
+            "unit_id": unit_id,
+            "kpi_id": kpi_id,
+            "value": value,
+            "numerator": value,
+            "denominator": None,
+            "computed_at": now,
+        }
         for (unit_id, kpi_id), value in point_in_time(session, today, now).items()
-    ]  # fmt: skip
+    ]
     if rows:
-        upsert(session, KpiSnapshot, rows, key=("day", "unit_id", "kpi_id"), count=False, skip_unchanged=False)
+        upsert(
+            session, KpiSnapshot, rows, key=("day", "unit_id", "kpi_id"), count=False, skip_unchanged=False
+        )
     return len(rows)

@@ -107,7 +107,9 @@ def _check_fields(where: str, kpi_id: str, entry: Any, problems: list[str]) -> d
             continue
         out[name] = number
     if ("green" in out or "amber" in out) and d.direction is None:
-        problems.append(f"{where}: {kpi_id} has no direction (neither more nor less is better), so it has no red/amber/green")
+        problems.append(
+            f"{where}: {kpi_id} has no direction (neither more nor less is better), so it has no red/amber/green"
+        )
     return out
 
 
@@ -116,21 +118,25 @@ def _check_order(where: str, kpi_id: str, t: Thresholds, problems: list[str]) ->
     if t.green is None or t.amber is None:
         return
     if d.direction == "up" and t.amber > t.green:
-        problems.append(f"{where}: amber = {t.amber:g} is above green = {t.green:g}, but higher is better for {kpi_id}")
+        problems.append(
+            f"{where}: amber = {t.amber:g} is above green = {t.green:g}, but higher is better for {kpi_id}"
+        )
     if d.direction == "down" and t.amber < t.green:
-        problems.append(f"{where}: amber = {t.amber:g} is below green = {t.green:g}, but lower is better for {kpi_id}")
+        problems.append(
+            f"{where}: amber = {t.amber:g} is below green = {t.green:g}, but lower is better for {kpi_id}"
+        )
 
 
 def _kpi_tables(where: str, table: Any, problems: list[str]) -> dict[str, dict[str, float | None]]:
     if not isinstance(table, dict):
-        problems.append(f"{where} must be a table of KPI ids, e.g. [{where}.\"DVC-06\"]")
+        problems.append(f'{where} must be a table of KPI ids, e.g. [{where}."DVC-06"]')
         return {}
     out = {}
     for kpi_id, entry in table.items():
         if kpi_id not in CATALOGUE:
-            problems.append(f"{where}.\"{kpi_id}\": unknown KPI; known: {', '.join(CATALOGUE)}")
+            problems.append(f'{where}."{kpi_id}": unknown KPI; known: {", ".join(CATALOGUE)}')
             continue
-        out[kpi_id] = _check_fields(f"{where}.\"{kpi_id}\"", kpi_id, entry, problems)
+        out[kpi_id] = _check_fields(f'{where}."{kpi_id}"', kpi_id, entry, problems)
     return out
 
 
@@ -159,7 +165,7 @@ def parse_targets(data: dict[str, Any], source: str = "targets.toml") -> Targets
     kpis: dict[str, Thresholds] = {}
     for kpi_id, fields in _kpi_tables("kpi", data.get("kpi", {}), problems).items():
         merged = replace(CATALOGUE[kpi_id].thresholds, **fields)
-        _check_order(f"kpi.\"{kpi_id}\"", kpi_id, merged, problems)
+        _check_order(f'kpi."{kpi_id}"', kpi_id, merged, problems)
         kpis[kpi_id] = merged
     units: dict[str, dict[str, dict[str, float | None]]] = {}
     raw_units = data.get("unit", {})
@@ -168,14 +174,16 @@ def parse_targets(data: dict[str, Any], source: str = "targets.toml") -> Targets
         raw_units = {}
     for code, table in raw_units.items():
         if not isinstance(table, dict) or set(table) - {"kpi"}:
-            problems.append(f"unit.\"{code}\" may only hold kpi tables, e.g. [unit.\"{code}\".kpi.\"DVC-06\"]")
+            problems.append(f'unit."{code}" may only hold kpi tables, e.g. [unit."{code}".kpi."DVC-06"]')
             continue
-        units[code] = _kpi_tables(f"unit.\"{code}\".kpi", table.get("kpi", {}), problems)
+        units[code] = _kpi_tables(f'unit."{code}".kpi', table.get("kpi", {}), problems)
         for kpi_id, fields in units[code].items():
             base = kpis.get(kpi_id) or CATALOGUE[kpi_id].thresholds
-            _check_order(f"unit.\"{code}\".kpi.\"{kpi_id}\"", kpi_id, replace(base, **fields), problems)
+            _check_order(f'unit."{code}".kpi."{kpi_id}"', kpi_id, replace(base, **fields), problems)
     bands = DEFAULT_BANDS
-    raw_bands = (data.get("service_index") or {}).get("band") if isinstance(data.get("service_index"), dict) else None
+    raw_bands = (
+        (data.get("service_index") or {}).get("band") if isinstance(data.get("service_index"), dict) else None
+    )
     if isinstance(data.get("service_index"), dict) and set(data["service_index"]) - {"band"}:
         problems.append("service_index may only hold [[service_index.band]] entries")
     if raw_bands is not None:
@@ -210,7 +218,9 @@ def _bands(raw: Any, problems: list[str]) -> tuple[Band, ...]:
             problems.append(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         minimum = _number(entry.get("min"))
         if minimum is None or not 0 <= minimum <= 100:
-            problems.append(f"{where}.min = {entry.get('min')!r} is invalid: expected a score between 0 and 100")
+            problems.append(
+                f"{where}.min = {entry.get('min')!r} is invalid: expected a score between 0 and 100"
+            )
             continue
         name_vi = str(entry.get("name_vi") or "").strip()
         if not name_vi:
@@ -221,7 +231,9 @@ def _bands(raw: Any, problems: list[str]) -> tuple[Band, ...]:
     if len(set(mins)) != len(mins):
         problems.append("service_index.band: two bands have the same min")
     if bands and min(mins) > 0:
-        problems.append("service_index.band: the lowest band must start at min = 0 so that every score has a band")
+        problems.append(
+            "service_index.band: the lowest band must start at min = 0 so that every score has a band"
+        )
     return tuple(sorted(bands, key=lambda b: -b.min_score))
 
 

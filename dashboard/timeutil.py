@@ -10,14 +10,14 @@ datetime.datetime(2026, 3, 14, 2, 30, tzinfo=datetime.timezone.utc)
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-UTC = timezone.utc
+UTC = UTC
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -56,7 +56,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def load_dialect_impl(self, dialect: Dialect):  # noqa: D401 - SQLAlchemy hook
+    def load_dialect_impl(self, dialect: Dialect):
         if dialect.name == "sqlite":
             return dialect.type_descriptor(DateTime(timezone=False))
         return dialect.type_descriptor(DateTime(timezone=True))

@@ -164,7 +164,9 @@ def _validate_rows(raw: list[tuple[str, dict[str, Any]]]) -> tuple[list[UnitRow]
         if not name_vi:
             problems.append(f"{where}: unit {code!r} has no name_vi")
         if level not in UNIT_LEVELS:
-            problems.append(f"{where}: unit {code!r} has level {level!r}; expected one of {', '.join(UNIT_LEVELS)}")
+            problems.append(
+                f"{where}: unit {code!r} has level {level!r}; expected one of {', '.join(UNIT_LEVELS)}"
+            )
         sort_raw = data.get("sort_order", 0) or 0
         try:
             sort_order = int(sort_raw)
@@ -174,7 +176,9 @@ def _validate_rows(raw: list[tuple[str, dict[str, Any]]]) -> tuple[list[UnitRow]
         portal_code = str(data.get("portal_code") or "").strip() or None
         if portal_code is not None:
             if portal_code in portal_seen:
-                problems.append(f"{where}: duplicate portal_code {portal_code!r} (first at {portal_seen[portal_code]})")
+                problems.append(
+                    f"{where}: duplicate portal_code {portal_code!r} (first at {portal_seen[portal_code]})"
+                )
             portal_seen.setdefault(portal_code, where)
         parent = str(data.get("parent") or "").strip() or None
         if parent == code:
@@ -197,7 +201,7 @@ def _validate_rows(raw: list[tuple[str, dict[str, Any]]]) -> tuple[list[UnitRow]
     return rows, problems
 
 
-def import_units(session: Session, rows: list[UnitRow], source: str = "file") -> ImportReport:
+def import_units(session: Session, rows: list[UnitRow], source: str = "file") -> ImportReport:  # noqa: C901 -- TODO(issue 15): split
     """Upsert ``rows`` by code inside the caller's transaction; all or nothing.
 
     Parents may be in the file or already in the database. The resulting hierarchy (database
@@ -240,7 +244,7 @@ def import_units(session: Session, rows: list[UnitRow], source: str = "file") ->
         for r in rows
     ]
     inserted = updated = 0
-    for r, v in zip(rows, values):
+    for r, v in zip(rows, values, strict=False):
         old = existing.get(r.code)
         if old is None:
             inserted += 1

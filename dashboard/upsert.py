@@ -161,7 +161,12 @@ def _analyze_pending(session: Session) -> None:
                 conn.exec_driver_sql("SET lock_timeout = '2s'")  # another ANALYZE or VACUUM: skip this time
                 quoted = '"' + name.replace('"', '""') + '"'
                 conn.exec_driver_sql(f"ANALYZE {quoted}")
-                rows = float(conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (quoted,)).scalar() or 0)
+                rows = float(
+                    conn.exec_driver_sql(
+                        "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (quoted,)
+                    ).scalar()
+                    or 0
+                )
                 _written_since_analyze.setdefault((id(bind), name), [0.0, 0.0])[1] = rows
         except Exception:
             import logging
@@ -169,7 +174,9 @@ def _analyze_pending(session: Session) -> None:
             logging.getLogger(__name__).warning("ANALYZE %s failed", name, exc_info=True)
 
 
-def _write(session: Session, table, key: tuple[str, ...], updatable: list[str], rows: list[dict[str, Any]]) -> None:
+def _write(
+    session: Session, table, key: tuple[str, ...], updatable: list[str], rows: list[dict[str, Any]]
+) -> None:
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite" and _sqlite_fast_path(table, rows[0]):
         _write_sqlite(session, table, key, updatable, rows)
@@ -243,14 +250,24 @@ def _sqlite_fast_path(table, sample: dict[str, Any]) -> bool:
 
 
 def _write_sqlite(
-    session: Session, table, key: tuple[str, ...], updatable: list[str], rows: list[dict[str, Any]], *, plain: bool = False
+    session: Session,
+    table,
+    key: tuple[str, ...],
+    updatable: list[str],
+    rows: list[dict[str, Any]],
+    *,
+    plain: bool = False,
 ) -> None:
     columns = list(rows[0].keys())
     now_values: dict[str, Any] = {}
     # Python-side defaults of absent columns (flags, ingested_at) are evaluated once per
     # statement, as SQLAlchemy does for a multi-row insert.
     for col in table.columns:
-        if col.name not in columns and col.default is not None and (col.default.is_callable or col.default.is_scalar):
+        if (
+            col.name not in columns
+            and col.default is not None
+            and (col.default.is_callable or col.default.is_scalar)
+        ):
             columns.append(col.name)
             now_values[col.name] = col.default.arg(None) if col.default.is_callable else col.default.arg
     converters = [_sqlite_converter(table.c[c]) for c in columns]
@@ -266,9 +283,9 @@ def _write_sqlite(
         extra = []
     elif set_parts:
         where = " OR ".join(f"{quoted[c]} IS NOT excluded.{quoted[c]}" for c in updatable)
-        sql += f' ON CONFLICT ({", ".join(quoted[k] for k in key)}) DO UPDATE SET {", ".join(set_parts)} WHERE {where}'
+        sql += f" ON CONFLICT ({', '.join(quoted[k] for k in key)}) DO UPDATE SET {', '.join(set_parts)} WHERE {where}"
     else:
-        sql += f' ON CONFLICT ({", ".join(quoted[k] for k in key)}) DO NOTHING'
+        sql += f" ON CONFLICT ({', '.join(quoted[k] for k in key)}) DO NOTHING"
     connection = session.connection()
     info = connection.connection.info  # lives as long as the DBAPI connection
     if not info.get("ioc_bulk_cache"):
@@ -279,14 +296,18 @@ def _write_sqlite(
         # every 4 MB (each checkpoint syncs the database file; ~15 % of a bulk load's time).
         connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {_SQLITE_BULK_CHECKPOINT_PAGES}")
         info["ioc_bulk_cache"] = True
-    params = _tuple_maker(table.name, tuple(columns), tuple(now_values), converters, len(extra))(rows, now_values, extra)
+    params = _tuple_maker(table.name, tuple(columns), tuple(now_values), converters, len(extra))(
+        rows, now_values, extra
+    )
     connection.exec_driver_sql(sql, params)
 
 
 _TUPLE_MAKERS: dict[tuple, Callable] = {}
 
 
-def _tuple_maker(table_name: str, columns: tuple[str, ...], constant: tuple[str, ...], converters, n_extra: int) -> Callable:
+def _tuple_maker(
+    table_name: str, columns: tuple[str, ...], constant: tuple[str, ...], converters, n_extra: int
+) -> Callable:
     """A function turning row dicts into parameter tuples, generated once per column set: one
     list comprehension with each column's conversion inlined (a generic loop over the columns of
     every row costs a page of 5.000 documents ~40 ms; this, a third of it)."""
@@ -296,7 +317,7 @@ def _tuple_maker(table_name: str, columns: tuple[str, ...], constant: tuple[str,
         return maker
     names: dict[str, Any] = {}
     parts = []
-    for i, (name, conv) in enumerate(zip(columns, converters)):
+    for i, (name, conv) in enumerate(zip(columns, converters, strict=False)):
         if name in constant:
             value = f"k[{name!r}]"
         else:
@@ -381,19 +402,23 @@ def _stored_rows(
         last = key_cols[-1]
         with pg_index_probes(session):
             for prefix, lasts in groups.items():
-                fixed = [c == v for c, v in zip(key_cols[:-1], prefix)]
-                wanted = func.unnest(bindparam("keys", lasts, type_=postgresql.ARRAY(last.type))).table_valued("k").render_derived(name="wanted")
+                fixed = [c == v for c, v in zip(key_cols[:-1], prefix, strict=False)]
+                wanted = (
+                    func.unnest(bindparam("keys", lasts, type_=postgresql.ARRAY(last.type)))
+                    .table_valued("k")
+                    .render_derived(name="wanted")
+                )
                 stmt = pg_probe_each(wanted, select(*key_cols, *value_cols).where(*fixed, last == wanted.c.k))
                 for row in session.execute(stmt):
-                    found[tuple(row[:n])] = dict(zip(columns, row[n:]))
+                    found[tuple(row[:n])] = dict(zip(columns, row[n:], strict=False))
         return found
     for prefix, lasts in groups.items():
-        fixed = [c == v for c, v in zip(key_cols[:-1], prefix)]
+        fixed = [c == v for c, v in zip(key_cols[:-1], prefix, strict=False)]
         for start in range(0, len(lasts), 900):
             part = lasts[start : start + 900]
             stmt = select(*key_cols, *value_cols).where(*fixed, key_cols[-1].in_(part))
             for row in session.execute(stmt):
-                found[tuple(row[:n])] = dict(zip(columns, row[n:]))
+                found[tuple(row[:n])] = dict(zip(columns, row[n:], strict=False))
     return found
 
 
@@ -444,7 +469,9 @@ def _pg_fast_path(table, sample: dict[str, Any]) -> bool:
     return all(_pg_array_type(table.c[name]) is not None for name in sample)
 
 
-def _write_pg(session: Session, table, key: tuple[str, ...], updatable: list[str], rows: list[dict[str, Any]]) -> None:
+def _write_pg(
+    session: Session, table, key: tuple[str, ...], updatable: list[str], rows: list[dict[str, Any]]
+) -> None:
     from dashboard.timeutil import UTCDateTime, to_utc
 
     columns = list(rows[0].keys())
@@ -452,7 +479,11 @@ def _write_pg(session: Session, table, key: tuple[str, ...], updatable: list[str
     # Python-side defaults of absent columns are evaluated once per statement (as SQLAlchemy
     # does for a multi-row insert); server-side defaults are left to the database.
     for col in table.columns:
-        if col.name not in columns and col.default is not None and (col.default.is_callable or col.default.is_scalar):
+        if (
+            col.name not in columns
+            and col.default is not None
+            and (col.default.is_callable or col.default.is_scalar)
+        ):
             columns.append(col.name)
             constants[col.name] = col.default.arg(None) if col.default.is_callable else col.default.arg
     arrays: list[list[Any]] = []
@@ -490,12 +521,22 @@ def _write_pg(session: Session, table, key: tuple[str, ...], updatable: list[str
 # Arrays are dumped element by element in Python by psycopg (~0,3 s for a page of 5.000
 # documents); COPY takes a tenth of that.
 _PG_COPY_MIN_ROWS = 500
-_PG_BINARY_NAMES = {"text": "text", "timestamptz": "timestamptz", "timestamp": "timestamp", "date": "date",
-                    "boolean": "bool", "smallint": "int2", "integer": "int4", "bigint": "int8",
-                    "double precision": "float8"}
+_PG_BINARY_NAMES = {
+    "text": "text",
+    "timestamptz": "timestamptz",
+    "timestamp": "timestamp",
+    "date": "date",
+    "boolean": "bool",
+    "smallint": "int2",
+    "integer": "int4",
+    "bigint": "int8",
+    "double precision": "float8",
+}
 
 
-def _write_pg_copy(session: Session, table, key: tuple[str, ...], updatable: list[str], rows: list[dict[str, Any]]) -> None:
+def _write_pg_copy(
+    session: Session, table, key: tuple[str, ...], updatable: list[str], rows: list[dict[str, Any]]
+) -> None:
     import hashlib
 
     from dashboard.timeutil import UTCDateTime, to_utc
@@ -503,10 +544,16 @@ def _write_pg_copy(session: Session, table, key: tuple[str, ...], updatable: lis
     columns = list(rows[0].keys())
     constants: list[tuple[str, Any]] = []
     for col in table.columns:
-        if col.name not in columns and col.default is not None and (col.default.is_callable or col.default.is_scalar):
-            constants.append((col.name, col.default.arg(None) if col.default.is_callable else col.default.arg))
+        if (
+            col.name not in columns
+            and col.default is not None
+            and (col.default.is_callable or col.default.is_scalar)
+        ):
+            constants.append(
+                (col.name, col.default.arg(None) if col.default.is_callable else col.default.arg)
+            )
     kinds = [_pg_array_type(table.c[c]) for c in columns]
-    for name, kind in zip(columns, kinds):
+    for name, kind in zip(columns, kinds, strict=False):
         if isinstance(table.c[name].type, UTCDateTime):
             for row in rows:
                 v = row[name]
@@ -524,17 +571,21 @@ def _write_pg_copy(session: Session, table, key: tuple[str, ...], updatable: lis
     dbapi = session.connection().connection.dbapi_connection
     with dbapi.cursor() as cur:
         cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {staging} ({', '.join(f'{quoted[c]} {k}' for c, k in zip(columns, kinds))}) "
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} ({', '.join(f'{quoted[c]} {k}' for c, k in zip(columns, kinds, strict=False))}) "
             "ON COMMIT DELETE ROWS"
         )
         cur.execute(f"TRUNCATE {staging}")  # a second write of the same table in this transaction
-        with cur.copy(f"COPY {staging} ({', '.join(quoted[c] for c in columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        with cur.copy(
+            f"COPY {staging} ({', '.join(quoted[c] for c in columns)}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
             copy.set_types([_PG_BINARY_NAMES[k] for k in kinds])
             write_row = copy.write_row
             for row in rows:
                 write_row([row[c] for c in columns])
         target = [*columns, *(n for n, _ in constants)]
-        select_list = [quoted[c] for c in columns] + [f"%s::{_pg_array_type(table.c[n])}" for n, _ in constants]
+        select_list = [quoted[c] for c in columns] + [
+            f"%s::{_pg_array_type(table.c[n])}" for n, _ in constants
+        ]
         params: list[Any] = [v for _, v in constants]
         sql = f"INSERT INTO {name} ({', '.join(quoted[c] for c in target)}) SELECT {', '.join(select_list)} FROM {staging}"
         set_parts = [f"{quoted[c]} = EXCLUDED.{quoted[c]}" for c in updatable]
@@ -544,7 +595,9 @@ def _write_pg_copy(session: Session, table, key: tuple[str, ...], updatable: lis
                 params.append(col.onupdate.arg(None))
         conflict = ", ".join('"' + k + '"' for k in key)
         if set_parts:
-            where = " OR ".join(f"{name}.{quoted[c]} IS DISTINCT FROM EXCLUDED.{quoted[c]}" for c in updatable)
+            where = " OR ".join(
+                f"{name}.{quoted[c]} IS DISTINCT FROM EXCLUDED.{quoted[c]}" for c in updatable
+            )
             sql += f" ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(set_parts)} WHERE {where}"
         else:
             sql += f" ON CONFLICT ({conflict}) DO NOTHING"

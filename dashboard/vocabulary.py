@@ -36,7 +36,11 @@ DOCUMENT_STATUS = {
     "15": ("Đồng ý cập nhật / thu hồi", "Update or recall accepted"),
     "16": ("Từ chối cập nhật / thu hồi", "Update or recall refused"),
 }
-DIRECTIONS = {"in": ("Văn bản đến", "Incoming"), "out": ("Văn bản đi", "Outgoing"), "internal": ("Nội bộ", "Internal")}
+DIRECTIONS = {
+    "in": ("Văn bản đến", "Incoming"),
+    "out": ("Văn bản đi", "Outgoing"),
+    "internal": ("Nội bộ", "Internal"),
+}
 
 
 def in_language(pair: tuple[str, str], lang: str) -> str:

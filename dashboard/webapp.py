@@ -8,10 +8,10 @@ request.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Iterator
 
 import dash
 from dash import Dash, dcc, html
@@ -19,8 +19,8 @@ from flask import Flask, Response, current_app, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard import api, auth, cache as cache_ext, logs, metrics, oidc, probes
-from dashboard import security
+from dashboard import api, auth, logs, metrics, oidc, probes, security
+from dashboard import cache as cache_ext
 from dashboard.config import PROJECT_ROOT, Settings, load_settings
 from dashboard.db import check_schema, make_engine, make_sessionmaker
 from dashboard.errors import DatabaseUnavailableError, SchemaOutdatedError
@@ -33,8 +33,16 @@ ASSETS_DIR = PROJECT_ROOT / "assets"
 EXTENSION_KEY = "ioc"
 # Requests that never need the database: static files and Dash's own bundles.
 # (/readyz and /metrics report the database's state themselves.)
-_STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/favicon", "/prefs/", "/healthz", "/readyz",
-                    "/metrics")
+_STATIC_PREFIXES = (
+    "/assets/",
+    "/_dash-component-suites/",
+    "/_favicon",
+    "/favicon",
+    "/prefs/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
 
 
 @dataclass
@@ -159,7 +167,9 @@ def _set_preference(kind: str, value: str) -> Response:
 
     if kind not in _PREFERENCES or value not in _PREFERENCES[kind][1]:
         abort(404)
-    response = redirect(_without_param(security.safe_next(request.args.get("next")), kind))  # never off this site
+    response = redirect(
+        _without_param(security.safe_next(request.args.get("next")), kind)
+    )  # never off this site
     response.set_cookie(_PREFERENCES[kind][0], value, max_age=365 * 86400, **security.cookie_options())
     return response
 

@@ -23,11 +23,17 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 from dash.exceptions import PreventUpdate
 from sqlalchemy.orm import Session
 
-from dashboard.access import UnitNotAllowed, UnitOption, may_see_secret, resolve_unit, scope_codes, visible_units
+from dashboard.access import (
+    UnitNotAllowed,
+    UnitOption,
+    may_see_secret,
+    resolve_unit,
+    scope_codes,
+    visible_units,
+)
 from dashboard.health import domain_freshness, source_health
 from dashboard.i18n import normalise_language, register, t
 from dashboard.playlists import PERIOD_KINDS
-from dashboard.render_cache import cache_key, shared
 from dashboard.queries import (
     action_list,
     current_data_version,
@@ -37,6 +43,7 @@ from dashboard.queries import (
     service_index,
     store_summary,
 )
+from dashboard.render_cache import cache_key, shared
 from dashboard.timeutil import utcnow
 from dashboard.webapp import read_session, store
 from layouts.components.frame import PageContext, context, page
@@ -63,18 +70,20 @@ dash.register_page(__name__, path="/", name="Tổng quan", order=0)
 REFRESH_MS = 10_000
 _TILE_KPIS = tuple(k for ids in WALL_KPIS.values() for k in ids) + (INDEX_KPI,)
 
-register({
-    "wall_unit_unknown_title": {"vi": "Không tìm thấy đơn vị", "en": "Unit not found"},
-    "wall_unit_unknown_body": {
-        "vi": "Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại).",
-        "en": "You may not see this unit (or it does not exist).",
-    },
-    "wall_show_whole_agency": {"vi": "Xem toàn cơ quan", "en": "Show the whole agency"},
-    "wall_unit_search": {"vi": "Tìm đơn vị…", "en": "Find a unit…"},
-    "wall_unit_clear_search": {"vi": "Xóa nội dung tìm", "en": "Clear the search"},
-    "wall_unit_clear": {"vi": "Về toàn cơ quan", "en": "Back to the whole agency"},
-    "wall_unit_none_found": {"vi": "Không có đơn vị nào khớp", "en": "No unit matches"},
-})
+register(
+    {
+        "wall_unit_unknown_title": {"vi": "Không tìm thấy đơn vị", "en": "Unit not found"},
+        "wall_unit_unknown_body": {
+            "vi": "Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại).",
+            "en": "You may not see this unit (or it does not exist).",
+        },
+        "wall_show_whole_agency": {"vi": "Xem toàn cơ quan", "en": "Show the whole agency"},
+        "wall_unit_search": {"vi": "Tìm đơn vị…", "en": "Find a unit…"},
+        "wall_unit_clear_search": {"vi": "Xóa nội dung tìm", "en": "Clear the search"},
+        "wall_unit_clear": {"vi": "Về toàn cơ quan", "en": "Back to the whole agency"},
+        "wall_unit_none_found": {"vi": "Không có đơn vị nào khớp", "en": "No unit matches"},
+    }
+)
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -98,9 +107,13 @@ def _attention(session: Session, unit: str | None, period: str, units: list[Unit
         parent = visible[next(iter(parents))]
         group_vi, group_en = parent.name_vi, parent.name_en
     else:
-        group_vi, group_en = common_words([u.name_vi for u in members]), common_words([u.name_en for u in members])
+        group_vi, group_en = (
+            common_words([u.name_vi for u in members]),
+            common_words([u.name_en for u in members]),
+        )
     rankings = tuple(
-        (kpi_id, tuple(r for r in ranking(session, kpi_id, period, **where) if r.code in visible)) for kpi_id in ATTENTION_KPIS
+        (kpi_id, tuple(r for r in ranking(session, kpi_id, period, **where) if r.code in visible))
+        for kpi_id in ATTENTION_KPIS
     )
     return Attention(rankings=rankings, candidates=len(members), group_vi=group_vi, group_en=group_en)
 
@@ -157,7 +170,9 @@ def layout(**query) -> html.Div:
             dcc.Store(id="wall-view", data=view),
             dcc.Store(id="wall-poll"),
             dcc.Interval(id="wall-tick", interval=REFRESH_MS),
-            html.Div(t("connection_lost", lang), id="wall-connection", className="ioc-connection", role="status"),
+            html.Div(
+                t("connection_lost", lang), id="wall-connection", className="ioc-connection", role="status"
+            ),
             _bar(ctx, data, unit, period, options),
             html.Div(wall_body(data), id="wall-body"),
         ],
@@ -168,7 +183,9 @@ def layout(**query) -> html.Div:
     )
 
 
-def _bar(ctx: PageContext, data: WallData, unit: str | None, period: str, options: list[UnitOption]) -> html.Div:
+def _bar(
+    ctx: PageContext, data: WallData, unit: str | None, period: str, options: list[UnitOption]
+) -> html.Div:
     """Whose figures, which period, how fresh; in a browser also the unit and period pickers.
     Only the period's dates and the freshness change by themselves (refresh outputs)."""
     lang = ctx.lang
@@ -185,17 +202,24 @@ def _bar(ctx: PageContext, data: WallData, unit: str | None, period: str, option
                 clearable=True,
                 searchable=True,
                 maxHeight=480,
-                labels={"search": t("wall_unit_search", lang), "clear_search": t("wall_unit_clear_search", lang),
-                        "clear_selection": t("wall_unit_clear", lang), "no_options_found": t("wall_unit_none_found", lang)},
+                labels={
+                    "search": t("wall_unit_search", lang),
+                    "clear_search": t("wall_unit_clear_search", lang),
+                    "clear_selection": t("wall_unit_clear", lang),
+                    "no_options_found": t("wall_unit_none_found", lang),
+                },
                 className="ioc-wall__unit-picker",
             ),
             html.Nav(
                 className="ioc-wall__periods",
                 **{"aria-label": t("wall_period_label", lang)},
                 children=[
-                    dcc.Link(t(f"wall_period_{kind}", lang), href=ctx.href("/", unit=unit, period=kind),
-                             id=f"wall-period-{kind}",
-                             className="ioc-chip" + (" ioc-chip--active" if kind == period else ""))
+                    dcc.Link(
+                        t(f"wall_period_{kind}", lang),
+                        href=ctx.href("/", unit=unit, period=kind),
+                        id=f"wall-period-{kind}",
+                        className="ioc-chip" + (" ioc-chip--active" if kind == period else ""),
+                    )
                     for kind in PERIOD_CHOICES
                 ],
             ),
@@ -204,11 +228,17 @@ def _bar(ctx: PageContext, data: WallData, unit: str | None, period: str, option
         className="ioc-wall__bar" + ("" if ctx.kiosk else " ioc-wall__bar--controls"),
         id="wall-bar",
         children=[
-            html.Div(className="ioc-wall__heading", children=[
-                *choice,
-                html.Span(period_text(data.period, lang, with_name=ctx.kiosk or period not in PERIOD_CHOICES),
-                          className="ioc-wall__period", id="wall-period"),
-            ]),
+            html.Div(
+                className="ioc-wall__heading",
+                children=[
+                    *choice,
+                    html.Span(
+                        period_text(data.period, lang, with_name=ctx.kiosk or period not in PERIOD_CHOICES),
+                        className="ioc-wall__period",
+                        id="wall-period",
+                    ),
+                ],
+            ),
             html.Div(freshness_summary(data), id="wall-freshness-slot"),
         ],
     )
@@ -217,15 +247,17 @@ def _bar(ctx: PageContext, data: WallData, unit: str | None, period: str, option
 def _unknown_unit(ctx: PageContext, code: str, period: str, simulated: bool) -> html.Div:
     lang = ctx.lang
     return page(
-        [html.Div(
-            id="wall-unit-unknown",
-            className="ioc-notice",
-            children=[
-                html.H2(t("wall_unit_unknown_title", lang)),
-                html.P(t("wall_unit_unknown_body", lang, code=code)),
-                dcc.Link(t("wall_show_whole_agency", lang), href=ctx.href("/", period=period)),
-            ],
-        )],
+        [
+            html.Div(
+                id="wall-unit-unknown",
+                className="ioc-notice",
+                children=[
+                    html.H2(t("wall_unit_unknown_title", lang)),
+                    html.P(t("wall_unit_unknown_body", lang, code=code)),
+                    dcc.Link(t("wall_show_whole_agency", lang), href=ctx.href("/", period=period)),
+                ],
+            )
+        ],
         ctx=ctx,
         active="/",
         simulated=simulated,
@@ -273,14 +305,28 @@ def refresh(poll, view):
         # One render per distinct wall, shared by every screen and worker. The key holds the
         # principal's resolved scope (never one scope's render for another) and everything
         # else the answer depends on.
-        key = cache_key("wall-refresh", tuple(sorted(scope_codes(session))), may_see_secret(), unit, period, lang,
-                        kiosk, signature)
+        key = cache_key(
+            "wall-refresh",
+            tuple(sorted(scope_codes(session))),
+            may_see_secret(),
+            unit,
+            period,
+            lang,
+            kiosk,
+            signature,
+        )
 
         def render():
             data = gather(session, unit, period, lang)
             dates = period_text(data.period, data.lang, with_name=kiosk or period not in PERIOD_CHOICES)
             # The view goes back as the server resolved it: nothing the browser sent is echoed.
-            kept = {"unit": unit, "period": period, "lang": data.lang, "kiosk": kiosk, "signature": data.signature}
+            kept = {
+                "unit": unit,
+                "period": period,
+                "lang": data.lang,
+                "kiosk": kiosk,
+                "signature": data.signature,
+            }
             return wall_body(data), dates, freshness_summary(data), kept
 
         return shared(key, render, timeout=120, concurrency=settings.render_concurrency)

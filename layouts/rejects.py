@@ -33,18 +33,30 @@ def layout(source: str = "", **query) -> html.Div:
         rejects = recent_rejects(session, source, SHOWN) if source else []
     tz = store().settings.tz
     if rejects:
-        head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("rj_at", "rj_kind", "rj_file", "rj_line", "rj_reason", "rj_payload")]))
-        body = html.Tbody([
-            html.Tr(className=f"ioc-reject ioc-reject--{r.kind}", children=[
-                html.Td(fmt_datetime(r.at, lang, tz)),
-                html.Td(t(f"rj_kind_{r.kind}", lang)),
-                html.Td(r.file_name or "–"),
-                html.Td(str(r.line_no) if r.line_no else "–"),
-                html.Td([html.Div(r.plain.text(lang)), html.Small(r.reason, className="ioc-muted")]),
-                html.Td(html.Code(r.payload[:300], className="ioc-reject__payload")),
-            ])
-            for r in rejects
-        ])
+        head = html.Thead(
+            html.Tr(
+                [
+                    html.Th(t(k, lang))
+                    for k in ("rj_at", "rj_kind", "rj_file", "rj_line", "rj_reason", "rj_payload")
+                ]
+            )
+        )
+        body = html.Tbody(
+            [
+                html.Tr(
+                    className=f"ioc-reject ioc-reject--{r.kind}",
+                    children=[
+                        html.Td(fmt_datetime(r.at, lang, tz)),
+                        html.Td(t(f"rj_kind_{r.kind}", lang)),
+                        html.Td(r.file_name or "–"),
+                        html.Td(str(r.line_no) if r.line_no else "–"),
+                        html.Td([html.Div(r.plain.text(lang)), html.Small(r.reason, className="ioc-muted")]),
+                        html.Td(html.Code(r.payload[:300], className="ioc-reject__payload")),
+                    ],
+                )
+                for r in rejects
+            ]
+        )
         content = html.Table(className="ioc-table", id="rejects-table", children=[head, body])
     else:
         content = html.P(t("rj_none", lang), className="ioc-notice", id="rejects-empty")
@@ -53,7 +65,9 @@ def layout(source: str = "", **query) -> html.Div:
             html.H2(t("rj_title", lang, source=source or "–"), className="ioc-page-title"),
             html.P([dcc.Link(t("rj_back", lang), href=ctx.href("/sources"))]),
             dcc.Store(id="rejects-query", data={"source": source, "lang": lang}),
-            html.Button(t("rj_export_csv", lang), id="rejects-export", className="ioc-button", disabled=not rejects),
+            html.Button(
+                t("rj_export_csv", lang), id="rejects-export", className="ioc-button", disabled=not rejects
+            ),
             dcc.Download(id="rejects-download"),
             content,
         ],
@@ -64,8 +78,12 @@ def layout(source: str = "", **query) -> html.Div:
     )
 
 
-@callback(Output("rejects-download", "data"), Input("rejects-export", "n_clicks"), State("rejects-query", "data"),
-          prevent_initial_call=True)
+@callback(
+    Output("rejects-download", "data"),
+    Input("rejects-export", "n_clicks"),
+    State("rejects-query", "data"),
+    prevent_initial_call=True,
+)
 def export(_n, query):
     """The rejects of one source as CSV: only for the Sources page's roles, capped, audited."""
     principal = current_principal()
@@ -73,8 +91,16 @@ def export(_n, query):
         raise PreventUpdate
     source = str(query.get("source") or "")[:64]
     data, rows = export_csv(source, normalise_language(query.get("lang")))
-    audit.record_now(store().sessions, "export", actor=principal.actor, address=client_address(), rows=rows,
-                     format="csv", what="rejects", source=source)
+    audit.record_now(
+        store().sessions,
+        "export",
+        actor=principal.actor,
+        address=client_address(),
+        rows=rows,
+        format="csv",
+        what="rejects",
+        source=source,
+    )
     return dcc.send_bytes(data, f"bi-loai-{source}.csv")
 
 

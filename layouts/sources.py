@@ -10,8 +10,8 @@ from dash.exceptions import PreventUpdate
 from dashboard.access import may
 from dashboard.health import source_health
 from dashboard.i18n import fmt_datetime, fmt_duration, fmt_number, normalise_language, t
-from dashboard.rejects import rejects_cell
 from dashboard.queries import store_summary
+from dashboard.rejects import rejects_cell
 from dashboard.timeutil import utcnow
 from dashboard.webapp import read_session, store
 from layouts.components.frame import context, page
@@ -19,7 +19,15 @@ from layouts.components.frame import context, page
 dash.register_page(__name__, path="/sources", name="Nguồn dữ liệu", title="Nguồn dữ liệu – IOC", order=50)
 
 # Status by colour AND shape, for colour-blind viewers.
-STATE_ICON = {"ok": "●", "running": "◐", "stale": "▲", "error": "■", "refused": "◆", "never": "○", "disabled": "–"}
+STATE_ICON = {
+    "ok": "●",
+    "running": "◐",
+    "stale": "▲",
+    "error": "■",
+    "refused": "◆",
+    "never": "○",
+    "disabled": "–",
+}
 REFRESH_MS = 15_000
 
 
@@ -41,8 +49,12 @@ def layout(**query) -> html.Div:
     )
 
 
-@callback(Output("sources-table", "children"), Input("sources-refresh", "n_intervals"), State("sources-lang", "data"),
-          prevent_initial_call=True)
+@callback(
+    Output("sources-table", "children"),
+    Input("sources-refresh", "n_intervals"),
+    State("sources-lang", "data"),
+    prevent_initial_call=True,
+)
 def refresh(_n, lang):
     if not may("sources"):
         raise PreventUpdate
@@ -57,31 +69,74 @@ def sources_table(lang: str):
     if not health:
         return html.P(t("sources_none", lang), className="ioc-notice", id="sources-empty")
     tz = ctx.settings.tz
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
-        "col_source", "col_domain", "col_state", "col_last_success", "col_freshness", "col_runs_24h",
-        "col_rows_24h", "col_rejects_24h", "col_last_error")]))
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(t(k, lang))
+                for k in (
+                    "col_source",
+                    "col_domain",
+                    "col_state",
+                    "col_last_success",
+                    "col_freshness",
+                    "col_runs_24h",
+                    "col_rows_24h",
+                    "col_rejects_24h",
+                    "col_last_error",
+                )
+            ]
+        )
+    )
     rows = []
     for h in health:
-        every = f"{h.adapter or '?'} · {t('every', lang)} {fmt_duration(h.interval_s, lang)}" if h.configured else t("unconfigured", lang)
-        last = (f"{fmt_datetime(h.last_success_at, lang, tz)} ({fmt_duration(h.age_s, lang)} {t('ago', lang)})"
-                if h.last_success_at else t("never", lang))
+        every = (
+            f"{h.adapter or '?'} · {t('every', lang)} {fmt_duration(h.interval_s, lang)}"
+            if h.configured
+            else t("unconfigured", lang)
+        )
+        last = (
+            f"{fmt_datetime(h.last_success_at, lang, tz)} ({fmt_duration(h.age_s, lang)} {t('ago', lang)})"
+            if h.last_success_at
+            else t("never", lang)
+        )
         error = None
         if h.last_error_plain:
-            error = html.Div([html.Div(h.last_error_plain.text(lang)), html.Small(h.last_error, className="ioc-muted")])
-        rows.append(html.Tr(
-            id=f"source-{h.name}",
-            className=f"ioc-source ioc-source--{h.state}",
-            children=[
-                html.Td([html.Strong(h.name), html.Br(), html.Small(every, className="ioc-muted")]),
-                html.Td(t(f"domain_{h.domain}", lang) if h.domain else "–"),
-                html.Td(html.Span([html.Span(STATE_ICON[h.state], className="ioc-state__icon", **{"aria-hidden": "true"}),
-                                   " ", t(f"state_{h.state}", lang)], className=f"ioc-state ioc-state--{h.state}")),
-                html.Td(last),
-                html.Td(f"{fmt_duration(h.age_s, lang)} / {fmt_duration(h.freshness_target_s, lang)}"),
-                html.Td(f"{fmt_number(h.runs_24h, lang)} ({fmt_number(h.failed_24h, lang)})"),
-                html.Td(" / ".join(fmt_number(v, lang) for v in (h.rows_read_24h, h.rows_inserted_24h, h.rows_updated_24h))),
-                html.Td(rejects_cell(h, lang, ctx.settings.tz)),
-                html.Td(error or "–"),
-            ],
-        ))
+            error = html.Div(
+                [html.Div(h.last_error_plain.text(lang)), html.Small(h.last_error, className="ioc-muted")]
+            )
+        rows.append(
+            html.Tr(
+                id=f"source-{h.name}",
+                className=f"ioc-source ioc-source--{h.state}",
+                children=[
+                    html.Td([html.Strong(h.name), html.Br(), html.Small(every, className="ioc-muted")]),
+                    html.Td(t(f"domain_{h.domain}", lang) if h.domain else "–"),
+                    html.Td(
+                        html.Span(
+                            [
+                                html.Span(
+                                    STATE_ICON[h.state],
+                                    className="ioc-state__icon",
+                                    **{"aria-hidden": "true"},
+                                ),
+                                " ",
+                                t(f"state_{h.state}", lang),
+                            ],
+                            className=f"ioc-state ioc-state--{h.state}",
+                        )
+                    ),
+                    html.Td(last),
+                    html.Td(f"{fmt_duration(h.age_s, lang)} / {fmt_duration(h.freshness_target_s, lang)}"),
+                    html.Td(f"{fmt_number(h.runs_24h, lang)} ({fmt_number(h.failed_24h, lang)})"),
+                    html.Td(
+                        " / ".join(
+                            fmt_number(v, lang)
+                            for v in (h.rows_read_24h, h.rows_inserted_24h, h.rows_updated_24h)
+                        )
+                    ),
+                    html.Td(rejects_cell(h, lang, ctx.settings.tz)),
+                    html.Td(error or "–"),
+                ],
+            )
+        )
     return html.Table(className="ioc-table", children=[head, html.Tbody(rows)])

@@ -9,17 +9,16 @@ from datetime import date, datetime
 import dash
 import dash_ag_grid as dag
 from dash import Input, Output, State, callback, dcc, html
-
 from dash.exceptions import PreventUpdate
 
 from dashboard import audit
 from dashboard.access import UnitNotAllowed, current_principal, may, may_see_secret, resolve_unit
 from dashboard.auth import client_address
+from dashboard.domain_data import procedure_names
 from dashboard.exports import to_csv, to_xlsx
 from dashboard.health import domain_freshness, source_health
 from dashboard.i18n import fmt_date, fmt_datetime, fmt_number, normalise_language, register, t
 from dashboard.kpi.catalogue import CATALOGUE
-from dashboard.domain_data import procedure_names
 from dashboard.queries import action_list, overview, store_summary
 from dashboard.vocabulary import direction_name, status_name
 from dashboard.webapp import read_session, store
@@ -29,45 +28,67 @@ from layouts.components.kpi_tile import kpi_tile
 
 dash.register_page(__name__, path_template="/units/<code>", name="Đơn vị", title="Đơn vị – IOC")
 
-register({
-    "unit_not_found": {"vi": "Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại).",
-                       "en": "You may not see this unit (or it does not exist)."},
-    "unit_kpis": {"vi": "Chỉ số của đơn vị", "en": "The unit's indicators"},
-    "actions_title": {"vi": "Việc cần xử lý", "en": "Items to act on"},
-    "actions_summary": {"vi": "{overdue} quá hạn · {soon} đến hạn trong 24 giờ · {paused} tạm dừng",
-                        "en": "{overdue} overdue · {soon} due within 24 h · {paused} paused"},
-    "actions_truncated": {"vi": "Danh sách dài: chỉ hiện các mục quá hạn lâu nhất.",
-                          "en": "Long list: only the most overdue items are shown."},
-    "export_csv": {"vi": "Xuất CSV", "en": "Export CSV"},
-    "export_xlsx": {"vi": "Xuất Excel", "en": "Export Excel"},
-    "kind_dossier": {"vi": "Hồ sơ", "en": "Dossier"},
-    "kind_document": {"vi": "Văn bản", "en": "Document"},
-    "item_overdue": {"vi": "Quá hạn", "en": "Overdue"},
-    "item_due_soon": {"vi": "Sắp đến hạn (24 giờ)", "en": "Due within 24 h"},
-    "item_paused": {"vi": "Tạm dừng (chờ bổ sung / nghĩa vụ tài chính)", "en": "Paused (supplement / payment)"},
-    "h_kind": {"vi": "Loại", "en": "Kind"},
-    "h_state": {"vi": "Tình trạng", "en": "State"},
-    "h_id": {"vi": "Mã", "en": "Id"},
-    "h_unit": {"vi": "Đơn vị", "en": "Unit"},
-    "h_procedure": {"vi": "Thủ tục / chiều", "en": "Procedure / direction"},
-    "h_status": {"vi": "Trạng thái", "en": "Status"},
-    "h_started": {"vi": "Tiếp nhận / đăng ký", "en": "Received / registered"},
-    "h_due": {"vi": "Hạn xử lý", "en": "Due"},
-    "h_days_overdue": {"vi": "Số ngày quá hạn", "en": "Days overdue"},
-    "h_hours_left": {"vi": "Số giờ còn lại", "en": "Hours left"},
-})
+register(
+    {
+        "unit_not_found": {
+            "vi": "Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại).",
+            "en": "You may not see this unit (or it does not exist).",
+        },
+        "unit_kpis": {"vi": "Chỉ số của đơn vị", "en": "The unit's indicators"},
+        "actions_title": {"vi": "Việc cần xử lý", "en": "Items to act on"},
+        "actions_summary": {
+            "vi": "{overdue} quá hạn · {soon} đến hạn trong 24 giờ · {paused} tạm dừng",
+            "en": "{overdue} overdue · {soon} due within 24 h · {paused} paused",
+        },
+        "actions_truncated": {
+            "vi": "Danh sách dài: chỉ hiện các mục quá hạn lâu nhất.",
+            "en": "Long list: only the most overdue items are shown.",
+        },
+        "export_csv": {"vi": "Xuất CSV", "en": "Export CSV"},
+        "export_xlsx": {"vi": "Xuất Excel", "en": "Export Excel"},
+        "kind_dossier": {"vi": "Hồ sơ", "en": "Dossier"},
+        "kind_document": {"vi": "Văn bản", "en": "Document"},
+        "item_overdue": {"vi": "Quá hạn", "en": "Overdue"},
+        "item_due_soon": {"vi": "Sắp đến hạn (24 giờ)", "en": "Due within 24 h"},
+        "item_paused": {
+            "vi": "Tạm dừng (chờ bổ sung / nghĩa vụ tài chính)",
+            "en": "Paused (supplement / payment)",
+        },
+        "h_kind": {"vi": "Loại", "en": "Kind"},
+        "h_state": {"vi": "Tình trạng", "en": "State"},
+        "h_id": {"vi": "Mã", "en": "Id"},
+        "h_unit": {"vi": "Đơn vị", "en": "Unit"},
+        "h_procedure": {"vi": "Thủ tục / chiều", "en": "Procedure / direction"},
+        "h_status": {"vi": "Trạng thái", "en": "Status"},
+        "h_started": {"vi": "Tiếp nhận / đăng ký", "en": "Received / registered"},
+        "h_due": {"vi": "Hạn xử lý", "en": "Due"},
+        "h_days_overdue": {"vi": "Số ngày quá hạn", "en": "Days overdue"},
+        "h_hours_left": {"vi": "Số giờ còn lại", "en": "Hours left"},
+    }
+)
 
 UNIT_KPIS = ("DVC-01", "DVC-02", "DVC-06", "DVC-08", "DVC-09", "DVC-13", "VB-01", "VB-03", "VB-05", "HOP-01")
 _DOMAIN_OF = {"DVC": "dossiers", "VB-": "documents", "HOP": "meetings"}
 GRID_THEMES = {
     "dark": "themeQuartz.withParams({backgroundColor: '#131c2e', foregroundColor: '#f2f5fa', "
-            "headerBackgroundColor: '#0b1220', accentColor: '#4cc3ff', browserColorScheme: 'dark', "
-            "fontFamily: 'Noto Sans IOC, Noto Sans, sans-serif'})",
+    "headerBackgroundColor: '#0b1220', accentColor: '#4cc3ff', browserColorScheme: 'dark', "
+    "fontFamily: 'Noto Sans IOC, Noto Sans, sans-serif'})",
     "light": "themeQuartz.withParams({accentColor: '#0b63b6', fontFamily: 'Noto Sans IOC, Noto Sans, sans-serif'})",
 }
 #: The most rows one export request returns (the action lists hold at most 200 per kind).
 MAX_EXPORT_ROWS = 2000
-COLUMNS = ("kind", "state", "id", "unit", "procedure", "status", "started", "due", "days_overdue", "hours_left")
+COLUMNS = (
+    "kind",
+    "state",
+    "id",
+    "unit",
+    "procedure",
+    "status",
+    "started",
+    "due",
+    "days_overdue",
+    "hours_left",
+)
 
 
 def layout(code: str | None = None, **query) -> html.Div:
@@ -81,37 +102,61 @@ def layout(code: str | None = None, **query) -> html.Div:
         except UnitNotAllowed:
             unit = None
         if unit is None:
-            return page([html.P(t("unit_not_found", lang, code=code or ""), className="ioc-notice", id="unit-not-found")],
-                        ctx=ctx, active="/units", simulated=simulated)
+            return page(
+                [
+                    html.P(
+                        t("unit_not_found", lang, code=code or ""),
+                        className="ioc-notice",
+                        id="unit-not-found",
+                    )
+                ],
+                ctx=ctx,
+                active="/units",
+                simulated=simulated,
+            )
         view = overview(session, unit, period, kpi_ids=tuple(k for k in UNIT_KPIS if k in CATALOGUE))
         fresh = domain_freshness(source_health(session, store().sources))
         actions = action_list(session, unit, include_secret=may_see_secret())
         names = procedure_names(session, _procedure_codes(actions))
     tz = store().settings.tz
-    tiles = [
-        kpi_tile(r, lang=lang, freshness=fresh.get(_DOMAIN_OF[r.kpi_id[:3]]), tz=tz)
-        for r in view.tiles
-    ]
+    tiles = [kpi_tile(r, lang=lang, freshness=fresh.get(_DOMAIN_OF[r.kpi_id[:3]]), tz=tz) for r in view.tiles]
     rows = action_rows(actions, lang, tz, names)
-    summary = t("actions_summary", lang, overdue=fmt_number(len(actions.overdue), lang),
-                soon=fmt_number(len(actions.due_soon), lang), paused=fmt_number(len(actions.paused), lang))
+    summary = t(
+        "actions_summary",
+        lang,
+        overdue=fmt_number(len(actions.overdue), lang),
+        soon=fmt_number(len(actions.due_soon), lang),
+        paused=fmt_number(len(actions.paused), lang),
+    )
     grid = dag.AgGrid(
         id="actions-grid",
         rowData=rows,
         columnDefs=column_defs(lang),
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True},
         # The grid's own theming API (no stylesheet from a CDN), in the page's colours and font.
-        dashGridOptions={"animateRows": False, "pagination": True, "paginationPageSize": 20, "localeText": grid_locale(lang),
-                         "tooltipShowDelay": 300,
-                         "theme": {"function": GRID_THEMES[ctx.theme]}},
+        dashGridOptions={
+            "animateRows": False,
+            "pagination": True,
+            "paginationPageSize": 20,
+            "localeText": grid_locale(lang),
+            "tooltipShowDelay": 300,
+            "theme": {"function": GRID_THEMES[ctx.theme]},
+        },
         getRowId="params.data.row_id",
         style={"height": "36em", "width": "100%"},
     )
-    exports = None if ctx.kiosk or not may("export") else html.Div(className="ioc-controls", children=[
-        html.Button(t("export_csv", lang), id="export-csv", className="ioc-button"),
-        html.Button(t("export_xlsx", lang), id="export-xlsx", className="ioc-button"),
-        dcc.Download(id="export-download"),
-    ])
+    exports = (
+        None
+        if ctx.kiosk or not may("export")
+        else html.Div(
+            className="ioc-controls",
+            children=[
+                html.Button(t("export_csv", lang), id="export-csv", className="ioc-button"),
+                html.Button(t("export_xlsx", lang), id="export-xlsx", className="ioc-button"),
+                dcc.Download(id="export-download"),
+            ],
+        )
+    )
     return page(
         [
             dcc.Store(id="unit-code", data={"code": unit, "lang": lang}),
@@ -124,7 +169,10 @@ def layout(code: str | None = None, **query) -> html.Div:
             exports,
             grid,
         ],
-        ctx=ctx, active="/units", simulated=simulated, page_class="ioc-unit",
+        ctx=ctx,
+        active="/units",
+        simulated=simulated,
+        page_class="ioc-unit",
     )
 
 
@@ -138,7 +186,9 @@ def column_defs(lang: str) -> list[dict]:
         if key == "procedure":
             col.update(tooltipField="procedure_code", minWidth=260, flex=2)
         if key in {"started", "due"}:
-            col["comparator"] = {"function": "(a, b, na, nb) => (na.data[colDef.field + '_sort'] || '').localeCompare(nb.data[colDef.field + '_sort'] || '')"}
+            col["comparator"] = {
+                "function": "(a, b, na, nb) => (na.data[colDef.field + '_sort'] || '').localeCompare(nb.data[colDef.field + '_sort'] || '')"
+            }
         defs.append(col)
     defs[-2]["sort"] = "desc"
     return defs
@@ -154,7 +204,12 @@ def _as_date(row: dict, key: str, tz):
 
 
 def _procedure_codes(actions) -> set[str]:
-    return {i.procedure_code for g in (actions.overdue, actions.due_soon, actions.paused) for i in g if i.procedure_code}
+    return {
+        i.procedure_code
+        for g in (actions.overdue, actions.due_soon, actions.paused)
+        for i in g
+        if i.procedure_code
+    }
 
 
 def action_rows(actions, lang: str, tz, procedures: dict[str, str] | None = None) -> list[dict]:
@@ -164,30 +219,35 @@ def action_rows(actions, lang: str, tz, procedures: dict[str, str] | None = None
     rows = []
     for group in (actions.overdue, actions.due_soon, actions.paused):
         for item in group:
-            rows.append({
-                "row_id": f"{item.kind}-{item.id}",
-                "kind": t(f"kind_{item.kind}", lang),
-                "state": t(f"item_{item.state}", lang),
-                "id": item.source_id,
-                "unit": item.unit_name_en if lang == "en" else item.unit_name_vi,
-                "procedure": (procedures.get(item.procedure_code) or item.procedure_code) if item.procedure_code
-                else direction_name(item.direction, lang),
-                "procedure_code": item.procedure_code or "",
-                "status": status_name(item.kind, item.status, lang),
-                "started": fmt_datetime(item.started_at, lang, tz) if item.started_at else "",
-                "started_sort": item.started_at.isoformat() if item.started_at else "",
-                "due": fmt_date(item.due_day, lang) if item.due_day else "",
-                "due_sort": item.due_day.isoformat() if item.due_day else "",
-                "days_overdue": item.days_overdue,
-                "hours_left": round(item.hours_left, 1) if item.hours_left is not None else None,
-            })
+            rows.append(
+                {
+                    "row_id": f"{item.kind}-{item.id}",
+                    "kind": t(f"kind_{item.kind}", lang),
+                    "state": t(f"item_{item.state}", lang),
+                    "id": item.source_id,
+                    "unit": item.unit_name_en if lang == "en" else item.unit_name_vi,
+                    "procedure": (procedures.get(item.procedure_code) or item.procedure_code)
+                    if item.procedure_code
+                    else direction_name(item.direction, lang),
+                    "procedure_code": item.procedure_code or "",
+                    "status": status_name(item.kind, item.status, lang),
+                    "started": fmt_datetime(item.started_at, lang, tz) if item.started_at else "",
+                    "started_sort": item.started_at.isoformat() if item.started_at else "",
+                    "due": fmt_date(item.due_day, lang) if item.due_day else "",
+                    "due_sort": item.due_day.isoformat() if item.due_day else "",
+                    "days_overdue": item.days_overdue,
+                    "hours_left": round(item.hours_left, 1) if item.hours_left is not None else None,
+                }
+            )
     return rows
 
 
 @callback(
     Output("export-download", "data"),
-    Input("export-csv", "n_clicks"), Input("export-xlsx", "n_clicks"),
-    State("actions-grid", "virtualRowData"), State("unit-code", "data"),
+    Input("export-csv", "n_clicks"),
+    Input("export-xlsx", "n_clicks"),
+    State("actions-grid", "virtualRowData"),
+    State("unit-code", "data"),
     prevent_initial_call=True,
 )
 def export(_csv, _xlsx, shown, unit):
@@ -203,8 +263,15 @@ def export(_csv, _xlsx, shown, unit):
         try:
             code = resolve_unit(session, requested)  # the one access check
         except UnitNotAllowed:
-            audit.record_now(store().sessions, "export", actor=principal.actor, address=client_address(),
-                             unit_code=str(requested)[:64], outcome="denied", format=fmt)
+            audit.record_now(
+                store().sessions,
+                "export",
+                actor=principal.actor,
+                address=client_address(),
+                unit_code=str(requested)[:64],
+                outcome="denied",
+                format=fmt,
+            )
             raise PreventUpdate from None
         actions = action_list(session, code, include_secret=may_see_secret())
         names = procedure_names(session, _procedure_codes(actions))
@@ -214,8 +281,16 @@ def export(_csv, _xlsx, shown, unit):
     tz = store().settings.tz
     value = (lambda row, key: _as_date(row, key, tz)) if fmt == "xlsx" else (lambda row, key: row[key])
     table = [{t(f"h_{k}", lang): value(row, k) for k in COLUMNS} for row in ordered]
-    audit.record_now(store().sessions, "export", actor=principal.actor, address=client_address(),
-                     unit_code=code or "*", rows=len(table), format=fmt, scope=list(principal.roots()))
+    audit.record_now(
+        store().sessions,
+        "export",
+        actor=principal.actor,
+        address=client_address(),
+        unit_code=code or "*",
+        rows=len(table),
+        format=fmt,
+        scope=list(principal.roots()),
+    )
     stamp = actions.as_of.astimezone(store().settings.tz).strftime("%Y%m%d-%H%M")
     name = f"viec-can-xu-ly-{code or 'toan-co-quan'}-{stamp}"
     if fmt == "xlsx":

@@ -27,26 +27,40 @@ from layouts.components.wall_parts import DEFAULT_PERIOD, peer_group, weakest
 dash.register_page(__name__, path="/wall", name="Trình chiếu", title="Trình chiếu – IOC", order=90)
 log = logging.getLogger(__name__)
 
-register({
-    "wall_playlist_choose": {"vi": "Chọn danh sách trình chiếu", "en": "Choose a playlist"},
-    "wall_playlist_unknown": {"vi": "Không có danh sách trình chiếu '{name}'", "en": "There is no playlist '{name}'"},
-    "wall_playlist_available": {"vi": "Các danh sách trình chiếu hiện có:", "en": "The playlists there are:"},
-    "wall_playlist_summary": {"vi": "{n} trang chiếu, {duration} một vòng", "en": "{n} slides, {duration} per round"},
-    "wall_playlist_file": {"vi": "Cấu hình trong tệp {path}", "en": "Configured in {path}"},
-    "wall_playlist_hint": {
-        "vi": "Mở trên màn hình tường: /wall?playlist=TÊN — thanh điều hướng và con trỏ chuột tự ẩn.",
-        "en": "Open on a wall screen: /wall?playlist=NAME — navigation and the mouse pointer are hidden.",
-    },
-    "wall_playlist_invalid": {"vi": "Tệp danh sách trình chiếu có lỗi", "en": "The playlist file has errors"},
-    "wall_playlist_fix": {
-        "vi": "Sửa tệp theo các lỗi dưới đây. Màn hình này tự thử lại mỗi phút.",
-        "en": "Fix the file as listed below. This screen tries again every minute.",
-    },
-    "wall_playlist_no_slide": {
-        "vi": "Danh sách '{name}' không còn trang chiếu nào hiển thị được.",
-        "en": "No slide of playlist '{name}' can be shown.",
-    },
-})
+register(
+    {
+        "wall_playlist_choose": {"vi": "Chọn danh sách trình chiếu", "en": "Choose a playlist"},
+        "wall_playlist_unknown": {
+            "vi": "Không có danh sách trình chiếu '{name}'",
+            "en": "There is no playlist '{name}'",
+        },
+        "wall_playlist_available": {
+            "vi": "Các danh sách trình chiếu hiện có:",
+            "en": "The playlists there are:",
+        },
+        "wall_playlist_summary": {
+            "vi": "{n} trang chiếu, {duration} một vòng",
+            "en": "{n} slides, {duration} per round",
+        },
+        "wall_playlist_file": {"vi": "Cấu hình trong tệp {path}", "en": "Configured in {path}"},
+        "wall_playlist_hint": {
+            "vi": "Mở trên màn hình tường: /wall?playlist=TÊN — thanh điều hướng và con trỏ chuột tự ẩn.",
+            "en": "Open on a wall screen: /wall?playlist=NAME — navigation and the mouse pointer are hidden.",
+        },
+        "wall_playlist_invalid": {
+            "vi": "Tệp danh sách trình chiếu có lỗi",
+            "en": "The playlist file has errors",
+        },
+        "wall_playlist_fix": {
+            "vi": "Sửa tệp theo các lỗi dưới đây. Màn hình này tự thử lại mỗi phút.",
+            "en": "Fix the file as listed below. This screen tries again every minute.",
+        },
+        "wall_playlist_no_slide": {
+            "vi": "Danh sách '{name}' không còn trang chiếu nào hiển thị được.",
+            "en": "No slide of playlist '{name}' can be shown.",
+        },
+    }
+)
 
 #: A screen showing a problem tries again this often (the file may have been fixed).
 RETRY_S = 60
@@ -78,7 +92,12 @@ def layout(**query) -> html.Div:
         children=[
             html.Div(className="ioc-playlist__stage"),  # wall.js puts the two iframes here
             html.Div(id="wall-playlist-progress", className="ioc-playlist__progress"),
-            html.Div(t("connection_lost", ctx.lang), id="wall-connection", className="ioc-connection", role="status"),
+            html.Div(
+                t("connection_lost", ctx.lang),
+                id="wall-connection",
+                className="ioc-connection",
+                role="status",
+            ),
         ],
     )
 
@@ -92,30 +111,56 @@ def _resolve(session, playlist: Playlist, units: list[UnitOption], ctx: PageCont
         unit = slide.unit
         if not may_see_page(principal, slide.page):
             # A page outside the role (a screen may not open /sources): skipped, never an error page.
-            log.info("playlist %s, slide %d: %s may not open %s; slide skipped", playlist.name, number,
-                     getattr(principal, "actor", "?"), slide.page)
+            log.info(
+                "playlist %s, slide %d: %s may not open %s; slide skipped",
+                playlist.name,
+                number,
+                getattr(principal, "actor", "?"),
+                slide.page,
+            )
             continue
         if slide.weakest_kpi:
             members, where = peer_group(units, None)
-            rows = ranking(session, slide.weakest_kpi, slide.period or DEFAULT_PERIOD, **where) if members else ()
+            rows = (
+                ranking(session, slide.weakest_kpi, slide.period or DEFAULT_PERIOD, **where)
+                if members
+                else ()
+            )
             worst = weakest(slide.weakest_kpi, [r for r in rows if r.code in visible])
             if not worst:
-                log.info("playlist %s, slide %d: no unit is weak on %s; slide skipped", playlist.name, number, slide.weakest_kpi)
+                log.info(
+                    "playlist %s, slide %d: no unit is weak on %s; slide skipped",
+                    playlist.name,
+                    number,
+                    slide.weakest_kpi,
+                )
                 continue  # nobody is weak on it today: nothing to show
             unit = worst[0].code
         elif unit is not None and unit not in visible and unit_exists(session, unit):
             # Outside this screen's (or person's) scope: not shown, and not named on the page.
-            log.info("playlist %s, slide %d: unit outside the scope of %s; slide skipped", playlist.name, number,
-                     getattr(principal, "actor", "?"))
+            log.info(
+                "playlist %s, slide %d: unit outside the scope of %s; slide skipped",
+                playlist.name,
+                number,
+                getattr(principal, "actor", "?"),
+            )
             continue
         elif unit is not None and unit not in visible:
-            problems.append(Problem(
-                f"danh sách '{playlist.name}', trang chiếu {number}, trường 'unit': không có đơn vị mã '{unit}' "
-                "hoặc đơn vị này không thuộc phạm vi được xem",
-                f"playlist '{playlist.name}', slide {number}, field 'unit': there is no unit '{unit}' or it is not visible",
-            ))
+            problems.append(
+                Problem(
+                    f"danh sách '{playlist.name}', trang chiếu {number}, trường 'unit': không có đơn vị mã '{unit}' "
+                    "hoặc đơn vị này không thuộc phạm vi được xem",
+                    f"playlist '{playlist.name}', slide {number}, field 'unit': there is no unit '{unit}' or it is not visible",
+                )
+            )
             continue
-        slides.append({"url": slide.url(unit=unit, lang=ctx.lang, theme=theme), "dwell": slide.dwell_s, "unit": unit or ""})
+        slides.append(
+            {
+                "url": slide.url(unit=unit, lang=ctx.lang, theme=theme),
+                "dwell": slide.dwell_s,
+                "unit": unit or "",
+            }
+        )
     return slides, problems
 
 
@@ -129,25 +174,35 @@ def _chooser(ctx: PageContext, playlists: dict[str, Playlist], unknown: str | No
     items = []
     for name, playlist in playlists.items():
         round_s = sum(s.dwell_s for s in playlist.slides)
-        items.append(html.Li([
-            dcc.Link(playlist.title(lang), href=ctx.href("/wall", playlist=name), id=f"playlist-{name}"),
-            html.Span(f" — {t('wall_playlist_summary', lang, n=fmt_number(len(playlist.slides), lang), duration=fmt_duration(round_s, lang))} "),
-            html.Code(f"playlist={name}"),
-        ]))
+        items.append(
+            html.Li(
+                [
+                    dcc.Link(
+                        playlist.title(lang), href=ctx.href("/wall", playlist=name), id=f"playlist-{name}"
+                    ),
+                    html.Span(
+                        f" — {t('wall_playlist_summary', lang, n=fmt_number(len(playlist.slides), lang), duration=fmt_duration(round_s, lang))} "
+                    ),
+                    html.Code(f"playlist={name}"),
+                ]
+            )
+        )
     title = t("wall_playlist_unknown", lang, name=unknown) if unknown else t("wall_playlist_choose", lang)
     return page(
-        [html.Div(
-            id="wall-playlist-unknown" if unknown else "wall-playlist-chooser",
-            className="ioc-notice ioc-playlists",
-            **({"data-reload-after": str(RETRY_S)} if unknown else {}),
-            children=[
-                html.H2(title),
-                html.P(t("wall_playlist_available", lang)),
-                html.Ul(items, id="wall-playlist-list"),
-                html.P(t("wall_playlist_hint", lang), className="ioc-muted"),
-                html.P(t("wall_playlist_file", lang, path=path), className="ioc-muted"),
-            ],
-        )],
+        [
+            html.Div(
+                id="wall-playlist-unknown" if unknown else "wall-playlist-chooser",
+                className="ioc-notice ioc-playlists",
+                **({"data-reload-after": str(RETRY_S)} if unknown else {}),
+                children=[
+                    html.H2(title),
+                    html.P(t("wall_playlist_available", lang)),
+                    html.Ul(items, id="wall-playlist-list"),
+                    html.P(t("wall_playlist_hint", lang), className="ioc-muted"),
+                    html.P(t("wall_playlist_file", lang, path=path), className="ioc-muted"),
+                ],
+            )
+        ],
         ctx=ctx,
         active="/wall",
         simulated=_simulated(),
@@ -157,17 +212,19 @@ def _chooser(ctx: PageContext, playlists: dict[str, Playlist], unknown: str | No
 def _problems_page(ctx: PageContext, title: str, problems: list[Problem], path: str) -> html.Div:
     lang = ctx.lang
     return page(
-        [html.Div(
-            id="wall-playlist-problems",
-            className="ioc-notice ioc-problems",
-            **{"data-reload-after": str(RETRY_S)},
-            children=[
-                html.H2(title),
-                html.P(t("wall_playlist_file", lang, path=path), className="ioc-muted"),
-                html.P(t("wall_playlist_fix", lang)) if problems else None,
-                html.Ul([html.Li(p.text(lang)) for p in problems]) if problems else None,
-            ],
-        )],
+        [
+            html.Div(
+                id="wall-playlist-problems",
+                className="ioc-notice ioc-problems",
+                **{"data-reload-after": str(RETRY_S)},
+                children=[
+                    html.H2(title),
+                    html.P(t("wall_playlist_file", lang, path=path), className="ioc-muted"),
+                    html.P(t("wall_playlist_fix", lang)) if problems else None,
+                    html.Ul([html.Li(p.text(lang)) for p in problems]) if problems else None,
+                ],
+            )
+        ],
         ctx=ctx,
         active="/wall",
         simulated=_simulated(),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from flask import g
 from sqlalchemy import select
@@ -49,13 +49,15 @@ def sign_in(client, name: str, password: str):
     """Sign a Flask test client in through the real form; returns the response."""
     page = client.get("/login")
     token = _csrf_from(page.get_data(as_text=True))
-    return client.post("/login", data={"username": name, "password": password, "csrf_token": token, "next": "/"})
+    return client.post(
+        "/login", data={"username": name, "password": password, "csrf_token": token, "next": "/"}
+    )
 
 
 def _csrf_from(html: str) -> str:
     marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)
-    return html[start:html.index('"', start)]
+    return html[start : html.index('"', start)]
 
 
 def csrf_header(client) -> dict[str, str]:

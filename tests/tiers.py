@@ -44,7 +44,9 @@ def tiers() -> dict[str, Tier]:
             os.environ.get("IOC_TEST_DATABASE_URL"),
             "set IOC_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test",
         ),
-        "redis": Tier("redis", os.environ.get("IOC_TEST_REDIS_URL"), "set IOC_TEST_REDIS_URL=redis://127.0.0.1:6379/15"),
+        "redis": Tier(
+            "redis", os.environ.get("IOC_TEST_REDIS_URL"), "set IOC_TEST_REDIS_URL=redis://127.0.0.1:6379/15"
+        ),
         "browser": Tier(
             "browser",
             browser or None,

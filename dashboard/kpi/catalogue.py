@@ -160,32 +160,59 @@ def vb01(x: Mapping[str, Any]) -> Outcome:
 def vb02(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "documents"):
         return _none(reason)
-    return _headline(ratio(x["doc_exchange_electronic"], x["doc_exchange_total"],
-                           empty_denominator("văn bản đến, đi (không mật)", "incoming or outgoing (non-secret) document")))
+    return _headline(
+        ratio(
+            x["doc_exchange_electronic"],
+            x["doc_exchange_total"],
+            empty_denominator("văn bản đến, đi (không mật)", "incoming or outgoing (non-secret) document"),
+        )
+    )
 
 
 def vb03(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "documents"):
         return _none(reason)
-    internal = ratio(x["doc_internal_signed"], x["doc_internal_electronic"],
-                     empty_denominator("văn bản nội bộ điện tử", "internal electronic document"))
-    axis = ratio(x["doc_axis_signed"], x["doc_axis"], empty_denominator("văn bản trên trục liên thông", "document on the national axis"))
+    internal = ratio(
+        x["doc_internal_signed"],
+        x["doc_internal_electronic"],
+        empty_denominator("văn bản nội bộ điện tử", "internal electronic document"),
+    )
+    axis = ratio(
+        x["doc_axis_signed"],
+        x["doc_axis"],
+        empty_denominator("văn bản trên trục liên thông", "document on the national axis"),
+    )
     return _headline(internal, {"internal": internal, "axis": axis})
 
 
 def vb04(x: Mapping[str, Any]) -> Outcome:
-    if reason := _facts(x, "documents") or _missing(x, "doc_arrival_known", "arrived_at", "thời điểm văn bản đến", "the arrival time of incoming documents"):
+    if reason := _facts(x, "documents") or _missing(
+        x,
+        "doc_arrival_known",
+        "arrived_at",
+        "thời điểm văn bản đến",
+        "the arrival time of incoming documents",
+    ):
         return _none(reason)
     on_time, late, pending = x["vb04:on_time"], x["vb04:late"], x["vb04:pending"]
-    figure = ratio(on_time, on_time + late, empty_denominator("văn bản đến đã quá hạn đăng ký hoặc đã đăng ký", "incoming document due for registration"))
+    figure = ratio(
+        on_time,
+        on_time + late,
+        empty_denominator(
+            "văn bản đến đã quá hạn đăng ký hoặc đã đăng ký", "incoming document due for registration"
+        ),
+    )
     return _headline(figure, {"late": count(late), "pending": count(pending)})
 
 
 def vb05(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "documents"):
         return _none(reason)
-    completion = ratio(x["doc_completed_on_time"], x["doc_completed_with_due"],
-                       empty_denominator("văn bản có hạn xử lý được hoàn thành", "completed document with a due date"))
+    completion = ratio(
+        x["doc_completed_on_time"],
+        x["doc_completed_with_due"],
+        empty_denominator("văn bản có hạn xử lý được hoàn thành", "completed document with a due date"),
+    )
     overdue = _state(x, "doc_overdue")
     parts = {"open": _state(x, "doc_open"), "completed_on_time": completion}
     return Outcome(overdue.value, overdue.value, None, overdue.reason, parts)
@@ -194,16 +221,29 @@ def vb05(x: Mapping[str, Any]) -> Outcome:
 def vb06(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "documents"):
         return _none(reason)
-    return _headline(ratio(x["doc_sent_axis_acknowledged"], x["doc_sent_axis"],
-                           empty_denominator("văn bản gửi qua trục liên thông", "document sent over the national axis")))
+    return _headline(
+        ratio(
+            x["doc_sent_axis_acknowledged"],
+            x["doc_sent_axis"],
+            empty_denominator("văn bản gửi qua trục liên thông", "document sent over the national axis"),
+        )
+    )
 
 
 def vb07(x: Mapping[str, Any]) -> Outcome:
-    if reason := _facts(x, "documents") or _missing(x, "doc_ack_timed", "acknowledged_at", "thời điểm bên nhận tiếp nhận văn bản", "the time the recipient acknowledged a document"):
+    if reason := _facts(x, "documents") or _missing(
+        x,
+        "doc_ack_timed",
+        "acknowledged_at",
+        "thời điểm bên nhận tiếp nhận văn bản",
+        "the time the recipient acknowledged a document",
+    ):
         return _none(reason)
     edges = ACK_LATENCY_EDGES_MIN
-    buckets = [(lo, edges[i + 1] if i + 1 < len(edges) else None, x[name])
-               for i, (lo, name) in enumerate(zip(edges, ACK_LATENCY_METRICS))]
+    buckets = [
+        (lo, edges[i + 1] if i + 1 < len(edges) else None, x[name])
+        for i, (lo, name) in enumerate(zip(edges, ACK_LATENCY_METRICS, strict=False))
+    ]
     median_min = median_from_histogram(buckets)
     n = x["doc_ack_timed"]
     if median_min is None:
@@ -215,7 +255,12 @@ def vb08(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "documents"):
         return _none(reason)
     returned, recalled = x["doc_returned_on_status_day"], x["doc_recalled_on_status_day"]
-    return Outcome(returned + recalled, returned + recalled, None, parts={"returned": count(returned), "recalled": count(recalled)})
+    return Outcome(
+        returned + recalled,
+        returned + recalled,
+        None,
+        parts={"returned": count(returned), "recalled": count(recalled)},
+    )
 
 
 def vb09(x: Mapping[str, Any]) -> Outcome:
@@ -249,8 +294,15 @@ def dvc03(x: Mapping[str, Any]) -> Outcome:
         return _none(reason)
     if not x["cat:present"]:
         return _none(NO_CATALOGUE)
-    return _headline(ratio(x["dossier_received_full_svc_online"], x["dossier_received_full_svc"],
-                           empty_denominator("hồ sơ của thủ tục đủ điều kiện trực tuyến toàn trình", "dossier of a fully-online procedure")))
+    return _headline(
+        ratio(
+            x["dossier_received_full_svc_online"],
+            x["dossier_received_full_svc"],
+            empty_denominator(
+                "hồ sơ của thủ tục đủ điều kiện trực tuyến toàn trình", "dossier of a fully-online procedure"
+            ),
+        )
+    )
 
 
 def dvc04(x: Mapping[str, Any]) -> Outcome:
@@ -260,7 +312,13 @@ def dvc04(x: Mapping[str, Any]) -> Outcome:
     online = _state(x, "procedures_online")
     if procedures.value is None:
         return _none(procedures.reason)
-    return _headline(ratio(online.value, procedures.value, empty_denominator("thủ tục hành chính thuộc thẩm quyền", "procedure in the unit's competence")))
+    return _headline(
+        ratio(
+            online.value,
+            procedures.value,
+            empty_denominator("thủ tục hành chính thuộc thẩm quyền", "procedure in the unit's competence"),
+        )
+    )
 
 
 def dvc05(x: Mapping[str, Any]) -> Outcome:
@@ -268,10 +326,16 @@ def dvc05(x: Mapping[str, Any]) -> Outcome:
         return _none(reason)
     if not x["cat:present"]:
         return _none(NO_CATALOGUE)
-    return _headline(ratio(x["used:online"], x["cat:online"], empty_denominator("dịch vụ công trực tuyến", "online service")))
+    return _headline(
+        ratio(
+            x["used:online"], x["cat:online"], empty_denominator("dịch vụ công trực tuyến", "online service")
+        )
+    )
 
 
-_POPULATION = empty_denominator("hồ sơ kết thúc trong kỳ hoặc đang giải quyết cuối kỳ", "dossier ended in the period or open at its end")
+_POPULATION = empty_denominator(
+    "hồ sơ kết thúc trong kỳ hoặc đang giải quyết cuối kỳ", "dossier ended in the period or open at its end"
+)
 
 
 def population_766(x: Mapping[str, Any]) -> tuple[float, float]:
@@ -301,7 +365,11 @@ def dvc07(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "dossiers"):
         return _none(reason)
     finished = x["dossier_finished"]
-    early, on_time, late = x["dossier_finished_early"], x["dossier_finished_on_time"], x["dossier_finished_late"]
+    early, on_time, late = (
+        x["dossier_finished_early"],
+        x["dossier_finished_on_time"],
+        x["dossier_finished_late"],
+    )
     parts = {
         "early": ratio(early, finished, _FINISHED),
         "on_time": ratio(on_time, finished, _FINISHED),
@@ -332,30 +400,49 @@ def dvc09(x: Mapping[str, Any]) -> Outcome:
 def dvc10(x: Mapping[str, Any]) -> Outcome:
     if reason := (
         _facts(x, "dossiers")
-        or _missing(x, "dossier_received_fee", "CoPhi", "việc hồ sơ có phí, lệ phí", "whether a dossier carries a fee")
-        or _missing(x, "dossier_received_paid_online", "DuocThanhToanTrucTuyen", "việc thanh toán trực tuyến", "online payment")
+        or _missing(
+            x, "dossier_received_fee", "CoPhi", "việc hồ sơ có phí, lệ phí", "whether a dossier carries a fee"
+        )
+        or _missing(
+            x,
+            "dossier_received_paid_online",
+            "DuocThanhToanTrucTuyen",
+            "việc thanh toán trực tuyến",
+            "online payment",
+        )
     ):
         return _none(reason)
-    return _headline(ratio(x["dossier_received_paid_online"], x["dossier_received_fee"],
-                           empty_denominator("hồ sơ có nghĩa vụ tài chính", "dossier with a fee to pay")))
+    return _headline(
+        ratio(
+            x["dossier_received_paid_online"],
+            x["dossier_received_fee"],
+            empty_denominator("hồ sơ có nghĩa vụ tài chính", "dossier with a fee to pay"),
+        )
+    )
 
 
 def dvc11(x: Mapping[str, Any]) -> Outcome:
-    if reason := _facts(x, "dossiers") or _missing(x, "dossier_ended_e_result", "CoKetQuaDienTu", "kết quả điện tử", "electronic results"):
+    if reason := _facts(x, "dossiers") or _missing(
+        x, "dossier_ended_e_result", "CoKetQuaDienTu", "kết quả điện tử", "electronic results"
+    ):
         return _none(reason)
     # An open dossier has no result yet: the numerator is the ended ones with an electronic result.
     return _headline(ratio(x["dossier_ended_e_result"], population_766(x)[1], _POPULATION))
 
 
 def dvc12(x: Mapping[str, Any]) -> Outcome:
-    if reason := _facts(x, "dossiers") or _missing(x, "dossier_received_digitised", "DaSoHoa", "việc số hóa thành phần hồ sơ", "digitised components"):
+    if reason := _facts(x, "dossiers") or _missing(
+        x, "dossier_received_digitised", "DaSoHoa", "việc số hóa thành phần hồ sơ", "digitised components"
+    ):
         return _none(reason)
     digitised = x["dossier_ended_digitised"] + x["end:dossier_open_digitised"]
     return _headline(ratio(digitised, population_766(x)[1], _POPULATION))
 
 
 def dvc13(x: Mapping[str, Any]) -> Outcome:
-    if reason := _facts(x, "dossiers") or _missing(x, "dossier_finished_rated", "DanhGia", "đánh giá mức độ hài lòng", "satisfaction ratings"):
+    if reason := _facts(x, "dossiers") or _missing(
+        x, "dossier_finished_rated", "DanhGia", "đánh giá mức độ hài lòng", "satisfaction ratings"
+    ):
         return _none(reason)
     on_time, population = population_766(x)
     if not population:
@@ -374,7 +461,13 @@ def dvc13(x: Mapping[str, Any]) -> Outcome:
 
 
 def _sync_figure(x: Mapping[str, Any]) -> Figure:
-    if reason := _missing(x, "dossier_received_synced", "DongBoQuocGia", "việc đồng bộ hồ sơ lên Cổng DVC quốc gia", "synchronisation to the national portal"):
+    if reason := _missing(
+        x,
+        "dossier_received_synced",
+        "DongBoQuocGia",
+        "việc đồng bộ hồ sơ lên Cổng DVC quốc gia",
+        "synchronisation to the national portal",
+    ):
         return Figure(None, reason=reason)
     return ratio(x["dossier_received_synced"], x["dossier_received"], _RECEIVED)
 
@@ -386,8 +479,12 @@ def service_index_figures(x: Mapping[str, Any]) -> dict[str, Figure]:
     """The figures the 766 rules score, from the same inputs as the KPIs that define them."""
     figures: dict[str, Figure] = {k: CATALOGUE[k].formula(x) for k in SERVICE_INDEX_INPUTS}
     if x["cat:present"]:
-        figures["provision"] = ratio(x["cat:online"], x["cat:procedures"], empty_denominator("thủ tục hành chính", "procedure"))
-        figures["fee_procedures_paid"] = ratio(x["used:fee_paid"], x["cat:fee"], empty_denominator("thủ tục có phí", "fee procedure"))
+        figures["provision"] = ratio(
+            x["cat:online"], x["cat:procedures"], empty_denominator("thủ tục hành chính", "procedure")
+        )
+        figures["fee_procedures_paid"] = ratio(
+            x["used:fee_paid"], x["cat:fee"], empty_denominator("thủ tục có phí", "fee procedure")
+        )
     else:
         figures["provision"] = figures["fee_procedures_paid"] = Figure(None, reason=NO_CATALOGUE)
     figures["sync"] = _sync_figure(x)
@@ -401,7 +498,14 @@ def dvc14(x: Mapping[str, Any]) -> Outcome:
     parts = {g.key: Figure(g.points, g.points, g.known_max) for g in est.groups}
     parts["unknown"] = Figure(est.unknown_points, None, None)
     if not est.known_max:
-        return _none(Reason("no_indicator", "Chưa tính được chỉ tiêu nào của chỉ số 766", "No indicator of the 766 index is computable"), **parts)
+        return _none(
+            Reason(
+                "no_indicator",
+                "Chưa tính được chỉ tiêu nào của chỉ số 766",
+                "No indicator of the 766 index is computable",
+            ),
+            **parts,
+        )
     # On the 100-point scale: the known indicators' points; the unknown ones are a part of their
     # own ("unknown"), never 0 and never spread over the known ones.
     return Outcome(est.points, est.points, None, parts=parts, estimate=True)
@@ -417,45 +521,85 @@ def hop01(x: Mapping[str, Any]) -> Outcome:
 def hop02(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "meetings"):
         return _none(reason)
-    return _headline(ratio(x["meeting_online"], x["meeting_approved"], empty_denominator("cuộc họp được duyệt", "approved meeting")))
+    return _headline(
+        ratio(
+            x["meeting_online"],
+            x["meeting_approved"],
+            empty_denominator("cuộc họp được duyệt", "approved meeting"),
+        )
+    )
 
 
 def hop03(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "meetings"):
         return _none(reason)
     distinct = x["meetings:distinct_endpoints"]
-    distinct_figure = count(distinct) if distinct is not None else Figure(
-        None, reason=field_not_provided("meeting_endpoint", "danh sách điểm cầu", "the list of endpoints"))
-    return Outcome(x["meeting_endpoints_connected"], x["meeting_endpoints_connected"], None, parts={"distinct": distinct_figure})
+    distinct_figure = (
+        count(distinct)
+        if distinct is not None
+        else Figure(
+            None, reason=field_not_provided("meeting_endpoint", "danh sách điểm cầu", "the list of endpoints")
+        )
+    )
+    return Outcome(
+        x["meeting_endpoints_connected"],
+        x["meeting_endpoints_connected"],
+        None,
+        parts={"distinct": distinct_figure},
+    )
 
 
 def hop04(x: Mapping[str, Any]) -> Outcome:
-    if reason := _facts(x, "meetings") or _missing(x, "meeting_participants_known", "participants", "số người tham dự", "participant counts"):
+    if reason := _facts(x, "meetings") or _missing(
+        x, "meeting_participants_known", "participants", "số người tham dự", "participant counts"
+    ):
         return _none(reason)
-    coverage = ratio(x["meeting_participants_known"], x["meeting_online"], empty_denominator("cuộc họp trực tuyến", "online meeting"))
+    coverage = ratio(
+        x["meeting_participants_known"],
+        x["meeting_online"],
+        empty_denominator("cuộc họp trực tuyến", "online meeting"),
+    )
     return Outcome(x["meeting_participants"], x["meeting_participants"], None, parts={"coverage": coverage})
 
 
 def hop05(x: Mapping[str, Any]) -> Outcome:
-    if reason := _facts(x, "meetings") or _missing(x, "meeting_timed", "start_at/end_at", "thời điểm bắt đầu và kết thúc", "start and end times"):
+    if reason := _facts(x, "meetings") or _missing(
+        x, "meeting_timed", "start_at/end_at", "thời điểm bắt đầu và kết thúc", "start and end times"
+    ):
         return _none(reason)
     hours = x["meeting_minutes"] / 60.0
-    return Outcome(hours, hours, None, parts={"endpoint_hours": count(x["meeting_endpoint_minutes"] / 60.0),
-                                              "timed": count(x["meeting_timed"])})
+    return Outcome(
+        hours,
+        hours,
+        None,
+        parts={
+            "endpoint_hours": count(x["meeting_endpoint_minutes"] / 60.0),
+            "timed": count(x["meeting_timed"]),
+        },
+    )
 
 
 def hop06(x: Mapping[str, Any]) -> Outcome:
-    if reason := _facts(x, "meetings") or _missing(x, "meeting_connection_scheduled", "endpoints_scheduled", "số điểm cầu dự kiến", "scheduled endpoints"):
+    if reason := _facts(x, "meetings") or _missing(
+        x, "meeting_connection_scheduled", "endpoints_scheduled", "số điểm cầu dự kiến", "scheduled endpoints"
+    ):
         return _none(reason)
-    return _headline(ratio(x["meeting_connection_connected"], x["meeting_connection_scheduled"],
-                           empty_denominator("điểm cầu dự kiến", "scheduled endpoint")))
+    return _headline(
+        ratio(
+            x["meeting_connection_connected"],
+            x["meeting_connection_scheduled"],
+            empty_denominator("điểm cầu dự kiến", "scheduled endpoint"),
+        )
+    )
 
 
 def hop07(x: Mapping[str, Any]) -> Outcome:
     if reason := _facts(x, "meetings"):
         return _none(reason)
     running = _state(x, "live_running")
-    return Outcome(running.value, running.value, None, running.reason, {"participants": _state(x, "live_participants")})
+    return Outcome(
+        running.value, running.value, None, running.reason, {"participants": _state(x, "live_participants")}
+    )
 
 
 # --- the catalogue ----------------------------------------------------------------------------------------
@@ -468,145 +612,292 @@ def _cnt(key: str, vi: str, en: str) -> PartDef:
 
 
 _DVC06_METRICS = ("dossier_ended", "dossier_ended_766_on_time")
-_VB04_METRICS = ("doc_arrived", *ARRIVAL_LAG_METRICS, "doc_arrived_unregistered", "doc_arrived_urgent_same_day",
-                 "doc_arrived_urgent_later", "doc_arrived_urgent_unregistered")  # fmt: skip
+_VB04_METRICS = (
+    "doc_arrived",
+    *ARRIVAL_LAG_METRICS,
+    "doc_arrived_unregistered",
+    "doc_arrived_urgent_same_day",
+    "doc_arrived_urgent_later",
+    "doc_arrived_urgent_unregistered",
+)
 
 _DOCUMENTS: tuple[KpiDef, ...] = (
     KpiDef(
-        "VB-01", "Văn bản đến, đi, nội bộ", "Documents in, out, internal", "documents", "count", None, "ours",
+        "VB-01",
+        "Văn bản đến, đi, nội bộ",
+        "Documents in, out, internal",
+        "documents",
+        "count",
+        None,
+        "ours",
         "Số văn bản đến, đi và nội bộ, tính theo ngày đăng ký.",
         "Incoming, outgoing and internal documents, counted by registration date.",
-        "", vb01, ("doc_in", "doc_out", "doc_internal"),
-        parts=(_cnt("in", "Văn bản đến", "Incoming"), _cnt("out", "Văn bản đi", "Outgoing"), _cnt("internal", "Nội bộ", "Internal")),
+        "",
+        vb01,
+        ("doc_in", "doc_out", "doc_internal"),
+        parts=(
+            _cnt("in", "Văn bản đến", "Incoming"),
+            _cnt("out", "Văn bản đi", "Outgoing"),
+            _cnt("internal", "Nội bộ", "Internal"),
+        ),
     ),
     KpiDef(
-        "VB-02", "Tỷ lệ văn bản trao đổi dưới dạng điện tử", "Electronically exchanged share", "documents", "percent", "up", "official",
+        "VB-02",
+        "Tỷ lệ văn bản trao đổi dưới dạng điện tử",
+        "Electronically exchanged share",
+        "documents",
+        "percent",
+        "up",
+        "official",
         "Văn bản đến và đi dạng điện tử ÷ tổng văn bản đến và đi, không tính văn bản mật; theo ngày đăng ký. "
         "Mục tiêu Chính phủ điện tử 2020: 90 %.",
         "Electronic incoming and outgoing documents ÷ all incoming and outgoing, secret documents excluded; by "
         "registration date. 2020 e-government target: 90 %.",
-        "mục tiêu Chính phủ điện tử 2020", vb02, ("doc_exchange_electronic", "doc_exchange_total"),
+        "mục tiêu Chính phủ điện tử 2020",
+        vb02,
+        ("doc_exchange_electronic", "doc_exchange_total"),
         thresholds=Thresholds(0.90, 0.90, 0.80),
     ),
     KpiDef(
-        "VB-03", "Tỷ lệ văn bản ký số", "Digitally signed share", "documents", "percent", "up", "practice",
+        "VB-03",
+        "Tỷ lệ văn bản ký số",
+        "Digitally signed share",
+        "documents",
+        "percent",
+        "up",
+        "practice",
         "Hai tỷ lệ theo ngày đăng ký: nội bộ = văn bản nội bộ điện tử được ký số ÷ văn bản nội bộ điện tử; trục "
         "liên thông = văn bản trên trục được ký số ÷ văn bản trên trục (gửi và nhận). Số lớn là tỷ lệ nội bộ.",
         "Two figures by registration date: internal = signed ÷ internal electronic documents; axis = signed ÷ "
         "documents on the national axis (sent and received). The headline is the internal one.",
-        "báo cáo công khai của một bộ: 90 % nội bộ, 97 % trên trục", vb03,
+        "báo cáo công khai của một bộ: 90 % nội bộ, 97 % trên trục",
+        vb03,
         ("doc_internal_signed", "doc_internal_electronic", "doc_axis_signed", "doc_axis"),
-        parts=(_pct("internal", "Nội bộ", "Internal"), _pct("axis", "Trên trục liên thông", "On the national axis")),
+        parts=(
+            _pct("internal", "Nội bộ", "Internal"),
+            _pct("axis", "Trên trục liên thông", "On the national axis"),
+        ),
         thresholds=Thresholds(0.90, 0.90, 0.80),
     ),
     KpiDef(
-        "VB-04", "Văn bản đến xử lý đúng hạn đăng ký", "Incoming registered on time", "documents", "percent", "up", "official",
+        "VB-04",
+        "Văn bản đến xử lý đúng hạn đăng ký",
+        "Incoming registered on time",
+        "documents",
+        "percent",
+        "up",
+        "official",
         "Văn bản đến được đăng ký trong ngày đến hoặc chậm nhất ngày làm việc tiếp theo (văn bản hỏa tốc, thượng "
         "khẩn, khẩn: trong ngày) ÷ văn bản đến đã đăng ký hoặc đã quá hạn đăng ký; theo ngày đến, lịch ngày làm việc "
         "trừ ngày lễ. Văn bản bị trả lại, thu hồi không tính.",
         "Incoming documents registered the day they arrive or at the latest the next working day (urgent ones: "
         "the same day) ÷ incoming documents registered or past their deadline; by arrival day, on the working-day "
         "calendar. Returned or recalled documents are left out.",
-        "Nghị định 30/2020/NĐ-CP, Điều 4", vb04, _VB04_METRICS, needs=frozenset({"vb04"}), presence=("doc_arrival_known",),
-        parts=(_cnt("late", "Đăng ký trễ", "Registered late"), _cnt("pending", "Đang trong hạn đăng ký", "Awaiting registration, in time")),
+        "Nghị định 30/2020/NĐ-CP, Điều 4",
+        vb04,
+        _VB04_METRICS,
+        needs=frozenset({"vb04"}),
+        presence=("doc_arrival_known",),
+        parts=(
+            _cnt("late", "Đăng ký trễ", "Registered late"),
+            _cnt("pending", "Đang trong hạn đăng ký", "Awaiting registration, in time"),
+        ),
         thresholds=Thresholds(1.0, 0.95, 0.85),
     ),
     KpiDef(
-        "VB-05", "Văn bản quá hạn xử lý", "Overdue documents", "documents", "count", "down", "ours",
+        "VB-05",
+        "Văn bản quá hạn xử lý",
+        "Overdue documents",
+        "documents",
+        "count",
+        "down",
+        "ours",
         "Văn bản đã đăng ký, đang mở (trạng thái khác 06, 02, 13, chưa hoàn thành) có hạn xử lý trước hôm nay — tại "
         "thời điểm hiện tại hoặc cuối kỳ. Kèm tỷ lệ văn bản hoàn thành đúng hạn = hoàn thành không muộn hơn ngày hạn ÷ "
         "hoàn thành có hạn xử lý.",
         "Registered documents still open (status other than 06, 02, 13, not completed) with a due day before today — "
         "now, or at the end of the period. With the on-time completion rate = completed by the due day ÷ completed "
         "with a due date.",
-        "", vb05, ("doc_completed_on_time", "doc_completed_with_due"), needs=frozenset({"state:documents"}),
-        parts=(_cnt("open", "Văn bản đang xử lý", "Open documents"),
-               _pct("completed_on_time", "Hoàn thành đúng hạn", "Completed on time")),
-        kind="state", series="snapshot",
+        "",
+        vb05,
+        ("doc_completed_on_time", "doc_completed_with_due"),
+        needs=frozenset({"state:documents"}),
+        parts=(
+            _cnt("open", "Văn bản đang xử lý", "Open documents"),
+            _pct("completed_on_time", "Hoàn thành đúng hạn", "Completed on time"),
+        ),
+        kind="state",
+        series="snapshot",
     ),
     KpiDef(
-        "VB-06", "Tỷ lệ văn bản gửi qua trục được tiếp nhận", "Axis receipts acknowledged", "documents", "percent", "up", "ours",
+        "VB-06",
+        "Tỷ lệ văn bản gửi qua trục được tiếp nhận",
+        "Axis receipts acknowledged",
+        "documents",
+        "percent",
+        "up",
+        "ours",
         "Văn bản gửi qua trục liên thông mà bên nhận đã tiếp nhận (trạng thái edXML từ 03 trở đi) ÷ văn bản gửi qua "
         "trục; không tính văn bản đã thu hồi (13); theo ngày đăng ký.",
         "Documents sent over the national axis that the recipient took in (edXML status 03 or later) ÷ documents "
         "sent; recalled ones (13) are left out; by registration date.",
-        "mã trạng thái edXML, QCVN 102:2016/BTTTT", vb06, ("doc_sent_axis_acknowledged", "doc_sent_axis"),
+        "mã trạng thái edXML, QCVN 102:2016/BTTTT",
+        vb06,
+        ("doc_sent_axis_acknowledged", "doc_sent_axis"),
         thresholds=Thresholds(0.95, 0.95, 0.85),
     ),
     KpiDef(
-        "VB-07", "Thời gian tiếp nhận", "Acknowledgement latency", "documents", "hours", "down", "ours",
+        "VB-07",
+        "Thời gian tiếp nhận",
+        "Acknowledgement latency",
+        "documents",
+        "hours",
+        "down",
+        "ours",
         "Trung vị (thời điểm bên nhận tiếp nhận − thời điểm gửi) của văn bản gửi qua trục, tính bằng giờ; ước tính "
         "từ các khoảng 10–120 phút nên sai số nhỏ hơn nửa khoảng.",
         "Median (time acknowledged − time sent) of documents sent over the axis, in hours; estimated from 10–120 "
         "minute buckets, so within half a bucket.",
-        "", vb07, ("doc_ack_timed", *ACK_LATENCY_METRICS), presence=("doc_ack_timed",),
+        "",
+        vb07,
+        ("doc_ack_timed", *ACK_LATENCY_METRICS),
+        presence=("doc_ack_timed",),
         parts=(_cnt("acknowledged", "Văn bản đã tiếp nhận", "Acknowledged documents"),),
         thresholds=Thresholds(4.0, 4.0, 24.0),
     ),
     KpiDef(
-        "VB-08", "Văn bản bị trả lại, thu hồi", "Returned or recalled", "documents", "count", "down", "practice",
+        "VB-08",
+        "Văn bản bị trả lại, thu hồi",
+        "Returned or recalled",
+        "documents",
+        "count",
+        "down",
+        "practice",
         "Số văn bản có trạng thái 02 (từ chối tiếp nhận) hoặc 13 (thu hồi), tính theo ngày của trạng thái đó (thời "
         "điểm gói tin trạng thái; nếu không có gói tin, thời điểm cập nhật cuối của văn bản).",
         "Documents that reached status 02 (rejected) or 13 (recalled), counted on the day of that status (the status "
         "packet's time; the document row's last update where no packet exists).",
-        "", vb08, ("doc_returned_on_status_day", "doc_recalled_on_status_day"),
+        "",
+        vb08,
+        ("doc_returned_on_status_day", "doc_recalled_on_status_day"),
         parts=(_cnt("returned", "Bị trả lại", "Returned"), _cnt("recalled", "Bị thu hồi", "Recalled")),
     ),
     KpiDef(
-        "VB-09", "Mức độ tham gia của đơn vị", "Participation per unit", "documents", "count", "up", "practice",
+        "VB-09",
+        "Mức độ tham gia của đơn vị",
+        "Participation per unit",
+        "documents",
+        "count",
+        "up",
+        "practice",
         "Số văn bản gửi và nhận của đơn vị (đến + đi) trong kỳ; kèm tỷ lệ đơn vị có gửi hoặc nhận ít nhất một văn "
         "bản trong số các đơn vị cấp cuối (không tính đơn vị chỉ là cấp tổng hợp). Xếp hạng đơn vị để thấy đơn vị ít tham gia.",
         "Documents sent and received (incoming + outgoing) in the period; with the share of leaf units that sent "
         "or received at least one. Rank the units to see who barely participates.",
-        "báo cáo của một bộ: 20.828 văn bản nhận, 2.748 văn bản gửi trong năm", vb09, ("doc_in", "doc_out"),
+        "báo cáo của một bộ: 20.828 văn bản nhận, 2.748 văn bản gửi trong năm",
+        vb09,
+        ("doc_in", "doc_out"),
         needs=frozenset({"units"}),
-        parts=(_cnt("received", "Nhận", "Received"), _cnt("sent", "Gửi", "Sent"),
-               _pct("participation", "Đơn vị tham gia", "Units participating")),
+        parts=(
+            _cnt("received", "Nhận", "Received"),
+            _cnt("sent", "Gửi", "Sent"),
+            _pct("participation", "Đơn vị tham gia", "Units participating"),
+        ),
     ),
 )
 _PUBLIC_SERVICES: tuple[KpiDef, ...] = (
     KpiDef(
-        "DVC-01", "Hồ sơ tiếp nhận", "Dossiers received", "dossiers", "count", None, "practice",
+        "DVC-01",
+        "Hồ sơ tiếp nhận",
+        "Dossiers received",
+        "dossiers",
+        "count",
+        None,
+        "practice",
         "Hồ sơ được tiếp nhận trong kỳ (trạng thái khác 1 — mới đăng ký và 3 — không được tiếp nhận), theo ngày tiếp nhận.",
         "Dossiers received in the period (status other than 1 — newly registered — and 3 — refused), by receipt date.",
-        "", dvc01, ("dossier_received",),
+        "",
+        dvc01,
+        ("dossier_received",),
     ),
     KpiDef(
-        "DVC-02", "Tỷ lệ hồ sơ trực tuyến", "Online intake share", "dossiers", "percent", "up", "official",
+        "DVC-02",
+        "Tỷ lệ hồ sơ trực tuyến",
+        "Online intake share",
+        "dossiers",
+        "percent",
+        "up",
+        "official",
         "Hồ sơ tiếp nhận qua kênh trực tuyến (KenhThucHien = 2) ÷ hồ sơ tiếp nhận. Chỉ số 766 cho điểm tối đa từ 50 %; "
         "mục tiêu 2020: 20 %.",
         "Dossiers received online (channel 2) ÷ dossiers received. The 766 index gives full points from 50 %; 2020 target 20 %.",
-        "Quyết định 766/QĐ-TTg", dvc02, ("dossier_received_online", "dossier_received"),
+        "Quyết định 766/QĐ-TTg",
+        dvc02,
+        ("dossier_received_online", "dossier_received"),
         thresholds=Thresholds(0.50, 0.50, 0.20),
     ),
     KpiDef(
-        "DVC-03", "Tỷ lệ hồ sơ trực tuyến toàn trình", "Fully-online dossier share", "dossiers", "percent", "up", "official",
+        "DVC-03",
+        "Tỷ lệ hồ sơ trực tuyến toàn trình",
+        "Fully-online dossier share",
+        "dossiers",
+        "percent",
+        "up",
+        "official",
         "Hồ sơ của dịch vụ trực tuyến toàn trình nộp trực tuyến ÷ hồ sơ của các thủ tục đủ điều kiện trực tuyến toàn "
         "trình (theo danh mục thủ tục hiện hành của đơn vị). Mục tiêu ≥ 80 % năm 2025.",
         "Dossiers of fully-online services submitted online ÷ dossiers of procedures eligible for full online "
         "service (the unit's current catalogue). Target ≥ 80 % by 2025.",
-        "Quyết định 942/QĐ-TTg", dvc03, ("dossier_received_full_svc_online", "dossier_received_full_svc"),
-        needs=frozenset({"cat"}), thresholds=Thresholds(0.80, 0.80, 0.40),
+        "Quyết định 942/QĐ-TTg",
+        dvc03,
+        ("dossier_received_full_svc_online", "dossier_received_full_svc"),
+        needs=frozenset({"cat"}),
+        thresholds=Thresholds(0.80, 0.80, 0.40),
     ),
     KpiDef(
-        "DVC-04", "Tỷ lệ TTHC cung cấp DVCTT", "Procedures offered online", "dossiers", "percent", "up", "official",
+        "DVC-04",
+        "Tỷ lệ TTHC cung cấp DVCTT",
+        "Procedures offered online",
+        "dossiers",
+        "percent",
+        "up",
+        "official",
         "Thủ tục có dịch vụ công trực tuyến toàn trình hoặc một phần ÷ thủ tục thuộc thẩm quyền (đang áp dụng) — tại "
         "thời điểm hiện tại hoặc cuối kỳ. Điểm tối đa từ 80 %.",
         "Procedures with a full or partial online service ÷ procedures in the unit's competence (in force) — now, "
         "or at the end of the period. Full points from 80 %.",
-        "Quyết định 766/QĐ-TTg", dvc04, needs=frozenset({"cat", "state:catalogue"}),
-        thresholds=Thresholds(0.80, 0.80, 0.50), kind="state", series="snapshot",
+        "Quyết định 766/QĐ-TTg",
+        dvc04,
+        needs=frozenset({"cat", "state:catalogue"}),
+        thresholds=Thresholds(0.80, 0.80, 0.50),
+        kind="state",
+        series="snapshot",
     ),
     KpiDef(
-        "DVC-05", "Tỷ lệ DVCTT có phát sinh hồ sơ", "Online services in use", "dossiers", "percent", "up", "official",
+        "DVC-05",
+        "Tỷ lệ DVCTT có phát sinh hồ sơ",
+        "Online services in use",
+        "dossiers",
+        "percent",
+        "up",
+        "official",
         "Dịch vụ công trực tuyến (toàn trình, một phần) có ít nhất một hồ sơ trực tuyến trong kỳ ÷ dịch vụ công trực tuyến "
         "(danh mục hiện hành).",
         "Online services (full or partial) with at least one online dossier in the period ÷ online services (current catalogue).",
-        "Quyết định 766/QĐ-TTg", dvc05, needs=frozenset({"cat", "used"}),
-        thresholds=Thresholds(0.50, 0.50, 0.30), series=None,
+        "Quyết định 766/QĐ-TTg",
+        dvc05,
+        needs=frozenset({"cat", "used"}),
+        thresholds=Thresholds(0.50, 0.50, 0.30),
+        series=None,
     ),
     KpiDef(
-        "DVC-06", "Giải quyết đúng hạn (chỉ số 766)", "On time, national-index definition", "dossiers", "percent", "up", "official",
+        "DVC-06",
+        "Giải quyết đúng hạn (chỉ số 766)",
+        "On time, national-index definition",
+        "dossiers",
+        "percent",
+        "up",
+        "official",
         "Tử số: hồ sơ giải quyết xong trong kỳ có ngày kết thúc không muộn hơn ngày hẹn trả, cộng hồ sơ đang giải quyết "
         "cuối kỳ có ngày hẹn trả từ ngày cuối kỳ trở đi. Mẫu số: hồ sơ giải quyết xong trong kỳ cộng hồ sơ đang giải quyết "
         "cuối kỳ (tiếp nhận đến hết kỳ, chưa kết thúc). Hồ sơ bổ sung quá một lần tính là trễ hạn; hồ sơ không có ngày hẹn "
@@ -617,85 +908,169 @@ _PUBLIC_SERVICES: tuple[KpiDef, ...] = (
         "(received by then, not finished). More than one supplement request counts as late; no due date counts as on "
         "time. “Finished” means any end state: 7 withdrawn, 8 stopped, 9, 10. Day granularity, Vietnam time. This "
         "population is “the period’s dossiers” that DVC-11, DVC-12 and DVC-13 divide by too.",
-        "Quyết định 766/QĐ-TTg, 20 điểm", dvc06, _DVC06_METRICS, needs=frozenset({"end"}),
-        parts=(_cnt("finished_on_time", "Đã giải quyết đúng hạn", "Finished on time"),
-               _cnt("finished", "Đã giải quyết", "Finished"),
-               _cnt("open_on_time", "Đang giải quyết trong hạn", "Open within the deadline"),
-               _cnt("open_late", "Đang giải quyết quá hạn", "Open and late")),
+        "Quyết định 766/QĐ-TTg, 20 điểm",
+        dvc06,
+        _DVC06_METRICS,
+        needs=frozenset({"end"}),
+        parts=(
+            _cnt("finished_on_time", "Đã giải quyết đúng hạn", "Finished on time"),
+            _cnt("finished", "Đã giải quyết", "Finished"),
+            _cnt("open_on_time", "Đang giải quyết trong hạn", "Open within the deadline"),
+            _cnt("open_late", "Đang giải quyết quá hạn", "Open and late"),
+        ),
         thresholds=Thresholds(0.95, 0.95, 0.85),
     ),
     KpiDef(
-        "DVC-07", "Trước hạn / đúng hạn / quá hạn", "Early, on time, late among finished", "dossiers", "percent", "up", "practice",
+        "DVC-07",
+        "Trước hạn / đúng hạn / quá hạn",
+        "Early, on time, late among finished",
+        "dossiers",
+        "percent",
+        "up",
+        "practice",
         "Trong các hồ sơ giải quyết xong trong kỳ (trạng thái 9, 10): trước hạn (ngày kết thúc < ngày hẹn), đúng hạn "
         "(= ngày hẹn, hoặc không có ngày hẹn), quá hạn (> ngày hẹn). Số lớn: trước hạn + đúng hạn. Hồ sơ rút (7) tính riêng là trả lại.",
         "Among dossiers finished in the period (status 9, 10): early (finish < due), on time (= due, or no due "
         "date), late (> due). Headline: early + on time. Withdrawn dossiers (7) are counted apart as returned.",
-        "biểu mẫu thống kê 06a", dvc07,
-        ("dossier_finished", "dossier_finished_early", "dossier_finished_on_time", "dossier_finished_late", "dossier_returned"),
-        parts=(_pct("early", "Trước hạn", "Early"), _pct("on_time", "Đúng hạn", "On time"),
-               _pct("late", "Quá hạn", "Late"), _cnt("returned", "Rút hồ sơ (trả lại)", "Withdrawn (returned)")),
+        "biểu mẫu thống kê 06a",
+        dvc07,
+        (
+            "dossier_finished",
+            "dossier_finished_early",
+            "dossier_finished_on_time",
+            "dossier_finished_late",
+            "dossier_returned",
+        ),
+        parts=(
+            _pct("early", "Trước hạn", "Early"),
+            _pct("on_time", "Đúng hạn", "On time"),
+            _pct("late", "Quá hạn", "Late"),
+            _cnt("returned", "Rút hồ sơ (trả lại)", "Withdrawn (returned)"),
+        ),
         thresholds=Thresholds(0.95, 0.95, 0.85),
     ),
     KpiDef(
-        "DVC-08", "Hồ sơ đang xử lý quá hạn", "Open and overdue dossiers", "dossiers", "count", "down", "practice",
+        "DVC-08",
+        "Hồ sơ đang xử lý quá hạn",
+        "Open and overdue dossiers",
+        "dossiers",
+        "count",
+        "down",
+        "practice",
         "Hồ sơ đang xử lý (trạng thái 2, 4) có ngày hẹn trả trước hôm nay — tại thời điểm hiện tại hoặc cuối kỳ. Kèm hồ "
         "sơ sắp đến hạn (trong 24 giờ tới) và hồ sơ tạm dừng (5, 6) liệt kê riêng: danh sách việc cần làm của trưởng đơn vị.",
         "Open dossiers (status 2, 4) with a due day before today — now, or at the end of the period. With those due "
         "within the next 24 hours and the paused ones (5, 6) listed apart: the department head's action list.",
-        "", dvc08, needs=frozenset({"state:dossiers"}),
-        parts=(_cnt("in_progress", "Đang xử lý", "In progress"), _cnt("paused", "Tạm dừng", "Paused"),
-               _cnt("due_soon", "Đến hạn trong 24 giờ", "Due within 24 hours")),
+        "",
+        dvc08,
+        needs=frozenset({"state:dossiers"}),
+        parts=(
+            _cnt("in_progress", "Đang xử lý", "In progress"),
+            _cnt("paused", "Tạm dừng", "Paused"),
+            _cnt("due_soon", "Đến hạn trong 24 giờ", "Due within 24 hours"),
+        ),
         # Any overdue dossier is a red flag: the tile is coloured as the "in progress" panel of
         # /dossiers that shows the same number (green only at none).
-        thresholds=Thresholds(None, 0.0, 0.0), kind="state", series="snapshot",
+        thresholds=Thresholds(None, 0.0, 0.0),
+        kind="state",
+        series="snapshot",
     ),
     KpiDef(
-        "DVC-09", "Thời gian giải quyết trung bình", "Mean resolution time", "dossiers", "days", "down", "official",
+        "DVC-09",
+        "Thời gian giải quyết trung bình",
+        "Mean resolution time",
+        "dossiers",
+        "days",
+        "down",
+        "official",
         "Trung bình (thời điểm kết thúc xử lý − thời điểm tiếp nhận), tính bằng ngày (có phần lẻ), của hồ sơ giải quyết "
         "xong (trạng thái 9, 10) trong kỳ.",
         "Mean (finish − receipt) in days (fractional) over dossiers finished (status 9, 10) in the period.",
-        "Quyết định 766/QĐ-TTg", dvc09, ("dossier_finished_days", "dossier_finished_timed"),
+        "Quyết định 766/QĐ-TTg",
+        dvc09,
+        ("dossier_finished_days", "dossier_finished_timed"),
     ),
     KpiDef(
-        "DVC-10", "Tỷ lệ thanh toán trực tuyến", "Online payment share", "dossiers", "percent", "up", "official",
+        "DVC-10",
+        "Tỷ lệ thanh toán trực tuyến",
+        "Online payment share",
+        "dossiers",
+        "percent",
+        "up",
+        "official",
         "Hồ sơ tiếp nhận trong kỳ đã thanh toán trực tuyến (trên Cổng DVC quốc gia hoặc cổng thanh toán của bộ, tỉnh) "
         "÷ hồ sơ tiếp nhận trong kỳ có nghĩa vụ tài chính. Chỉ số 766: 6 điểm × tỷ lệ.",
         "Dossiers received in the period and paid online (national portal or own gateway) ÷ dossiers received with "
         "a fee to pay. 766 index: 6 points × ratio.",
-        "Quyết định 766/QĐ-TTg", dvc10, ("dossier_received_paid_online", "dossier_received_fee"),
-        presence=("dossier_received_fee", "dossier_received_paid_online"), thresholds=Thresholds(0.50, 0.50, 0.30),
+        "Quyết định 766/QĐ-TTg",
+        dvc10,
+        ("dossier_received_paid_online", "dossier_received_fee"),
+        presence=("dossier_received_fee", "dossier_received_paid_online"),
+        thresholds=Thresholds(0.50, 0.50, 0.30),
     ),
     KpiDef(
-        "DVC-11", "Tỷ lệ hồ sơ có kết quả điện tử", "Electronic results", "dossiers", "percent", "up", "official",
+        "DVC-11",
+        "Tỷ lệ hồ sơ có kết quả điện tử",
+        "Electronic results",
+        "dossiers",
+        "percent",
+        "up",
+        "official",
         "Hồ sơ có tệp kết quả điện tử ÷ hồ sơ của kỳ (tập hồ sơ của DVC-06: kết thúc trong kỳ cộng đang giải quyết "
         "cuối kỳ), như số liệu Cổng DVC quốc gia công bố. Chỉ số 766: 6 điểm × tỷ lệ.",
         "Dossiers with an electronic result file ÷ the period's dossiers (the DVC-06 population: ended in the period "
         "plus open at its end), as the national portal's published figures divide. 766 index: 6 points × ratio.",
-        "Quyết định 766/QĐ-TTg", dvc11, (*_DVC06_METRICS, "dossier_ended_e_result"), needs=frozenset({"end"}),
-        presence=("dossier_ended_e_result",), thresholds=Thresholds(0.90, 0.90, 0.70),
+        "Quyết định 766/QĐ-TTg",
+        dvc11,
+        (*_DVC06_METRICS, "dossier_ended_e_result"),
+        needs=frozenset({"end"}),
+        presence=("dossier_ended_e_result",),
+        thresholds=Thresholds(0.90, 0.90, 0.70),
     ),
     KpiDef(
-        "DVC-12", "Tỷ lệ số hóa hồ sơ", "Digitised dossiers", "dossiers", "percent", "up", "official",
+        "DVC-12",
+        "Tỷ lệ số hóa hồ sơ",
+        "Digitised dossiers",
+        "dossiers",
+        "percent",
+        "up",
+        "official",
         "Hồ sơ của kỳ có thành phần được số hóa (và có kết quả điện tử khi đã giải quyết xong và cần cấp kết quả) ÷ "
         "hồ sơ của kỳ (tập hồ sơ của DVC-06), như số liệu công bố. Chỉ số 766: 4 điểm × tỷ lệ.",
         "The period's dossiers with digitised components (and an electronic result once finished, where one is "
         "required) ÷ the period's dossiers (the DVC-06 population), as the published figures divide. 766 index: "
         "4 points × ratio.",
-        "Quyết định 766/QĐ-TTg", dvc12, (*_DVC06_METRICS, "dossier_ended_digitised"), needs=frozenset({"end"}),
-        presence=("dossier_received_digitised",), thresholds=Thresholds(0.90, 0.90, 0.70),
+        "Quyết định 766/QĐ-TTg",
+        dvc12,
+        (*_DVC06_METRICS, "dossier_ended_digitised"),
+        needs=frozenset({"end"}),
+        presence=("dossier_received_digitised",),
+        thresholds=Thresholds(0.90, 0.90, 0.70),
     ),
     KpiDef(
-        "DVC-13", "Mức độ hài lòng", "Satisfaction with dossier handling", "dossiers", "percent", "up", "official",
+        "DVC-13",
+        "Mức độ hài lòng",
+        "Satisfaction with dossier handling",
+        "dossiers",
+        "percent",
+        "up",
+        "official",
         "(Tử số DVC-06 − hồ sơ của kỳ bị đánh giá không hài lòng) ÷ mẫu số DVC-06, tức 100 % − (tỷ lệ trễ hạn + tỷ lệ "
         "không hài lòng) trên hồ sơ của kỳ (kết thúc trong kỳ cộng đang giải quyết cuối kỳ); không âm. Điểm 766: "
         "min(6; 6 × tỷ lệ ÷ 0,9), tối đa từ 90 %.",
         "(DVC-06 numerator − the period's dossiers rated dissatisfied) ÷ DVC-06 denominator, i.e. 100 % − (late share "
         "+ dissatisfied share) over the period's dossiers (ended in the period plus open at its end); never below 0. "
         "766 points: min(6, 6 × ratio ÷ 0.9), full from 90 %.",
-        "Quyết định 766/QĐ-TTg", dvc13, (*_DVC06_METRICS, "dossier_ended_dissatisfied"), needs=frozenset({"end"}),
+        "Quyết định 766/QĐ-TTg",
+        dvc13,
+        (*_DVC06_METRICS, "dossier_ended_dissatisfied"),
+        needs=frozenset({"end"}),
         presence=("dossier_finished_rated",),
-        parts=(_pct("late", "Trễ hạn", "Late"), _pct("dissatisfied", "Không hài lòng", "Dissatisfied"),
-               PartDef("points", "Điểm (tối đa 6)", "Points (of 6)", "points")),
+        parts=(
+            _pct("late", "Trễ hạn", "Late"),
+            _pct("dissatisfied", "Không hài lòng", "Dissatisfied"),
+            PartDef("points", "Điểm (tối đa 6)", "Points (of 6)", "points"),
+        ),
         thresholds=Thresholds(0.90, 0.90, 0.75),
     ),
 )
@@ -711,86 +1086,159 @@ def _union(attribute: str, *extra: str) -> tuple[str, ...]:
 
 
 _SERVICE_INDEX = KpiDef(
-    "DVC-14", "Điểm chỉ số phục vụ (766)", "Service index score", "dossiers", "points", "up", "official",
+    "DVC-14",
+    "Điểm chỉ số phục vụ (766)",
+    "Service index score",
+    "dossiers",
+    "points",
+    "up",
+    "official",
     "Điểm Bộ chỉ số phục vụ người dân, doanh nghiệp (100 điểm, 6 nhóm). Khi có điểm công bố chính thức (nhập bằng "
     "ioc scores import) thì hiển thị điểm công bố; nếu không, IOC ước tính trên thang 100 điểm: chỉ tiêu tính được từ "
-    "dữ liệu hồ sơ hoặc từ số liệu nhập, chỉ tiêu chưa có số liệu được liệt kê với điểm tối đa là \"chưa biết\" "
+    'dữ liệu hồ sơ hoặc từ số liệu nhập, chỉ tiêu chưa có số liệu được liệt kê với điểm tối đa là "chưa biết" '
     "(không tính 0, không quy đổi), và chỉ ra chỉ tiêu bị mất điểm.",
     "The national service index (100 points, 6 groups). An official published score (ioc scores import) is shown "
     "as published; otherwise IOC estimates it on the 100-point scale: indicators computed from dossier data or taken "
     "from imported figures, those without a figure listed with their maximum points as not yet known (never 0, "
     "never rescaled), and shows where points are lost.",
-    "Quyết định 766/QĐ-TTg ngày 23/6/2022", dvc14,
+    "Quyết định 766/QĐ-TTg ngày 23/6/2022",
+    dvc14,
     metrics=_union("metrics", "dossier_received_synced", "dossier_received"),
     needs=frozenset(_union("needs", "index")),
     presence=_union("presence", "dossier_received_synced"),
-    parts=tuple(PartDef(k, vi, en, "points") for k, vi, en in (
-        ("transparency", "Công khai, minh bạch", "Transparency"),
-        ("progress", "Tiến độ giải quyết", "Progress"),
-        ("online_services", "Dịch vụ công trực tuyến", "Online services"),
-        ("online_payment", "Thanh toán trực tuyến", "Online payment"),
-        ("satisfaction", "Mức độ hài lòng", "Satisfaction"),
-        ("digitisation", "Số hóa hồ sơ", "Digitisation"),
-        ("unknown", "Điểm chưa có số liệu", "Points not yet known"),
-    )),
-    thresholds=Thresholds(80.0, 80.0, 50.0), series=None,
+    parts=tuple(
+        PartDef(k, vi, en, "points")
+        for k, vi, en in (
+            ("transparency", "Công khai, minh bạch", "Transparency"),
+            ("progress", "Tiến độ giải quyết", "Progress"),
+            ("online_services", "Dịch vụ công trực tuyến", "Online services"),
+            ("online_payment", "Thanh toán trực tuyến", "Online payment"),
+            ("satisfaction", "Mức độ hài lòng", "Satisfaction"),
+            ("digitisation", "Số hóa hồ sơ", "Digitisation"),
+            ("unknown", "Điểm chưa có số liệu", "Points not yet known"),
+        )
+    ),
+    thresholds=Thresholds(80.0, 80.0, 50.0),
+    series=None,
 )
 
 _MEETINGS: tuple[KpiDef, ...] = (
     KpiDef(
-        "HOP-01", "Số cuộc họp trực tuyến", "Online meetings", "meetings", "count", "up", "ours",
+        "HOP-01",
+        "Số cuộc họp trực tuyến",
+        "Online meetings",
+        "meetings",
+        "count",
+        "up",
+        "ours",
         "Cuộc họp được duyệt (trạng thái 2, hoặc do nền tảng họp báo cáo đã diễn ra) có ít nhất một điểm cầu kết nối, "
         "theo ngày bắt đầu.",
         "Approved meetings (status 2, or reported as held by a platform) with at least one connected endpoint, by start date.",
-        "", hop01, ("meeting_online",),
+        "",
+        hop01,
+        ("meeting_online",),
     ),
     KpiDef(
-        "HOP-02", "Tỷ lệ họp trực tuyến", "Online share", "meetings", "percent", "up", "ours",
+        "HOP-02",
+        "Tỷ lệ họp trực tuyến",
+        "Online share",
+        "meetings",
+        "percent",
+        "up",
+        "ours",
         "Cuộc họp trực tuyến ÷ cuộc họp được duyệt, theo ngày bắt đầu; cuộc họp không có điểm cầu tính là không trực tuyến.",
         "Online meetings ÷ approved meetings, by start date; a meeting without endpoints counts as not online.",
-        "", hop02, ("meeting_online", "meeting_approved"),
+        "",
+        hop02,
+        ("meeting_online", "meeting_approved"),
     ),
     KpiDef(
-        "HOP-03", "Điểm cầu tham gia", "Endpoints connected", "meetings", "count", "up", "ours",
+        "HOP-03",
+        "Điểm cầu tham gia",
+        "Endpoints connected",
+        "meetings",
+        "count",
+        "up",
+        "ours",
         "Tổng số điểm cầu kết nối của các cuộc họp trực tuyến; kèm số điểm cầu khác nhau trong kỳ.",
         "Connected endpoints summed over online meetings; with the distinct endpoints in the period.",
-        "", hop03, ("meeting_endpoints_connected",), needs=frozenset({"endpoints"}),
+        "",
+        hop03,
+        ("meeting_endpoints_connected",),
+        needs=frozenset({"endpoints"}),
         parts=(_cnt("distinct", "Điểm cầu khác nhau", "Distinct endpoints"),),
     ),
     KpiDef(
-        "HOP-04", "Lượt người tham dự", "Participants", "meetings", "count", None, "ours",
+        "HOP-04",
+        "Lượt người tham dự",
+        "Participants",
+        "meetings",
+        "count",
+        None,
+        "ours",
         "Tổng số người tham dự (số cao nhất của mỗi cuộc họp khi chỉ có số liệu tức thời) của các cuộc họp trực tuyến.",
         "Participants summed over online meetings (the peak per meeting where only live counts exist).",
-        "", hop04, ("meeting_participants", "meeting_participants_known", "meeting_online"),
+        "",
+        hop04,
+        ("meeting_participants", "meeting_participants_known", "meeting_online"),
         presence=("meeting_participants_known",),
         parts=(_pct("coverage", "Cuộc họp có số người", "Meetings with a count"),),
     ),
     KpiDef(
-        "HOP-05", "Giờ họp trực tuyến", "Meeting hours", "meetings", "hours", None, "ours",
+        "HOP-05",
+        "Giờ họp trực tuyến",
+        "Meeting hours",
+        "meetings",
+        "hours",
+        None,
+        "ours",
         "Tổng (kết thúc − bắt đầu) của các cuộc họp trực tuyến, giờ; kèm giờ điểm cầu = Σ (kết thúc − bắt đầu) × số điểm cầu.",
         "Σ (end − start) over online meetings, in hours; with endpoint-hours = Σ (end − start) × endpoints.",
-        "", hop05, ("meeting_minutes", "meeting_endpoint_minutes", "meeting_timed"), presence=("meeting_timed",),
-        parts=(PartDef("endpoint_hours", "Giờ điểm cầu", "Endpoint-hours", "hours"),
-               _cnt("timed", "Cuộc họp có giờ bắt đầu, kết thúc", "Meetings with start and end")),
+        "",
+        hop05,
+        ("meeting_minutes", "meeting_endpoint_minutes", "meeting_timed"),
+        presence=("meeting_timed",),
+        parts=(
+            PartDef("endpoint_hours", "Giờ điểm cầu", "Endpoint-hours", "hours"),
+            _cnt("timed", "Cuộc họp có giờ bắt đầu, kết thúc", "Meetings with start and end"),
+        ),
     ),
     KpiDef(
-        "HOP-06", "Tỷ lệ kết nối thành công", "Connection success", "meetings", "percent", "up", "ours",
+        "HOP-06",
+        "Tỷ lệ kết nối thành công",
+        "Connection success",
+        "meetings",
+        "percent",
+        "up",
+        "ours",
         "Điểm cầu kết nối ÷ điểm cầu dự kiến, trên các cuộc họp trực tuyến được duyệt có số điểm cầu dự kiến (điểm cầu "
         "tham gia ngoài danh sách không làm tỷ lệ vượt 100 %).",
         "Endpoints connected ÷ endpoints scheduled, over approved online meetings with a scheduled count (endpoints "
         "joining uninvited do not push the rate above 100 %).",
-        "", hop06, ("meeting_connection_connected", "meeting_connection_scheduled"),
-        presence=("meeting_connection_scheduled",), thresholds=Thresholds(0.95, 0.95, 0.85),
+        "",
+        hop06,
+        ("meeting_connection_connected", "meeting_connection_scheduled"),
+        presence=("meeting_connection_scheduled",),
+        thresholds=Thresholds(0.95, 0.95, 0.85),
     ),
     KpiDef(
-        "HOP-07", "Đang họp", "Live now", "meetings", "count", None, "ours",
+        "HOP-07",
+        "Đang họp",
+        "Live now",
+        "meetings",
+        "count",
+        None,
+        "ours",
         "Số cuộc họp đang diễn ra và số người đang tham dự, theo số liệu tức thời của máy chủ họp (15 phút gần nhất) "
         "hoặc các cuộc họp đã bắt đầu mà chưa kết thúc.",
         "Meetings running and participants now, from the meeting servers' live gauges (last 15 minutes) or the "
         "meetings started and not yet ended.",
-        "", hop07, needs=frozenset({"state:live"}),
+        "",
+        hop07,
+        needs=frozenset({"state:live"}),
         parts=(_cnt("participants", "Người đang tham dự", "Participants now"),),
-        kind="state", series=None,
+        kind="state",
+        series=None,
     ),
 )
 _DEFS: tuple[KpiDef, ...] = (*_DOCUMENTS, *_PUBLIC_SERVICES, _SERVICE_INDEX, *_MEETINGS)
@@ -799,12 +1247,16 @@ CATALOGUE: dict[str, KpiDef] = {d.id: d for d in _DEFS}
 KPI_IDS: tuple[str, ...] = tuple(CATALOGUE)
 
 
-
 def validate_catalogue() -> list[str]:
     """Problems with the catalogue itself (a development check, run by the tests)."""
     problems = []
     for d in _DEFS:
-        if d.domain not in DOMAINS or d.unit not in UNITS or d.direction not in DIRECTIONS or d.basis not in BASES:
+        if (
+            d.domain not in DOMAINS
+            or d.unit not in UNITS
+            or d.direction not in DIRECTIONS
+            or d.basis not in BASES
+        ):
             problems.append(f"{d.id}: bad domain/unit/direction/basis")
         for m in d.metrics + d.presence:
             if m not in METRICS_BY_NAME:

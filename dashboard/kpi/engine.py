@@ -27,19 +27,51 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String, and_, bindparam, case, distinct, exists, func, not_, or_, select, true, type_coerce
+from sqlalchemy import (
+    Date,
+    String,
+    and_,
+    bindparam,
+    case,
+    distinct,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from dashboard import index_inputs, service_index
 from dashboard.kpi import stats
 from dashboard.kpi.catalogue import CATALOGUE, Inputs, KpiDef
-from dashboard.kpi.maths import DaySeries, compare, dossiers_open_at, dossiers_open_with, overdue_now, registration_on_time, status_for
+from dashboard.kpi.maths import (
+    DaySeries,
+    compare,
+    dossiers_open_at,
+    dossiers_open_with,
+    overdue_now,
+    registration_on_time,
+    status_for,
+)
 from dashboard.kpi.periods import Period
-from dashboard.kpi.values import LIVE_ONLY, NO_LIVE_DATA, Comparison, Figure, KpiResult, Outcome, Reason, Scope, no_history
+from dashboard.kpi.values import (
+    LIVE_ONLY,
+    NO_LIVE_DATA,
+    Comparison,
+    Figure,
+    KpiResult,
+    Outcome,
+    Reason,
+    Scope,
+    no_history,
+)
 from dashboard.models import (
     DailyRollup,
     Document,
@@ -56,13 +88,26 @@ from dashboard.targets import DEFAULT_TARGETS, Targets
 from dashboard.timeutil import VN_TZ, to_utc, utcnow
 
 #: The rollups behind "open at the end of day E" (DVC-06): state totals and day metrics after E.
-END_STATE = ("dossier_open_now", "dossier_open_late_r_now", "dossier_open_late_u_now", "dossier_open_digitised_now")
+END_STATE = (
+    "dossier_open_now",
+    "dossier_open_late_r_now",
+    "dossier_open_late_u_now",
+    "dossier_open_digitised_now",
+)
 END_TAILS = (
-    "dossier_open_by_received", "dossier_open_late_r_by_received", "dossier_open_late_u_by_due",
-    "dossier_closed", "dossier_closed_by_received", "dossier_closed_late_r",
-    "dossier_closed_late_r_by_received", "dossier_closed_late_u", "dossier_closed_late_u_by_due",
-    "dossier_open_digitised_by_received", "dossier_closed_digitised", "dossier_closed_digitised_by_received",
-)  # fmt: skip
+    "dossier_open_by_received",
+    "dossier_open_late_r_by_received",
+    "dossier_open_late_u_by_due",
+    "dossier_closed",
+    "dossier_closed_by_received",
+    "dossier_closed_late_r",
+    "dossier_closed_late_r_by_received",
+    "dossier_closed_late_u",
+    "dossier_closed_late_u_by_due",
+    "dossier_open_digitised_by_received",
+    "dossier_closed_digitised",
+    "dossier_closed_digitised_by_received",
+)
 #: Point-in-time values now, and the snapshot ids that keep their history (``snapshots.py``).
 STATE_INPUTS: dict[str, dict[str, str]] = {
     "state:documents": {"doc_open": "VB-05.open", "doc_overdue": "VB-05.overdue"},
@@ -94,21 +139,30 @@ HISTORY_METRICS: dict[str, tuple[str, ...]] = {
 def before_history(day: date | None) -> Reason:
     """Why a comparison is not shown: the other period lies (partly) before the data begins."""
     if day is None:
-        return Reason("before_history", "Không so sánh: chưa có số liệu kỳ trước", "Not compared: no figures for the earlier period")
-    return Reason("before_history", f"Không so sánh: số liệu chỉ có từ ngày {day:%d/%m/%Y}",
-                  f"Not compared: the figures start on {day:%d %b %Y}")
+        return Reason(
+            "before_history",
+            "Không so sánh: chưa có số liệu kỳ trước",
+            "Not compared: no figures for the earlier period",
+        )
+    return Reason(
+        "before_history",
+        f"Không so sánh: số liệu chỉ có từ ngày {day:%d/%m/%Y}",
+        f"Not compared: the figures start on {day:%d %b %Y}",
+    )
 
 
 def comparable(other: Period, since: date | None) -> bool:
     """Whether ``other`` (a previous period, last year) has data: a period that ended before the
     store's history begins has none, and its zeros would show as growth."""
     return since is not None and other.end >= since
+
+
 _FAR_FUTURE = date(9999, 12, 31)
 
 
 @dataclass(frozen=True)
 class Clock:
-    """"Now" for one computation: an aware instant and the agency's local day."""
+    """ "Now" for one computation: an aware instant and the agency's local day."""
 
     now: datetime
     tz: ZoneInfo = VN_TZ
@@ -148,7 +202,11 @@ class UnitTree:
 
     def leaves(self, unit_ids: Iterable[int] | None) -> set[int]:
         ids = self.units if unit_ids is None else unit_ids
-        return {u for u in ids if self.units[u].active and not any(self.units[c].active for c in self.children.get(u, []))}
+        return {
+            u
+            for u in ids
+            if self.units[u].active and not any(self.units[c].active for c in self.children.get(u, []))
+        }
 
     def by_code(self, code: str) -> OrgUnit | None:
         for u in self.units.values():
@@ -161,7 +219,12 @@ class UnknownUnitError(LookupError):
     pass
 
 
-def resolve_scope(session: Session, unit: int | str | None = None, include_children: bool = True, tree: UnitTree | None = None) -> Scope:
+def resolve_scope(
+    session: Session,
+    unit: int | str | None = None,
+    include_children: bool = True,
+    tree: UnitTree | None = None,
+) -> Scope:
     """The scope of ``unit`` (an id or a code), with its sub-units unless told otherwise; the
     whole agency when ``unit`` is None."""
     tree = tree or UnitTree.load(session)
@@ -180,7 +243,7 @@ def _unit_filter(column, unit_ids: tuple[int, ...] | None):
     return true() if unit_ids is None else column.in_(unit_ids)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rollup_statement(by_unit: bool, scoped: bool):
     """Per-day sums of some metrics over a day range (and units): built once, with expanding
     parameters, so a request only binds values (statement building showed in the profiles)."""
@@ -198,7 +261,7 @@ def _rollup_statement(by_unit: bool, scoped: bool):
     return stmt.group_by(*unit_col, DailyRollup.metric, DailyRollup.day)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _state_statement(by_unit: bool, scoped: bool):
     unit_col = [DailyRollup.unit_id] if by_unit else []
     stmt = select(*unit_col, DailyRollup.metric, func.sum(DailyRollup.value)).where(
@@ -254,7 +317,10 @@ class Reader:
                 unit = row[0] if by_unit else None
                 day = row[-2]
                 values[unit][row[-3]][(parse(day) if isinstance(day, str) else day).toordinal()] = row[-1]
-        out = {u: ScopeData({m: DaySeries.from_ordinals(v) for m, v in by_metric.items()}) for u, by_metric in values.items()}
+        out = {
+            u: ScopeData({m: DaySeries.from_ordinals(v) for m, v in by_metric.items()})
+            for u, by_metric in values.items()
+        }
         state = sorted(set(state))
         if state:
             params = {"metrics": state, "day": STATE_DAY}
@@ -273,7 +339,7 @@ class Reader:
         row = self.session.execute(
             select(*[exists().where(DailyRollup.metric == m).label(f"p{i}") for i, m in enumerate(metrics)])
         ).one()
-        return {m: bool(v) for m, v in zip(metrics, row)}
+        return {m: bool(v) for m, v in zip(metrics, row, strict=False)}
 
     def facts(self) -> dict[str, bool]:
         row = self.session.execute(
@@ -296,24 +362,36 @@ class Reader:
             ).where(Procedure.active.is_(True), _unit_filter(Procedure.unit_id, self.unit_ids))
         ).one()
         present = self.session.scalar(select(exists().where(Procedure.id.is_not(None))))
-        return {"cat:present": bool(present), "cat:procedures": float(row[0]), "cat:online": float(row[1]), "cat:fee": float(row[2])}
+        return {
+            "cat:present": bool(present),
+            "cat:procedures": float(row[0]),
+            "cat:online": float(row[1]),
+            "cat:fee": float(row[2]),
+        }
 
     def services_used(self, start: date, end: date) -> dict[str, float]:
         """Online services with an online dossier, fee procedures with an online payment, in
         [start, end]: one index probe per catalogue entry, whatever the number of dossiers."""
         p = Procedure
         base = and_(p.active.is_(True), _unit_filter(p.unit_id, self.unit_ids))
-        same = and_(Dossier.unit_id == p.unit_id, Dossier.procedure_code == p.code, Dossier.received_day >= start, Dossier.received_day <= end)
+        same = and_(
+            Dossier.unit_id == p.unit_id,
+            Dossier.procedure_code == p.code,
+            Dossier.received_day >= start,
+            Dossier.received_day <= end,
+        )
         online = (
-            select(func.count()).select_from(p)
+            select(func.count())
+            .select_from(p)
             .where(base, p.service_level.in_(("full", "partial")), exists().where(same, Dossier.channel == 2))
             .scalar_subquery()
-        )  # fmt: skip
+        )
         paid = (
-            select(func.count()).select_from(p)
+            select(func.count())
+            .select_from(p)
             .where(base, p.has_fee.is_(True), exists().where(same, Dossier.paid_online.in_((1, 2))))
             .scalar_subquery()
-        )  # fmt: skip
+        )
         row = self.session.execute(select(online, paid)).one()
         return {"used:online": float(row[0] or 0), "used:fee_paid": float(row[1] or 0)}
 
@@ -357,19 +435,29 @@ class Reader:
         anchor metric, memoised for the computation."""
         memo = self.__dict__.setdefault("_history", {})
         if domain not in memo:
-            firsts = [self.session.scalar(select(func.min(DailyRollup.day)).where(DailyRollup.metric == m, DailyRollup.day > STATE_DAY))
-                      for m in HISTORY_METRICS.get(domain, ())]
+            firsts = [
+                self.session.scalar(
+                    select(func.min(DailyRollup.day)).where(
+                        DailyRollup.metric == m, DailyRollup.day > STATE_DAY
+                    )
+                )
+                for m in HISTORY_METRICS.get(domain, ())
+            ]
             found = [d for d in firsts if d is not None]
             memo[domain] = min(found) if found else None
         return memo[domain]
 
     def due_soon(self) -> float:
         now = self.clock.now
-        stmt = select(func.count()).select_from(Dossier).where(
-            Dossier.status.in_((2, 4)),
-            Dossier.due_at >= now,
-            Dossier.due_at < now + timedelta(hours=24),
-            _unit_filter(Dossier.unit_id, self.unit_ids),
+        stmt = (
+            select(func.count())
+            .select_from(Dossier)
+            .where(
+                Dossier.status.in_((2, 4)),
+                Dossier.due_at >= now,
+                Dossier.due_at < now + timedelta(hours=24),
+                _unit_filter(Dossier.unit_id, self.unit_ids),
+            )
         )
         return float(self.session.scalar(stmt) or 0)
 
@@ -385,9 +473,16 @@ class Reader:
                 .subquery()
             )
             row = self.session.execute(
-                select(func.count(), func.sum(MeetingSample.meetings_running), func.sum(MeetingSample.participants))
+                select(
+                    func.count(),
+                    func.sum(MeetingSample.meetings_running),
+                    func.sum(MeetingSample.participants),
+                )
                 .select_from(MeetingSample)
-                .join(latest, and_(MeetingSample.source == latest.c.source, MeetingSample.sampled_at == latest.c.at))
+                .join(
+                    latest,
+                    and_(MeetingSample.source == latest.c.source, MeetingSample.sampled_at == latest.c.at),
+                )
             ).one()
             if row[0]:
                 return float(row[1] or 0), float(row[2] or 0)
@@ -401,7 +496,9 @@ class Reader:
             or_(Meeting.end_at.is_(None), Meeting.end_at > now),
             _unit_filter(Meeting.unit_id, self.unit_ids),
         )
-        row = self.session.execute(select(func.count(), func.sum(Meeting.participants_peak)).where(running)).one()
+        row = self.session.execute(
+            select(func.count(), func.sum(Meeting.participants_peak)).where(running)
+        ).one()
         return float(row[0] or 0), float(row[1] or 0)
 
     # -- point-in-time values at a past moment, from the facts' timestamps (the reference; the
@@ -414,35 +511,62 @@ class Reader:
         if need == "state:documents":
             d = Document
             open_then = and_(
-                d.registered_at.is_not(None), d.registered_at <= moment,
+                d.registered_at.is_not(None),
+                d.registered_at <= moment,
                 or_(d.completed_at.is_(None), d.completed_at > moment),
                 # Returned / recalled documents left the open set on their status day.
-                or_(d.status_code.is_(None), d.status_code.not_in(("02", "13")), d.status_day.is_(None), d.status_day > day),
+                or_(
+                    d.status_code.is_(None),
+                    d.status_code.not_in(("02", "13")),
+                    d.status_day.is_(None),
+                    d.status_day > day,
+                ),
                 or_(d.status_code.is_(None), d.status_code != "06", d.completed_at.is_not(None)),
                 _unit_filter(d.unit_id, self.unit_ids),
-            )  # fmt: skip
+            )
             row = self.session.execute(
-                select(func.count(), func.coalesce(func.sum(case((d.due_day < day, 1), else_=0)), 0)).where(open_then)
+                select(func.count(), func.coalesce(func.sum(case((d.due_day < day, 1), else_=0)), 0)).where(
+                    open_then
+                )
             ).one()
             return {"state:doc_open": float(row[0]), "state:doc_overdue": float(row[1])}
         x = Dossier
         open_then = and_(
-            x.status.not_in((1, 3)), x.received_at.is_not(None), x.received_at <= moment,
+            x.status.not_in((1, 3)),
+            x.received_at.is_not(None),
+            x.received_at <= moment,
             or_(x.finished_at.is_(None), x.finished_at > moment),
             or_(x.status.in_((2, 4, 5, 6)), x.finished_at.is_not(None)),
             _unit_filter(x.unit_id, self.unit_ids),
-        )  # fmt: skip
+        )
         paused = x.status.in_((5, 6))
         row = self.session.execute(
             select(
                 func.coalesce(func.sum(case((paused, 0), else_=1)), 0),
                 func.coalesce(func.sum(case((and_(not_(paused), x.due_day < day), 1), else_=0)), 0),
                 func.coalesce(func.sum(case((paused, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((and_(not_(paused), x.due_at >= moment, x.due_at < moment + timedelta(hours=24)), 1), else_=0)), 0),
+                func.coalesce(
+                    func.sum(
+                        case(
+                            (
+                                and_(
+                                    not_(paused), x.due_at >= moment, x.due_at < moment + timedelta(hours=24)
+                                ),
+                                1,
+                            ),
+                            else_=0,
+                        )
+                    ),
+                    0,
+                ),
             ).where(open_then)
         ).one()
-        return {"state:dossier_in_progress": float(row[0]), "state:dossier_overdue": float(row[1]),
-                "state:dossier_paused": float(row[2]), "state:dossier_due_soon": float(row[3])}  # fmt: skip
+        return {
+            "state:dossier_in_progress": float(row[0]),
+            "state:dossier_overdue": float(row[1]),
+            "state:dossier_paused": float(row[2]),
+            "state:dossier_due_soon": float(row[3]),
+        }
 
     # -- history of point-in-time values
     def snapshots(self, days: Iterable[date], ids: Iterable[str]) -> dict[date, dict[str, float]]:
@@ -450,11 +574,17 @@ class Reader:
         days, ids = sorted(set(days)), sorted(set(i for i in ids if i))
         if not days or not ids:
             return {}
-        taken = select(KpiSnapshot.day).where(KpiSnapshot.day.in_(days), KpiSnapshot.kpi_id.in_(ids)).distinct()
+        taken = (
+            select(KpiSnapshot.day).where(KpiSnapshot.day.in_(days), KpiSnapshot.kpi_id.in_(ids)).distinct()
+        )
         out: dict[date, dict[str, float]] = {d: {} for (d,) in self.session.execute(taken)}
         stmt = (
             select(KpiSnapshot.day, KpiSnapshot.kpi_id, func.sum(KpiSnapshot.value))
-            .where(KpiSnapshot.day.in_(days), KpiSnapshot.kpi_id.in_(ids), _unit_filter(KpiSnapshot.unit_id, self.unit_ids))
+            .where(
+                KpiSnapshot.day.in_(days),
+                KpiSnapshot.kpi_id.in_(ids),
+                _unit_filter(KpiSnapshot.unit_id, self.unit_ids),
+            )
             .group_by(KpiSnapshot.day, KpiSnapshot.kpi_id)
         )
         for day, kpi_id, value in self.session.execute(stmt):
@@ -526,7 +656,9 @@ class InputBuilder:
         if end >= self.today:
             for need in needs:
                 if self.as_of and need in ("state:documents", "state:dossiers"):
-                    x.update(self.reader.state_at(need, self.reader.clock.now))  # a past "now": from the facts
+                    x.update(
+                        self.reader.state_at(need, self.reader.clock.now)
+                    )  # a past "now": from the facts
                 else:
                     x.update(self._state_now(need))
             return
@@ -553,7 +685,9 @@ class InputBuilder:
         if need == "state:documents":
             return {
                 "state:doc_open": d.state.get("doc_open_now", 0.0),
-                "state:doc_overdue": overdue_now(d.state.get("doc_open_due_now", 0.0), d.get("doc_open_by_due"), today),
+                "state:doc_overdue": overdue_now(
+                    d.state.get("doc_open_due_now", 0.0), d.get("doc_open_by_due"), today
+                ),
             }
         if need == "state:dossiers":
             if "due_soon" not in self._now:
@@ -561,13 +695,18 @@ class InputBuilder:
             return {
                 "state:dossier_in_progress": d.state.get("dossier_in_progress_now", 0.0),
                 "state:dossier_overdue": overdue_now(
-                    d.state.get("dossier_in_progress_due_now", 0.0), d.get("dossier_in_progress_by_due"), today
+                    d.state.get("dossier_in_progress_due_now", 0.0),
+                    d.get("dossier_in_progress_by_due"),
+                    today,
                 ),
                 "state:dossier_paused": d.state.get("dossier_paused_now", 0.0),
                 "state:dossier_due_soon": self._now["due_soon"],
             }
         if need == "state:catalogue":
-            return {"state:procedures": self.common["cat:procedures"], "state:procedures_online": self.common["cat:online"]}
+            return {
+                "state:procedures": self.common["cat:procedures"],
+                "state:procedures_online": self.common["cat:online"],
+            }
         # live
         if "live" not in self._now:
             self._now["live"] = self.reader.live()
@@ -605,8 +744,15 @@ class InputBuilder:
         x = self._base()
         x.update(self._daily.get(day.toordinal(), {}))  # metrics without a row that day sum to 0
         self._derived(x, day, day)
-        x.update({"used:online": 0.0, "used:fee_paid": 0.0, "units:total": 0.0, "units:participating": 0.0,
-                  "meetings:distinct_endpoints": None})  # fmt: skip
+        x.update(
+            {
+                "used:online": 0.0,
+                "used:fee_paid": 0.0,
+                "units:total": 0.0,
+                "units:participating": 0.0,
+                "meetings:distinct_endpoints": None,
+            }
+        )
         self._state(x, day)
         x["aggregates"] = self._aggregates_for(day, day)
         x["index:inputs"] = {}
@@ -629,7 +775,9 @@ class InputBuilder:
         if "end" in self.plan.needs:
             open_, late = dossiers_open_at(end, self.data.state, self.data.series)
             x["end:dossier_open"], x["end:dossier_late"] = open_, late
-            x["end:dossier_open_digitised"] = dossiers_open_with(end, self.data.state, self.data.series, "digitised")
+            x["end:dossier_open_digitised"] = dossiers_open_with(
+                end, self.data.state, self.data.series, "digitised"
+            )
         if "vb04" in self.plan.needs:
             on_time, late, pending = registration_on_time(
                 self.data.series, start, end, self.targets.calendar, self.today, ARRIVAL_LAG_METRICS
@@ -663,7 +811,9 @@ def plan_ranges(
         else:
             merged.append([lo, hi])
     ranges: list[tuple[Iterable[str], date, date]] = [(plan.metrics, lo, hi) for lo, hi in merged]
-    runs_now = any(p.observed_end(today) >= today for p in periods) or bool(series_days and series_days[-1] >= today)
+    runs_now = any(p.observed_end(today) >= today for p in periods) or bool(
+        series_days and series_days[-1] >= today
+    )
     totals, now_tails = plan.state_metrics(now=runs_now)
     if "end" in plan.needs:
         ends = [hi for _, hi in spans] + list(series_days)
@@ -741,7 +891,9 @@ def _result(
     )
 
 
-def _compared(outcome: Outcome, other: tuple[Period, Outcome | Reason] | None, direction: str | None) -> Comparison | None:
+def _compared(
+    outcome: Outcome, other: tuple[Period, Outcome | Reason] | None, direction: str | None
+) -> Comparison | None:
     if other is None:
         return None
     period, value = other
@@ -770,7 +922,10 @@ def _published_outcome(session: Session, scope: Scope, period: Period, tree: Uni
     score = service_index.published_score(session, unit_id, period)
     if score is None or score.total is None:
         return None
-    parts = {k: Figure(v, None, None) if v is not None else Figure(None, reason=_NOT_PUBLISHED) for k, v in score.groups.items()}
+    parts = {
+        k: Figure(v, None, None) if v is not None else Figure(None, reason=_NOT_PUBLISHED)
+        for k, v in score.groups.items()
+    }
     return Outcome(score.total, None, None, None, parts)
 
 
@@ -835,9 +990,17 @@ def compute(
         if d.series and daily:
             series = tuple((day, evaluate(d, x).value) for day, x in daily.items())
         results[d.id] = _result(
-            d, outcome, scope, period, targets, clock,
-            other[0] if other else None, other[1] if len(other) > 1 else None, series, published,
-        )  # fmt: skip
+            d,
+            outcome,
+            scope,
+            period,
+            targets,
+            clock,
+            other[0] if other else None,
+            other[1] if len(other) > 1 else None,
+            series,
+            published,
+        )
     return results
 
 
@@ -846,9 +1009,15 @@ def compute_kpi(session: Session, kpi_id: str, scope: Scope, period: Period, **k
 
 
 def inputs_for(
-    session: Session, scope: Scope, period: Period, kpi_ids: Iterable[str] | None = None, *,
-    now: datetime | None = None, tz: ZoneInfo = VN_TZ, targets: Targets | None = None,
-) -> Inputs:  # fmt: skip
+    session: Session,
+    scope: Scope,
+    period: Period,
+    kpi_ids: Iterable[str] | None = None,
+    *,
+    now: datetime | None = None,
+    tz: ZoneInfo = VN_TZ,
+    targets: Targets | None = None,
+) -> Inputs:
     """The formula inputs of ``scope`` over ``period`` (what the KPIs are computed from)."""
     clock = Clock.of(now, tz)
     targets = targets or DEFAULT_TARGETS
@@ -863,6 +1032,15 @@ def inputs_for(
 
 
 __all__ = [
-    "Clock", "Plan", "Reader", "ScopeData", "UnitTree", "UnknownUnitError",
-    "compute", "compute_kpi", "evaluate", "inputs_for", "resolve_scope",
-]  # fmt: skip
+    "Clock",
+    "Plan",
+    "Reader",
+    "ScopeData",
+    "UnitTree",
+    "UnknownUnitError",
+    "compute",
+    "compute_kpi",
+    "evaluate",
+    "inputs_for",
+    "resolve_scope",
+]

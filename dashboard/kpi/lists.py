@@ -93,12 +93,30 @@ def action_list(
 
     if "dossier" in kinds:
         in_progress = and_(Dossier.status.in_(DOSSIER_IN_PROGRESS), _unit_filter(Dossier.unit_id, scope))
-        take(select(Dossier).where(in_progress, Dossier.due_at < midnight).order_by(Dossier.due_at, Dossier.id),
-             "dossier", "overdue", overdue)  # fmt: skip
-        take(select(Dossier).where(in_progress, Dossier.due_at >= clock.now, Dossier.due_at < soon).order_by(Dossier.due_at, Dossier.id),
-             "dossier", "due_soon", due_soon)  # fmt: skip
-        take(select(Dossier).where(Dossier.status.in_(DOSSIER_PAUSED), _unit_filter(Dossier.unit_id, scope))
-             .order_by(Dossier.due_at, Dossier.id), "dossier", "paused", paused)  # fmt: skip
+        take(
+            select(Dossier)
+            .where(in_progress, Dossier.due_at < midnight)
+            .order_by(Dossier.due_at, Dossier.id),
+            "dossier",
+            "overdue",
+            overdue,
+        )
+        take(
+            select(Dossier)
+            .where(in_progress, Dossier.due_at >= clock.now, Dossier.due_at < soon)
+            .order_by(Dossier.due_at, Dossier.id),
+            "dossier",
+            "due_soon",
+            due_soon,
+        )
+        take(
+            select(Dossier)
+            .where(Dossier.status.in_(DOSSIER_PAUSED), _unit_filter(Dossier.unit_id, scope))
+            .order_by(Dossier.due_at, Dossier.id),
+            "dossier",
+            "paused",
+            paused,
+        )
     if "document" in kinds:
         open_ = and_(
             or_(Document.status_code.in_(DOC_OPEN_CODES), Document.status_code.is_(None)),
@@ -107,10 +125,20 @@ def action_list(
             _unit_filter(Document.unit_id, scope),
             true() if include_secret else Document.is_secret.is_(False),
         )
-        take(select(Document).where(open_, Document.due_at < midnight).order_by(Document.due_at, Document.id),
-             "document", "overdue", overdue)  # fmt: skip
-        take(select(Document).where(open_, Document.due_at >= clock.now, Document.due_at < soon).order_by(Document.due_at, Document.id),
-             "document", "due_soon", due_soon)  # fmt: skip
+        take(
+            select(Document).where(open_, Document.due_at < midnight).order_by(Document.due_at, Document.id),
+            "document",
+            "overdue",
+            overdue,
+        )
+        take(
+            select(Document)
+            .where(open_, Document.due_at >= clock.now, Document.due_at < soon)
+            .order_by(Document.due_at, Document.id),
+            "document",
+            "due_soon",
+            due_soon,
+        )
     overdue.sort(key=lambda i: (i.due_at, i.kind, i.id))
     due_soon.sort(key=lambda i: (i.due_at, i.kind, i.id))
     return ActionList(scope, clock.now, tuple(overdue), tuple(due_soon), tuple(paused), truncated)
@@ -136,7 +164,9 @@ def _item(kind, state, row, units, today, now, calendar, tz) -> ActionItem:
         due_day=due_day,
         days_overdue=(today - due_day).days if late else None,
         working_days_overdue=calendar.working_days_between(due_day, today) if late else None,
-        hours_left=round((row.due_at - now).total_seconds() / 3600, 1) if state == "due_soon" and row.due_at else None,
+        hours_left=round((row.due_at - now).total_seconds() / 3600, 1)
+        if state == "due_soon" and row.due_at
+        else None,
         procedure_code=row.procedure_code if kind == "dossier" else None,
         direction=row.direction if kind == "document" else None,
         urgency=row.urgency if kind == "document" else None,

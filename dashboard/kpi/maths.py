@@ -87,7 +87,9 @@ def compare(current: Figure, other: Figure, period: Period, direction: str | Non
                 trend = "better"
             else:
                 trend = "worse"
-    return Comparison(period, other.value, other.numerator, other.denominator, delta, delta_ratio, trend, other.reason)
+    return Comparison(
+        period, other.value, other.numerator, other.denominator, delta, delta_ratio, trend, other.reason
+    )
 
 
 def competition_rank(
@@ -98,7 +100,9 @@ def competition_rank(
     Values are compared after rounding to ``decimals`` (the precision users see), so two units
     shown with the same figure share their place. Units without a value get no rank.
     """
-    keyed = {k: (round(v, decimals) if decimals is not None else v) for k, v in values.items() if v is not None}
+    keyed = {
+        k: (round(v, decimals) if decimals is not None else v) for k, v in values.items() if v is not None
+    }
     ordered = sorted(keyed.items(), key=lambda kv: -kv[1] if higher_is_better else kv[1])
     ranks: dict[Hashable, int | None] = {k: None for k in values}
     previous_value, previous_rank = None, 0
@@ -180,7 +184,9 @@ class DaySeries:
 _NO_SERIES = DaySeries()
 
 
-def dossiers_open_at(day: date, state: Mapping[str, float], series: Mapping[str, DaySeries]) -> tuple[float, float]:
+def dossiers_open_at(
+    day: date, state: Mapping[str, float], series: Mapping[str, DaySeries]
+) -> tuple[float, float]:
     """Dossiers open at the end of ``day``, and how many of them were already late (766 rule).
 
     A dossier is open at the end of day E when it was received on or before E and not closed by
@@ -189,6 +195,7 @@ def dossiers_open_at(day: date, state: Mapping[str, float], series: Mapping[str,
     open ones received after E, plus those closed after E that were received by then — every
     term a sum over the days after E, so the cost does not grow with the history.
     """
+
     def after(name: str) -> float:
         return series.get(name, _NO_SERIES).after(day)
 
@@ -220,6 +227,7 @@ def dossiers_open_with(
     """Dossiers open at the end of ``day`` that carry a flag (``flag`` = "digitised": the
     ``dossier_open_digitised_now`` total and its ``…_by_received`` / ``dossier_closed_digitised…``
     day metrics), by the same rule as :func:`dossiers_open_at`."""
+
     def after(name: str) -> float:
         return series.get(name, _NO_SERIES).after(day)
 

@@ -18,7 +18,20 @@ import calendar as _calendar
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-KINDS = ("today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30", "month", "quarter", "year", "reporting", "custom")
+KINDS = (
+    "today",
+    "week",
+    "mtd",
+    "qtd",
+    "ytd",
+    "rolling7",
+    "rolling30",
+    "month",
+    "quarter",
+    "year",
+    "reporting",
+    "custom",
+)
 
 _LABELS = {
     "today": ("Hôm nay", "Today"),
@@ -185,9 +198,13 @@ class Period:
         vi, en = _LABELS[self.kind]
         name = vi if lang == "vi" else en
         if lang == "vi":
-            span = f"{self.start:%d/%m/%Y}" if self.days == 1 else f"{self.start:%d/%m/%Y} – {self.end:%d/%m/%Y}"
+            span = (
+                f"{self.start:%d/%m/%Y}" if self.days == 1 else f"{self.start:%d/%m/%Y} – {self.end:%d/%m/%Y}"
+            )
         else:
-            span = f"{self.start:%d %b %Y}" if self.days == 1 else f"{self.start:%d %b %Y} – {self.end:%d %b %Y}"
+            span = (
+                f"{self.start:%d %b %Y}" if self.days == 1 else f"{self.start:%d %b %Y} – {self.end:%d %b %Y}"
+            )
         return f"{name} ({span})"
 
     @property
@@ -210,7 +227,9 @@ class Period:
             return replace(self, start=start, end=min(_add_months(self.end, -1), _month_end(start)))
         if self.kind == "qtd":
             start = _add_months(self.start, -3)
-            return replace(self, start=start, end=min(_add_months(self.end, -3), _month_end(_add_months(start, 2))))
+            return replace(
+                self, start=start, end=min(_add_months(self.end, -3), _month_end(_add_months(start, 2)))
+            )
         if self.kind == "ytd":
             return self.same_period_last_year()
         if self.kind == "reporting":
@@ -230,7 +249,9 @@ class Period:
         end = _shift_years(self.end, -1)
         if self.kind == "reporting":
             return Period.reporting(self.end.year - 1, self.end.month)
-        if self.kind in ("month", "quarter") or (self.kind in ("mtd", "qtd") and self.end == _month_end(self.end)):
+        if self.kind in ("month", "quarter") or (
+            self.kind in ("mtd", "qtd") and self.end == _month_end(self.end)
+        ):
             end = _month_end(end)  # February 28 → 29 in a leap year: still the whole month
         return replace(self, start=start, end=end)
 

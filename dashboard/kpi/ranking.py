@@ -45,7 +45,9 @@ from dashboard.targets import DEFAULT_TARGETS, Targets
 from dashboard.timeutil import VN_TZ
 
 
-def candidates(session: Session, parent: int | str | None = None, level: str | None = None, tree: UnitTree | None = None) -> list[Scope]:
+def candidates(
+    session: Session, parent: int | str | None = None, level: str | None = None, tree: UnitTree | None = None
+) -> list[Scope]:
     """The units to rank: the active children of ``parent`` (default: of the single root), or
     every active unit of ``level`` (e.g. "province"), each with its sub-units."""
     tree = tree or UnitTree.load(session)
@@ -115,7 +117,11 @@ def rank_units(
         builder = InputBuilder(plan, scope_reader, data, scope_common, targets)
         builder.preload_snapshots([period.observed_end(clock.today), previous.observed_end(clock.today)])
         current[scope.key] = evaluate(d, builder.for_period(period))
-        before[scope.key] = evaluate(d, builder.for_period(previous)) if earlier else Outcome(None, reason=before_history(None))
+        before[scope.key] = (
+            evaluate(d, builder.for_period(previous))
+            if earlier
+            else Outcome(None, reason=before_history(None))
+        )
         if kpi_id == "DVC-14":
             current[scope.key] = _published_outcome(session, scope, period, tree) or current[scope.key]
             before[scope.key] = _published_outcome(session, scope, previous, tree) or before[scope.key]
@@ -143,8 +149,12 @@ def rank_units(
                 numerator=o.numerator,
                 denominator=o.denominator,
                 # An estimate with points not yet known (766) is a lower bound: not judged.
-                status=status_for(None if o.estimate and (o.parts.get("unknown") or Outcome(0)).value else o.value,
-                                  d.direction, t.green, t.amber),
+                status=status_for(
+                    None if o.estimate and (o.parts.get("unknown") or Outcome(0)).value else o.value,
+                    d.direction,
+                    t.green,
+                    t.amber,
+                ),
                 rank=rank,
                 previous_value=p.value,
                 previous_rank=prev_rank,

@@ -25,15 +25,26 @@ def _reason(reason: Reason | None) -> dict[str, str] | None:
 
 
 def _figure(figure: Figure) -> dict[str, Any]:
-    return {"value": figure.value, "numerator": figure.numerator, "denominator": figure.denominator,
-            "reason": _reason(figure.reason)}  # fmt: skip
+    return {
+        "value": figure.value,
+        "numerator": figure.numerator,
+        "denominator": figure.denominator,
+        "reason": _reason(figure.reason),
+    }
 
 
 def _comparison(c: Comparison | None) -> dict[str, Any] | None:
     if c is None:
         return None
-    return {"period": period_json(c.period), "value": c.value, "numerator": c.numerator, "denominator": c.denominator,
-            "delta": c.delta, "trend": c.trend, "reason": _reason(c.reason)}  # fmt: skip
+    return {
+        "period": period_json(c.period),
+        "value": c.value,
+        "numerator": c.numerator,
+        "denominator": c.denominator,
+        "delta": c.delta,
+        "trend": c.trend,
+        "reason": _reason(c.reason),
+    }
 
 
 def result_json(r: KpiResult) -> dict[str, Any]:
@@ -44,8 +55,12 @@ def result_json(r: KpiResult) -> dict[str, Any]:
         "name": {"vi": d.name_vi, "en": d.name_en},
         "basis": d.basis,
         "unit": r.unit,
-        "scope": {"key": r.scope.key, "code": r.scope.code, "name": {"vi": r.scope.name_vi, "en": r.scope.name_en},
-                  "include_children": r.scope.include_children},
+        "scope": {
+            "key": r.scope.key,
+            "code": r.scope.code,
+            "name": {"vi": r.scope.name_vi, "en": r.scope.name_en},
+            "include_children": r.scope.include_children,
+        },
         "period": period_json(r.period),
         "value": r.value,
         "numerator": r.numerator,
@@ -60,14 +75,23 @@ def result_json(r: KpiResult) -> dict[str, Any]:
         "previous": _comparison(r.previous),
         "last_year": _comparison(r.last_year),
         "as_of": r.as_of.isoformat(),
-    }  # fmt: skip
+    }
 
 
-def parse_period(*, month: str | None = None, reporting: str | None = None, start: date | None = None,
-                 end: date | None = None, kind: str | None = None, today: date) -> Period:  # fmt: skip
+def parse_period(
+    *,
+    month: str | None = None,
+    reporting: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    kind: str | None = None,
+    today: date,
+) -> Period:
     """The period asked for by ``--month YYYY-MM``, ``--reporting-period YYYY-MM`` (Decree 09:
     15th of the previous month to the 14th), ``--from/--to`` or a kind (default month to date)."""
-    given = [n for n, v in (("month", month), ("reporting period", reporting), ("from/to", start or end)) if v]
+    given = [
+        n for n, v in (("month", month), ("reporting period", reporting), ("from/to", start or end)) if v
+    ]
     if len(given) > 1:
         raise PeriodError(f"give one of month, reporting period or from/to, not {' and '.join(given)}")
     for text in (month, reporting):

@@ -102,16 +102,28 @@ OVERLAP = Reason(
 
 def not_in_aggregates(count: str) -> Reason:
     vi, en = _COUNT_WORDS.get(count, (count, count))
-    return Reason("not_in_aggregates", f"Chưa có dữ liệu: số liệu tổng hợp OpenCPS không có {vi}",
-                  f"No data: the OpenCPS aggregates do not give {en}")  # fmt: skip
+    return Reason(
+        "not_in_aggregates",
+        f"Chưa có dữ liệu: số liệu tổng hợp OpenCPS không có {vi}",
+        f"No data: the OpenCPS aggregates do not give {en}",
+    )
 
 
-WITHDRAWN_MISSING = Reason("not_in_aggregates", "Chưa có dữ liệu: số liệu tổng hợp OpenCPS không có số hồ sơ rút",
-                           "No data: the OpenCPS aggregates do not give withdrawn dossiers")  # fmt: skip
-PAUSED_MISSING = Reason("not_in_aggregates", "Chưa có dữ liệu: số liệu tổng hợp OpenCPS không có hồ sơ tạm dừng",
-                        "No data: the OpenCPS aggregates do not give paused dossiers")  # fmt: skip
-DUE_SOON_MISSING = Reason("not_in_aggregates", "Chưa có dữ liệu: số liệu tổng hợp OpenCPS không có hồ sơ sắp đến hạn",
-                          "No data: the OpenCPS aggregates do not give dossiers due soon")  # fmt: skip
+WITHDRAWN_MISSING = Reason(
+    "not_in_aggregates",
+    "Chưa có dữ liệu: số liệu tổng hợp OpenCPS không có số hồ sơ rút",
+    "No data: the OpenCPS aggregates do not give withdrawn dossiers",
+)
+PAUSED_MISSING = Reason(
+    "not_in_aggregates",
+    "Chưa có dữ liệu: số liệu tổng hợp OpenCPS không có hồ sơ tạm dừng",
+    "No data: the OpenCPS aggregates do not give paused dossiers",
+)
+DUE_SOON_MISSING = Reason(
+    "not_in_aggregates",
+    "Chưa có dữ liệu: số liệu tổng hợp OpenCPS không có hồ sơ sắp đến hạn",
+    "No data: the OpenCPS aggregates do not give dossiers due soon",
+)
 
 
 @dataclass(frozen=True)
@@ -187,21 +199,36 @@ class Aggregates:
             stmt = stmt.where(DossierStat.unit_id.in_(unit_ids))
         latest: dict[tuple[int, date, date], Any] = {}
         for s in session.scalars(stmt.order_by(DossierStat.ingested_at, DossierStat.id)):
-            latest[(s.unit_id, s.period_start, s.period_end)] = s  # two sources, one period: the latest reading
+            latest[(s.unit_id, s.period_start, s.period_end)] = (
+                s  # two sources, one period: the latest reading
+            )
         if not latest:
             return None
         rows: dict[int, list[StatRow]] = defaultdict(list)
         for (unit, start, end), s in latest.items():
             rows[unit].append(StatRow(unit, start, end, {c: getattr(s, c) for c in COUNTS}))
         in_scope = set(unit_ids) if unit_ids is not None else set(tree.units)
-        with_facts = bool(session.scalar(select(exists().where(
-            Dossier.unit_id.in_(sorted(in_scope)) if unit_ids is not None else Dossier.id.is_not(None)))))  # fmt: skip
+        with_facts = bool(
+            session.scalar(
+                select(
+                    exists().where(
+                        Dossier.unit_id.in_(sorted(in_scope))
+                        if unit_ids is not None
+                        else Dossier.id.is_not(None)
+                    )
+                )
+            )
+        )
         overlap = False
         for unit in rows:
             below = set(tree.descendants(unit)) - {unit}
             if below & set(rows):
                 overlap = True  # a parent's aggregates and its sub-units' aggregates
-            elif below and with_facts and session.scalar(select(exists().where(Dossier.unit_id.in_(sorted(below))))):
+            elif (
+                below
+                and with_facts
+                and session.scalar(select(exists().where(Dossier.unit_id.in_(sorted(below)))))
+            ):
                 overlap = True  # a parent's aggregates and its sub-units' dossiers
         return cls(dict(rows), overlap, with_facts)
 

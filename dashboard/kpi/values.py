@@ -32,7 +32,11 @@ class Reason:
 
 
 def empty_denominator(what_vi: str, what_en: str) -> Reason:
-    return Reason("empty_denominator", f"Chưa có dữ liệu: không có {what_vi} trong kỳ", f"No data: no {what_en} in the period")
+    return Reason(
+        "empty_denominator",
+        f"Chưa có dữ liệu: không có {what_vi} trong kỳ",
+        f"No data: no {what_en} in the period",
+    )
 
 
 def field_not_provided(field_name: str, what_vi: str, what_en: str) -> Reason:

@@ -41,8 +41,14 @@ GRAPH_CONFIG: dict = {
     "showEditInChartStudio": False,
     "scrollZoom": False,
     "responsive": True,
-    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines",
-                               "hoverClosestCartesian", "hoverCompareCartesian"],
+    "modeBarButtonsToRemove": [
+        "select2d",
+        "lasso2d",
+        "autoScale2d",
+        "toggleSpikelines",
+        "hoverClosestCartesian",
+        "hoverCompareCartesian",
+    ],
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
 
@@ -78,12 +84,32 @@ class Theme:
 
 
 THEMES = {
-    "dark": Theme("dark", text="#f2f5fa", muted="#a9b4c7", grid="#24324d", panel="#131c2e", accent="#4cc3ff",
-                  good="#3ddc84", warn="#ffc247", bad="#ff5d5d",
-                  palette=("#4cc3ff", "#ffa64d", "#c49bff", "#5eead4", "#f472b6"), heat=("#18233a", "#4cc3ff")),
-    "light": Theme("light", text="#0d1726", muted="#46536a", grid="#dde3ec", panel="#ffffff", accent="#0b63b6",
-                   good="#137a3f", warn="#9a6200", bad="#b3261e",
-                   palette=("#0b63b6", "#c05600", "#6b3fc2", "#0f766e", "#be185d"), heat=("#eef2f8", "#0b63b6")),
+    "dark": Theme(
+        "dark",
+        text="#f2f5fa",
+        muted="#a9b4c7",
+        grid="#24324d",
+        panel="#131c2e",
+        accent="#4cc3ff",
+        good="#3ddc84",
+        warn="#ffc247",
+        bad="#ff5d5d",
+        palette=("#4cc3ff", "#ffa64d", "#c49bff", "#5eead4", "#f472b6"),
+        heat=("#18233a", "#4cc3ff"),
+    ),
+    "light": Theme(
+        "light",
+        text="#0d1726",
+        muted="#46536a",
+        grid="#dde3ec",
+        panel="#ffffff",
+        accent="#0b63b6",
+        good="#137a3f",
+        warn="#9a6200",
+        bad="#b3261e",
+        palette=("#0b63b6", "#c05600", "#6b3fc2", "#0f766e", "#be185d"),
+        heat=("#eef2f8", "#0b63b6"),
+    ),
 }
 
 
@@ -183,10 +209,21 @@ def base_layout(theme: Theme, lang: str, **extra) -> dict:
         font=dict(family=FONT_FAMILY, size=15, color=theme.text),
         separators=",." if normalise_language(lang) == "vi" else ".,",
         margin=dict(l=8, r=8, t=36, b=8),
-        hoverlabel=dict(font=dict(family=FONT_FAMILY, size=15), bgcolor=theme.panel, bordercolor=theme.accent,
-                        font_color=theme.text),
-        legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom", font=dict(size=14),
-                    bgcolor="rgba(0,0,0,0)"),
+        hoverlabel=dict(
+            font=dict(family=FONT_FAMILY, size=15),
+            bgcolor=theme.panel,
+            bordercolor=theme.accent,
+            font_color=theme.text,
+        ),
+        legend=dict(
+            orientation="h",
+            x=0,
+            xanchor="left",
+            y=1.02,
+            yanchor="bottom",
+            font=dict(size=14),
+            bgcolor="rgba(0,0,0,0)",
+        ),
         showlegend=True,
         dragmode=False,
     )
@@ -195,8 +232,14 @@ def base_layout(theme: Theme, lang: str, **extra) -> dict:
 
 
 def _axis(theme: Theme, **extra) -> dict:
-    axis = dict(gridcolor=theme.grid, zerolinecolor=theme.grid, linecolor=theme.grid, tickfont=dict(size=14, color=theme.muted),
-                automargin=True, fixedrange=True)
+    axis = dict(
+        gridcolor=theme.grid,
+        zerolinecolor=theme.grid,
+        linecolor=theme.grid,
+        tickfont=dict(size=14, color=theme.muted),
+        automargin=True,
+        fixedrange=True,
+    )
     axis.update(extra)
     return axis
 
@@ -210,8 +253,15 @@ def empty_figure(message: str, *, theme: str = "dark", width: int = 56) -> go.Fi
     fig.update_layout(**base_layout(th, "vi", showlegend=False, margin=dict(l=8, r=8, t=8, b=8)))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
-                       font=dict(size=17, color=th.muted))
+    fig.add_annotation(
+        text=message,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font=dict(size=17, color=th.muted),
+    )
     return fig
 
 
@@ -247,26 +297,50 @@ def trend_figure(
     tick, hover_date = _date_formats(lang, granularity)
     x = list(x)
     for i, s in enumerate(bars):
-        fig.add_trace(go.Bar(
-            x=x, y=_plotted(s.values, s.unit), name=plain(s.name), marker_color=th.colour(s.colour, i),
-            marker_pattern_shape=s.pattern or "", marker_pattern_fgcolor=th.panel, marker_pattern_bgcolor=th.colour(s.colour, i),
-            marker_pattern_solidity=0.3, marker_line_width=0,
-            customdata=[format_number(v, s.unit, lang) for v in s.values], hovertemplate="%{customdata}",
-        ))
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=_plotted(s.values, s.unit),
+                name=plain(s.name),
+                marker_color=th.colour(s.colour, i),
+                marker_pattern_shape=s.pattern or "",
+                marker_pattern_fgcolor=th.panel,
+                marker_pattern_bgcolor=th.colour(s.colour, i),
+                marker_pattern_solidity=0.3,
+                marker_line_width=0,
+                customdata=[format_number(v, s.unit, lang) for v in s.values],
+                hovertemplate="%{customdata}",
+            )
+        )
     line_axis = "y2" if bars and lines else "y"
     for i, s in enumerate(lines):
-        fig.add_trace(go.Scatter(
-            x=x, y=_plotted(s.values, s.unit), name=plain(s.name), yaxis=line_axis, mode="lines+markers",
-            line=dict(color=th.colour(s.colour, len(bars) + i), width=3, dash=s.dash or "solid"),
-            marker=dict(size=6), connectgaps=False,
-            customdata=[format_number(v, s.unit, lang) for v in s.values], hovertemplate="%{customdata}",
-        ))
-    layout = base_layout(th, lang, barmode="stack" if stacked else "group", hovermode="x unified", bargap=0.25)
-    layout["legend"] = {**layout["legend"], "traceorder": "normal"}  # stacked bars would list the top one first
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_plotted(s.values, s.unit),
+                name=plain(s.name),
+                yaxis=line_axis,
+                mode="lines+markers",
+                line=dict(color=th.colour(s.colour, len(bars) + i), width=3, dash=s.dash or "solid"),
+                marker=dict(size=6),
+                connectgaps=False,
+                customdata=[format_number(v, s.unit, lang) for v in s.values],
+                hovertemplate="%{customdata}",
+            )
+        )
+    layout = base_layout(
+        th, lang, barmode="stack" if stacked else "group", hovermode="x unified", bargap=0.25
+    )
+    layout["legend"] = {
+        **layout["legend"],
+        "traceorder": "normal",
+    }  # stacked bars would list the top one first
     fig.update_layout(**layout)
     fig.update_xaxes(**_axis(th, type="date", tickformat=tick, hoverformat=hover_date, showgrid=False))
     bar_unit = bars[0].unit if bars else "count"
-    fig.update_layout(yaxis=_axis(th, rangemode="tozero", ticksuffix=_axis_suffix(bar_unit, lang), separatethousands=True))
+    fig.update_layout(
+        yaxis=_axis(th, rangemode="tozero", ticksuffix=_axis_suffix(bar_unit, lang), separatethousands=True)
+    )
     if lines:
         unit = lines[0].unit
         # Ticks of its own (an overlaying axis would otherwise borrow the bars' grid: 25,96 …).
@@ -282,10 +356,30 @@ def trend_figure(
     if reference is not None:
         unit = lines[0].unit if lines else bar_unit
         y = reference.value * 100 if unit == "percent" else reference.value
-        fig.add_shape(type="line", xref="paper", x0=0, x1=1, yref=line_axis, y0=y, y1=y,
-                      line=dict(color=th.warn, width=2, dash="dash"), layer="above")
-        fig.add_annotation(text=plain(reference.label), xref="paper", x=1, xanchor="right", yref=line_axis, y=y, yanchor="bottom",
-                           showarrow=False, font=dict(size=13, color=th.warn), bgcolor=th.panel, borderpad=2)
+        fig.add_shape(
+            type="line",
+            xref="paper",
+            x0=0,
+            x1=1,
+            yref=line_axis,
+            y0=y,
+            y1=y,
+            line=dict(color=th.warn, width=2, dash="dash"),
+            layer="above",
+        )
+        fig.add_annotation(
+            text=plain(reference.label),
+            xref="paper",
+            x=1,
+            xanchor="right",
+            yref=line_axis,
+            y=y,
+            yanchor="bottom",
+            showarrow=False,
+            font=dict(size=13, color=th.warn),
+            bgcolor=th.panel,
+            borderpad=2,
+        )
     return fig
 
 
@@ -306,34 +400,85 @@ def ranking_figure(
     ordered = list(reversed(rows))  # Plotly draws the first category at the bottom
     labels = [f"{r.rank}. {plain(r.label)}" if r.rank is not None else plain(r.label) for r in ordered]
     values = _plotted([r.value for r in ordered], unit)
-    texts = [f"{format_number(r.value, unit, lang)} {STATUS_ICON.get(r.status, '○')}" if r.status != "none"
-             else format_number(r.value, unit, lang) for r in ordered]
-    fig = go.Figure(go.Bar(
-        x=values, y=labels, orientation="h", text=texts, textposition="outside", cliponaxis=False,
-        textfont=dict(size=14, color=th.text),
-        marker=dict(color=[colours.get(r.status, th.accent) for r in ordered],
-                    pattern_shape=["/" if r.status == "red" else "" for r in ordered], pattern_fgcolor=th.panel,
-                    line=dict(color=[th.text if r.code == highlight else "rgba(0,0,0,0)" for r in ordered],
-                              width=[3 if r.code == highlight else 0 for r in ordered])),
-        customdata=[[r.code, r.hover or plain(r.label)] for r in ordered],
-        hovertemplate="%{customdata[1]}<extra></extra>",
-    ))
+    texts = [
+        f"{format_number(r.value, unit, lang)} {STATUS_ICON.get(r.status, '○')}"
+        if r.status != "none"
+        else format_number(r.value, unit, lang)
+        for r in ordered
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=labels,
+            orientation="h",
+            text=texts,
+            textposition="outside",
+            cliponaxis=False,
+            textfont=dict(size=14, color=th.text),
+            marker=dict(
+                color=[colours.get(r.status, th.accent) for r in ordered],
+                pattern_shape=["/" if r.status == "red" else "" for r in ordered],
+                pattern_fgcolor=th.panel,
+                line=dict(
+                    color=[th.text if r.code == highlight else "rgba(0,0,0,0)" for r in ordered],
+                    width=[3 if r.code == highlight else 0 for r in ordered],
+                ),
+            ),
+            customdata=[[r.code, r.hover or plain(r.label)] for r in ordered],
+            hovertemplate="%{customdata[1]}<extra></extra>",
+        )
+    )
     known = [v for v in values if v is not None]
     if reference is not None:
         known.append(reference.value * 100 if unit == "percent" else reference.value)
     top = max(known, default=0.0) or 1.0
-    fig.update_layout(**base_layout(th, lang, showlegend=False, bargap=0.3, margin=dict(l=8, r=24, t=8, b=28 if reference else 8)))
-    fig.update_xaxes(**_axis(th, side="top", rangemode="tozero", range=[0, top * 1.18],
-                             ticksuffix=_axis_suffix(unit, lang), separatethousands=True))
+    fig.update_layout(
+        **base_layout(
+            th, lang, showlegend=False, bargap=0.3, margin=dict(l=8, r=24, t=8, b=28 if reference else 8)
+        )
+    )
+    fig.update_xaxes(
+        **_axis(
+            th,
+            side="top",
+            rangemode="tozero",
+            range=[0, top * 1.18],
+            ticksuffix=_axis_suffix(unit, lang),
+            separatethousands=True,
+        )
+    )
     fig.update_yaxes(**_axis(th, tickfont=dict(size=14, color=th.text), showgrid=False, ticksuffix="  "))
     if highlight is not None:
-        fig.update_yaxes(ticktext=[f"<b>{lab}</b>" if r.code == highlight else lab for lab, r in zip(labels, ordered)],
-                         tickvals=labels)
+        fig.update_yaxes(
+            ticktext=[
+                f"<b>{lab}</b>" if r.code == highlight else lab
+                for lab, r in zip(labels, ordered, strict=False)
+            ],
+            tickvals=labels,
+        )
     if reference is not None:
         xv = reference.value * 100 if unit == "percent" else reference.value
-        fig.add_shape(type="line", yref="paper", y0=0, y1=1, xref="x", x0=xv, x1=xv, line=dict(color=th.warn, width=2, dash="dash"))
-        fig.add_annotation(text=plain(reference.label), yref="paper", y=0, yanchor="top", yshift=-2, xref="x", x=xv, showarrow=False,
-                           font=dict(size=13, color=th.warn))  # under the bars, where no label sits
+        fig.add_shape(
+            type="line",
+            yref="paper",
+            y0=0,
+            y1=1,
+            xref="x",
+            x0=xv,
+            x1=xv,
+            line=dict(color=th.warn, width=2, dash="dash"),
+        )
+        fig.add_annotation(
+            text=plain(reference.label),
+            yref="paper",
+            y=0,
+            yanchor="top",
+            yshift=-2,
+            xref="x",
+            x=xv,
+            showarrow=False,
+            font=dict(size=13, color=th.warn),
+        )  # under the bars, where no label sits
     return fig
 
 
@@ -354,20 +499,37 @@ def funnel_figure(
     each stage labelled with its count and its share of the first stage."""
     th = theme_for(theme)
     n = max(1, len(series))
-    fig = make_subplots(rows=1, cols=n, shared_yaxes=True, horizontal_spacing=0.03,
-                        subplot_titles=[plain(s.name) for s in series] or None)
+    fig = make_subplots(
+        rows=1,
+        cols=n,
+        shared_yaxes=True,
+        horizontal_spacing=0.03,
+        subplot_titles=[plain(s.name) for s in series] or None,
+    )
     for i, s in enumerate(series):
         first = s.values[0] if s.values else None
         texts = []
         for v in s.values:
             share = f" ({fmt_percent(v / first, lang, 0)})" if first and v is not None else ""
             texts.append(f"{format_number(v, 'count', lang)}{share}")
-        fig.add_trace(go.Funnel(
-            y=[plain(stage) for stage in stages], x=[v or 0 for v in s.values], name=plain(s.name), text=texts, textinfo="text",
-            textposition="inside", textfont=dict(size=14, color=th.panel), insidetextanchor="middle",
-            marker=dict(color=th.colour(s.colour, i)), connector=dict(fillcolor=th.grid, line=dict(width=0)),
-            customdata=texts, hovertemplate="%{y}: %{customdata}<extra>" + plain(s.name) + "</extra>",
-        ), row=1, col=i + 1)
+        fig.add_trace(
+            go.Funnel(
+                y=[plain(stage) for stage in stages],
+                x=[v or 0 for v in s.values],
+                name=plain(s.name),
+                text=texts,
+                textinfo="text",
+                textposition="inside",
+                textfont=dict(size=14, color=th.panel),
+                insidetextanchor="middle",
+                marker=dict(color=th.colour(s.colour, i)),
+                connector=dict(fillcolor=th.grid, line=dict(width=0)),
+                customdata=texts,
+                hovertemplate="%{y}: %{customdata}<extra>" + plain(s.name) + "</extra>",
+            ),
+            row=1,
+            col=i + 1,
+        )
     fig.update_layout(**base_layout(th, lang, showlegend=False, margin=dict(l=8, r=8, t=30, b=8)))
     fig.update_annotations(font=dict(size=15, color=th.text))  # the subplot titles
     fig.update_yaxes(**_axis(th, tickfont=dict(size=14, color=th.text), showgrid=False))
@@ -389,20 +551,54 @@ def share_figure(
     figure (the total) in the middle. An all-zero ring is an empty figure, not a grey ring."""
     th = theme_for(theme)
     total = sum(v for v in values if v)
-    texts = [f"{format_number(v, 'count', lang)}<br>{fmt_percent(v / total, lang, 1)}" if total else "" for v in values]
+    texts = [
+        f"{format_number(v, 'count', lang)}<br>{fmt_percent(v / total, lang, 1)}" if total else ""
+        for v in values
+    ]
     fills = [th.colour(c, i) for i, c in enumerate(colours or [None] * len(values))]
-    fig = go.Figure(go.Pie(
-        labels=[plain(label) for label in labels], values=list(values), hole=0.62, sort=False, direction="clockwise",
-        marker=dict(colors=fills, line=dict(color=th.panel, width=2),
-                    pattern=dict(shape=[p or "" for p in (patterns or [None] * len(values))], fgcolor=th.panel,
-                                 bgcolor=fills, solidity=0.3)),
-        text=texts, textinfo="text", textposition="outside", textfont=dict(size=14, color=th.text),
-        customdata=texts, hovertemplate="%{label}: %{customdata}<extra></extra>",
-    ))
-    fig.update_layout(**base_layout(th, lang, margin=dict(l=8, r=8, t=8, b=8),
-                                    legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.02, yanchor="top", font=dict(size=14))))
+    fig = go.Figure(
+        go.Pie(
+            labels=[plain(label) for label in labels],
+            values=list(values),
+            hole=0.62,
+            sort=False,
+            direction="clockwise",
+            marker=dict(
+                colors=fills,
+                line=dict(color=th.panel, width=2),
+                pattern=dict(
+                    shape=[p or "" for p in (patterns or [None] * len(values))],
+                    fgcolor=th.panel,
+                    bgcolor=fills,
+                    solidity=0.3,
+                ),
+            ),
+            text=texts,
+            textinfo="text",
+            textposition="outside",
+            textfont=dict(size=14, color=th.text),
+            customdata=texts,
+            hovertemplate="%{label}: %{customdata}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        **base_layout(
+            th,
+            lang,
+            margin=dict(l=8, r=8, t=8, b=8),
+            legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.02, yanchor="top", font=dict(size=14)),
+        )
+    )
     if centre:
-        fig.add_annotation(text=centre, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=20, color=th.text))
+        fig.add_annotation(
+            text=centre,
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+            font=dict(size=20, color=th.text),
+        )
     return fig
 
 
@@ -418,11 +614,23 @@ def heatmap_figure(
     """A calendar heatmap (days or weekdays across, hours down); the count in each busy cell."""
     th = theme_for(theme)
     text = [[fmt_number(v, lang) if v else "" for v in row] for row in z]
-    fig = go.Figure(go.Heatmap(
-        x=list(x_labels), y=list(y_labels), z=[list(r) for r in z], text=text, texttemplate="%{text}",
-        textfont=dict(size=13, color=th.text), colorscale=[[0, th.heat[0]], [1, th.heat[1]]], showscale=False,
-        xgap=2, ygap=2, zmin=0, customdata=hover, hovertemplate="%{customdata}<extra></extra>" if hover else None,
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            x=list(x_labels),
+            y=list(y_labels),
+            z=[list(r) for r in z],
+            text=text,
+            texttemplate="%{text}",
+            textfont=dict(size=13, color=th.text),
+            colorscale=[[0, th.heat[0]], [1, th.heat[1]]],
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            zmin=0,
+            customdata=hover,
+            hovertemplate="%{customdata}<extra></extra>" if hover else None,
+        )
+    )
     fig.update_layout(**base_layout(th, lang, showlegend=False, margin=dict(l=8, r=8, t=8, b=8)))
     fig.update_xaxes(**_axis(th, showgrid=False, type="category", tickangle=0))
     fig.update_yaxes(**_axis(th, showgrid=False, type="category", autorange="reversed"))

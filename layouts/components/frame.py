@@ -50,11 +50,16 @@ def _who(lang: str):
     from dashboard.auth import csrf_token
 
     return html.Form(
-        method="POST", action="/logout", className="ioc-who", id="ioc-who",
+        method="POST",
+        action="/logout",
+        className="ioc-who",
+        id="ioc-who",
         children=[
             html.Span(principal.display_name, className="ioc-who__name", id="ioc-who-name"),
             dcc.Input(type="hidden", name="csrf_token", value=csrf_token()),
-            html.Button(t("sign_out", lang), type="submit", className="ioc-switch ioc-who__out", id="ioc-sign-out"),
+            html.Button(
+                t("sign_out", lang), type="submit", className="ioc-switch ioc-who__out", id="ioc-sign-out"
+            ),
         ],
     )
 
@@ -65,12 +70,20 @@ def access_denied(principal, path: str) -> html.Div:
     lang = normalise_language(_cookie(LANG_COOKIE), settings.language)
     key = "denied_body" if principal is not None else "login_expired"
     name = principal.display_name if principal is not None else ""
-    return html.Div(className="ioc-page ioc-theme-dark", lang=lang, id="ioc-access-denied", children=[
-        html.Main(className="ioc-main", children=[
-            html.H2(t("denied_title", lang), className="ioc-page-title"),
-            html.P(t(key, lang, name=name), className="ioc-notice"),
-        ]),
-    ])
+    return html.Div(
+        className="ioc-page ioc-theme-dark",
+        lang=lang,
+        id="ioc-access-denied",
+        children=[
+            html.Main(
+                className="ioc-main",
+                children=[
+                    html.H2(t("denied_title", lang), className="ioc-page-title"),
+                    html.P(t(key, lang, name=name), className="ioc-notice"),
+                ],
+            ),
+        ],
+    )
 
 
 @dataclass(frozen=True)
@@ -100,16 +113,26 @@ def context(query: dict) -> PageContext:
     return PageContext(lang=lang, kiosk=kiosk, theme=theme, query=kept)
 
 
-def header(title: str, lang: str, simulated: bool, *, active: str | None = None, ctx: PageContext | None = None,
-           kiosk: bool = False) -> html.Header:
+def header(
+    title: str,
+    lang: str,
+    simulated: bool,
+    *,
+    active: str | None = None,
+    ctx: PageContext | None = None,
+    kiosk: bool = False,
+) -> html.Header:
     nav = None
     switches = None
     if not kiosk:
         nav = html.Nav(
             className="ioc-nav",
             children=[
-                dcc.Link(t(label, lang), href=ctx.href(path) if ctx else path,
-                         className="ioc-nav__link" + (" ioc-nav__link--active" if path == active else ""))
+                dcc.Link(
+                    t(label, lang),
+                    href=ctx.href(path) if ctx else path,
+                    className="ioc-nav__link" + (" ioc-nav__link--active" if path == active else ""),
+                )
                 for path, label in _nav_items()
             ],
         )
@@ -118,12 +141,23 @@ def header(title: str, lang: str, simulated: bool, *, active: str | None = None,
         switches = html.Div(
             className="ioc-switches",
             children=[
-                html.A(t("switch_language", lang), href=f"/prefs/lang/{other}?next={here}", id="ioc-lang-switch",
-                       className="ioc-switch", hrefLang=other),
                 html.A(
-                    t("switch_theme_light" if (ctx and ctx.theme == "dark") or not ctx else "switch_theme_dark", lang),
+                    t("switch_language", lang),
+                    href=f"/prefs/lang/{other}?next={here}",
+                    id="ioc-lang-switch",
+                    className="ioc-switch",
+                    hrefLang=other,
+                ),
+                html.A(
+                    t(
+                        "switch_theme_light"
+                        if (ctx and ctx.theme == "dark") or not ctx
+                        else "switch_theme_dark",
+                        lang,
+                    ),
                     href=f"/prefs/theme/{'light' if (ctx is None or ctx.theme == 'dark') else 'dark'}?next={here}",
-                    id="ioc-theme-switch", className="ioc-switch",
+                    id="ioc-theme-switch",
+                    className="ioc-switch",
                 ),
                 _who(lang),
             ],
@@ -138,14 +172,18 @@ def header(title: str, lang: str, simulated: bool, *, active: str | None = None,
                         className="ioc-header__title",
                         children=[
                             html.H1(title),
-                            html.Span(t("simulated_badge", lang), className="ioc-badge ioc-badge--sim") if simulated else None,
+                            html.Span(t("simulated_badge", lang), className="ioc-badge ioc-badge--sim")
+                            if simulated
+                            else None,
                         ],
                     ),
                     # Filled and kept current by assets/clock.js, in the page's language.
                     html.Div(id="ioc-clock", className="ioc-clock", **{"data-lang": lang}),
                 ],
             ),
-            html.Div(className="ioc-header__row ioc-header__row--nav", children=[nav, switches]) if nav else None,
+            html.Div(className="ioc-header__row ioc-header__row--nav", children=[nav, switches])
+            if nav
+            else None,
         ],
     )
 

@@ -24,8 +24,8 @@ from dash import html
 
 from dashboard.health import DomainFreshness
 from dashboard.i18n import fmt_datetime, fmt_duration
-from dashboard.kpi.catalogue import CATALOGUE
 from dashboard.kpi import samples
+from dashboard.kpi.catalogue import CATALOGUE
 from dashboard.kpi.display import format_delta, format_value
 from dashboard.kpi.stats import LABEL as AGGREGATES_LABEL
 from dashboard.kpi.values import KpiResult
@@ -52,8 +52,10 @@ _T = {
     "ago": ("trước", "ago"),
     "estimate": ("ước tính", "estimate"),
     "small_sample": ("ít mẫu (n = {n})", "small sample (n = {n})"),
-    "small_sample_title": ("Tỷ lệ trên dưới {min} mục: chưa đủ để đánh giá, không xếp hạng",
-                           "A ratio over fewer than {min} items: too few to judge, not ranked"),
+    "small_sample_title": (
+        "Tỷ lệ trên dưới {min} mục: chưa đủ để đánh giá, không xếp hạng",
+        "A ratio over fewer than {min} items: too few to judge, not ranked",
+    ),
 }
 
 
@@ -74,7 +76,9 @@ TILE_NOTES = {
 SPARK_PAD = 6
 
 
-def sparkline_svg(series, direction: str | None, width: int = 120, height: int = 32, today=None) -> str | None:
+def sparkline_svg(
+    series, direction: str | None, width: int = 120, height: int = 32, today=None
+) -> str | None:
     """A tiny SVG line of the daily series as a data URI (no plotting library, crisp at 4K).
 
     When the last day is ``today`` it is a day so far, not a whole day: the step to it is dashed
@@ -91,11 +95,14 @@ def sparkline_svg(series, direction: str | None, width: int = 120, height: int =
     # clear of every edge so the last day's dot is never cut, and the dot is a round-capped
     # zero-length stroke (non-scaling), round at any stretch — not an ellipse cut into a "c".
     pad = SPARK_PAD
-    coords = [f"{pad + i / n * (width - 2 * pad):.1f},{height - pad - (v - lo) / span * (height - 2 * pad):.1f}" for i, v in points]
+    coords = [
+        f"{pad + i / n * (width - 2 * pad):.1f},{height - pad - (v - lo) / span * (height - 2 * pad):.1f}"
+        for i, v in points
+    ]
     partial = today is not None and points[-1][0] == len(series) - 1 and series[-1][0] == today
     line = 'fill="none" stroke="#7fa7d9" stroke-width="2" vector-effect="non-scaling-stroke" stroke-linejoin="round"'
     dot = 'vector-effect="non-scaling-stroke" stroke-linecap="round"'
-    last = f'{coords[-1]} {coords[-1]}'
+    last = f"{coords[-1]} {coords[-1]}"
     if partial:
         # A day so far: a dashed last step and a ringed dot (white ring, line-coloured centre).
         whole = coords[:-1]
@@ -118,7 +125,9 @@ def _target_text(result: KpiResult, lang: str) -> str | None:
     return f"{_t('target', lang)} {sign} {format_value(result.target, result.unit, lang)}"
 
 
-def _freshness_line(freshness: DomainFreshness | None, lang: str, tz: ZoneInfo, now: datetime) -> tuple[str, html.Div]:
+def _freshness_line(
+    freshness: DomainFreshness | None, lang: str, tz: ZoneInfo, now: datetime
+) -> tuple[str, html.Div]:
     """The tile's state class and its footer line about the data's time."""
     if freshness is None:
         return "nosource", html.Div(f"○ {_t('no_source', lang)}", className="ioc-tile__time")
@@ -130,10 +139,14 @@ def _freshness_line(freshness: DomainFreshness | None, lang: str, tz: ZoneInfo, 
         return "nosource", html.Div(f"○ {_t('never', lang)}", className="ioc-tile__time")
     if freshness.state == "stale":
         age = fmt_duration((now - when).total_seconds(), lang)
-        return "stale", html.Div(f"▲ {_t('stale', lang)}: {_t('updated', lang)} {fmt_datetime(when, lang, tz)} ({age} {_t('ago', lang)})",
-                                 className="ioc-tile__time")
+        return "stale", html.Div(
+            f"▲ {_t('stale', lang)}: {_t('updated', lang)} {fmt_datetime(when, lang, tz)} ({age} {_t('ago', lang)})",
+            className="ioc-tile__time",
+        )
     local = when.astimezone(tz)
-    stamp = local.strftime("%H:%M") if local.date() == now.astimezone(tz).date() else fmt_datetime(when, lang, tz)
+    stamp = (
+        local.strftime("%H:%M") if local.date() == now.astimezone(tz).date() else fmt_datetime(when, lang, tz)
+    )
     return "fresh", html.Div(f"{_t('updated', lang)} {stamp}", className="ioc-tile__time")
 
 
@@ -169,7 +182,12 @@ def kpi_tile(
         classes.append("ioc-tile--based")
 
     delta = None
-    if result.previous is not None and result.previous.delta is not None and result.value is not None and not small:
+    if (
+        result.previous is not None
+        and result.previous.delta is not None
+        and result.value is not None
+        and not small
+    ):
         trend = result.previous.trend or "same"
         delta = html.Div(
             className=f"ioc-tile__delta ioc-trend--{trend}",
@@ -179,43 +197,91 @@ def kpi_tile(
             ],
         )
     fraction = None
-    if result.value is not None and result.numerator is not None and result.denominator is not None and result.unit == "percent" \
-            and not small:
-        fraction = html.Div(f"{format_value(result.numerator, 'count', lang)} / {format_value(result.denominator, 'count', lang)}",
-                            className="ioc-tile__fraction")
+    if (
+        result.value is not None
+        and result.numerator is not None
+        and result.denominator is not None
+        and result.unit == "percent"
+        and not small
+    ):
+        fraction = html.Div(
+            f"{format_value(result.numerator, 'count', lang)} / {format_value(result.denominator, 'count', lang)}",
+            className="ioc-tile__fraction",
+        )
     today = now.astimezone(tz).date()
     spark = sparkline_svg(result.series, kpi.direction, today=today)
     spark_title = _t("spark_today", lang) if result.series and result.series[-1][0] == today else None
     status_vi, status_en = STATUS_WORDS[status]
     status_word = status_en if lang == "en" else status_vi
-    estimate = html.Span(f" ({_t('estimate', lang)})", className="ioc-tile__estimate") if result.estimate and not basis else None
+    estimate = (
+        html.Span(f" ({_t('estimate', lang)})", className="ioc-tile__estimate")
+        if result.estimate and not basis
+        else None
+    )
     return html.Div(
         id=tile_id or f"tile-{result.kpi_id}",
         className=" ".join(classes),
         tabIndex="0",
         title=kpi.definition(lang),
-        **{"data-kpi": result.kpi_id, "data-value": "" if result.value is None else repr(result.value), "data-state": state},
+        **{
+            "data-kpi": result.kpi_id,
+            "data-value": "" if result.value is None else repr(result.value),
+            "data-state": state,
+        },
         children=[
             html.Div(
                 className="ioc-tile__head",
                 children=[
-                    html.Span([kpi.name(lang), html.Span(in_language(TILE_NOTES[result.kpi_id], lang), className="ioc-tile__note")
-                               if result.kpi_id in TILE_NOTES else None], className="ioc-tile__name"),
-                    html.Span(STATUS_ICON[status], className=f"ioc-tile__status ioc-status--{status}", title=status_word,
-                              role="img", **{"aria-label": status_word}),
+                    html.Span(
+                        [
+                            kpi.name(lang),
+                            html.Span(
+                                in_language(TILE_NOTES[result.kpi_id], lang), className="ioc-tile__note"
+                            )
+                            if result.kpi_id in TILE_NOTES
+                            else None,
+                        ],
+                        className="ioc-tile__name",
+                    ),
+                    html.Span(
+                        STATUS_ICON[status],
+                        className=f"ioc-tile__status ioc-status--{status}",
+                        title=status_word,
+                        role="img",
+                        **{"aria-label": status_word},
+                    ),
                 ],
             ),
             html.Div([value_text, estimate], className="ioc-tile__value"),
-            html.Div(_t("small_sample", lang).format(n=format_value(result.denominator, "count", lang)), className="ioc-tile__sample",
-                     title=_t("small_sample_title", lang).format(min=n), **{"data-n": str(int(result.denominator))}) if small else None,
-            html.Div(basis[1], className=f"ioc-tile__basis ioc-tile__basis--{basis[0]}", id=f"{tile_id}-basis" if tile_id else None,
-                     **{"data-basis": basis[0]}) if basis else None,
-            html.Div(result.reason.text(lang), className="ioc-tile__reason") if result.value is None and result.reason else None,
+            html.Div(
+                _t("small_sample", lang).format(n=format_value(result.denominator, "count", lang)),
+                className="ioc-tile__sample",
+                title=_t("small_sample_title", lang).format(min=n),
+                **{"data-n": str(int(result.denominator))},
+            )
+            if small
+            else None,
+            html.Div(
+                basis[1],
+                className=f"ioc-tile__basis ioc-tile__basis--{basis[0]}",
+                id=f"{tile_id}-basis" if tile_id else None,
+                **{"data-basis": basis[0]},
+            )
+            if basis
+            else None,
+            html.Div(result.reason.text(lang), className="ioc-tile__reason")
+            if result.value is None and result.reason
+            else None,
             # Some units of the scope publish only OpenCPS monthly counts: say where the figure comes from.
-            html.Div(AGGREGATES_LABEL[1] if lang == "en" else AGGREGATES_LABEL[0], className="ioc-tile__source")
-            if result.from_aggregates and result.value is not None else None,
+            html.Div(
+                AGGREGATES_LABEL[1] if lang == "en" else AGGREGATES_LABEL[0], className="ioc-tile__source"
+            )
+            if result.from_aggregates and result.value is not None
+            else None,
             fraction,
-            html.Div(_target_text(result, lang), className="ioc-tile__target") if _target_text(result, lang) else None,
+            html.Div(_target_text(result, lang), className="ioc-tile__target")
+            if _target_text(result, lang)
+            else None,
             delta,
             html.Img(src=spark, className="ioc-tile__spark", alt="", title=spark_title) if spark else None,
             time_line,

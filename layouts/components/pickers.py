@@ -48,30 +48,32 @@ PERIOD_CHOICES = ("today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30",
 DEFAULT_PERIOD = "mtd"
 ALL_UNITS = "all"  # the unit picker's value for the whole agency (no ``unit`` in the URL)
 
-register({
-    "picker_period": {"vi": "Kỳ báo cáo", "en": "Period"},
-    "picker_unit": {"vi": "Đơn vị", "en": "Unit"},
-    "picker_all_units": {"vi": "Toàn cơ quan", "en": "Whole agency"},
-    "picker_period_today": {"vi": "Hôm nay", "en": "Today"},
-    "picker_period_week": {"vi": "Tuần này", "en": "This week"},
-    "picker_period_mtd": {"vi": "Từ đầu tháng", "en": "Month to date"},
-    "picker_period_qtd": {"vi": "Từ đầu quý", "en": "Quarter to date"},
-    "picker_period_ytd": {"vi": "Từ đầu năm", "en": "Year to date"},
-    "picker_period_rolling7": {"vi": "7 ngày qua", "en": "Last 7 days"},
-    "picker_period_rolling30": {"vi": "30 ngày qua", "en": "Last 30 days"},
-    "picker_period_reporting": {"vi": "Kỳ báo cáo (15–14)", "en": "Reporting period (15th–14th)"},
-    "picker_search": {"vi": "Tìm đơn vị…", "en": "Find a unit…"},
-    "picker_no_match": {"vi": "Không có đơn vị nào khớp", "en": "No unit matches"},
-    "picker_clear": {"vi": "Bỏ chọn", "en": "Clear"},
-    "picker_unknown_unit": {
-        "vi": "Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại): đang hiển thị phạm vi của bạn.",
-        "en": "You may not see this unit (or it does not exist): showing your own scope.",
-    },
-    "picker_unknown_period": {
-        "vi": "Kỳ “{value}” không hợp lệ: đang hiển thị số liệu từ đầu tháng.",
-        "en": "“{value}” is not a period we know: showing month to date.",
-    },
-})
+register(
+    {
+        "picker_period": {"vi": "Kỳ báo cáo", "en": "Period"},
+        "picker_unit": {"vi": "Đơn vị", "en": "Unit"},
+        "picker_all_units": {"vi": "Toàn cơ quan", "en": "Whole agency"},
+        "picker_period_today": {"vi": "Hôm nay", "en": "Today"},
+        "picker_period_week": {"vi": "Tuần này", "en": "This week"},
+        "picker_period_mtd": {"vi": "Từ đầu tháng", "en": "Month to date"},
+        "picker_period_qtd": {"vi": "Từ đầu quý", "en": "Quarter to date"},
+        "picker_period_ytd": {"vi": "Từ đầu năm", "en": "Year to date"},
+        "picker_period_rolling7": {"vi": "7 ngày qua", "en": "Last 7 days"},
+        "picker_period_rolling30": {"vi": "30 ngày qua", "en": "Last 30 days"},
+        "picker_period_reporting": {"vi": "Kỳ báo cáo (15–14)", "en": "Reporting period (15th–14th)"},
+        "picker_search": {"vi": "Tìm đơn vị…", "en": "Find a unit…"},
+        "picker_no_match": {"vi": "Không có đơn vị nào khớp", "en": "No unit matches"},
+        "picker_clear": {"vi": "Bỏ chọn", "en": "Clear"},
+        "picker_unknown_unit": {
+            "vi": "Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại): đang hiển thị phạm vi của bạn.",
+            "en": "You may not see this unit (or it does not exist): showing your own scope.",
+        },
+        "picker_unknown_period": {
+            "vi": "Kỳ “{value}” không hợp lệ: đang hiển thị số liệu từ đầu tháng.",
+            "en": "“{value}” is not a period we know: showing month to date.",
+        },
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,9 @@ def selection(session: Session, query: Mapping[str, Any], today: date) -> Select
         unit = resolve_unit(session, sel.unit)
     except UnitNotAllowed:
         # Outside the scope (or unknown): the principal's own default view, and a notice.
-        return Selection(default_unit(session), sel.period, (*sel.problems, ("picker_unknown_unit", sel.unit or "")))
+        return Selection(
+            default_unit(session), sel.period, (*sel.problems, ("picker_unknown_unit", sel.unit or ""))
+        )
     return Selection(unit, sel.period, sel.problems)
 
 
@@ -230,7 +234,9 @@ def period_picker(ctx, current: Period | str, url: UrlBinding) -> html.Div:
     return html.Div(
         className="dom-picker dom-picker--period",
         children=[
-            html.Span(t("picker_period", ctx.lang), className="dom-picker__label", id=f"{url.page}-period-label"),
+            html.Span(
+                t("picker_period", ctx.lang), className="dom-picker__label", id=f"{url.page}-period-label"
+            ),
             dcc.RadioItems(
                 id=url.param_id("period"),
                 options=[{"label": period_label(k, ctx.lang), "value": k} for k in PERIOD_CHOICES],
@@ -245,11 +251,16 @@ def period_picker(ctx, current: Period | str, url: UrlBinding) -> html.Div:
 def unit_options(units: Sequence[UnitOption], lang: str = "vi", whole_agency: bool = True) -> list[dict]:
     """The whole agency first (when offered), then the units as a tree (indented by depth)."""
     options = [{"label": t("picker_all_units", lang), "value": ALL_UNITS}] if whole_agency else []
-    options += [{"label": u.label(lang), "value": u.code, "search": f"{u.code} {u.name_vi} {u.name_en}"} for u in units]
+    options += [
+        {"label": u.label(lang), "value": u.code, "search": f"{u.code} {u.name_vi} {u.name_en}"}
+        for u in units
+    ]
     return options
 
 
-def unit_picker(ctx, units: Sequence[UnitOption], current: str | None, url: UrlBinding, whole_agency: bool = True) -> html.Div:
+def unit_picker(
+    ctx, units: Sequence[UnitOption], current: str | None, url: UrlBinding, whole_agency: bool = True
+) -> html.Div:
     """A searchable list of the units the visitor may see (from :func:`dashboard.access.visible_units`);
     ``whole_agency``: offer the whole agency too (only to a principal whose scope holds it)."""
     lang = ctx.lang
@@ -265,8 +276,12 @@ def unit_picker(ctx, units: Sequence[UnitOption], current: str | None, url: UrlB
                 searchable=True,
                 maxHeight=420,
                 className="dom-dropdown",
-                labels={"search": t("picker_search", lang), "no_options_found": t("picker_no_match", lang),
-                        "clear_search": t("picker_clear", lang), "clear_selection": t("picker_clear", lang)},
+                labels={
+                    "search": t("picker_search", lang),
+                    "no_options_found": t("picker_no_match", lang),
+                    "clear_search": t("picker_clear", lang),
+                    "clear_selection": t("picker_clear", lang),
+                },
             ),
         ],
     )
@@ -279,5 +294,10 @@ def picker_bar(ctx, sel: Selection, units: Sequence[UnitOption], url: UrlBinding
         return None
     return html.Div(
         className="dom-pickers",
-        children=[url.location(), period_picker(ctx, sel.period, url), unit_picker(ctx, units, sel.unit, url), *extra],
+        children=[
+            url.location(),
+            period_picker(ctx, sel.period, url),
+            unit_picker(ctx, units, sel.unit, url),
+            *extra,
+        ],
     )

@@ -39,7 +39,14 @@ def free_port() -> int:
 
 
 def run_cli(args, env, **kwargs):
-    return subprocess.run([sys.executable, "-m", "dashboard.cli", *args], env=env, capture_output=True, text=True, timeout=180, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        **kwargs,
+    )
 
 
 class LiveServer:
@@ -62,7 +69,9 @@ class LiveServer:
         log = self.log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(self.port)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -53,7 +53,9 @@ def test_a_unit_head_sees_only_their_unit(people, browser):
     assert "Không có quyền xem đơn vị này" in browser.find_element(By.TAG_NAME, "body").text
     browser.get(people.url + "/units?group=province")
     WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.ID, "ranking-table")))
-    assert [r.get_attribute("id") for r in browser.find_elements(By.CSS_SELECTOR, "tr.ioc-rank")] == [f"rank-{HEAD}"]
+    assert [r.get_attribute("id") for r in browser.find_elements(By.CSS_SELECTOR, "tr.ioc-rank")] == [
+        f"rank-{HEAD}"
+    ]
     browser.get(people.url + f"/units/{OTHER}")
     assert "Không có quyền xem đơn vị này" in wait_text(browser, "#unit-not-found")
     nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".ioc-nav__link")]
@@ -61,7 +63,9 @@ def test_a_unit_head_sees_only_their_unit(people, browser):
     browser.get(people.url + "/sources")
     assert "Không có quyền truy cập" in browser.find_element(By.TAG_NAME, "body").text
     screenshot(browser, "access-unit-head-refused", 1920, 1080)
-    assert [m for m in console_messages(browser) if m["level"] == "SEVERE" and "403" not in m["message"]] == []
+    assert [
+        m for m in console_messages(browser) if m["level"] == "SEVERE" and "403" not in m["message"]
+    ] == []
 
 
 @pytest.mark.anonymous

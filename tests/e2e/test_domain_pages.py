@@ -32,9 +32,28 @@ PAGES = {
     },
     "dossiers": {
         "title": ("Dịch vụ công", "Public services"),
-        "graphs": ("dossiers-channels", "dossiers-outcomes", "dossiers-channel-share", "dossiers-outcome-share"),
-        "kpis": ("DVC-01", "DVC-02", "DVC-06", "DVC-07", "DVC-08", "DVC-09", "DVC-14",
-                 "DVC-03", "DVC-04", "DVC-05", "DVC-10", "DVC-11", "DVC-12", "DVC-13"),
+        "graphs": (
+            "dossiers-channels",
+            "dossiers-outcomes",
+            "dossiers-channel-share",
+            "dossiers-outcome-share",
+        ),
+        "kpis": (
+            "DVC-01",
+            "DVC-02",
+            "DVC-06",
+            "DVC-07",
+            "DVC-08",
+            "DVC-09",
+            "DVC-14",
+            "DVC-03",
+            "DVC-04",
+            "DVC-05",
+            "DVC-10",
+            "DVC-11",
+            "DVC-12",
+            "DVC-13",
+        ),
         "card": ("Hồ sơ đang giải quyết", "Dossiers in progress"),
     },
     "meetings": {
@@ -51,7 +70,9 @@ def plotted(browser, container_id: str) -> int:
     return browser.execute_script(
         "const id = '#' + CSS.escape(arguments[0]);"
         "const g = document.querySelector(id + ' .js-plotly-plot, ' + id + '.js-plotly-plot');"
-        "return g && g.data && g.querySelector('.main-svg') ? g.data.length : 0;", container_id)
+        "return g && g.data && g.querySelector('.main-svg') ? g.data.length : 0;",
+        container_id,
+    )
 
 
 def wait_drawn(browser, page: str, timeout: float = 30) -> None:
@@ -79,8 +100,15 @@ def engine_value(server, kpi_id: str, unit: str | None, kind: str) -> float | No
     try:
         with make_sessionmaker(db)() as session:
             today = datetime.now(settings.tz).date()
-            result = compute(session, resolve_scope(session, unit), Period.parse(kind, today), [kpi_id],
-                             tz=settings.tz, compare_periods=False, with_series=False)[kpi_id]
+            result = compute(
+                session,
+                resolve_scope(session, unit),
+                Period.parse(kind, today),
+                [kpi_id],
+                tz=settings.tz,
+                compare_periods=False,
+                with_series=False,
+            )[kpi_id]
     finally:
         db.dispose()
     return result.value
@@ -96,7 +124,9 @@ def choose_period(browser, label: str) -> None:
 
 def choose_unit(browser, typed: str, option_text: str) -> None:
     browser.find_element(By.CSS_SELECTOR, ".dom-picker--unit .dash-dropdown").click()
-    search = WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".dash-dropdown-search")))
+    search = WebDriverWait(browser, 10).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, ".dash-dropdown-search"))
+    )
     search.send_keys(typed)
     for option in browser.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option"):
         if option.text.strip() == option_text:
@@ -113,7 +143,9 @@ def test_domain_page_loads_with_tiles_and_charts(demo_server, browser, page, lan
     open_page(browser, f"{demo_server.url}/{page}" + ("?lang=en" if lang == "en" else ""), page)
     assert browser.find_element(By.CSS_SELECTOR, ".ioc-page-title").text == spec["title"][index]
     assert browser.find_element(By.CSS_SELECTOR, ".dom-page").get_attribute("lang") == lang
-    tiles = [e.get_attribute("data-kpi") for e in browser.find_elements(By.CSS_SELECTOR, ".dom-tiles .ioc-tile")]
+    tiles = [
+        e.get_attribute("data-kpi") for e in browser.find_elements(By.CSS_SELECTOR, ".dom-tiles .ioc-tile")
+    ]
     assert tiles == list(spec["kpis"])
     for graph in spec["graphs"]:
         assert plotted(browser, graph) >= 1, graph
@@ -125,7 +157,9 @@ def test_domain_page_loads_with_tiles_and_charts(demo_server, browser, page, lan
     selected = browser.find_element(By.CSS_SELECTOR, ".dom-segmented label.selected").text
     assert selected == ("Từ đầu tháng" if lang == "vi" else "Month to date")
     # Plotly's own buttons: no logo, no cloud.
-    assert not browser.find_elements(By.CSS_SELECTOR, ".modebar-btn--logo, [data-title='Edit in Chart Studio']")
+    assert not browser.find_elements(
+        By.CSS_SELECTOR, ".modebar-btn--logo, [data-title='Edit in Chart Studio']"
+    )
     assert console_messages(browser) == []
     screenshot(browser, f"{page}-{lang}", 1920, 1080)
 
@@ -133,7 +167,9 @@ def test_domain_page_loads_with_tiles_and_charts(demo_server, browser, page, lan
 def test_tiles_equal_the_kpi_engine_for_the_url(demo_server, browser):
     open_page(browser, f"{demo_server.url}/dossiers?period=rolling30&unit=BMP-SO", "dossiers")
     for kpi in ("DVC-01", "DVC-02", "DVC-06"):
-        assert tile_value(browser, kpi) == pytest.approx(engine_value(demo_server, kpi, "BMP-SO", "rolling30"))
+        assert tile_value(browser, kpi) == pytest.approx(
+            engine_value(demo_server, kpi, "BMP-SO", "rolling30")
+        )
     open_page(browser, f"{demo_server.url}/documents?period=qtd", "documents")
     assert tile_value(browser, "VB-01") == pytest.approx(engine_value(demo_server, "VB-01", None, "qtd"))
 
@@ -143,10 +179,14 @@ def test_period_picker_changes_the_url_and_the_figures(demo_server, browser):
     assert tile_value(browser, "DVC-01") == pytest.approx(engine_value(demo_server, "DVC-01", None, "mtd"))
     choose_period(browser, "7 ngày qua")
     WebDriverWait(browser, 20).until(lambda d: "period=rolling7" in d.current_url)
-    WebDriverWait(browser, 20).until(EC.text_to_be_present_in_element((By.ID, "dossiers-period"), "7 ngày qua ("))
+    WebDriverWait(browser, 20).until(
+        EC.text_to_be_present_in_element((By.ID, "dossiers-period"), "7 ngày qua (")
+    )
     wait_drawn(browser, "dossiers")
     assert browser.find_element(By.CSS_SELECTOR, ".dom-segmented label.selected").text == "7 ngày qua"
-    assert tile_value(browser, "DVC-01") == pytest.approx(engine_value(demo_server, "DVC-01", None, "rolling7"))
+    assert tile_value(browser, "DVC-01") == pytest.approx(
+        engine_value(demo_server, "DVC-01", None, "rolling7")
+    )
     assert console_messages(browser) == []
 
 
@@ -155,16 +195,21 @@ def test_unit_picker_changes_the_url_scope_and_ranking(demo_server, browser):
     agency_ranking = int(browser.find_element(By.ID, "dossiers-ranking").get_attribute("data-count"))
     choose_unit(browser, "Hà Nội", "Sở Nông nghiệp và Môi trường thành phố Hà Nội")
     WebDriverWait(browser, 20).until(lambda d: "unit=SO-01" in d.current_url)
-    WebDriverWait(browser, 20).until(EC.text_to_be_present_in_element(
-        (By.ID, "dossiers-scope"), "Sở Nông nghiệp và Môi trường thành phố Hà Nội"))
+    WebDriverWait(browser, 20).until(
+        EC.text_to_be_present_in_element(
+            (By.ID, "dossiers-scope"), "Sở Nông nghiệp và Môi trường thành phố Hà Nội"
+        )
+    )
     wait_drawn(browser, "dossiers")
     assert "period=mtd" in browser.current_url  # the other choices stay
     assert tile_value(browser, "DVC-01") == pytest.approx(engine_value(demo_server, "DVC-01", "SO-01", "mtd"))
     # Hà Nội has no sub-units: it is ranked among its 34 peers, outlined.
     peers = browser.find_element(By.ID, "dossiers-ranking")
     assert int(peers.get_attribute("data-count")) == 34 != agency_ranking
-    bold = browser.execute_script("const g = document.querySelector('#dossiers-ranking .js-plotly-plot');"
-                                  "return g.layout.yaxis.ticktext.filter(t => t.startsWith('<b>'));")
+    bold = browser.execute_script(
+        "const g = document.querySelector('#dossiers-ranking .js-plotly-plot');"
+        "return g.layout.yaxis.ticktext.filter(t => t.startsWith('<b>'));"
+    )
     assert len(bold) == 1 and "TP. Hà Nội" in bold[0]
     assert console_messages(browser) == []
 
@@ -173,19 +218,27 @@ def test_ranking_picker_and_drill_down(demo_server, browser):
     open_page(browser, f"{demo_server.url}/documents?period=mtd", "documents")
     assert browser.find_element(By.ID, "documents-ranking").get_attribute("data-kpi") == "VB-09"
     browser.find_element(By.CSS_SELECTOR, ".dom-picker--rank .dash-dropdown").click()
-    options = WebDriverWait(browser, 10).until(EC.visibility_of_all_elements_located((By.CSS_SELECTOR, ".dash-dropdown-option")))
+    options = WebDriverWait(browser, 10).until(
+        EC.visibility_of_all_elements_located((By.CSS_SELECTOR, ".dash-dropdown-option"))
+    )
     next(o for o in options if o.text.strip() == "Tỷ lệ văn bản trao đổi dưới dạng điện tử").click()
     WebDriverWait(browser, 20).until(lambda d: "rank=VB-02" in d.current_url)
-    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "documents-ranking").get_attribute("data-kpi") == "VB-02")
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_element(By.ID, "documents-ranking").get_attribute("data-kpi") == "VB-02"
+    )
     wait_drawn(browser, "documents")
     # The bar at the top is rank 1; a click on it opens that unit.
-    code = browser.execute_script("const g = document.querySelector('#documents-ranking .js-plotly-plot');"
-                                  "const c = g.data[0].customdata; return c[c.length - 1][0];")
+    code = browser.execute_script(
+        "const g = document.querySelector('#documents-ranking .js-plotly-plot');"
+        "const c = g.data[0].customdata; return c[c.length - 1][0];"
+    )
     bars = browser.find_elements(By.CSS_SELECTOR, "#documents-ranking .bars .point path")
     top = min(bars, key=lambda b: b.location["y"])
     ActionChains(browser).move_to_element(top).click().perform()
     WebDriverWait(browser, 20).until(lambda d: f"unit={code}" in d.current_url)
-    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "documents-scope").text != "Toàn cơ quan")
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_element(By.ID, "documents-scope").text != "Toàn cơ quan"
+    )
     assert "rank=VB-02" in browser.current_url
     assert console_messages(browser) == []
 
@@ -193,14 +246,20 @@ def test_ranking_picker_and_drill_down(demo_server, browser):
 def test_a_bookmarked_view_reopens_as_saved_and_kiosk_hides_the_controls(demo_server, browser):
     open_page(browser, f"{demo_server.url}/meetings?period=ytd&unit=BMP-SO&lang=en", "meetings")
     assert browser.find_element(By.CSS_SELECTOR, ".dom-segmented label.selected").text == "Year to date"
-    assert browser.find_element(By.CSS_SELECTOR, ".dom-picker--unit .dash-dropdown-value").text.strip() == \
-        "Provincial departments (34 provinces and cities)"
-    assert browser.find_element(By.ID, "meetings-period").text.startswith(f"Year to date (01 Jan {date.today().year}")
+    assert (
+        browser.find_element(By.CSS_SELECTOR, ".dom-picker--unit .dash-dropdown-value").text.strip()
+        == "Provincial departments (34 provinces and cities)"
+    )
+    assert browser.find_element(By.ID, "meetings-period").text.startswith(
+        f"Year to date (01 Jan {date.today().year}"
+    )
     # More than a month: the calendar folds onto weekdays.
     assert "Meetings by weekday and hour" in browser.find_element(By.ID, "meetings-calendar-card").text
     # The wall variant: tiles and at most three charts on one screen, no ranking (tests/e2e/test_slides_fit.py).
     browser.get(f"{demo_server.url}/meetings?period=rolling7&kiosk=1")
-    WebDriverWait(browser, 30).until(lambda d: plotted(d, "meetings-activity") > 0, message="meetings-activity not drawn")
+    WebDriverWait(browser, 30).until(
+        lambda d: plotted(d, "meetings-activity") > 0, message="meetings-activity not drawn"
+    )
     assert len(browser.find_elements(By.CSS_SELECTOR, ".dom-sections--kiosk > .dom-card")) <= 3
     assert not browser.find_elements(By.ID, "meetings-ranking-card")
     assert not browser.find_elements(By.CSS_SELECTOR, ".dom-pickers, .ioc-nav")
@@ -211,8 +270,10 @@ def test_a_bookmarked_view_reopens_as_saved_and_kiosk_hides_the_controls(demo_se
 def test_a_unit_the_visitor_may_not_see_falls_back_to_the_agency_and_says_so(demo_server, browser):
     open_page(browser, f"{demo_server.url}/documents?unit=SO-99&period=whenever", "documents")
     notices = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".dom-notice")]
-    assert notices == ["Kỳ “whenever” không hợp lệ: đang hiển thị số liệu từ đầu tháng.",
-                       "Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại): đang hiển thị phạm vi của bạn."]
+    assert notices == [
+        "Kỳ “whenever” không hợp lệ: đang hiển thị số liệu từ đầu tháng.",
+        "Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại): đang hiển thị phạm vi của bạn.",
+    ]
     assert browser.find_element(By.ID, "documents-scope").text == "Toàn cơ quan"
     assert console_messages(browser) == []
 
@@ -221,11 +282,18 @@ def test_a_unit_the_visitor_may_not_see_falls_back_to_the_agency_and_says_so(dem
 def test_an_empty_store_says_why_instead_of_drawing_zeros(empty_server, browser, page):
     console_messages(browser)
     browser.get(f"{empty_server.url}/{page}")
-    WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".dom-graph--empty .main-svg")) >= 3)
+    WebDriverWait(browser, 30).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".dom-graph--empty .main-svg")) >= 3
+    )
     tiles = browser.find_elements(By.CSS_SELECTOR, ".dom-tiles .ioc-tile")
     assert len(tiles) == len(PAGES[page]["kpis"])
     assert all("ioc-tile--nodata" in t.get_attribute("class") for t in tiles)
-    assert not browser.find_elements(By.CSS_SELECTOR, ".dom-graph:not(.dom-graph--empty)")  # not one axis of zeros
+    assert not browser.find_elements(
+        By.CSS_SELECTOR, ".dom-graph:not(.dom-graph--empty)"
+    )  # not one axis of zeros
     assert not browser.find_elements(By.CSS_SELECTOR, ".dom-stat")  # nor a "0" figure
-    assert "Chưa có dữ liệu: chưa có nguồn nào cung cấp" in browser.find_element(By.CSS_SELECTOR, ".dom-sections").text
+    assert (
+        "Chưa có dữ liệu: chưa có nguồn nào cung cấp"
+        in browser.find_element(By.CSS_SELECTOR, ".dom-sections").text
+    )
     assert console_messages(browser) == []

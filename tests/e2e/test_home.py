@@ -33,7 +33,8 @@ def test_home_page_loads_with_an_empty_console(empty_server, browser):
     # Read in one go: the wall redraws itself every minute, elements found earlier would go stale.
     tiles = browser.execute_script(
         "return [...document.querySelectorAll('.ioc-wall .ioc-tile')].map(t => [t.getAttribute('data-value'),"
-        " t.querySelector('.ioc-tile__value').innerText, t.querySelector('.ioc-tile__time').innerText])")
+        " t.querySelector('.ioc-tile__value').innerText, t.querySelector('.ioc-tile__time').innerText])"
+    )
     assert len(tiles) == 16
     # No figure is ever a zero: every tile says there is no data, and that no source is configured.
     assert {tuple(t) for t in tiles} == {("", "Chưa có dữ liệu", "○ chưa có nguồn dữ liệu")}
@@ -44,7 +45,9 @@ def test_home_page_loads_with_an_empty_console(empty_server, browser):
     # The Vietnamese font is ours, served locally.
     family = browser.execute_script("return getComputedStyle(document.body).fontFamily")
     assert family.startswith('"Noto Sans IOC"')
-    assert browser.execute_script("return document.fonts.check('16px \"Noto Sans IOC\"', 'Trung tâm điều hành')")
+    assert browser.execute_script(
+        "return document.fonts.check('16px \"Noto Sans IOC\"', 'Trung tâm điều hành')"
+    )
     assert console_messages(browser) == []
     for width, height in ((1920, 1080), (3840, 2160)):
         assert screenshot(browser, "home-empty-vi", width, height).stat().st_size > 10_000
@@ -52,7 +55,9 @@ def test_home_page_loads_with_an_empty_console(empty_server, browser):
 
 def test_home_page_in_english(empty_server, browser):
     open_page(browser, empty_server.url + "/?lang=en")
-    values = browser.execute_script("return [...document.querySelectorAll('.ioc-wall .ioc-tile__value')].map(e => e.innerText)")
+    values = browser.execute_script(
+        "return [...document.querySelectorAll('.ioc-wall .ioc-tile__value')].map(e => e.innerText)"
+    )
     assert set(values) == {"No data yet"} and len(values) == 16
     assert "The data store is empty" in text_of(browser, "#empty-store")
     assert browser.find_element(By.CSS_SELECTOR, ".ioc-badge--sim").text == "SIMULATED DATA"
@@ -62,7 +67,9 @@ def test_home_page_in_english(empty_server, browser):
 def test_unknown_path_shows_a_way_home(empty_server, browser):
     console_messages(browser)
     browser.get(empty_server.url + "/no-such-page")
-    link = WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.LINK_TEXT, "Về trang tổng quan")))
+    link = WebDriverWait(browser, 20).until(
+        EC.presence_of_element_located((By.LINK_TEXT, "Về trang tổng quan"))
+    )
     assert link.get_attribute("href") == empty_server.url + "/"
     assert console_messages(browser) == []
 

@@ -22,12 +22,15 @@ def sso_site(tmp_path_factory):
     (Not named ``*_server``: the conftest would sign the browser in with a password first.)"""
     require("browser")
     provider = FakeOidcProvider(client_id="ioc-e2e").start()
-    server = LiveServer(tmp_path_factory.mktemp("ioc-oidc"), {
-        "IOC_OIDC_ISSUER": provider.issuer,
-        "IOC_OIDC_CLIENT_ID": "ioc-e2e",
-        "IOC_OIDC_CLIENT_SECRET": provider.client.client_secret,
-        "IOC_OIDC_ROLE_MAP": f"ioc-lanh-dao=lanh_dao:{DEMO_ROOT}",
-    })
+    server = LiveServer(
+        tmp_path_factory.mktemp("ioc-oidc"),
+        {
+            "IOC_OIDC_ISSUER": provider.issuer,
+            "IOC_OIDC_CLIENT_ID": "ioc-e2e",
+            "IOC_OIDC_CLIENT_SECRET": provider.client.client_secret,
+            "IOC_OIDC_ROLE_MAP": f"ioc-lanh-dao=lanh_dao:{DEMO_ROOT}",
+        },
+    )
     prepared = run_cli(["demo", "--no-serve", "--no-simulation"], server.env)
     assert prepared.returncode == 0, prepared.stderr
     provider.redirect_uris.append(server.url + "/auth/oidc/callback")

@@ -17,8 +17,19 @@ HEIGHT = 800
 MONITOR = "e2e-theo-doi"
 #: Every page a person opens (the monitoring role for /sources and /rejects, which leadership
 #: may not open; the overview and the playlist chooser; a unit's own page).
-PAGES = ("/", "/documents", "/dossiers", "/meetings", "/units", "/units/SO-01", "/units/BMP", "/wall", "/sources",
-         "/rejects", "/no-such-page")
+PAGES = (
+    "/",
+    "/documents",
+    "/dossiers",
+    "/meetings",
+    "/units",
+    "/units/SO-01",
+    "/units/BMP",
+    "/wall",
+    "/sources",
+    "/rejects",
+    "/no-such-page",
+)
 
 MEASURE = """
 const W = arguments[0];
@@ -57,26 +68,37 @@ def test_every_page_fits_a_phone_from_360_to_430_px(demo_server, browser, monito
             if account:
                 demo_server.sign_in(browser, account)
             for width in WIDTHS:
-                browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                        {"width": width, "height": HEIGHT, "deviceScaleFactor": 2, "mobile": True})
+                browser.execute_cdp_cmd(
+                    "Emulation.setDeviceMetricsOverride",
+                    {"width": width, "height": HEIGHT, "deviceScaleFactor": 2, "mobile": True},
+                )
                 for path in PAGES:
                     browser.get(demo_server.url + path)
                     try:
-                        WebDriverWait(browser, 30).until(lambda d: d.execute_script(
-                            "return document.fonts.status === 'loaded' && !!document.querySelector('main, .ioc-plain')"))
+                        WebDriverWait(browser, 30).until(
+                            lambda d: d.execute_script(
+                                "return document.fonts.status === 'loaded' && !!document.querySelector('main, .ioc-plain')"
+                            )
+                        )
                     except Exception as exc:
-                        raise AssertionError(f"{path} at {width} px did not render: {browser.page_source[:300]}") from exc
+                        raise AssertionError(
+                            f"{path} at {width} px did not render: {browser.page_source[:300]}"
+                        ) from exc
                     time.sleep(1.2)  # charts and grids size themselves to the screen
                     m = browser.execute_script(MEASURE, width)
                     problems = []
                     if m["inner"] != width or m["scroll"] > width or m["wide"]:
-                        problems.append(f"layout {m['inner']} px, document {m['scroll']} px, too wide: {m['wide']}")
+                        problems.append(
+                            f"layout {m['inner']} px, document {m['scroll']} px, too wide: {m['wide']}"
+                        )
                     if m["header"] > 0.3 * HEIGHT:
                         problems.append(f"header {m['header']:.0f} px of {HEIGHT}")
                     if m["perRow"] > 2:
                         problems.append(f"{m['perRow']} tiles in a row")
                     if problems:
-                        failures.append(f"{path} at {width} px ({account or 'leadership'}): " + "; ".join(problems))
+                        failures.append(
+                            f"{path} at {width} px ({account or 'leadership'}): " + "; ".join(problems)
+                        )
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert not failures, "\n".join(failures)

@@ -24,7 +24,9 @@ def rejects_server(tmp_path_factory):
     drop = data_dir / "drop"
     drop.mkdir()
     (drop / "a-hop.csv").write_text(EXPORT, encoding="utf-8")
-    (drop / "b-trang-web.csv").write_text("<!DOCTYPE html><html><body><h1>Lỗi 500</h1></body></html>\n", encoding="utf-8")
+    (drop / "b-trang-web.csv").write_text(
+        "<!DOCTYPE html><html><body><h1>Lỗi 500</h1></body></html>\n", encoding="utf-8"
+    )
     columns = "\n".join(f'"{header}" = "{field}"' for header, field in COLUMNS.items())
     sources = data_dir / "sources.toml"
     sources.write_text(
@@ -60,7 +62,9 @@ def test_a_refused_file_shows_on_sources_and_in_the_rejects_view(rejects_server,
     assert "Cả tệp bị từ chối" in rows[0].text and "b-trang-web.csv" in rows[0].text
     # the source's text is shown as text: the saved web page's markup is not rendered
     assert "<!DOCTYPE html>" in rows[0].text
-    assert browser.find_elements(By.TAG_NAME, "h1") == [] or all("Lỗi 500" not in h.text for h in browser.find_elements(By.TAG_NAME, "h1"))
+    assert browser.find_elements(By.TAG_NAME, "h1") == [] or all(
+        "Lỗi 500" not in h.text for h in browser.find_elements(By.TAG_NAME, "h1")
+    )
     assert browser.find_element(By.ID, "rejects-export").is_enabled()
 
     browser.get(rejects_server.url + "/sources/rejects?source=hop&lang=en")

@@ -65,8 +65,10 @@ def screen_browser():
 
 def add_screen(server, name: str, playlist: str = PLAYLIST, scope: str = DEMO_ROOT) -> str:
     """`ioc screens add`; returns the one-time enrolment URL it prints."""
-    done = run_cli(["screens", "add", name, "--playlist", playlist, "--scope", scope, "--base-url", server.url],
-                   server.env)
+    done = run_cli(
+        ["screens", "add", name, "--playlist", playlist, "--scope", scope, "--base-url", server.url],
+        server.env,
+    )
     assert done.returncode == 0, done.stderr
     url = done.stdout.strip().splitlines()[-1]
     assert url.startswith(server.url + "/screens/enrol/"), done.stdout
@@ -89,7 +91,8 @@ def state(driver) -> dict:
 def wait_showing_figures(driver, timeout: float = 60) -> dict:
     """Until the playlist shows its first slide with KPI tiles."""
     WebDriverWait(driver, timeout).until(
-        lambda d: (s := state(d))["advances"] >= 1 and any(f["shown"] and f["kpi"] for f in s["frames"]))
+        lambda d: (s := state(d))["advances"] >= 1 and any(f["shown"] and f["kpi"] for f in s["frames"])
+    )
     return state(driver)
 
 
@@ -122,7 +125,9 @@ def fleet_row(driver, name: str):
 
 # --- tests ----------------------------------------------------------------------------------------------
 @pytest.mark.anonymous
-def test_an_unenrolled_browser_gets_sign_in_and_a_used_code_a_clear_page(admin_server, browser, screen_browser):
+def test_an_unenrolled_browser_gets_sign_in_and_a_used_code_a_clear_page(
+    admin_server, browser, screen_browser
+):
     browser.get(admin_server.url + f"/wall?playlist={PLAYLIST}")
     WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "login-form")))
     assert "/login?next=" in browser.current_url
@@ -179,7 +184,9 @@ def test_a_reload_asked_on_the_fleet_page_reaches_the_screen(admin_server, brows
     assert f"user:{ADMIN}" in done.stdout and "e2e-tai-lai" in done.stdout
 
 
-def test_an_enrolled_screen_rotates_for_ten_minutes_without_ever_seeing_sign_in(admin_server, browser, screen_browser):
+def test_an_enrolled_screen_rotates_for_ten_minutes_without_ever_seeing_sign_in(
+    admin_server, browser, screen_browser
+):
     """The issue's own test: ten minutes, every sign-in session thrown away each minute."""
     enrol(admin_server, screen_browser, "e2e-muoi-phut")
     first = wait_showing_figures(screen_browser)
@@ -216,7 +223,9 @@ def test_an_enrolled_screen_rotates_for_ten_minutes_without_ever_seeing_sign_in(
     assert "kiosk=1" in slide and ("Tổng quan" in slide or "Dịch vụ công" in slide), slide
     version = row.find_element(By.CSS_SELECTOR, ".ioc-screens__version")
     assert version.text.strip() == __version__
-    assert version.find_element(By.CSS_SELECTOR, "[data-version-old]").get_attribute("data-version-old") == "0"
+    assert (
+        version.find_element(By.CSS_SELECTOR, "[data-version-old]").get_attribute("data-version-old") == "0"
+    )
 
 
 def test_fleet_and_audit_pages_at_1920x1080(admin_server, browser):
@@ -225,7 +234,10 @@ def test_fleet_and_audit_pages_at_1920x1080(admin_server, browser):
     screenshot(browser, "screens", 1920, 1080)
     browser.get(admin_server.url + "/admin/audit")
     WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.ID, "audit-events")))
-    kinds = {e.get_attribute("data-kind") for e in browser.find_elements(By.CSS_SELECTOR, "#audit-events tr[data-kind]")}
+    kinds = {
+        e.get_attribute("data-kind")
+        for e in browser.find_elements(By.CSS_SELECTOR, "#audit-events tr[data-kind]")
+    }
     assert {"screen_enrolled", "sign_in", "screen_reload"} <= kinds, kinds
     time.sleep(0.5)
     screenshot(browser, "admin-audit", 1920, 1080)

@@ -42,27 +42,37 @@ def load_page(browser, url: str, ready_css: str, timeout: float = 40) -> None:
 
 
 def csp_problems(messages: list[dict]) -> list[str]:
-    return [m["message"] for m in messages if "Content Security Policy" in m["message"] or "Content-Security-Policy" in m["message"]]
+    return [
+        m["message"]
+        for m in messages
+        if "Content Security Policy" in m["message"] or "Content-Security-Policy" in m["message"]
+    ]
 
 
 @pytest.mark.parametrize(("path", "ready_css"), PAGES, ids=[p for p, _ in PAGES])
 def test_page_renders_under_the_csp_with_no_violation(server, browser, path, ready_css):
     with urllib.request.urlopen(server.url + path, timeout=10) as response:
         policy = response.headers["Content-Security-Policy"]
-    assert "script-src 'self' 'sha256-" in policy and "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";")[0]
+    assert (
+        "script-src 'self' 'sha256-" in policy
+        and "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";")[0]
+    )
     console_messages(browser)  # forget earlier pages
     load_page(browser, server.url + path, ready_css)
     if path.startswith("/wall"):
         frame = browser.find_element(By.CSS_SELECTOR, "iframe.ioc-playlist__frame--shown")
         browser.switch_to.frame(frame)
         try:  # the framed slide ran its own scripts under frame-ancestors 'self'
-            WebDriverWait(browser, 40).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".ioc-page.ioc-kiosk")))
+            WebDriverWait(browser, 40).until(
+                EC.presence_of_element_located((By.CSS_SELECTOR, ".ioc-page.ioc-kiosk"))
+            )
         finally:
             browser.switch_to.default_content()
     else:
         # Give callbacks a moment to finish drawing (clientside callbacks are inline scripts too).
-        WebDriverWait(browser, 20).until(lambda d: d.execute_script(
-            "return !document.querySelector('[data-dash-is-loading=\"true\"]')"))
+        WebDriverWait(browser, 20).until(
+            lambda d: d.execute_script("return !document.querySelector('[data-dash-is-loading=\"true\"]')")
+        )
     messages = console_messages(browser)
     assert csp_problems(messages) == []
     assert [m for m in messages if m["level"] == "SEVERE"] == []
@@ -72,8 +82,10 @@ def test_a_violation_would_be_seen(server, browser):
     """The check above can fail: an inline script injected into the page is refused and logged."""
     load_page(browser, server.url + "/dossiers", ".js-plotly-plot .main-svg")
     console_messages(browser)
-    browser.execute_script("const s = document.createElement('script'); s.textContent = 'window.__ran = 1';"
-                           "document.body.appendChild(s);")
+    browser.execute_script(
+        "const s = document.createElement('script'); s.textContent = 'window.__ran = 1';"
+        "document.body.appendChild(s);"
+    )
     assert browser.execute_script("return window.__ran === undefined")
     seen: list[dict] = []
 

@@ -35,15 +35,21 @@ def last_month(demo_server) -> str:
 def open_index(driver, url: str) -> None:
     driver.get(url)
     WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.ID, "si-total")))
-    WebDriverWait(driver, 20).until(lambda d: d.execute_script(
-        "return document.fonts.status === 'loaded' && document.querySelectorAll('#si-trend .main-svg').length > 0"))
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script(
+            "return document.fonts.status === 'loaded' && document.querySelectorAll('#si-trend .main-svg').length > 0"
+        )
+    )
 
 
 def test_the_766_page_shows_published_beside_estimated(demo_server, browser, last_month):
     console_messages(browser)
     set_viewport(browser, 1920, 1080)
     open_index(browser, f"{demo_server.url}/chi-so-766?unit=SO-01&month={last_month}")
-    assert browser.find_element(By.CSS_SELECTOR, ".ioc-page-title").text == "Chỉ số phục vụ người dân, doanh nghiệp (766)"
+    assert (
+        browser.find_element(By.CSS_SELECTOR, ".ioc-page-title").text
+        == "Chỉ số phục vụ người dân, doanh nghiệp (766)"
+    )
     # The per-group file, line 2 (SO-01): progress 18,79, total 74,50 — beside the estimate.
     progress = texts(browser, "#si-group-progress td")
     assert progress[2] == "18,79" and progress[3] not in ("", "–")
@@ -70,24 +76,38 @@ def test_the_wall_tile_says_estimate_or_published(demo_server, browser, last_mon
         open_wall(browser, demo_server.url + "/?kiosk=1")
         basis = browser.find_element(By.ID, "wall-tile-DVC-14-basis")
         # This month has no published score yet: the estimate, with its unknown points.
-        assert basis.get_attribute("data-basis") == "estimate" and basis.text.startswith("Ước tính · "), basis.text
+        assert basis.get_attribute("data-basis") == "estimate" and basis.text.startswith("Ước tính · "), (
+            basis.text
+        )
         found = browser.execute_script(LAYOUT_PROBLEMS)
-        assert found["scrollHeight"] <= found["innerHeight"] and found["clipped"] == [] and found["squashed"] == [], found
+        assert (
+            found["scrollHeight"] <= found["innerHeight"]
+            and found["clipped"] == []
+            and found["squashed"] == []
+        ), found
         screenshot(browser, "wall-766-estimate-vi", width, height)
     # The portal's running figures for this month, imported: the calendar month of a provincial
     # department then has a published score, and the tile says "Điểm công bố".
     this_month = month_of(datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date())
-    done = run_cli(["scores", "import", str(SAMPLES / "diem-766-cong-dvc.csv"), "--period", f"{this_month.start:%Y-%m}"],
-                   demo_server.env)
+    done = run_cli(
+        ["scores", "import", str(SAMPLES / "diem-766-cong-dvc.csv"), "--period", f"{this_month.start:%Y-%m}"],
+        demo_server.env,
+    )
     assert done.returncode == 0, done.stderr
     for width, height in SIZES:
         set_viewport(browser, width, height)
         open_wall(browser, demo_server.url + "/?kiosk=1&unit=SO-01&period=month")
         basis = browser.find_element(By.ID, "wall-tile-DVC-14-basis")
         assert basis.get_attribute("data-basis") == "published" and basis.text == "Điểm công bố", basis.text
-        assert browser.find_element(By.CSS_SELECTOR, "#wall-tile-DVC-14").get_attribute("data-value") == "74.5"
+        assert (
+            browser.find_element(By.CSS_SELECTOR, "#wall-tile-DVC-14").get_attribute("data-value") == "74.5"
+        )
         found = browser.execute_script(LAYOUT_PROBLEMS)
-        assert found["scrollHeight"] <= found["innerHeight"] and found["clipped"] == [] and found["squashed"] == [], found
+        assert (
+            found["scrollHeight"] <= found["innerHeight"]
+            and found["clipped"] == []
+            and found["squashed"] == []
+        ), found
         screenshot(browser, "wall-766-published-vi", width, height)
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert console_messages(browser) == []

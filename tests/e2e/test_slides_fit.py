@@ -51,8 +51,11 @@ def shipped_slides(browser, server) -> list[tuple[str, int, str]]:
     slides = []
     for name in load_playlists(SHIPPED_FILE):
         browser.get(f"{server.url}/wall?playlist={name}&lang=vi")
-        host = WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "wall-playlist")
-                                                 or d.find_elements(By.ID, "wall-playlist-problems"))[0]
+        host = WebDriverWait(browser, 30).until(
+            lambda d: (
+                d.find_elements(By.ID, "wall-playlist") or d.find_elements(By.ID, "wall-playlist-problems")
+            )
+        )[0]
         assert host.get_attribute("id") == "wall-playlist", host.text  # the shipped file is valid
         for number, slide in enumerate(json.loads(host.get_attribute("data-slides")), start=1):
             slides.append((name, number, slide["url"]))
@@ -61,12 +64,16 @@ def shipped_slides(browser, server) -> list[tuple[str, int, str]]:
 
 def wait_rendered(browser) -> None:
     """The page, its figures and its fonts are in place (a wall shows a slide only then too)."""
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
-        "return document.fonts.status === 'loaded' && !!document.querySelector('.ioc-page main') "
-        "&& [...document.querySelectorAll('.dom-graph')].every(g => g.querySelector('.main-svg'))"))
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script(
+            "return document.fonts.status === 'loaded' && !!document.querySelector('.ioc-page main') "
+            "&& [...document.querySelectorAll('.dom-graph')].every(g => g.querySelector('.main-svg'))"
+        )
+    )
     if browser.find_elements(By.CSS_SELECTOR, ".ioc-wall-page"):
-        WebDriverWait(browser, 30).until(lambda d: d.execute_script(
-            "return document.documentElement.hasAttribute('data-wall-scale')"))
+        WebDriverWait(browser, 30).until(
+            lambda d: d.execute_script("return document.documentElement.hasAttribute('data-wall-scale')")
+        )
     time.sleep(0.8)  # Plotly's resize to its box, the fit of the overview wall
 
 
@@ -87,8 +94,10 @@ def test_every_slide_of_the_shipped_playlists_fits_both_wall_sizes(demo_server, 
                 sw, sh, w, h = m["doc"]
                 assert (w, h) == (width, height)
                 if sw > w or sh > h or m["outside"] or m["clipped"]:
-                    failures.append(f"{name} #{number} {url} at {width}×{height}: document {sw}×{sh}, "
-                                    f"outside {m['outside'][:4]}, clipped {m['clipped'][:4]}")
+                    failures.append(
+                        f"{name} #{number} {url} at {width}×{height}: document {sw}×{sh}, "
+                        f"outside {m['outside'][:4]}, clipped {m['clipped'][:4]}"
+                    )
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert not failures, "\n".join(failures)
@@ -111,5 +120,5 @@ def test_a_wall_layout_scales_its_charts_with_the_screen(demo_server, browser):
                         value.getBoundingClientRect().height];""")
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    for small, large in zip(sizes[1920], sizes[3840]):
+    for small, large in zip(sizes[1920], sizes[3840], strict=False):
         assert 1.8 * small <= large <= 2.2 * small, sizes

@@ -32,7 +32,9 @@ def test_language_switch_persists_across_pages(demo_server, browser):
     switch = WebDriverWait(browser, 20).until(EC.element_to_be_clickable((By.ID, "ioc-lang-switch")))
     assert switch.text == "English"
     switch.click()
-    WebDriverWait(browser, 20).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".ioc-page-title"), "Data source health"))
+    WebDriverWait(browser, 20).until(
+        EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".ioc-page-title"), "Data source health")
+    )
     assert browser.current_url == demo_server.url + "/sources"
     browser.get(demo_server.url + "/")  # another page, no ?lang: the cookie decides
     WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "ioc-lang-switch")))

@@ -76,11 +76,16 @@ def test_unit_page_exports_exactly_the_rows_shown(demo_server, browser, tmp_path
     code, name = unit_with_both_kinds_overdue(demo_server)
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
     console_messages(browser)
     browser.get(demo_server.url + f"/units/{code}")
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
-        "try { return dash_ag_grid.getApi('actions-grid').getDisplayedRowCount() > 0 } catch (e) { return false }"))
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script(
+            "try { return dash_ag_grid.getApi('actions-grid').getDisplayedRowCount() > 0 } catch (e) { return false }"
+        )
+    )
     everything = grid_ids(browser)
     assert len(everything) >= 3
     assert browser.find_element(By.ID, "tile-DVC-06").get_attribute("data-kpi") == "DVC-06"

@@ -29,21 +29,28 @@ SIZES = ((1920, 1080), (3840, 2160))
 
 # --- helpers ------------------------------------------------------------------------------------------
 def set_viewport(driver, width: int, height: int) -> None:
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
 
 
 def open_wall(driver, url: str, timeout: float = 30) -> None:
     driver.get(url)
-    WebDriverWait(driver, timeout).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#wall-content [data-kpi]")))
+    WebDriverWait(driver, timeout).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#wall-content [data-kpi]"))
+    )
     WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "ioc-clock").text.strip() != "")
     wait_for_fit(driver)
 
 
 def wait_for_fit(driver) -> None:
     """wall.js sets data-wall-scale once it has fitted the wall to the viewport (after fonts)."""
-    WebDriverWait(driver, 10).until(lambda d: d.execute_script(
-        "return document.fonts.status === 'loaded' && document.documentElement.hasAttribute('data-wall-scale')"))
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script(
+            "return document.fonts.status === 'loaded' && document.documentElement.hasAttribute('data-wall-scale')"
+        )
+    )
     time.sleep(0.3)  # one more frame for a fit queued by the last change
 
 
@@ -59,7 +66,9 @@ return {version: wall.getAttribute('data-version'), asOf: wall.getAttribute('dat
 
 def texts(driver, css: str) -> list[str]:
     """The visible text of every element matching ``css``, read in one go (no stale elements)."""
-    return driver.execute_script("return [...document.querySelectorAll(arguments[0])].map(e => e.innerText.trim())", css)
+    return driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map(e => e.innerText.trim())", css
+    )
 
 
 def wall_state(driver) -> dict | None:
@@ -100,10 +109,23 @@ return out;
 
 
 # --- the wall -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("lang, title, domains, index_name", [
-    ("vi", "Trung tâm điều hành thông minh", ["Văn bản", "Dịch vụ công", "Họp trực tuyến"], "Điểm chỉ số phục vụ (766)"),
-    ("en", "Intelligent Operations Center", ["Documents", "Public services", "Online meetings"], "Service index score"),
-])
+@pytest.mark.parametrize(
+    "lang, title, domains, index_name",
+    [
+        (
+            "vi",
+            "Trung tâm điều hành thông minh",
+            ["Văn bản", "Dịch vụ công", "Họp trực tuyến"],
+            "Điểm chỉ số phục vụ (766)",
+        ),
+        (
+            "en",
+            "Intelligent Operations Center",
+            ["Documents", "Public services", "Online meetings"],
+            "Service index score",
+        ),
+    ],
+)
 def test_the_wall_loads_with_an_empty_console(demo_server, browser, lang, title, domains, index_name):
     console_messages(browser)
     set_viewport(browser, 1920, 1080)
@@ -111,11 +133,15 @@ def test_the_wall_loads_with_an_empty_console(demo_server, browser, lang, title,
     assert browser.find_element(By.CSS_SELECTOR, ".ioc-header h1").text == title
     assert texts(browser, ".ioc-wall__domain-name") == domains
     times = texts(browser, ".ioc-wall__domain-time")
-    assert len(times) == 3 and all(t.startswith("cập nhật " if lang == "vi" else "updated ") for t in times), times
+    assert len(times) == 3 and all(
+        t.startswith("cập nhật " if lang == "vi" else "updated ") for t in times
+    ), times
     assert texts(browser, "#wall-tile-DVC-14 .ioc-tile__name") == [index_name]
     assert len(texts(browser, "#wall-attention .ioc-wall__unit")) >= 5
     # The live refresh has run at least once (a tick after 10 s) without a word in the console.
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return window.iocWall.polls >= 1 && window.iocWall.pending === 0"))
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script("return window.iocWall.polls >= 1 && window.iocWall.pending === 0")
+    )
     first_render = browser.execute_script("return window.iocWall.firstRenderMs")
     assert first_render is not None and first_render < 5000, first_render
     print(f"wall first render ({lang}): {first_render} ms after navigation start")
@@ -124,13 +150,18 @@ def test_the_wall_loads_with_an_empty_console(demo_server, browser, lang, title,
 
 def test_tile_values_equal_the_kpi_engine(demo_server, browser):
     data_dir = demo_server.env["IOC_DATA_DIR"]
-    for query, unit in (("?period=mtd", None), ("?unit=SO-25&period=week&kiosk=1", "SO-25"), ("?unit=BMP-SO&period=today", "BMP-SO")):
+    for query, unit in (
+        ("?period=mtd", None),
+        ("?unit=SO-25&period=week&kiosk=1", "SO-25"),
+        ("?unit=BMP-SO&period=today", "BMP-SO"),
+    ):
         for _attempt in range(5):  # data may arrive between reading the page and asking the engine
             open_wall(browser, demo_server.url + "/" + query)
             wall = wall_state(browser)
             shown = wall["tiles"]
-            version, engine = engine_figures(data_dir, unit, query.split("period=")[1].split("&")[0],
-                                             datetime.fromisoformat(wall["asOf"]))
+            version, engine = engine_figures(
+                data_dir, unit, query.split("period=")[1].split("&")[0], datetime.fromisoformat(wall["asOf"])
+            )
             if str(version) == wall["version"]:
                 break
         else:
@@ -149,12 +180,16 @@ def test_kiosk_mode_hides_navigation_controls_and_the_cursor(demo_server, browse
         assert browser.find_elements(By.CSS_SELECTOR, selector) == [], selector
     cursors = browser.execute_script(
         "return [document.body, document.querySelector('.ioc-tile'), document.querySelector('#wall-scope')]"
-        ".map(e => getComputedStyle(e).cursor)")
+        ".map(e => getComputedStyle(e).cursor)"
+    )
     assert cursors == ["none", "none", "none"]
     assert browser.find_element(By.ID, "wall-scope").text == "Toàn cơ quan"
     open_wall(browser, demo_server.url + "/")
     assert browser.find_elements(By.CSS_SELECTOR, ".ioc-nav") and browser.find_elements(By.ID, "wall-unit")
-    assert browser.execute_script("return getComputedStyle(document.querySelector('.ioc-tile')).cursor") != "none"
+    assert (
+        browser.execute_script("return getComputedStyle(document.querySelector('.ioc-tile')).cursor")
+        != "none"
+    )
 
 
 def test_the_screen_drifts_a_few_pixels_against_burn_in(demo_server, browser):
@@ -166,12 +201,16 @@ def test_the_screen_drifts_a_few_pixels_against_burn_in(demo_server, browser):
     before = header.rect
     for _ in range(4):  # a quarter turn of the 3 px circle
         browser.execute_script("window.iocWall.shiftOneStep()")
-    browser.execute_script("document.querySelectorAll('.ioc-page > *').forEach(e => e.style.transition = 'none')")
+    browser.execute_script(
+        "document.querySelectorAll('.ioc-page > *').forEach(e => e.style.transition = 'none')"
+    )
     time.sleep(0.2)
     after = header.rect
     assert (round(after["x"] - before["x"]), round(after["y"] - before["y"])) == (0, 3), (before, after)
     found = browser.execute_script(LAYOUT_PROBLEMS)
-    assert found["scrollHeight"] <= found["innerHeight"] and found["scrollWidth"] <= found["innerWidth"], found
+    assert found["scrollHeight"] <= found["innerHeight"] and found["scrollWidth"] <= found["innerWidth"], (
+        found
+    )
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
@@ -182,11 +221,16 @@ def test_the_unit_picker_and_period_chips_put_the_view_in_the_url(demo_server, b
     WebDriverWait(browser, 20).until(lambda d: (wall_state(d) or {}).get("period", "").startswith("today:"))
     assert browser.current_url == demo_server.url + "/?period=today"
     browser.find_element(By.ID, "wall-unit").click()
-    search = WebDriverWait(browser, 10).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".dash-dropdown-search")))
+    search = WebDriverWait(browser, 10).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, ".dash-dropdown-search"))
+    )
     assert search.get_attribute("placeholder") == "Tìm đơn vị…"
     search.send_keys("Phú Thọ")
-    WebDriverWait(browser, 10).until(EC.element_to_be_clickable(
-        (By.XPATH, "//*[@role='option'][contains(., 'Sở Nông nghiệp và Môi trường tỉnh Phú Thọ')]"))).click()
+    WebDriverWait(browser, 10).until(
+        EC.element_to_be_clickable(
+            (By.XPATH, "//*[@role='option'][contains(., 'Sở Nông nghiệp và Môi trường tỉnh Phú Thọ')]")
+        )
+    ).click()
     WebDriverWait(browser, 20).until(lambda d: (wall_state(d) or {}).get("unit") == "SO-25")
     assert browser.current_url == demo_server.url + "/?period=today&unit=SO-25"
     assert texts(browser, "#wall-attention .ioc-wall__title") == ["Việc cần xử lý"]
@@ -200,7 +244,9 @@ def test_no_scrollbars_nothing_clipped_at_wall_sizes(demo_server, browser, kiosk
         set_viewport(browser, width, height)
         open_wall(browser, demo_server.url + ("/?kiosk=1" if kiosk else "/"))
         found = browser.execute_script(LAYOUT_PROBLEMS)
-        assert found["scrollHeight"] <= found["innerHeight"] and found["scrollWidth"] <= found["innerWidth"], found
+        assert (
+            found["scrollHeight"] <= found["innerHeight"] and found["scrollWidth"] <= found["innerWidth"]
+        ), found
         assert found["outside"] == [] and found["clipped"] == [] and found["squashed"] == [], found
         # It fits by design, not by shrinking the text to illegibility.
         assert found["scale"] >= (0.95 if kiosk else 0.85), found
@@ -215,7 +261,9 @@ def test_a_leaf_unit_in_english_and_light_theme_fits_too(demo_server, browser):
     set_viewport(browser, 1920, 1080)
     open_wall(browser, demo_server.url + "/?unit=SO-25&kiosk=1&lang=en&theme=light")
     found = browser.execute_script(LAYOUT_PROBLEMS)
-    assert found["scrollHeight"] <= found["innerHeight"] and not found["clipped"] and not found["squashed"], found
+    assert found["scrollHeight"] <= found["innerHeight"] and not found["clipped"] and not found["squashed"], (
+        found
+    )
     assert texts(browser, "#wall-attention .ioc-wall__title") == ["Items to act on"]
     assert "ioc-theme-light" in browser.find_element(By.CSS_SELECTOR, ".ioc-page").get_attribute("class")
     screenshot(browser, "wall-unit-light-en", 1920, 1080)
@@ -226,18 +274,26 @@ def test_refreshes_never_overlap_on_a_slow_network(demo_server, browser):
     """With every request taking 15 s and a tick every 10 s, the gate must skip ticks: never two
     refreshes in flight at once."""
     open_wall(browser, demo_server.url + "/?kiosk=1")
-    browser.execute_script("window.iocWall.maxRefreshPending = 0;"
-                           "setInterval(() => { window.iocWall.maxRefreshPending = Math.max(window.iocWall.maxRefreshPending,"
-                           " window.iocWall.refreshPending); }, 50);")
+    browser.execute_script(
+        "window.iocWall.maxRefreshPending = 0;"
+        "setInterval(() => { window.iocWall.maxRefreshPending = Math.max(window.iocWall.maxRefreshPending,"
+        " window.iocWall.refreshPending); }, 50);"
+    )
     browser.execute_cdp_cmd("Network.enable", {})
-    browser.execute_cdp_cmd("Network.emulateNetworkConditions",
-                            {"offline": False, "latency": 15000, "downloadThroughput": -1, "uploadThroughput": -1})
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 15000, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
     try:
-        WebDriverWait(browser, 60, poll_frequency=1).until(lambda d: d.execute_script("return window.iocWall.skipped >= 2"))
+        WebDriverWait(browser, 60, poll_frequency=1).until(
+            lambda d: d.execute_script("return window.iocWall.skipped >= 2")
+        )
         stats = browser.execute_script("return window.iocWall")
     finally:
-        browser.execute_cdp_cmd("Network.emulateNetworkConditions",
-                                {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+        browser.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+        )
         browser.execute_cdp_cmd("Network.disable", {})
     assert stats["maxRefreshPending"] == 1, stats
     assert stats["polls"] >= 1 and stats["skipped"] >= 2
@@ -271,7 +327,9 @@ def test_a_playlist_advances_by_itself(demo_server, browser):
         seen = []
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and len(seen) < 4:
-            slide = browser.execute_script("return document.documentElement.getAttribute('data-playlist-slide')")
+            slide = browser.execute_script(
+                "return document.documentElement.getAttribute('data-playlist-slide')"
+            )
             if slide is not None and (not seen or seen[-1][0] != slide):
                 shown = browser.find_element(By.CSS_SELECTOR, "iframe.ioc-playlist__frame--shown")
                 seen.append((slide, shown.get_attribute("src").replace(demo_server.url, "")))
@@ -283,9 +341,15 @@ def test_a_playlist_advances_by_itself(demo_server, browser):
                     browser.switch_to.default_content()
             time.sleep(0.25)
         assert [s for s, _ in seen] == ["0", "1", "2", "0"], seen
-        assert [u for _, u in seen] == ["/?period=mtd&kiosk=1&lang=vi", "/documents?period=mtd&kiosk=1&lang=vi",
-                                        "/?unit=SO-01&period=today&kiosk=1&lang=vi", "/?period=mtd&kiosk=1&lang=vi"]
-        assert browser.execute_script("return window.__sameShell === true")  # rotated without reloading the shell
+        assert [u for _, u in seen] == [
+            "/?period=mtd&kiosk=1&lang=vi",
+            "/documents?period=mtd&kiosk=1&lang=vi",
+            "/?unit=SO-01&period=today&kiosk=1&lang=vi",
+            "/?period=mtd&kiosk=1&lang=vi",
+        ]
+        assert browser.execute_script(
+            "return window.__sameShell === true"
+        )  # rotated without reloading the shell
         assert browser.execute_script("return getComputedStyle(document.body).cursor") == "none"
         assert console_messages(browser) == []
     finally:
@@ -296,7 +360,9 @@ def test_a_playlist_advances_by_itself(demo_server, browser):
 def test_an_unknown_playlist_gets_a_clear_page(demo_server, browser):
     console_messages(browser)
     browser.get(demo_server.url + "/wall?playlist=khong-co")
-    notice = WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "wall-playlist-unknown")))
+    notice = WebDriverWait(browser, 20).until(
+        EC.presence_of_element_located((By.ID, "wall-playlist-unknown"))
+    )
     assert "Không có danh sách trình chiếu 'khong-co'" in notice.text
     assert "Tổng quan điều hành" in notice.text
     assert console_messages(browser) == []
@@ -310,7 +376,9 @@ def restartable_server(tmp_path_factory):
     server.stop()
 
 
-def test_a_stopped_server_shows_the_badge_and_a_restarted_one_clears_it_without_a_reload(restartable_server, browser):
+def test_a_stopped_server_shows_the_badge_and_a_restarted_one_clears_it_without_a_reload(
+    restartable_server, browser
+):
     server = restartable_server
     set_viewport(browser, 1920, 1080)
     open_wall(browser, server.url + "/?kiosk=1")
@@ -320,21 +388,34 @@ def test_a_stopped_server_shows_the_badge_and_a_restarted_one_clears_it_without_
     console_messages(browser)
 
     server.stop()
-    WebDriverWait(browser, 40, poll_frequency=0.5).until(lambda d: d.find_element(By.ID, "wall-connection").is_displayed())
+    WebDriverWait(browser, 40, poll_frequency=0.5).until(
+        lambda d: d.find_element(By.ID, "wall-connection").is_displayed()
+    )
     assert badge.text == "Mất kết nối – đang thử lại…"
-    assert browser.find_elements(By.CSS_SELECTOR, "#wall-content [data-kpi]")  # the last figures stay on screen
+    assert browser.find_elements(
+        By.CSS_SELECTOR, "#wall-content [data-kpi]"
+    )  # the last figures stay on screen
     screenshot(browser, "wall-connection-lost", 1920, 1080)
 
     server.start()  # the same port
-    WebDriverWait(browser, 60, poll_frequency=0.5).until(lambda d: not d.find_element(By.ID, "wall-connection").is_displayed())
+    WebDriverWait(browser, 60, poll_frequency=0.5).until(
+        lambda d: not d.find_element(By.ID, "wall-connection").is_displayed()
+    )
     assert browser.execute_script("return window.__sameDocument === true")  # no reload happened
     assert browser.execute_script("return performance.getEntriesByType('navigation').length") == 1
     # …and the page keeps refreshing: the next poll gets an answer.
     polls = browser.execute_script("return window.iocWall.polls")
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
-        f"return window.iocWall.polls > {polls} && window.iocWall.pending === 0 && !window.iocWall.offline"))
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script(
+            f"return window.iocWall.polls > {polls} && window.iocWall.pending === 0 && !window.iocWall.offline"
+        )
+    )
     # Only the failed requests themselves were logged, nothing broke in the page.
     for message in console_messages(browser):
         text = message["message"]
-        assert "_dash-update-component" in text or "server did not respond" in text or "ERR_CONNECTION_REFUSED" in text, text
+        assert (
+            "_dash-update-component" in text
+            or "server did not respond" in text
+            or "ERR_CONNECTION_REFUSED" in text
+        ), text
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

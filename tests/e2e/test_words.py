@@ -23,11 +23,29 @@ import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
 pytestmark = pytest.mark.browser
-PAGES = ("/", "/documents", "/dossiers", "/meetings", "/units", "/units/SO-01", "/units/BMP", "/wall",
-         "/dossiers?kiosk=1", "/documents?kiosk=1", "/meetings?kiosk=1")
+PAGES = (
+    "/",
+    "/documents",
+    "/dossiers",
+    "/meetings",
+    "/units",
+    "/units/SO-01",
+    "/units/BMP",
+    "/wall",
+    "/dossiers?kiosk=1",
+    "/documents?kiosk=1",
+    "/meetings?kiosk=1",
+)
 #: Elements whose text is the sources' own (see the module's allow-list).
-ALLOWED_DATA = (".ioc-who__name", "#ioc-lang-switch", ".dom-agenda__title", '.ag-cell[col-id="procedure"]',
-                '.ag-cell[col-id="id"]', ".ioc-definition", ".ioc-tile__definition")
+ALLOWED_DATA = (
+    ".ioc-who__name",
+    "#ioc-lang-switch",
+    ".dom-agenda__title",
+    '.ag-cell[col-id="procedure"]',
+    '.ag-cell[col-id="id"]',
+    ".ioc-definition",
+    ".ioc-tile__definition",
+)
 VISIBLE_TEXT = """
 const root = document.body.cloneNode(true);
 for (const el of root.querySelectorAll(arguments[0])) el.remove();
@@ -43,8 +61,10 @@ RAW_CODES = {
     "platform id": re.compile(r"\b(?:bigbluebutton|jitsi|trueconf)\b"),
 }
 #: English UI words (AG Grid's own included) that must not show in the Vietnamese UI.
-ENGLISH_IN_VI = re.compile(r"\b(?:Page Size|Page|Loading|No Rows To Show|Filter|Equals|Contains|Status|Dossier|Document|"
-                           r"Overdue|internal|Sign out|Rows|Export|Target|Rank)\b")
+ENGLISH_IN_VI = re.compile(
+    r"\b(?:Page Size|Page|Loading|No Rows To Show|Filter|Equals|Contains|Status|Dossier|Document|"
+    r"Overdue|internal|Sign out|Rows|Export|Target|Rank)\b"
+)
 VIETNAMESE_LETTER = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)
 
 
@@ -52,8 +72,10 @@ def place_words(server) -> set[str]:
     """The words of the short names of the units that are places (no sub-units)."""
     db = sqlite3.connect(server.env["IOC_DATA_DIR"] + "/ioc.sqlite3")
     try:
-        rows = db.execute("SELECT short_name_vi FROM org_unit u WHERE short_name_vi IS NOT NULL "
-                          "AND NOT EXISTS (SELECT 1 FROM org_unit c WHERE c.parent_id = u.id)").fetchall()
+        rows = db.execute(
+            "SELECT short_name_vi FROM org_unit u WHERE short_name_vi IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM org_unit c WHERE c.parent_id = u.id)"
+        ).fetchall()
     finally:
         db.close()
     return {w for (name,) in rows for w in re.findall(r"\w+", name)}
@@ -61,8 +83,11 @@ def place_words(server) -> set[str]:
 
 def read(browser, server, path: str, lang: str) -> str:
     browser.get(f"{server.url}{path}{'&' if '?' in path else '?'}lang={lang}")
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
-        "return document.fonts.status === 'loaded' && !!document.querySelector('main')"))
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script(
+            "return document.fonts.status === 'loaded' && !!document.querySelector('main')"
+        )
+    )
     time.sleep(1.5)  # charts and the grid are drawn
     return browser.execute_script(VISIBLE_TEXT, ", ".join(ALLOWED_DATA))
 

@@ -131,7 +131,9 @@ class FakeServer:
 
     def start(self) -> FakeServer:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, name=type(self).__name__, daemon=True)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, name=type(self).__name__, daemon=True
+            )
             self._thread.start()
         return self
 
@@ -148,7 +150,15 @@ class FakeServer:
         self.stop()
 
     # ---- faults
-    def inject(self, kind: str, *, times: int = 1, path: str | None = None, retry_after: float | None = 1, delay: float = 5.0) -> None:
+    def inject(
+        self,
+        kind: str,
+        *,
+        times: int = 1,
+        path: str | None = None,
+        retry_after: float | None = 1,
+        delay: float = 5.0,
+    ) -> None:
         with self._lock:
             self._faults.append(Fault(kind, times, path, retry_after, delay))
 
@@ -174,7 +184,9 @@ class FakeServer:
         truncated = False
         if fault is not None:
             if fault.kind == "429":
-                headers = {"Retry-After": str(int(fault.retry_after))} if fault.retry_after is not None else {}
+                headers = (
+                    {"Retry-After": str(int(fault.retry_after))} if fault.retry_after is not None else {}
+                )
                 response = Response(429, {"error": "Too Many Requests"}, headers)
             elif fault.kind == "500":
                 response = Response(500, {"error": "Internal Server Error"})
@@ -199,7 +211,7 @@ class FakeServer:
     def _safe_route(self, request: Request) -> Response:
         try:
             return self.route(request)
-        except Exception as exc:  # noqa: BLE001 - a bug in a fake must show up as a 500, not hang the client
+        except Exception as exc:
             return Response(500, {"error": f"fake server error: {type(exc).__name__}: {exc}"})
 
     def _write(self, handler, request: Request, response: Response, truncated: bool) -> None:

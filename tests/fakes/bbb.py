@@ -93,7 +93,9 @@ def _metadata_xml(metadata: dict[str, str]) -> str:
 
 
 class FakeBbb(FakeServer):
-    malformed_body = b"<response><returncode>SUCCESS</returncode><meetings><meeting><meetingName>Giao ban</meetin"
+    malformed_body = (
+        b"<response><returncode>SUCCESS</returncode><meetings><meeting><meetingName>Giao ban</meetin"
+    )
 
     def __init__(
         self,
@@ -141,13 +143,25 @@ class FakeBbb(FakeServer):
         meta = {k.lower(): v for k, v in (metadata or {}).items()}  # BBB lower-cases meta_ names
         if unit is not None:
             meta[self.unit_metadata] = unit
-        meeting = FakeMeeting(meeting_id, name, created, created, participants=participants, listeners=listeners,
-                              record=record, breakout=breakout, metadata=meta, joined=participants > 0)  # fmt: skip
+        meeting = FakeMeeting(
+            meeting_id,
+            name,
+            created,
+            created,
+            participants=participants,
+            listeners=listeners,
+            record=record,
+            breakout=breakout,
+            metadata=meta,
+            joined=participants > 0,
+        )
         with self._state:
             self._meetings[meeting_id] = meeting
         return meeting.internal_id
 
-    def set_participants(self, meeting_id: str, participants: int, listeners: int | None = None, video: int | None = None) -> None:
+    def set_participants(
+        self, meeting_id: str, participants: int, listeners: int | None = None, video: int | None = None
+    ) -> None:
         with self._state:
             meeting = self._meetings[meeting_id]
             meeting.participants = participants
@@ -185,7 +199,9 @@ class FakeBbb(FakeServer):
         state: str = "published",
     ) -> None:
         with self._state:
-            self._recordings.append(FakeRecording(internal_id, meeting_id, name, _ms(start), _ms(end), participants, state))
+            self._recordings.append(
+                FakeRecording(internal_id, meeting_id, name, _ms(start), _ms(end), participants, state)
+            )
 
     def feed(self, meetings: list[dict[str, Any]]) -> None:
         """Replace the state with ``meetings`` (the demo's hook).
@@ -203,11 +219,18 @@ class FakeBbb(FakeServer):
             participants = int(item.get("participants") or 0)
             meta = {self.unit_metadata: str(item["unit_code"])} if item.get("unit_code") else {}
             fresh[str(item["meeting_id"])] = FakeMeeting(
-                str(item["meeting_id"]), str(item.get("name") or item["meeting_id"]), start, start,
-                participants=participants, listeners=min(int(item.get("listeners") or 0), participants),
-                moderators=1 if participants else 0, record=bool(item.get("record", False)), metadata=meta,
-                joined=participants > 0 or end is not None, planned_end_ms=_ms(end) if end is not None else None,
-            )  # fmt: skip
+                str(item["meeting_id"]),
+                str(item.get("name") or item["meeting_id"]),
+                start,
+                start,
+                participants=participants,
+                listeners=min(int(item.get("listeners") or 0), participants),
+                moderators=1 if participants else 0,
+                record=bool(item.get("record", False)),
+                metadata=meta,
+                joined=participants > 0 or end is not None,
+                planned_end_ms=_ms(end) if end is not None else None,
+            )
         with self._state:
             self._meetings = fresh
 
@@ -216,7 +239,7 @@ class FakeBbb(FakeServer):
         checksum = None
         for pair in raw_query.split("&"):
             if pair.startswith("checksum="):
-                checksum = pair[len("checksum="):]
+                checksum = pair[len("checksum=") :]
         if not checksum:
             return False
         # bbb-web removes the checksum parameter from the query string as text, then hashes.
@@ -239,7 +262,7 @@ class FakeBbb(FakeServer):
             )
         if not path.startswith(API_PATH + "/"):
             return Response(404, b"<html><body>Not Found</body></html>", {}, "text/html")
-        call = path[len(API_PATH) + 1:]
+        call = path[len(API_PATH) + 1 :]
         if not self.checksum_ok(call, request.raw_query):
             return _failed("checksumError", "You did not pass the checksum security check")
         if call == "getMeetings":
@@ -315,7 +338,7 @@ class FakeBbb(FakeServer):
             recordings = [r for r in recordings if r.state in states]
         recordings.sort(key=lambda r: r.start_ms)
         total = len(recordings)
-        page = recordings[offset: offset + limit if limit else None]
+        page = recordings[offset : offset + limit if limit else None]
         if not page:
             return xml_response(
                 "<response><returncode>SUCCESS</returncode><recordings/><messageKey>noRecordings</messageKey>"
@@ -336,9 +359,11 @@ class FakeBbb(FakeServer):
                 + _el("endTime", r.end_ms)
                 + _el("participants", r.participants)
                 + _metadata_xml(r.metadata)
-                + "<playback><format>" + _el("type", "presentation")
+                + "<playback><format>"
+                + _el("type", "presentation")
                 + _el("url", f"{self.url}/playback/presentation/2.3/{r.internal_id}")
-                + _el("processingTime", 7177) + _el("length", max(0, (r.end_ms - r.start_ms) // 60000))
+                + _el("processingTime", 7177)
+                + _el("length", max(0, (r.end_ms - r.start_ms) // 60000))
                 + "</format></playback>"
                 + "</recording>"
             )

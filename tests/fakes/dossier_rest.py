@@ -95,9 +95,20 @@ def row_updated(row: dict[str, Any]) -> datetime | None:
 class AuthChecker:
     """Checks credentials exactly as a gateway would; shared with the OpenCPS fake."""
 
-    def __init__(self, kind: str = "bearer", *, token: str = "", username: str = "", password: str = "",
-                 api_key: str = "", api_key_header: str = "X-API-Key", client_id: str = "", client_secret: str = "",
-                 token_lifetime_s: float = 3600.0, clock: Callable[[], float] = time.monotonic):  # fmt: skip
+    def __init__(
+        self,
+        kind: str = "bearer",
+        *,
+        token: str = "",
+        username: str = "",
+        password: str = "",
+        api_key: str = "",
+        api_key_header: str = "X-API-Key",
+        client_id: str = "",
+        client_secret: str = "",
+        token_lifetime_s: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         if kind not in ("none", "bearer", "basic", "api_key", "oauth2"):
             raise ValueError(f"unknown auth kind {kind!r}")
         self.kind = kind
@@ -131,7 +142,9 @@ class AuthChecker:
         token = secrets.token_hex(16)
         with self._lock:
             self.issued[token] = self.clock() + self.token_lifetime_s
-        return json_response({"access_token": token, "token_type": "bearer", "expires_in": int(self.token_lifetime_s)})
+        return json_response(
+            {"access_token": token, "token_type": "bearer", "expires_in": int(self.token_lifetime_s)}
+        )
 
     def expire(self) -> None:
         with self._lock:
@@ -165,8 +178,11 @@ class AuthChecker:
             ok = expiry is not None and self.clock() < expiry
         if ok:
             return None
-        return Response(401, {"error": "unauthorized", "message": "invalid or expired credentials"},
-                        {"WWW-Authenticate": 'Bearer realm="api"' if self.kind != "basic" else 'Basic realm="api"'})
+        return Response(
+            401,
+            {"error": "unauthorized", "message": "invalid or expired credentials"},
+            {"WWW-Authenticate": 'Bearer realm="api"' if self.kind != "basic" else 'Basic realm="api"'},
+        )
 
 
 def envelope(items_path: str, items: list, **extra: Any) -> dict[str, Any]:
@@ -212,9 +228,18 @@ class FakeDossierRest(FakeServer):
         super().__init__(host, port)
         if paging not in ("page", "offset", "cursor", "none"):
             raise ValueError(f"unknown paging {paging!r}")
-        self.auth = AuthChecker(auth, token=token, username=username, password=password, api_key=api_key,
-                                api_key_header=api_key_header, client_id=client_id, client_secret=client_secret,
-                                token_lifetime_s=token_lifetime_s, clock=clock)  # fmt: skip
+        self.auth = AuthChecker(
+            auth,
+            token=token,
+            username=username,
+            password=password,
+            api_key=api_key,
+            api_key_header=api_key_header,
+            client_id=client_id,
+            client_secret=client_secret,
+            token_lifetime_s=token_lifetime_s,
+            clock=clock,
+        )
         self.path, self.token_path, self.items_path = path, token_path, items_path
         self.paging, self.order = paging, order
         self.updated_param, self.updated_format, self.date_format = updated_param, updated_format, date_format
@@ -274,15 +299,23 @@ class FakeDossierRest(FakeServer):
         if since is not None:
             rows = [r for r in rows if (u := row_updated(r)) is None or u >= since]
         if self.order == "updated":
-            rows.sort(key=lambda r: (row_updated(r) or datetime.min.replace(tzinfo=UTC), str(r.get("MaHoSo"))))
+            rows.sort(
+                key=lambda r: (row_updated(r) or datetime.min.replace(tzinfo=UTC), str(r.get("MaHoSo")))
+            )
         elif self.order == "reverse":
-            rows.sort(key=lambda r: (row_updated(r) or datetime.min.replace(tzinfo=UTC), str(r.get("MaHoSo"))), reverse=True)
+            rows.sort(
+                key=lambda r: (row_updated(r) or datetime.min.replace(tzinfo=UTC), str(r.get("MaHoSo"))),
+                reverse=True,
+            )
         else:
             rows.sort(key=lambda r: str(r.get("MaHoSo")))
         return [self._render(r) for r in rows]
 
     def _render(self, row: dict[str, Any]) -> dict[str, Any]:
-        return {k: render_time(v, self.date_format) if isinstance(v, (datetime, date)) else v for k, v in row.items()}
+        return {
+            k: render_time(v, self.date_format) if isinstance(v, (datetime, date)) else v
+            for k, v in row.items()
+        }
 
     def _page(self, request: Request, rows: list[dict[str, Any]]) -> Response:
         total = len(rows)
@@ -292,16 +325,20 @@ class FakeDossierRest(FakeServer):
             if self.paging == "page":
                 page, size = int(request.arg("page", "1")), int(request.arg("size", "100"))
                 start = (page - 1) * size
-                return json_response(envelope(self.items_path, rows[start:start + size], total=total, page=page))
+                return json_response(
+                    envelope(self.items_path, rows[start : start + size], total=total, page=page)
+                )
             limit = int(request.arg("limit", "100"))
             if self.paging == "offset":
                 offset = int(request.arg("offset", "0"))
-                return json_response(envelope(self.items_path, rows[offset:offset + limit], total=total))
+                return json_response(envelope(self.items_path, rows[offset : offset + limit], total=total))
             cursor = request.arg("cursor")
             offset = int(base64.urlsafe_b64decode(cursor.encode()).decode()) if cursor else 0
         except (ValueError, binascii.Error):
             return json_response({"error": "bad paging parameters"}, 400)
-        chunk = rows[offset:offset + limit]
+        chunk = rows[offset : offset + limit]
         following = offset + len(chunk)
-        next_cursor = base64.urlsafe_b64encode(str(following).encode()).decode() if following < total else None
+        next_cursor = (
+            base64.urlsafe_b64encode(str(following).encode()).decode() if following < total else None
+        )
         return json_response(envelope(self.items_path, chunk, total=total, next_cursor=next_cursor))

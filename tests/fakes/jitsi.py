@@ -87,25 +87,47 @@ class FakeJitsi(FakeServer):
 
     def route(self, request: Request) -> Response:
         if self.basic_auth is not None:
-            expected = "Basic " + base64.b64encode(f"{self.basic_auth[0]}:{self.basic_auth[1]}".encode()).decode()
+            expected = (
+                "Basic " + base64.b64encode(f"{self.basic_auth[0]}:{self.basic_auth[1]}".encode()).decode()
+            )
             if request.header("Authorization") != expected:
-                return Response(401, "<html><body><h1>401 Authorization Required</h1></body></html>",
-                                {"WWW-Authenticate": 'Basic realm="jitsi stats"'}, "text/html")
+                return Response(
+                    401,
+                    "<html><body><h1>401 Authorization Required</h1></body></html>",
+                    {"WWW-Authenticate": 'Basic realm="jitsi stats"'},
+                    "text/html",
+                )
         if request.method != "GET":
             return json_response({"error": "method not allowed"}, 405)
         stats = self._stats()
         if request.path == "/colibri/stats":  # Videobridge
-            stats.update({
-                "current_timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
-                "threads": 59, "bit_rate_download": 0, "bit_rate_upload": 0, "rtt_aggregate": 0.0,
-                "videochannels": 0, "audiochannels": 0, "graceful_shutdown": False, "region": "vn-hanoi-1",
-                "total_conference_seconds": 470 * self.total_conferences_completed,
-            })
+            stats.update(
+                {
+                    "current_timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+                    "threads": 59,
+                    "bit_rate_download": 0,
+                    "bit_rate_upload": 0,
+                    "rtt_aggregate": 0.0,
+                    "videochannels": 0,
+                    "audiochannels": 0,
+                    "graceful_shutdown": False,
+                    "region": "vn-hanoi-1",
+                    "total_conference_seconds": 470 * self.total_conferences_completed,
+                }
+            )
             return json_response(stats)
         if request.path == "/stats":  # Jicofo
-            stats.update({
-                "total_sip_call_failures": 0, "total_recording_failures": 0, "total_live_streaming_failures": 0,
-                "bridge_selector": {"bridge_count": 1, "operational_bridge_count": 1, "total_least_loaded_in_region": 0},
-            })
+            stats.update(
+                {
+                    "total_sip_call_failures": 0,
+                    "total_recording_failures": 0,
+                    "total_live_streaming_failures": 0,
+                    "bridge_selector": {
+                        "bridge_count": 1,
+                        "operational_bridge_count": 1,
+                        "total_least_loaded_in_region": 0,
+                    },
+                }
+            )
             return json_response(stats)
         return json_response({"error": "not found"}, 404)

@@ -145,15 +145,26 @@ class Token:
 
 
 def _user_claims(user: User, scope: str) -> UserInfo:
-    return UserInfo(sub=user.sub, preferred_username=user.username, name=user.name, email=user.email,
-                    groups=list(user.groups))
+    return UserInfo(
+        sub=user.sub,
+        preferred_username=user.username,
+        name=user.name,
+        email=user.email,
+        groups=list(user.groups),
+    )
 
 
 class FakeOidcProvider:
     """The provider, served by werkzeug in a daemon thread on 127.0.0.1."""
 
-    def __init__(self, client_id: str = "ioc-dashboard", client_secret: str | None = None, *,
-                 end_session: bool = True, port: int = 0):
+    def __init__(
+        self,
+        client_id: str = "ioc-dashboard",
+        client_secret: str | None = None,
+        *,
+        end_session: bool = True,
+        port: int = 0,
+    ):
         self.client = Client(client_id, client_secret or secrets.token_urlsafe(24), [])
         self.redirect_uris = self.client.redirect_uris
         self.post_logout_redirect_uris: list[str] = []
@@ -176,16 +187,28 @@ class FakeOidcProvider:
         self._thread: threading.Thread | None = None
 
     # --- set-up from tests ---------------------------------------------------------------------------
-    def add_user(self, username: str, *, groups=(), name: str | None = None, sub: str | None = None,
-                 sign_in: bool = True) -> User:
-        user = User(sub or f"sub-{secrets.token_hex(6)}", username, name or username.title(),
-                    f"{username}@example.gov.vn", list(groups))
+    def add_user(
+        self,
+        username: str,
+        *,
+        groups=(),
+        name: str | None = None,
+        sub: str | None = None,
+        sign_in: bool = True,
+    ) -> User:
+        user = User(
+            sub or f"sub-{secrets.token_hex(6)}",
+            username,
+            name or username.title(),
+            f"{username}@example.gov.vn",
+            list(groups),
+        )
         self.users[username] = user
         if sign_in:
             self.user = username
         return user
 
-    def start(self) -> "FakeOidcProvider":
+    def start(self) -> FakeOidcProvider:
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-oidc", daemon=True)
         self._thread.start()
         return self
@@ -194,14 +217,14 @@ class FakeOidcProvider:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "FakeOidcProvider":
+    def __enter__(self) -> FakeOidcProvider:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
     # --- the Authlib server --------------------------------------------------------------------------
-    def _build(self) -> Flask:
+    def _build(self) -> Flask:  # noqa: C901 -- TODO(issue 15): split
         provider = self
         app = Flask("fake_oidc_provider")
         app.config["OAUTH2_SCOPES_SUPPORTED"] = ["openid", "profile", "email", "groups"]
@@ -212,8 +235,16 @@ class FakeOidcProvider:
             def save_authorization_code(self, code, req):
                 data = req.payload.data
                 provider.codes[code] = AuthorizationCode(
-                    code, req.client.client_id, req.payload.redirect_uri, req.scope, req.user, data.get("nonce"),
-                    data.get("code_challenge"), data.get("code_challenge_method"), time.time() + 60)
+                    code,
+                    req.client.client_id,
+                    req.payload.redirect_uri,
+                    req.scope,
+                    req.user,
+                    data.get("nonce"),
+                    data.get("code_challenge"),
+                    data.get("code_challenge_method"),
+                    time.time() + 60,
+                )
 
             def query_authorization_code(self, code, client):
                 item = provider.codes.get(code)
@@ -275,11 +306,19 @@ class FakeOidcProvider:
                 return value
 
         def save_token(token, req):
-            provider.tokens[token["access_token"]] = Token(token["access_token"], token.get("scope", ""), req.user,
-                                                           req.client, time.time() + token.get("expires_in", 300))
+            provider.tokens[token["access_token"]] = Token(
+                token["access_token"],
+                token.get("scope", ""),
+                req.user,
+                req.client,
+                time.time() + token.get("expires_in", 300),
+            )
 
-        server = AuthorizationServer(app, query_client=lambda cid: provider.client if cid == provider.client.client_id
-                                     else None, save_token=save_token)
+        server = AuthorizationServer(
+            app,
+            query_client=lambda cid: provider.client if cid == provider.client.client_id else None,
+            save_token=save_token,
+        )
         server.register_grant(CodeGrant, [IdToken(require_nonce=True), MandatoryS256(required=True)])
 
         class TokenValidator(BearerTokenValidator):
@@ -319,8 +358,18 @@ class FakeOidcProvider:
                 "scopes_supported": ["openid", "profile", "email", "groups"],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic"],
                 "code_challenge_methods_supported": ["S256"],
-                "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "preferred_username", "name",
-                                     "email", "groups"],
+                "claims_supported": [
+                    "sub",
+                    "iss",
+                    "aud",
+                    "exp",
+                    "iat",
+                    "nonce",
+                    "preferred_username",
+                    "name",
+                    "email",
+                    "groups",
+                ],
             }
             if provider.end_session:
                 doc["end_session_endpoint"] = provider.url + "/logout"
@@ -337,8 +386,13 @@ class FakeOidcProvider:
                 client_redirect = request.args.get("redirect_uri", "")
                 if not provider.client.check_redirect_uri(client_redirect):
                     return "unknown redirect_uri", 400
-                query = urlencode({"error": provider.deny, "error_description": "The user declined",
-                                   "state": request.args.get("state", "")})
+                query = urlencode(
+                    {
+                        "error": provider.deny,
+                        "error_description": "The user declined",
+                        "state": request.args.get("state", ""),
+                    }
+                )
                 return redirect(f"{client_redirect}?{query}")
             try:  # validates the client, redirect URI, PKCE and nonce
                 grant = server.get_consent_grant(end_user=user)
@@ -368,7 +422,9 @@ class FakeOidcProvider:
             provider.end_sessions.append(args)
             target = args.get("post_logout_redirect_uri")
             if target and target in provider.post_logout_redirect_uris:
-                return redirect(target + ("&" if "?" in target else "?") + urlencode({"state": args.get("state", "")}))
+                return redirect(
+                    target + ("&" if "?" in target else "?") + urlencode({"state": args.get("state", "")})
+                )
             return "<!doctype html><title>Signed out</title><p id='op-signed-out'>Signed out of the provider.</p>"
 
         return app

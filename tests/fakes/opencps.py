@@ -26,11 +26,29 @@ from ioc_fakes.base import FakeServer, Request, Response, json_response
 from ioc_fakes.dossier_rest import AuthChecker
 
 COUNT_FIELDS = (
-    "totalCount", "deniedCount", "cancelledCount", "processCount", "remainingCount", "receivedCount",
-    "onlineCount", "onegateCount", "releaseCount", "betimesCount", "ontimeCount", "overtimeCount",
-    "doneCount", "releasingCount", "unresolvedCount", "processingCount", "undueCount", "overdueCount",
-    "pausingCount", "interoperatingCount", "waitingCount", "ontimePercentage",
-)  # fmt: skip
+    "totalCount",
+    "deniedCount",
+    "cancelledCount",
+    "processCount",
+    "remainingCount",
+    "receivedCount",
+    "onlineCount",
+    "onegateCount",
+    "releaseCount",
+    "betimesCount",
+    "ontimeCount",
+    "overtimeCount",
+    "doneCount",
+    "releasingCount",
+    "unresolvedCount",
+    "processingCount",
+    "undueCount",
+    "overdueCount",
+    "pausingCount",
+    "interoperatingCount",
+    "waitingCount",
+    "ontimePercentage",
+)
 
 
 class FakeOpenCps(FakeServer):
@@ -56,9 +74,18 @@ class FakeOpenCps(FakeServer):
         super().__init__(host, port)
         self.group_id = str(group_id)
         self.path = path
-        self.auth = AuthChecker(auth, token=token, username=username, password=password, api_key=api_key,
-                                api_key_header=api_key_header, client_id=client_id, client_secret=client_secret,
-                                token_lifetime_s=token_lifetime_s, clock=clock)  # fmt: skip
+        self.auth = AuthChecker(
+            auth,
+            token=token,
+            username=username,
+            password=password,
+            api_key=api_key,
+            api_key_header=api_key_header,
+            client_id=client_id,
+            client_secret=client_secret,
+            token_lifetime_s=token_lifetime_s,
+            clock=clock,
+        )
         self.provider = provider
         self.months: dict[tuple[int, int], list[dict[str, Any]]] = {}
         self.asked: list[tuple[int, int]] = []
@@ -98,8 +125,17 @@ class FakeOpenCps(FakeServer):
 
     @staticmethod
     def _full(row: dict[str, Any], year: int, month: int) -> dict[str, Any]:
-        full: dict[str, Any] = {"month": month, "year": year, "govAgencyCode": "", "govAgencyName": "",
-                                "domainCode": "", "domainName": "", "reporting": 0, "groupId": 0, "system": "0"}  # fmt: skip
+        full: dict[str, Any] = {
+            "month": month,
+            "year": year,
+            "govAgencyCode": "",
+            "govAgencyName": "",
+            "domainCode": "",
+            "domainName": "",
+            "reporting": 0,
+            "groupId": 0,
+            "system": "0",
+        }
         full.update({name: 0 for name in COUNT_FIELDS})
         full.update(row)
         return full

@@ -30,7 +30,10 @@ from ioc_fakes.base import FakeServer, Request, Response, json_response
 
 
 def _error(status: int, message: str, reason: str) -> Response:
-    return json_response({"error": {"code": status, "message": message, "errors": [{"reason": reason, "message": message}]}}, status)
+    return json_response(
+        {"error": {"code": status, "message": message, "errors": [{"reason": reason, "message": message}]}},
+        status,
+    )
 
 
 class FakeTrueConf(FakeServer):
@@ -57,25 +60,52 @@ class FakeTrueConf(FakeServer):
         self._state = threading.Lock()
 
     # ---- state the tests control
-    def add_conference(self, conference_id: str, *, topic: str = "Họp giao ban", owner: str = "so01.admin",
-                       schedule: dict | None = None, invitations: int = 0, tags: list[str] | None = None,
-                       created_at: int = 1767225600, state: str = "stopped") -> dict:
+    def add_conference(
+        self,
+        conference_id: str,
+        *,
+        topic: str = "Họp giao ban",
+        owner: str = "so01.admin",
+        schedule: dict | None = None,
+        invitations: int = 0,
+        tags: list[str] | None = None,
+        created_at: int = 1767225600,
+        state: str = "stopped",
+    ) -> dict:
         conf = {
-            "id": conference_id, "type": 0, "topic": topic, "owner": owner, "description": "",
-            "max_podiums": 36, "max_participants": 36,
+            "id": conference_id,
+            "type": 0,
+            "topic": topic,
+            "owner": owner,
+            "description": "",
+            "max_podiums": 36,
+            "max_participants": 36,
             "schedule": schedule or {"type": -1},
-            "invitations": [{"id": f"ep{i:02d}@tc.example.vn", "display_name": f"Điểm cầu {i}"} for i in range(invitations)],
-            "allow_guests": False, "auto_invite": 0, "state": state, "access": "private",
-            "url": f"https://tc.example.vn/c/{conference_id}", "webclient_url": f"https://tc.example.vn/webrtc/{conference_id}",
-            "created_at": created_at, "multicast_enable": False, "multicast_address": None,
-            "tags": list(tags or []), "recording": 0, "stream_recording_state": 0,
+            "invitations": [
+                {"id": f"ep{i:02d}@tc.example.vn", "display_name": f"Điểm cầu {i}"}
+                for i in range(invitations)
+            ],
+            "allow_guests": False,
+            "auto_invite": 0,
+            "state": state,
+            "access": "private",
+            "url": f"https://tc.example.vn/c/{conference_id}",
+            "webclient_url": f"https://tc.example.vn/webrtc/{conference_id}",
+            "created_at": created_at,
+            "multicast_enable": False,
+            "multicast_address": None,
+            "tags": list(tags or []),
+            "recording": 0,
+            "stream_recording_state": 0,
         }
         with self._state:
             self.conferences[conference_id] = conf
             self.participants.setdefault(conference_id, [])
         return conf
 
-    def start_conference(self, conference_id: str, participants: list[str] = (), join_time: int | None = None) -> None:
+    def start_conference(
+        self, conference_id: str, participants: list[str] = (), join_time: int | None = None
+    ) -> None:
         with self._state:
             self.conferences[conference_id]["state"] = "running"
             self.participants[conference_id] = []
@@ -84,10 +114,16 @@ class FakeTrueConf(FakeServer):
 
     def join(self, conference_id: str, pid: str, join_time: int | None = None) -> None:
         with self._state:
-            self.participants[conference_id].append({
-                "id": pid, "uid": pid, "display_name": pid.split("@")[0], "login_name": pid.split("@")[0],
-                "join_time": int(join_time if join_time is not None else self.clock()), "is_owner": False,
-            })
+            self.participants[conference_id].append(
+                {
+                    "id": pid,
+                    "uid": pid,
+                    "display_name": pid.split("@")[0],
+                    "login_name": pid.split("@")[0],
+                    "join_time": int(join_time if join_time is not None else self.clock()),
+                    "is_owner": False,
+                }
+            )
 
     def leave(self, conference_id: str, pid: str) -> None:
         with self._state:
@@ -120,7 +156,7 @@ class FakeTrueConf(FakeServer):
             return _error(401, "Invalid or expired access token", "invalidToken")
         if request.method != "GET":
             return _error(405, "Method Not Allowed", "methodNotAllowed")
-        parts = request.path[len("/api/v3.3/"):].strip("/").split("/")
+        parts = request.path[len("/api/v3.3/") :].strip("/").split("/")
         try:
             page = int(request.arg("page_id", "1"))
             size = int(request.arg("page_size", "10"))
@@ -131,12 +167,16 @@ class FakeTrueConf(FakeServer):
         with self._state:
             if parts == ["conferences"]:
                 items = [dict(c) for c in self.conferences.values()]
-                return json_response({"cnt": len(items), "conferences": items[(page - 1) * size: page * size]})
+                return json_response(
+                    {"cnt": len(items), "conferences": items[(page - 1) * size : page * size]}
+                )
             if len(parts) == 3 and parts[0] == "conferences" and parts[2] == "participants":
                 if parts[1] not in self.conferences:
                     return _error(404, "Not Found", "notFound")
                 items = [dict(p) for p in self.participants.get(parts[1], [])]
-                return json_response({"cnt": len(items), "participants": items[(page - 1) * size: page * size]})
+                return json_response(
+                    {"cnt": len(items), "participants": items[(page - 1) * size : page * size]}
+                )
         return _error(404, "Not Found", "notFound")
 
     def _token(self, request: Request) -> Response:
@@ -147,13 +187,27 @@ class FakeTrueConf(FakeServer):
         except ValueError:
             body = None
         if not isinstance(body, dict) or body.get("grant_type") != "client_credentials":
-            return json_response({"error": "invalid_request", "error_description": "The grant type was not specified in the request"}, 400)
+            return json_response(
+                {
+                    "error": "invalid_request",
+                    "error_description": "The grant type was not specified in the request",
+                },
+                400,
+            )
         if body.get("client_id") != self.client_id or body.get("client_secret") != self.client_secret:
-            return json_response({"error": "invalid_client", "error_description": "The client credentials are invalid"}, 401)
+            return json_response(
+                {"error": "invalid_client", "error_description": "The client credentials are invalid"}, 401
+            )
         token = secrets.token_hex(20)
         with self._state:
             self.tokens[token] = self.clock() + self.token_lifetime_s
             self.tokens_issued += 1
             self.issued.append(token)
-        return json_response({"access_token": token, "expires_in": self.token_lifetime_s, "token_type": "Bearer",
-                              "scope": "conferences:read conferences.participants:read"})
+        return json_response(
+            {
+                "access_token": token,
+                "expires_in": self.token_lifetime_s,
+                "token_type": "Bearer",
+                "scope": "conferences:read conferences.participants:read",
+            }
+        )

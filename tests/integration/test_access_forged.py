@@ -20,18 +20,20 @@ from sqlalchemy import select
 
 from dashboard import screens
 from dashboard.db import make_sessionmaker
+from dashboard.kpi.engine import compute, resolve_scope
 from dashboard.kpi.periods import Period
 from dashboard.models import OrgUnit
 from dashboard.units import DEMO_UNITS_FILE, import_units_file
 from tests.access_support import PASSWORD, add_account, csrf_header, sign_in
-from dashboard.kpi.engine import compute, resolve_scope
 from tests.integration.kpis.conftest import doc, dossier, feed
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 HEAD, OUTSIDE, ROOT, CENTRAL = "SO-01", "SO-79", "BMP", "BMP-VP"
 #: What a forger asks for instead of its own unit.
 FORGED_UNITS = (OUTSIDE, ROOT, CENTRAL, "*", "", None, "all", "null", [OUTSIDE], {"code": OUTSIDE})
-MADE_UP_ROWS = [{"row_id": f"document-{n}"} for n in range(1, 400)] + [{"row_id": f"dossier-{n}"} for n in range(1, 400)]
+MADE_UP_ROWS = [{"row_id": f"document-{n}"} for n in range(1, 400)] + [
+    {"row_id": f"dossier-{n}"} for n in range(1, 400)
+]
 
 
 def _local(days_ago: int, hour: int) -> str:
@@ -48,19 +50,43 @@ def store(engine):
         screens.add(session, "wall-outside", "tong-quan", OUTSIDE, enrol_hours=1)
         screens.add(session, "wall-inside", "tong-quan", HEAD, enrol_hours=1)
     registered, due = _local(3, 9), _local(2, 17)  # open and overdue since yesterday
-    rows = [doc(f"IN-DOC-{n}", unit_code=HEAD, registered_at=registered, due_at=due, updated_at=registered)
-            for n in range(3)]
-    rows.append(doc("SECRET-DOC-1", unit_code=HEAD, registered_at=registered, due_at=due, updated_at=registered,
-                    is_secret=1))
-    rows += [doc(f"OUT-DOC-{n}", unit_code=OUTSIDE, registered_at=registered, due_at=due, updated_at=registered)
-             for n in range(11)]
-    rows.append(doc("OUT-CENTRAL-1", unit_code=CENTRAL, registered_at=registered, due_at=due, updated_at=registered))
+    rows = [
+        doc(f"IN-DOC-{n}", unit_code=HEAD, registered_at=registered, due_at=due, updated_at=registered)
+        for n in range(3)
+    ]
+    rows.append(
+        doc(
+            "SECRET-DOC-1",
+            unit_code=HEAD,
+            registered_at=registered,
+            due_at=due,
+            updated_at=registered,
+            is_secret=1,
+        )
+    )
+    rows += [
+        doc(f"OUT-DOC-{n}", unit_code=OUTSIDE, registered_at=registered, due_at=due, updated_at=registered)
+        for n in range(11)
+    ]
+    rows.append(
+        doc("OUT-CENTRAL-1", unit_code=CENTRAL, registered_at=registered, due_at=due, updated_at=registered)
+    )
     feed(engine, "documents", rows)
     received, due_d = _local(4, 9), _local(1, 17)
-    feed(engine, "dossiers",
-         [dossier(f"IN-HS-{n}", MaDonVi=HEAD, NgayTiepNhan=received, NgayHenTra=due_d, NgayCapNhat=received) for n in range(2)]
-         + [dossier(f"OUT-HS-{n}", MaDonVi=OUTSIDE, NgayTiepNhan=received, NgayHenTra=due_d, NgayCapNhat=received)
-            for n in range(7)])
+    feed(
+        engine,
+        "dossiers",
+        [
+            dossier(f"IN-HS-{n}", MaDonVi=HEAD, NgayTiepNhan=received, NgayHenTra=due_d, NgayCapNhat=received)
+            for n in range(2)
+        ]
+        + [
+            dossier(
+                f"OUT-HS-{n}", MaDonVi=OUTSIDE, NgayTiepNhan=received, NgayHenTra=due_d, NgayCapNhat=received
+            )
+            for n in range(7)
+        ],
+    )
     return engine
 
 
@@ -73,27 +99,47 @@ def _forbidden_texts(engine) -> list[re.Pattern]:
         if code == HEAD:
             continue
         patterns.append(re.compile(rf"(?<![\w-]){re.escape(code)}(?![\w-])"))
-        patterns += [re.compile(re.escape(json.dumps(n, ensure_ascii=False)[1:-1])) for n in (name_vi, name_en)]
+        patterns += [
+            re.compile(re.escape(json.dumps(n, ensure_ascii=False)[1:-1])) for n in (name_vi, name_en)
+        ]
     patterns += [re.compile(r"OUT-(DOC|HS|CENTRAL)-\d+"), re.compile("SECRET-DOC")]
     return patterns
 
 
 def _page(path: str, search: str = "") -> list[dict]:
-    return [{"inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
-                        {"id": "_pages_location", "property": "search", "value": search}], "state": []}]
+    return [
+        {
+            "inputs": [
+                {"id": "_pages_location", "property": "pathname", "value": path},
+                {"id": "_pages_location", "property": "search", "value": search},
+            ],
+            "state": [],
+        }
+    ]
 
 
 def _domain_refresh(page: str):
     def forge(unit):
         query = {"unit": unit, "period": "rolling30", "rank": "DVC-02" if page == "dossiers" else None}
-        return [{"inputs": [{"id": f"{page}-refresh", "property": "n_intervals", "value": 3}],
-                 "state": [{"id": f"{page}-query", "property": "data", "value": query},
-                           {"id": f"{page}-state", "property": "data", "value": {"version": -1, "day": ""}}]}]
+        return [
+            {
+                "inputs": [{"id": f"{page}-refresh", "property": "n_intervals", "value": 3}],
+                "state": [
+                    {"id": f"{page}-query", "property": "data", "value": query},
+                    {"id": f"{page}-state", "property": "data", "value": {"version": -1, "day": ""}},
+                ],
+            }
+        ]
+
     return forge
 
 
 def _pages(unit) -> list[dict]:
-    search = "" if unit is None else f"?unit={unit if isinstance(unit, str) else json.dumps(unit)}&period=rolling30"
+    search = (
+        ""
+        if unit is None
+        else f"?unit={unit if isinstance(unit, str) else json.dumps(unit)}&period=rolling30"
+    )
     code = unit if isinstance(unit, str) and unit else "%2A"
     out = []
     for path in ("/", "/documents", "/dossiers", "/meetings", "/units", "/wall", "/chi-so-766"):
@@ -108,37 +154,77 @@ def _pages(unit) -> list[dict]:
 
 def _wall_refresh(unit) -> list[dict]:
     view = {"unit": unit, "period": "rolling30", "lang": "vi", "kiosk": False, "signature": "forged"}
-    return [{"inputs": [{"id": "wall-poll", "property": "data", "value": {"n": 9}}],
-             "state": [{"id": "wall-view", "property": "data", "value": view}]}]
+    return [
+        {
+            "inputs": [{"id": "wall-poll", "property": "data", "value": {"n": 9}}],
+            "state": [{"id": "wall-view", "property": "data", "value": view}],
+        }
+    ]
 
 
 def _export(unit) -> list[dict]:
     out = []
     for button in ("export-csv", "export-xlsx"):
-        out.append({"inputs": [{"id": "export-csv", "property": "n_clicks", "value": 1 if button == "export-csv" else None},
-                               {"id": "export-xlsx", "property": "n_clicks", "value": 1 if button == "export-xlsx" else None}],
-                    "state": [{"id": "actions-grid", "property": "virtualRowData", "value": MADE_UP_ROWS},
-                              {"id": "unit-code", "property": "data", "value": {"code": unit, "lang": "vi"}}],
-                    "changedPropIds": [f"{button}.n_clicks"]})
+        out.append(
+            {
+                "inputs": [
+                    {
+                        "id": "export-csv",
+                        "property": "n_clicks",
+                        "value": 1 if button == "export-csv" else None,
+                    },
+                    {
+                        "id": "export-xlsx",
+                        "property": "n_clicks",
+                        "value": 1 if button == "export-xlsx" else None,
+                    },
+                ],
+                "state": [
+                    {"id": "actions-grid", "property": "virtualRowData", "value": MADE_UP_ROWS},
+                    {"id": "unit-code", "property": "data", "value": {"code": unit, "lang": "vi"}},
+                ],
+                "changedPropIds": [f"{button}.n_clicks"],
+            }
+        )
     return out
 
 
 def _url_writer(inputs: list[tuple[str, str]], state: list[tuple[str, str]]):
     """Callbacks that only turn pickers into a URL: forged values must come back as text at most."""
+
     def forge(unit):
-        return [{"inputs": [{"id": i, "property": p, "value": unit} for i, p in inputs],
-                 "state": [{"id": i, "property": p, "value": {"unit": unit}} for i, p in state]}]
+        return [
+            {
+                "inputs": [{"id": i, "property": p, "value": unit} for i, p in inputs],
+                "state": [{"id": i, "property": p, "value": {"unit": unit}} for i, p in state],
+            }
+        ]
+
     return forge
 
 
 def _sources(_unit) -> list[dict]:
-    return [{"inputs": [{"id": "sources-refresh", "property": "n_intervals", "value": 2}],
-             "state": [{"id": "sources-lang", "property": "data", "value": "vi"}]}]
+    return [
+        {
+            "inputs": [{"id": "sources-refresh", "property": "n_intervals", "value": 2}],
+            "state": [{"id": "sources-lang", "property": "data", "value": "vi"}],
+        }
+    ]
 
 
 def _rejects(_unit) -> list[dict]:
-    return [{"inputs": [{"id": "rejects-export", "property": "n_clicks", "value": 1}],
-             "state": [{"id": "rejects-query", "property": "data", "value": {"source": "test-documents", "lang": "vi"}}]}]
+    return [
+        {
+            "inputs": [{"id": "rejects-export", "property": "n_clicks", "value": 1}],
+            "state": [
+                {
+                    "id": "rejects-query",
+                    "property": "data",
+                    "value": {"source": "test-documents", "lang": "vi"},
+                }
+            ],
+        }
+    ]
 
 
 def _all(kind: str, prop: str, indexes) -> list[dict]:
@@ -146,46 +232,80 @@ def _all(kind: str, prop: str, indexes) -> list[dict]:
 
 
 def _screens_table(_unit) -> list[dict]:
-    return [{"inputs": [{"id": "screens-refresh", "property": "n_intervals", "value": 1},
-                        {"id": "screens-acted", "property": "data", "value": None},
-                        {"id": "screens-added", "property": "data", "value": None}],
-             "state": [{"id": "screens-lang", "property": "data", "value": "vi"}]}]
+    return [
+        {
+            "inputs": [
+                {"id": "screens-refresh", "property": "n_intervals", "value": 1},
+                {"id": "screens-acted", "property": "data", "value": None},
+                {"id": "screens-added", "property": "data", "value": None},
+            ],
+            "state": [{"id": "screens-lang", "property": "data", "value": "vi"}],
+        }
+    ]
 
 
 def _screens_act(unit) -> list[dict]:
     ids = [1, 2, 3, 999, unit if isinstance(unit, (str, int)) else 0]
-    return [{"inputs": [_all("screen-reload", "n_clicks", ids), _all("screen-revoke", "submit_n_clicks", [])],
-             "state": [{"id": "screens-lang", "property": "data", "value": "vi"}],
-             "changedPropIds": [json.dumps({"index": 2, "type": "screen-reload"}, separators=(",", ":")) + ".n_clicks"]},
-            {"inputs": [_all("screen-reload", "n_clicks", []), _all("screen-revoke", "submit_n_clicks", ids)],
-             "state": [{"id": "screens-lang", "property": "data", "value": "vi"}],
-             "changedPropIds": [json.dumps({"index": 2, "type": "screen-revoke"}, separators=(",", ":")) + ".submit_n_clicks"]}]
+    return [
+        {
+            "inputs": [_all("screen-reload", "n_clicks", ids), _all("screen-revoke", "submit_n_clicks", [])],
+            "state": [{"id": "screens-lang", "property": "data", "value": "vi"}],
+            "changedPropIds": [
+                json.dumps({"index": 2, "type": "screen-reload"}, separators=(",", ":")) + ".n_clicks"
+            ],
+        },
+        {
+            "inputs": [_all("screen-reload", "n_clicks", []), _all("screen-revoke", "submit_n_clicks", ids)],
+            "state": [{"id": "screens-lang", "property": "data", "value": "vi"}],
+            "changedPropIds": [
+                json.dumps({"index": 2, "type": "screen-revoke"}, separators=(",", ":")) + ".submit_n_clicks"
+            ],
+        },
+    ]
 
 
 def _screen_add(unit) -> list[dict]:
-    return [{"inputs": [{"id": "screen-add", "property": "n_clicks", "value": 1}],
-             "state": [{"id": "screen-add-name", "property": "value", "value": f"forged-{unit}"},
-                       {"id": "screen-add-playlist", "property": "value", "value": "tong-quan"},
-                       {"id": "screen-add-unit", "property": "value", "value": unit},
-                       {"id": "screens-lang", "property": "data", "value": "vi"}]}]
+    return [
+        {
+            "inputs": [{"id": "screen-add", "property": "n_clicks", "value": 1}],
+            "state": [
+                {"id": "screen-add-name", "property": "value", "value": f"forged-{unit}"},
+                {"id": "screen-add-playlist", "property": "value", "value": "tong-quan"},
+                {"id": "screen-add-unit", "property": "value", "value": unit},
+                {"id": "screens-lang", "property": "data", "value": "vi"},
+            ],
+        }
+    ]
 
 
 def _admin_users(unit) -> list[dict]:
-    return [{"inputs": [_all("account-active", "submit_n_clicks", ["head-so01", "monitor-so01", "admin", str(unit)])],
-             "state": [{"id": "admin-lang", "property": "data", "value": "vi"}],
-             "changedPropIds": ['{"index":"head-so01","type":"account-active"}.submit_n_clicks']}]
+    return [
+        {
+            "inputs": [
+                _all("account-active", "submit_n_clicks", ["head-so01", "monitor-so01", "admin", str(unit)])
+            ],
+            "state": [{"id": "admin-lang", "property": "data", "value": "vi"}],
+            "changedPropIds": ['{"index":"head-so01","type":"account-active"}.submit_n_clicks'],
+        }
+    ]
 
 
 def _audit(unit) -> list[dict]:
-    filters = [{"id": "audit-since", "property": "date", "value": "2020-01-01"},
-               {"id": "audit-actor", "property": "value", "value": unit if isinstance(unit, str) else None},
-               {"id": "audit-kind", "property": "value", "value": None}]
+    filters = [
+        {"id": "audit-since", "property": "date", "value": "2020-01-01"},
+        {"id": "audit-actor", "property": "value", "value": unit if isinstance(unit, str) else None},
+        {"id": "audit-kind", "property": "value", "value": None},
+    ]
     return [{"inputs": filters, "state": [{"id": "audit-lang", "property": "data", "value": "vi"}]}]
 
 
 def _audit_export(unit) -> list[dict]:
-    return [{"inputs": [{"id": "audit-export", "property": "n_clicks", "value": 1}],
-             "state": [*_audit(unit)[0]["inputs"], {"id": "audit-lang", "property": "data", "value": "vi"}]}]
+    return [
+        {
+            "inputs": [{"id": "audit-export", "property": "n_clicks", "value": 1}],
+            "state": [*_audit(unit)[0]["inputs"], {"id": "audit-lang", "property": "data", "value": "vi"}],
+        }
+    ]
 
 
 #: Every server callback of the app (by its output key) and how to forge a request to it.
@@ -196,15 +316,25 @@ FORGERIES = {
     "..admin-users-message.children...admin-users-table.children..": _admin_users,
     "audit-table.children": _audit,
     "audit-download.data": _audit_export,
-    "..documents-content.children...documents-state.data...documents-period.children..": _domain_refresh("documents"),
-    "..dossiers-content.children...dossiers-state.data...dossiers-period.children..": _domain_refresh("dossiers"),
-    "..meetings-content.children...meetings-state.data...meetings-period.children..": _domain_refresh("meetings"),
+    "..documents-content.children...documents-state.data...documents-period.children..": _domain_refresh(
+        "documents"
+    ),
+    "..dossiers-content.children...dossiers-state.data...dossiers-period.children..": _domain_refresh(
+        "dossiers"
+    ),
+    "..meetings-content.children...meetings-state.data...meetings-period.children..": _domain_refresh(
+        "meetings"
+    ),
     ".._pages_content.children..._pages_store.data..": _pages,
     "..wall-body.children...wall-period.children...wall-freshness-slot.children...wall-view.data..": _wall_refresh,
     "export-download.data": _export,
-    "units-url.search": _url_writer([("units-kpi", "value"), ("units-group", "value"), ("units-period", "value")],
-                                    [("units-query", "data")]),
-    "wall-location.search": _url_writer([("wall-unit", "value")], [("wall-view", "data"), ("wall-location", "search")]),
+    "units-url.search": _url_writer(
+        [("units-kpi", "value"), ("units-group", "value"), ("units-period", "value")],
+        [("units-query", "data")],
+    ),
+    "wall-location.search": _url_writer(
+        [("wall-unit", "value")], [("wall-view", "data"), ("wall-location", "search")]
+    ),
     "sources-table.children": _sources,
     "rejects-download.data": _rejects,
 }
@@ -216,9 +346,14 @@ def _server_callbacks(app) -> dict[str, dict]:
 
 def _body(key: str, spec: dict, payload: dict) -> dict:
     outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in key.strip(".").split("...")]
-    return {"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
-            "inputs": payload["inputs"], "state": payload["state"],
-            "changedPropIds": payload.get("changedPropIds") or [f"{payload['inputs'][0]['id']}.{payload['inputs'][0]['property']}"]}
+    return {
+        "output": key,
+        "outputs": outputs if key.startswith("..") else outputs[0],
+        "inputs": payload["inputs"],
+        "state": payload["state"],
+        "changedPropIds": payload.get("changedPropIds")
+        or [f"{payload['inputs'][0]['id']}.{payload['inputs'][0]['property']}"],
+    }
 
 
 def _tile_values(node, found: dict[str, set[str]]) -> None:
@@ -246,8 +381,13 @@ def test_every_server_callback_refuses_forged_scope(store, build_app, who):
     forbidden = _forbidden_texts(store)
     today = datetime.now(TZ).date()
     with make_sessionmaker(store)() as session:
-        results = compute(session, resolve_scope(session, HEAD, True), Period.parse("rolling30", today),
-                          ["VB-01", "VB-05"], now=datetime.now(TZ))
+        results = compute(
+            session,
+            resolve_scope(session, HEAD, True),
+            Period.parse("rolling30", today),
+            ["VB-01", "VB-05"],
+            now=datetime.now(TZ),
+        )
     own = {k: repr(r.value) for k, r in results.items() if r.value is not None}
     assert own, "the unit head's own figures exist"
     headers = csrf_header(client)
@@ -255,19 +395,34 @@ def test_every_server_callback_refuses_forged_scope(store, build_app, who):
     for key, spec in callbacks.items():
         for unit in FORGED_UNITS:
             for payload in FORGERIES[key](unit):
-                response = client.post("/_dash-update-component", json=_body(key, spec, payload), headers=headers)
-                assert response.status_code in (200, 204), (key, unit, response.status_code, response.get_data(as_text=True)[:300])
+                response = client.post(
+                    "/_dash-update-component", json=_body(key, spec, payload), headers=headers
+                )
+                assert response.status_code in (200, 204), (
+                    key,
+                    unit,
+                    response.status_code,
+                    response.get_data(as_text=True)[:300],
+                )
                 text = response.get_data(as_text=True)
                 for pattern in forbidden:
                     found = pattern.search(text)
-                    assert not found, (f"{key} with unit={unit!r} leaked {pattern.pattern!r}: "
-                                       f"…{text[max(0, found.start() - 300):found.end() + 80]}…")
+                    assert not found, (
+                        f"{key} with unit={unit!r} leaked {pattern.pattern!r}: "
+                        f"…{text[max(0, found.start() - 300) : found.end() + 80]}…"
+                    )
                 if response.status_code == 200:
                     answered += 1
                     tiles: dict[str, set[str]] = {}
                     _tile_values(json.loads(text), tiles)
                     for kpi_id, value in own.items():
-                        assert tiles.get(kpi_id, {value}) <= {value, ""}, (key, unit, kpi_id, tiles.get(kpi_id), value)
+                        assert tiles.get(kpi_id, {value}) <= {value, ""}, (
+                            key,
+                            unit,
+                            kpi_id,
+                            tiles.get(kpi_id),
+                            value,
+                        )
     assert answered > 20  # the forgeries reached real callbacks, not only refusals
 
 
@@ -306,16 +461,27 @@ def test_secret_documents_are_listed_only_with_the_permission(store, build_app):
     assert sign_in(client, "head-secret", PASSWORD).status_code == 302
     client.get("/")
     key = "export-download.data"
-    payload = {"inputs": [{"id": "export-csv", "property": "n_clicks", "value": 1},
-                          {"id": "export-xlsx", "property": "n_clicks", "value": None}],
-               "state": [{"id": "actions-grid", "property": "virtualRowData",
-                          "value": [{"row_id": r} for r in _row_ids(app, store)]},
-                         {"id": "unit-code", "property": "data", "value": {"code": HEAD, "lang": "vi"}}],
-               "changedPropIds": ["export-csv.n_clicks"]}
+    payload = {
+        "inputs": [
+            {"id": "export-csv", "property": "n_clicks", "value": 1},
+            {"id": "export-xlsx", "property": "n_clicks", "value": None},
+        ],
+        "state": [
+            {
+                "id": "actions-grid",
+                "property": "virtualRowData",
+                "value": [{"row_id": r} for r in _row_ids(app, store)],
+            },
+            {"id": "unit-code", "property": "data", "value": {"code": HEAD, "lang": "vi"}},
+        ],
+        "changedPropIds": ["export-csv.n_clicks"],
+    }
     answer = client.post("/_dash-update-component", json=_body(key, {}, payload), headers=csrf_header(client))
     import base64
 
-    exported = base64.b64decode(json.loads(answer.get_data(as_text=True))["response"]["export-download"]["data"]["content"])
+    exported = base64.b64decode(
+        json.loads(answer.get_data(as_text=True))["response"]["export-download"]["data"]["content"]
+    )
     assert "SECRET-DOC-1" in exported.decode("utf-8-sig") and "IN-DOC-0" in exported.decode("utf-8-sig")
 
 

@@ -29,7 +29,9 @@ def app(engine, build_app):
 
 def kinds(engine) -> list[tuple[str, str, str | None]]:
     with make_sessionmaker(engine)() as session:
-        return [(e.kind, e.outcome, e.actor) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        return [
+            (e.kind, e.outcome, e.actor) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
 
 
 def test_anonymous_pages_go_to_sign_in_and_dash_requests_get_401(app):
@@ -56,8 +58,10 @@ def test_sign_in_success_and_failure_never_reveal_whether_the_account_exists(app
     assert ok.status_code == 302 and ok.headers["Location"] == "/"
     assert client.get("/").status_code == 200
     assert [k for k in kinds(engine) if k[0].startswith("sign_in")] == [
-        ("sign_in_failed", "failed", "user:leader"), ("sign_in_failed", "failed", "user:nobody-here"),
-        ("sign_in", "ok", "user:leader")]
+        ("sign_in_failed", "failed", "user:leader"),
+        ("sign_in_failed", "failed", "user:nobody-here"),
+        ("sign_in", "ok", "user:leader"),
+    ]
     cookie = client.get_cookie("ioc_session")
     assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
 
@@ -69,11 +73,18 @@ def test_sign_in_needs_the_forms_csrf_token(app):
     assert answer.status_code == 400 and client.get("/").status_code == 302
     assert sign_in(client, "leader", PASSWORD).status_code == 302
     # Dash requests carry the token in a header; without it, nothing is computed.
-    body = {"output": "sources-table.children", "outputs": {"id": "sources-table", "property": "children"},
-            "inputs": [{"id": "sources-refresh", "property": "n_intervals", "value": 1}],
-            "changedPropIds": ["sources-refresh.n_intervals"], "state": [{"id": "sources-lang", "property": "data", "value": "vi"}]}
+    body = {
+        "output": "sources-table.children",
+        "outputs": {"id": "sources-table", "property": "children"},
+        "inputs": [{"id": "sources-refresh", "property": "n_intervals", "value": 1}],
+        "changedPropIds": ["sources-refresh.n_intervals"],
+        "state": [{"id": "sources-lang", "property": "data", "value": "vi"}],
+    }
     assert client.post("/_dash-update-component", json=body).status_code == 403
-    assert client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": "forged"}).status_code == 403
+    assert (
+        client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": "forged"}).status_code
+        == 403
+    )
 
 
 def test_failed_attempts_back_off_per_account_and_per_address(app, engine):
@@ -124,12 +135,15 @@ def test_an_expired_session_or_a_disabled_account_signs_out(app, engine):
     assert sign_in(client, "head", PASSWORD).status_code == 401
 
 
-@pytest.mark.parametrize("name, allowed, refused", [
-    ("leader", ["/", "/dossiers", "/units/SO-79"], ["/sources", "/screens", "/admin/users"]),
-    ("head", ["/", "/units/SO-01"], ["/sources", "/screens", "/admin/audit"]),
-    ("monitor", ["/", "/sources", "/screens"], ["/admin/users"]),
-    ("admin", ["/screens", "/admin/users", "/sources"], ["/", "/dossiers"]),
-])
+@pytest.mark.parametrize(
+    "name, allowed, refused",
+    [
+        ("leader", ["/", "/dossiers", "/units/SO-79"], ["/sources", "/screens", "/admin/users"]),
+        ("head", ["/", "/units/SO-01"], ["/sources", "/screens", "/admin/audit"]),
+        ("monitor", ["/", "/sources", "/screens"], ["/admin/users"]),
+        ("admin", ["/screens", "/admin/users", "/sources"], ["/", "/dossiers"]),
+    ],
+)
 def test_pages_follow_the_role(app, engine, name, allowed, refused):
     client = app.server.test_client()
     sign_in(client, name, PASSWORD)
@@ -138,7 +152,9 @@ def test_pages_follow_the_role(app, engine, name, allowed, refused):
     for path in refused:
         answer = client.get(path)
         assert answer.status_code == 403, path
-        assert "không có quyền" in answer.get_data(as_text=True).lower() or "chưa được cấp quyền" in answer.get_data(as_text=True)
+        assert "không có quyền" in answer.get_data(
+            as_text=True
+        ).lower() or "chưa được cấp quyền" in answer.get_data(as_text=True)
     assert any(k == ("denied", "denied", f"user:{name}") for k in kinds(engine))
 
 
@@ -159,9 +175,16 @@ def test_a_screen_enrols_once_sees_its_playlist_and_stops_at_revocation(app, eng
         session.execute(text("DELETE FROM web_session"))
     device.delete_cookie("ioc_session")
     device.get("/")  # a fresh CSRF token for its next refresh
-    body = {"output": "wall-location.search", "outputs": {"id": "wall-location", "property": "search"},
-            "inputs": [{"id": "wall-unit", "property": "value", "value": None}], "changedPropIds": ["wall-unit.value"],
-            "state": [{"id": "wall-view", "property": "data", "value": {}}, {"id": "wall-location", "property": "search", "value": ""}]}
+    body = {
+        "output": "wall-location.search",
+        "outputs": {"id": "wall-location", "property": "search"},
+        "inputs": [{"id": "wall-unit", "property": "value", "value": None}],
+        "changedPropIds": ["wall-unit.value"],
+        "state": [
+            {"id": "wall-view", "property": "data", "value": {}},
+            {"id": "wall-location", "property": "search", "value": ""},
+        ],
+    }
     heartbeat = {"X-IOC-Slide": "/dossiers?kiosk=1", "X-IOC-Version": "0.1.0", **csrf_header(device)}
     assert device.post("/_dash-update-component", json=body, headers=heartbeat).status_code == 204
     with make_sessionmaker(engine)() as session:
@@ -188,12 +211,10 @@ def test_a_screen_enrols_once_sees_its_playlist_and_stops_at_revocation(app, eng
 def test_the_audit_is_append_only_in_the_database(engine):
     with make_sessionmaker(engine).begin() as session:
         audit.record(session, "sign_in", actor="user:x", address="10.0.0.1")
-    with pytest.raises(Exception, match="append-only"):
-        with make_sessionmaker(engine).begin() as session:
-            session.execute(text("UPDATE audit_event SET actor = 'user:y'"))
-    with pytest.raises(Exception, match="cannot be deleted"):
-        with make_sessionmaker(engine).begin() as session:
-            session.execute(text("DELETE FROM audit_event"))
+    with pytest.raises(Exception, match="append-only"), make_sessionmaker(engine).begin() as session:
+        session.execute(text("UPDATE audit_event SET actor = 'user:y'"))
+    with pytest.raises(Exception, match="cannot be deleted"), make_sessionmaker(engine).begin() as session:
+        session.execute(text("DELETE FROM audit_event"))
     # Pruning removes only what is past the retention (and records that it did).
     with make_sessionmaker(engine).begin() as session:
         assert audit.prune(session, 365) == 0

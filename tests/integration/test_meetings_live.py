@@ -46,8 +46,11 @@ def app(engine, make_settings, tmp_path):
     reset_dash_globals()
     for name in [m for m in sys.modules if m.startswith("layouts.") or m == "layouts"]:
         del sys.modules[name]
-    settings = make_settings(database_url=engine.url.render_as_string(hide_password=False), sources_file=sources,
-                             cache_backend="simple")
+    settings = make_settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        sources_file=sources,
+        cache_backend="simple",
+    )
     yield create_app(settings, engine)
     reset_dash_globals()
 
@@ -78,7 +81,10 @@ def find(node, component_id: str) -> dict | None:
 
 def add_samples(engine, *samples) -> None:
     with make_sessionmaker(engine).begin() as session:
-        session.add_all(MeetingSample(source=s, sampled_at=at, meetings_running=m, participants=p) for s, at, m, p in samples)
+        session.add_all(
+            MeetingSample(source=s, sampled_at=at, meetings_running=m, participants=p)
+            for s, at, m, p in samples
+        )
         bump_data_version(session)
 
 
@@ -90,10 +96,12 @@ def test_no_samples_no_strip(app):
 
 def test_latest_sample_per_source_live_and_stale(app, engine):
     now = utcnow()
-    add_samples(engine,
-                ("jitsi", now - timedelta(minutes=5), 1, 4),       # older sample of the same source
-                ("jitsi", now - timedelta(seconds=40), 3, 12),      # the latest: live (< 3 × 1 min)
-                ("jitsi-cu", now - timedelta(minutes=20), 7, 90))   # 20 min > 3 × 1 min: stale
+    add_samples(
+        engine,
+        ("jitsi", now - timedelta(minutes=5), 1, 4),  # older sample of the same source
+        ("jitsi", now - timedelta(seconds=40), 3, 12),  # the latest: live (< 3 × 1 min)
+        ("jitsi-cu", now - timedelta(minutes=20), 7, 90),
+    )  # 20 min > 3 × 1 min: stale
     tree = meetings_page(app)
     strip = find(tree, "meetings-live")
     assert strip is not None

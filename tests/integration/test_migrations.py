@@ -30,7 +30,11 @@ def test_migrations_match_the_models(engine):
 
 
 def test_kpi_indexes_exist(engine):
-    indexes = {ix["name"] for table in ("document", "dossier", "meeting", "daily_rollup") for ix in inspect(engine).get_indexes(table)}
+    indexes = {
+        ix["name"]
+        for table in ("document", "dossier", "meeting", "daily_rollup")
+        for ix in inspect(engine).get_indexes(table)
+    }
     assert {
         "ix_document_unit_registered",
         "ix_document_unit_status_due",
@@ -59,7 +63,9 @@ def test_check_schema_refuses_empty_and_foreign_revisions(databases):
     check_schema(engine)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = 'ffff9999'"))
-    with pytest.raises(SchemaOutdatedError, match="revision ffff9999, which this version of the code does not know"):
+    with pytest.raises(
+        SchemaOutdatedError, match="revision ffff9999, which this version of the code does not know"
+    ):
         check_schema(engine)
 
 
@@ -68,5 +74,8 @@ def test_check_schema_names_the_command_for_an_older_revision(databases, monkeyp
     current = head_revision()
     # Pretend the code moved on to a newer head than the database.
     monkeypatch.setattr("dashboard.db.head_revision", lambda: "9999")
-    with pytest.raises(SchemaOutdatedError, match=rf"is at revision {current} but the code expects 9999: run `ioc db upgrade`"):
+    with pytest.raises(
+        SchemaOutdatedError,
+        match=rf"is at revision {current} but the code expects 9999: run `ioc db upgrade`",
+    ):
         check_schema(engine)

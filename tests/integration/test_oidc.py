@@ -40,13 +40,18 @@ class Site:
 
     def audit(self, kind: str) -> list[AuditEvent]:
         with self.sessions() as session:
-            return list(session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id)))
+            return list(
+                session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id))
+            )
 
     def grants(self, username: str) -> set[tuple[str, str]]:
         with self.sessions() as session:
             rows = session.execute(
-                select(AccessGrant.role, OrgUnit.code).join(OrgUnit, OrgUnit.id == AccessGrant.unit_id)
-                .join(Account, Account.id == AccessGrant.account_id).where(Account.username == username)).all()
+                select(AccessGrant.role, OrgUnit.code)
+                .join(OrgUnit, OrgUnit.id == AccessGrant.unit_id)
+                .join(Account, Account.id == AccessGrant.account_id)
+                .where(Account.username == username)
+            ).all()
         return {(r, c) for r, c in rows}
 
 
@@ -79,8 +84,12 @@ def serve(databases, make_settings, provider):
             del sys.modules[name]
         overrides.setdefault("oidc_issuer", provider.issuer)
         settings = make_settings(
-            database_url=engine.url.render_as_string(hide_password=False), oidc_client_id=provider.client.client_id,
-            oidc_client_secret=provider.client.client_secret, oidc_role_map=ROLE_MAP, **overrides)
+            database_url=engine.url.render_as_string(hide_password=False),
+            oidc_client_id=provider.client.client_id,
+            oidc_client_secret=provider.client.client_secret,
+            oidc_role_map=ROLE_MAP,
+            **overrides,
+        )
         app = create_app(settings, engine)
         http = make_server("127.0.0.1", 0, app.server, threaded=True)
         threading.Thread(target=http.serve_forever, daemon=True).start()
@@ -113,16 +122,24 @@ def page_text(site: Site, browser: requests.Session, path: str) -> str:
     location = {"pathname": path.split("?")[0], "search": ("?" + path.split("?")[1]) if "?" in path else ""}
     body = {
         "output": router["output"],
-        "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]}
-                    for o in router["output"].strip(".").split("...")],
-        "inputs": [{"id": i["id"], "property": i["property"], "value": location.get(i["property"])}
-                   for i in router["inputs"]],
+        "outputs": [
+            {"id": o.split(".")[0], "property": o.split(".")[1]}
+            for o in router["output"].strip(".").split("...")
+        ],
+        "inputs": [
+            {"id": i["id"], "property": i["property"], "value": location.get(i["property"])}
+            for i in router["inputs"]
+        ],
         "changedPropIds": ["_pages_location.pathname"],
         "state": [{"id": s["id"], "property": s["property"], "value": None} for s in router.get("state", [])],
     }
     token = browser.cookies.get("_csrf_token")
-    response = browser.post(site.url + "/_dash-update-component", json=body, timeout=60,
-                            headers={"X-CSRFToken": token or "", "Referer": site.url + path})
+    response = browser.post(
+        site.url + "/_dash-update-component",
+        json=body,
+        timeout=60,
+        headers={"X-CSRFToken": token or "", "Referer": site.url + path},
+    )
     assert response.status_code == 200, response.text[:300]
     return json.dumps(response.json(), ensure_ascii=False)
 
@@ -175,7 +192,9 @@ def test_leadership_group_gives_the_whole_agency_and_grants_follow_the_groups(se
     assert site.grants("lan") == {("truong_don_vi", "BMP-VP")}
     changes = site.audit("grant_changed")
     assert [(e.detail["grants"], e.detail["added"], e.detail["removed"]) for e in changes] == [
-        (["lanh_dao:BMP"], 1, 0), (["truong_don_vi:BMP-VP"], 1, 1)]
+        (["lanh_dao:BMP"], 1, 0),
+        (["truong_don_vi:BMP-VP"], 1, 1),
+    ]
     assert site.count(Account) == 1
 
 
@@ -201,13 +220,17 @@ def test_pre_created_local_account_is_bound_by_username_and_keeps_its_local_gran
     assert site.grants("binh") == {("theo_doi", "BMP-TCCB")}
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "/\t/evil.example", "https://evil.example", "/%2F/evil.example"])
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "/\t/evil.example", "https://evil.example", "/%2F/evil.example"]
+)
 def test_the_page_to_return_to_stays_on_this_site(serve, provider, target):
     site = serve()
     provider.add_user("an", groups=["ioc-lanh-dao"])
     response = sso(site, next_path=target)
     assert response.status_code == 200 and response.url == site.url + "/"
-    assert all(urlsplit(r.headers.get("Location", "/")).hostname in (None, "127.0.0.1") for r in response.history)
+    assert all(
+        urlsplit(r.headers.get("Location", "/")).hostname in (None, "127.0.0.1") for r in response.history
+    )
 
 
 # --- refusals ---------------------------------------------------------------------------------------
@@ -224,7 +247,8 @@ def test_a_tampered_id_token_is_refused(serve, provider, tamper):
     assert site.count(WebSession) == 0 and site.count(Account) == 0
     failures = site.audit("sign_in_failed")
     assert [(e.outcome, e.detail["reason"], e.detail["via"]) for e in failures] == [
-        ("failed", "invalid_id_token", "oidc")]
+        ("failed", "invalid_id_token", "oidc")
+    ]
     # Nothing was opened: the dashboard still sends this browser to the sign-in page.
     home = response.browser.get(site.url + "/", allow_redirects=False, timeout=20)
     assert home.status_code == 302 and home.headers["Location"].startswith("/login")
@@ -279,7 +303,9 @@ def test_provider_errors_give_a_plain_page_with_what_to_do(serve, provider):
     assert expired.status_code == 400 and "Mã đăng nhập đã hết hạn" in expired.text
     provider.expire_codes = False
 
-    forged = requests.get(site.url + "/auth/oidc/callback", params={"code": "x", "state": "forged"}, timeout=20)
+    forged = requests.get(
+        site.url + "/auth/oidc/callback", params={"code": "x", "state": "forged"}, timeout=20
+    )
     assert forged.status_code == 400 and "Phiên đăng nhập đã hết hạn hoặc không hợp lệ" in forged.text
 
     reasons = [e.detail["reason"] for e in site.audit("sign_in_failed")]

@@ -35,7 +35,10 @@ def test_readyz_tells_which_check_fails_then_passes_once_migrated(databases, bui
     upgrade(app.server.extensions["ioc"].engine)
     response = client.get("/readyz")
     assert response.status_code == 200, response.get_json()
-    assert response.get_json() == {"status": "ready", "checks": {"database": "ok", "schema": "ok", "cache": "ok"}}
+    assert response.get_json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "schema": "ok", "cache": "ok"},
+    }
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -77,19 +80,34 @@ def demo_app(databases, build_app, make_settings):
 def test_metrics_after_a_demo_run_show_every_listed_series(demo_app):
     app = demo_app
     client = signed_in_client(app)
-    wall = next(d for d in client.get("/_dash-dependencies").get_json() if any(i["id"] == "wall-poll" for i in d["inputs"]))
+    wall = next(
+        d
+        for d in client.get("/_dash-dependencies").get_json()
+        if any(i["id"] == "wall-poll" for i in d["inputs"])
+    )
     payload = {
         "output": wall["output"],
-        "outputs": [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in wall["output"].strip(".").split("...")],
+        "outputs": [
+            {"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]}
+            for o in wall["output"].strip(".").split("...")
+        ],
         "inputs": [{"id": "wall-poll", "property": "data", "value": 1}],
-        "state": [{"id": "wall-view", "property": "data", "value": {"unit": None, "period": "mtd", "lang": "vi",
-                                                                    "kiosk": True, "signature": "stale"}}],
+        "state": [
+            {
+                "id": "wall-view",
+                "property": "data",
+                "value": {"unit": None, "period": "mtd", "lang": "vi", "kiosk": True, "signature": "stale"},
+            }
+        ],
         "changedPropIds": ["wall-poll.data"],
     }
     # Counters live for the process (several tests share it): compare with a scrape before.
     before = _series(app.server.test_client().get("/metrics").get_data(as_text=True))
     for _ in range(3):
-        assert client.post("/_dash-update-component", json=payload, headers=csrf_header(client)).status_code == 200
+        assert (
+            client.post("/_dash-update-component", json=payload, headers=csrf_header(client)).status_code
+            == 200
+        )
     assert client.get("/").status_code == 200
 
     response = app.server.test_client().get("/metrics")  # from this machine: no token needed
@@ -113,7 +131,9 @@ def test_metrics_after_a_demo_run_show_every_listed_series(demo_app):
     assert "ioc_screens_active" in series and "ioc_screens_enrolled" in series
     now = time.time()
     for source in ("mo-phong-qlvb", "mo-phong-motcua", "mo-phong-hop"):
-        assert now - 600 < series[f'ioc_source_last_success_timestamp_seconds{{source="{source}"}}'] <= now + 1
+        assert (
+            now - 600 < series[f'ioc_source_last_success_timestamp_seconds{{source="{source}"}}'] <= now + 1
+        )
         assert 0 <= series[f'ioc_source_lag_seconds{{source="{source}"}}'] < 600
         assert series[f'ioc_source_last_run_duration_seconds{{source="{source}"}}'] > 0
         assert series[f'ioc_source_runs_24h{{source="{source}"}}'] >= 1
@@ -126,7 +146,12 @@ def test_metrics_need_the_token_from_elsewhere(engine, build_app):
     client = app.server.test_client()
     remote = {"REMOTE_ADDR": "10.1.2.3"}
     assert client.get("/metrics", environ_base=remote).status_code == 404
-    assert client.get("/metrics", environ_base=remote, headers={"Authorization": "Bearer wrong-token-000000"}).status_code == 404
+    assert (
+        client.get(
+            "/metrics", environ_base=remote, headers={"Authorization": "Bearer wrong-token-000000"}
+        ).status_code
+        == 404
+    )
     # Through a proxy on this machine: the peer is local, the client is not.
     assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 404
     ok = client.get("/metrics", environ_base=remote, headers={"Authorization": f"Bearer {TOKEN}"})
@@ -137,8 +162,14 @@ def test_request_id_is_echoed_and_kept_from_the_proxy(engine, build_app):
     client = build_app(engine).server.test_client()
     fresh = client.get("/healthz").headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{16}", fresh)
-    assert client.get("/healthz", headers={"X-Request-ID": "nginx-abcdef123456"}).headers["X-Request-ID"] == "nginx-abcdef123456"
-    assert client.get("/healthz", headers={"X-Request-ID": "<script>x</script>"}).headers["X-Request-ID"] != "<script>x</script>"
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "nginx-abcdef123456"}).headers["X-Request-ID"]
+        == "nginx-abcdef123456"
+    )
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "<script>x</script>"}).headers["X-Request-ID"]
+        != "<script>x</script>"
+    )
 
 
 def test_collector_readiness_file(tmp_path):

@@ -35,6 +35,7 @@ def _slow(counter: list, value, delay: float = 0.3):
         counter.append(1)
         time.sleep(delay)
         return value
+
     return compute
 
 
@@ -63,7 +64,9 @@ def test_a_miss_waits_for_another_process_holding_the_key(cached_app):
         return
     assert theirs.acquire()
     calls, results = [], []
-    waiter = threading.Thread(target=lambda: results.append(render_cache.shared(key, _slow(calls, "mine"), timeout=60)))
+    waiter = threading.Thread(
+        target=lambda: results.append(render_cache.shared(key, _slow(calls, "mine"), timeout=60))
+    )
     waiter.start()
     time.sleep(0.3)
     assert waiter.is_alive() and not calls  # waiting, not computing
@@ -86,8 +89,14 @@ def test_cold_renders_are_bounded_per_process(cached_app):
         return 1
 
     stamp = time.time()
-    threads = [threading.Thread(target=render_cache.shared, args=(render_cache.cache_key("bound", i, stamp), compute),
-                                kwargs={"timeout": 60, "concurrency": 2}) for i in range(6)]
+    threads = [
+        threading.Thread(
+            target=render_cache.shared,
+            args=(render_cache.cache_key("bound", i, stamp), compute),
+            kwargs={"timeout": 60, "concurrency": 2},
+        )
+        for i in range(6)
+    ]
     for th in threads:
         th.start()
     for th in threads:
@@ -104,8 +113,8 @@ def _wall_refresh(app, principal, unit):
 
 
 def test_renders_are_shared_within_a_scope_and_never_across(engine, build_app):
-    from dashboard.units import DEMO_UNITS_FILE, import_units_file
     from dashboard.db import make_sessionmaker
+    from dashboard.units import DEMO_UNITS_FILE, import_units_file
 
     with make_sessionmaker(engine).begin() as session:
         import_units_file(session, DEMO_UNITS_FILE)
@@ -113,10 +122,13 @@ def test_renders_are_shared_within_a_scope_and_never_across(engine, build_app):
     boss = leader(app)
     # A province department: the leader and its head both ask for it.
     from sqlalchemy import select
+
     from dashboard.models import OrgUnit
 
     with make_sessionmaker(engine)() as session:
-        unit = session.scalar(select(OrgUnit.code).where(OrgUnit.level == "province").order_by(OrgUnit.code).limit(1))
+        unit = session.scalar(
+            select(OrgUnit.code).where(OrgUnit.level == "province").order_by(OrgUnit.code).limit(1)
+        )
     head = unit_head(unit)
     renders = lambda: metrics.WALL_RENDERS._value.get()  # noqa: E731
     first = renders()
@@ -134,8 +146,8 @@ def test_renders_are_shared_within_a_scope_and_never_across(engine, build_app):
 
 
 def test_pages_keep_serving_when_the_cache_is_down(engine, build_app):
-    from dashboard.units import DEMO_UNITS_FILE, import_units_file
     from dashboard.db import make_sessionmaker
+    from dashboard.units import DEMO_UNITS_FILE, import_units_file
 
     with make_sessionmaker(engine).begin() as session:
         import_units_file(session, DEMO_UNITS_FILE)

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from dashboard import screens
+from dashboard.access import Principal
 from dashboard.models import Account, AuditEvent, Screen
 from dashboard.units import DEMO_UNITS_FILE, import_units_file
 from dashboard.webapp import create_app
-from dashboard.access import Principal
 from tests.access_support import add_account, csrf_header, request_as, sign_in
 from tests.dash_support import render_text, reset_dash_globals
 
@@ -53,16 +53,26 @@ def client_as(app, name):
 
 def post_callback(client, outputs, inputs, state=(), changed=(), headers=None):
     """One call of Dash's callback endpoint, as dash-renderer makes it."""
+
     def key(o):
-        return json.dumps(o["id"], sort_keys=True, separators=(",", ":")) if isinstance(o["id"], dict) else o["id"]
+        return (
+            json.dumps(o["id"], sort_keys=True, separators=(",", ":"))
+            if isinstance(o["id"], dict)
+            else o["id"]
+        )
 
     body = {
-        "output": ".." + "...".join(f"{key(o)}.{o['property']}" for o in outputs) + ".." if len(outputs) > 1
+        "output": ".." + "...".join(f"{key(o)}.{o['property']}" for o in outputs) + ".."
+        if len(outputs) > 1
         else f"{key(outputs[0])}.{outputs[0]['property']}",
         "outputs": outputs if len(outputs) > 1 else outputs[0],
-        "inputs": list(inputs), "state": list(state), "changedPropIds": list(changed),
+        "inputs": list(inputs),
+        "state": list(state),
+        "changedPropIds": list(changed),
     }
-    return client.post("/_dash-update-component", json=body, headers={**csrf_header(client), **(headers or {})})
+    return client.post(
+        "/_dash-update-component", json=body, headers={**csrf_header(client), **(headers or {})}
+    )
 
 
 def said(response) -> str:
@@ -73,18 +83,28 @@ def said(response) -> str:
 
 
 def act(client, kind, screen_id):
-    button = {"id": {"index": screen_id, "type": kind}, "property": "n_clicks" if kind == "screen-reload" else "submit_n_clicks",
-              "value": 1}
+    button = {
+        "id": {"index": screen_id, "type": kind},
+        "property": "n_clicks" if kind == "screen-reload" else "submit_n_clicks",
+        "value": 1,
+    }
     reloads = [button] if kind == "screen-reload" else []
     revokes = [button] if kind == "screen-revoke" else []
     changed = [json.dumps(button["id"], sort_keys=True, separators=(",", ":")) + "." + button["property"]]
-    return post_callback(client, [{"id": "screens-message", "property": "children"}, {"id": "screens-acted", "property": "data"}],
-                         [reloads, revokes], [{"id": "screens-lang", "property": "data", "value": "vi"}], changed)
+    return post_callback(
+        client,
+        [{"id": "screens-message", "property": "children"}, {"id": "screens-acted", "property": "data"}],
+        [reloads, revokes],
+        [{"id": "screens-lang", "property": "data", "value": "vi"}],
+        changed,
+    )
 
 
 def events(sessions, kind):
     with sessions() as session:
-        return list(session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id)))
+        return list(
+            session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id))
+        )
 
 
 def screen(sessions, screen_id) -> Screen:
@@ -113,8 +133,10 @@ def test_slides_and_audit_events_read_as_words(site):
     from layouts.screens import slide_label
 
     names = {"SO-01": "Sở Mô phỏng 01"}
-    assert slide_label("/dossiers?unit=SO-01&period=mtd&kiosk=1&lang=vi", "vi", names) == \
-        "Dịch vụ công · Sở Mô phỏng 01 · Từ đầu tháng"
+    assert (
+        slide_label("/dossiers?unit=SO-01&period=mtd&kiosk=1&lang=vi", "vi", names)
+        == "Dịch vụ công · Sở Mô phỏng 01 · Từ đầu tháng"
+    )
     assert slide_label("/?kiosk=1", "en", names) == "Overview · whole agency"
     assert slide_label("/la?unit=X", "vi", names) == "/la · X"
     client_as(app, "qt-so01")  # one sign-in in the audit
@@ -132,18 +154,26 @@ def test_reload_and_revoke_are_checked_against_role_and_scope_and_audited(site):
     answer = act(admin, "screen-reload", ids["other"])
     assert "Không có quyền thao tác trên màn hình này" in said(answer)
     answer = act(admin, "screen-revoke", ids["other"])
-    assert screen(sessions, ids["other"]).revoked_at is None and screen(sessions, ids["other"]).reload_requested_at is None
+    assert (
+        screen(sessions, ids["other"]).revoked_at is None
+        and screen(sessions, ids["other"]).reload_requested_at is None
+    )
     # Monitoring staff may reload but not revoke; a unit head may do neither.
     assert "Không có quyền" in said(act(monitoring, "screen-revoke", ids["own"]))
     assert act(head, "screen-reload", ids["own"]).status_code in (200, 204)
-    assert screen(sessions, ids["own"]).revoked_at is None and screen(sessions, ids["own"]).reload_requested_at is None
+    assert (
+        screen(sessions, ids["own"]).revoked_at is None
+        and screen(sessions, ids["own"]).reload_requested_at is None
+    )
     assert len(events(sessions, "denied")) >= 3
 
     answer = act(monitoring, "screen-reload", ids["own"])
     assert "Đã gửi yêu cầu tải lại" in said(answer)
     assert screen(sessions, ids["own"]).reload_requested_at is not None
     reload_events = events(sessions, "screen_reload")
-    assert [(e.actor, e.detail["target"], e.unit_code) for e in reload_events] == [("user:td-so01", "Phòng họp SO-01", "SO-01")]
+    assert [(e.actor, e.detail["target"], e.unit_code) for e in reload_events] == [
+        ("user:td-so01", "Phòng họp SO-01", "SO-01")
+    ]
 
     answer = act(admin, "screen-revoke", ids["own"])
     assert "Đã thu hồi màn hình" in said(answer)
@@ -153,13 +183,17 @@ def test_reload_and_revoke_are_checked_against_role_and_scope_and_audited(site):
 
 def add_screen(client, name, playlist, unit):
     return post_callback(
-        client, [{"id": "screen-add-result", "property": "children"}, {"id": "screens-added", "property": "data"}],
+        client,
+        [{"id": "screen-add-result", "property": "children"}, {"id": "screens-added", "property": "data"}],
         [{"id": "screen-add", "property": "n_clicks", "value": 1}],
-        [{"id": "screen-add-name", "property": "value", "value": name},
-         {"id": "screen-add-playlist", "property": "value", "value": playlist},
-         {"id": "screen-add-unit", "property": "value", "value": unit},
-         {"id": "screens-lang", "property": "data", "value": "vi"}],
-        ["screen-add.n_clicks"])
+        [
+            {"id": "screen-add-name", "property": "value", "value": name},
+            {"id": "screen-add-playlist", "property": "value", "value": playlist},
+            {"id": "screen-add-unit", "property": "value", "value": unit},
+            {"id": "screens-lang", "property": "data", "value": "vi"},
+        ],
+        ["screen-add.n_clicks"],
+    )
 
 
 def test_adding_a_screen_checks_the_scope_shows_the_code_once_and_the_screen_then_reports(site):
@@ -172,11 +206,16 @@ def test_adding_a_screen_checks_the_scope_shows_the_code_once_and_the_screen_the
     # A monitoring account cannot enrol screens, whatever it posts.
     assert add_screen(client_as(app, "td-so01"), "Của theo dõi", "tong-quan", "SO-01").status_code == 204
     with sessions() as session:
-        assert session.scalar(select(Screen).where(Screen.name.in_(["Ngoài phạm vi", "X", "Của theo dõi"]))) is None
+        assert (
+            session.scalar(select(Screen).where(Screen.name.in_(["Ngoài phạm vi", "X", "Của theo dõi"])))
+            is None
+        )
 
     answer = said(add_screen(admin, "Phòng giao ban", "tong-quan", "SO-01"))
     assert "Đã thêm màn hình 'Phòng giao ban'" in answer
-    url = json.loads(answer)["response"]["screen-add-result"]["children"]["props"]["children"][1]["props"]["children"]
+    url = json.loads(answer)["response"]["screen-add-result"]["children"]["props"]["children"][1]["props"][
+        "children"
+    ]
     assert url.startswith("http://localhost/screens/enrol/")
     assert [(e.actor, e.unit_code) for e in events(sessions, "screen_added")] == [("user:qt-so01", "SO-01")]
 
@@ -187,10 +226,17 @@ def test_adding_a_screen_checks_the_scope_shows_the_code_once_and_the_screen_the
     assert device.get(url.removeprefix("http://localhost")).status_code == 403  # one use only
     assert device.get("/wall?playlist=tong-quan").status_code == 200
     device.delete_cookie("ioc_session")
-    answer = post_callback(device, [{"id": "screens-message", "property": "children"}],
-                           [{"id": "nothing", "property": "n_clicks", "value": 1}], changed=["nothing.n_clicks"],
-                           headers={"X-IOC-Slide": "/dossiers?period=mtd&kiosk=1", "X-IOC-Version": "0.0.1",
-                                    "X-IOC-Client-Error": "TypeError%3A%20x%20is%20undefined"})
+    answer = post_callback(
+        device,
+        [{"id": "screens-message", "property": "children"}],
+        [{"id": "nothing", "property": "n_clicks", "value": 1}],
+        changed=["nothing.n_clicks"],
+        headers={
+            "X-IOC-Slide": "/dossiers?period=mtd&kiosk=1",
+            "X-IOC-Version": "0.0.1",
+            "X-IOC-Client-Error": "TypeError%3A%20x%20is%20undefined",
+        },
+    )
     assert answer.status_code != 403 and "X-IOC-Redirect" not in answer.headers
     assert answer.headers.get("X-IOC-Version")
     with sessions() as session:
@@ -201,7 +247,9 @@ def test_adding_a_screen_checks_the_scope_shows_the_code_once_and_the_screen_the
     assert fleet.status_code == 200
 
     # A forged token is still refused.
-    bad = device.post("/_dash-update-component", json={}, headers={"X-CSRFToken": "forged", "X-IOC-Slide": "/"})
+    bad = device.post(
+        "/_dash-update-component", json={}, headers={"X-CSRFToken": "forged", "X-IOC-Slide": "/"}
+    )
     assert bad.status_code == 403
 
 
@@ -211,7 +259,9 @@ def test_a_revoked_screen_is_told_where_to_go_before_anything_else(site):
     assert device.get(f"/screens/enrol/{code}").status_code == 302
     with sessions() as session, session.begin():
         screens.revoke(session, "Phòng họp SO-01")
-    answer = device.post("/_dash-update-component", json={}, headers={"X-CSRFToken": "whatever", "X-IOC-Slide": "/"})
+    answer = device.post(
+        "/_dash-update-component", json={}, headers={"X-CSRFToken": "whatever", "X-IOC-Slide": "/"}
+    )
     assert answer.status_code == 403 and answer.headers["X-IOC-Redirect"] == "/screen/revoked"
     page = device.get("/screen/revoked")
     assert page.status_code == 403 and "Màn hình đã bị thu hồi" in said(page)
@@ -219,10 +269,16 @@ def test_a_revoked_screen_is_told_where_to_go_before_anything_else(site):
 
 def toggle(client, username):
     button = {"id": {"index": username, "type": "account-active"}, "property": "submit_n_clicks", "value": 1}
-    return post_callback(client, [{"id": "admin-users-message", "property": "children"},
-                                  {"id": "admin-users-table", "property": "children"}],
-                         [[button]], [{"id": "admin-lang", "property": "data", "value": "vi"}],
-                         [json.dumps(button["id"], sort_keys=True, separators=(",", ":")) + ".submit_n_clicks"])
+    return post_callback(
+        client,
+        [
+            {"id": "admin-users-message", "property": "children"},
+            {"id": "admin-users-table", "property": "children"},
+        ],
+        [[button]],
+        [{"id": "admin-lang", "property": "data", "value": "vi"}],
+        [json.dumps(button["id"], sort_keys=True, separators=(",", ":")) + ".submit_n_clicks"],
+    )
 
 
 def test_an_administrator_signing_in_lands_on_a_page_it_may_open(site):
@@ -245,14 +301,21 @@ def test_accounts_are_disabled_only_inside_the_scope_and_the_audit_exports_as_cs
         assert session.scalar(select(Account.active).where(Account.username == "xem-so04")) is True
     assert victim.get("/").status_code == 302  # signed out everywhere
     assert [(e.actor, e.detail) for e in events(sessions, "account_changed")] == [
-        ("user:qt-so01", {"target": "xem-so01", "active": False})]
+        ("user:qt-so01", {"target": "xem-so01", "active": False})
+    ]
 
-    answer = post_callback(admin, [{"id": "audit-download", "property": "data"}],
-                           [{"id": "audit-export", "property": "n_clicks", "value": 1}],
-                           [{"id": "audit-since", "property": "date", "value": None},
-                            {"id": "audit-actor", "property": "value", "value": "qt-so01"},
-                            {"id": "audit-kind", "property": "value", "value": ""},
-                            {"id": "audit-lang", "property": "data", "value": "vi"}], ["audit-export.n_clicks"])
+    answer = post_callback(
+        admin,
+        [{"id": "audit-download", "property": "data"}],
+        [{"id": "audit-export", "property": "n_clicks", "value": 1}],
+        [
+            {"id": "audit-since", "property": "date", "value": None},
+            {"id": "audit-actor", "property": "value", "value": "qt-so01"},
+            {"id": "audit-kind", "property": "value", "value": ""},
+            {"id": "audit-lang", "property": "data", "value": "vi"},
+        ],
+        ["audit-export.n_clicks"],
+    )
     download = answer.get_json()["response"]["audit-download"]["data"]
     text = base64.b64decode(download["content"]).decode("utf-8-sig")
     assert text.splitlines()[0].split(";")[:3] == ["Thời điểm", "Sự kiện", "Kết quả"]
@@ -260,10 +323,16 @@ def test_accounts_are_disabled_only_inside_the_scope_and_the_audit_exports_as_cs
     exported = events(sessions, "export")
     assert exported[-1].actor == "user:qt-so01" and exported[-1].detail["what"] == "audit"
     # Not an administrator: no export, whatever is posted.
-    again = post_callback(client_as(app, "td-so01"), [{"id": "audit-download", "property": "data"}],
-                          [{"id": "audit-export", "property": "n_clicks", "value": 1}],
-                          [{"id": "audit-since", "property": "date", "value": None},
-                           {"id": "audit-actor", "property": "value", "value": None},
-                           {"id": "audit-kind", "property": "value", "value": ""},
-                           {"id": "audit-lang", "property": "data", "value": "vi"}], ["audit-export.n_clicks"])
+    again = post_callback(
+        client_as(app, "td-so01"),
+        [{"id": "audit-download", "property": "data"}],
+        [{"id": "audit-export", "property": "n_clicks", "value": 1}],
+        [
+            {"id": "audit-since", "property": "date", "value": None},
+            {"id": "audit-actor", "property": "value", "value": None},
+            {"id": "audit-kind", "property": "value", "value": ""},
+            {"id": "audit-lang", "property": "data", "value": "vi"},
+        ],
+        ["audit-export.n_clicks"],
+    )
     assert again.status_code == 204

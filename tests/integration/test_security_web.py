@@ -74,7 +74,9 @@ def test_hsts_only_over_tls_and_frame_ancestors_from_the_setting(engine, build_a
 
 def test_forwarded_headers_are_ignored_without_trusted_proxies(engine, build_app):
     client = build_app(engine).server.test_client()
-    response = client.get("/assets/style.css", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"})
+    response = client.get(
+        "/assets/style.css", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}
+    )
     assert response.status_code == 200
     assert "Strict-Transport-Security" not in response.headers
 
@@ -102,18 +104,25 @@ def test_configured_hosts_replace_the_defaults(engine, build_app):
 
 def test_a_request_body_over_the_limit_gets_413(engine, build_app):
     client = signed_in_client(build_app(engine, max_request_bytes=64 * 1024))
-    response = client.post("/_dash-update-component", data=b"{" + b" " * (65 * 1024) + b"}",
-                           content_type="application/json", headers=csrf_header(client))
+    response = client.post(
+        "/_dash-update-component",
+        data=b"{" + b" " * (65 * 1024) + b"}",
+        content_type="application/json",
+        headers=csrf_header(client),
+    )
     assert response.status_code == 413
     assert response.mimetype == "text/plain"
 
 
 def _callback_body() -> dict:
     """A real callback of the app: the Sources page's refresh."""
-    return {"output": "sources-table.children", "outputs": {"id": "sources-table", "property": "children"},
-            "inputs": [{"id": "sources-refresh", "property": "n_intervals", "value": 1}],
-            "changedPropIds": ["sources-refresh.n_intervals"],
-            "state": [{"id": "sources-lang", "property": "data", "value": "vi"}]}
+    return {
+        "output": "sources-table.children",
+        "outputs": {"id": "sources-table", "property": "children"},
+        "inputs": [{"id": "sources-refresh", "property": "n_intervals", "value": 1}],
+        "changedPropIds": ["sources-refresh.n_intervals"],
+        "state": [{"id": "sources-lang", "property": "data", "value": "vi"}],
+    }
 
 
 def test_callbacks_are_rate_limited_per_principal_and_pages_are_not(engine, build_app):
@@ -121,7 +130,10 @@ def test_callbacks_are_rate_limited_per_principal_and_pages_are_not(engine, buil
     client = signed_in_client(app)
     client.get("/")  # the page and its layout: not counted
     csrf = csrf_header(client)
-    answers = [client.post("/_dash-update-component", json=_callback_body(), headers=csrf).status_code for _ in range(4)]
+    answers = [
+        client.post("/_dash-update-component", json=_callback_body(), headers=csrf).status_code
+        for _ in range(4)
+    ]
     assert answers == [200, 200, 200, 429]
     refused = client.post("/_dash-update-component", json=_callback_body(), headers=csrf)
     assert refused.mimetype == "text/plain" and 1 <= int(refused.headers["Retry-After"]) <= 61
@@ -161,7 +173,12 @@ def test_preference_switch_keeps_a_local_target_and_sets_a_hardened_cookie(engin
     response = client.get("/prefs/theme/light?next=/units/BNV%3Flang%3Den")
     assert response.headers["Location"] == "/units/BNV?lang=en"
     cookie = response.headers["Set-Cookie"]
-    assert "ioc_theme=light" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    assert (
+        "ioc_theme=light" in cookie
+        and "HttpOnly" in cookie
+        and "SameSite=Lax" in cookie
+        and "Secure" in cookie
+    )
     plain = build_app(engine).server.test_client().get("/prefs/theme/light")
     assert "Secure" not in plain.headers["Set-Cookie"]
 
@@ -197,8 +214,15 @@ def test_sources_page_shows_no_secret_even_from_an_old_run(engine, build_app):
     app = build_app(engine)
     now = utcnow()
     with make_sessionmaker(engine).begin() as session:  # a run stored before redaction existed
-        session.add(CollectorRun(source="qlvb", started_at=now - timedelta(minutes=5), finished_at=now, status="failed",
-                                 error=f"HTTP 404 at {SECRET_URL}"))
+        session.add(
+            CollectorRun(
+                source="qlvb",
+                started_at=now - timedelta(minutes=5),
+                finished_at=now,
+                status="failed",
+                error=f"HTTP 404 at {SECRET_URL}",
+            )
+        )
     import dash
 
     sources = next(p for p in dash.page_registry.values() if p["path"] == "/sources")
@@ -215,9 +239,12 @@ def test_config_show_hides_passwords_and_tokens(tmp_path):
         f'[source.options]\nurl = "{SECRET_URL}"\n[source.secrets]\ntoken = "IOC_DVC_TOKEN"\n',
         encoding="utf-8",
     )
-    env = {"IOC_DATA_DIR": str(tmp_path / "data"), "IOC_SOURCES_FILE": str(sources),
-           "IOC_REDIS_URL": "redis://:R3dis@127.0.0.1:6379/0?password=pw2",
-           "IOC_DATABASE_URL": "postgresql+psycopg://ioc:Pg5ecret@db:5432/ioc"}
+    env = {
+        "IOC_DATA_DIR": str(tmp_path / "data"),
+        "IOC_SOURCES_FILE": str(sources),
+        "IOC_REDIS_URL": "redis://:R3dis@127.0.0.1:6379/0?password=pw2",
+        "IOC_DATABASE_URL": "postgresql+psycopg://ioc:Pg5ecret@db:5432/ioc",
+    }
     result = CliRunner().invoke(cli, ["config", "show"], env=env)
     assert result.exit_code == 0, result.output
     assert "source.dvc.url = https://u:***@host.example/x?token=***" in result.output
@@ -238,8 +265,19 @@ def test_ranking_chart_escapes_a_unit_name_from_the_source(engine, build_app):
         unit.name_vi = unit.name_en = '<a href="https://evil.example">x</a>'
         unit.short_name_vi = '<a href="https://evil.example">x</a>'
     day = (utcnow() + timedelta(hours=7)).date() - timedelta(days=1)
-    feed(engine, "dossiers", [dossier(f"S{i}", MaDonVi=code, NgayTiepNhan=f"{day} 09:00", NgayHenTra=f"{day + timedelta(days=5)} 09:00")
-                              for i, code in enumerate(["SO-01", "SO-79", "SO-01", "SO-79"])])
+    feed(
+        engine,
+        "dossiers",
+        [
+            dossier(
+                f"S{i}",
+                MaDonVi=code,
+                NgayTiepNhan=f"{day} 09:00",
+                NgayHenTra=f"{day + timedelta(days=5)} 09:00",
+            )
+            for i, code in enumerate(["SO-01", "SO-79", "SO-01", "SO-79"])
+        ],
+    )
     app = build_app(engine)
     import dash
 
@@ -248,7 +286,9 @@ def test_ranking_chart_escapes_a_unit_name_from_the_source(engine, build_app):
     query = {"period": "rolling30", "rank": "DVC-02", "unit": "SO-01", "small": "1"}
     with request_as(app, "/dossiers"):
         tree = json.loads(render_text(page["layout"](**query)))
-    figures = json.dumps(list(_figures(tree)), ensure_ascii=False)  # Dash components render text as text anyway
+    figures = json.dumps(
+        list(_figures(tree)), ensure_ascii=False
+    )  # Dash components render text as text anyway
     assert "evil.example" in figures, "the unit appears in a figure"
     assert "<a " not in figures
 
@@ -273,13 +313,19 @@ def test_the_rate_limit_is_shared_by_workers_through_redis(engine, build_app):
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
-    apps = [build_app(engine, cache_backend="redis", redis_url=redis_url, rate_limit="3/minute") for _ in range(2)]
+    apps = [
+        build_app(engine, cache_backend="redis", redis_url=redis_url, rate_limit="3/minute") for _ in range(2)
+    ]
     first = signed_in_client(apps[0])  # the same person on both workers: one budget
     second = apps[1].server.test_client()
     assert sign_in(second, "test-leader", PASSWORD).status_code == 302
     workers = [first, second]
-    answers = [workers[i % 2].post("/_dash-update-component", json=_callback_body(),
-                                   headers=csrf_header(workers[i % 2])).status_code for i in range(4)]
+    answers = [
+        workers[i % 2]
+        .post("/_dash-update-component", json=_callback_body(), headers=csrf_header(workers[i % 2]))
+        .status_code
+        for i in range(4)
+    ]
     # (Dash's callback registry is global, so only the last app built in a process answers its
     # callbacks; what matters here is that the earlier one counted against the shared budget.)
     assert 429 not in answers[:3] and answers[3] == 429
@@ -295,7 +341,9 @@ def test_a_switch_comes_back_to_the_page_and_its_query_without_the_switched_sett
     target = "/dossiers?unit=SO-01&period=week&lang=vi&rank=DVC-07"
     response = client.get(f"/prefs/lang/en?next={quote(target, safe='')}")
     assert response.headers["Location"] == "/dossiers?unit=SO-01&period=week&rank=DVC-07"
-    response = client.get(f"/prefs/theme/light?next={quote('/wall?playlist=tong-quan&theme=dark&lang=en', safe='')}")
+    response = client.get(
+        f"/prefs/theme/light?next={quote('/wall?playlist=tong-quan&theme=dark&lang=en', safe='')}"
+    )
     assert response.headers["Location"] == "/wall?playlist=tong-quan&lang=en"
     # Still never off this site.
     response = client.get(f"/prefs/lang/en?next={quote('//evil.example/?lang=vi', safe='')}")

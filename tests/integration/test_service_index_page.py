@@ -27,15 +27,29 @@ PATH = "/chi-so-766"
 @pytest.fixture
 def scored(store):
     """SO-01 with four October dossiers and the portal's October scores imported (both files)."""
+
     def row(n: int, **fields):
-        base = dict(KenhThucHien=2, TrangThaiHoSo=10, DaSoHoa=1, CoKetQuaDienTu=1, DongBoQuocGia=1, DanhGia=3,
-                    NgayTiepNhan=f"2026-10-0{n} 09:00", NgayHenTra="2026-10-16 17:00",
-                    NgayKetThucXuLy=f"2026-10-1{n} 09:00", NgayCapNhat=f"2026-10-1{n} 09:00")
+        base = dict(
+            KenhThucHien=2,
+            TrangThaiHoSo=10,
+            DaSoHoa=1,
+            CoKetQuaDienTu=1,
+            DongBoQuocGia=1,
+            DanhGia=3,
+            NgayTiepNhan=f"2026-10-0{n} 09:00",
+            NgayHenTra="2026-10-16 17:00",
+            NgayKetThucXuLy=f"2026-10-1{n} 09:00",
+            NgayCapNhat=f"2026-10-1{n} 09:00",
+        )
         base.update(fields)
         return dossier(f"OCT-{n}", **base)
 
     # Three finished on time; the fourth finished late (20/10 > due 16/10): DVC-06 = 3/4.
-    feed(store, "dossiers", [row(1), row(2), row(3), row(4, NgayKetThucXuLy="2026-10-20 09:00", NgayCapNhat="2026-10-20 09:00")])
+    feed(
+        store,
+        "dossiers",
+        [row(1), row(2), row(3), row(4, NgayKetThucXuLy="2026-10-20 09:00", NgayCapNhat="2026-10-20 09:00")],
+    )
     with make_sessionmaker(store).begin() as session:
         import_scores_file(session, SAMPLES / "diem-766-cong-dvc.csv", OCTOBER)
         import_scores_file(session, SAMPLES / "diem-766-chi-tieu.csv", OCTOBER)
@@ -93,10 +107,19 @@ def _sample_rank(code: str) -> tuple[int, int]:
     """SO-01's place among the 34 published totals of the shipped file (a missing total is the sum)."""
     with (SAMPLES / "diem-766-cong-dvc.csv").open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f, delimiter=";"))
-    groups = ("Công khai, minh bạch", "Tiến độ giải quyết", "Dịch vụ công trực tuyến", "Thanh toán trực tuyến",
-              "Mức độ hài lòng", "Số hóa hồ sơ")
+    groups = (
+        "Công khai, minh bạch",
+        "Tiến độ giải quyết",
+        "Dịch vụ công trực tuyến",
+        "Thanh toán trực tuyến",
+        "Mức độ hài lòng",
+        "Số hóa hồ sơ",
+    )
     num = lambda s: float(s.replace(",", "."))  # noqa: E731
-    totals = {r["Mã đơn vị"]: num(r["Tổng điểm"]) if r["Tổng điểm"] else round(sum(num(r[g]) for g in groups), 2) for r in rows}
+    totals = {
+        r["Mã đơn vị"]: num(r["Tổng điểm"]) if r["Tổng điểm"] else round(sum(num(r[g]) for g in groups), 2)
+        for r in rows
+    }
     mine = totals[code]
     return 1 + sum(1 for v in totals.values() if v > mine), len(totals)
 
@@ -144,13 +167,23 @@ def test_the_page_shows_published_and_estimated_per_group(scored, build_app):
 
 def test_a_unit_head_sees_its_rank_and_no_other_unit(scored, build_app):
     app = build_app(scored)
-    for query in ({"unit": "SO-01", "month": "2026-10"}, {"unit": "SO-79", "month": "2026-10"}, {"unit": "BMP", "month": "2026-10"}):
+    for query in (
+        {"unit": "SO-01", "month": "2026-10"},
+        {"unit": "SO-79", "month": "2026-10"},
+        {"unit": "BMP", "month": "2026-10"},
+    ):
         tree = _render(app, query, unit_head("SO-01"))
         text = render_text(tree)
         rank, of = _sample_rank("000.00.30.H01")
         assert f"Hạng {rank}/{of}" in text  # computed over every peer on the server
         assert _by_id(tree, "si-content")["props"]["data-unit"] == "SO-01"
-        for other in ("Cao Bằng", "SO-79", "SO-04", "Bộ Mô phỏng", "69,65"):  # names, codes, figures of others
+        for other in (
+            "Cao Bằng",
+            "SO-79",
+            "SO-04",
+            "Bộ Mô phỏng",
+            "69,65",
+        ):  # names, codes, figures of others
             assert other not in text, (query, other)
         assert _by_id(tree, "si-ranking-own") is not None
         assert "Toàn cơ quan" not in text  # the picker offers only what the scope holds

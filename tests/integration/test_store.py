@@ -1,6 +1,6 @@
 """The canonical store on both databases: UTC round trip, SQLite connection rules, constraints."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -21,7 +21,9 @@ def add_unit(session, code="U1"):
 def test_utc_round_trip_keeps_the_instant_and_returns_aware_utc(session):
     unit = add_unit(session)
     registered = datetime(2026, 3, 14, 9, 30, 15, 123456, tzinfo=VN_TZ)
-    doc = Document(source="s", source_id="1", unit_id=unit.id, direction="in", channel="axis", registered_at=registered)
+    doc = Document(
+        source="s", source_id="1", unit_id=unit.id, direction="in", channel="axis", registered_at=registered
+    )
     session.add(doc)
     session.commit()
     session.expunge_all()
@@ -31,13 +33,24 @@ def test_utc_round_trip_keeps_the_instant_and_returns_aware_utc(session):
     assert loaded.registered_at.utcoffset() == timedelta(0)
     assert loaded.registered_at == datetime(2026, 3, 14, 2, 30, 15, 123456, tzinfo=UTC)
     # Comparisons in SQL use UTC too.
-    later = session.scalars(select(Document).where(Document.registered_at > datetime(2026, 3, 14, 2, 30, tzinfo=timezone.utc))).all()
+    later = session.scalars(
+        select(Document).where(Document.registered_at > datetime(2026, 3, 14, 2, 30, tzinfo=UTC))
+    ).all()
     assert len(later) == 1
 
 
 def test_naive_datetimes_are_refused(session):
     unit = add_unit(session)
-    session.add(Document(source="s", source_id="1", unit_id=unit.id, direction="in", channel="axis", registered_at=datetime(2026, 1, 1)))
+    session.add(
+        Document(
+            source="s",
+            source_id="1",
+            unit_id=unit.id,
+            direction="in",
+            channel="axis",
+            registered_at=datetime(2026, 1, 1),
+        )
+    )
     with pytest.raises(StatementError, match="has no time zone"):
         session.flush()
 

@@ -32,7 +32,9 @@ def test_demo_import_is_idempotent(session):
 
 
 def test_children_may_come_before_parents_and_changes_are_updates(session, tmp_path):
-    path = write(tmp_path, "u.csv", "code,name_vi,parent,level\nVP,Văn phòng,BO,department\nBO,Bộ,,ministry\n")
+    path = write(
+        tmp_path, "u.csv", "code,name_vi,parent,level\nVP,Văn phòng,BO,department\nBO,Bộ,,ministry\n"
+    )
     report = import_units_file(session, path)
     session.commit()
     assert report.inserted == 2
@@ -49,7 +51,9 @@ def test_children_may_come_before_parents_and_changes_are_updates(session, tmp_p
 
 
 def test_unknown_parent_imports_nothing(session, tmp_path):
-    path = write(tmp_path, "u.csv", "code,name_vi,parent,level\nBO,Bộ,,ministry\nVP,Văn phòng,NOPE,department\n")
+    path = write(
+        tmp_path, "u.csv", "code,name_vi,parent,level\nBO,Bộ,,ministry\nVP,Văn phòng,NOPE,department\n"
+    )
     with pytest.raises(UnitImportError, match="line 3: unit 'VP' has unknown parent 'NOPE'"):
         import_units_file(session, path)
     session.rollback()
@@ -65,7 +69,9 @@ def test_cycle_in_the_file_is_refused(session, tmp_path):
 
 
 def test_cycle_through_units_already_in_the_database_is_refused(session, tmp_path):
-    import_units_file(session, write(tmp_path, "a.csv", "code,name_vi,parent,level\nA,A,,ministry\nB,B,A,group\n"))
+    import_units_file(
+        session, write(tmp_path, "a.csv", "code,name_vi,parent,level\nA,A,,ministry\nB,B,A,group\n")
+    )
     session.commit()
     with pytest.raises(UnitImportError, match="cycle in the hierarchy"):
         import_units_file(session, write(tmp_path, "b.csv", "code,name_vi,parent,level\nA,A,B,ministry\n"))
@@ -86,7 +92,11 @@ def test_toml_file_with_duplicates_is_refused_whole(session, tmp_path):
 
 
 def test_portal_codes_are_imported_unique_and_kept_when_not_given(session, tmp_path):
-    path = write(tmp_path, "u.csv", "code,name_vi,parent,level,portal_code\nBO,Bộ,,ministry,000.00.00.G01\nVP,Văn phòng,BO,department,\n")
+    path = write(
+        tmp_path,
+        "u.csv",
+        "code,name_vi,parent,level,portal_code\nBO,Bộ,,ministry,000.00.00.G01\nVP,Văn phòng,BO,department,\n",
+    )
     import_units_file(session, path)
     session.commit()
     codes = dict(session.execute(select(OrgUnit.code, OrgUnit.portal_code)).all())
@@ -96,15 +106,22 @@ def test_portal_codes_are_imported_unique_and_kept_when_not_given(session, tmp_p
     session.commit()
     assert session.scalar(select(OrgUnit.portal_code).where(OrgUnit.code == "BO")) == "000.00.00.G01"
     # The same portal code twice in a file, or one that belongs to another unit: refused, nothing written.
-    dup = write(tmp_path, "d.csv", "code,name_vi,parent,level,portal_code\nA,A,,ministry,P1\nB,B,,ministry,P1\n")
+    dup = write(
+        tmp_path, "d.csv", "code,name_vi,parent,level,portal_code\nA,A,,ministry,P1\nB,B,,ministry,P1\n"
+    )
     with pytest.raises(UnitImportError, match="duplicate portal_code 'P1'"):
         import_units_file(session, dup)
     session.rollback()
-    taken = write(tmp_path, "t.csv", "code,name_vi,parent,level,portal_code\nVP,Văn phòng,BO,department,000.00.00.G01\n")
+    taken = write(
+        tmp_path, "t.csv", "code,name_vi,parent,level,portal_code\nVP,Văn phòng,BO,department,000.00.00.G01\n"
+    )
     with pytest.raises(UnitImportError, match="already belongs to unit 'BO'"):
         import_units_file(session, taken)
     session.rollback()
-    assert unit_count(session) == 2 and session.scalar(select(OrgUnit.portal_code).where(OrgUnit.code == "VP")) is None
+    assert (
+        unit_count(session) == 2
+        and session.scalar(select(OrgUnit.portal_code).where(OrgUnit.code == "VP")) is None
+    )
 
 
 def test_demo_units_carry_simulated_portal_codes(session):

@@ -103,11 +103,27 @@ def test_every_column_type_round_trips_through_the_bulk_path(session):
     unit_id = make_unit(session)
     received = datetime(2026, 5, 4, 8, 0, 1, 123456, tzinfo=VN_TZ)
     row = {
-        "source": "motcua", "source_id": "H-1", "unit_id": unit_id, "procedure_code": "1.001",
-        "channel": 2, "received_at": received, "due_at": received + timedelta(days=5), "finished_at": None,
-        "returned_at": None, "status": 4, "supplement_count": 2, "has_fee": True, "paid_online": 1,
-        "has_electronic_result": False, "is_digitised": True, "synced_national": False, "rating": None,
-        "received_day": date(2026, 5, 4), "due_day": date(2026, 5, 9), "finished_day": None, "source_updated_at": received,
+        "source": "motcua",
+        "source_id": "H-1",
+        "unit_id": unit_id,
+        "procedure_code": "1.001",
+        "channel": 2,
+        "received_at": received,
+        "due_at": received + timedelta(days=5),
+        "finished_at": None,
+        "returned_at": None,
+        "status": 4,
+        "supplement_count": 2,
+        "has_fee": True,
+        "paid_online": 1,
+        "has_electronic_result": False,
+        "is_digitised": True,
+        "synced_national": False,
+        "rating": None,
+        "received_day": date(2026, 5, 4),
+        "due_day": date(2026, 5, 9),
+        "finished_day": None,
+        "source_updated_at": received,
     }
     upsert(session, Dossier, [row], key=("source", "source_id"))
     session.commit()
@@ -130,7 +146,6 @@ def test_naive_datetimes_are_refused_by_the_bulk_path_too(session):
     rows[0]["registered_at"] = datetime(2026, 5, 4, 8, 0)
     with pytest.raises((NaiveDatetimeError, Exception), match="has no time zone"):
         upsert(session, Document, rows, key=("source", "source_id"))
-
 
 
 @pytest.fixture
@@ -188,9 +203,18 @@ def test_postgresql_key_lookups_probe_the_index_even_when_statistics_say_empty(p
         try:
             with pg_index_probes(session):
                 statements.clear()
-                found = _stored_rows(session, Document.__table__, ("source", "source_id"), ["status_code"], [("qlvb", r["source_id"]) for r in rows])
+                found = _stored_rows(
+                    session,
+                    Document.__table__,
+                    ("source", "source_id"),
+                    ["status_code"],
+                    [("qlvb", r["source_id"]) for r in rows],
+                )
                 lookup = [s for s in statements if "unnest(" in s[0]]
-                plan = "\n".join(r[0] for r in session.connection().exec_driver_sql("EXPLAIN " + lookup[0][0], lookup[0][1]))
+                plan = "\n".join(
+                    r[0]
+                    for r in session.connection().exec_driver_sql("EXPLAIN " + lookup[0][0], lookup[0][1])
+                )
         finally:
             event.remove(pg_engine, "before_cursor_execute", keep)
     assert len(found) == 3_000

@@ -1,6 +1,5 @@
 """The Dash app against real databases: schema guard, empty-store page, version-keyed cache."""
 
-import pytest
 from sqlalchemy import select
 
 from dashboard.db import bump_data_version, make_sessionmaker, upgrade
@@ -80,12 +79,11 @@ def test_empty_store_says_so_instead_of_showing_zeros(engine, build_app):
 
 
 def test_home_shows_new_data_once_the_data_version_moves(engine, build_app):
+    import time
     from datetime import datetime
 
     from dashboard import rollups
     from dashboard.timeutil import VN_TZ
-
-    import time
 
     # Cache keys carry the minute (month to date moves with the clock): start early in a minute
     # so the "not yet visible" read below cannot fall into the next one.
@@ -101,8 +99,17 @@ def test_home_shows_new_data_once_the_data_version_moves(engine, build_app):
     with sessions.begin() as session:
         unit_id = session.scalar(select(OrgUnit.id).where(OrgUnit.code == "SO-01"))
         for i in range(1234):
-            session.add(Document(source="t", source_id=str(i), unit_id=unit_id, direction="in", channel="axis",
-                                 registered_at=now, registered_day=now.date()))
+            session.add(
+                Document(
+                    source="t",
+                    source_id=str(i),
+                    unit_id=unit_id,
+                    direction="in",
+                    channel="axis",
+                    registered_at=now,
+                    registered_day=now.date(),
+                )
+            )
         rollups.rebuild(session)
     # Not yet visible: the writer has not bumped the version, so the cached answer stands.
     assert tile_values(home_text(app))["VB-01"] == ""

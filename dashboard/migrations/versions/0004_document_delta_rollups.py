@@ -12,12 +12,11 @@ query any more — and maintaining them cost a bulk load of documents about a th
 every query it could answer, the covering index answers, and each rollup write paid for both.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0004_document_delta_rollups'
-down_revision = '0003_platform_sources'
+revision = "0004_document_delta_rollups"
+down_revision = "0003_platform_sources"
 branch_labels = None
 depends_on = None
 
@@ -28,12 +27,24 @@ def _where(condition: str) -> dict:
 
 
 def upgrade() -> None:
-    op.drop_index('ix_document_unit_due', table_name='document')
-    op.drop_index('ix_document_unit_completed', table_name='document')
-    op.drop_index('ix_daily_rollup_metric_day', table_name='daily_rollup')
+    op.drop_index("ix_document_unit_due", table_name="document")
+    op.drop_index("ix_document_unit_completed", table_name="document")
+    op.drop_index("ix_daily_rollup_metric_day", table_name="daily_rollup")
 
 
 def downgrade() -> None:
-    op.create_index('ix_daily_rollup_metric_day', 'daily_rollup', ['metric', 'day'], unique=False)
-    op.create_index('ix_document_unit_completed', 'document', ['unit_id', 'completed_day'], unique=False, **_where('completed_day IS NOT NULL'))
-    op.create_index('ix_document_unit_due', 'document', ['unit_id', 'due_day'], unique=False, **_where('due_day IS NOT NULL'))
+    op.create_index("ix_daily_rollup_metric_day", "daily_rollup", ["metric", "day"], unique=False)
+    op.create_index(
+        "ix_document_unit_completed",
+        "document",
+        ["unit_id", "completed_day"],
+        unique=False,
+        **_where("completed_day IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_document_unit_due",
+        "document",
+        ["unit_id", "due_day"],
+        unique=False,
+        **_where("due_day IS NOT NULL"),
+    )

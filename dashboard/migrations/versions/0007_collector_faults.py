@@ -12,27 +12,28 @@ runner refused), ``file`` (a whole file refused), ``duplicate`` (an id seen twic
 ``future`` (a timestamp later than now plus the tolerance) — the Sources page lists them apart.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0007_collector_faults'
-down_revision = '0006_official_definitions'
+revision = "0007_collector_faults"
+down_revision = "0006_official_definitions"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('collector_run', sa.Column('pid', sa.Integer(), nullable=True))
-    op.add_column('collector_run', sa.Column('host', sa.String(length=255), nullable=True))
-    op.add_column('collector_run', sa.Column('note', sa.Text(), nullable=True))
-    op.add_column('rejected_record', sa.Column('kind', sa.String(length=16), server_default='row', nullable=False))
+    op.add_column("collector_run", sa.Column("pid", sa.Integer(), nullable=True))
+    op.add_column("collector_run", sa.Column("host", sa.String(length=255), nullable=True))
+    op.add_column("collector_run", sa.Column("note", sa.Text(), nullable=True))
+    op.add_column(
+        "rejected_record", sa.Column("kind", sa.String(length=16), server_default="row", nullable=False)
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('rejected_record') as batch:
-        batch.drop_column('kind')
-    with op.batch_alter_table('collector_run') as batch:
-        batch.drop_column('note')
-        batch.drop_column('host')
-        batch.drop_column('pid')
+    with op.batch_alter_table("rejected_record") as batch:
+        batch.drop_column("kind")
+    with op.batch_alter_table("collector_run") as batch:
+        batch.drop_column("note")
+        batch.drop_column("host")
+        batch.drop_column("pid")

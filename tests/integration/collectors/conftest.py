@@ -18,8 +18,18 @@ from dashboard.db import make_sessionmaker
 from dashboard.units import DEMO_UNITS_FILE, import_units_file
 
 DOC_COLUMNS = (
-    "doc_id", "unit_code", "direction", "channel", "is_electronic", "is_signed", "urgency",
-    "registered_at", "due_at", "completed_at", "status_code", "updated_at",
+    "doc_id",
+    "unit_code",
+    "direction",
+    "channel",
+    "is_electronic",
+    "is_signed",
+    "urgency",
+    "registered_at",
+    "due_at",
+    "completed_at",
+    "status_code",
+    "updated_at",
 )
 
 
@@ -93,7 +103,14 @@ def docsys(tmp_path) -> DocumentSystem:
 def sql_source(url: str, name: str = "qlvb", **overrides) -> SourceConfig:
     options = {"url": url, "page_size": overrides.pop("page_size", 50)}
     options.update(overrides.pop("options", {}))
-    return SourceConfig(name=name, domain="documents", adapter="sql", interval_s=overrides.pop("interval_s", 60), options=options, **overrides)
+    return SourceConfig(
+        name=name,
+        domain="documents",
+        adapter="sql",
+        interval_s=overrides.pop("interval_s", 60),
+        options=options,
+        **overrides,
+    )
 
 
 class ListAdapter(Adapter):

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from ioc_fakes.bbb import FakeBbb
 from sqlalchemy import func, select
 
 from collectors.base import SourceConfig
@@ -17,6 +16,7 @@ from collectors.runner import Runner
 from collectors.sources import make_adapter, parse_sources
 from dashboard.db import make_sessionmaker
 from dashboard.models import CollectorRun, CollectorState, Meeting, RejectedRecord
+from ioc_fakes.bbb import FakeBbb
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = "bbb-s3cr3t-9f2c7e41d6"  # synthetic
@@ -50,7 +50,14 @@ def bbb(clock, monkeypatch):
 def config(server: FakeBbb, name: str = "bbb", **options) -> SourceConfig:
     opts = {"url": server.api_url, "unit_metadata": "bbb-unit", "timeout": 0.5}
     opts.update(options)
-    return SourceConfig(name=name, domain="meetings", adapter="bbb", interval_s=60, options=opts, secrets={"secret": SECRET_VAR})
+    return SourceConfig(
+        name=name,
+        domain="meetings",
+        adapter="bbb",
+        interval_s=60,
+        options=opts,
+        secrets={"secret": SECRET_VAR},
+    )
 
 
 def run(store, cfg: SourceConfig, clock: Clock):
@@ -71,8 +78,14 @@ def meetings(store) -> dict[str, dict]:
         rows = session.scalars(select(Meeting)).all()
         return {
             m.source_id: {
-                "title": m.title, "platform": m.platform, "status": m.status, "start": utc(m.start_at), "end": utc(m.end_at),
-                "participants": m.participants_peak, "endpoints": m.endpoints_connected, "scheduled": m.endpoints_scheduled,
+                "title": m.title,
+                "platform": m.platform,
+                "status": m.status,
+                "start": utc(m.start_at),
+                "end": utc(m.end_at),
+                "participants": m.participants_peak,
+                "endpoints": m.endpoints_connected,
+                "scheduled": m.endpoints_scheduled,
                 "duration": m.duration_min,
             }
             for m in rows
@@ -110,7 +123,12 @@ def test_sessions_are_reconstructed_over_polls_and_land_once(store, bbb, clock):
     first = run(store, cfg, clock)
     assert (first.status, first.inserted, first.updated, first.rejected) == ("success", 2, 0, 0)
     again = run(store, cfg, clock)
-    assert (again.status, again.rows_read, again.inserted, again.updated) == ("success", 0, 0, 0)  # a second run changes nothing
+    assert (again.status, again.rows_read, again.inserted, again.updated) == (
+        "success",
+        0,
+        0,
+        0,
+    )  # a second run changes nothing
 
     bbb.set_participants("giao-ban", 30, listeners=24)  # the peak
     clock.tick()
@@ -126,8 +144,14 @@ def test_sessions_are_reconstructed_over_polls_and_land_once(store, bbb, clock):
 
     stored = meetings(store)
     assert stored[weekly] == {
-        "title": "Giao ban tuần", "platform": "bbb", "status": 2, "start": naive(T0),
-        "end": naive(T0 + timedelta(minutes=3, seconds=30)), "participants": 30, "endpoints": 6, "scheduled": None,
+        "title": "Giao ban tuần",
+        "platform": "bbb",
+        "status": 2,
+        "start": naive(T0),
+        "end": naive(T0 + timedelta(minutes=3, seconds=30)),
+        "participants": 30,
+        "endpoints": 6,
+        "scheduled": None,
         "duration": 3.5,
     }
     assert stored[short]["end"] == naive(T0 + timedelta(minutes=3))  # the last poll that saw it
@@ -143,7 +167,9 @@ def test_sessions_are_reconstructed_over_polls_and_land_once(store, bbb, clock):
 
 
 def test_open_sessions_survive_a_restart_of_the_collector(store, bbb, clock):
-    internal = bbb.start_meeting("room", "Hội nghị trực tuyến", unit="SO-01", participants=25, listeners=20, at=T0)
+    internal = bbb.start_meeting(
+        "room", "Hội nghị trực tuyến", unit="SO-01", participants=25, listeners=20, at=T0
+    )
     clock.tick()
     cfg = config(bbb)
     # Each run below uses a new Runner and a new adapter, as a restarted collector process does.
@@ -156,11 +182,17 @@ def test_open_sessions_survive_a_restart_of_the_collector(store, bbb, clock):
     clock.tick(10)
     assert run(store, cfg, clock).updated == 1
     stored = meetings(store)[internal]
-    assert (stored["participants"], stored["endpoints"], stored["end"]) == (25, 5, naive(T0 + timedelta(minutes=2)))
+    assert (stored["participants"], stored["endpoints"], stored["end"]) == (
+        25,
+        5,
+        naive(T0 + timedelta(minutes=2)),
+    )
 
 
 def test_recordings_give_the_authoritative_duration(store, bbb, clock):
-    internal = bbb.start_meeting("rec", "Họp có ghi hình", unit="SO-01", participants=6, listeners=2, at=T0, record=True)
+    internal = bbb.start_meeting(
+        "rec", "Họp có ghi hình", unit="SO-01", participants=6, listeners=2, at=T0, record=True
+    )
     plain = bbb.start_meeting("plain", "Họp không ghi hình", unit="SO-01", participants=3, at=T0)
     clock.tick()
     cfg = config(bbb)
@@ -173,22 +205,34 @@ def test_recordings_give_the_authoritative_duration(store, bbb, clock):
     assert meetings(store)[internal]["end"] == naive(T0 + timedelta(minutes=1))
     assert watermark(store)["sessions"].keys() == {internal}  # only the recorded one is awaited
     # The recording is processed later; it knows the real start and end.
-    bbb.add_recording(internal, start=T0 + timedelta(seconds=5), end=T0 + timedelta(minutes=2, seconds=35), participants=9,
-                      meeting_id="rec", name="Họp có ghi hình")
+    bbb.add_recording(
+        internal,
+        start=T0 + timedelta(seconds=5),
+        end=T0 + timedelta(minutes=2, seconds=35),
+        participants=9,
+        meeting_id="rec",
+        name="Họp có ghi hình",
+    )
     bbb.add_recording("other-1", start=T0, end=T0 + timedelta(hours=1))  # someone else's: never asked for
     clock.tick(20)
     result = run(store, cfg, clock)
     assert (result.status, result.batches, result.updated) == ("success", 2, 1)
     stored = meetings(store)
     assert (stored[internal]["start"], stored[internal]["end"], stored[internal]["duration"]) == (
-        naive(T0 + timedelta(seconds=5)), naive(T0 + timedelta(minutes=2, seconds=35)), 2.5)
+        naive(T0 + timedelta(seconds=5)),
+        naive(T0 + timedelta(minutes=2, seconds=35)),
+        2.5,
+    )
     assert stored[internal]["participants"] == 6  # our observed peak stays
     assert stored[plain]["end"] == naive(T0 + timedelta(minutes=1))
     assert watermark(store)["sessions"] == {}
     asked = [r.arg("recordID") for r in bbb.requests if r.path.endswith("getRecordings")]
     assert asked == [internal, internal]  # bounded: only the awaited recording, once per run
-    assert all(r.arg("state") == "published,unpublished" and r.arg("limit") == "100" and r.arg("offset") == "0"
-               for r in bbb.requests if r.path.endswith("getRecordings"))
+    assert all(
+        r.arg("state") == "published,unpublished" and r.arg("limit") == "100" and r.arg("offset") == "0"
+        for r in bbb.requests
+        if r.path.endswith("getRecordings")
+    )
     clock.tick()
     assert run(store, cfg, clock).rows_read == 0
 
@@ -196,7 +240,10 @@ def test_recordings_give_the_authoritative_duration(store, bbb, clock):
 def test_recordings_are_read_page_by_page(store, bbb, clock, monkeypatch):
     monkeypatch.setattr("collectors.bbb.RECORDINGS_PAGE", 2)
     cfg = config(bbb)
-    ids = [bbb.start_meeting(f"room-{i}", f"Họp {i}", unit="SO-01", participants=3, at=T0, record=True) for i in range(5)]
+    ids = [
+        bbb.start_meeting(f"room-{i}", f"Họp {i}", unit="SO-01", participants=3, at=T0, record=True)
+        for i in range(5)
+    ]
     clock.tick()
     run(store, cfg, clock)
     for i, internal in enumerate(ids):
@@ -262,8 +309,13 @@ FAULTS = {
     "malformed": {"kind": "malformed"},
     "truncated": {"kind": "truncated"},
 }
-MESSAGES = {"429": "rate limited (HTTP 429)", "500": "server error HTTP 500", "slow": "timeout after 0.5 s",
-            "malformed": "malformed XML in the answer to getMeetings", "truncated": "broke"}
+MESSAGES = {
+    "429": "rate limited (HTTP 429)",
+    "500": "server error HTTP 500",
+    "slow": "timeout after 0.5 s",
+    "malformed": "malformed XML in the answer to getMeetings",
+    "truncated": "broke",
+}
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
@@ -285,7 +337,9 @@ def test_a_transient_fault_is_retried_and_the_rows_land_once(store, bbb, clock, 
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_a_persistent_fault_fails_the_run_writes_nothing_and_the_next_run_recovers(store, bbb, clock, fault, caplog):
+def test_a_persistent_fault_fails_the_run_writes_nothing_and_the_next_run_recovers(
+    store, bbb, clock, fault, caplog
+):
     internal = bbb.start_meeting("room", "Họp", unit="SO-01", participants=5, at=T0)
     clock.tick()
     spec = dict(FAULTS[fault])
@@ -317,7 +371,9 @@ def test_a_fault_on_getrecordings_keeps_the_polled_sessions_and_is_retried(store
     assert meetings(store)[internal]["duration"] == 1.5
 
 
-def test_a_wrong_secret_is_an_authentication_error_without_retries_nor_leaks(store, bbb, clock, monkeypatch, caplog):
+def test_a_wrong_secret_is_an_authentication_error_without_retries_nor_leaks(
+    store, bbb, clock, monkeypatch, caplog
+):
     bbb.start_meeting("room", "Họp", unit="SO-01", participants=5, at=T0)
     clock.tick()
     wrong = "wrong-s3cr3t-0000"
@@ -344,7 +400,9 @@ def test_a_missing_secret_says_which_variable(store, bbb, clock, monkeypatch):
 
 def test_secrets_and_meeting_passwords_never_reach_logs_errors_or_rejects(store, bbb, clock, caplog):
     caplog.set_level(logging.DEBUG)  # includes httpx's request log lines
-    bbb.start_meeting("a", "Họp", unit="SO-99", participants=2, at=T0)  # unknown unit: rejected with its payload
+    bbb.start_meeting(
+        "a", "Họp", unit="SO-99", participants=2, at=T0
+    )  # unknown unit: rejected with its payload
     bbb.start_meeting("b", "Họp", unit="SO-01", participants=2, at=T0, record=True)
     clock.tick()
     run(store, config(bbb), clock)
@@ -366,7 +424,11 @@ def test_secrets_and_meeting_passwords_never_reach_logs_errors_or_rejects(store,
 def test_the_documented_example_runs_against_the_fake(store, bbb, clock, monkeypatch):
     data = tomllib.loads((ROOT / "docs" / "sources" / "bbb.toml").read_text(encoding="utf-8"))
     (documented,) = parse_sources(data, "docs/sources/bbb.toml")
-    assert (documented.adapter, documented.domain, documented.secrets) == ("bbb", "meetings", {"secret": "IOC_BBB_SECRET"})
+    assert (documented.adapter, documented.domain, documented.secrets) == (
+        "bbb",
+        "meetings",
+        {"secret": "IOC_BBB_SECRET"},
+    )
     data["source"][0]["options"]["url"] = bbb.api_url
     (cfg,) = parse_sources(data, "docs/sources/bbb.toml")
     assert isinstance(make_adapter(cfg), BbbAdapter)
@@ -382,19 +444,41 @@ def test_the_documented_example_runs_against_the_fake(store, bbb, clock, monkeyp
 
 def test_the_demo_feed_replaces_the_servers_state(store, bbb, clock):
     cfg = config(bbb)
-    live = {"meeting_id": "HOP.SO-01.01", "name": "Giao ban", "unit_code": "SO-01", "participants": 14, "listeners": 11,
-            "start_at": T0, "end_at": None}
-    over = {"meeting_id": "HOP.SO-79.02", "name": "Họp Sở", "unit_code": "SO-79", "participants": 9, "listeners": 7,
-            "start_at": T0 - timedelta(hours=1), "end_at": T0 + timedelta(seconds=30)}
+    live = {
+        "meeting_id": "HOP.SO-01.01",
+        "name": "Giao ban",
+        "unit_code": "SO-01",
+        "participants": 14,
+        "listeners": 11,
+        "start_at": T0,
+        "end_at": None,
+    }
+    over = {
+        "meeting_id": "HOP.SO-79.02",
+        "name": "Họp Sở",
+        "unit_code": "SO-79",
+        "participants": 9,
+        "listeners": 7,
+        "start_at": T0 - timedelta(hours=1),
+        "end_at": T0 + timedelta(seconds=30),
+    }
     bbb.feed([live, over])
     clock.tick()
     first = run(store, cfg, clock)
     assert (first.status, first.inserted) == ("success", 2)
     stored = meetings(store)
     live_row = next(m for m in stored.values() if m["title"] == "Giao ban")
-    assert (live_row["start"], live_row["end"], live_row["participants"], live_row["endpoints"]) == (naive(T0), None, 14, 3)
+    assert (live_row["start"], live_row["end"], live_row["participants"], live_row["endpoints"]) == (
+        naive(T0),
+        None,
+        14,
+        3,
+    )
     over_row = next(m for m in stored.values() if m["title"] == "Họp Sở")
-    assert (over_row["end"], over_row["participants"]) == (naive(T0 + timedelta(seconds=30)), None)  # first seen ended
+    assert (over_row["end"], over_row["participants"]) == (
+        naive(T0 + timedelta(seconds=30)),
+        None,
+    )  # first seen ended
     bbb.feed([live])  # the same meeting fed again keeps its identity; the ended one expired
     clock.tick()
     assert run(store, cfg, clock).rows_read == 0

@@ -6,13 +6,14 @@ import subprocess
 import sys
 import time
 
-
 from tests.integration.collectors.conftest import doc
 
 
 def ioc_env(store, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
-    env.update(IOC_DATA_DIR=str(tmp_path / "data"), IOC_DATABASE_URL=store.url.render_as_string(hide_password=False))
+    env.update(
+        IOC_DATA_DIR=str(tmp_path / "data"), IOC_DATABASE_URL=store.url.render_as_string(hide_password=False)
+    )
     return env
 
 
@@ -27,7 +28,14 @@ def write_sources(tmp_path, docsys_url, interval="1h"):
 
 
 def ioc(args, env, **kwargs):
-    return subprocess.run([sys.executable, "-m", "dashboard.cli", *args], env=env, capture_output=True, text=True, timeout=120, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
 
 
 def wait_for(path, text, timeout=30.0):
@@ -36,7 +44,9 @@ def wait_for(path, text, timeout=30.0):
         if path.exists() and text in path.read_text(errors="replace"):
             return
         time.sleep(0.1)
-    raise AssertionError(f"{text!r} not seen in {path}: {path.read_text(errors='replace') if path.exists() else ''}")
+    raise AssertionError(
+        f"{text!r} not seen in {path}: {path.read_text(errors='replace') if path.exists() else ''}"
+    )
 
 
 def test_collect_once_runs_one_source_and_reports(store, docsys, tmp_path):
@@ -60,7 +70,9 @@ def test_only_one_scheduler_runs_per_database(store, docsys, tmp_path):
     first_log = tmp_path / "first.log"
     first = subprocess.Popen(
         [sys.executable, "-m", "dashboard.cli", "collect", "--sources", str(sources)],
-        env=env, stdout=first_log.open("w"), stderr=subprocess.STDOUT,
+        env=env,
+        stdout=first_log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for(first_log, "collecting 1 source(s): qlvb")
@@ -71,7 +83,9 @@ def test_only_one_scheduler_runs_per_database(store, docsys, tmp_path):
         waiting_log = tmp_path / "waiting.log"
         waiting = subprocess.Popen(
             [sys.executable, "-m", "dashboard.cli", "collect", "--wait", "--sources", str(sources)],
-            env=env, stdout=waiting_log.open("w"), stderr=subprocess.STDOUT,
+            env=env,
+            stdout=waiting_log.open("w"),
+            stderr=subprocess.STDOUT,
         )
         try:
             time.sleep(1.5)
@@ -94,7 +108,12 @@ def test_a_killed_collection_resumes_without_gaps_or_duplicates(store, docsys, t
     from dashboard.db import make_sessionmaker
     from dashboard.models import CollectorRun, Document
 
-    docsys.put(*[doc(i, updated_at=f"2026-03-{1 + i // 1000:02d}T10:{(i // 60) % 60:02d}:{i % 60:02d}") for i in range(12_000)])
+    docsys.put(
+        *[
+            doc(i, updated_at=f"2026-03-{1 + i // 1000:02d}T10:{(i // 60) % 60:02d}:{i % 60:02d}")
+            for i in range(12_000)
+        ]
+    )
     env = ioc_env(store, tmp_path)
     sources = tmp_path / "sources.toml"
     sources.write_text(
@@ -105,7 +124,9 @@ def test_a_killed_collection_resumes_without_gaps_or_duplicates(store, docsys, t
     sessions = make_sessionmaker(store)
     victim = subprocess.Popen(
         [sys.executable, "-m", "dashboard.cli", "collect", "--once", "qlvb", "--sources", str(sources)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60

@@ -8,7 +8,6 @@ while the database is gone exits cleanly. The shared PostgreSQL server is never 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from dashboard.db import make_engine, make_sessionmaker, upgrade
 from dashboard.models import CollectorRun
 from dashboard.units import DEMO_UNITS_FILE, import_units_file
 from tests.integration.collectors.conftest import doc
-from tests.integration.collectors.test_collect_cli import ioc, ioc_env, wait_for, write_sources
+from tests.integration.collectors.test_collect_cli import ioc_env, wait_for, write_sources
 
 
 def _runs(engine) -> list[CollectorRun]:
@@ -34,7 +33,9 @@ def _overlaps(a: CollectorRun, b: CollectorRun, now) -> bool:
     return a.started_at < (b.finished_at or now) and b.started_at < (a.finished_at or now)
 
 
-def test_lock_survives_a_postgresql_restart_with_a_second_scheduler_waiting(private_postgres, docsys, tmp_path):
+def test_lock_survives_a_postgresql_restart_with_a_second_scheduler_waiting(
+    private_postgres, docsys, tmp_path
+):
     engine = make_engine(private_postgres.url)
     upgrade(engine)
     with make_sessionmaker(engine).begin() as session:
@@ -47,12 +48,26 @@ def test_lock_survives_a_postgresql_restart_with_a_second_scheduler_waiting(priv
     try:
         procs["first"] = subprocess.Popen(
             [sys.executable, "-m", "dashboard.cli", "collect", "--sources", str(sources), "--heartbeat", "1"],
-            env=env, stdout=logs["first"].open("w"), stderr=subprocess.STDOUT,
+            env=env,
+            stdout=logs["first"].open("w"),
+            stderr=subprocess.STDOUT,
         )
         wait_for(logs["first"], "collecting 1 source(s): qlvb")
         procs["second"] = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.cli", "collect", "--wait", "--sources", str(sources), "--heartbeat", "0.3"],
-            env=env, stdout=logs["second"].open("w"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "dashboard.cli",
+                "collect",
+                "--wait",
+                "--sources",
+                str(sources),
+                "--heartbeat",
+                "0.3",
+            ],
+            env=env,
+            stdout=logs["second"].open("w"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while len(_runs(engine)) < 3 and time.monotonic() < deadline:
@@ -93,16 +108,25 @@ def test_lock_survives_a_postgresql_restart_with_a_second_scheduler_waiting(priv
         assert set(r.pid for r in runs) <= set(by_pid), "every run names the process that ran it"
         survivor_runs_after = [r for r in by_pid[survivor.pid] if r.status == "success"]
         assert len(survivor_runs_after) >= 2
-        overlapping = [(a.id, b.id) for a in by_pid[procs["first"].pid] for b in by_pid[procs["second"].pid] if _overlaps(a, b, now)]
+        overlapping = [
+            (a.id, b.id)
+            for a in by_pid[procs["first"].pid]
+            for b in by_pid[procs["second"].pid]
+            if _overlaps(a, b, now)
+        ]
         assert overlapping == [], "two schedulers ran at the same time"
-        assert not [r.id for r in runs if r.error and r.error.startswith("interrupted")], "nobody died: no run is 'interrupted'"
+        assert not [r.id for r in runs if r.error and r.error.startswith("interrupted")], (
+            "nobody died: no run is 'interrupted'"
+        )
 
         # Stopping while the database is gone: a clean exit, no traceback.
         engine.dispose()
         private_postgres.stop("immediate")
         survivor.send_signal(signal.SIGTERM)
         assert survivor.wait(timeout=60) == 0
-        survivor_log = (logs["first"] if survivor is procs["first"] else logs["second"]).read_text(errors="replace")
+        survivor_log = (logs["first"] if survivor is procs["first"] else logs["second"]).read_text(
+            errors="replace"
+        )
         assert "Traceback" not in survivor_log and "Traceback" not in first_log
     finally:
         for proc in procs.values():
@@ -139,9 +163,15 @@ def test_a_lost_sqlite_lock_file_pauses_and_a_new_holder_stops_the_old_collector
     lock.lock_file.unlink()  # someone deleted it: a second process could now lock a new file
     assert not lock.held()
     other = subprocess.Popen(
-        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a+'); f.write('pid other'); f.flush(); "
-         "fcntl.flock(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)", str(lock.lock_file)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time; f = open(sys.argv[1], 'a+'); f.write('pid other'); f.flush(); "
+            "fcntl.flock(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)",
+            str(lock.lock_file),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert other.stdout.readline().strip() == "locked"

@@ -23,7 +23,10 @@ from tests.integration.collectors.test_runner_file import HEADER
 
 def _rejects(store) -> list[tuple[str, int | None, str]]:
     with make_sessionmaker(store)() as session:
-        return [(r.kind, r.line_no, r.reason) for r in session.scalars(select(RejectedRecord).order_by(RejectedRecord.id))]
+        return [
+            (r.kind, r.line_no, r.reason)
+            for r in session.scalars(select(RejectedRecord).order_by(RejectedRecord.id))
+        ]
 
 
 def test_an_id_twice_in_one_file_is_kept_once_and_reported(store, tmp_path):
@@ -39,7 +42,9 @@ def test_an_id_twice_in_one_file_is_kept_once_and_reported(store, tmp_path):
     config = hop(folder)
     result = Runner(store, config, FileAdapter(config), sleep=lambda s: None).run()
     assert (result.rows_read, result.inserted, result.rejected) == (3, 2, 1)
-    assert _rejects(store) == [("duplicate", 4, "duplicate id 'H-1' in one batch (first on line 2): the first row was kept")]
+    assert _rejects(store) == [
+        ("duplicate", 4, "duplicate id 'H-1' in one batch (first on line 2): the first row was kept")
+    ]
     with make_sessionmaker(store)() as session:
         kept = session.scalars(select(Meeting).where(Meeting.source_id == "H-1")).one()
     assert (kept.title, kept.participants_peak) == ("Giao ban tuần", 45)
@@ -63,13 +68,18 @@ def test_dates_in_the_future_beyond_the_tolerance_are_rejected(store, docsys):
         assert sorted(session.scalars(select(Document.source_id))) == ["VB-00001", "VB-00003", "VB-00004"]
     strict = sql_source(docsys.url, name="strict", future_tolerance_s=60)
     docsys.put(doc(5, registered_at=soon, updated_at="2026-03-02T08:23:00"))
-    assert Runner(store, strict, SqlAdapter(strict), sleep=lambda s: None).run().rejected == 3  # VB-2, VB-3, VB-5
+    assert (
+        Runner(store, strict, SqlAdapter(strict), sleep=lambda s: None).run().rejected == 3
+    )  # VB-2, VB-3, VB-5
 
 
 def test_future_tolerance_is_a_source_setting(tmp_path):
     path = tmp_path / "sources.toml"
-    path.write_text('[[source]]\nname = "qlvb"\ndomain = "documents"\nadapter = "sql"\nfuture_tolerance = "10m"\n'
-                    '[source.options]\nurl = "sqlite:///x.sqlite3"\n', encoding="utf-8")
+    path.write_text(
+        '[[source]]\nname = "qlvb"\ndomain = "documents"\nadapter = "sql"\nfuture_tolerance = "10m"\n'
+        '[source.options]\nurl = "sqlite:///x.sqlite3"\n',
+        encoding="utf-8",
+    )
     (config,) = load_sources(path)
     assert config.future_tolerance_s == 600
 

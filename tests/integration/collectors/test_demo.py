@@ -29,7 +29,9 @@ def test_demo_keeps_data_arriving_and_every_source_healthy(tmp_path):
     log = tmp_path / "demo.log"
     demo = subprocess.Popen(
         [sys.executable, "-m", "dashboard.cli", "demo", "--days", "30", "--port", str(port)],
-        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     db = tmp_path / "ioc.sqlite3"
     try:
@@ -48,8 +50,13 @@ def test_demo_keeps_data_arriving_and_every_source_healthy(tmp_path):
         first_docs = query(db, "SELECT count(*) FROM document")[0][0]
         assert first_docs > 1000  # 30 days of a ministry's documents
         time.sleep(35)
-        runs = dict(query(db, "SELECT source, count(*) FROM collector_run WHERE status = 'success' GROUP BY source"))
-        bad = query(db, "SELECT source, status, error FROM collector_run WHERE status != 'success' AND status != 'running'")
+        runs = dict(
+            query(db, "SELECT source, count(*) FROM collector_run WHERE status = 'success' GROUP BY source")
+        )
+        bad = query(
+            db,
+            "SELECT source, status, error FROM collector_run WHERE status != 'success' AND status != 'running'",
+        )
         assert bad == []
         for source in ("mo-phong-qlvb", "mo-phong-motcua", "mo-phong-hop", "mo-phong-bbb"):
             assert runs.get(source, 0) >= 3, (source, runs)  # prepared once, then every 10 s

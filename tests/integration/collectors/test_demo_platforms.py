@@ -36,9 +36,16 @@ def run(store, config):
 
 def live_meeting(now: datetime, **changes) -> dict:
     row = {
-        "meeting_id": "LIVE-HOP.SO-01.261122100000.01", "unit_code": "SO-01", "title": "Họp giao ban trực tuyến",
-        "platform": "bigbluebutton", "status": 2, "start_at": now - timedelta(minutes=10),
-        "end_at": now + timedelta(minutes=20), "endpoints_scheduled": 5, "endpoints_connected": 3, "participants": 12,
+        "meeting_id": "LIVE-HOP.SO-01.261122100000.01",
+        "unit_code": "SO-01",
+        "title": "Họp giao ban trực tuyến",
+        "platform": "bigbluebutton",
+        "status": 2,
+        "start_at": now - timedelta(minutes=10),
+        "end_at": now + timedelta(minutes=20),
+        "endpoints_scheduled": 5,
+        "endpoints_connected": 3,
+        "participants": 12,
         "updated_at": now,
     }
     return {**row, **changes}
@@ -65,7 +72,9 @@ def test_live_bbb_meetings_go_to_the_fake_server_not_the_csv_export(store, platf
     _, running = platforms
     now = datetime.now(VN_TZ).replace(microsecond=0)
     bbb = live_meeting(now)
-    jitsi = live_meeting(now, meeting_id="LIVE-HOP.SO-79.261122100000.02", platform="jitsi", unit_code="SO-79")
+    jitsi = live_meeting(
+        now, meeting_id="LIVE-HOP.SO-79.261122100000.02", platform="jitsi", unit_code="SO-79"
+    )
     history = live_meeting(now, meeting_id="HOP.SO-01.2026-11-20.01")  # from the history: stays in the export
     assert running.divert([bbb, jitsi, history]) == [jitsi, history]
     assert running.publish(now) == 1

@@ -50,9 +50,14 @@ def sent(i: int, **changes) -> dict:
 
 
 def packet(document_id: str, status_code: str, timestamp: str, description: str = "") -> bytes:
-    values = {"document_id": document_id, "status_code": status_code, "timestamp": timestamp,
-              "from_organ": "000.00.12.X29", "description": description or f"trạng thái {status_code}",
-              "code": document_id.rsplit(",", 1)[-1]}
+    values = {
+        "document_id": document_id,
+        "status_code": status_code,
+        "timestamp": timestamp,
+        "from_organ": "000.00.12.X29",
+        "description": description or f"trạng thái {status_code}",
+        "code": document_id.rsplit(",", 1)[-1],
+    }
     return TEMPLATE.substitute({k: escape(v) for k, v in values.items()}).encode("utf-8")
 
 
@@ -72,8 +77,10 @@ class PacketFolder:
         return target
 
     def snapshot(self) -> dict:
-        return {p.name: (p.stat().st_mtime_ns, p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
-                for p in sorted(self.path.iterdir())}
+        return {
+            p.name: (p.stat().st_mtime_ns, p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(self.path.iterdir())
+        }
 
 
 @pytest.fixture
@@ -114,7 +121,9 @@ def events(store) -> list[DocumentStatusEvent]:
 
 def metric(store, name: str) -> float:
     with session_of(store) as session:
-        return session.scalar(select(func.coalesce(func.sum(DailyRollup.value), 0)).where(DailyRollup.metric == name))
+        return session.scalar(
+            select(func.coalesce(func.sum(DailyRollup.value), 0)).where(DailyRollup.metric == name)
+        )
 
 
 def assert_rollups_exact(store) -> None:
@@ -137,7 +146,13 @@ def test_a_packet_for_each_code_updates_its_document_once(store, docsys, folder)
     before = folder.snapshot()
 
     result = run_status(store, edxml_source(folder))
-    assert (result.status, result.rows_read, result.inserted, result.updated, result.rejected) == ("success", 9, 9, 9, 0)
+    assert (result.status, result.rows_read, result.inserted, result.updated, result.rejected) == (
+        "success",
+        9,
+        9,
+        9,
+        0,
+    )
     for i, code in enumerate(CODES, start=1):
         got = document(store, i)
         assert got.status_code == code
@@ -154,10 +169,19 @@ def test_a_packet_for_each_code_updates_its_document_once(store, docsys, folder)
     for i, code in enumerate(CODES, start=1):
         if code in ("02", "13"):
             assert document(store, i).status_day == date(2026, 3, 2 + i)
-    assert (metric(store, "doc_returned_on_status_day"), metric(store, "doc_recalled_on_status_day")) == (1, 1)
+    assert (metric(store, "doc_returned_on_status_day"), metric(store, "doc_recalled_on_status_day")) == (
+        1,
+        1,
+    )
 
     again = run_status(store, edxml_source(folder))
-    assert (again.status, again.rows_read, again.inserted, again.updated, again.rejected) == ("success", 0, 0, 0, 0)
+    assert (again.status, again.rows_read, again.inserted, again.updated, again.rejected) == (
+        "success",
+        0,
+        0,
+        0,
+        0,
+    )
     with session_of(store) as session:
         assert apply_pending(session, "qlvb") == 0
     assert len(events(store)) == 9
@@ -167,7 +191,12 @@ def test_a_packet_for_each_code_updates_its_document_once(store, docsys, folder)
 def test_a_document_moves_01_03_05_06_over_several_runs(store, docsys, folder):
     docsys.put(sent(1))  # registered 2026-03-02 09:15
     run_documents(store, docsys)
-    steps = [("01", "2026/03/02 10:00:00"), ("03", "2026/03/02 11:30:00"), ("05", "2026/03/03 08:00:00"), ("06", "2026/03/05 16:00:00")]
+    steps = [
+        ("01", "2026/03/02 10:00:00"),
+        ("03", "2026/03/02 11:30:00"),
+        ("05", "2026/03/03 08:00:00"),
+        ("06", "2026/03/05 16:00:00"),
+    ]
     open_before = metric(store, "doc_open_now")
     for n, (code, stamp) in enumerate(steps):
         folder.drop(f"p{n}.xml", packet(docid(1), code, stamp))
@@ -175,7 +204,9 @@ def test_a_document_moves_01_03_05_06_over_several_runs(store, docsys, folder):
         assert (result.status, result.rows_read, result.inserted, result.updated) == ("success", 1, 1, 1)
         got = document(store, 1)
         assert got.status_code == code
-        assert got.acknowledged_at == (None if code == "01" else vn("2026/03/02 11:30:00"))  # the first 03, never later
+        assert got.acknowledged_at == (
+            None if code == "01" else vn("2026/03/02 11:30:00")
+        )  # the first 03, never later
         assert_rollups_exact(store)
     assert metric(store, "doc_sent_axis_acknowledged") == 1
     assert metric(store, "doc_ack_lat_00120") == 1  # registered 09:15, accepted 11:30: 135 minutes
@@ -240,7 +271,10 @@ def test_apply_pending_repairs_documents_the_documents_source_wrote_again(store,
     docsys.put(sent(1, is_signed=0, updated_at="2026-03-02T16:00:00"))  # an unrelated edit in the source
     run_documents(store, docsys)
     # The document system's row says nothing of the axis; the stored packet is applied again.
-    assert (document(store, 1).status_code, document(store, 1).acknowledged_at) == ("04", vn("2026/03/02 15:00:00"))
+    assert (document(store, 1).status_code, document(store, 1).acknowledged_at) == (
+        "04",
+        vn("2026/03/02 15:00:00"),
+    )
     assert not document(store, 1).is_signed
     assert_rollups_exact(store)
     with make_sessionmaker(store).begin() as session:
@@ -248,8 +282,17 @@ def test_apply_pending_repairs_documents_the_documents_source_wrote_again(store,
 
 
 def test_an_incoming_document_gets_its_arrival_from_its_first_01(store, docsys, folder):
-    docsys.put(doc(3, doc_id=docid(3), direction="in", channel="axis", status_code="03",
-                   registered_at="2026-03-05T09:00:00", updated_at="2026-03-05T09:00:00"))
+    docsys.put(
+        doc(
+            3,
+            doc_id=docid(3),
+            direction="in",
+            channel="axis",
+            status_code="03",
+            registered_at="2026-03-05T09:00:00",
+            updated_at="2026-03-05T09:00:00",
+        )
+    )
     run_documents(store, docsys)
     folder.drop("a.xml", packet(docid(3), "01", "2026/03/04 17:10:00"))
     result = run_status(store, edxml_source(folder))
@@ -305,7 +348,13 @@ def test_an_interrupted_run_resumes_without_gaps_or_doubles(store, docsys, folde
     first = run_status(store, config, on_batch=stop_after_first)
     assert (first.status, first.batches, first.inserted) == ("partial", 1, 2)
     second = run_status(store, config)
-    assert (second.status, second.batches, second.rows_read, second.inserted, second.updated) == ("success", 2, 3, 3, 3)
+    assert (second.status, second.batches, second.rows_read, second.inserted, second.updated) == (
+        "success",
+        2,
+        3,
+        3,
+        3,
+    )
     assert len(events(store)) == 5
     assert all(document(store, i).status_code == "03" for i in range(1, 6))
     assert_rollups_exact(store)
@@ -329,10 +378,20 @@ def test_the_documented_example_runs(store, docsys, folder):
     run_documents(store, docsys)
     shutil.copy(FIXTURES / "qcvn102_status_03.edxml", folder.path / "status.edxml")
     os.utime(folder.path / "status.edxml", ns=(int((time.time() - 60) * 1e9),) * 2)
-    [config] = parse_sources(tomllib.loads((ROOT / "docs" / "sources" / "edxml.toml").read_text(encoding="utf-8")))
-    assert (config.adapter, config.domain, config.options["documents_source"]) == ("edxml", "document_status", "qlvb")
+    [config] = parse_sources(
+        tomllib.loads((ROOT / "docs" / "sources" / "edxml.toml").read_text(encoding="utf-8"))
+    )
+    assert (config.adapter, config.domain, config.options["documents_source"]) == (
+        "edxml",
+        "document_status",
+        "qlvb",
+    )
     config = dataclasses.replace(config, options={**config.options, "folder": str(folder.path)})
     result = run_status(store, config)
     assert (result.status, result.rows_read, result.inserted, result.rejected) == ("success", 1, 1, 0)
     [event] = events(store)
-    assert (event.source, event.document_id, event.status_code) == ("truc-trang-thai", "000.00.00.X01,2026-03-02,15/BC-TN", "03")
+    assert (event.source, event.document_id, event.status_code) == (
+        "truc-trang-thai",
+        "000.00.00.X01,2026-03-02,15/BC-TN",
+        "03",
+    )

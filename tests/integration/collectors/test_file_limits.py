@@ -58,8 +58,10 @@ def inflating_xlsx(path: Path, inflated_mb: int) -> Path:
         for name, text in _PARTS.items():
             archive.writestr(name, text)
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            sheet.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-                        b'spreadsheetml/2006/main"><sheetData>')
+            sheet.write(
+                b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                b'spreadsheetml/2006/main"><sheetData>'
+            )
             sheet.write(f'<row r="1">{header}</row>'.encode())
             chunk = b"<row><c/><c/><c/><c/><c/><c/><c/><c/></row>" * 25_000  # ~1 MB
             for _ in range(inflated_mb):
@@ -70,9 +72,17 @@ def inflating_xlsx(path: Path, inflated_mb: int) -> Path:
 
 def source(folder, **options) -> SourceConfig:
     return SourceConfig(
-        name="hop", domain="meetings", adapter="file", interval_s=60,
-        options={"folder": str(folder), "columns": COLUMNS, "settle_seconds": 0,
-                 "pattern": ["*.csv", "*.xlsx"], **options},
+        name="hop",
+        domain="meetings",
+        adapter="file",
+        interval_s=60,
+        options={
+            "folder": str(folder),
+            "columns": COLUMNS,
+            "settle_seconds": 0,
+            "pattern": ["*.csv", "*.xlsx"],
+            **options,
+        },
     )
 
 
@@ -94,7 +104,11 @@ def measured(store, config):
 
 def _file_rejects(store) -> list[RejectedRecord]:
     with make_sessionmaker(store)() as session:
-        return list(session.scalars(select(RejectedRecord).where(RejectedRecord.kind == "file").order_by(RejectedRecord.id)))
+        return list(
+            session.scalars(
+                select(RejectedRecord).where(RejectedRecord.kind == "file").order_by(RejectedRecord.id)
+            )
+        )
 
 
 def test_an_inflating_workbook_is_refused_from_its_zip_directory(store, tmp_path):
@@ -106,7 +120,9 @@ def test_an_inflating_workbook_is_refused_from_its_zip_directory(store, tmp_path
     assert elapsed < 10 and peak < 32 * 2**20, (elapsed, peak)
     assert result.status == "success" and result.rejected == 1
     (reject,) = _file_rejects(store)
-    assert reject.reason.startswith("bao-cao.xlsx inflates to 123 MB, more than options.max_inflated_bytes (64 MB)")
+    assert reject.reason.startswith(
+        "bao-cao.xlsx inflates to 123 MB, more than options.max_inflated_bytes (64 MB)"
+    )
     assert not bomb.exists()
     reason_file = folder / "failed" / "bao-cao.xlsx.reason.txt"
     assert (folder / "failed" / "bao-cao.xlsx").exists()
@@ -120,14 +136,18 @@ def test_a_file_timing_out_twice_goes_to_failed_with_its_reason(store, tmp_path)
     bomb = inflating_xlsx(folder / "bao-cao.xlsx", inflated_mb=60)
     (folder / "hop.csv").write_text(
         "Mã cuộc họp;Đơn vị;Tiêu đề;Trạng thái;Bắt đầu;Kết thúc;Số điểm cầu kết nối;Số người tham dự\n"
-        "H-1;SO-01;Giao ban;2;02/03/2026 08:00;02/03/2026 09:30;3;45\n", encoding="utf-8")
+        "H-1;SO-01;Giao ban;2;02/03/2026 08:00;02/03/2026 09:30;3;45\n",
+        encoding="utf-8",
+    )
     config = source(folder, max_file_seconds=0.5)  # the default inflated limit lets it through
     first, elapsed, peak = measured(store, config)
     assert elapsed < 15 and peak < 64 * 2**20, (elapsed, peak)  # streamed, stopped near its limit
     # The first time it is left in place, with a reject saying so; the other file still lands.
     assert bomb.exists() and first.inserted == 1
     (reject,) = _file_rejects(store)
-    assert reject.reason.startswith("reading bao-cao.xlsx took more than options.max_file_seconds (0.5 s); stopped on line ")
+    assert reject.reason.startswith(
+        "reading bao-cao.xlsx took more than options.max_file_seconds (0.5 s); stopped on line "
+    )
     assert reject.reason.endswith("(attempt 1 of 2: left in place, read again on the next run)")
     second = run(store, config)
     assert second.status == "success"
@@ -157,8 +177,10 @@ def test_a_file_the_collector_died_on_twice_is_moved_aside_unread(store, tmp_pat
     assert result.rows_read == 0
     assert (folder / "failed" / "chet.csv").exists()
     (reject,) = _file_rejects(store)
-    assert reject.reason == ("chet.csv failed 2 times (the collector stopped while reading it): moved to failed/, "
-                             "fix the file and drop it in again")
+    assert reject.reason == (
+        "chet.csv failed 2 times (the collector stopped while reading it): moved to failed/, "
+        "fix the file and drop it in again"
+    )
 
 
 class _Once(FileAdapter):

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from ioc_fakes.jitsi import FakeJitsi
 from sqlalchemy import select
 
 from collectors.base import SourceConfig
@@ -17,6 +16,7 @@ from collectors.runner import Runner
 from collectors.sources import parse_sources
 from dashboard.db import make_sessionmaker
 from dashboard.models import CollectorRun, CollectorState, MeetingSample, RejectedRecord
+from ioc_fakes.jitsi import FakeJitsi
 
 T0 = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "sources" / "jitsi.toml"
@@ -42,8 +42,14 @@ def jicofo():
 
 
 def config(name="jitsi", **options) -> SourceConfig:
-    return SourceConfig(name=name, domain="meeting_samples", adapter="jitsi", interval_s=60,
-                        options={"timeout_s": 0.5, **options}, secrets={"password": ENV})
+    return SourceConfig(
+        name=name,
+        domain="meeting_samples",
+        adapter="jitsi",
+        interval_s=60,
+        options={"timeout_s": 0.5, **options},
+        secrets={"password": ENV},
+    )
 
 
 def run(store, cfg, clock):
@@ -55,8 +61,10 @@ def run(store, cfg, clock):
 
 def samples(store) -> list[tuple]:
     with make_sessionmaker(store)() as session:
-        return [(s.meetings_running, s.participants, s.conferences_started, s.participants_joined)
-                for s in session.scalars(select(MeetingSample).order_by(MeetingSample.sampled_at))]
+        return [
+            (s.meetings_running, s.participants, s.conferences_started, s.participants_joined)
+            for s in session.scalars(select(MeetingSample).order_by(MeetingSample.sampled_at))
+        ]
 
 
 def test_samples_store_deltas_and_survive_a_restart(store, jicofo):
@@ -116,7 +124,11 @@ def test_bridges_are_summed_with_per_bridge_counters(store):
         jvb2.inject("500", times=20)
         clock.tick()
         failed = run(store, cfg, clock)
-        assert failed.status == "failed" and "HTTP 500" in failed.error and str(jvb2.url.split(":")[-1]) in failed.error
+        assert (
+            failed.status == "failed"
+            and "HTTP 500" in failed.error
+            and str(jvb2.url.split(":")[-1]) in failed.error
+        )
         assert len(samples(store)) == 2
 
 
@@ -131,7 +143,13 @@ def test_a_new_bridge_makes_the_growth_unknown_for_one_sample(store):
         assert samples(store)[-1] == (2, 7, None, None)
 
 
-FAULTS = [("429", {"retry_after": 2}), ("500", {}), ("slow", {"delay": 1.5}), ("malformed", {}), ("truncated", {})]
+FAULTS = [
+    ("429", {"retry_after": 2}),
+    ("500", {}),
+    ("slow", {"delay": 1.5}),
+    ("malformed", {}),
+    ("truncated", {}),
+]
 
 
 @pytest.mark.parametrize("kind,extra", FAULTS, ids=[f[0] for f in FAULTS])
@@ -174,8 +192,13 @@ def test_stats_without_the_gauges_are_rejected_with_the_reason(store):
     from collectors.jitsi import build_sample, read_stats
 
     row, _ = build_sample({"jicofo": read_stats({"version": "2.0"}, "x")}, None, T0)
-    adapter_row = {"sampled_at": row["sampled_at"], "meetings_running": None, "participants": None,
-                   "conferences_started": None, "participants_joined": None}
+    adapter_row = {
+        "sampled_at": row["sampled_at"],
+        "meetings_running": None,
+        "participants": None,
+        "conferences_started": None,
+        "participants_joined": None,
+    }
     assert row == adapter_row
 
 
@@ -190,7 +213,11 @@ def test_basic_auth_in_front_and_secrets_never_logged(store, caplog, monkeypatch
         assert server.requests[-1].header("Authorization").startswith("Basic ")
         monkeypatch.setenv(ENV, "wrong-password-1234")
         refused = run(store, config(jicofo_url=server.url, auth=auth), Clock())
-        assert refused.status == "failed" and "authentication failed" in refused.error and "secrets.password" in refused.error
+        assert (
+            refused.status == "failed"
+            and "authentication failed" in refused.error
+            and "secrets.password" in refused.error
+        )
         no_auth = run(store, config(jicofo_url=server.url), Clock())
         assert no_auth.status == "failed" and "HTTP 401" in no_auth.error
     with make_sessionmaker(store)() as session:

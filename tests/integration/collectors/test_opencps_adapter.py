@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from ioc_fakes.opencps import FakeOpenCps
 from sqlalchemy import select
 
 from collectors.base import SourceConfig
@@ -23,6 +22,7 @@ from dashboard.models import (
     OrgUnit,
     RejectedRecord,
 )
+from ioc_fakes.opencps import FakeOpenCps
 
 PASSWORD = "opencps-pass-SYNTH-41c7"
 ENV = "IOC_TEST_OPENCPS_PASSWORD"
@@ -43,26 +43,56 @@ def fake():
 
 
 def counts(received, online, resolved, early, on_time, late, processing, overdue, **extra):
-    return {"receivedCount": received, "onlineCount": online, "releaseCount": resolved, "betimesCount": early,
-            "ontimeCount": on_time, "overtimeCount": late, "processingCount": processing, "overdueCount": overdue, **extra}  # fmt: skip
+    return {
+        "receivedCount": received,
+        "onlineCount": online,
+        "releaseCount": resolved,
+        "betimesCount": early,
+        "ontimeCount": on_time,
+        "overtimeCount": late,
+        "processingCount": processing,
+        "overdueCount": overdue,
+        **extra,
+    }
 
 
 def populate(fake, months=((2025, 12), (2026, 1), (2026, 2), (2026, 3))):
     for n, (year, month) in enumerate(months):
-        fake.put_month(year, month, [
-            {"govAgencyCode": "STP", "govAgencyName": "Sở Tư pháp", **counts(100 + n, 40, 90, 50, 30, 10, 20 + n, 3)},
-            {"govAgencyCode": "SXD", **counts(50, 10, 45, 20, 20, 5, 8, 1)},
-            {"govAgencyCode": "VP", "domainCode": "D1", **counts(5, 1, 4, 2, 1, 1, 1, 0)},
-            {"govAgencyCode": "VP", "domainCode": "D2", **counts(7, 3, 6, 3, 3, 0, 2, 1)},
-            {"govAgencyCode": "", **counts(999, 999, 999, 0, 0, 0, 0, 0)},  # the site total
-        ])  # fmt: skip
+        fake.put_month(
+            year,
+            month,
+            [
+                {
+                    "govAgencyCode": "STP",
+                    "govAgencyName": "Sở Tư pháp",
+                    **counts(100 + n, 40, 90, 50, 30, 10, 20 + n, 3),
+                },
+                {"govAgencyCode": "SXD", **counts(50, 10, 45, 20, 20, 5, 8, 1)},
+                {"govAgencyCode": "VP", "domainCode": "D1", **counts(5, 1, 4, 2, 1, 1, 1, 0)},
+                {"govAgencyCode": "VP", "domainCode": "D2", **counts(7, 3, 6, 3, 3, 0, 2, 1)},
+                {"govAgencyCode": "", **counts(999, 999, 999, 0, 0, 0, 0, 0)},  # the site total
+            ],
+        )
 
 
 def config(url: str, **options) -> SourceConfig:
-    opts = {"url": url, "group_id": "35417", "auth": {"type": "basic", "username": "ioc"}, "backfill_months": 3, "timeout": 2}
+    opts = {
+        "url": url,
+        "group_id": "35417",
+        "auth": {"type": "basic", "username": "ioc"},
+        "backfill_months": 3,
+        "timeout": 2,
+    }
     opts.update(options)
-    return SourceConfig(name="opencps", domain="dossier_stats", adapter="opencps", interval_s=3600, units=dict(UNITS),
-                        options=opts, secrets={"password": ENV})  # fmt: skip
+    return SourceConfig(
+        name="opencps",
+        domain="dossier_stats",
+        adapter="opencps",
+        interval_s=3600,
+        units=dict(UNITS),
+        options=opts,
+        secrets={"password": ENV},
+    )
 
 
 def run(store, cfg, today=TODAY, **kwargs):
@@ -75,11 +105,20 @@ def run(store, cfg, today=TODAY, **kwargs):
 def stats(store) -> dict[tuple[str, str], dict]:
     with make_sessionmaker(store)() as session:
         codes = dict(session.execute(select(OrgUnit.id, OrgUnit.code)).all())
-        return {(codes[s.unit_id], s.period_start.isoformat()[:7]): {
-                    "end": s.period_end, "received": s.received, "online": s.received_online, "resolved": s.resolved,
-                    "early": s.resolved_early, "on_time": s.resolved_on_time, "late": s.resolved_late,
-                    "processing": s.processing, "overdue": s.overdue}
-                for s in session.scalars(select(DossierStat))}  # fmt: skip
+        return {
+            (codes[s.unit_id], s.period_start.isoformat()[:7]): {
+                "end": s.period_end,
+                "received": s.received,
+                "online": s.received_online,
+                "resolved": s.resolved,
+                "early": s.resolved_early,
+                "on_time": s.resolved_on_time,
+                "late": s.resolved_late,
+                "processing": s.processing,
+                "overdue": s.overdue,
+            }
+            for s in session.scalars(select(DossierStat))
+        }
 
 
 def watermark(store):
@@ -90,13 +129,32 @@ def watermark(store):
 def test_first_run_backfills_then_each_run_rereads_two_months(store, fake):
     populate(fake)
     first = run(store, config(fake.url))
-    assert (first.status, first.rows_read, first.inserted, first.updated, first.rejected) == ("success", 9, 9, 0, 0), first.error
+    assert (first.status, first.rows_read, first.inserted, first.updated, first.rejected) == (
+        "success",
+        9,
+        9,
+        0,
+        0,
+    ), first.error
     assert fake.asked == [(2026, 1), (2026, 2), (2026, 3)]
     got = stats(store)
-    assert set(got) == {(u, m) for u in ("SO-01", "SO-79", "BMP-VP") for m in ("2026-01", "2026-02", "2026-03")}
-    assert got[("SO-01", "2026-03")] == {"end": date(2026, 3, 31), "received": 103, "online": 40, "resolved": 90, "early": 50,
-                                         "on_time": 30, "late": 10, "processing": 23, "overdue": 3}  # fmt: skip
-    assert got[("BMP-VP", "2026-02")]["received"] == 12 and got[("BMP-VP", "2026-02")]["overdue"] == 1  # domains summed
+    assert set(got) == {
+        (u, m) for u in ("SO-01", "SO-79", "BMP-VP") for m in ("2026-01", "2026-02", "2026-03")
+    }
+    assert got[("SO-01", "2026-03")] == {
+        "end": date(2026, 3, 31),
+        "received": 103,
+        "online": 40,
+        "resolved": 90,
+        "early": 50,
+        "on_time": 30,
+        "late": 10,
+        "processing": 23,
+        "overdue": 3,
+    }
+    assert (
+        got[("BMP-VP", "2026-02")]["received"] == 12 and got[("BMP-VP", "2026-02")]["overdue"] == 1
+    )  # domains summed
     assert watermark(store) == {"month": "2026-03"}
     # Every later run re-reads the previous and the current month; unchanged counts change nothing.
     fake.asked.clear()
@@ -120,8 +178,14 @@ def test_a_collector_down_for_months_fills_the_gap(store, fake):
 
 
 def test_unmapped_agencies_are_rejected_or_skipped_as_configured(store, fake):
-    fake.put_month(2026, 3, [{"govAgencyCode": "STP", **counts(1, 0, 0, 0, 0, 0, 0, 0)},
-                             {"govAgencyCode": "SNN", **counts(2, 0, 0, 0, 0, 0, 0, 0)}])  # fmt: skip
+    fake.put_month(
+        2026,
+        3,
+        [
+            {"govAgencyCode": "STP", **counts(1, 0, 0, 0, 0, 0, 0, 0)},
+            {"govAgencyCode": "SNN", **counts(2, 0, 0, 0, 0, 0, 0, 0)},
+        ],
+    )
     result = run(store, config(fake.url, backfill_months=1))
     assert (result.inserted, result.rejected) == (1, 1)
     with make_sessionmaker(store)() as session:
@@ -162,7 +226,12 @@ def test_500_in_the_middle_resumes_at_the_last_committed_month(store, fake):
 
     result = run(store, config(fake.url), on_batch=after_batch)
     assert (result.status, result.retries, result.inserted, result.updated) == ("success", 1, 9, 0)
-    assert fake.asked == [(2026, 1), (2026, 1), (2026, 2), (2026, 3)]  # the 500 on February; resumed from the watermark 2026-01
+    assert fake.asked == [
+        (2026, 1),
+        (2026, 1),
+        (2026, 2),
+        (2026, 3),
+    ]  # the 500 on February; resumed from the watermark 2026-01
 
 
 def test_slow_answer_is_retried(store, fake):
@@ -227,12 +296,18 @@ def test_secrets_never_reach_logs_or_errors(store, fake, caplog, monkeypatch):
 def test_documented_example_runs_against_the_fake(store, monkeypatch):
     data = tomllib.loads(DOCS.read_text(encoding="utf-8"))
     entry = data["source"][0]
-    with FakeOpenCps(group_id=entry["options"]["group_id"], auth="basic", username=entry["options"]["auth"]["username"],
-                     password=PASSWORD) as fake:  # fmt: skip
+    with FakeOpenCps(
+        group_id=entry["options"]["group_id"],
+        auth="basic",
+        username=entry["options"]["auth"]["username"],
+        password=PASSWORD,
+    ) as fake:
         populate(fake)
         entry["options"]["url"] = fake.url
         monkeypatch.setenv(entry["secrets"]["password"], PASSWORD)
         (cfg,) = parse_sources(data, str(DOCS))
         result = Runner(store, cfg, OpenCpsAdapter(cfg, today=TODAY), sleep=lambda s: None).run()
-        assert (result.status, result.inserted, result.rejected) == ("success", 8, 0), result.error  # STP, SXD × the 4 months that have data
+        assert (result.status, result.inserted, result.rejected) == ("success", 8, 0), (
+            result.error
+        )  # STP, SXD × the 4 months that have data
         assert len(fake.asked) == 12

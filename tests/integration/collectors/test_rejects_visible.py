@@ -20,8 +20,13 @@ from tests.integration.collectors.test_runner_file import COLUMNS, EXPORT
 
 
 def hop(folder) -> SourceConfig:
-    return SourceConfig(name="hop", domain="meetings", adapter="file", interval_s=60,
-                        options={"folder": str(folder), "columns": COLUMNS, "settle_seconds": 0})
+    return SourceConfig(
+        name="hop",
+        domain="meetings",
+        adapter="file",
+        interval_s=60,
+        options={"folder": str(folder), "columns": COLUMNS, "settle_seconds": 0},
+    )
 
 
 def collect_bad_files(store, tmp_path) -> SourceConfig:
@@ -29,7 +34,9 @@ def collect_bad_files(store, tmp_path) -> SourceConfig:
     folder.mkdir()
     (folder / "a-hop.csv").write_text(EXPORT, encoding="utf-8")  # 2 rows land, 3 rejected
     # a web page saved as CSV: refused whole
-    (folder / "b-trang-web.csv").write_text("<!DOCTYPE html><html><body><h1>Lỗi 500</h1></body></html>\n", encoding="utf-8")
+    (folder / "b-trang-web.csv").write_text(
+        "<!DOCTYPE html><html><body><h1>Lỗi 500</h1></body></html>\n", encoding="utf-8"
+    )
     config = hop(folder)
     result = Runner(store, config, FileAdapter(config), sleep=lambda s: None).run()
     assert (result.status, result.inserted, result.rejected) == ("success", 2, 4)

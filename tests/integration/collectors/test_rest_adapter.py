@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from ioc_fakes.dossier_rest import FakeDossierRest
 from sqlalchemy import select
 
 from collectors.base import SourceConfig
@@ -26,13 +25,18 @@ from dashboard.models import (
     RejectedRecord,
 )
 from dashboard.timeutil import VN_TZ
+from ioc_fakes.dossier_rest import FakeDossierRest
 
 TOKEN = "rest-token-SYNTH-5e1f0a9c"
 PASSWORD = "rest-pass-SYNTH-77d2"
 API_KEY = "rest-key-SYNTH-3b8c41"
 CLIENT_SECRET = "rest-client-SYNTH-a0b1c2"
-ENV = {"token": "IOC_TEST_REST_TOKEN", "password": "IOC_TEST_REST_PASSWORD", "api_key": "IOC_TEST_REST_API_KEY",
-       "client_secret": "IOC_TEST_REST_CLIENT_SECRET"}  # fmt: skip
+ENV = {
+    "token": "IOC_TEST_REST_TOKEN",
+    "password": "IOC_TEST_REST_PASSWORD",
+    "api_key": "IOC_TEST_REST_API_KEY",
+    "client_secret": "IOC_TEST_REST_CLIENT_SECRET",
+}
 SECRETS = (TOKEN, PASSWORD, API_KEY, CLIENT_SECRET)
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "sources" / "rest.toml"
 UNITS = ("SO-01", "SO-79", "BMP-VP")
@@ -67,12 +71,26 @@ def hs(i: int, **changes) -> dict:
     return row
 
 
-def config(url: str, *, auth: dict | None = None, domain: str = "dossiers", interval_s: float = 600, **options) -> SourceConfig:
-    opts = {"url": url, "paging": {"type": "page", "size": 3}, "auth": auth or {"type": "bearer"},
-            "updated_param": "tuNgay", "timeout": 2}  # fmt: skip
+def config(
+    url: str, *, auth: dict | None = None, domain: str = "dossiers", interval_s: float = 600, **options
+) -> SourceConfig:
+    opts = {
+        "url": url,
+        "paging": {"type": "page", "size": 3},
+        "auth": auth or {"type": "bearer"},
+        "updated_param": "tuNgay",
+        "timeout": 2,
+    }
     opts.update(options)
-    return SourceConfig(name="motcua", domain=domain, adapter="rest", interval_s=interval_s, options=opts,
-                        secrets=dict(ENV), lookback_s=3600)  # fmt: skip
+    return SourceConfig(
+        name="motcua",
+        domain=domain,
+        adapter="rest",
+        interval_s=interval_s,
+        options=opts,
+        secrets=dict(ENV),
+        lookback_s=3600,
+    )
 
 
 def run(store, cfg, **kwargs):
@@ -85,9 +103,16 @@ def run(store, cfg, **kwargs):
 def dossiers(store) -> dict[str, dict]:
     with make_sessionmaker(store)() as session:
         codes = dict(session.execute(select(OrgUnit.id, OrgUnit.code)).all())
-        return {d.source_id: {"unit": codes[d.unit_id], "status": d.status, "channel": d.channel,
-                              "received": _aware(d.received_at), "updated": _aware(d.source_updated_at)}
-                for d in session.scalars(select(Dossier))}  # fmt: skip
+        return {
+            d.source_id: {
+                "unit": codes[d.unit_id],
+                "status": d.status,
+                "channel": d.channel,
+                "received": _aware(d.received_at),
+                "updated": _aware(d.source_updated_at),
+            }
+            for d in session.scalars(select(Dossier))
+        }
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -117,18 +142,34 @@ def max_updated(rows) -> datetime:
 @pytest.mark.parametrize("paging", ["page", "offset", "cursor", "none"])
 def test_every_paging_style_lands_each_dossier_once_and_a_rerun_changes_nothing(store, paging):
     rows = [hs(i) for i in range(8)]
-    paging_option = {"page": {"type": "page", "size": 3}, "offset": {"type": "offset", "limit": 3},
-                     "cursor": {"type": "cursor", "size": 3}, "none": {"type": "none"}}[paging]  # fmt: skip
+    paging_option = {
+        "page": {"type": "page", "size": 3},
+        "offset": {"type": "offset", "limit": 3},
+        "cursor": {"type": "cursor", "size": 3},
+        "none": {"type": "none"},
+    }[paging]
     with FakeDossierRest(auth="bearer", token=TOKEN, paging=paging) as fake:
         fake.put(*rows)
         cfg = config(fake.url, paging=paging_option)
         first = run(store, cfg)
-        assert (first.status, first.rows_read, first.inserted, first.updated, first.rejected, first.retries) == ("success", 8, 8, 0, 0, 0)
+        assert (
+            first.status,
+            first.rows_read,
+            first.inserted,
+            first.updated,
+            first.rejected,
+            first.retries,
+        ) == ("success", 8, 8, 0, 0, 0)
         assert first.batches == (1 if paging == "none" else 3)  # one batch per page
         got = dossiers(store)
         assert set(got) == {r["MaHoSo"] for r in rows}
-        assert got["HS-0001"] == {"unit": "SO-79", "status": 4, "channel": 2, "received": local("2026-03-02 09:00"),
-                                  "updated": local("2026-03-19 08:01")}  # fmt: skip
+        assert got["HS-0001"] == {
+            "unit": "SO-79",
+            "status": 4,
+            "channel": 2,
+            "received": local("2026-03-02 09:00"),
+            "updated": local("2026-03-19 08:01"),
+        }
         assert watermark(store) == {"updated": max_updated(rows).isoformat()}
         second = run(store, cfg)
         assert (second.status, second.inserted, second.updated, second.rejected) == ("success", 0, 0, 0)
@@ -143,8 +184,10 @@ def test_incremental_run_picks_up_changes_and_new_dossiers(store):
         cfg = config(fake.url)
         run(store, cfg)
         later = local("2026-03-21 10:00")
-        fake.put(hs(2, TrangThaiHoSo=10, NgayKetThucXuLy=local("2026-03-21 09:00"), NgayCapNhat=later),
-                 hs(50, NgayCapNhat=later + timedelta(minutes=5)))  # fmt: skip
+        fake.put(
+            hs(2, TrangThaiHoSo=10, NgayKetThucXuLy=local("2026-03-21 09:00"), NgayCapNhat=later),
+            hs(50, NgayCapNhat=later + timedelta(minutes=5)),
+        )
         third = run(store, cfg)
         assert (third.status, third.inserted, third.updated) == ("success", 1, 1)
         got = dossiers(store)
@@ -168,7 +211,13 @@ def test_watermark_is_saved_only_with_the_last_page_so_a_retry_never_skips_rows(
         result = run(store, config(fake.url), on_batch=after_batch)
         assert (result.status, result.retries, result.rejected) == ("success", 1, 0)
         assert seen_after_batch[0] == (None, None)  # page 1 committed, no watermark yet
-        assert fake.since_seen == [None, None, None, None, None]  # the retry starts again from the old (empty) watermark
+        assert fake.since_seen == [
+            None,
+            None,
+            None,
+            None,
+            None,
+        ]  # the retry starts again from the old (empty) watermark
         assert len(dossiers(store)) == 8 and result.inserted == 8
         assert watermark(store) == {"updated": max_updated(rows).isoformat()}
 
@@ -196,10 +245,22 @@ def test_a_run_failing_mid_way_keeps_its_committed_pages_and_the_next_run_recove
 @pytest.mark.parametrize(
     "auth, fake_kwargs",
     [
-        ({"type": "basic", "username": "ioc-reader"}, {"auth": "basic", "username": "ioc-reader", "password": PASSWORD}),
-        ({"type": "api_key", "header": "X-Api-Key"}, {"auth": "api_key", "api_key": API_KEY, "api_key_header": "X-Api-Key"}),
-        ({"type": "oauth2", "token_url": "/oauth/token", "client_id": "ioc"}, {"auth": "oauth2", "client_id": "ioc", "client_secret": CLIENT_SECRET}),
-        ({"type": "oauth2", "token_url": "/oauth/token", "client_id": "ioc", "body": "json"}, {"auth": "oauth2", "client_id": "ioc", "client_secret": CLIENT_SECRET}),
+        (
+            {"type": "basic", "username": "ioc-reader"},
+            {"auth": "basic", "username": "ioc-reader", "password": PASSWORD},
+        ),
+        (
+            {"type": "api_key", "header": "X-Api-Key"},
+            {"auth": "api_key", "api_key": API_KEY, "api_key_header": "X-Api-Key"},
+        ),
+        (
+            {"type": "oauth2", "token_url": "/oauth/token", "client_id": "ioc"},
+            {"auth": "oauth2", "client_id": "ioc", "client_secret": CLIENT_SECRET},
+        ),
+        (
+            {"type": "oauth2", "token_url": "/oauth/token", "client_id": "ioc", "body": "json"},
+            {"auth": "oauth2", "client_id": "ioc", "client_secret": CLIENT_SECRET},
+        ),
     ],
     ids=["basic", "api_key", "oauth2-form", "oauth2-json"],
 )
@@ -213,19 +274,46 @@ def test_each_auth_strategy_is_accepted_by_the_fake(store, auth, fake_kwargs):
 def test_nested_fields_items_path_and_procedures(store):
     """A non-standard API: the list under result.items, nested and renamed fields."""
     with FakeDossierRest(auth="bearer", token=TOKEN, items_path="result.items", paging="offset") as fake:
-        fake.put(*[{"MaHoSo": f"X{i}", "hoSo": {"donVi": {"ma": "SO-01"}, "trangThai": 9},
-                    "ngay": {"tiepNhan": "20260302090000", "ketThuc": "05/03/2026 10:00:00", "capNhat": "/Date(1773968400000)/"},
-                    "NgayCapNhat": None} for i in range(4)])  # fmt: skip
-        fields = {"hoSo.donVi.ma": "MaDonVi", "hoSo.trangThai": "TrangThaiHoSo", "ngay.tiepNhan": "NgayTiepNhan",
-                  "ngay.ketThuc": "NgayKetThucXuLy", "ngay.capNhat": "NgayCapNhat"}  # fmt: skip
-        cfg = config(fake.url, items_path="result.items", paging={"type": "offset", "limit": 3}, fields=fields)
+        fake.put(
+            *[
+                {
+                    "MaHoSo": f"X{i}",
+                    "hoSo": {"donVi": {"ma": "SO-01"}, "trangThai": 9},
+                    "ngay": {
+                        "tiepNhan": "20260302090000",
+                        "ketThuc": "05/03/2026 10:00:00",
+                        "capNhat": "/Date(1773968400000)/",
+                    },
+                    "NgayCapNhat": None,
+                }
+                for i in range(4)
+            ]
+        )
+        fields = {
+            "hoSo.donVi.ma": "MaDonVi",
+            "hoSo.trangThai": "TrangThaiHoSo",
+            "ngay.tiepNhan": "NgayTiepNhan",
+            "ngay.ketThuc": "NgayKetThucXuLy",
+            "ngay.capNhat": "NgayCapNhat",
+        }
+        cfg = config(
+            fake.url, items_path="result.items", paging={"type": "offset", "limit": 3}, fields=fields
+        )
         result = run(store, cfg)
         assert (result.status, result.inserted, result.rejected) == ("success", 4, 0), result.error
         got = dossiers(store)["X1"]
         assert (got["unit"], got["status"], got["received"]) == ("SO-01", 9, local("2026-03-02 09:00"))
         assert got["updated"] == datetime(2026, 3, 20, 1, 0, tzinfo=UTC)
     with FakeDossierRest(auth="bearer", token=TOKEN, paging="none") as fake:
-        fake.put({"MaHoSo": "p", "MaTTHC": "1.004100", "MaDonVi": "SO-01", "TenTTHC": "Cấp phép", "MucDo": "toan_trinh"})
+        fake.put(
+            {
+                "MaHoSo": "p",
+                "MaTTHC": "1.004100",
+                "MaDonVi": "SO-01",
+                "TenTTHC": "Cấp phép",
+                "MucDo": "toan_trinh",
+            }
+        )
         result = run(store, config(fake.url, domain="procedures", paging={"type": "none"}))
         assert (result.status, result.inserted) == ("success", 1), result.error
         with make_sessionmaker(store)() as session:
@@ -233,7 +321,9 @@ def test_nested_fields_items_path_and_procedures(store):
         assert fake.since_seen == [None]  # a catalogue is read whole
 
 
-@pytest.mark.parametrize("date_format", ["iso", "yyyyMMddHHmmss", "dd/MM/yyyy HH:mm:ss", "dotnet", "epoch_ms"])
+@pytest.mark.parametrize(
+    "date_format", ["iso", "yyyyMMddHHmmss", "dd/MM/yyyy HH:mm:ss", "dotnet", "epoch_ms"]
+)
 def test_date_formats_seen_in_practice_land_as_the_same_instant(store, date_format):
     with FakeDossierRest(auth="bearer", token=TOKEN, date_format=date_format) as fake:
         fake.put(*[hs(i) for i in range(3)])
@@ -244,19 +334,28 @@ def test_date_formats_seen_in_practice_land_as_the_same_instant(store, date_form
         assert got["HS-0002"]["updated"] == local("2026-03-18 08:02")
 
 
-@pytest.mark.parametrize("updated_format", ["iso", "iso_utc", "dd/MM/yyyy HH:mm:ss", "yyyyMMddHHmmss", "epoch_ms", "epoch_s"])
+@pytest.mark.parametrize(
+    "updated_format", ["iso", "iso_utc", "dd/MM/yyyy HH:mm:ss", "yyyyMMddHHmmss", "epoch_ms", "epoch_s"]
+)
 def test_updated_since_is_sent_in_the_configured_format(store, updated_format):
     rows = [hs(i) for i in range(3)]
-    with FakeDossierRest(auth="bearer", token=TOKEN, updated_format=updated_format, updated_param="tuNgay") as fake:
+    with FakeDossierRest(
+        auth="bearer", token=TOKEN, updated_format=updated_format, updated_param="tuNgay"
+    ) as fake:
         fake.put(*rows)
         cfg = config(fake.url, updated_format=updated_format)
         run(store, cfg)
         run(store, cfg)
         assert fake.since_seen[-1] == max_updated(rows) - timedelta(hours=1)
         sent = fake.requests[-1].arg("tuNgay")
-        expected = {"dd/MM/yyyy HH:mm:ss": "20/03/2026 07:00:00", "yyyyMMddHHmmss": "20260320070000",
-                    "iso": "2026-03-20T07:00:00+07:00", "iso_utc": "2026-03-20T00:00:00Z",
-                    "epoch_ms": "1773964800000", "epoch_s": "1773964800"}[updated_format]  # fmt: skip
+        expected = {
+            "dd/MM/yyyy HH:mm:ss": "20/03/2026 07:00:00",
+            "yyyyMMddHHmmss": "20260320070000",
+            "iso": "2026-03-20T07:00:00+07:00",
+            "iso_utc": "2026-03-20T00:00:00Z",
+            "epoch_ms": "1773964800000",
+            "epoch_s": "1773964800",
+        }[updated_format]
         assert sent == expected
 
 
@@ -266,7 +365,9 @@ def test_bad_rows_are_rejected_with_reasons_and_the_rest_lands(store):
         result = run(store, config(fake.url, paging={"type": "none"}))
         assert (result.status, result.inserted, result.rejected) == ("success", 1, 3)
         reasons = sorted(r.reason for r in rejected(store))
-        assert reasons[0].startswith("NgayTiepNhan") and "SO-99" in reasons[2] and "TrangThaiHoSo" in reasons[1]
+        assert (
+            reasons[0].startswith("NgayTiepNhan") and "SO-99" in reasons[2] and "TrangThaiHoSo" in reasons[1]
+        )
 
 
 # --- faults ----------------------------------------------------------------------------------------
@@ -305,7 +406,11 @@ def test_malformed_or_truncated_body_writes_nothing_and_is_retried(store, fault)
         failed = run(store, config(fake.url))
         assert failed.status == "failed" and failed.retries == 4
         assert len(dossiers(store)) == 0 and watermark(store) is None and rejected(store) == []
-        assert ("malformed JSON" in failed.error) if fault == "malformed" else ("broke" in failed.error or "malformed" in failed.error)
+        assert (
+            ("malformed JSON" in failed.error)
+            if fault == "malformed"
+            else ("broke" in failed.error or "malformed" in failed.error)
+        )
         fake._faults.clear()
         fake.inject(fault)
         recovered = run(store, config(fake.url))
@@ -314,8 +419,13 @@ def test_malformed_or_truncated_body_writes_nothing_and_is_retried(store, fault)
 
 def test_expired_oauth2_token_is_renewed_mid_run(store):
     now = [0.0]
-    with FakeDossierRest(auth="oauth2", client_id="ioc", client_secret=CLIENT_SECRET, token_lifetime_s=3600,
-                         clock=lambda: now[0]) as fake:  # fmt: skip
+    with FakeDossierRest(
+        auth="oauth2",
+        client_id="ioc",
+        client_secret=CLIENT_SECRET,
+        token_lifetime_s=3600,
+        clock=lambda: now[0],
+    ) as fake:
         fake.put(*[hs(i) for i in range(8)])
 
         def after_batch(result, batch):
@@ -372,10 +482,25 @@ def test_secrets_never_reach_logs_errors_or_rejects(store, caplog, monkeypatch):
 # --- documentation and the demo hook -------------------------------------------------------------
 def test_documented_example_runs_against_the_fake(store, monkeypatch):
     data = tomllib.loads(DOCS.read_text(encoding="utf-8"))
-    with FakeDossierRest(auth="oauth2", client_id="ioc-dashboard", client_secret=CLIENT_SECRET,
-                         updated_param="tuNgay", updated_format="dd/MM/yyyy HH:mm:ss", date_format="yyyyMMddHHmmss") as fake:  # fmt: skip
-        fake.put(*[hs(i, MaDonVi={"SO-01": "000.00.01.H01", "SO-79": "000.00.79.H79", "BMP-VP": "000.00.00.G01"}[UNITS[i % 3]])
-                   for i in range(5)])  # fmt: skip
+    with FakeDossierRest(
+        auth="oauth2",
+        client_id="ioc-dashboard",
+        client_secret=CLIENT_SECRET,
+        updated_param="tuNgay",
+        updated_format="dd/MM/yyyy HH:mm:ss",
+        date_format="yyyyMMddHHmmss",
+    ) as fake:
+        fake.put(
+            *[
+                hs(
+                    i,
+                    MaDonVi={"SO-01": "000.00.01.H01", "SO-79": "000.00.79.H79", "BMP-VP": "000.00.00.G01"}[
+                        UNITS[i % 3]
+                    ],
+                )
+                for i in range(5)
+            ]
+        )
         entry = data["source"][0]
         entry["options"]["url"] = fake.url
         entry["options"]["auth"]["token_url"] = f"{fake.url}/oauth/token"

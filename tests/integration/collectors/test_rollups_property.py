@@ -21,37 +21,43 @@ def stamp(hours: int) -> str:
     return (BASE + timedelta(hours=hours)).isoformat()
 
 
-documents = st.fixed_dictionaries({
-    "doc_id": st.sampled_from([f"D{i}" for i in range(8)]),
-    "unit_code": st.sampled_from(UNITS),
-    "direction": st.sampled_from(["in", "out", "internal"]),
-    "channel": st.sampled_from(["axis", "internal", "paper"]),
-    "is_electronic": st.booleans(),
-    "is_signed": st.booleans(),
-    "registered_at": st.integers(0, 24 * 6).map(stamp),
-    "status_code": st.sampled_from(["01", "02", "03", "06", "13", None]),
-})
-dossiers = st.fixed_dictionaries({
-    "MaHoSo": st.sampled_from([f"H{i}" for i in range(8)]),
-    "MaDonVi": st.sampled_from(UNITS),
-    "TrangThaiHoSo": st.integers(1, 10),
-    "KenhThucHien": st.sampled_from([1, 2, 3, None]),
-    "CoPhi": st.booleans(),
-    "DuocThanhToanTrucTuyen": st.sampled_from([None, 1, 2]),
-    "NgayTiepNhan": st.integers(0, 24 * 6).map(stamp),
-    "NgayHenTra": st.one_of(st.none(), st.integers(24, 24 * 9).map(stamp)),
-    "NgayKetThucXuLy": st.one_of(st.none(), st.integers(24, 24 * 9).map(stamp)),
-})
-meetings = st.fixed_dictionaries({
-    "meeting_id": st.sampled_from([f"M{i}" for i in range(6)]),
-    "unit_code": st.sampled_from(UNITS),
-    "status": st.integers(1, 4),
-    "start_at": st.integers(0, 24 * 6).map(stamp),
-    "end_at": st.integers(24 * 6 + 1, 24 * 7).map(stamp),
-    "endpoints_connected": st.integers(0, 30),
-    "endpoints_scheduled": st.integers(0, 30),
-    "participants": st.integers(0, 200),
-})
+documents = st.fixed_dictionaries(
+    {
+        "doc_id": st.sampled_from([f"D{i}" for i in range(8)]),
+        "unit_code": st.sampled_from(UNITS),
+        "direction": st.sampled_from(["in", "out", "internal"]),
+        "channel": st.sampled_from(["axis", "internal", "paper"]),
+        "is_electronic": st.booleans(),
+        "is_signed": st.booleans(),
+        "registered_at": st.integers(0, 24 * 6).map(stamp),
+        "status_code": st.sampled_from(["01", "02", "03", "06", "13", None]),
+    }
+)
+dossiers = st.fixed_dictionaries(
+    {
+        "MaHoSo": st.sampled_from([f"H{i}" for i in range(8)]),
+        "MaDonVi": st.sampled_from(UNITS),
+        "TrangThaiHoSo": st.integers(1, 10),
+        "KenhThucHien": st.sampled_from([1, 2, 3, None]),
+        "CoPhi": st.booleans(),
+        "DuocThanhToanTrucTuyen": st.sampled_from([None, 1, 2]),
+        "NgayTiepNhan": st.integers(0, 24 * 6).map(stamp),
+        "NgayHenTra": st.one_of(st.none(), st.integers(24, 24 * 9).map(stamp)),
+        "NgayKetThucXuLy": st.one_of(st.none(), st.integers(24, 24 * 9).map(stamp)),
+    }
+)
+meetings = st.fixed_dictionaries(
+    {
+        "meeting_id": st.sampled_from([f"M{i}" for i in range(6)]),
+        "unit_code": st.sampled_from(UNITS),
+        "status": st.integers(1, 4),
+        "start_at": st.integers(0, 24 * 6).map(stamp),
+        "end_at": st.integers(24 * 6 + 1, 24 * 7).map(stamp),
+        "endpoints_connected": st.integers(0, 30),
+        "endpoints_scheduled": st.integers(0, 30),
+        "participants": st.integers(0, 200),
+    }
+)
 batches = {
     "documents": st.lists(st.lists(documents, min_size=1, max_size=6), min_size=1, max_size=5),
     "dossiers": st.lists(st.lists(dossiers, min_size=1, max_size=6), min_size=1, max_size=5),
@@ -72,7 +78,9 @@ def check(store, domain: str, sequence: list[list[dict]]) -> None:
         assert rollups.stored(session) == rollups.recompute_all(session)
 
 
-_settings = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_settings = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @_settings
@@ -102,11 +110,18 @@ def test_two_writers_at_once_keep_rollups_exact_without_lock_errors(store):
 
     def rows(prefix: str, start: int) -> list[RawRow]:
         return [
-            RawRow({
-                "doc_id": f"{prefix}{i}", "unit_code": UNITS[i % 3], "direction": ["in", "out", "internal"][i % 3],
-                "channel": "axis", "is_electronic": True, "is_signed": i % 2 == 0,
-                "registered_at": stamp(i % 48), "status_code": "03" if i % 5 else None,
-            })
+            RawRow(
+                {
+                    "doc_id": f"{prefix}{i}",
+                    "unit_code": UNITS[i % 3],
+                    "direction": ["in", "out", "internal"][i % 3],
+                    "channel": "axis",
+                    "is_electronic": True,
+                    "is_signed": i % 2 == 0,
+                    "registered_at": stamp(i % 48),
+                    "status_code": "03" if i % 5 else None,
+                }
+            )
             for i in range(start, start + 40)
         ]
 

@@ -88,19 +88,44 @@ def test_interrupted_only_when_the_process_really_died(store):
     host = socket.gethostname()
     try:
         with make_sessionmaker(store).begin() as session:
-            session.add_all([
-                # a `collect --once` running beside us: its process lives, leave it alone
-                CollectorRun(source="qlvb", started_at=utcnow(), status="running", pid=alive.pid, host=host),
-                # killed mid-run: interrupted
-                CollectorRun(source="qlvb", started_at=utcnow(), status="running", pid=dead.pid, host=host, rows_read=5),
-                # died after a real error was stored: the error stays
-                CollectorRun(source="qlvb", started_at=utcnow(), status="running", pid=dead.pid, host=host,
-                             error="HTTP 500 at /api"),
-                # another host, recent: cannot be checked, so not yet
-                CollectorRun(source="qlvb", started_at=utcnow(), status="running", pid=1, host="elsewhere"),
-                # another host, far older than its interval: it died
-                CollectorRun(source="qlvb", started_at=utcnow() - timedelta(hours=3), status="running", pid=1, host="elsewhere"),
-            ])
+            session.add_all(
+                [
+                    # a `collect --once` running beside us: its process lives, leave it alone
+                    CollectorRun(
+                        source="qlvb", started_at=utcnow(), status="running", pid=alive.pid, host=host
+                    ),
+                    # killed mid-run: interrupted
+                    CollectorRun(
+                        source="qlvb",
+                        started_at=utcnow(),
+                        status="running",
+                        pid=dead.pid,
+                        host=host,
+                        rows_read=5,
+                    ),
+                    # died after a real error was stored: the error stays
+                    CollectorRun(
+                        source="qlvb",
+                        started_at=utcnow(),
+                        status="running",
+                        pid=dead.pid,
+                        host=host,
+                        error="HTTP 500 at /api",
+                    ),
+                    # another host, recent: cannot be checked, so not yet
+                    CollectorRun(
+                        source="qlvb", started_at=utcnow(), status="running", pid=1, host="elsewhere"
+                    ),
+                    # another host, far older than its interval: it died
+                    CollectorRun(
+                        source="qlvb",
+                        started_at=utcnow() - timedelta(hours=3),
+                        status="running",
+                        pid=1,
+                        host="elsewhere",
+                    ),
+                ]
+            )
         Runner(store, config, ListAdapter(config, []), sleep=lambda s: None).run()
     finally:
         alive.kill()
@@ -148,8 +173,14 @@ def test_the_retry_budget_is_wall_clock_time_so_a_run_never_outlasts_its_interva
     config = sql_source("sqlite://", name="slow", interval_s=5)
     clock = FakeClock()
     adapter = SlowAndFailing(config, clock)
-    runner = Runner(store, config, adapter, sleep=clock.sleep, clock=clock,
-                    retry=RetryPolicy(max_attempts=10, base_delay_s=0.2))
+    runner = Runner(
+        store,
+        config,
+        adapter,
+        sleep=clock.sleep,
+        clock=clock,
+        retry=RetryPolicy(max_attempts=10, base_delay_s=0.2),
+    )
     result = runner.run()
     assert result.status == "failed"
     assert "gave up after" in result.error and "retry budget 2.5 s of the 5 s interval" in result.error
@@ -167,7 +198,13 @@ def test_the_retry_budget_is_wall_clock_time_so_a_run_never_outlasts_its_interva
             yield  # pragma: no cover
 
     quick = Quick(config, clock)
-    result = Runner(store, config, quick, sleep=clock.sleep, clock=clock,
-                    retry=RetryPolicy(max_attempts=50, base_delay_s=0.2)).run()
+    result = Runner(
+        store,
+        config,
+        quick,
+        sleep=clock.sleep,
+        clock=clock,
+        retry=RetryPolicy(max_attempts=50, base_delay_s=0.2),
+    ).run()
     assert quick.attempts >= 3 and result.retries == quick.attempts - 1
     assert result.duration_s <= 2.5

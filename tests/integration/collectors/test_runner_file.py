@@ -11,8 +11,13 @@ from dashboard.db import make_sessionmaker
 from dashboard.models import Meeting, RejectedRecord
 
 COLUMNS = {
-    "Mã cuộc họp": "meeting_id", "Đơn vị": "unit_code", "Tiêu đề": "title", "Trạng thái": "status",
-    "Bắt đầu": "start_at", "Kết thúc": "end_at", "Số điểm cầu kết nối": "endpoints_connected",
+    "Mã cuộc họp": "meeting_id",
+    "Đơn vị": "unit_code",
+    "Tiêu đề": "title",
+    "Trạng thái": "status",
+    "Bắt đầu": "start_at",
+    "Kết thúc": "end_at",
+    "Số điểm cầu kết nối": "endpoints_connected",
     "Số người tham dự": "participants",
 }
 HEADER = "Mã cuộc họp;Đơn vị;Tiêu đề;Trạng thái;Bắt đầu;Kết thúc;Số điểm cầu kết nối;Số người tham dự"
@@ -32,7 +37,10 @@ EXPORT = (
 
 def source(folder) -> SourceConfig:
     return SourceConfig(
-        name="hop", domain="meetings", adapter="file", interval_s=60,
+        name="hop",
+        domain="meetings",
+        adapter="file",
+        interval_s=60,
         options={"folder": str(folder), "columns": COLUMNS, "settle_seconds": 0},
     )
 
@@ -57,7 +65,12 @@ def test_a_real_export_lands_with_its_bad_rows_rejected_by_line(store, tmp_path)
     assert rejects[7] == "endpoints_connected: negative count -2"
     assert rejects[8].startswith("end_at 2026-03-05T09:00:00+07:00 is before start_at")
     assert rejects[9] == "status: code '9' outside the table (1–4)"
-    assert (h2.endpoints_connected, h2.participants_peak, h2.duration_min, str(h2.start_day)) == (28, 120, 120.0, "2026-03-03")
+    assert (h2.endpoints_connected, h2.participants_peak, h2.duration_min, str(h2.start_day)) == (
+        28,
+        120,
+        120.0,
+        "2026-03-03",
+    )
     # Nothing left to read: the next run imports nothing and rejects nothing.
     assert (run(store, folder).rows_read, run(store, folder).rejected) == (0, 0)
 
@@ -66,7 +79,9 @@ def test_a_file_in_the_wrong_encoding_is_rejected_whole_and_moved_aside(store, t
     folder = tmp_path / "drop"
     folder.mkdir()
     # Saved from an old Windows tool in the Vietnamese code page: not UTF-8.
-    (folder / "latin.csv").write_bytes((HEADER + "\nH-9;SO-01;Giao ban;2;;;1;1\n").encode("cp1258", errors="replace"))
+    (folder / "latin.csv").write_bytes(
+        (HEADER + "\nH-9;SO-01;Giao ban;2;;;1;1\n").encode("cp1258", errors="replace")
+    )
     (folder / "hop.csv").write_bytes(b"\x00\xff garbage \xfe\x00" * 50)
     result = run(store, folder)
     with make_sessionmaker(store)() as session:
@@ -75,9 +90,16 @@ def test_a_file_in_the_wrong_encoding_is_rejected_whole_and_moved_aside(store, t
     assert result.status == "success"
     assert len(rejects) == 2 and all(r.file_name in {"hop.csv", "latin.csv"} for r in rejects)
     assert sorted(p.name for p in (folder / "failed").iterdir()) == [
-        "hop.csv", "hop.csv.reason.txt", "latin.csv", "latin.csv.reason.txt"]
-    assert (folder / "failed" / "latin.csv.reason.txt").read_text(encoding="utf-8").startswith(
-        "latin.csv is not valid UTF-8 on line 1 (byte 0xD0)")
+        "hop.csv",
+        "hop.csv.reason.txt",
+        "latin.csv",
+        "latin.csv.reason.txt",
+    ]
+    assert (
+        (folder / "failed" / "latin.csv.reason.txt")
+        .read_text(encoding="utf-8")
+        .startswith("latin.csv is not valid UTF-8 on line 1 (byte 0xD0)")
+    )
 
 
 def test_a_file_whose_commit_never_happened_is_read_again_whole(store, tmp_path):

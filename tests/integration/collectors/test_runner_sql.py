@@ -36,11 +36,19 @@ def test_first_run_imports_everything_in_pages_and_records_the_run(store, docsys
     docsys.put(*[doc(i) for i in range(120)])
     version_before = scalar(store, select(DataVersion.version))
     result = run(store, sql_source(docsys.url))
-    assert (result.status, result.rows_read, result.inserted, result.updated, result.rejected) == ("success", 120, 120, 0, 0)
+    assert (result.status, result.rows_read, result.inserted, result.updated, result.rejected) == (
+        "success",
+        120,
+        120,
+        0,
+        0,
+    )
     assert result.batches == 3  # pages of 50
     assert scalar(store, select(func.count()).select_from(Document)) == 120
     assert scalar(store, select(DataVersion.version)) == version_before + 3
-    runs = scalar(store, select(func.count()).select_from(CollectorRun).where(CollectorRun.status == "success"))
+    runs = scalar(
+        store, select(func.count()).select_from(CollectorRun).where(CollectorRun.status == "success")
+    )
     assert runs == 1
     last_updated, last_id = max((doc(i)["updated_at"], doc(i)["doc_id"]) for i in range(120))
     assert scalar(store, select(CollectorState.watermark)) == {"updated": last_updated, "id": last_id}
@@ -75,15 +83,21 @@ def test_bad_rows_are_rejected_with_reasons_and_the_rest_lands(store, docsys):
     assert (result.status, result.inserted, result.rejected) == ("success", 1, 5)
     with make_sessionmaker(store)() as session:
         reasons = sorted(r.reason for r in session.scalars(select(RejectedRecord)))
-        payload = json.loads(session.scalars(select(RejectedRecord).where(RejectedRecord.reason.like("unknown unit%"))).one().payload)
+        payload = json.loads(
+            session.scalars(select(RejectedRecord).where(RejectedRecord.reason.like("unknown unit%")))
+            .one()
+            .payload
+        )
     assert payload["doc_id"] == "VB-00003"
-    assert reasons == sorted([
-        "missing doc_id",
-        "unknown unit 'SO-99' (unit_code); add it to the units file or the source's unit mapping",
-        "registered_at: unparseable date '31/02/2026'",
-        "status_code: status code '07' outside the edXML table (01, 02, 03, 04, 05, 06, 13, 15, 16)",
-        "direction: 'sideways' is not one of in, internal, out",
-    ])
+    assert reasons == sorted(
+        [
+            "missing doc_id",
+            "unknown unit 'SO-99' (unit_code); add it to the units file or the source's unit mapping",
+            "registered_at: unparseable date '31/02/2026'",
+            "status_code: status code '07' outside the edXML table (01, 02, 03, 04, 05, 06, 13, 15, 16)",
+            "direction: 'sideways' is not one of in, internal, out",
+        ]
+    )
 
 
 def test_unit_mapping_translates_source_codes(store, docsys):
@@ -92,7 +106,9 @@ def test_unit_mapping_translates_source_codes(store, docsys):
     assert (result.inserted, result.rejected) == (1, 0)
 
 
-def test_unreachable_source_is_retried_within_budget_then_fails_without_leaking_the_password(store, monkeypatch, caplog):
+def test_unreachable_source_is_retried_within_budget_then_fails_without_leaking_the_password(
+    store, monkeypatch, caplog
+):
     monkeypatch.setenv("IOC_TEST_QLVB_PASSWORD", "pw-s3cr3t-value")
     config = sql_source(
         "postgresql+psycopg://reader:{password}@127.0.0.1:1/qlvb",
@@ -190,7 +206,10 @@ def test_a_sqlite_view_with_declared_datetime_columns(store, tmp_path):
         )
         conn.executemany(
             "INSERT INTO v_documents VALUES (?, 'SO-01', 'in', 'axis', ?, ?)",
-            [(f"T{i}", "2026-03-02 08:00:00", "2026-03-02 08:00:00" if i < 60 else "2026-03-02 09:00:00") for i in range(70)],
+            [
+                (f"T{i}", "2026-03-02 08:00:00", "2026-03-02 08:00:00" if i < 60 else "2026-03-02 09:00:00")
+                for i in range(70)
+            ],
         )
     config = sql_source(f"sqlite:///{path}")
     first = run(store, config)
@@ -205,10 +224,12 @@ def test_a_postgresql_source_with_timestamp_columns(store, postgres_databases):
 
     source = postgres_databases.engine(migrated=False)  # the source is PostgreSQL whatever the store is
     with source.begin() as conn:
-        conn.execute(text(
-            "CREATE TABLE v_documents (doc_id text PRIMARY KEY, unit_code text, direction text, channel text, "
-            "is_signed boolean, registered_at timestamp, updated_at timestamp)"
-        ))
+        conn.execute(
+            text(
+                "CREATE TABLE v_documents (doc_id text PRIMARY KEY, unit_code text, direction text, channel text, "
+                "is_signed boolean, registered_at timestamp, updated_at timestamp)"
+            )
+        )
         for i in range(40):
             conn.execute(
                 text("INSERT INTO v_documents VALUES (:i, 'SO-79', 'out', 'axis', true, :r, :u)"),
@@ -218,7 +239,10 @@ def test_a_postgresql_source_with_timestamp_columns(store, postgres_databases):
     first = run(store, config)
     assert (first.status, first.inserted) == ("success", 40), first.error
     with source.begin() as conn:
-        conn.execute(text("UPDATE v_documents SET is_signed = false, updated_at = '2026-04-02 08:00:00' WHERE doc_id = 'P3'"))
+        conn.execute(
+            text(
+                "UPDATE v_documents SET is_signed = false, updated_at = '2026-04-02 08:00:00' WHERE doc_id = 'P3'"
+            )
+        )
     second = run(store, config)
     assert (second.status, second.inserted, second.updated) == ("success", 0, 1), second.error
-

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from ioc_fakes.trueconf import FakeTrueConf
 from sqlalchemy import func, select
 
 from collectors import trueconf as tc_module
@@ -26,6 +25,7 @@ from dashboard.models import (
     OrgUnit,
     RejectedRecord,
 )
+from ioc_fakes.trueconf import FakeTrueConf
 
 SECRET = "tc-secret-0c4f9e1a7b"
 ENV = "IOC_TEST_TRUECONF_SECRET"
@@ -61,8 +61,15 @@ class Clock:
 def config(url: str, **options) -> SourceConfig:
     opts = {"url": url, "client_id": "ioc-dashboard", "page_size": 2, "timeout_s": 0.5, "unit_code": "BMP-VP"}
     opts.update(options)
-    return SourceConfig(name="trueconf", domain="meetings", adapter="trueconf", interval_s=120,
-                        units={"so01.admin": "SO-01", "so79.admin": "SO-79"}, options=opts, secrets={"client_secret": ENV})
+    return SourceConfig(
+        name="trueconf",
+        domain="meetings",
+        adapter="trueconf",
+        interval_s=120,
+        units={"so01.admin": "SO-01", "so79.admin": "SO-79"},
+        options=opts,
+        secrets={"client_secret": ENV},
+    )
 
 
 def run(store, cfg, clock):
@@ -75,10 +82,20 @@ def run(store, cfg, clock):
 def meetings(store) -> dict[str, dict]:
     with make_sessionmaker(store)() as session:
         codes = dict(session.execute(select(OrgUnit.id, OrgUnit.code)).all())
-        return {m.source_id: {"unit": codes[m.unit_id], "title": m.title, "platform": m.platform, "status": m.status,
-                              "start": m.start_at, "end": m.end_at, "scheduled": m.endpoints_scheduled,
-                              "connected": m.endpoints_connected, "peak": m.participants_peak}
-                for m in session.scalars(select(Meeting))}
+        return {
+            m.source_id: {
+                "unit": codes[m.unit_id],
+                "title": m.title,
+                "platform": m.platform,
+                "status": m.status,
+                "start": m.start_at,
+                "end": m.end_at,
+                "scheduled": m.endpoints_scheduled,
+                "connected": m.endpoints_connected,
+                "peak": m.participants_peak,
+            }
+            for m in session.scalars(select(Meeting))
+        }
 
 
 def count(store, model) -> int:
@@ -101,8 +118,13 @@ def epoch(dt: datetime) -> int:
 
 def populate(fake: FakeTrueConf) -> None:
     """A planned briefing tomorrow, a virtual room running now, two idle rooms, one of another unit."""
-    fake.add_conference("giaoban01", topic="Giao ban tuần", owner="so01.admin", invitations=3,
-                        schedule={"type": 1, "start_time": epoch(T0 + timedelta(days=1)), "duration": 3600})
+    fake.add_conference(
+        "giaoban01",
+        topic="Giao ban tuần",
+        owner="so01.admin",
+        invitations=3,
+        schedule={"type": 1, "start_time": epoch(T0 + timedelta(days=1)), "duration": 3600},
+    )
     fake.add_conference("phong79", topic="Phòng họp Sở 79", owner="so79.admin")
     fake.add_conference("idle1", owner="so01.admin")
     fake.add_conference("idle2", owner="so01.admin")
@@ -114,13 +136,28 @@ def test_happy_path_sessions_peaks_and_idempotence(store, fake):
     populate(fake)
     clock, cfg = Clock(), config(fake.url)
     first = run(store, cfg, clock)
-    assert (first.status, first.rows_read, first.inserted, first.updated, first.rejected, first.retries) == ("success", 2, 2, 0, 0, 0)
+    assert (first.status, first.rows_read, first.inserted, first.updated, first.rejected, first.retries) == (
+        "success",
+        2,
+        2,
+        0,
+        0,
+        0,
+    )
     session_id = f"phong79@{epoch(T0 - timedelta(minutes=10))}"
     rows = meetings(store)
     assert set(rows) == {"giaoban01", session_id}
-    assert rows["giaoban01"] | {"start": None} == {"unit": "SO-01", "title": "Giao ban tuần", "platform": "trueconf", "status": 2,
-                                                   "start": None, "end": rows["giaoban01"]["end"], "scheduled": 3,
-                                                   "connected": None, "peak": None}
+    assert rows["giaoban01"] | {"start": None} == {
+        "unit": "SO-01",
+        "title": "Giao ban tuần",
+        "platform": "trueconf",
+        "status": 2,
+        "start": None,
+        "end": rows["giaoban01"]["end"],
+        "scheduled": 3,
+        "connected": None,
+        "peak": None,
+    }
     assert rows[session_id]["unit"] == "SO-79" and rows[session_id]["end"] is None
     assert (rows[session_id]["connected"], rows[session_id]["peak"]) == (2, 2)
     # all pages were read: 5 conferences in pages of 2
@@ -163,7 +200,9 @@ def test_one_time_meeting_observed_then_held(store, fake):
     clock, cfg = Clock(), config(fake.url)
     run(store, cfg, clock)
     clock.now = T0 + timedelta(days=1, minutes=2)
-    fake.start_conference("giaoban01", ["hn@tc", "dn@tc", "hcm@tc"], join_time=epoch(clock.now - timedelta(minutes=1)))
+    fake.start_conference(
+        "giaoban01", ["hn@tc", "dn@tc", "hcm@tc"], join_time=epoch(clock.now - timedelta(minutes=1))
+    )
     run(store, cfg, clock)
     live = meetings(store)["giaoban01"]
     assert (live["connected"], live["peak"], live["end"]) == (3, 3, None)
@@ -182,7 +221,12 @@ def test_one_time_meeting_observed_then_held(store, fake):
 
 def test_a_planned_meeting_that_never_ran_had_no_endpoints(store, fake):
     start = T0 + timedelta(hours=1)
-    fake.add_conference("lo", owner="so01.admin", invitations=2, schedule={"type": 1, "start_time": epoch(start), "duration": 1800})
+    fake.add_conference(
+        "lo",
+        owner="so01.admin",
+        invitations=2,
+        schedule={"type": 1, "start_time": epoch(start), "duration": 1800},
+    )
     clock, cfg = Clock(), config(fake.url)
     run(store, cfg, clock)
     assert meetings(store)["lo"]["connected"] is None  # not yet held: unknown
@@ -227,7 +271,9 @@ def test_each_fault_is_retried_and_the_rows_land_once(store, fake, kind, extra, 
         session.query(CollectorState).delete()
     fake.inject(kind, path=where, **extra)
     result = run(store, cfg, clock)
-    assert (result.status, result.retries, result.inserted, result.rejected) == ("success", 1, 2, 0), result.error
+    assert (result.status, result.retries, result.inserted, result.rejected) == ("success", 1, 2, 0), (
+        result.error
+    )
     if kind == "429":
         assert result.sleeps and result.sleeps[0] >= 3
     assert fake.pending_faults() == 0

@@ -57,12 +57,19 @@ def feed(engine, domain: str, rows: list[dict[str, Any]]) -> None:
     assert result.status == "success", result.error
     if result.rejected:
         with make_sessionmaker(engine)() as session:
-            reasons = session.scalars(select(RejectedRecord.reason).where(RejectedRecord.run_id == result.run_id)).all()
+            reasons = session.scalars(
+                select(RejectedRecord.reason).where(RejectedRecord.run_id == result.run_id)
+            ).all()
         raise AssertionError(f"test rows rejected: {reasons}")
 
 
 _DAYS = {
-    Document: {"registered_at": "registered_day", "due_at": "due_day", "completed_at": "completed_day", "arrived_at": "arrived_day"},
+    Document: {
+        "registered_at": "registered_day",
+        "due_at": "due_day",
+        "completed_at": "completed_day",
+        "arrived_at": "arrived_day",
+    },
     Dossier: {"received_at": "received_day", "due_at": "due_day", "finished_at": "finished_day"},
     Meeting: {"start_at": "start_day"},
 }
@@ -86,7 +93,9 @@ def insert(engine, model: type, rows: list[dict[str, Any]]) -> None:
     with make_sessionmaker(engine).begin() as session:
         session.add_all(model(**r) for r in prepared)
         session.flush()
-        pairs = {(r["unit_id"], r[c]) for r in prepared for c in rollups.DAY_COLUMNS[model] if r.get(c) is not None}
+        pairs = {
+            (r["unit_id"], r[c]) for r in prepared for c in rollups.DAY_COLUMNS[model] if r.get(c) is not None
+        }
         rollups.refresh(session, model, pairs)
         bump_data_version(session)
 
@@ -96,8 +105,17 @@ def procedures(engine, rows: list[tuple[str, str, str, bool, bool]]) -> None:
     ids = unit_ids(engine)
     with make_sessionmaker(engine).begin() as session:
         for unit, code, level, fee, active in rows:
-            session.add(Procedure(source="test", code=code, unit_id=ids[unit], name_vi=f"Thủ tục {code}",
-                                  service_level=level, has_fee=fee, active=active))  # fmt: skip
+            session.add(
+                Procedure(
+                    source="test",
+                    code=code,
+                    unit_id=ids[unit],
+                    name_vi=f"Thủ tục {code}",
+                    service_level=level,
+                    has_fee=fee,
+                    active=active,
+                )
+            )
         session.flush()
         # A catalogue writer refreshes the dossier metrics that depend on it.
         rollups.refresh_units(session, {ids[u] for u, *_ in rows})

@@ -27,8 +27,16 @@ STATS = {
     "2026-02": (60, 30, 40, 10, 20, 10, 12, 2),
     "2026-03": (30, 15, 20, 5, 10, 5, 15, 4),
 }
-COLUMNS = ("received", "received_online", "resolved", "resolved_early", "resolved_on_time", "resolved_late",
-           "processing", "overdue")  # the table's order
+COLUMNS = (
+    "received",
+    "received_online",
+    "resolved",
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "processing",
+    "overdue",
+)  # the table's order
 ENDS = {"2026-01": "2026-01-31", "2026-02": "2026-02-28", "2026-03": "2026-03-31"}
 IDS = ("DVC-01", "DVC-02", "DVC-04", "DVC-06", "DVC-07", "DVC-08", "DVC-09", "DVC-14")
 
@@ -48,8 +56,20 @@ def so01_dossiers() -> list[dict]:
     return [
         dossier("A"),
         dossier("B", KenhThucHien=2, NgayTiepNhan="2026-03-05 09:00", NgayHenTra="2026-03-25 17:00"),
-        dossier("C", NgayTiepNhan="2026-03-03 09:00", NgayHenTra="2026-03-10 17:00", NgayKetThucXuLy="2026-03-08 10:00", TrangThaiHoSo=10),
-        dossier("D", NgayTiepNhan="2026-03-04 09:00", NgayHenTra="2026-03-06 17:00", NgayKetThucXuLy="2026-03-12 10:00", TrangThaiHoSo=9),
+        dossier(
+            "C",
+            NgayTiepNhan="2026-03-03 09:00",
+            NgayHenTra="2026-03-10 17:00",
+            NgayKetThucXuLy="2026-03-08 10:00",
+            TrangThaiHoSo=10,
+        ),
+        dossier(
+            "D",
+            NgayTiepNhan="2026-03-04 09:00",
+            NgayHenTra="2026-03-06 17:00",
+            NgayKetThucXuLy="2026-03-12 10:00",
+            TrangThaiHoSo=9,
+        ),
     ]
 
 
@@ -57,7 +77,9 @@ def test_doctests():
     assert doctest.testmod(stats).failed == 0
 
 
-@pytest.mark.parametrize("facts_elsewhere", [False, True], ids=["no-dossiers-anywhere", "dossiers-in-other-units"])
+@pytest.mark.parametrize(
+    "facts_elsewhere", [False, True], ids=["no-dossiers-anywhere", "dossiers-in-other-units"]
+)
 def test_stats_only_unit_month_to_date(store, facts_elsewhere):
     feed(store, "dossier_stats", stat_rows())
     if facts_elsewhere:
@@ -69,12 +91,21 @@ def test_stats_only_unit_month_to_date(store, facts_elsewhere):
     parts = r["DVC-07"].parts
     assert (parts["early"].value, parts["on_time"].value, parts["late"].value) == (0.25, 0.5, 0.25)
     assert parts["returned"].value is None and parts["returned"].reason.code == "not_in_aggregates"
-    assert (r["DVC-08"].value, r["DVC-08"].parts["in_progress"].value, r["DVC-08"].from_aggregates) == (4, 15, True)
-    assert r["DVC-08"].parts["paused"].value is None and r["DVC-08"].parts["due_soon"].reason.code == "not_in_aggregates"
+    assert (r["DVC-08"].value, r["DVC-08"].parts["in_progress"].value, r["DVC-08"].from_aggregates) == (
+        4,
+        15,
+        True,
+    )
+    assert (
+        r["DVC-08"].parts["paused"].value is None
+        and r["DVC-08"].parts["due_soon"].reason.code == "not_in_aggregates"
+    )
     assert all(r[k].from_aggregates for k in ("DVC-01", "DVC-02", "DVC-07", "DVC-08"))
     # The KPIs the counts do not determine: no value, never 0.
     for kpi in ("DVC-06", "DVC-09", "DVC-14"):
-        assert r[kpi].value is None and r[kpi].reason.code == "aggregates_only" and not r[kpi].from_aggregates, kpi
+        assert (
+            r[kpi].value is None and r[kpi].reason.code == "aggregates_only" and not r[kpi].from_aggregates
+        ), kpi
     assert r["DVC-04"].reason.code == "no_catalogue"  # catalogue-only: untouched
     # 1–20 February is not whole months: the comparison has no value; no day of the sparkline either.
     assert r["DVC-01"].previous.value is None and r["DVC-01"].previous.reason.code == "aggregates_period"
@@ -93,12 +124,16 @@ def test_whole_months_quarter_and_a_past_month(store):
     feb = kpis(store, "SO-79", Period.month(2026, 2), IDS)
     assert (feb["DVC-01"].value, feb["DVC-02"].value, feb["DVC-07"].value) == (60, 0.5, 0.75)
     assert (feb["DVC-08"].value, feb["DVC-08"].parts["in_progress"].value) == (2, 12)  # February's end
-    assert feb["DVC-01"].previous.value == 50 and feb["DVC-01"].previous.trend is None  # January; counts have no direction
+    assert (
+        feb["DVC-01"].previous.value == 50 and feb["DVC-01"].previous.trend is None
+    )  # January; counts have no direction
     assert feb["DVC-02"].previous.value == 0.2 and feb["DVC-02"].previous.trend == "better"
 
 
-@pytest.mark.parametrize("period", [Period.rolling(7, TODAY), Period.custom(MTD.start, MTD.start.replace(day=10)),
-                                    Period.month(2025, 12)])  # fmt: skip
+@pytest.mark.parametrize(
+    "period",
+    [Period.rolling(7, TODAY), Period.custom(MTD.start, MTD.start.replace(day=10)), Period.month(2025, 12)],
+)
 def test_periods_the_months_do_not_tile_have_no_value(store, period):
     feed(store, "dossier_stats", stat_rows())
     r = kpis(store, "SO-79", period, IDS)
@@ -111,7 +146,11 @@ def test_a_parent_scope_adds_the_counts_to_its_other_units_dossiers(store):
     feed(store, "dossiers", so01_dossiers())
     alone = kpis(store, "SO-01", MTD, IDS)
     assert (alone["DVC-01"].value, alone["DVC-02"].value, alone["DVC-08"].value) == (4, 0.25, 1)
-    assert (alone["DVC-07"].numerator, alone["DVC-07"].denominator, alone["DVC-08"].parts["in_progress"].value) == (1, 2, 2)
+    assert (
+        alone["DVC-07"].numerator,
+        alone["DVC-07"].denominator,
+        alone["DVC-08"].parts["in_progress"].value,
+    ) == (1, 2, 2)
     assert not any(alone[k].from_aggregates for k in IDS)
     assert alone["DVC-06"].value is not None  # SO-01 keeps every KPI
     both = kpis(store, "BMP-SO", MTD, IDS)
@@ -152,7 +191,9 @@ def test_counts_the_source_leaves_out_are_no_data(store):
 def test_no_aggregates_changes_nothing(store):
     feed(store, "dossiers", so01_dossiers())
     r = kpis(store, "SO-79", MTD, ("DVC-01", "DVC-07"))
-    assert r["DVC-01"].value == 0 and not r["DVC-01"].from_aggregates  # a unit of a store with dossiers, none its own
+    assert (
+        r["DVC-01"].value == 0 and not r["DVC-01"].from_aggregates
+    )  # a unit of a store with dossiers, none its own
 
 
 def test_rankings_use_the_aggregates_of_stats_only_units(store):
@@ -167,8 +208,18 @@ def test_rankings_use_the_aggregates_of_stats_only_units(store):
     feed(store, "dossiers", so01_dossiers())
     with make_sessionmaker(store)() as session:
         ids = dict(session.execute(select(OrgUnit.code, OrgUnit.id)).all())
-        scopes = [Scope(key=c, unit_id=ids[c], unit_ids=(ids[c],), code=c, name_vi=c, name_en=c, include_children=False)
-                  for c in ("SO-01", "SO-79")]
+        scopes = [
+            Scope(
+                key=c,
+                unit_id=ids[c],
+                unit_ids=(ids[c],),
+                code=c,
+                name_vi=c,
+                name_en=c,
+                include_children=False,
+            )
+            for c in ("SO-01", "SO-79")
+        ]
         rows = {r.code: r for r in rank_units(session, "DVC-01", MTD, scopes, now=NOW)}
     # SO-79's 30 dossiers received this month come from its OpenCPS counts; SO-01 has 4 of its own.
     assert (rows["SO-79"].value, rows["SO-01"].value) == (30, 4)

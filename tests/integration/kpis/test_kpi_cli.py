@@ -13,9 +13,16 @@ from tests.integration.kpis.conftest import dossier, feed
 
 def ioc(store, tmp_path, *args, **env):
     full = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
-    full.update({"IOC_DATA_DIR": str(tmp_path / "data"), "IOC_DATABASE_URL": store.url.render_as_string(hide_password=False)})
+    full.update(
+        {
+            "IOC_DATA_DIR": str(tmp_path / "data"),
+            "IOC_DATABASE_URL": store.url.render_as_string(hide_password=False),
+        }
+    )
     full.update(env)
-    return subprocess.run([sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True, env=full, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True, env=full, timeout=120
+    )
 
 
 def test_scores_import_is_all_or_nothing_and_idempotent(store, tmp_path):
@@ -24,7 +31,10 @@ def test_scores_import_is_all_or_nothing_and_idempotent(store, tmp_path):
     result = ioc(store, tmp_path, "scores", "import", str(good))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"2 unit scores in {good}: 2 added, 0 updated"
-    assert ioc(store, tmp_path, "scores", "import", str(good)).stdout.strip() == f"2 unit scores in {good}: 0 added, 0 updated"
+    assert (
+        ioc(store, tmp_path, "scores", "import", str(good)).stdout.strip()
+        == f"2 unit scores in {good}: 0 added, 0 updated"
+    )
     bad = tmp_path / "sai.csv"
     bad.write_text("ma_don_vi;ky;tong_diem\nSO-01;04/2026;70\nSO-99;04/2026;80\n", encoding="utf-8")
     result = ioc(store, tmp_path, "scores", "import", str(bad))
@@ -40,19 +50,57 @@ def test_scores_import_is_all_or_nothing_and_idempotent(store, tmp_path):
 
 
 def test_kpis_show_rank_overdue_and_snapshot(store, tmp_path):
-    feed(store, "dossiers", [
-        dossier("1", MaDonVi="SO-01", KenhThucHien=2, NgayTiepNhan="2026-03-02 09:00", NgayHenTra="2026-03-09 17:00"),
-        dossier("2", MaDonVi="SO-79", NgayTiepNhan="2026-03-02 09:00"),
-    ])
-    shown = ioc(store, tmp_path, "kpis", "show", "DVC-01", "DVC-02", "--unit", "SO-01", "--from", "2026-03-01", "--to", "2026-03-20")
+    feed(
+        store,
+        "dossiers",
+        [
+            dossier(
+                "1",
+                MaDonVi="SO-01",
+                KenhThucHien=2,
+                NgayTiepNhan="2026-03-02 09:00",
+                NgayHenTra="2026-03-09 17:00",
+            ),
+            dossier("2", MaDonVi="SO-79", NgayTiepNhan="2026-03-02 09:00"),
+        ],
+    )
+    shown = ioc(
+        store,
+        tmp_path,
+        "kpis",
+        "show",
+        "DVC-01",
+        "DVC-02",
+        "--unit",
+        "SO-01",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-20",
+    )
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    assert lines[0] == "Sở Nông nghiệp và Môi trường thành phố Hà Nội — Khoảng thời gian (01/03/2026 – 20/03/2026)"
+    assert (
+        lines[0]
+        == "Sở Nông nghiệp và Môi trường thành phố Hà Nội — Khoảng thời gian (01/03/2026 – 20/03/2026)"
+    )
     assert "DVC-01" in lines[1] and " 1 " in lines[1]
     assert "100,00 %" in lines[2] and "green" in lines[2]
     english = ioc(store, tmp_path, "kpis", "show", "VB-02", "--unit", "SO-01", "--lang", "en")
     assert "No data: no source has delivered documents yet" in english.stdout
-    ranked = ioc(store, tmp_path, "kpis", "rank", "DVC-02", "--parent", "BMP-SO", "--from", "2026-03-01", "--to", "2026-03-20")
+    ranked = ioc(
+        store,
+        tmp_path,
+        "kpis",
+        "rank",
+        "DVC-02",
+        "--parent",
+        "BMP-SO",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-20",
+    )
     assert ranked.returncode == 0, ranked.stderr
     rows = ranked.stdout.splitlines()[1:]
     assert rows[0].split()[:2] == ["1", "SO-01"] and rows[1].split()[:2] == ["2", "SO-79"]
@@ -67,10 +115,19 @@ def test_kpis_show_rank_overdue_and_snapshot(store, tmp_path):
 
 
 def test_cli_errors_are_one_line(store, tmp_path):
-    assert ioc(store, tmp_path, "kpis", "show", "DVC-99").stderr.strip() == "ioc: error: unknown KPI 'DVC-99'; see `ioc kpis list`"
-    assert ioc(store, tmp_path, "kpis", "show", "--unit", "SO-00").stderr.strip() == "ioc: error: unknown unit 'SO-00'; see `ioc units list`"
+    assert (
+        ioc(store, tmp_path, "kpis", "show", "DVC-99").stderr.strip()
+        == "ioc: error: unknown KPI 'DVC-99'; see `ioc kpis list`"
+    )
+    assert (
+        ioc(store, tmp_path, "kpis", "show", "--unit", "SO-00").stderr.strip()
+        == "ioc: error: unknown unit 'SO-00'; see `ioc units list`"
+    )
     targets = tmp_path / "targets.toml"
-    targets.write_text('[kpi."DVC-06"]\ngreen = 98\namber = "x"\n[unit."SO-00".kpi."DVC-06"]\ngreen = 0.9\n', encoding="utf-8")
+    targets.write_text(
+        '[kpi."DVC-06"]\ngreen = 98\namber = "x"\n[unit."SO-00".kpi."DVC-06"]\ngreen = 0.9\n',
+        encoding="utf-8",
+    )
     checked = ioc(store, tmp_path, "kpis", "check-targets", str(targets))
     assert checked.returncode == 1
     assert checked.stderr.splitlines() == [
@@ -94,15 +151,36 @@ def test_kpis_list_is_the_catalogue(store, tmp_path):
 
 
 def _october(store):
-    feed(store, "dossiers", [
-        # Finished 5/10 on time; withdrawn 20/10 (before its due day); open since 12/10, due 16/10.
-        dossier("o1", TrangThaiHoSo=10, NgayTiepNhan="2026-10-01 09:00", NgayHenTra="2026-10-08 17:00",
-                NgayKetThucXuLy="2026-10-05 09:00", NgayCapNhat="2026-10-05 09:00"),
-        dossier("o2", TrangThaiHoSo=7, NgayTiepNhan="2026-10-02 09:00", NgayHenTra="2026-10-30 17:00",
-                NgayKetThucXuLy="2026-10-20 09:00", NgayCapNhat="2026-10-20 09:00"),
-        dossier("o3", TrangThaiHoSo=4, NgayTiepNhan="2026-10-12 09:00", NgayHenTra="2026-10-16 17:00",
-                NgayCapNhat="2026-10-12 09:00"),
-    ])
+    feed(
+        store,
+        "dossiers",
+        [
+            # Finished 5/10 on time; withdrawn 20/10 (before its due day); open since 12/10, due 16/10.
+            dossier(
+                "o1",
+                TrangThaiHoSo=10,
+                NgayTiepNhan="2026-10-01 09:00",
+                NgayHenTra="2026-10-08 17:00",
+                NgayKetThucXuLy="2026-10-05 09:00",
+                NgayCapNhat="2026-10-05 09:00",
+            ),
+            dossier(
+                "o2",
+                TrangThaiHoSo=7,
+                NgayTiepNhan="2026-10-02 09:00",
+                NgayHenTra="2026-10-30 17:00",
+                NgayKetThucXuLy="2026-10-20 09:00",
+                NgayCapNhat="2026-10-20 09:00",
+            ),
+            dossier(
+                "o3",
+                TrangThaiHoSo=4,
+                NgayTiepNhan="2026-10-12 09:00",
+                NgayHenTra="2026-10-16 17:00",
+                NgayCapNhat="2026-10-12 09:00",
+            ),
+        ],
+    )
 
 
 def test_kpis_show_json_by_month_reporting_period_and_as_of(store, tmp_path):
@@ -116,17 +194,44 @@ def test_kpis_show_json_by_month_reporting_period_and_as_of(store, tmp_path):
     assert (dvc06["kpi"], dvc06["numerator"], dvc06["denominator"]) == ("DVC-06", 2, 3)
     assert dvc06["period"] == {"kind": "month", "start": "2026-10-01", "end": "2026-10-31"}
     # Reporting period of October (Decree 09): 15/9–14/10: ended o1; open at 14/10: o2, o3 (on time then) → 3/3.
-    rep = json.loads(ioc(store, tmp_path, "kpis", "show", "DVC-06", "--unit", "SO-01", "--reporting-period", "2026-10",
-                         "--json").stdout)["kpis"][0]  # fmt: skip
+    rep = json.loads(
+        ioc(
+            store,
+            tmp_path,
+            "kpis",
+            "show",
+            "DVC-06",
+            "--unit",
+            "SO-01",
+            "--reporting-period",
+            "2026-10",
+            "--json",
+        ).stdout
+    )["kpis"][0]
     assert rep["period"]["start"] == "2026-09-15" and rep["period"]["end"] == "2026-10-14"
     assert (rep["numerator"], rep["denominator"]) == (3, 3)
     # DVC-08 as at 17/10 18:00 from the facts (no snapshot): open then o2, o3; overdue o3 (due 16/10).
-    past = json.loads(ioc(store, tmp_path, "kpis", "show", "DVC-08", "--unit", "SO-01", "--as-of", "2026-10-17T18:00",
-                          "--json").stdout)["kpis"][0]  # fmt: skip
+    past = json.loads(
+        ioc(
+            store,
+            tmp_path,
+            "kpis",
+            "show",
+            "DVC-08",
+            "--unit",
+            "SO-01",
+            "--as-of",
+            "2026-10-17T18:00",
+            "--json",
+        ).stdout
+    )["kpis"][0]
     assert (past["value"], past["parts"]["in_progress"]["value"]) == (1, 2)
     # A past month's point-in-time KPI is computed from the facts, not "no history".
-    month = json.loads(ioc(store, tmp_path, "kpis", "show", "DVC-08", "--unit", "SO-01", "--month", "2026-10",
-                           "--json").stdout)["kpis"][0]  # fmt: skip
+    month = json.loads(
+        ioc(
+            store, tmp_path, "kpis", "show", "DVC-08", "--unit", "SO-01", "--month", "2026-10", "--json"
+        ).stdout
+    )["kpis"][0]
     assert month["value"] == 1 and month["reason"] is None  # o3 open and overdue at the end of 31/10
     bad = ioc(store, tmp_path, "kpis", "show", "--month", "2026-13")
     assert bad.returncode != 0 and "'2026-13' is not a month: use YYYY-MM" in bad.stderr

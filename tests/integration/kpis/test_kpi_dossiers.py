@@ -10,32 +10,74 @@ from sqlalchemy import select, update
 
 from dashboard import rollups
 from dashboard.db import make_sessionmaker
-from dashboard.models import Procedure
 from dashboard.kpi.periods import Period
+from dashboard.models import Procedure
 from dashboard.snapshots import take_snapshot
 from tests.integration.kpis.conftest import at, dossier, feed, kpis, procedures
 
 
 def test_intake_payment_digitisation_and_finished_dossiers(store):
-    feed(store, "dossiers", [
-        # 1: online, paid on the national portal, digitised, electronic result; finished early (6/3 < 9/3).
-        dossier("1", KenhThucHien=2, CoPhi=1, DuocThanhToanTrucTuyen=1, DaSoHoa=1, CoKetQuaDienTu=1, TrangThaiHoSo=10,
-                NgayTiepNhan="2026-03-02 09:00", NgayHenTra="2026-03-09 17:00", NgayKetThucXuLy="2026-03-06 09:00",
-                NgayTraKetQua="2026-03-06 10:00"),
-        # 2: at the counter, a fee not paid online, digitised, still open.
-        dossier("2", CoPhi=1, DaSoHoa=1, TrangThaiHoSo=4, NgayTiepNhan="2026-03-03 09:00", NgayHenTra="2026-03-25 17:00"),
-        # 3: online, finished exactly on its due day (10/3).
-        dossier("3", KenhThucHien=2, TrangThaiHoSo=9, NgayTiepNhan="2026-03-04 09:00", NgayHenTra="2026-03-10 17:00",
-                NgayKetThucXuLy="2026-03-10 15:00"),
-        # 4: postal, withdrawn by the applicant (7).
-        dossier("4", KenhThucHien=3, TrangThaiHoSo=7, NgayTiepNhan="2026-03-05 09:00", NgayKetThucXuLy="2026-03-06 09:00"),
-        # 5: newly registered online, not accepted (1); 6: refused at intake (3) — neither is received.
-        dossier("5", KenhThucHien=2, TrangThaiHoSo=1, NgayTiepNhan=None, NgayHenTra=None),
-        dossier("6", TrangThaiHoSo=3, NgayTiepNhan="2026-03-06 09:00"),
-        # 7: channel missing (counts as direct), paid on the own gateway, finished late, rated dissatisfied.
-        dossier("7", KenhThucHien=None, CoPhi=1, DuocThanhToanTrucTuyen=2, TrangThaiHoSo=10, DanhGia=1,
-                NgayTiepNhan="2026-03-09 09:00", NgayHenTra="2026-03-12 17:00", NgayKetThucXuLy="2026-03-16 09:00"),
-    ])
+    feed(
+        store,
+        "dossiers",
+        [
+            # 1: online, paid on the national portal, digitised, electronic result; finished early (6/3 < 9/3).
+            dossier(
+                "1",
+                KenhThucHien=2,
+                CoPhi=1,
+                DuocThanhToanTrucTuyen=1,
+                DaSoHoa=1,
+                CoKetQuaDienTu=1,
+                TrangThaiHoSo=10,
+                NgayTiepNhan="2026-03-02 09:00",
+                NgayHenTra="2026-03-09 17:00",
+                NgayKetThucXuLy="2026-03-06 09:00",
+                NgayTraKetQua="2026-03-06 10:00",
+            ),
+            # 2: at the counter, a fee not paid online, digitised, still open.
+            dossier(
+                "2",
+                CoPhi=1,
+                DaSoHoa=1,
+                TrangThaiHoSo=4,
+                NgayTiepNhan="2026-03-03 09:00",
+                NgayHenTra="2026-03-25 17:00",
+            ),
+            # 3: online, finished exactly on its due day (10/3).
+            dossier(
+                "3",
+                KenhThucHien=2,
+                TrangThaiHoSo=9,
+                NgayTiepNhan="2026-03-04 09:00",
+                NgayHenTra="2026-03-10 17:00",
+                NgayKetThucXuLy="2026-03-10 15:00",
+            ),
+            # 4: postal, withdrawn by the applicant (7).
+            dossier(
+                "4",
+                KenhThucHien=3,
+                TrangThaiHoSo=7,
+                NgayTiepNhan="2026-03-05 09:00",
+                NgayKetThucXuLy="2026-03-06 09:00",
+            ),
+            # 5: newly registered online, not accepted (1); 6: refused at intake (3) — neither is received.
+            dossier("5", KenhThucHien=2, TrangThaiHoSo=1, NgayTiepNhan=None, NgayHenTra=None),
+            dossier("6", TrangThaiHoSo=3, NgayTiepNhan="2026-03-06 09:00"),
+            # 7: channel missing (counts as direct), paid on the own gateway, finished late, rated dissatisfied.
+            dossier(
+                "7",
+                KenhThucHien=None,
+                CoPhi=1,
+                DuocThanhToanTrucTuyen=2,
+                TrangThaiHoSo=10,
+                DanhGia=1,
+                NgayTiepNhan="2026-03-09 09:00",
+                NgayHenTra="2026-03-12 17:00",
+                NgayKetThucXuLy="2026-03-16 09:00",
+            ),
+        ],
+    )
     r = kpis(store, "SO-01")
     # DVC-01: received = 1, 2, 3, 4, 7 (not 5: status 1, not 6: status 3).
     assert r["DVC-01"].value == 5
@@ -66,44 +108,111 @@ def test_intake_payment_digitisation_and_finished_dossiers(store):
     # points min(6; 6 × 0,6 ÷ 0,9) = 4.
     dvc13 = r["DVC-13"]
     assert (dvc13.numerator, dvc13.denominator) == (3, 5)
-    assert (dvc13.parts["late"].value, dvc13.parts["dissatisfied"].value) == (pytest.approx(0.2), pytest.approx(0.2))
+    assert (dvc13.parts["late"].value, dvc13.parts["dissatisfied"].value) == (
+        pytest.approx(0.2),
+        pytest.approx(0.2),
+    )
     assert dvc13.parts["points"].value == pytest.approx(4.0)
 
 
 def _dvc06_history(store):
     """The dossiers of the DVC-06 edge cases (February 2026, and what happened since)."""
-    feed(store, "dossiers", [
-        # p1: received in January, finished in February before its due day.
-        dossier("p1", TrangThaiHoSo=10, NgayTiepNhan="2026-01-20 09:00", NgayHenTra="2026-02-10 17:00", NgayKetThucXuLy="2026-02-05 09:00"),
-        # p2: finished exactly on its due day.
-        dossier("p2", TrangThaiHoSo=10, NgayTiepNhan="2026-02-02 09:00", NgayHenTra="2026-02-09 17:00", NgayKetThucXuLy="2026-02-09 16:00"),
-        # p3: finished before its due day, but after two supplement requests: late by the 766 rule.
-        dossier("p3", TrangThaiHoSo=10, SoLanBoSung=2, NgayTiepNhan="2026-02-02 09:00", NgayHenTra="2026-02-27 17:00",
-                NgayKetThucXuLy="2026-02-26 09:00"),
-        # p4: finished after its due day.
-        dossier("p4", TrangThaiHoSo=10, NgayTiepNhan="2026-02-03 09:00", NgayHenTra="2026-02-06 17:00", NgayKetThucXuLy="2026-02-12 09:00"),
-        # p5: open ever since, due 10/3.
-        dossier("p5", TrangThaiHoSo=4, NgayTiepNhan="2026-02-10 09:00", NgayHenTra="2026-03-10 17:00"),
-        # p6: due 27/2, finished 5/3: open at the end of February, and late then.
-        dossier("p6", TrangThaiHoSo=10, NgayTiepNhan="2026-02-10 09:00", NgayHenTra="2026-02-27 17:00", NgayKetThucXuLy="2026-03-05 09:00"),
-        # p7: due 28/2 — the last day of February — finished 2/3: open at the end of February, on time then.
-        dossier("p7", TrangThaiHoSo=10, NgayTiepNhan="2026-02-11 09:00", NgayHenTra="2026-02-28 17:00", NgayKetThucXuLy="2026-03-02 09:00"),
-        # p8: paused after two supplement requests, due 20/3: open, and late because of the supplements.
-        dossier("p8", TrangThaiHoSo=5, SoLanBoSung=2, NgayTiepNhan="2026-02-12 09:00", NgayHenTra="2026-03-20 17:00"),
-        # p9: withdrawn on 20/2; p10: withdrawn on 3/3 (open at the end of February, due 15/3).
-        dossier("p9", TrangThaiHoSo=7, NgayTiepNhan="2026-02-12 09:00", NgayHenTra="2026-03-01 17:00", NgayKetThucXuLy="2026-02-20 09:00"),
-        dossier("p10", TrangThaiHoSo=7, NgayTiepNhan="2026-02-13 09:00", NgayHenTra="2026-03-15 17:00", NgayKetThucXuLy="2026-03-03 09:00"),
-        # p11: no due date, finished: on time.
-        dossier("p11", TrangThaiHoSo=9, NgayTiepNhan="2026-02-14 09:00", NgayHenTra=None, NgayKetThucXuLy="2026-02-16 09:00"),
-        # p12: received in March, open, due 25/3.
-        dossier("p12", TrangThaiHoSo=4, NgayTiepNhan="2026-03-01 09:00", NgayHenTra="2026-03-25 17:00"),
-        # p13: received in January, due 20/1, still open.
-        dossier("p13", TrangThaiHoSo=4, NgayTiepNhan="2026-01-05 09:00", NgayHenTra="2026-01-20 17:00"),
-        # p14: refused at intake.
-        dossier("p14", TrangThaiHoSo=3, NgayTiepNhan="2026-02-20 09:00"),
-        # p15: received 16/3, due today 16:00 — within the next 24 hours.
-        dossier("p15", TrangThaiHoSo=2, NgayTiepNhan="2026-03-16 09:00", NgayHenTra="2026-03-20 16:00"),
-    ])
+    feed(
+        store,
+        "dossiers",
+        [
+            # p1: received in January, finished in February before its due day.
+            dossier(
+                "p1",
+                TrangThaiHoSo=10,
+                NgayTiepNhan="2026-01-20 09:00",
+                NgayHenTra="2026-02-10 17:00",
+                NgayKetThucXuLy="2026-02-05 09:00",
+            ),
+            # p2: finished exactly on its due day.
+            dossier(
+                "p2",
+                TrangThaiHoSo=10,
+                NgayTiepNhan="2026-02-02 09:00",
+                NgayHenTra="2026-02-09 17:00",
+                NgayKetThucXuLy="2026-02-09 16:00",
+            ),
+            # p3: finished before its due day, but after two supplement requests: late by the 766 rule.
+            dossier(
+                "p3",
+                TrangThaiHoSo=10,
+                SoLanBoSung=2,
+                NgayTiepNhan="2026-02-02 09:00",
+                NgayHenTra="2026-02-27 17:00",
+                NgayKetThucXuLy="2026-02-26 09:00",
+            ),
+            # p4: finished after its due day.
+            dossier(
+                "p4",
+                TrangThaiHoSo=10,
+                NgayTiepNhan="2026-02-03 09:00",
+                NgayHenTra="2026-02-06 17:00",
+                NgayKetThucXuLy="2026-02-12 09:00",
+            ),
+            # p5: open ever since, due 10/3.
+            dossier("p5", TrangThaiHoSo=4, NgayTiepNhan="2026-02-10 09:00", NgayHenTra="2026-03-10 17:00"),
+            # p6: due 27/2, finished 5/3: open at the end of February, and late then.
+            dossier(
+                "p6",
+                TrangThaiHoSo=10,
+                NgayTiepNhan="2026-02-10 09:00",
+                NgayHenTra="2026-02-27 17:00",
+                NgayKetThucXuLy="2026-03-05 09:00",
+            ),
+            # p7: due 28/2 — the last day of February — finished 2/3: open at the end of February, on time then.
+            dossier(
+                "p7",
+                TrangThaiHoSo=10,
+                NgayTiepNhan="2026-02-11 09:00",
+                NgayHenTra="2026-02-28 17:00",
+                NgayKetThucXuLy="2026-03-02 09:00",
+            ),
+            # p8: paused after two supplement requests, due 20/3: open, and late because of the supplements.
+            dossier(
+                "p8",
+                TrangThaiHoSo=5,
+                SoLanBoSung=2,
+                NgayTiepNhan="2026-02-12 09:00",
+                NgayHenTra="2026-03-20 17:00",
+            ),
+            # p9: withdrawn on 20/2; p10: withdrawn on 3/3 (open at the end of February, due 15/3).
+            dossier(
+                "p9",
+                TrangThaiHoSo=7,
+                NgayTiepNhan="2026-02-12 09:00",
+                NgayHenTra="2026-03-01 17:00",
+                NgayKetThucXuLy="2026-02-20 09:00",
+            ),
+            dossier(
+                "p10",
+                TrangThaiHoSo=7,
+                NgayTiepNhan="2026-02-13 09:00",
+                NgayHenTra="2026-03-15 17:00",
+                NgayKetThucXuLy="2026-03-03 09:00",
+            ),
+            # p11: no due date, finished: on time.
+            dossier(
+                "p11",
+                TrangThaiHoSo=9,
+                NgayTiepNhan="2026-02-14 09:00",
+                NgayHenTra=None,
+                NgayKetThucXuLy="2026-02-16 09:00",
+            ),
+            # p12: received in March, open, due 25/3.
+            dossier("p12", TrangThaiHoSo=4, NgayTiepNhan="2026-03-01 09:00", NgayHenTra="2026-03-25 17:00"),
+            # p13: received in January, due 20/1, still open.
+            dossier("p13", TrangThaiHoSo=4, NgayTiepNhan="2026-01-05 09:00", NgayHenTra="2026-01-20 17:00"),
+            # p14: refused at intake.
+            dossier("p14", TrangThaiHoSo=3, NgayTiepNhan="2026-02-20 09:00"),
+            # p15: received 16/3, due today 16:00 — within the next 24 hours.
+            dossier("p15", TrangThaiHoSo=2, NgayTiepNhan="2026-03-16 09:00", NgayHenTra="2026-03-20 16:00"),
+        ],
+    )
 
 
 def test_dvc06_edge_cases_for_a_past_month(store):
@@ -175,20 +284,29 @@ def test_dvc08_open_overdue_paused_due_soon_and_their_history(store):
 
 
 def test_dvc03_dvc04_dvc05_read_the_procedure_catalogue(store):
-    procedures(store, [
-        ("SO-01", "P-A", "full", True, True),
-        ("SO-01", "P-B", "partial", False, True),
-        ("SO-01", "P-C", "none", True, True),
-        ("SO-01", "P-D", "full", False, False),  # no longer in force: left out
-        ("SO-01", "P-E", "partial", False, True),  # online, but nobody used it
-    ])
-    feed(store, "dossiers", [
-        dossier("d1", MaTTHC="P-A", KenhThucHien=2, CoPhi=1, DuocThanhToanTrucTuyen=1),
-        dossier("d2", MaTTHC="P-A", KenhThucHien=1),
-        dossier("d3", MaTTHC="P-B", KenhThucHien=2),
-        dossier("d4", MaTTHC="P-C", KenhThucHien=1, CoPhi=1),
-        dossier("d5", MaTTHC="P-A", KenhThucHien=2, NgayTiepNhan="2026-02-02 09:00"),  # previous period only
-    ])
+    procedures(
+        store,
+        [
+            ("SO-01", "P-A", "full", True, True),
+            ("SO-01", "P-B", "partial", False, True),
+            ("SO-01", "P-C", "none", True, True),
+            ("SO-01", "P-D", "full", False, False),  # no longer in force: left out
+            ("SO-01", "P-E", "partial", False, True),  # online, but nobody used it
+        ],
+    )
+    feed(
+        store,
+        "dossiers",
+        [
+            dossier("d1", MaTTHC="P-A", KenhThucHien=2, CoPhi=1, DuocThanhToanTrucTuyen=1),
+            dossier("d2", MaTTHC="P-A", KenhThucHien=1),
+            dossier("d3", MaTTHC="P-B", KenhThucHien=2),
+            dossier("d4", MaTTHC="P-C", KenhThucHien=1, CoPhi=1),
+            dossier(
+                "d5", MaTTHC="P-A", KenhThucHien=2, NgayTiepNhan="2026-02-02 09:00"
+            ),  # previous period only
+        ],
+    )
     r = kpis(store, "SO-01", ids=["DVC-03", "DVC-04", "DVC-05", "DVC-14"])
     # DVC-03: dossiers of the fully-online P-A in March: d1, d2; submitted online: d1 → 1/2.
     assert (r["DVC-03"].numerator, r["DVC-03"].denominator) == (1, 2)
@@ -218,12 +336,21 @@ def test_without_a_procedure_catalogue_dvc03_to_05_have_no_data(store):
 
 def test_optional_fields_a_source_does_not_send_are_no_data_not_zero(store):
     # The one-stop system sends neither fees, payment, results, digitisation nor ratings.
-    feed(store, "dossiers", [
-        dossier("1", TrangThaiHoSo=10, NgayKetThucXuLy="2026-03-05 09:00"),
-        dossier("2", TrangThaiHoSo=4),
-    ])
+    feed(
+        store,
+        "dossiers",
+        [
+            dossier("1", TrangThaiHoSo=10, NgayKetThucXuLy="2026-03-05 09:00"),
+            dossier("2", TrangThaiHoSo=4),
+        ],
+    )
     r = kpis(store, "SO-01")
-    for kpi_id, field in (("DVC-10", "CoPhi"), ("DVC-11", "CoKetQuaDienTu"), ("DVC-12", "DaSoHoa"), ("DVC-13", "DanhGia")):
+    for kpi_id, field in (
+        ("DVC-10", "CoPhi"),
+        ("DVC-11", "CoKetQuaDienTu"),
+        ("DVC-12", "DaSoHoa"),
+        ("DVC-13", "DanhGia"),
+    ):
         assert r[kpi_id].value is None, kpi_id
         assert r[kpi_id].reason.code == "field_not_provided" and r[kpi_id].reason.field == field, kpi_id
     # What the data does give is computed: 1 finished on time, 2 open within its due day? (due 9/3 < 20/3: late)
@@ -231,13 +358,34 @@ def test_optional_fields_a_source_does_not_send_are_no_data_not_zero(store):
 
 
 def test_dvc14_estimate_and_published_score(store, tmp_path):
-    feed(store, "dossiers", [
-        # Two received online, both finished on time, with digitised components and electronic results.
-        dossier("1", KenhThucHien=2, TrangThaiHoSo=10, DaSoHoa=1, CoKetQuaDienTu=1, CoPhi=1, DuocThanhToanTrucTuyen=1, DanhGia=3,
-                DongBoQuocGia=1, NgayKetThucXuLy="2026-03-05 09:00"),
-        dossier("2", KenhThucHien=2, TrangThaiHoSo=10, DaSoHoa=1, CoKetQuaDienTu=1, DongBoQuocGia=1,
-                NgayKetThucXuLy="2026-03-06 09:00"),
-    ])
+    feed(
+        store,
+        "dossiers",
+        [
+            # Two received online, both finished on time, with digitised components and electronic results.
+            dossier(
+                "1",
+                KenhThucHien=2,
+                TrangThaiHoSo=10,
+                DaSoHoa=1,
+                CoKetQuaDienTu=1,
+                CoPhi=1,
+                DuocThanhToanTrucTuyen=1,
+                DanhGia=3,
+                DongBoQuocGia=1,
+                NgayKetThucXuLy="2026-03-05 09:00",
+            ),
+            dossier(
+                "2",
+                KenhThucHien=2,
+                TrangThaiHoSo=10,
+                DaSoHoa=1,
+                CoKetQuaDienTu=1,
+                DongBoQuocGia=1,
+                NgayKetThucXuLy="2026-03-06 09:00",
+            ),
+        ],
+    )
     r = kpis(store, "SO-01", Period.month(2026, 3), ["DVC-14"])["DVC-14"]
     # Known points: transparency — synchronised 2/2 → 6; progress 2/2 on time → 20; online services —
     # online intake 2/2 → min(4; 4 × 1 ÷ 0,5) = 4 (without a catalogue, provision and use are unknown);
@@ -264,11 +412,15 @@ def test_dvc14_estimate_and_published_score(store, tmp_path):
 
 
 def test_dossiers_of_a_unit_with_its_sub_units_and_alone(store):
-    feed(store, "dossiers", [
-        dossier("1", MaDonVi="SO-01", KenhThucHien=2),
-        dossier("2", MaDonVi="SO-79", KenhThucHien=1),
-        dossier("3", MaDonVi="BMP-VP", KenhThucHien=2),
-    ])
+    feed(
+        store,
+        "dossiers",
+        [
+            dossier("1", MaDonVi="SO-01", KenhThucHien=2),
+            dossier("2", MaDonVi="SO-79", KenhThucHien=1),
+            dossier("3", MaDonVi="BMP-VP", KenhThucHien=2),
+        ],
+    )
     # BMP-SO (the provincial departments' group) has no dossiers of its own.
     group = kpis(store, "BMP-SO", ids=["DVC-01", "DVC-02"])
     assert group["DVC-01"].value == 2 and group["DVC-02"].value == 0.5

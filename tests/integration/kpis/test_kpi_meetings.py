@@ -10,29 +10,69 @@ from tests.integration.kpis.conftest import NOW, feed, kpis, meeting
 
 
 def _meetings(store):
-    feed(store, "meetings", [
-        # M1: 3 endpoints of 3 (Hà Nội – Đà Nẵng – TP. Hồ Chí Minh), 2 hours, 20 people.
-        meeting("M1", start_at="2026-03-02 09:00", end_at="2026-03-02 11:00", endpoints_scheduled=3, endpoints_connected=3, participants=20),
-        # M2: the provincial video-conference system, 25 of 28 endpoints, 1½ hours, 80 people.
-        meeting("M2", start_at="2026-03-03 14:00", end_at="2026-03-03 15:30", endpoints_scheduled=28, endpoints_connected=25, participants=80),
-        # M3: approved but without endpoints: not an online meeting.
-        meeting("M3", start_at="2026-03-04 08:00", end_at="2026-03-04 09:00"),
-        # M4: on site.
-        meeting("M4", is_online=0, start_at="2026-03-05 08:00", end_at="2026-03-05 09:00"),
-        # M5: cancelled; M6: awaiting approval — neither counts.
-        meeting("M5", status=4, start_at="2026-03-06 08:00", end_at="2026-03-06 09:00", endpoints_scheduled=3, endpoints_connected=3),
-        meeting("M6", status=1, start_at="2026-03-06 10:00", end_at="2026-03-06 11:00", endpoints_scheduled=3, endpoints_connected=3),
-        # M7: no end time, no participant count, one endpoint more than invited (6 of 5).
-        meeting("M7", start_at="2026-03-04 09:00", end_at=None, endpoints_scheduled=5, endpoints_connected=6),
-    ])
+    feed(
+        store,
+        "meetings",
+        [
+            # M1: 3 endpoints of 3 (Hà Nội – Đà Nẵng – TP. Hồ Chí Minh), 2 hours, 20 people.
+            meeting(
+                "M1",
+                start_at="2026-03-02 09:00",
+                end_at="2026-03-02 11:00",
+                endpoints_scheduled=3,
+                endpoints_connected=3,
+                participants=20,
+            ),
+            # M2: the provincial video-conference system, 25 of 28 endpoints, 1½ hours, 80 people.
+            meeting(
+                "M2",
+                start_at="2026-03-03 14:00",
+                end_at="2026-03-03 15:30",
+                endpoints_scheduled=28,
+                endpoints_connected=25,
+                participants=80,
+            ),
+            # M3: approved but without endpoints: not an online meeting.
+            meeting("M3", start_at="2026-03-04 08:00", end_at="2026-03-04 09:00"),
+            # M4: on site.
+            meeting("M4", is_online=0, start_at="2026-03-05 08:00", end_at="2026-03-05 09:00"),
+            # M5: cancelled; M6: awaiting approval — neither counts.
+            meeting(
+                "M5",
+                status=4,
+                start_at="2026-03-06 08:00",
+                end_at="2026-03-06 09:00",
+                endpoints_scheduled=3,
+                endpoints_connected=3,
+            ),
+            meeting(
+                "M6",
+                status=1,
+                start_at="2026-03-06 10:00",
+                end_at="2026-03-06 11:00",
+                endpoints_scheduled=3,
+                endpoints_connected=3,
+            ),
+            # M7: no end time, no participant count, one endpoint more than invited (6 of 5).
+            meeting(
+                "M7", start_at="2026-03-04 09:00", end_at=None, endpoints_scheduled=5, endpoints_connected=6
+            ),
+        ],
+    )
 
 
 def test_meeting_kpis(store):
     _meetings(store)
     with make_sessionmaker(store).begin() as session:
         ids = dict(session.query(Meeting.source_id, Meeting.id).all())
-        for meeting_id, code, connected in (("M1", "HN", True), ("M1", "DN", True), ("M1", "HCM", True),
-                                            ("M2", "HN", True), ("M2", "HP", True), ("M2", "CT", False)):  # fmt: skip
+        for meeting_id, code, connected in (
+            ("M1", "HN", True),
+            ("M1", "DN", True),
+            ("M1", "HCM", True),
+            ("M2", "HN", True),
+            ("M2", "HP", True),
+            ("M2", "CT", False),
+        ):
             session.add(MeetingEndpoint(meeting_id=ids[meeting_id], endpoint_code=code, connected=connected))
     r = kpis(store, "SO-01")
     # HOP-01: approved, online, ≥ 1 endpoint: M1, M2, M7.
@@ -56,20 +96,44 @@ def test_distinct_endpoints_without_an_endpoint_list_is_no_data(store):
     _meetings(store)
     hop03 = kpis(store, "SO-01", ids=["HOP-03"])["HOP-03"]
     assert hop03.value == 34
-    assert hop03.parts["distinct"].value is None and hop03.parts["distinct"].reason.code == "field_not_provided"
+    assert (
+        hop03.parts["distinct"].value is None and hop03.parts["distinct"].reason.code == "field_not_provided"
+    )
 
 
 def test_hop07_live_from_the_servers_or_from_running_meetings(store):
     _meetings(store)
-    feed(store, "meetings", [
-        # Started at 9:30 today, not ended: running at 10:00.
-        meeting("M8", start_at="2026-03-20 09:30", end_at=None, endpoints_scheduled=2, endpoints_connected=2, participants=12),
-    ])
+    feed(
+        store,
+        "meetings",
+        [
+            # Started at 9:30 today, not ended: running at 10:00.
+            meeting(
+                "M8",
+                start_at="2026-03-20 09:30",
+                end_at=None,
+                endpoints_scheduled=2,
+                endpoints_connected=2,
+                participants=12,
+            ),
+        ],
+    )
     # No gauge from a meeting server: the meetings themselves say what runs.
-    assert (kpis(store, None, ids=["HOP-07"])["HOP-07"].value, kpis(store, None, ids=["HOP-07"])["HOP-07"].parts["participants"].value) == (1, 12)
+    assert (
+        kpis(store, None, ids=["HOP-07"])["HOP-07"].value,
+        kpis(store, None, ids=["HOP-07"])["HOP-07"].parts["participants"].value,
+    ) == (1, 12)
     with make_sessionmaker(store).begin() as session:
-        session.add(MeetingSample(source="bbb", sampled_at=NOW - timedelta(minutes=5), meetings_running=2, participants=45))
-        session.add(MeetingSample(source="bbb", sampled_at=NOW - timedelta(minutes=40), meetings_running=7, participants=300))
+        session.add(
+            MeetingSample(
+                source="bbb", sampled_at=NOW - timedelta(minutes=5), meetings_running=2, participants=45
+            )
+        )
+        session.add(
+            MeetingSample(
+                source="bbb", sampled_at=NOW - timedelta(minutes=40), meetings_running=7, participants=300
+            )
+        )
     agency = kpis(store, None, ids=["HOP-07"])["HOP-07"]
     assert (agency.value, agency.parts["participants"].value) == (2, 45)  # the fresh gauge, not the old one
     # The gauges have no unit: a unit's scope counts its running meetings.
@@ -82,7 +146,19 @@ def test_hop07_live_from_the_servers_or_from_running_meetings(store):
 
 
 def test_meeting_ratios_without_meetings_have_no_value(store):
-    feed(store, "meetings", [meeting("X", start_at="2026-01-05 09:00", end_at="2026-01-05 10:00", endpoints_scheduled=3, endpoints_connected=3)])
+    feed(
+        store,
+        "meetings",
+        [
+            meeting(
+                "X",
+                start_at="2026-01-05 09:00",
+                end_at="2026-01-05 10:00",
+                endpoints_scheduled=3,
+                endpoints_connected=3,
+            )
+        ],
+    )
     r = kpis(store, "SO-01")  # nothing in March
     assert r["HOP-01"].value == 0
     assert r["HOP-02"].value is None and r["HOP-02"].reason.code == "empty_denominator"

@@ -17,30 +17,71 @@ MARCH = Period.month(2026, 3)  # 1–31/3, observed to today (20/3)
 
 
 def _march_dossiers(store):
-    feed(store, "dossiers", [
-        # a: finished 5/3 before its due day 9/3, e-result, digitised, satisfied.
-        dossier("a", TrangThaiHoSo=10, NgayTiepNhan="2026-03-02 09:00", NgayHenTra="2026-03-09 17:00",
-                NgayKetThucXuLy="2026-03-05 09:00", CoKetQuaDienTu=1, DaSoHoa=1, DanhGia=3),
-        # b: finished 12/3 after its due day 10/3 (late), rated dissatisfied, no e-result.
-        dossier("b", TrangThaiHoSo=9, NgayTiepNhan="2026-03-03 09:00", NgayHenTra="2026-03-10 17:00",
-                NgayKetThucXuLy="2026-03-12 09:00", DanhGia=1),
-        # c: withdrawn by the applicant (7) on 6/3, before its due day 16/3: ended, on time; digitised.
-        dossier("c", TrangThaiHoSo=7, NgayTiepNhan="2026-03-04 09:00", NgayHenTra="2026-03-16 17:00",
-                NgayKetThucXuLy="2026-03-06 09:00", DaSoHoa=1),
-        # d: processing stopped (8) on 13/3, after its due day 11/3: ended, late. No end time given:
-        # the row's last update (13/3) is the day of the status.
-        dossier("d", TrangThaiHoSo=8, NgayTiepNhan="2026-03-04 10:00", NgayHenTra="2026-03-11 17:00",
-                NgayKetThucXuLy=None, NgayCapNhat="2026-03-13 15:00"),
-        # e: open, due 25/3: on time at the end of the period; digitised.
-        dossier("e", TrangThaiHoSo=4, NgayTiepNhan="2026-03-10 09:00", NgayHenTra="2026-03-25 17:00", DaSoHoa=1),
-        # f: open, due 18/3: late at the end of the period (today, 20/3).
-        dossier("f", TrangThaiHoSo=2, NgayTiepNhan="2026-03-11 09:00", NgayHenTra="2026-03-18 17:00"),
-        # g: withdrawn in February: not in March's population.
-        dossier("g", TrangThaiHoSo=7, NgayTiepNhan="2026-02-02 09:00", NgayHenTra="2026-02-20 17:00",
-                NgayKetThucXuLy="2026-02-10 09:00"),
-        # h: refused at intake (3): never received, never in the population.
-        dossier("h", TrangThaiHoSo=3, NgayTiepNhan="2026-03-05 09:00"),
-    ])
+    feed(
+        store,
+        "dossiers",
+        [
+            # a: finished 5/3 before its due day 9/3, e-result, digitised, satisfied.
+            dossier(
+                "a",
+                TrangThaiHoSo=10,
+                NgayTiepNhan="2026-03-02 09:00",
+                NgayHenTra="2026-03-09 17:00",
+                NgayKetThucXuLy="2026-03-05 09:00",
+                CoKetQuaDienTu=1,
+                DaSoHoa=1,
+                DanhGia=3,
+            ),
+            # b: finished 12/3 after its due day 10/3 (late), rated dissatisfied, no e-result.
+            dossier(
+                "b",
+                TrangThaiHoSo=9,
+                NgayTiepNhan="2026-03-03 09:00",
+                NgayHenTra="2026-03-10 17:00",
+                NgayKetThucXuLy="2026-03-12 09:00",
+                DanhGia=1,
+            ),
+            # c: withdrawn by the applicant (7) on 6/3, before its due day 16/3: ended, on time; digitised.
+            dossier(
+                "c",
+                TrangThaiHoSo=7,
+                NgayTiepNhan="2026-03-04 09:00",
+                NgayHenTra="2026-03-16 17:00",
+                NgayKetThucXuLy="2026-03-06 09:00",
+                DaSoHoa=1,
+            ),
+            # d: processing stopped (8) on 13/3, after its due day 11/3: ended, late. No end time given:
+            # the row's last update (13/3) is the day of the status.
+            dossier(
+                "d",
+                TrangThaiHoSo=8,
+                NgayTiepNhan="2026-03-04 10:00",
+                NgayHenTra="2026-03-11 17:00",
+                NgayKetThucXuLy=None,
+                NgayCapNhat="2026-03-13 15:00",
+            ),
+            # e: open, due 25/3: on time at the end of the period; digitised.
+            dossier(
+                "e",
+                TrangThaiHoSo=4,
+                NgayTiepNhan="2026-03-10 09:00",
+                NgayHenTra="2026-03-25 17:00",
+                DaSoHoa=1,
+            ),
+            # f: open, due 18/3: late at the end of the period (today, 20/3).
+            dossier("f", TrangThaiHoSo=2, NgayTiepNhan="2026-03-11 09:00", NgayHenTra="2026-03-18 17:00"),
+            # g: withdrawn in February: not in March's population.
+            dossier(
+                "g",
+                TrangThaiHoSo=7,
+                NgayTiepNhan="2026-02-02 09:00",
+                NgayHenTra="2026-02-20 17:00",
+                NgayKetThucXuLy="2026-02-10 09:00",
+            ),
+            # h: refused at intake (3): never received, never in the population.
+            dossier("h", TrangThaiHoSo=3, NgayTiepNhan="2026-03-05 09:00"),
+        ],
+    )
 
 
 def test_dvc06_counts_withdrawn_and_stopped_dossiers(store):
@@ -89,25 +130,58 @@ def test_a_stopped_dossier_leaves_the_open_population_on_its_status_day(store):
 
 
 def test_vb02_by_registration_date_and_vb08_on_the_status_day(store):
-    feed(store, "documents", [
-        # Registered in March, electronic: counted in March's VB-02.
-        doc("1", direction="in", registered_at="2026-03-02 09:00"),
-        # Registered in March on paper.
-        doc("2", direction="out", channel="paper", is_electronic=0, is_signed=0, registered_at="2026-03-03 09:00"),
-        # Registered in February: February's VB-02, whatever its last update.
-        doc("3", direction="in", registered_at="2026-02-26 09:00", updated_at="2026-03-04 09:00"),
-        # Registered in February, returned (02) on 5/3: VB-08 counts it in March, not in February.
-        doc("4", direction="in", registered_at="2026-02-27 09:00", status_code="02", updated_at="2026-03-05 10:00"),
-        # Registered in March, recalled (13) on 2/4 (a later update): not in March's VB-08.
-        doc("5", direction="out", registered_at="2026-03-06 09:00", status_code="13", updated_at="2026-04-02 09:00"),
-        # Recalled on 10/3, registered the same month.
-        doc("6", direction="out", registered_at="2026-03-09 09:00", status_code="13", updated_at="2026-03-10 09:00"),
-    ])
+    feed(
+        store,
+        "documents",
+        [
+            # Registered in March, electronic: counted in March's VB-02.
+            doc("1", direction="in", registered_at="2026-03-02 09:00"),
+            # Registered in March on paper.
+            doc(
+                "2",
+                direction="out",
+                channel="paper",
+                is_electronic=0,
+                is_signed=0,
+                registered_at="2026-03-03 09:00",
+            ),
+            # Registered in February: February's VB-02, whatever its last update.
+            doc("3", direction="in", registered_at="2026-02-26 09:00", updated_at="2026-03-04 09:00"),
+            # Registered in February, returned (02) on 5/3: VB-08 counts it in March, not in February.
+            doc(
+                "4",
+                direction="in",
+                registered_at="2026-02-27 09:00",
+                status_code="02",
+                updated_at="2026-03-05 10:00",
+            ),
+            # Registered in March, recalled (13) on 2/4 (a later update): not in March's VB-08.
+            doc(
+                "5",
+                direction="out",
+                registered_at="2026-03-06 09:00",
+                status_code="13",
+                updated_at="2026-04-02 09:00",
+            ),
+            # Recalled on 10/3, registered the same month.
+            doc(
+                "6",
+                direction="out",
+                registered_at="2026-03-09 09:00",
+                status_code="13",
+                updated_at="2026-03-10 09:00",
+            ),
+        ],
+    )
     march = kpis(store, "SO-01", MARCH, ["VB-02", "VB-08"])
     # VB-02 in March: in + out registered in March = 1, 2, 5, 6; electronic 1, 5, 6 → 3/4.
     assert (march["VB-02"].numerator, march["VB-02"].denominator) == (3, 4)
     # VB-08 in March: returned 4 (5/3), recalled 6 (10/3) → 2.
-    assert (march["VB-08"].value, march["VB-08"].parts["returned"].value, march["VB-08"].parts["recalled"].value) == (2, 1, 1)
+    assert (
+        march["VB-08"].value,
+        march["VB-08"].parts["returned"].value,
+        march["VB-08"].parts["recalled"].value,
+    ) == (2, 1, 1)
     feb = kpis(store, "SO-01", Period.month(2026, 2), ["VB-02", "VB-08"])
     # February: VB-02 over 3 and 4 (both electronic) → 2/2; no return or recall happened in February.
     assert (feb["VB-02"].numerator, feb["VB-02"].denominator) == (2, 2)

@@ -95,7 +95,10 @@ def test_ranking_service_index_and_action_list_through_the_cache(store, server):
     with app.app_context(), make_sessionmaker(store)() as session:
         # One dossier each: small samples (IOC_MIN_SAMPLE 10), listed but not ranked…
         rows = queries.ranking(session, "DVC-02", "mtd", parent="BMP-SO", now=NOW)
-        assert [(r.code, r.rank, r.small_sample) for r in rows[:2]] == [("SO-01", None, True), ("SO-79", None, True)]
+        assert [(r.code, r.rank, r.small_sample) for r in rows[:2]] == [
+            ("SO-01", None, True),
+            ("SO-79", None, True),
+        ]
         # …unless asked for.
         rows = queries.ranking(session, "DVC-02", "mtd", parent="BMP-SO", now=NOW, include_small=True)
         assert (rows[0].code, rows[0].rank, rows[1].code, rows[1].rank) == ("SO-01", 1, "SO-79", 2)
@@ -111,16 +114,22 @@ def test_ranking_service_index_and_action_list_through_the_cache(store, server):
 
 
 def test_action_list_overdue_and_due_soon_items(store):
-    feed(store, "dossiers", [
-        dossier("late", NgayHenTra="2026-03-06 17:00"),  # Friday 6/3: 14 days, 10 working days ago
-        dossier("later", NgayHenTra="2026-03-18 17:00"),  # 2 days, 2 working days
-        dossier("soon", TrangThaiHoSo=2, NgayHenTra="2026-03-20 16:00"),  # due in 6 hours
-        dossier("tomorrow", NgayHenTra="2026-03-21 09:00"),  # due in 23 hours
-        dossier("fine", NgayHenTra="2026-03-25 17:00"),
-        dossier("paused", TrangThaiHoSo=5, NgayHenTra="2026-03-01 17:00"),
-        dossier("done", TrangThaiHoSo=10, NgayHenTra="2026-03-01 17:00", NgayKetThucXuLy="2026-03-02 09:00"),
-        dossier("elsewhere", MaDonVi="SO-79", NgayHenTra="2026-03-01 17:00"),
-    ])
+    feed(
+        store,
+        "dossiers",
+        [
+            dossier("late", NgayHenTra="2026-03-06 17:00"),  # Friday 6/3: 14 days, 10 working days ago
+            dossier("later", NgayHenTra="2026-03-18 17:00"),  # 2 days, 2 working days
+            dossier("soon", TrangThaiHoSo=2, NgayHenTra="2026-03-20 16:00"),  # due in 6 hours
+            dossier("tomorrow", NgayHenTra="2026-03-21 09:00"),  # due in 23 hours
+            dossier("fine", NgayHenTra="2026-03-25 17:00"),
+            dossier("paused", TrangThaiHoSo=5, NgayHenTra="2026-03-01 17:00"),
+            dossier(
+                "done", TrangThaiHoSo=10, NgayHenTra="2026-03-01 17:00", NgayKetThucXuLy="2026-03-02 09:00"
+            ),
+            dossier("elsewhere", MaDonVi="SO-79", NgayHenTra="2026-03-01 17:00"),
+        ],
+    )
     feed(store, "documents", [doc("D1", due_at="2026-03-19 17:00", status_code="04")])
     from dashboard.kpi.lists import action_list
 

@@ -3,8 +3,8 @@
 import pytest
 
 from dashboard.db import make_sessionmaker
-from dashboard.kpi.ranking import rank_units
 from dashboard.kpi.periods import Period
+from dashboard.kpi.ranking import rank_units
 from dashboard.targets import parse_targets
 from tests.integration.kpis.conftest import MTD, NOW, dossier, feed, kpis
 
@@ -40,16 +40,22 @@ def test_competition_ranking_with_ties_and_rank_change(store):
     assert [ranked[c].rank_change for c in ("SO-01", "SO-79", "SO-48", "SO-31")] == [2, -1, 0, None]
     # The 30 other provinces received nothing: no value, no rank, listed after the ranked ones.
     unranked = [r for r in rows if r.rank is None]
-    assert len(unranked) == 30 and all(r.value is None and r.reason.code == "empty_denominator" for r in unranked)
+    assert len(unranked) == 30 and all(
+        r.value is None and r.reason.code == "empty_denominator" for r in unranked
+    )
     assert [r.code for r in rows[:4]] == ["SO-01", "SO-48", "SO-79", "SO-31"]
 
 
 def test_ranking_a_downward_kpi_puts_the_smallest_first(store):
-    feed(store, "dossiers", [
-        dossier("a", MaDonVi="SO-01", NgayHenTra="2026-03-10 17:00"),  # overdue
-        dossier("b", MaDonVi="SO-01", NgayHenTra="2026-03-11 17:00"),  # overdue
-        dossier("c", MaDonVi="SO-79", NgayHenTra="2026-03-12 17:00"),  # overdue
-    ])
+    feed(
+        store,
+        "dossiers",
+        [
+            dossier("a", MaDonVi="SO-01", NgayHenTra="2026-03-10 17:00"),  # overdue
+            dossier("b", MaDonVi="SO-01", NgayHenTra="2026-03-11 17:00"),  # overdue
+            dossier("c", MaDonVi="SO-79", NgayHenTra="2026-03-12 17:00"),  # overdue
+        ],
+    )
     with make_sessionmaker(store)() as session:
         rows = rank_units(session, "DVC-08", MTD, scopes=None, level="province", now=NOW)
     ranked = {r.code: r.rank for r in rows}
@@ -59,10 +65,12 @@ def test_ranking_a_downward_kpi_puts_the_smallest_first(store):
 
 def test_a_unit_target_overrides_the_deployment_and_the_catalogue(store):
     _online_shares(store)
-    targets = parse_targets({
-        "kpi": {"DVC-02": {"green": 0.8, "amber": 0.6}},
-        "unit": {"SO-79": {"kpi": {"DVC-02": {"green": 0.4, "amber": 0.3, "target": 0.45}}}},
-    })
+    targets = parse_targets(
+        {
+            "kpi": {"DVC-02": {"green": 0.8, "amber": 0.6}},
+            "unit": {"SO-79": {"kpi": {"DVC-02": {"green": 0.4, "amber": 0.3, "target": 0.45}}}},
+        }
+    )
     r = kpis(store, "SO-01", ids=["DVC-02"], targets=targets)["DVC-02"]
     assert r.value == 0.75 and r.status == "amber" and r.target == 0.5  # deployment: green 80 %, amber 60 %
     r = kpis(store, "SO-79", ids=["DVC-02"], targets=targets)["DVC-02"]

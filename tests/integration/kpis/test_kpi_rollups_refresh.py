@@ -17,32 +17,41 @@ from tests.integration.kpis.conftest import procedures, unit_ids
 BASE = datetime(2026, 3, 1, 8, 0, tzinfo=VN_TZ)
 moment = st.one_of(st.none(), st.integers(0, 24 * 10).map(lambda h: BASE + timedelta(hours=h)))
 
-document_rows = st.fixed_dictionaries({
-    "source_id": st.sampled_from([f"D{i}" for i in range(6)]),
-    "unit": st.sampled_from(["SO-01", "SO-79"]),
-    "direction": st.sampled_from(["in", "out", "internal"]),
-    "channel": st.sampled_from(["axis", "internal"]),
-    "urgency": st.sampled_from(["normal", "khan"]),
-    "status_code": st.sampled_from(["01", "02", "03", "06", "13", None]),
-    "registered_at": moment,
-    "arrived_at": moment,
-    "due_at": moment,
-    "completed_at": moment,
-    "acknowledged_at": moment,
-})
-dossier_rows = st.fixed_dictionaries({
-    "source_id": st.sampled_from([f"H{i}" for i in range(6)]),
-    "unit": st.sampled_from(["SO-01", "SO-79"]),
-    "procedure_code": st.sampled_from(["P-A", "P-B", None]),
-    "channel": st.sampled_from([1, 2]),
-    "status": st.integers(1, 10),
-    "supplement_count": st.integers(0, 2),
-    "received_at": moment,
-    "due_at": moment,
-    "finished_at": moment,
-})
+document_rows = st.fixed_dictionaries(
+    {
+        "source_id": st.sampled_from([f"D{i}" for i in range(6)]),
+        "unit": st.sampled_from(["SO-01", "SO-79"]),
+        "direction": st.sampled_from(["in", "out", "internal"]),
+        "channel": st.sampled_from(["axis", "internal"]),
+        "urgency": st.sampled_from(["normal", "khan"]),
+        "status_code": st.sampled_from(["01", "02", "03", "06", "13", None]),
+        "registered_at": moment,
+        "arrived_at": moment,
+        "due_at": moment,
+        "completed_at": moment,
+        "acknowledged_at": moment,
+    }
+)
+dossier_rows = st.fixed_dictionaries(
+    {
+        "source_id": st.sampled_from([f"H{i}" for i in range(6)]),
+        "unit": st.sampled_from(["SO-01", "SO-79"]),
+        "procedure_code": st.sampled_from(["P-A", "P-B", None]),
+        "channel": st.sampled_from([1, 2]),
+        "status": st.integers(1, 10),
+        "supplement_count": st.integers(0, 2),
+        "received_at": moment,
+        "due_at": moment,
+        "finished_at": moment,
+    }
+)
 _DAYS = {
-    Document: {"registered_at": "registered_day", "due_at": "due_day", "completed_at": "completed_day", "arrived_at": "arrived_day"},
+    Document: {
+        "registered_at": "registered_day",
+        "due_at": "due_day",
+        "completed_at": "completed_day",
+        "arrived_at": "arrived_day",
+    },
     Dossier: {"received_at": "received_day", "due_at": "due_day", "finished_at": "finished_day"},
 }
 
@@ -66,12 +75,16 @@ def write(engine, model, batch, ids) -> None:
         rollups.refresh(session, model, touched)
 
 
-_settings = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_settings = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @_settings
-@given(docs=st.lists(st.lists(document_rows, min_size=1, max_size=6), min_size=1, max_size=4),
-       dossiers=st.lists(st.lists(dossier_rows, min_size=1, max_size=6), min_size=1, max_size=4))  # fmt: skip
+@given(
+    docs=st.lists(st.lists(document_rows, min_size=1, max_size=6), min_size=1, max_size=4),
+    dossiers=st.lists(st.lists(dossier_rows, min_size=1, max_size=6), min_size=1, max_size=4),
+)
 def test_refresh_by_day_column_equals_a_full_recompute(store, docs, dossiers):
     with make_sessionmaker(store).begin() as session:
         for model in (DailyRollup, Document, Dossier, Procedure):

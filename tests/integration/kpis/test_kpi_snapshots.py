@@ -12,7 +12,11 @@ from tests.integration.kpis.conftest import NOW, doc, dossier, feed, kpis, proce
 
 
 def test_snapshot_stores_every_unit_with_zeros_and_is_idempotent(store):
-    feed(store, "dossiers", [dossier("a", NgayHenTra="2026-03-10 17:00"), dossier("b", MaDonVi="SO-79", TrangThaiHoSo=5)])
+    feed(
+        store,
+        "dossiers",
+        [dossier("a", NgayHenTra="2026-03-10 17:00"), dossier("b", MaDonVi="SO-79", TrangThaiHoSo=5)],
+    )
     feed(store, "documents", [doc("d", due_at="2026-03-18 17:00", status_code="04")])
     procedures(store, [("SO-01", "P-A", "full", True, True), ("SO-01", "P-B", "none", False, True)])
     with make_sessionmaker(store).begin() as session:
@@ -41,7 +45,9 @@ def test_past_periods_read_point_in_time_kpis_from_snapshots(store):
     with make_sessionmaker(store).begin() as session:
         take_snapshot(session, date(2026, 2, 28), NOW)
     r = kpis(store, "SO-01", february, ["VB-05", "DVC-04"])
-    assert r["VB-05"].value == 1  # the snapshot (a cache, taken over today's store) wins: open, due 10/2 < 28/2
+    assert (
+        r["VB-05"].value == 1
+    )  # the snapshot (a cache, taken over today's store) wins: open, due 10/2 < 28/2
     assert (r["DVC-04"].numerator, r["DVC-04"].denominator) == (1, 2)
     # This month's sparkline of DVC-04: no snapshot on the past days, the live value today.
     series = dict(kpis(store, "SO-01", ids=["DVC-04"])["DVC-04"].series)

@@ -39,8 +39,11 @@ def test_the_shipped_portal_files_import(store):
     indicators = _import(store, SAMPLES / "diem-766-chi-tieu.csv")
     assert (indicators.shape, indicators.total) == ("indicators", 34 * 8)
     with make_sessionmaker(store)() as session:
-        row = session.scalar(select(IndexIndicatorScore).where(
-            IndexIndicatorScore.unit_id == hanoi, IndexIndicatorScore.indicator == "petition_satisfaction"))
+        row = session.scalar(
+            select(IndexIndicatorScore).where(
+                IndexIndicatorScore.unit_id == hanoi, IndexIndicatorScore.indicator == "petition_satisfaction"
+            )
+        )
         assert (row.ratio, row.points) == (pytest.approx(0.7371), 4.42)
     # Imported again: nothing changes.
     again = _import(store, SAMPLES / "diem-766-cong-dvc.csv")
@@ -49,11 +52,26 @@ def test_the_shipped_portal_files_import(store):
 
 def test_imported_indicators_complete_the_estimate_on_the_100_point_scale(store):
     # March 2026: the fixtures' "now" is 20/3/2026 (the month so far is what the store knows).
-    feed(store, "dossiers", [
-        dossier("1", KenhThucHien=2, TrangThaiHoSo=10, DaSoHoa=1, CoKetQuaDienTu=1, CoPhi=1, DuocThanhToanTrucTuyen=1,
-                DanhGia=3, DongBoQuocGia=1, NgayTiepNhan="2026-03-02 09:00", NgayHenTra="2026-03-09 17:00",
-                NgayKetThucXuLy="2026-03-05 09:00"),
-    ])
+    feed(
+        store,
+        "dossiers",
+        [
+            dossier(
+                "1",
+                KenhThucHien=2,
+                TrangThaiHoSo=10,
+                DaSoHoa=1,
+                CoKetQuaDienTu=1,
+                CoPhi=1,
+                DuocThanhToanTrucTuyen=1,
+                DanhGia=3,
+                DongBoQuocGia=1,
+                NgayTiepNhan="2026-03-02 09:00",
+                NgayHenTra="2026-03-09 17:00",
+                NgayKetThucXuLy="2026-03-05 09:00",
+            ),
+        ],
+    )
     before = kpis(store, "SO-01", MARCH, ["DVC-14"])["DVC-14"]
     assert before.parts["unknown"].value == 48
     _import(store, SAMPLES / "diem-766-chi-tieu.csv", MARCH)
@@ -78,11 +96,17 @@ def test_errors_are_one_line_and_import_nothing(store, tmp_path):
         return info.value
 
     unknown = refused("Mã đơn vị;Tiến độ giải quyết\n000.00.30.H01;18\nX1;17\nX2;16\nX1;15\n")
-    assert str(unknown).startswith(f"{tmp_path / 'f.csv'}: unknown unit code(s): X1 (line 3, 5), X2 (line 4); set the units' portal_code")
+    assert str(unknown).startswith(
+        f"{tmp_path / 'f.csv'}: unknown unit code(s): X1 (line 3, 5), X2 (line 4); set the units' portal_code"
+    )
     assert "\n" not in str(unknown) and str(unknown).endswith("nothing was imported")
     dup = refused("Mã đơn vị;Tiến độ giải quyết\n000.00.30.H01;18\nSO-01;17\n")
     # The portal code and our code name the same unit: a duplicate.
-    assert len(dup.problems) == 1 and dup.problems[0].startswith("line 3: duplicate row: SO-01") and dup.problems[0].endswith("repeats line 2")
+    assert (
+        len(dup.problems) == 1
+        and dup.problems[0].startswith("line 3: duplicate row: SO-01")
+        and dup.problems[0].endswith("repeats line 2")
+    )
     other = refused("Họ tên;Số điện thoại\nA;1\n")
     assert "not a 766 score file" in str(other)
     no_period = refused("Mã đơn vị;Tiến độ giải quyết\n000.00.30.H01;18\n", period=None)

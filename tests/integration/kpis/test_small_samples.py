@@ -21,7 +21,11 @@ def _dossiers(unit: str, on_time: int, late: int) -> list[dict]:
     rows = []
     for n in range(on_time + late):
         finished = "2026-03-05 09:00" if n < on_time else "2026-03-12 09:00"
-        rows.append(dossier(f"{unit}-{n}", MaDonVi=unit, TrangThaiHoSo=10, NgayKetThucXuLy=finished, NgayCapNhat=finished))
+        rows.append(
+            dossier(
+                f"{unit}-{n}", MaDonVi=unit, TrangThaiHoSo=10, NgayKetThucXuLy=finished, NgayCapNhat=finished
+            )
+        )
     return rows
 
 
@@ -29,13 +33,19 @@ def test_a_ratio_over_few_items_is_not_ranked_unless_asked(store):
     # SO-01: 10 of 12 on time (83 %); SO-79: 5 of 10 (50 %); SO-04: 3 of 3 (100 %, but only 3).
     feed(store, "dossiers", _dossiers("SO-01", 10, 2) + _dossiers("SO-79", 5, 5) + _dossiers("SO-04", 3, 0))
     with make_sessionmaker(store)() as session:
-        honest = {r.code: r for r in rank_units(session, "DVC-06", MTD, level="province", now=NOW, min_sample=10)}
-        asked = {r.code: r for r in rank_units(session, "DVC-06", MTD, level="province", now=NOW, min_sample=0)}
+        honest = {
+            r.code: r for r in rank_units(session, "DVC-06", MTD, level="province", now=NOW, min_sample=10)
+        }
+        asked = {
+            r.code: r for r in rank_units(session, "DVC-06", MTD, level="province", now=NOW, min_sample=0)
+        }
     assert (honest["SO-01"].rank, honest["SO-79"].rank) == (1, 2)
     assert honest["SO-04"].rank is None and honest["SO-04"].small_sample and honest["SO-04"].value == 1.0
     assert honest["SO-04"].denominator == 3
     # Asked for (?small=1): ranked first on its 3 dossiers.
-    assert (asked["SO-04"].rank, asked["SO-01"].rank, asked["SO-79"].rank) == (1, 2, 3) and not asked["SO-04"].small_sample
+    assert (asked["SO-04"].rank, asked["SO-01"].rank, asked["SO-79"].rank) == (1, 2, 3) and not asked[
+        "SO-04"
+    ].small_sample
     # The units needing attention: the weakest ranked — never the small sample, whatever its value.
     feed(store, "dossiers", _dossiers("SO-08", 0, 2))  # 0 of 2 on time: the worst figure, but only 2
     with make_sessionmaker(store)() as session:
@@ -49,9 +59,16 @@ def test_a_small_sample_tile_says_so_and_is_not_judged(store):
     result = kpis(store, "SO-04", ids=["DVC-06"])["DVC-06"]
     assert (result.numerator, result.denominator, result.status) == (1, 3, "red")
     text = render_text(kpi_tile(result, min_sample=10))
-    assert "ít mẫu (n = 3)" in text and "ioc-tile--none" in text and "ioc-tile--small" in text and "ioc-tile--red" not in text
+    assert (
+        "ít mẫu (n = 3)" in text
+        and "ioc-tile--none" in text
+        and "ioc-tile--small" in text
+        and "ioc-tile--red" not in text
+    )
     assert "small sample (n = 3)" in render_text(kpi_tile(result, min_sample=10, lang="en"))
-    assert "ít mẫu" not in render_text(kpi_tile(result, min_sample=3))  # 3 items are enough when the minimum is 3
+    assert "ít mẫu" not in render_text(
+        kpi_tile(result, min_sample=3)
+    )  # 3 items are enough when the minimum is 3
 
 
 def test_the_minimum_comes_from_the_settings(make_settings):
@@ -95,9 +112,32 @@ def test_the_dossiers_ranking_lists_small_samples_apart_unless_asked(store, buil
     day = datetime.now(VN_TZ).date() - timedelta(days=2)
     stamp = f"{day} 09:00"
     due = f"{day + timedelta(days=5)} 17:00"
-    feed(store, "dossiers",
-         [dossier(f"A{n}", MaDonVi="SO-01", KenhThucHien=2, NgayTiepNhan=stamp, NgayHenTra=due, NgayCapNhat=stamp) for n in range(12)]
-         + [dossier(f"B{n}", MaDonVi="SO-79", KenhThucHien=1, NgayTiepNhan=stamp, NgayHenTra=due, NgayCapNhat=stamp) for n in range(3)])
+    feed(
+        store,
+        "dossiers",
+        [
+            dossier(
+                f"A{n}",
+                MaDonVi="SO-01",
+                KenhThucHien=2,
+                NgayTiepNhan=stamp,
+                NgayHenTra=due,
+                NgayCapNhat=stamp,
+            )
+            for n in range(12)
+        ]
+        + [
+            dossier(
+                f"B{n}",
+                MaDonVi="SO-79",
+                KenhThucHien=1,
+                NgayTiepNhan=stamp,
+                NgayHenTra=due,
+                NgayCapNhat=stamp,
+            )
+            for n in range(3)
+        ],
+    )
     app = build_app(store)
     page = next(p for p in dash.page_registry.values() if p["path"] == "/dossiers")
 
@@ -112,4 +152,8 @@ def test_the_dossiers_ranking_lists_small_samples_apart_unless_asked(store, buil
     assert "Ít mẫu (dưới 10 mục), không xếp hạng: " in text and "(n = 3)" in text
     assert "Xếp hạng cả đơn vị ít mẫu" in text and "small=1" in text
     asked, _ = ranking(small="1")
-    assert '"data-count": "2"' in asked and "Ít mẫu (dưới" not in asked and "Bỏ đơn vị ít mẫu khỏi xếp hạng" in asked
+    assert (
+        '"data-count": "2"' in asked
+        and "Ít mẫu (dưới" not in asked
+        and "Bỏ đơn vị ít mẫu khỏi xếp hạng" in asked
+    )

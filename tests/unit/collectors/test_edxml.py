@@ -36,11 +36,23 @@ TEMPLATE = string.Template((FIXTURES / "status_template.xml.tmpl").read_text(enc
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def packet(document_id: str = "000.00.00.X01,2026-03-02,15/BC-TN", status_code: str = "03",
-           timestamp: str = "2026/03/02 14:05:00", *, from_organ: str = "000.00.12.X29",
-           description: str = "Đã tiếp nhận", code: str = "15/BC-TN") -> bytes:
-    values = {"document_id": document_id, "status_code": status_code, "timestamp": timestamp,
-              "from_organ": from_organ, "description": description, "code": code}
+def packet(
+    document_id: str = "000.00.00.X01,2026-03-02,15/BC-TN",
+    status_code: str = "03",
+    timestamp: str = "2026/03/02 14:05:00",
+    *,
+    from_organ: str = "000.00.12.X29",
+    description: str = "Đã tiếp nhận",
+    code: str = "15/BC-TN",
+) -> bytes:
+    values = {
+        "document_id": document_id,
+        "status_code": status_code,
+        "timestamp": timestamp,
+        "from_organ": from_organ,
+        "description": description,
+        "code": code,
+    }
     return TEMPLATE.substitute({k: escape(v) for k, v in values.items()}).encode("utf-8")
 
 
@@ -52,20 +64,39 @@ def parse(data: bytes, name: str = "p.xml", **kwargs):
 @pytest.mark.parametrize(
     "file_name, expected",
     [
-        ("qcvn102_status_03.edxml", {
-            "DocumentId": "000.00.00.X01,2026-03-02,15/BC-TN", "OrganId": "000.00.00.X01", "Code": "15/BC-TN",
-            "From": "000.00.12.X29", "StatusCode": "03", "Timestamp": "2026-03-02 14:05:00",
-            "Description": "Văn thư đã tiếp nhận văn bản", "StaffInfo": "Nguyễn Văn Mẫu – Văn phòng Sở",
-        }),
-        ("soap_status_05.xml", {
-            "DocumentId": "000.00.00.X01,2026-03-03,16/TTr-TN", "From": "000.00.31.X07", "StatusCode": "05",
-            "Timestamp": "04/03/2026 09:30:15", "StaffInfo": "Trần Thị Thử – Phòng Tổng hợp",
-        }),
-        ("gateway_status_06.edxml", {
-            "DocumentId": "000.00.00.X01,2026-03-05,17/CV-TN", "From": "000.00.44.X02", "StatusCode": "06",
-            # the status's own timestamp, not the trace header's
-            "Timestamp": "2026-03-09T16:45:00.1234567+07:00",
-        }),
+        (
+            "qcvn102_status_03.edxml",
+            {
+                "DocumentId": "000.00.00.X01,2026-03-02,15/BC-TN",
+                "OrganId": "000.00.00.X01",
+                "Code": "15/BC-TN",
+                "From": "000.00.12.X29",
+                "StatusCode": "03",
+                "Timestamp": "2026-03-02 14:05:00",
+                "Description": "Văn thư đã tiếp nhận văn bản",
+                "StaffInfo": "Nguyễn Văn Mẫu – Văn phòng Sở",
+            },
+        ),
+        (
+            "soap_status_05.xml",
+            {
+                "DocumentId": "000.00.00.X01,2026-03-03,16/TTr-TN",
+                "From": "000.00.31.X07",
+                "StatusCode": "05",
+                "Timestamp": "04/03/2026 09:30:15",
+                "StaffInfo": "Trần Thị Thử – Phòng Tổng hợp",
+            },
+        ),
+        (
+            "gateway_status_06.edxml",
+            {
+                "DocumentId": "000.00.00.X01,2026-03-05,17/CV-TN",
+                "From": "000.00.44.X02",
+                "StatusCode": "06",
+                # the status's own timestamp, not the trace header's
+                "Timestamp": "2026-03-09T16:45:00.1234567+07:00",
+            },
+        ),
     ],
 )
 def test_each_layout_gives_one_row_with_the_status_fields(file_name, expected):
@@ -125,7 +156,13 @@ def test_timestamp_formats_seen_in_practice(text, expected):
 def test_future_and_unreadable_timestamps_are_refused():
     now = datetime(2026, 3, 12, 12, 0, tzinfo=VN)
     assert normalize_timestamp("2026/03/13 11:00:00", now=now)  # clocks differ a little: fine
-    for text in ("2026/03/14 12:00:00", "31/02/2026 10:00:00", "03/12/2026 2:05:00 PM", "1970/01/01 00:00:00", "hôm qua"):
+    for text in (
+        "2026/03/14 12:00:00",
+        "31/02/2026 10:00:00",
+        "03/12/2026 2:05:00 PM",
+        "1970/01/01 00:00:00",
+        "hôm qua",
+    ):
         with pytest.raises(PacketError):
             normalize_timestamp(text, now=now)
 
@@ -194,7 +231,9 @@ def test_a_file_bundling_two_statuses_gives_two_events_and_a_reject_for_a_bad_on
     digest = packet_id(data)
     assert [r.data["packet_id"] for r in result.rows] == [f"{digest}-1", f"{digest}-2"]
     assert [r.data["StatusCode"] for r in result.rows] == ["03", "05"]
-    assert "'42' outside" in result.rejects[0].reason and result.rejects[0].payload["packet_id"] == f"{digest}-3"
+    assert (
+        "'42' outside" in result.rejects[0].reason and result.rejects[0].payload["packet_id"] == f"{digest}-3"
+    )
 
 
 def test_a_utf16_packet_with_a_bom_is_read():
@@ -234,14 +273,21 @@ def test_fuzz_truncated_and_mutated_packets_never_raise(sample, data):
     _assert_clean(parse(bytes(body), "f.xml"))
 
 
-_TAGS = st.sampled_from(["Status", "ResponseFor", "DocumentId", "StatusCode", "Timestamp", "From", "OrganId", "StaffInfo", "x"])
+_TAGS = st.sampled_from(
+    ["Status", "ResponseFor", "DocumentId", "StatusCode", "Timestamp", "From", "OrganId", "StaffInfo", "x"]
+)
 
 
 @st.composite
 def xml_trees(draw, depth=0):
     tag = draw(_TAGS)
     if depth >= 4 or draw(st.booleans()):
-        text = draw(st.one_of(st.sampled_from(["03", "7", "done", "2026/03/02 14:05:00", "31/02/2026", ""]), st.text(max_size=20)))
+        text = draw(
+            st.one_of(
+                st.sampled_from(["03", "7", "done", "2026/03/02 14:05:00", "31/02/2026", ""]),
+                st.text(max_size=20),
+            )
+        )
         return f"<{tag}>{escape(text)}</{tag}>"
     children = draw(st.lists(xml_trees(depth=depth + 1), max_size=4))
     return f"<{tag}>{''.join(children)}</{tag}>"
@@ -301,8 +347,9 @@ def config(folder, **options) -> SourceConfig:
 
 def test_check_options_says_what_is_wrong():
     assert EdxmlStatusAdapter.check_options({"folder": "/x", "documents_source": "qlvb"}) == []
-    problems = EdxmlStatusAdapter.check_options({"pattern": "a/*.xml", "max_files": 0, "files_per_batch": True,
-                                                 "settle_seconds": -1, "archive": "/y"})
+    problems = EdxmlStatusAdapter.check_options(
+        {"pattern": "a/*.xml", "max_files": 0, "files_per_batch": True, "settle_seconds": -1, "archive": "/y"}
+    )
     assert problems == [
         "options.archive: unknown option",
         "options.folder: missing (the folder where the axis client stores status packets)",
@@ -323,8 +370,10 @@ def test_a_missing_folder_is_a_plain_fatal_error(tmp_path):
 
 
 def _snapshot(folder: Path) -> dict:
-    return {p.name: (p.stat().st_mtime_ns, p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(folder.iterdir())}
+    return {
+        p.name: (p.stat().st_mtime_ns, p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in sorted(folder.iterdir())
+    }
 
 
 def test_batches_read_oldest_first_in_groups_and_leave_the_folder_untouched(tmp_path):
@@ -341,7 +390,11 @@ def test_batches_read_oldest_first_in_groups_and_leave_the_folder_untouched(tmp_
     before = _snapshot(tmp_path)
     adapter = EdxmlStatusAdapter(config(tmp_path, files_per_batch=2, settle_seconds=60))
     batches = list(adapter.batches(None))
-    assert [b.description for b in batches] == ["s4.xml … s3.xml (2 files)", "s2.xml … s1.xml (2 files)", "s0.xml"]
+    assert [b.description for b in batches] == [
+        "s4.xml … s3.xml (2 files)",
+        "s2.xml … s1.xml (2 files)",
+        "s0.xml",
+    ]
     assert [r.data["StatusCode"] for b in batches for r in b.rows] == ["06", "05", "04", "03", "01"]
     assert set(batches[-1].watermark["seen"]) == {f"s{i}.xml" for i in range(5)}
     # restartable: from the first batch's watermark only the rest is read
@@ -383,8 +436,12 @@ def test_an_unknown_encoding_declaration_is_a_reject_not_a_crash():
 def test_a_vietnamese_windows_encoding_is_read():
     # Windows-1258 writes tones as combining marks: "Tiếp nhận" is "Tiê" + U+0301 + "p nhâ" + U+0323 + "n".
     text = packet(description="Ti\u00ea\u0301p nh\u00e2\u0323n").decode()
-    text = text.replace('encoding="UTF-8"', 'encoding="cp1258"').replace("Cơ quan nhận thử nghiệm", "Co quan").replace(
-        "Văn thư", "Van thu").replace("Cán bộ thử nghiệm", "Can bo")
+    text = (
+        text.replace('encoding="UTF-8"', 'encoding="cp1258"')
+        .replace("Cơ quan nhận thử nghiệm", "Co quan")
+        .replace("Văn thư", "Van thu")
+        .replace("Cán bộ thử nghiệm", "Can bo")
+    )
     assert parse(text.encode("cp1258")).rows[0].data["Description"] == "Tiếp nhận"  # composed (NFC)
 
 
@@ -395,13 +452,38 @@ def test_the_newest_event_wins_whatever_the_order_they_were_read_in():
 
     from collectors.status import _changes
 
-    at = lambda h: datetime(2026, 3, 2, h, 0, tzinfo=VN)
+    def at(h):
+        return datetime(2026, 3, 2, h, 0, tzinfo=VN)
+
     events = [("p1", "01", at(9)), ("p2", "05", at(12)), ("p3", "03", at(10)), ("p4", "04", at(12))]
-    doc = SimpleNamespace(status_code=None, acknowledged_at=None, arrived_at=None, source_updated_at=at(8), direction="out", status_day=at(12).date())
+    doc = SimpleNamespace(
+        status_code=None,
+        acknowledged_at=None,
+        arrived_at=None,
+        source_updated_at=at(8),
+        direction="out",
+        status_day=at(12).date(),
+    )
     for order in permutations(events):
         # same second: 04 and 05 → the later step of the handling (05); first acknowledgement 10:00
         assert _changes(doc, list(order), VN) == {"status_code": "05", "acknowledged_at": at(10)}
-    held = SimpleNamespace(status_code="06", acknowledged_at=at(9), arrived_at=None, source_updated_at=at(13), direction="out", status_day=at(12).date())
-    assert _changes(held, events, VN) == {}  # the system's later 06 stands; 09:00 is already earlier than 10:00
-    incoming = SimpleNamespace(status_code=None, acknowledged_at=None, arrived_at=at(11), source_updated_at=None, direction="in", status_day=None)
+    held = SimpleNamespace(
+        status_code="06",
+        acknowledged_at=at(9),
+        arrived_at=None,
+        source_updated_at=at(13),
+        direction="out",
+        status_day=at(12).date(),
+    )
+    assert (
+        _changes(held, events, VN) == {}
+    )  # the system's later 06 stands; 09:00 is already earlier than 10:00
+    incoming = SimpleNamespace(
+        status_code=None,
+        acknowledged_at=None,
+        arrived_at=at(11),
+        source_updated_at=None,
+        direction="in",
+        status_day=None,
+    )
     assert _changes(incoming, events, VN)["arrived_at"] == at(9)

@@ -42,7 +42,12 @@ def make_adapter(folder: Path, **options) -> FileAdapter:
 
 
 def write(
-    folder: Path, name: str, content: str | bytes, encoding: str = "utf-8", age: float = 60, now: float | None = None
+    folder: Path,
+    name: str,
+    content: str | bytes,
+    encoding: str = "utf-8",
+    age: float = 60,
+    now: float | None = None,
 ) -> Path:
     """A finished export, last modified ``age`` seconds before ``now``."""
     path = folder / name
@@ -222,7 +227,15 @@ def test_xlsx_with_title_row_datetimes_and_numbers(tmp_path):
 
     assert batch.rejects == []
     assert rows_of(batch) == [
-        (4, {"doc_id": "VB-001", "unit_code": "STP", "registered_at": datetime(2025, 3, 3, 9, 30), "days": 2.5}),
+        (
+            4,
+            {
+                "doc_id": "VB-001",
+                "unit_code": "STP",
+                "registered_at": datetime(2025, 3, 3, 9, 30),
+                "days": 2.5,
+            },
+        ),
         (5, {"doc_id": "VB-002", "unit_code": None, "registered_at": datetime(2025, 3, 14), "days": 3}),
     ]
 
@@ -267,7 +280,12 @@ def test_file_without_a_header_is_rejected_whole_and_moved_to_failed(tmp_path):
     batch = only_batch(make_adapter(tmp_path))
 
     _assert_rejected_whole(
-        tmp_path, "wrong_report.csv", batch, "no header row", "first 30 lines of wrong_report.csv", "options.columns"
+        tmp_path,
+        "wrong_report.csv",
+        batch,
+        "no header row",
+        "first 30 lines of wrong_report.csv",
+        "options.columns",
     )
     assert batch.rejects[0].payload["first_line"] == "BÁO CÁO TỔNG HỢP"
 
@@ -416,13 +434,25 @@ def test_check_options_accepts_a_full_configuration(tmp_path):
         ({"folder": "/drop"}, "options.columns: missing"),
         ({"folder": "/drop", "columns": ["doc_id"]}, "options.columns: expected a table of header = field"),
         ({"folder": "/drop", "columns": {}}, "options.columns: expected a table of header = field"),
-        ({"folder": "/drop", "columns": {"Mã": "doc_id", " mã ": "unit_code"}}, "options.columns: 'Mã' and ' mã '"),
+        (
+            {"folder": "/drop", "columns": {"Mã": "doc_id", " mã ": "unit_code"}},
+            "options.columns: 'Mã' and ' mã '",
+        ),
         ({"folder": "/drop", "columns": COLUMNS, "colums": {}}, "options.colums: unknown option"),
         ({"folder": "/drop", "columns": COLUMNS, "pattern": []}, "options.pattern"),
         ({"folder": "/drop", "columns": COLUMNS, "pattern": "sub/*.csv"}, "options.pattern"),
-        ({"folder": "/drop", "columns": COLUMNS, "archive": "/drop"}, "options.archive: must not be the drop folder"),
-        ({"folder": "/drop", "columns": COLUMNS, "required_columns": ["MaHoSo"]}, "options.required_columns: 'MaHoSo'"),
-        ({"folder": "/drop", "columns": COLUMNS, "encoding": "viscii-9"}, "options.encoding: unknown encoding"),
+        (
+            {"folder": "/drop", "columns": COLUMNS, "archive": "/drop"},
+            "options.archive: must not be the drop folder",
+        ),
+        (
+            {"folder": "/drop", "columns": COLUMNS, "required_columns": ["MaHoSo"]},
+            "options.required_columns: 'MaHoSo'",
+        ),
+        (
+            {"folder": "/drop", "columns": COLUMNS, "encoding": "viscii-9"},
+            "options.encoding: unknown encoding",
+        ),
         ({"folder": "/drop", "columns": COLUMNS, "delimiter": ";;"}, "options.delimiter"),
         ({"folder": "/drop", "columns": COLUMNS, "max_file_bytes": "200MB"}, "options.max_file_bytes"),
         ({"folder": "/drop", "columns": COLUMNS, "settle_seconds": -1}, "options.settle_seconds"),
@@ -436,7 +466,9 @@ def test_check_options_reports_problems(options, problem):
 
 def test_invalid_options_refuse_to_build_the_adapter(tmp_path):
     with pytest.raises(FatalSourceError, match="options.columns"):
-        FileAdapter(SourceConfig(name="x", domain="documents", adapter="file", options={"folder": str(tmp_path)}))
+        FileAdapter(
+            SourceConfig(name="x", domain="documents", adapter="file", options={"folder": str(tmp_path)})
+        )
 
 
 def _cp1258(text: str) -> bytes:
@@ -467,8 +499,15 @@ def test_limits_are_options_with_defaults_a_large_legitimate_export_passes(tmp_p
     adapter = make_adapter(tmp_path)
     assert adapter.max_file_bytes == 200 * 2**20 and adapter.max_inflated_bytes >= 1 * 2**30
     assert adapter.max_rows >= 2_000_000 and adapter.max_file_seconds >= 600
-    problems = FileAdapter.check_options({"folder": str(tmp_path), "columns": COLUMNS, "max_rows": 0,
-                                          "max_file_seconds": "soon", "max_inflated_bytes": True})
+    problems = FileAdapter.check_options(
+        {
+            "folder": str(tmp_path),
+            "columns": COLUMNS,
+            "max_rows": 0,
+            "max_file_seconds": "soon",
+            "max_inflated_bytes": True,
+        }
+    )
     assert problems == [
         "options.max_inflated_bytes: expected a positive whole number of bytes",
         "options.max_rows: expected a positive whole number of rows",

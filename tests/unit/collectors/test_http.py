@@ -9,7 +9,6 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ioc_fakes.base import FakeServer, Response, json_response
 
 from collectors.base import FatalSourceError, SourceConfig, TransientSourceError
 from collectors.http import (
@@ -34,6 +33,7 @@ from collectors.http import (
     redact_text,
 )
 from collectors.safexml import XmlError, child_text, find_local, parse_xml
+from ioc_fakes.base import FakeServer, Response, json_response
 
 SECRET = "639259d4-9dd8-4b25-bf01-95f9567eaf4b"
 CONFIG = SourceConfig(name="nen-tang", domain="dossiers", adapter="rest", secrets={"token": "IOC_T_TOKEN"})
@@ -68,13 +68,13 @@ class Echo(FakeServer):
             return json_response({"ok": True})
         if r.path == "/page":
             page, size = int(r.arg("page")), int(r.arg("size"))
-            return json_response({"total": len(ITEMS), "data": ITEMS[(page - 1) * size: page * size]})
+            return json_response({"total": len(ITEMS), "data": ITEMS[(page - 1) * size : page * size]})
         if r.path == "/offset":
             offset, limit = int(r.arg("offset")), int(r.arg("limit"))
-            return json_response({"items": ITEMS[offset: offset + limit]})
+            return json_response({"items": ITEMS[offset : offset + limit]})
         if r.path == "/cursor":
             start = int(r.arg("cursor") or 0)
-            chunk = ITEMS[start: start + 10]
+            chunk = ITEMS[start : start + 10]
             nxt = start + 10 if start + 10 < len(ITEMS) else None
             return json_response({"data": chunk, "meta": {"next": nxt}})
         if r.path == "/redirect":
@@ -99,14 +99,25 @@ def test_bbb_checksum_vectors():
     query = "name=Test+Meeting&meetingID=abc123&attendeePW=111222&moderatorPW=333444"
     assert bbb_checksum("create", query, SECRET) == "1fcbb0c4fc1f039f73aa6d697d2db9ba7f803f17"
     assert bbb_checksum("getMeetings", "", SECRET) == "2027baa7771026e9e93392f55031535d1444c41f"
-    assert bbb_checksum("getMeetings", "", SECRET, "sha256") == "a5370c5f3d97d56d53b435684cdbc429c2898a3bf9f435518b4279e1e0dbfc8c"
+    assert (
+        bbb_checksum("getMeetings", "", SECRET, "sha256")
+        == "a5370c5f3d97d56d53b435684cdbc429c2898a3bf9f435518b4279e1e0dbfc8c"
+    )
     with pytest.raises(ValueError):
         bbb_checksum("getMeetings", "", SECRET, "md5")
 
 
 def test_bbb_checksum_auth_signs_the_query_as_sent(server):
     c = client(server, BbbChecksum(SECRET))
-    sent = c.get_json("/bigbluebutton/api/create", params={"name": "Test Meeting", "meetingID": "abc123", "attendeePW": "111222", "moderatorPW": "333444"})
+    sent = c.get_json(
+        "/bigbluebutton/api/create",
+        params={
+            "name": "Test Meeting",
+            "meetingID": "abc123",
+            "attendeePW": "111222",
+            "moderatorPW": "333444",
+        },
+    )
     assert sent["query"].endswith("&checksum=1fcbb0c4fc1f039f73aa6d697d2db9ba7f803f17")
     sent = c.get_json("/bigbluebutton/api/getMeetings")
     assert sent["query"] == "checksum=2027baa7771026e9e93392f55031535d1444c41f"
@@ -172,7 +183,9 @@ def test_retry_after_forms():
     assert parse_retry_after("120") == 120.0
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=lambda: 1445412480.0 - 60) == pytest.approx(60.0)
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=lambda: 1445412480.0 - 60) == pytest.approx(
+        60.0
+    )
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=lambda: 2e9) == 0.0
 
 
@@ -190,7 +203,9 @@ def test_header_auth_strategies(server):
 
 @pytest.mark.parametrize("body,placement", [("form", "header"), ("json", "query")])
 def test_oauth2_fetches_once_and_renews_after_expiry_on_the_server(server, body, placement):
-    auth = OAuth2ClientCredentials(f"{server.url}/token", "ioc", "s3cret-client", body=body, placement=placement)
+    auth = OAuth2ClientCredentials(
+        f"{server.url}/token", "ioc", "s3cret-client", body=body, placement=placement
+    )
     c = client(server, auth)
     assert c.get_json("/protected") == {"ok": True}
     assert c.get_json("/protected") == {"ok": True}
@@ -229,9 +244,15 @@ def test_make_auth_reads_secrets_from_the_environment(monkeypatch):
     monkeypatch.delenv("IOC_T_TOKEN")
     with pytest.raises(FatalSourceError, match="IOC_T_TOKEN is not set"):
         make_auth(CONFIG, {"auth": {"type": "bearer"}})
-    assert check_auth({"auth": {"type": "kerberos"}}) == ["options.auth.type: expected one of none, bearer, basic, api_key, oauth2"]
-    assert "options.auth.token_url: required for oauth2" in check_auth({"auth": {"type": "oauth2", "client_id": "x"}})
-    assert check_url({"url": "ftp://x"}) == ["options.url: expected an http(s) URL such as https://host/path/"]
+    assert check_auth({"auth": {"type": "kerberos"}}) == [
+        "options.auth.type: expected one of none, bearer, basic, api_key, oauth2"
+    ]
+    assert "options.auth.token_url: required for oauth2" in check_auth(
+        {"auth": {"type": "oauth2", "client_id": "x"}}
+    )
+    assert check_url({"url": "ftp://x"}) == [
+        "options.url: expected an http(s) URL such as https://host/path/"
+    ]
     assert check_url({"url": "https://dvc.example.vn/api"}) == []
 
 
@@ -247,7 +268,9 @@ def test_redaction_of_values_params_and_headers():
 
 def test_httpx_log_lines_are_redacted(server, caplog):
     caplog.set_level(logging.DEBUG)
-    auth = OAuth2ClientCredentials(f"{server.url}/token", "ioc", "s3cret-client", body="json", placement="query")
+    auth = OAuth2ClientCredentials(
+        f"{server.url}/token", "ioc", "s3cret-client", body="json", placement="query"
+    )
     c = client(server, auth)
     c.get_json("/protected")
     c2 = client(server, BbbChecksum(SECRET))
@@ -261,7 +284,9 @@ def test_httpx_log_lines_are_redacted(server, caplog):
 
 # --- paging --------------------------------------------------------------------------------------------
 def _collect(paginator, c, path, items_path):
-    pages = list(paginator.pages(lambda p: c.get_json(path, params=p), lambda body: dig(body, items_path) or []))
+    pages = list(
+        paginator.pages(lambda p: c.get_json(path, params=p), lambda body: dig(body, items_path) or [])
+    )
     return pages, [item["id"] for page in pages for item in page]
 
 
@@ -287,7 +312,9 @@ def test_make_paginator_from_options():
     assert isinstance(make_paginator({}), PagePaginator)
     p = make_paginator({"paging": {"type": "offset", "limit": 50}})
     assert isinstance(p, OffsetPaginator) and p.limit == 50
-    assert check_paging({"paging": {"type": "pages"}}) == ["options.paging.type: expected one of page, offset, cursor, none"]
+    assert check_paging({"paging": {"type": "pages"}}) == [
+        "options.paging.type: expected one of page, offset, cursor, none"
+    ]
     assert check_paging({"paging": {"type": "page", "sise": 5}})[0].startswith("options.paging:")
     assert check_paging({"paging": "page"})[0].startswith("options.paging: expected a table")
 
@@ -300,13 +327,16 @@ def test_safe_xml_reads_namespaced_documents():
     assert child_text(root, "zz") is None
 
 
-@pytest.mark.parametrize("body", [
-    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><r>&lol2;</r>',
-    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><r>&xxe;</r>',
-    b"<r><unclosed></r>",
-    b"",
-    b"   ",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><r>&lol2;</r>',
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><r>&xxe;</r>',
+        b"<r><unclosed></r>",
+        b"",
+        b"   ",
+    ],
+)
 def test_safe_xml_refuses_dtds_entities_and_garbage(body):
     started = time.monotonic()
     with pytest.raises(XmlError):
@@ -320,8 +350,19 @@ def test_safe_xml_size_limit():
 
 
 @settings(max_examples=200, deadline=500, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(st.binary(max_size=400), st.text(max_size=400).map(lambda t: t.encode("utf-8", "replace")),
-                 st.integers(min_value=0, max_value=120).map(lambda n: b'<response><returncode>SUCCESS</returncode><meetings><meeting><meetingID>a</meetingID></meeting></meetings></response>'[:n])))
+@given(
+    st.one_of(
+        st.binary(max_size=400),
+        st.text(max_size=400).map(lambda t: t.encode("utf-8", "replace")),
+        st.integers(min_value=0, max_value=120).map(
+            lambda n: (
+                b"<response><returncode>SUCCESS</returncode><meetings><meeting><meetingID>a</meetingID></meeting></meetings></response>"[
+                    :n
+                ]
+            )
+        ),
+    )
+)
 def test_safe_xml_fuzz_only_clean_errors(body):
     try:
         parse_xml(body)

@@ -20,20 +20,40 @@ T = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)
 
 
 def stats(conferences=1, participants=2, created=5, joined=20, **extra):
-    return {"conferences": conferences, "participants": participants, "largest_conference": participants,
-            "total_conferences_created": created, "total_participants": joined, **extra}
+    return {
+        "conferences": conferences,
+        "participants": participants,
+        "largest_conference": participants,
+        "total_conferences_created": created,
+        "total_participants": joined,
+        **extra,
+    }
 
 
 def test_check_options():
     assert JitsiAdapter.check_options({"jicofo_url": "http://meet:8888"}) == []
-    assert JitsiAdapter.check_options({"use": "bridges", "bridges": ["http://jvb1:8080", "http://jvb2:8080"]}) == []
+    assert (
+        JitsiAdapter.check_options({"use": "bridges", "bridges": ["http://jvb1:8080", "http://jvb2:8080"]})
+        == []
+    )
     assert JitsiAdapter.check_options({}) == [
-        "options.bridges: expected a list of videobridge URLs such as [\"http://jvb1:8080/colibri/stats\"] (or set options.jicofo_url)"]
+        'options.bridges: expected a list of videobridge URLs such as ["http://jvb1:8080/colibri/stats"] (or set options.jicofo_url)'
+    ]
     assert JitsiAdapter.check_options({"use": "prometheus"}) == ["options.use: expected jicofo or bridges"]
-    problems = JitsiAdapter.check_options({"use": "bridges", "bridges": ["jvb1", "http://a:1", "http://a:1"], "timeout_s": -1,
-                                           "auth": {"type": "basic"}})
-    assert [p.split(":")[0] for p in problems] == ["options.bridges[0]", "options.bridges", "options.timeout_s",
-                                                   "options.auth.username"]
+    problems = JitsiAdapter.check_options(
+        {
+            "use": "bridges",
+            "bridges": ["jvb1", "http://a:1", "http://a:1"],
+            "timeout_s": -1,
+            "auth": {"type": "basic"},
+        }
+    )
+    assert [p.split(":")[0] for p in problems] == [
+        "options.bridges[0]",
+        "options.bridges",
+        "options.timeout_s",
+        "options.auth.username",
+    ]
 
 
 def test_stats_url_defaults_the_path():
@@ -53,8 +73,13 @@ def test_growth_handles_resets_and_unknowns():
 
 def test_first_sample_then_deltas_then_reset():
     row, wm = build_sample({"jicofo": read_stats(stats(), "j")}, None, T)
-    assert row == {"sampled_at": T.isoformat(), "meetings_running": 1, "participants": 2,
-                   "conferences_started": None, "participants_joined": None}
+    assert row == {
+        "sampled_at": T.isoformat(),
+        "meetings_running": 1,
+        "participants": 2,
+        "conferences_started": None,
+        "participants_joined": None,
+    }
     row, wm = build_sample({"jicofo": read_stats(stats(2, 5, created=7, joined=26), "j")}, wm, T)
     assert (row["conferences_started"], row["participants_joined"]) == (2, 6)
     row, wm = build_sample({"jicofo": read_stats(stats(1, 1, created=1, joined=1), "j")}, wm, T)
@@ -83,15 +108,25 @@ def test_gauges_are_checked_by_the_runner_validation():
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**15, 10**15) | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=10),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**15), 10**15)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=10),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
     max_leaves=20,
 )
-stats_like = st.fixed_dictionaries({}, optional={
-    "conferences": json_values | st.integers(0, 10**6), "participants": json_values | st.integers(0, 10**6),
-    "total_conferences_created": json_values | st.integers(0, 10**9),
-    "total_participants": json_values | st.integers(0, 10**9),
-})
+stats_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "conferences": json_values | st.integers(0, 10**6),
+        "participants": json_values | st.integers(0, 10**6),
+        "total_conferences_created": json_values | st.integers(0, 10**9),
+        "total_participants": json_values | st.integers(0, 10**9),
+    },
+)
 
 
 @settings(max_examples=200, deadline=2000)
@@ -128,7 +163,9 @@ class _Body:
 
 
 @settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.binary(max_size=200) | stats_like.map(lambda v: json.dumps(v).encode()), cut=st.integers(0, 200))
+@given(
+    body=st.binary(max_size=200) | stats_like.map(lambda v: json.dumps(v).encode()), cut=st.integers(0, 200)
+)
 def test_fuzz_random_and_truncated_bodies_give_clean_errors(client, body, cut):
     try:
         read_stats(client.parse_json(_Body(body[:cut] if cut else body), "stats"), "stats")

@@ -10,24 +10,29 @@ from collectors.parse import parse_datetime
 from dashboard.timeutil import VN_TZ
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("14/03/2025 09:30:00", datetime(2025, 3, 14, 9, 30)),
-    ("14/03/2025 09:30", datetime(2025, 3, 14, 9, 30)),
-    ("14/03/2025", datetime(2025, 3, 14)),
-    ("1/3/2025 9:05", datetime(2025, 3, 1, 9, 5)),
-    ("14-03-2025 09:30:15", datetime(2025, 3, 14, 9, 30, 15)),
-    ("14.03.2025", datetime(2025, 3, 14)),
-    ("14/03/2025 09:30:15.250", datetime(2025, 3, 14, 9, 30, 15, 250000)),
-    ("20250314093000", datetime(2025, 3, 14, 9, 30)),
-    ("202503140930", datetime(2025, 3, 14, 9, 30)),
-    ("20250314", datetime(2025, 3, 14)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("14/03/2025 09:30:00", datetime(2025, 3, 14, 9, 30)),
+        ("14/03/2025 09:30", datetime(2025, 3, 14, 9, 30)),
+        ("14/03/2025", datetime(2025, 3, 14)),
+        ("1/3/2025 9:05", datetime(2025, 3, 1, 9, 5)),
+        ("14-03-2025 09:30:15", datetime(2025, 3, 14, 9, 30, 15)),
+        ("14.03.2025", datetime(2025, 3, 14)),
+        ("14/03/2025 09:30:15.250", datetime(2025, 3, 14, 9, 30, 15, 250000)),
+        ("20250314093000", datetime(2025, 3, 14, 9, 30)),
+        ("202503140930", datetime(2025, 3, 14, 9, 30)),
+        ("20250314", datetime(2025, 3, 14)),
+    ],
+)
 def test_common_forms_are_read_without_trying_strptime_formats(monkeypatch, text, expected):
     monkeypatch.setattr(parse, "_DATETIME_FORMATS", ())  # the slow path is not needed for these
     assert parse_datetime(text) == expected.replace(tzinfo=VN_TZ)
 
 
-@pytest.mark.parametrize("text", ["31/02/2025", "14/13/2025", "14/03/2025 25:00", "14/03-2025", "2025/03/14x"])
+@pytest.mark.parametrize(
+    "text", ["31/02/2025", "14/13/2025", "14/03/2025 25:00", "14/03-2025", "2025/03/14x"]
+)
 def test_impossible_dates_are_refused_with_the_value(text):
     with pytest.raises(ValueError, match="unparseable date"):
         parse_datetime(text)

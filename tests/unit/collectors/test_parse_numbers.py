@@ -7,8 +7,19 @@ import pytest
 from collectors.parse import parse_count, parse_float, parse_int
 
 
-@pytest.mark.parametrize(("raw", "number"), [("1.234,5", 1234.5), ("1,234.5", 1234.5), ("1.234.567", 1234567.0),
-                                             ("12,5", 12.5), (7, 7.0), (" 3 ", 3.0), ("", None), (None, None)])
+@pytest.mark.parametrize(
+    ("raw", "number"),
+    [
+        ("1.234,5", 1234.5),
+        ("1,234.5", 1234.5),
+        ("1.234.567", 1234567.0),
+        ("12,5", 12.5),
+        (7, 7.0),
+        (" 3 ", 3.0),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_separators(raw, number):
     assert parse_float(raw) == number
 

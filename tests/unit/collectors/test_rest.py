@@ -84,7 +84,12 @@ def test_format_since():
     assert format_since(t, "yyyyMMddHHmmss", VN) == "20260320080000"
     assert format_since(t, "dd/MM/yyyy HH:mm:ss", VN) == "20/03/2026 08:00:00"
     assert format_since(t, "yyyy-MM-dd'T'HH:mm:ss.SSS", VN) == "2026-03-20'T'08:00:00.250"
-    assert check_format("dd/MM/yyyy") and not check_format("HH:mm") and not check_format("weird") and not check_format(3)
+    assert (
+        check_format("dd/MM/yyyy")
+        and not check_format("HH:mm")
+        and not check_format("weird")
+        and not check_format(3)
+    )
 
 
 def test_items_of_page():
@@ -99,7 +104,9 @@ def test_items_of_page():
 
 def test_map_item_renames_nested_fields_and_normalises_dates():
     item = {"MaHoSo": "H1", "t": {"capNhat": "/Date(1773968400000)/"}, "NgayTiepNhan": 1773968400000}
-    row = map_item(item, {"t.capNhat": "NgayCapNhat", "missing.path": "MaTTHC"}, rest.DATE_FIELDS["dossiers"], VN)
+    row = map_item(
+        item, {"t.capNhat": "NgayCapNhat", "missing.path": "MaTTHC"}, rest.DATE_FIELDS["dossiers"], VN
+    )
     assert row["NgayCapNhat"] == datetime(2026, 3, 20, 1, 0, tzinfo=UTC) == row["NgayTiepNhan"]
     assert row["MaTTHC"] is None and row["MaHoSo"] == "H1"
     assert map_item("not an object", {}, (), VN) == {"_item": "not an object"}
@@ -125,31 +132,80 @@ def test_check_options_names_the_field(options, problem):
 
 
 def test_check_options_accepts_a_full_example():
-    assert DossierRestAdapter.check_options({
-        "url": "https://x", "path": "/api/hoso", "items_path": "result.items", "paging": {"type": "cursor", "size": 50},
-        "auth": {"type": "basic", "username": "u"}, "fields": {"a.b": "MaHoSo"}, "updated_param": "tuNgay",
-        "updated_format": "yyyyMMddHHmmss", "start_from": "2025-01-01", "params": {"x": 1}, "timeout": 5,
-    }) == []  # fmt: skip
+    assert (
+        DossierRestAdapter.check_options(
+            {
+                "url": "https://x",
+                "path": "/api/hoso",
+                "items_path": "result.items",
+                "paging": {"type": "cursor", "size": 50},
+                "auth": {"type": "basic", "username": "u"},
+                "fields": {"a.b": "MaHoSo"},
+                "updated_param": "tuNgay",
+                "updated_format": "yyyyMMddHHmmss",
+                "start_from": "2025-01-01",
+                "params": {"x": 1},
+                "timeout": 5,
+            }
+        )
+        == []
+    )
 
 
 # --- fuzz: random and truncated bodies through the page parser and the validation -----------------
 _CTX = RecordContext(source="motcua", source_tz=VN, agency_tz=VN, unit_ids={"SO-01": 1})
-_CLIENT = HttpClient(SourceConfig(name="fuzz", domain="dossiers", adapter="rest"), base_url="http://127.0.0.1:9")
-_GOOD = json.dumps({"data": [{"MaHoSo": "H1", "MaDonVi": "SO-01", "TrangThaiHoSo": 4, "NgayTiepNhan": "/Date(1773968400000)/",
-                              "NgayCapNhat": 1773968400000, "x": {"y": [1, "2"]}}], "total": 1}).encode()  # fmt: skip
+_CLIENT = HttpClient(
+    SourceConfig(name="fuzz", domain="dossiers", adapter="rest"), base_url="http://127.0.0.1:9"
+)
+_GOOD = json.dumps(
+    {
+        "data": [
+            {
+                "MaHoSo": "H1",
+                "MaDonVi": "SO-01",
+                "TrangThaiHoSo": 4,
+                "NgayTiepNhan": "/Date(1773968400000)/",
+                "NgayCapNhat": 1773968400000,
+                "x": {"y": [1, "2"]},
+            }
+        ],
+        "total": 1,
+    }
+).encode()
+
+
 def _nested(children):
-    return st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(max_size=12), children, max_size=5))
+    return st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=12), children, max_size=5)
+    )
 
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20), _nested, max_leaves=20
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    _nested,
+    max_leaves=20,
 )
 _dossierish = st.dictionaries(
-    st.sampled_from(["MaHoSo", "MaDonVi", "TrangThaiHoSo", "NgayTiepNhan", "NgayHenTra", "NgayCapNhat", "KenhThucHien",
-                     "DuocThanhToanTrucTuyen", "SoLanBoSung", "CoPhi", "DanhGia", "other"]),
-    _json | st.sampled_from(["/Date(99999999999999999)/", "/Date(-1)/", "9999999999999", "2026/13/45", "SO-01"]),
+    st.sampled_from(
+        [
+            "MaHoSo",
+            "MaDonVi",
+            "TrangThaiHoSo",
+            "NgayTiepNhan",
+            "NgayHenTra",
+            "NgayCapNhat",
+            "KenhThucHien",
+            "DuocThanhToanTrucTuyen",
+            "SoLanBoSung",
+            "CoPhi",
+            "DanhGia",
+            "other",
+        ]
+    ),
+    _json
+    | st.sampled_from(["/Date(99999999999999999)/", "/Date(-1)/", "9999999999999", "2026/13/45", "SO-01"]),
     max_size=12,
-)  # fmt: skip
+)
 
 
 def parse_page(body: bytes) -> list[dict]:
@@ -167,12 +223,14 @@ def parse_page(body: bytes) -> list[dict]:
 
 
 @settings(max_examples=200, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(
-    st.binary(max_size=300),
-    st.integers(min_value=0, max_value=len(_GOOD)).map(lambda n: _GOOD[:n]),
-    _json.map(lambda v: json.dumps(v).encode()),
-    st.lists(_dossierish, max_size=4).map(lambda items: json.dumps({"data": items}).encode()),
-))  # fmt: skip
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.integers(min_value=0, max_value=len(_GOOD)).map(lambda n: _GOOD[:n]),
+        _json.map(lambda v: json.dumps(v).encode()),
+        st.lists(_dossierish, max_size=4).map(lambda items: json.dumps({"data": items}).encode()),
+    )
+)
 def test_fuzz_random_and_truncated_bodies_give_rows_rejects_or_a_transient_error(body):
     try:
         parse_page(body)

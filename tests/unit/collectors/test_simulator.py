@@ -303,16 +303,19 @@ def test_some_dossiers_finish_late_and_weak_units_are_clearly_less_on_time(dossi
 
 def test_online_intake_depends_on_the_unit_and_some_stay_open_and_overdue(dossiers_two_units):
     sim, rows, received = dossiers_two_units
-    online = {u: [r["KenhThucHien"] == 2 for r in received if r["MaDonVi"] == u] for u in ("SO-WEAK", "SO-GOOD")}
+    online = {
+        u: [r["KenhThucHien"] == 2 for r in received if r["MaDonVi"] == u] for u in ("SO-WEAK", "SO-GOOD")
+    }
     share = {u: sum(v) / len(v) for u, v in online.items()}
     assert 0.15 < share["SO-WEAK"] < share["SO-GOOD"] - 0.1
     assert 0.5 < share["SO-GOOD"] < 0.85
     cutoff = at(2026, 6, 1)
     state_at_cutoff = {r["MaHoSo"]: r for r in sim.dossiers_changed(at(2026, 1, 1), cutoff)}
     open_overdue = [
-        r for r in state_at_cutoff.values()
+        r
+        for r in state_at_cutoff.values()
         if r["TrangThaiHoSo"] in (2, 4) and r["NgayHenTra"] is not None and r["NgayHenTra"] < cutoff
-    ]  # fmt: skip
+    ]
     assert open_overdue
 
 
@@ -464,7 +467,9 @@ def test_a_restarted_writer_continues_from_its_saved_position(tmp_path):
     restarted.backfill(start, end, step=timedelta(days=3))  # start is ignored: it resumes
 
     straight = tmp_path / "straight"
-    SimulatedSources(straight, AgencySimulator(SMALL_UNITS, seed=8)).backfill(start, end, step=timedelta(days=10))
+    SimulatedSources(straight, AgencySimulator(SMALL_UNITS, seed=8)).backfill(
+        start, end, step=timedelta(days=10)
+    )
     for db, table, key in (("docsys", "v_documents", "doc_id"), ("onestop", "v_dossiers", "MaHoSo")):
         assert dump(interrupted / f"{db}.sqlite3", table, key) == dump(straight / f"{db}.sqlite3", table, key)
 
@@ -498,12 +503,16 @@ def test_axis_documents_carry_arrival_and_acknowledgement_times(demo_quarter):
     incoming axis documents say when they arrived, outgoing ones when they were sent and taken in."""
     sim, start, end, docs = demo_quarter
     incoming = [d for d in docs if d["direction"] == "in" and d["channel"] == "axis" and d["registered_at"]]
-    outgoing = [d for d in docs if d["direction"] == "out" and d["channel"] == "axis" and d["acknowledged_at"]]
+    outgoing = [
+        d for d in docs if d["direction"] == "out" and d["channel"] == "axis" and d["acknowledged_at"]
+    ]
     assert len(incoming) > 100 and len(outgoing) > 100
     assert all(d["arrived_at"] is not None and d["arrived_at"] <= d["registered_at"] for d in incoming)
     assert all(d["sent_at"] is not None and d["sent_at"] <= d["acknowledged_at"] for d in outgoing)
     # Only axis documents have axis times.
-    assert not any(d["arrived_at"] or d["sent_at"] or d["acknowledged_at"] for d in docs if d["channel"] != "axis")
+    assert not any(
+        d["arrived_at"] or d["sent_at"] or d["acknowledged_at"] for d in docs if d["channel"] != "axis"
+    )
 
 
 def test_the_overdue_backlog_is_worked_off_as_real_units_do(demo_quarter):
@@ -515,8 +524,11 @@ def test_the_overdue_backlog_is_worked_off_as_real_units_do(demo_quarter):
     latest = {}
     for row in sim.dossiers_changed(start, now):
         latest[row["MaHoSo"]] = row
-    overdue = [(now - r["NgayHenTra"]).days for r in latest.values()
-               if r["TrangThaiHoSo"] in (2, 4) and r["NgayHenTra"] is not None and r["NgayHenTra"] < now]
+    overdue = [
+        (now - r["NgayHenTra"]).days
+        for r in latest.values()
+        if r["TrangThaiHoSo"] in (2, 4) and r["NgayHenTra"] is not None and r["NgayHenTra"] < now
+    ]
     assert len(overdue) >= 20
     overdue.sort()
     median = overdue[len(overdue) // 2]

@@ -54,8 +54,9 @@ def is_live(row: dict, key: str) -> bool:
     return row[key].startswith("LIVE-")
 
 
-def final_state(sim: AgencySimulator, kind: str, key: str, start: datetime, end: datetime,
-                step: timedelta) -> dict[str, dict]:  # fmt: skip
+def final_state(
+    sim: AgencySimulator, kind: str, key: str, start: datetime, end: datetime, step: timedelta
+) -> dict[str, dict]:
     """Apply the windows of ``step`` from ``start`` to ``end`` in order, last write wins."""
     state: dict[str, dict] = {}
     t = start
@@ -101,7 +102,9 @@ def test_arrivals_follow_the_configured_rates():
     default = AgencySimulator(SMALL_UNITS, seed=5, live_since=start)
     assert arrivals(default, "documents", "doc_id") == pytest.approx(6.0 * 120, rel=0.15)
     assert arrivals(default, "dossiers", "MaHoSo") == pytest.approx(4.0 * 120, rel=0.15)
-    faster = AgencySimulator(SMALL_UNITS, seed=5, live_since=start, live_docs_per_min=20, live_dossiers_per_min=0)
+    faster = AgencySimulator(
+        SMALL_UNITS, seed=5, live_since=start, live_docs_per_min=20, live_dossiers_per_min=0
+    )
     assert arrivals(faster, "documents", "doc_id") == pytest.approx(20.0 * 120, rel=0.15)
     assert arrivals(faster, "dossiers", "MaHoSo") == 0
     with pytest.raises(ValueError, match="negative"):
@@ -117,8 +120,12 @@ def test_records_progress_within_minutes_and_statuses_stay_in_the_code_tables():
     dossiers = {k: v for k, v in dossiers.items() if k.startswith("LIVE-")}
     assert len(docs) > 1000 and len(dossiers) > 700
     assert all(k.startswith("LIVE-VB.") for k in docs) and all(k.startswith("LIVE-HS.") for k in dossiers)
-    historical_ids = {r["doc_id"] for r in AgencySimulator(SMALL_UNITS, seed=6).documents_changed(
-        SUNDAY_NIGHT - timedelta(days=30), cutoff)}  # fmt: skip
+    historical_ids = {
+        r["doc_id"]
+        for r in AgencySimulator(SMALL_UNITS, seed=6).documents_changed(
+            SUNDAY_NIGHT - timedelta(days=30), cutoff
+        )
+    }
     assert historical_ids and not historical_ids & set(docs)
     assert not any(k.startswith("LIVE-") for k in historical_ids)
 
@@ -139,7 +146,9 @@ def test_records_progress_within_minutes_and_statuses_stay_in_the_code_tables():
     with_due = [d for d in done if d["due_at"] is not None]
     late = [d for d in with_due if d["completed_at"] > d["due_at"]]
     assert 0.02 < len(late) / len(with_due) < 0.4
-    overdue_open = [d for d in docs.values() if d["due_at"] and d["completed_at"] is None and d["due_at"] < cutoff]
+    overdue_open = [
+        d for d in docs.values() if d["due_at"] and d["completed_at"] is None and d["due_at"] < cutoff
+    ]
     assert overdue_open
 
     # Dossiers: 1 → 2 → 4 → (5 → 4) → 9 → 10, due hours to days ahead, the national vocabulary.
@@ -176,7 +185,11 @@ def test_records_progress_within_minutes_and_statuses_stay_in_the_code_tables():
 
 
 def test_live_records_are_spread_like_the_normal_volume_and_weak_units_are_late_more_often():
-    units = [SimUnit("SO-WEAK", "province", 0.56), SimUnit("SO-GOOD", "province", 0.99), SimUnit("VP", "department")]
+    units = [
+        SimUnit("SO-WEAK", "province", 0.56),
+        SimUnit("SO-GOOD", "province", 0.99),
+        SimUnit("VP", "department"),
+    ]
     sim = AgencySimulator(units, seed=2026, live_since=SUNDAY_NIGHT)
     # The normal volume per unit: a working month of the history.
     history = Counter(r["unit_code"] for r in changed(sim, "documents", at(2026, 1, 5), at(2026, 2, 5)))
@@ -206,16 +219,31 @@ def test_live_records_are_spread_like_the_normal_volume_and_weak_units_are_late_
 def test_windows_cut_differently_give_the_same_live_records(kind, key):
     live_since = at(2026, 3, 8, 22, 13, 7)
     start, end = live_since - timedelta(minutes=7), live_since + timedelta(hours=3, minutes=1)
-    one = final_state(AgencySimulator(SMALL_UNITS, seed=5, live_since=live_since), kind, key, start, end, end - start)
-    ticks = final_state(AgencySimulator(SMALL_UNITS, seed=5, live_since=live_since), kind, key, start, end,
-                        timedelta(seconds=5))  # fmt: skip
-    odd = final_state(AgencySimulator(SMALL_UNITS, seed=5, live_since=live_since), kind, key, start, end,
-                      timedelta(minutes=7, seconds=13))  # fmt: skip
+    one = final_state(
+        AgencySimulator(SMALL_UNITS, seed=5, live_since=live_since), kind, key, start, end, end - start
+    )
+    ticks = final_state(
+        AgencySimulator(SMALL_UNITS, seed=5, live_since=live_since),
+        kind,
+        key,
+        start,
+        end,
+        timedelta(seconds=5),
+    )
+    odd = final_state(
+        AgencySimulator(SMALL_UNITS, seed=5, live_since=live_since),
+        kind,
+        key,
+        start,
+        end,
+        timedelta(minutes=7, seconds=13),
+    )
     assert sum(k.startswith(PREFIX[kind]) for k in one) >= (5 if kind == "meetings" else 200)
     assert ticks == one
     assert odd == one
-    other_seed = final_state(AgencySimulator(SMALL_UNITS, seed=6, live_since=live_since), kind, key, start, end,
-                             end - start)  # fmt: skip
+    other_seed = final_state(
+        AgencySimulator(SMALL_UNITS, seed=6, live_since=live_since), kind, key, start, end, end - start
+    )
     assert other_seed != one
 
 
@@ -235,7 +263,9 @@ def test_the_stream_is_the_same_in_another_process():
     outputs = set()
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         outputs.add(done.stdout)
     assert len(outputs) == 1
     assert int(outputs.pop().split()[0]) > 100
@@ -247,8 +277,11 @@ def test_nothing_live_exists_before_live_since():
     for kind, key in KINDS:
         before = changed(sim, kind, live_since - timedelta(days=3), live_since)
         assert not any(is_live(r, key) for r in before), kind
-        rows = [r for r in changed(sim, kind, live_since - timedelta(hours=1), live_since + timedelta(hours=2))
-                if is_live(r, key)]  # fmt: skip
+        rows = [
+            r
+            for r in changed(sim, kind, live_since - timedelta(hours=1), live_since + timedelta(hours=2))
+            if is_live(r, key)
+        ]
         assert rows, kind
         for r in rows:  # strictly after: a writer that starts the stream at its position sees it all
             assert r[UPDATED[kind]] > live_since
@@ -271,7 +304,11 @@ def test_no_live_event_falls_exactly_at_live_since():
         live_since = base + timedelta(seconds=997 * i)
         sim.live_since = live_since
         for kind, key in KINDS:
-            assert not [r for r in changed(sim, kind, live_since - timedelta(seconds=1), live_since) if is_live(r, key)]
+            assert not [
+                r
+                for r in changed(sim, kind, live_since - timedelta(seconds=1), live_since)
+                if is_live(r, key)
+            ]
             seen += len(changed(sim, kind, live_since, live_since + timedelta(seconds=30)))
     assert seen > 60
 
@@ -308,8 +345,11 @@ def test_historical_records_are_exactly_those_written_before_the_live_stream_exi
     }
     for kind, key in KINDS:
         # The axis times added later (issue 16) are new columns; every older column is unchanged.
-        rows = [{k: v for k, v in r.items() if k not in AXIS_TIME_COLUMNS}
-                for r in changed(sim, kind, t0, t1) if not is_live(r, key)]
+        rows = [
+            {k: v for k, v in r.items() if k not in AXIS_TIME_COLUMNS}
+            for r in changed(sim, kind, t0, t1)
+            if not is_live(r, key)
+        ]
         assert (len(rows), _digest(rows)) == expected[kind], kind
 
 
@@ -366,7 +406,7 @@ def test_a_live_meeting_is_running_at_most_moments():
     live = [m for m in meetings.values() if m["meeting_id"].startswith("LIVE-HOP.")]
     assert len(live) == len(meetings) >= 6
     starts = sorted(m["start_at"] for m in live)
-    assert max(b - a for a, b in zip(starts, starts[1:])) <= timedelta(minutes=40)
+    assert max(b - a for a, b in zip(starts, starts[1:], strict=False)) <= timedelta(minutes=40)
     held = [m for m in live if m["status"] == 2 and m["end_at"] < t]
     assert held
     for m in live:
@@ -415,7 +455,9 @@ def test_start_live_is_saved_and_a_restarted_writer_continues_the_same_stream(tm
         rows = dump(root / f"{db}.sqlite3", table, key)
         assert rows == dump(straight / f"{db}.sqlite3", table, key)
         assert sum(r[0].startswith("LIVE-") for r in rows) > 100
-        assert not any(r[0].startswith("LIVE-") and r[-1] <= f"{SUNDAY_NIGHT:%Y-%m-%d %H:%M:%S}" for r in rows)
+        assert not any(
+            r[0].startswith("LIVE-") and r[-1] <= f"{SUNDAY_NIGHT:%Y-%m-%d %H:%M:%S}" for r in rows
+        )
     assert json.loads((straight / "state.json").read_text())["live_since"] == SUNDAY_NIGHT.isoformat()
 
 

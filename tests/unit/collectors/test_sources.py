@@ -11,7 +11,15 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_the_documented_example_is_valid():
     sources = load_sources(ROOT / "sources.example.toml")
     assert [s.name for s in sources] == [
-        "qlvb", "motcua", "hop-xuat-file", "motcua-rest", "opencps", "bbb", "trueconf", "jitsi", "truc-trang-thai",
+        "qlvb",
+        "motcua",
+        "hop-xuat-file",
+        "motcua-rest",
+        "opencps",
+        "bbb",
+        "trueconf",
+        "jitsi",
+        "truc-trang-thai",
     ]
     # Every adapter has its working example (each docs/sources block runs against its fake in the
     # adapter's integration tests).
@@ -19,12 +27,19 @@ def test_the_documented_example_is_valid():
 
     assert {s.adapter for s in sources} == set(adapter_classes())
     qlvb = sources[0]
-    assert (qlvb.domain, qlvb.adapter, qlvb.interval_s, qlvb.freshness_target_s) == ("documents", "sql", 300, 1200)
+    assert (qlvb.domain, qlvb.adapter, qlvb.interval_s, qlvb.freshness_target_s) == (
+        "documents",
+        "sql",
+        300,
+        1200,
+    )
     assert qlvb.units == {"VP": "BMP-VP"} and qlvb.secrets == {"password": "IOC_QLVB_PASSWORD"}
     assert sources[1].freshness_target_s == 1800  # 3 × interval by default
 
 
-@pytest.mark.parametrize(("value", "seconds"), [(30, 30), ("30s", 30), ("5m", 300), ("1h", 3600), ("1.5h", 5400), ("1d", 86400)])
+@pytest.mark.parametrize(
+    ("value", "seconds"), [(30, 30), ("30s", 30), ("5m", 300), ("1h", 3600), ("1.5h", 5400), ("1d", 86400)]
+)
 def test_durations(value, seconds):
     assert parse_duration(value) == seconds
 
@@ -63,10 +78,16 @@ adapter = "ftp"
 """
     )
     assert "source 'qlvb': unknown field 'colour'" in problems
-    assert "source 'qlvb': domain: expected one of documents, dossiers, meetings, procedures, meeting_samples, dossier_stats, document_status" in problems
+    assert (
+        "source 'qlvb': domain: expected one of documents, dossiers, meetings, procedures, meeting_samples, dossier_stats, document_status"
+        in problems
+    )
     assert "source 'qlvb': interval: expected a duration such as 30s, 5m or 1h" in problems
     assert "source 'qlvb': timezone: expected an IANA time zone such as Asia/Ho_Chi_Minh" in problems
-    assert any(p.startswith("source 'qlvb': secrets.password: expected the NAME of an environment variable") for p in problems)
+    assert any(
+        p.startswith("source 'qlvb': secrets.password: expected the NAME of an environment variable")
+        for p in problems
+    )
     assert "source 'qlvb': options.url: missing (an SQLAlchemy URL of the source database)" in problems
     assert "source 'qlvb': options.page_size: expected a whole number between 1 and 100000" in problems
     assert "source 'qlvb': name: duplicate source name" in problems
@@ -93,4 +114,6 @@ def test_the_example_holds_each_adapter_page_verbatim():
     pages = sorted((ROOT / "docs" / "sources").glob("*.toml"))
     assert [p.stem for p in pages] == ["bbb", "edxml", "jitsi", "opencps", "rest", "trueconf"]
     for page in pages:
-        assert page.read_text(encoding="utf-8").strip() in example, f"{page.name} drifted from sources.example.toml"
+        assert page.read_text(encoding="utf-8").strip() in example, (
+            f"{page.name} drifted from sources.example.toml"
+        )

@@ -24,8 +24,17 @@ OPTS = {"unit_code": "BMP-VP"}
 
 
 def conf(cid="c1", state="stopped", schedule=None, **extra):
-    return {"id": cid, "topic": "Giao ban", "owner": "so01.admin", "state": state,
-            "schedule": schedule or {"type": -1}, "invitations": [], "tags": [], "created_at": 1767225600, **extra}
+    return {
+        "id": cid,
+        "topic": "Giao ban",
+        "owner": "so01.admin",
+        "state": state,
+        "schedule": schedule or {"type": -1},
+        "invitations": [],
+        "tags": [],
+        "created_at": 1767225600,
+        **extra,
+    }
 
 
 def at(minutes: int) -> datetime:
@@ -34,11 +43,18 @@ def at(minutes: int) -> datetime:
 
 def test_check_options_names_each_problem():
     assert TrueConfAdapter.check_options({"url": "https://tc.example.vn", "client_id": "ioc"}) == []
-    problems = TrueConfAdapter.check_options({"url": "tc", "page_size": 0, "unit_from": "group", "history_days": -1,
-                                              "timeout_s": 0, "verify": 3})
-    assert [p.split(":")[0] for p in problems] == ["options.url", "options.client_id", "options.page_size",
-                                                   "options.history_days", "options.timeout_s", "options.unit_from",
-                                                   "options.verify"]
+    problems = TrueConfAdapter.check_options(
+        {"url": "tc", "page_size": 0, "unit_from": "group", "history_days": -1, "timeout_s": 0, "verify": 3}
+    )
+    assert [p.split(":")[0] for p in problems] == [
+        "options.url",
+        "options.client_id",
+        "options.page_size",
+        "options.history_days",
+        "options.timeout_s",
+        "options.unit_from",
+        "options.verify",
+    ]
 
 
 def test_unit_placement_order():
@@ -80,8 +96,14 @@ def test_a_running_conference_deleted_from_the_server_is_closed():
 
 def test_planned_meetings_window_and_held_memory():
     start = int(at(60).timestamp())
-    planned = conf("p1", schedule={"type": 1, "start_time": start, "duration": 3600}, invitations=[{"id": "x"}, {"id": "y"}])
-    far = conf("p2", schedule={"type": 1, "start_time": int((NOW + timedelta(days=90)).timestamp()), "duration": 60})
+    planned = conf(
+        "p1",
+        schedule={"type": 1, "start_time": start, "duration": 3600},
+        invitations=[{"id": "x"}, {"id": "y"}],
+    )
+    far = conf(
+        "p2", schedule={"type": 1, "start_time": int((NOW + timedelta(days=90)).timestamp()), "duration": 60}
+    )
     rows, _, wm = build_meetings([planned, far], {}, None, NOW, OPTS)
     assert [r["meeting_id"] for r in rows] == ["p1"]
     assert (rows[0]["endpoints_scheduled"], rows[0]["endpoints_connected"]) == (2, None)
@@ -101,8 +123,13 @@ def test_rows_validate_as_meetings():
 
 
 def test_bad_entries_are_rejects_not_crashes():
-    rows, rejects, _ = build_meetings([42, {"topic": "no id"}, conf("ok", state="running")], {"ok": None}, None, NOW, OPTS)
-    assert [r.reason for r in rejects] == ["a conference entry is not a JSON object", "conference without an id"]
+    rows, rejects, _ = build_meetings(
+        [42, {"topic": "no id"}, conf("ok", state="running")], {"ok": None}, None, NOW, OPTS
+    )
+    assert [r.reason for r in rejects] == [
+        "a conference entry is not a JSON object",
+        "conference without an id",
+    ]
     assert len(rows) == 1
     with pytest.raises(TransientSourceError):
         conferences_of({"error": {"code": 500}})
@@ -112,23 +139,45 @@ def test_bad_entries_are_rejects_not_crashes():
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=6),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=6)
+    ),
     max_leaves=30,
 )
 conference_like = st.fixed_dictionaries(
-    {}, optional={"id": json_values | st.text(max_size=8), "state": st.sampled_from(["running", "stopped", 3, None]),
-                  "schedule": json_values | st.fixed_dictionaries({"type": st.sampled_from([1, -1, 0, "1"]),
-                                                                   "start_time": json_values | st.integers(0, 5 * 10**9),
-                                                                   "duration": json_values}),
-                  "owner": json_values, "topic": json_values, "tags": json_values, "invitations": json_values,
-                  "created_at": json_values},
+    {},
+    optional={
+        "id": json_values | st.text(max_size=8),
+        "state": st.sampled_from(["running", "stopped", 3, None]),
+        "schedule": json_values
+        | st.fixed_dictionaries(
+            {
+                "type": st.sampled_from([1, -1, 0, "1"]),
+                "start_time": json_values | st.integers(0, 5 * 10**9),
+                "duration": json_values,
+            }
+        ),
+        "owner": json_values,
+        "topic": json_values,
+        "tags": json_values,
+        "invitations": json_values,
+        "created_at": json_values,
+    },
 )
 
 
 @settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
-@given(conferences=st.lists(conference_like | json_values, max_size=6), participants=json_values,
-       watermark=json_values, minutes=st.integers(-10**6, 10**6))
+@given(
+    conferences=st.lists(conference_like | json_values, max_size=6),
+    participants=json_values,
+    watermark=json_values,
+    minutes=st.integers(-(10**6), 10**6),
+)
 def test_fuzz_build_meetings_never_crashes(conferences, participants, watermark, minutes):
     parts = {}
     for c in conferences:
@@ -162,7 +211,9 @@ class _Body:
 
 
 @settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode()), cut=st.integers(0, 300))
+@given(
+    body=st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode()), cut=st.integers(0, 300)
+)
 def test_fuzz_random_and_truncated_bodies_give_clean_errors(client, body, cut):
     try:
         parsed = client.parse_json(_Body(body[:cut] if cut else body), "conferences")

@@ -9,7 +9,12 @@ def run_ioc(*args, env=None, cwd=None):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120
+        [sys.executable, "-m", "dashboard.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=120,
     )
 
 
@@ -37,11 +42,17 @@ def test_serve_refuses_an_unmigrated_database(tmp_path):
 
 def test_unreachable_database_is_one_line(tmp_path):
     result = run_ioc(
-        "db", "upgrade",
-        env={"IOC_DATA_DIR": str(tmp_path), "IOC_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"},
+        "db",
+        "upgrade",
+        env={
+            "IOC_DATA_DIR": str(tmp_path),
+            "IOC_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+        },
     )
     assert result.returncode == 4
-    assert result.stderr.startswith("ioc: error: cannot open the database postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert result.stderr.startswith(
+        "ioc: error: cannot open the database postgresql+psycopg://nobody@127.0.0.1:1/none"
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -62,7 +73,9 @@ def test_units_import_errors_exit_non_zero_and_list_problems(tmp_path):
     env = {"IOC_DATA_DIR": str(tmp_path)}
     assert run_ioc("db", "upgrade", env=env).returncode == 0
     bad = tmp_path / "bad.csv"
-    bad.write_text("code,name_vi,parent,level\nA,Đơn vị A,ZZZ,department\nB,Đơn vị B,YYY,department\n", encoding="utf-8")
+    bad.write_text(
+        "code,name_vi,parent,level\nA,Đơn vị A,ZZZ,department\nB,Đơn vị B,YYY,department\n", encoding="utf-8"
+    )
     result = run_ioc("units", "import", str(bad), env=env)
     assert result.returncode == 5
     lines = result.stderr.strip().splitlines()

@@ -40,7 +40,10 @@ def test_environment_overrides_toml_which_overrides_defaults(tmp_path):
         ({"IOC_PORT": "70000"}, "IOC_PORT='70000' is invalid"),
         ({"IOC_LANGUAGE": "fr"}, "IOC_LANGUAGE='fr' is invalid: expected vi or en"),
         ({"IOC_CACHE_BACKEND": "memcached"}, "IOC_CACHE_BACKEND='memcached' is invalid: expected one of"),
-        ({"IOC_CACHE_BACKEND": "redis"}, "IOC_REDIS_URL is invalid: IOC_CACHE_BACKEND=redis needs IOC_REDIS_URL"),
+        (
+            {"IOC_CACHE_BACKEND": "redis"},
+            "IOC_REDIS_URL is invalid: IOC_CACHE_BACKEND=redis needs IOC_REDIS_URL",
+        ),
         ({"IOC_REDIS_URL": "http://x"}, "IOC_REDIS_URL='http://x' is invalid: expected a Redis URL"),
         ({"IOC_DATABASE_URL": "mysql://u@h/db"}, "IOC_DATABASE_URL='mysql://u@h/db' is invalid"),
         ({"IOC_DATABASE_URL": "not a url"}, "IOC_DATABASE_URL='not a url' is invalid"),

@@ -17,16 +17,47 @@ from dashboard.errors import SettingsError
 from dashboard.exports import to_csv, to_xlsx
 from dashboard.redact import install_log_redaction, redact
 from dashboard.security import content_security_policy, host_allowed, safe_next
-from layouts.components.charts import RankBar, Series, funnel_figure, plain, ranking_figure, share_figure, trend_figure
+from layouts.components.charts import (
+    RankBar,
+    Series,
+    funnel_figure,
+    plain,
+    ranking_figure,
+    share_figure,
+    trend_figure,
+)
 
 # --- open redirect ---------------------------------------------------------------------------------
 OFF_SITE = [
-    "//evil.example", "///evil.example", "/\\evil.example", "\\\\evil.example", "\\/evil.example",
-    "/\t/evil.example", "/%09/evil.example", "/\n/evil.example", "/\r\n/evil.example", " /x", "/x y",
-    "/%2F%2Fevil.example", "/%2f%2fevil.example", "%2F%2Fevil.example", "/%5Cevil.example", "/%5cevil.example",
-    "/%252F%252Fevil.example", "https://evil.example", "http:/evil.example", "javascript:alert(1)",
-    "HTTPS://evil.example/", "evil.example", "", "/\x00/evil", "/\u2028/evil", "/\u00a0/evil", "/\u200b/evil",
-    "//evil.example@localhost", "/" + "a" * 3000,
+    "//evil.example",
+    "///evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "/\t/evil.example",
+    "/%09/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    " /x",
+    "/x y",
+    "/%2F%2Fevil.example",
+    "/%2f%2fevil.example",
+    "%2F%2Fevil.example",
+    "/%5Cevil.example",
+    "/%5cevil.example",
+    "/%252F%252Fevil.example",
+    "https://evil.example",
+    "http:/evil.example",
+    "javascript:alert(1)",
+    "HTTPS://evil.example/",
+    "evil.example",
+    "",
+    "/\x00/evil",
+    "/\u2028/evil",
+    "/\u00a0/evil",
+    "/\u200b/evil",
+    "//evil.example@localhost",
+    "/" + "a" * 3000,
 ]
 
 
@@ -36,8 +67,9 @@ def test_safe_next_refuses_every_form_that_can_leave_the_site(target):
     assert safe_next(target, default="/units") == "/units"
 
 
-@pytest.mark.parametrize("target", ["/", "/units/BNV", "/dossiers?lang=en&unit=BNV-VP", "/wall?playlist=p1#x",
-                                    "/units/B%C3%A1o"])
+@pytest.mark.parametrize(
+    "target", ["/", "/units/BNV", "/dossiers?lang=en&unit=BNV-VP", "/wall?playlist=p1#x", "/units/B%C3%A1o"]
+)
 def test_safe_next_keeps_paths_of_this_site(target):
     assert safe_next(target) == target
 
@@ -58,9 +90,30 @@ def test_redact_hides_url_passwords_and_secret_parameters():
     assert "postgresql+psycopg://ioc:***@db:5432/ioc" in out
 
 
-@pytest.mark.parametrize("name", ["password", "passwd", "pwd", "token", "access_token", "refresh_token", "id_token",
-                                  "secret", "client_secret", "api_key", "apikey", "key", "checksum", "signature",
-                                  "sig", "auth", "session", "code", "ACCESS_TOKEN"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "secret",
+        "client_secret",
+        "api_key",
+        "apikey",
+        "key",
+        "checksum",
+        "signature",
+        "sig",
+        "auth",
+        "session",
+        "code",
+        "ACCESS_TOKEN",
+    ],
+)
 def test_redact_hides_each_secret_looking_parameter(name):
     assert redact(f"/p?{name}=SeCrEtVaLuE&x=1") == f"/p?{name}=***&x=1"
     assert "SeCrEtVaLuE" not in redact(json.dumps({name: "SeCrEtVaLuE"}))
@@ -87,15 +140,25 @@ def test_log_records_are_redacted_from_any_logger(caplog):
 
 # --- exports ---------------------------------------------------------------------------------------
 ROWS = [
-    {"Mã": "=HYPERLINK(\"https://evil.example\",\"x\")", "Đơn vị": "+SUM(A1)", "Ghi chú": "-2+3", "Người": "@cmd",
-     "Tab": "\t=1+1", "CR": "\r=1+1", "Số": 42, "Âm": -3, "Tỷ lệ": 0.5, "Văn bản": "HS-1"},
+    {
+        "Mã": '=HYPERLINK("https://evil.example","x")',
+        "Đơn vị": "+SUM(A1)",
+        "Ghi chú": "-2+3",
+        "Người": "@cmd",
+        "Tab": "\t=1+1",
+        "CR": "\r=1+1",
+        "Số": 42,
+        "Âm": -3,
+        "Tỷ lệ": 0.5,
+        "Văn bản": "HS-1",
+    },
 ]
 
 
 def test_csv_neutralises_formula_cells_and_keeps_numbers():
     text = to_csv(ROWS).decode("utf-8-sig")
     header, row = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
-    cells = dict(zip(header, row))
+    cells = dict(zip(header, row, strict=False))
     for key in ("Mã", "Đơn vị", "Ghi chú", "Người", "Tab", "CR"):
         assert cells[key].startswith("'"), key
         assert cells[key][1:] == ROWS[0][key]
@@ -107,7 +170,7 @@ def test_xlsx_stores_formula_looking_text_as_text_and_numbers_as_numbers():
     ws = book.active
     assert ws["A1"].data_type == "s" and ws["A1"].value == "=1+1 danh sách"
     header = [c.value for c in ws[2]]
-    values = {h: c for h, c in zip(header, ws[3])}
+    values = {h: c for h, c in zip(header, ws[3], strict=False)}
     for key in ("Mã", "Đơn vị", "Ghi chú", "Người", "Tab", "CR", "Văn bản"):
         assert values[key].data_type == "s", key
         assert values[key].value.strip() == ROWS[0][key].strip()  # XML turns a lone CR into LF
@@ -124,9 +187,11 @@ def test_xlsx_dates_are_dates_and_formula_text_next_to_them_stays_text():
     received = datetime(2026, 3, 5, 8, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
     rows = [{"Mã": "=cmd|' /C calc'!A0", "Tiếp nhận": received, "Hạn": date(2026, 3, 10), "Số": 2}]
     ws = load_workbook(io.BytesIO(to_xlsx(rows, title="t"))).active
-    values = {h.value: c for h, c in zip(ws[2], ws[3])}
+    values = {h.value: c for h, c in zip(ws[2], ws[3], strict=False)}
     assert values["Mã"].data_type == "s" and values["Mã"].value.startswith("=cmd")
-    assert values["Tiếp nhận"].is_date and values["Tiếp nhận"].value == datetime(2026, 3, 5, 8, 30)  # local, naive
+    assert values["Tiếp nhận"].is_date and values["Tiếp nhận"].value == datetime(
+        2026, 3, 5, 8, 30
+    )  # local, naive
     assert values["Tiếp nhận"].number_format == "dd/mm/yyyy hh:mm"
     assert values["Hạn"].is_date and values["Hạn"].value.date() == date(2026, 3, 10)
     assert values["Hạn"].number_format == "dd/mm/yyyy"
@@ -153,7 +218,9 @@ def test_series_names_and_labels_are_plain_text_in_every_builder():
     from datetime import date
 
     figs = [
-        trend_figure([date(2026, 1, 1)], bars=[Series(EVIL, [1])], lines=[Series(EVIL, [0.5], unit="percent")]),
+        trend_figure(
+            [date(2026, 1, 1)], bars=[Series(EVIL, [1])], lines=[Series(EVIL, [0.5], unit="percent")]
+        ),
         funnel_figure([EVIL, "b"], [Series(EVIL, [3, 1])]),
         share_figure([EVIL, "b"], [1, 2]),
     ]
@@ -177,17 +244,21 @@ def test_allowed_hosts_add_a_specific_ioc_host_but_not_a_wildcard(tmp_path):
     env = {"IOC_DATA_DIR": str(tmp_path / "d")}
     assert load_settings(env={**env, "IOC_HOST": "10.0.0.5"}).allowed_host_list[-1] == "10.0.0.5"
     assert "0.0.0.0" not in load_settings(env={**env, "IOC_HOST": "0.0.0.0"}).allowed_host_list
-    assert load_settings(env={**env, "IOC_ALLOWED_HOSTS": "ioc.example.gov.vn, .ioc.gov.vn"}).allowed_host_list == [
-        "ioc.example.gov.vn", ".ioc.gov.vn"]
+    assert load_settings(
+        env={**env, "IOC_ALLOWED_HOSTS": "ioc.example.gov.vn, .ioc.gov.vn"}
+    ).allowed_host_list == ["ioc.example.gov.vn", ".ioc.gov.vn"]
 
 
-@pytest.mark.parametrize(("name", "value", "says"), [
-    ("IOC_RATE_LIMIT", "lots", "IOC_RATE_LIMIT='lots' is invalid: expected a rate such as 300/minute"),
-    ("IOC_FRAME_ANCESTORS", "'self'; script-src *", "IOC_FRAME_ANCESTORS"),
-    ("IOC_ALLOWED_HOSTS", "evil host", "IOC_ALLOWED_HOSTS"),
-    ("IOC_MAX_REQUEST_BYTES", "10", "IOC_MAX_REQUEST_BYTES='10' is invalid: expected a number of bytes"),
-    ("IOC_RATELIMIT_STORAGE_URL", "mongodb://x", "IOC_RATELIMIT_STORAGE_URL"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("IOC_RATE_LIMIT", "lots", "IOC_RATE_LIMIT='lots' is invalid: expected a rate such as 300/minute"),
+        ("IOC_FRAME_ANCESTORS", "'self'; script-src *", "IOC_FRAME_ANCESTORS"),
+        ("IOC_ALLOWED_HOSTS", "evil host", "IOC_ALLOWED_HOSTS"),
+        ("IOC_MAX_REQUEST_BYTES", "10", "IOC_MAX_REQUEST_BYTES='10' is invalid: expected a number of bytes"),
+        ("IOC_RATELIMIT_STORAGE_URL", "mongodb://x", "IOC_RATELIMIT_STORAGE_URL"),
+    ],
+)
 def test_bad_hardening_settings_are_refused_with_a_clear_message(tmp_path, name, value, says):
     with pytest.raises(SettingsError, match=None) as err:
         load_settings(env={"IOC_DATA_DIR": str(tmp_path / "d"), name: value})
@@ -196,9 +267,22 @@ def test_bad_hardening_settings_are_refused_with_a_clear_message(tmp_path, name,
 
 def test_host_allowlist_matching():
     allowed = ["localhost", "127.0.0.1", "[::1]", ".ioc.gov.vn"]
-    assert all(host_allowed(h, allowed) for h in ("localhost", "127.0.0.1:8050", "[::1]:80", "ioc.gov.vn", "a.ioc.gov.vn"))
-    assert not any(host_allowed(h, allowed) for h in ("", "evil.example", "localhost.evil", "xioc.gov.vn",
-                                                      "127.0.0.1.evil", "[::2]", "local host"))
+    assert all(
+        host_allowed(h, allowed)
+        for h in ("localhost", "127.0.0.1:8050", "[::1]:80", "ioc.gov.vn", "a.ioc.gov.vn")
+    )
+    assert not any(
+        host_allowed(h, allowed)
+        for h in (
+            "",
+            "evil.example",
+            "localhost.evil",
+            "xioc.gov.vn",
+            "127.0.0.1.evil",
+            "[::2]",
+            "local host",
+        )
+    )
 
 
 def test_csp_has_no_inline_scripts_and_the_frame_ancestors_setting():

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -14,7 +14,12 @@ def test_every_label_exists_in_both_languages():
 
 @pytest.mark.parametrize(
     ("value", "lang", "decimals", "expected"),
-    [(1234, "vi", 0, "1.234"), (1234567.891, "vi", 2, "1.234.567,89"), (1234, "en", 0, "1,234"), (0, "vi", 0, "0")],
+    [
+        (1234, "vi", 0, "1.234"),
+        (1234567.891, "vi", 2, "1.234.567,89"),
+        (1234, "en", 0, "1,234"),
+        (0, "vi", 0, "0"),
+    ],
 )
 def test_numbers_use_local_grouping(value, lang, decimals, expected):
     assert fmt_number(value, lang, decimals) == expected
@@ -31,7 +36,7 @@ def test_percent_and_none_is_never_zero():
 def test_dates_are_day_month_year_in_vietnamese():
     assert fmt_date(date(2026, 3, 4), "vi") == "04/03/2026"
     assert fmt_date(date(2026, 3, 4), "en") == "Mar 4, 2026"
-    utc = datetime(2026, 3, 4, 23, 30, tzinfo=timezone.utc)
+    utc = datetime(2026, 3, 4, 23, 30, tzinfo=UTC)
     assert fmt_datetime(utc, "vi", VN_TZ) == "06:30 05/03/2026"
 
 

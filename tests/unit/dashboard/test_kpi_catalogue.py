@@ -6,7 +6,11 @@ import pytest
 from dashboard.kpi.catalogue import CATALOGUE, KPI_IDS, Inputs, validate_catalogue
 from dashboard.kpi.display import format_delta, format_value
 
-EXPECTED_IDS = [f"VB-{i:02d}" for i in range(1, 10)] + [f"DVC-{i:02d}" for i in range(1, 15)] + [f"HOP-{i:02d}" for i in range(1, 8)]
+EXPECTED_IDS = (
+    [f"VB-{i:02d}" for i in range(1, 10)]
+    + [f"DVC-{i:02d}" for i in range(1, 15)]
+    + [f"HOP-{i:02d}" for i in range(1, 8)]
+)
 
 
 def test_every_kpi_of_domain_md_is_defined_once():
@@ -56,7 +60,9 @@ _NONE_OPEN = {"end:dossier_open": 0, "end:dossier_late": 0, "end:dossier_open_di
 
 def test_dvc06_counts_open_dossiers_at_the_period_end():
     # Ended in any end state (7, 8, 9, 10): 5, on time 3; open at the end 6, of which 3 late → 6/11.
-    x = _inputs(dossier_ended=5, dossier_ended_766_on_time=3, **{"end:dossier_open": 6, "end:dossier_late": 3})
+    x = _inputs(
+        dossier_ended=5, dossier_ended_766_on_time=3, **{"end:dossier_open": 6, "end:dossier_late": 3}
+    )
     out = CATALOGUE["DVC-06"].formula(x)
     assert (out.numerator, out.denominator) == (6, 11)
     assert out.parts["open_on_time"].value == 3
@@ -64,17 +70,32 @@ def test_dvc06_counts_open_dossiers_at_the_period_end():
 
 def test_dvc11_dvc12_divide_by_the_dvc06_population():
     # 8 ended + 2 open = 10; e-results 3 (ended only); digitised 4 ended + 1 open = 5.
-    x = _inputs(dossier_ended=8, dossier_ended_766_on_time=8, dossier_ended_e_result=3, dossier_ended_digitised=4,
-                **{"end:dossier_open": 2, "end:dossier_late": 0, "end:dossier_open_digitised": 1,
-                   "has:dossier_ended_e_result": True, "has:dossier_received_digitised": True})  # fmt: skip
+    x = _inputs(
+        dossier_ended=8,
+        dossier_ended_766_on_time=8,
+        dossier_ended_e_result=3,
+        dossier_ended_digitised=4,
+        **{
+            "end:dossier_open": 2,
+            "end:dossier_late": 0,
+            "end:dossier_open_digitised": 1,
+            "has:dossier_ended_e_result": True,
+            "has:dossier_received_digitised": True,
+        },
+    )
     assert (lambda o: (o.numerator, o.denominator))(CATALOGUE["DVC-11"].formula(x)) == (3, 10)
     assert (lambda o: (o.numerator, o.denominator))(CATALOGUE["DVC-12"].formula(x)) == (5, 10)
 
 
 def test_dvc13_follows_the_766_rule():
     # 10 ended, 1 late, 1 dissatisfied → (9 − 1) ÷ 10 = 80 %, points min(6; 6 × 0,8 ÷ 0,9) = 5,33.
-    x = _inputs(dossier_ended=10, dossier_ended_766_on_time=9, dossier_ended_dissatisfied=1,
-                **{"has:dossier_finished_rated": True}, **_NONE_OPEN)  # fmt: skip
+    x = _inputs(
+        dossier_ended=10,
+        dossier_ended_766_on_time=9,
+        dossier_ended_dissatisfied=1,
+        **{"has:dossier_finished_rated": True},
+        **_NONE_OPEN,
+    )
     out = CATALOGUE["DVC-13"].formula(x)
     assert out.value == pytest.approx(0.8) and out.parts["points"].value == pytest.approx(6 * 0.8 / 0.9)
     x.update(dossier_ended_766_on_time=4, dossier_ended_dissatisfied=7)
@@ -83,15 +104,25 @@ def test_dvc13_follows_the_766_rule():
 
 def test_missing_fields_and_missing_facts_give_reasons():
     out = CATALOGUE["DVC-11"].formula(_inputs(dossier_ended=4, **{"has:dossier_ended_e_result": False}))
-    assert out.value is None and out.reason.code == "field_not_provided" and out.reason.field == "CoKetQuaDienTu" and "CoKetQuaDienTu" not in out.reason.vi
+    assert (
+        out.value is None
+        and out.reason.code == "field_not_provided"
+        and out.reason.field == "CoKetQuaDienTu"
+        and "CoKetQuaDienTu" not in out.reason.vi
+    )
     out = CATALOGUE["VB-01"].formula(Inputs({"facts:documents": False}))
     assert out.value is None and out.reason.code == "no_facts"
     assert out.reason.vi == "Chưa có dữ liệu: chưa có nguồn nào cung cấp văn bản"
 
 
 def test_vb07_reads_the_latency_histogram():
-    x = _inputs(doc_ack_timed=4, doc_ack_lat_00000=1, doc_ack_lat_00060=2, doc_ack_lat_00240=1,
-                **{"has:doc_ack_timed": True})  # fmt: skip
+    x = _inputs(
+        doc_ack_timed=4,
+        doc_ack_lat_00000=1,
+        doc_ack_lat_00060=2,
+        doc_ack_lat_00240=1,
+        **{"has:doc_ack_timed": True},
+    )
     # Half of 4 is reached inside [60, 70): 60 + (2 − 1) / 2 × 10 = 65 minutes.
     assert CATALOGUE["VB-07"].formula(x).value == pytest.approx(65 / 60)
 

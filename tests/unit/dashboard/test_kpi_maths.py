@@ -47,9 +47,17 @@ def test_median_from_a_histogram():
 
 @pytest.mark.parametrize(
     ("value", "direction", "expected"),
-    [(0.95, "up", "green"), (0.9, "up", "amber"), (0.7, "up", "red"), (None, "up", "none"),
-     (3.0, "down", "green"), (10.0, "down", "amber"), (30.0, "down", "red"), (0.9, None, "none")],
-)  # fmt: skip
+    [
+        (0.95, "up", "green"),
+        (0.9, "up", "amber"),
+        (0.7, "up", "red"),
+        (None, "up", "none"),
+        (3.0, "down", "green"),
+        (10.0, "down", "amber"),
+        (30.0, "down", "red"),
+        (0.9, None, "none"),
+    ],
+)
 def test_status_against_thresholds(value, direction, expected):
     green, amber = (0.95, 0.85) if direction != "down" else (4.0, 24.0)
     assert status_for(value, direction, green, amber) == expected
@@ -67,10 +75,23 @@ def test_comparison_knows_better_from_worse():
 
 
 def test_competition_ranking():
-    assert competition_rank({"a": 3, "b": 5, "c": 5, "d": 1}, higher_is_better=True) == {"b": 1, "c": 1, "a": 3, "d": 4}
-    assert competition_rank({"a": 3, "b": 5, "c": None}, higher_is_better=False) == {"a": 1, "b": 2, "c": None}
+    assert competition_rank({"a": 3, "b": 5, "c": 5, "d": 1}, higher_is_better=True) == {
+        "b": 1,
+        "c": 1,
+        "a": 3,
+        "d": 4,
+    }
+    assert competition_rank({"a": 3, "b": 5, "c": None}, higher_is_better=False) == {
+        "a": 1,
+        "b": 2,
+        "c": None,
+    }
     # Equal as shown (53,47 %) share the place.
-    assert competition_rank({"a": 0.534701, "b": 0.534702, "c": 0.4}, True, decimals=4) == {"a": 1, "b": 1, "c": 3}
+    assert competition_rank({"a": 0.534701, "b": 0.534702, "c": 0.4}, True, decimals=4) == {
+        "a": 1,
+        "b": 1,
+        "c": 3,
+    }
 
 
 def test_day_series_range_sums():
@@ -98,7 +119,19 @@ def test_dossiers_open_at_the_end_of_a_day_from_state_and_tails():
         "dossier_closed_late_r": DaySeries({day(7): 1}),
         "dossier_closed_late_r_by_received": DaySeries({day(3): 1}),
     }
-    expected = {0: (0, 0), 1: (1, 0), 2: (2, 0), 3: (3, 1), 4: (3, 1), 5: (3, 2), 6: (2, 1), 7: (1, 0), 8: (1, 0), 9: (1, 1), 10: (1, 1)}
+    expected = {
+        0: (0, 0),
+        1: (1, 0),
+        2: (2, 0),
+        3: (3, 1),
+        4: (3, 1),
+        5: (3, 2),
+        6: (2, 1),
+        7: (1, 0),
+        8: (1, 0),
+        9: (1, 1),
+        10: (1, 1),
+    }
     for n, (open_, late) in expected.items():
         assert dossiers_open_at(day(n), state, series) == (open_, late), n
 

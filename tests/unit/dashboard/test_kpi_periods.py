@@ -40,7 +40,9 @@ def test_month_to_date_on_the_31st_compares_with_the_whole_shorter_month():
 def test_same_period_last_year_handles_29_february():
     assert Period.month_to_date(date(2028, 2, 29)).same_period_last_year().end == date(2027, 2, 28)
     assert Period.month(2029, 2).same_period_last_year().end == date(2028, 2, 29)  # the whole month
-    assert Period.custom(date(2026, 3, 5), date(2026, 3, 9)).same_period_last_year() == Period.custom(date(2025, 3, 5), date(2025, 3, 9))
+    assert Period.custom(date(2026, 3, 5), date(2026, 3, 9)).same_period_last_year() == Period.custom(
+        date(2025, 3, 5), date(2025, 3, 9)
+    )
 
 
 def test_custom_range_compares_with_the_same_number_of_days_before():

@@ -32,18 +32,20 @@ def _indicator(est, group, key):
 
 
 def test_published_rules_score_each_indicator_to_two_decimals():
-    est = estimate({
-        "DVC-06": fig(3421, 3600),  # 20 × 0,950277… = 19,0055… → 19,01
-        "DVC-02": fig(1200, 3600),  # min(4; 4 × 0,3333 ÷ 0,5) = 2,6666… → 2,67
-        "DVC-05": fig(4, 36),  # 4 × 0,1111 = 0,4444… → 0,44
-        "provision": fig(107, 212),  # min(4; 4 × 0,5047 ÷ 0,8) = 2,5235… → 2,52
-        "DVC-10": fig(321, 400),  # 6 × 0,8025 = 4,815 → 4,82 (half up, from the exact fraction)
-        "fee_procedures_paid": fig(3, 10),  # min(2; 2,5 × 0,3) = 0,75
-        "DVC-13": fig(85, 100),  # min(6; 6 × 0,85 ÷ 0,9) = 5,666… → 5,67
-        "DVC-11": fig(2, 3),  # 6 × 2/3 = 4
-        "DVC-12": fig(1, 8),  # 4 × 0,125 = 0,5
-        "sync": fig(99, 100),  # 6 × 0,99 = 5,94
-    })
+    est = estimate(
+        {
+            "DVC-06": fig(3421, 3600),  # 20 × 0,950277… = 19,0055… → 19,01
+            "DVC-02": fig(1200, 3600),  # min(4; 4 × 0,3333 ÷ 0,5) = 2,6666… → 2,67
+            "DVC-05": fig(4, 36),  # 4 × 0,1111 = 0,4444… → 0,44
+            "provision": fig(107, 212),  # min(4; 4 × 0,5047 ÷ 0,8) = 2,5235… → 2,52
+            "DVC-10": fig(321, 400),  # 6 × 0,8025 = 4,815 → 4,82 (half up, from the exact fraction)
+            "fee_procedures_paid": fig(3, 10),  # min(2; 2,5 × 0,3) = 0,75
+            "DVC-13": fig(85, 100),  # min(6; 6 × 0,85 ÷ 0,9) = 5,666… → 5,67
+            "DVC-11": fig(2, 3),  # 6 × 2/3 = 4
+            "DVC-12": fig(1, 8),  # 4 × 0,125 = 0,5
+            "sync": fig(99, 100),  # 6 × 0,99 = 5,94
+        }
+    )
     assert _indicator(est, "progress", "on_time").points == 19.01
     assert _indicator(est, "online_services", "online_intake").points == 2.67
     assert _indicator(est, "online_services", "in_use").points == 0.44
@@ -57,8 +59,15 @@ def test_published_rules_score_each_indicator_to_two_decimals():
     # The other 38 points are not yet known: listed, never 0, never spread over the known ones.
     assert est.points == 46.32 and est.known_max == 62 and est.unknown_points == 38
     assert not est.complete and len(est.unknown) == 11
-    assert {i.key for _, i in est.unknown} >= {"petitions_on_time", "petition_satisfaction", "fees_synced", "reuse",
-                                              "citizen_store", "population_dossiers", "certified_copies"}
+    assert {i.key for _, i in est.unknown} >= {
+        "petitions_on_time",
+        "petition_satisfaction",
+        "fees_synced",
+        "reuse",
+        "citizen_store",
+        "population_dossiers",
+        "certified_copies",
+    }
     assert _group(est, "online_services").estimate_split
     lost = est.lost
     # Where points are lost, most first: online services in use (4 − 0,44), then digitised dossiers (4 − 0,5).
@@ -66,17 +75,23 @@ def test_published_rules_score_each_indicator_to_two_decimals():
 
 
 def test_empty_denominators_score_zero_and_missing_data_is_unknown():
-    est = estimate({
-        "DVC-06": Figure(None, reason=EMPTY),  # nothing received → 0 of 20 (the official rule)
-        "DVC-13": Figure(None, reason=EMPTY),  # no dossiers → 0 of 6
-        "DVC-10": Figure(None, reason=empty_denominator("hồ sơ có phí", "fee dossier")),  # → 0 of 6
-        "DVC-11": Figure(None, reason=field_not_provided("CoKetQuaDienTu", "kết quả", "results")),  # unknown
-    })
+    est = estimate(
+        {
+            "DVC-06": Figure(None, reason=EMPTY),  # nothing received → 0 of 20 (the official rule)
+            "DVC-13": Figure(None, reason=EMPTY),  # no dossiers → 0 of 6
+            "DVC-10": Figure(None, reason=empty_denominator("hồ sơ có phí", "fee dossier")),  # → 0 of 6
+            "DVC-11": Figure(
+                None, reason=field_not_provided("CoKetQuaDienTu", "kết quả", "results")
+            ),  # unknown
+        }
+    )
     assert _indicator(est, "progress", "on_time").points == 0.0
     assert _indicator(est, "satisfaction", "dossier_satisfaction").points == 0.0
     assert _indicator(est, "online_payment", "paid_online").points == 0.0
     e_results = _indicator(est, "digitisation", "e_results")
-    assert e_results.points is None and e_results.lost is None and e_results.reason.code == "field_not_provided"
+    assert (
+        e_results.points is None and e_results.lost is None and e_results.reason.code == "field_not_provided"
+    )
     assert est.points == 0 and est.known_max == 32 and est.unknown_points == 68
     nothing = estimate({})
     assert nothing.known_max == 0 and nothing.unknown_points == 100  # nothing known: no score, not 0
@@ -85,9 +100,18 @@ def test_empty_denominators_score_zero_and_missing_data_is_unknown():
 def test_inputs_fill_the_indicators_the_store_cannot_compute():
     from dashboard.index_inputs import IndicatorInput
 
-    figures = {"DVC-06": fig(19, 20), "DVC-02": fig(1, 2), "DVC-05": fig(1, 1), "provision": fig(4, 5),
-               "DVC-10": fig(1, 1), "fee_procedures_paid": fig(4, 5), "DVC-13": fig(9, 10), "DVC-11": fig(1, 2),
-               "DVC-12": fig(1, 2), "sync": fig(1, 1)}  # fmt: skip
+    figures = {
+        "DVC-06": fig(19, 20),
+        "DVC-02": fig(1, 2),
+        "DVC-05": fig(1, 1),
+        "provision": fig(4, 5),
+        "DVC-10": fig(1, 1),
+        "fee_procedures_paid": fig(4, 5),
+        "DVC-13": fig(9, 10),
+        "DVC-11": fig(1, 2),
+        "DVC-12": fig(1, 2),
+        "sync": fig(1, 1),
+    }
     inputs = {
         # No petitions in the period: the rule gives both petition indicators their 6 points.
         "petitions_on_time": IndicatorInput(population=0, source="petitions"),
@@ -107,7 +131,9 @@ def test_inputs_fill_the_indicators_the_store_cannot_compute():
     est = estimate(figures, inputs)
     assert est.complete and est.unknown_points == 0
     sat = _group(est, "satisfaction")
-    assert [i.points for i in sat.indicators] == [6.0, 6.0, 6.0] and sat.indicators[0].reason.code == "no_petitions"
+    assert [i.points for i in sat.indicators] == [6.0, 6.0, 6.0] and sat.indicators[
+        0
+    ].reason.code == "no_petitions"
     assert _indicator(est, "online_payment", "fees_synced").points == 1.25
     assert _indicator(est, "digitisation", "reuse").points == 1.5
     assert _indicator(est, "digitisation", "population_procedures").points == 2.0
@@ -129,9 +155,15 @@ def test_bands_are_configurable():
 
 @pytest.mark.parametrize(
     ("text", "period"),
-    [("03/2026", Period.month(2026, 3)), ("2026-03", Period.month(2026, 3)), ("Q1/2026", Period.quarter(2026, 1)),
-     ("2026-Q4", Period.quarter(2026, 4)), ("quý 2/2026", Period.quarter(2026, 2)), ("2026", Period.year(2026))],
-)  # fmt: skip
+    [
+        ("03/2026", Period.month(2026, 3)),
+        ("2026-03", Period.month(2026, 3)),
+        ("Q1/2026", Period.quarter(2026, 1)),
+        ("2026-Q4", Period.quarter(2026, 4)),
+        ("quý 2/2026", Period.quarter(2026, 2)),
+        ("2026", Period.year(2026)),
+    ],
+)
 def test_score_periods(text, period):
     assert parse_score_period(text) == period
 
@@ -146,8 +178,16 @@ def test_official_csv_with_vietnamese_headers_and_decimal_commas(tmp_path):
     )
     shape, rows = read_scores_file(path, {"SO-01": 1, "SO-79": 2})
     assert shape == "groups"
-    assert rows[0]["total"] == 82.15 and rows[0]["satisfaction"] == 15.45 and rows[0]["published_on"] == date(2026, 4, 5)
-    assert (rows[1]["period_start"], rows[1]["period_end"], rows[1]["progress"]) == (date(2026, 1, 1), date(2026, 3, 31), None)
+    assert (
+        rows[0]["total"] == 82.15
+        and rows[0]["satisfaction"] == 15.45
+        and rows[0]["published_on"] == date(2026, 4, 5)
+    )
+    assert (rows[1]["period_start"], rows[1]["period_end"], rows[1]["progress"]) == (
+        date(2026, 1, 1),
+        date(2026, 3, 31),
+        None,
+    )
 
 
 def test_official_csv_problems_are_reported_with_their_lines(tmp_path):

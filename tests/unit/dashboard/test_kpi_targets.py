@@ -22,11 +22,17 @@ def test_the_example_file_is_valid_and_documents_every_section():
 
 
 def test_unit_overrides_field_by_field():
-    t = parse_targets({
-        "kpi": {"DVC-02": {"target": 0.6, "green": 0.6, "amber": 0.4}},
-        "unit": {"SO-01": {"kpi": {"DVC-02": {"green": 0.7}}}},
-    })
-    assert (t.thresholds("DVC-02").target, t.thresholds("DVC-02").green, t.thresholds("DVC-02").amber) == (0.6, 0.6, 0.4)
+    t = parse_targets(
+        {
+            "kpi": {"DVC-02": {"target": 0.6, "green": 0.6, "amber": 0.4}},
+            "unit": {"SO-01": {"kpi": {"DVC-02": {"green": 0.7}}}},
+        }
+    )
+    assert (t.thresholds("DVC-02").target, t.thresholds("DVC-02").green, t.thresholds("DVC-02").amber) == (
+        0.6,
+        0.6,
+        0.4,
+    )
     assert (t.thresholds("DVC-02", "SO-01").green, t.thresholds("DVC-02", "SO-01").amber) == (0.7, 0.4)
     assert t.thresholds("DVC-02", "SO-79").green == 0.6
     assert t.thresholds("VB-02").green == 0.9  # the catalogue default
@@ -35,16 +41,34 @@ def test_unit_overrides_field_by_field():
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"kpi": {"DVC-06": {"green": 98}}}, 'kpi."DVC-06".green = 98 is invalid: DVC-06 is a percentage, give a fraction between 0 and 1 (0.98 for 98 %)'),
+        (
+            {"kpi": {"DVC-06": {"green": 98}}},
+            'kpi."DVC-06".green = 98 is invalid: DVC-06 is a percentage, give a fraction between 0 and 1 (0.98 for 98 %)',
+        ),
         ({"kpi": {"DVC-99": {"green": 0.5}}}, 'kpi."DVC-99": unknown KPI'),
-        ({"kpi": {"DVC-06": {"gren": 0.5}}}, 'kpi."DVC-06".gren is unknown: expected one of target, green, amber'),
+        (
+            {"kpi": {"DVC-06": {"gren": 0.5}}},
+            'kpi."DVC-06".gren is unknown: expected one of target, green, amber',
+        ),
         ({"kpi": {"DVC-06": {"green": "cao"}}}, "kpi.\"DVC-06\".green = 'cao' is invalid: expected a number"),
-        ({"kpi": {"DVC-06": {"green": 0.8, "amber": 0.9}}}, 'kpi."DVC-06": amber = 0.9 is above green = 0.8, but higher is better for DVC-06'),
-        ({"kpi": {"VB-07": {"green": 24, "amber": 4}}}, 'kpi."VB-07": amber = 4 is below green = 24, but lower is better for VB-07'),
+        (
+            {"kpi": {"DVC-06": {"green": 0.8, "amber": 0.9}}},
+            'kpi."DVC-06": amber = 0.9 is above green = 0.8, but higher is better for DVC-06',
+        ),
+        (
+            {"kpi": {"VB-07": {"green": 24, "amber": 4}}},
+            'kpi."VB-07": amber = 4 is below green = 24, but lower is better for VB-07',
+        ),
         ({"kpi": {"VB-01": {"green": 10}}}, "VB-01 has no direction"),
-        ({"unit": {"SO-01": {"kpi": {"DVC-14": {"green": 120}}}}}, 'unit."SO-01".kpi."DVC-14".green = 120 is invalid: DVC-14 is scored 0–100'),
+        (
+            {"unit": {"SO-01": {"kpi": {"DVC-14": {"green": 120}}}}},
+            'unit."SO-01".kpi."DVC-14".green = 120 is invalid: DVC-14 is scored 0–100',
+        ),
         ({"targets": {}}, "unknown table [targets]"),
-        ({"service_index": {"band": [{"min": 50, "name_vi": "Đạt"}]}}, "the lowest band must start at min = 0"),
+        (
+            {"service_index": {"band": [{"min": 50, "name_vi": "Đạt"}]}},
+            "the lowest band must start at min = 0",
+        ),
         ({"calendar": {"holidays": ["30/04/2026"]}}, "calendar.holidays: '30/04/2026' is not a date"),
     ],
 )

@@ -38,26 +38,30 @@ def test_slide_urls_are_kiosk_pages_with_their_unit_and_period():
     weakest = Slide("/", 30, "weakest:DVC-06", "today")
     assert weakest.url(lang="en") == "/?period=today&kiosk=1&lang=en"  # unresolved: no unit
     assert weakest.url(unit="SO-96", theme="light") == "/?unit=SO-96&period=today&kiosk=1&theme=light"
-    assert Slide("/units", 20, None, "mtd", (("kpi", "DVC-06"),)).url() == "/units?period=mtd&kpi=DVC-06&kiosk=1"
+    assert (
+        Slide("/units", 20, None, "mtd", (("kpi", "DVC-06"),)).url() == "/units?period=mtd&kpi=DVC-06&kiosk=1"
+    )
 
 
 def test_every_problem_is_reported_with_its_playlist_slide_and_field():
-    data = {"playlists": {
-        "good": {"slides": [{"page": "/", "dwell": 30}]},
-        "bad": {
-            "title_vi": "",
-            "colour": "red",
-            "slides": [
-                {"page": "sources", "dwell": 30},
-                {"page": "/", "dwell": 2, "period": "fortnight"},
-                {"page": "/", "dwell": 30, "unit": "weakest:XX-99"},
-                {"page": "/wall", "dwell": "long", "params": {"kiosk": "0"}},
-                {"page": "/", "dwell": 30, "extra": 1},
-            ],
-        },
-        "Bad Name": {"slides": [{"page": "/", "dwell": 30}]},
-        "empty": {"slides": []},
-    }}
+    data = {
+        "playlists": {
+            "good": {"slides": [{"page": "/", "dwell": 30}]},
+            "bad": {
+                "title_vi": "",
+                "colour": "red",
+                "slides": [
+                    {"page": "sources", "dwell": 30},
+                    {"page": "/", "dwell": 2, "period": "fortnight"},
+                    {"page": "/", "dwell": 30, "unit": "weakest:XX-99"},
+                    {"page": "/wall", "dwell": "long", "params": {"kiosk": "0"}},
+                    {"page": "/", "dwell": 30, "extra": 1},
+                ],
+            },
+            "Bad Name": {"slides": [{"page": "/", "dwell": 30}]},
+            "empty": {"slides": []},
+        }
+    }
     with pytest.raises(PlaylistError) as caught:
         parse_playlists(data, "playlists.toml")
     vi = [p.vi for p in caught.value.problems]
@@ -86,7 +90,7 @@ def test_every_problem_is_reported_with_its_playlist_slide_and_field():
 
 def test_a_broken_file_says_where(tmp_path):
     path = tmp_path / "playlists.toml"
-    path.write_text('[playlists.a\nslides = 1\n', encoding="utf-8")
+    path.write_text("[playlists.a\nslides = 1\n", encoding="utf-8")
     with pytest.raises(PlaylistError) as caught:
         load_playlists(path)
     assert caught.value.problems[0].vi.startswith("sai cú pháp TOML")
@@ -109,9 +113,13 @@ def test_a_slide_of_a_page_that_cannot_fit_one_screen_is_refused_naming_it(page)
     with pytest.raises(PlaylistError) as caught:
         parse_playlists(data, "playlists.toml")
     [problem] = caught.value.problems
-    assert problem.vi.startswith("danh sách 'p', trang chiếu 2, trường 'page': trang này không có dạng trình chiếu vừa một màn hình")
+    assert problem.vi.startswith(
+        "danh sách 'p', trang chiếu 2, trường 'page': trang này không có dạng trình chiếu vừa một màn hình"
+    )
     assert f"(đang là '{page}')" in problem.vi and "/dossiers" in problem.vi
-    assert problem.en.startswith("playlist 'p', slide 2, field 'page': this page has no wall layout that fits one screen")
+    assert problem.en.startswith(
+        "playlist 'p', slide 2, field 'page': this page has no wall layout that fits one screen"
+    )
 
 
 def test_every_wall_page_is_accepted_and_the_shipped_playlists_only_use_them():

@@ -30,7 +30,10 @@ def test_csv_with_bom_semicolons_and_vietnamese_names(tmp_path):
         "\ufeffcode;name_vi;name_en;parent;level\nBO;Bộ Xây dựng;Ministry;;ministry\nVP;Văn phòng Bộ;;BO;department\n",
     )
     rows = read_units_file(path)
-    assert [(r.code, r.parent, r.name_en) for r in rows] == [("BO", None, "Ministry"), ("VP", "BO", "Văn phòng Bộ")]
+    assert [(r.code, r.parent, r.name_en) for r in rows] == [
+        ("BO", None, "Ministry"),
+        ("VP", "BO", "Văn phòng Bộ"),
+    ]
 
 
 def test_utf16_csv_is_read(tmp_path):

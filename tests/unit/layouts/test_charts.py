@@ -55,7 +55,9 @@ def test_trend_bars_and_a_percentage_line_with_its_target():
         DAYS,
         [Series("Đến", [1200, 80, 0], colour="c1"), Series("Đi", [3, 4, 5], colour="c2")],
         [Series("Điện tử", [0.9312, None, 0.875], unit="percent", colour="text")],
-        reference=Reference(0.9, "Mục tiêu 90,00 %"), lang="vi", theme="dark",
+        reference=Reference(0.9, "Mục tiêu 90,00 %"),
+        lang="vi",
+        theme="dark",
     )
     offline(fig)
     bars, line = fig.data[:2], fig.data[2]
@@ -73,7 +75,9 @@ def test_trend_bars_and_a_percentage_line_with_its_target():
 
 
 def test_trend_in_english_by_week_and_lines_alone():
-    fig = trend_figure(DAYS, lines=[Series("Hours", [1.5, 2.0, None], unit="hours")], granularity="week", lang="en")
+    fig = trend_figure(
+        DAYS, lines=[Series("Hours", [1.5, 2.0, None], unit="hours")], granularity="week", lang="en"
+    )
     offline(fig)
     assert fig.layout.separators == ".," and "Week of" in fig.layout.xaxis.hoverformat
     assert fig.data[0].yaxis in (None, "y") and list(fig.data[0].customdata) == ["1.5 h", "2.0 h", "–"]
@@ -92,7 +96,9 @@ def test_ranking_best_on_top_with_status_shapes_and_the_target():
         RankBar("SO-01", "TP. Hà Nội", 0.90, "amber", 2, None),
         RankBar("SO-48", "TP. Đà Nẵng", 0.61, "red", 3, -1),
     ]
-    fig = ranking_figure(rows, unit="percent", reference=Reference(0.95, "Mục tiêu 95 %"), highlight="SO-01", lang="vi")
+    fig = ranking_figure(
+        rows, unit="percent", reference=Reference(0.95, "Mục tiêu 95 %"), highlight="SO-01", lang="vi"
+    )
     offline(fig)
     bar = fig.data[0]
     assert bar.orientation == "h"
@@ -115,8 +121,11 @@ def test_ranking_of_counts_without_target():
 
 
 def test_funnel_per_series_with_share_of_the_first_stage():
-    fig = funnel_figure(["01 Đã đến", "03 Đã tiếp nhận", "06 Hoàn thành"],
-                        [Series("Gửi đi", [480, 464, 365]), Series("Nhận về", [630, 0, 0])], lang="vi")
+    fig = funnel_figure(
+        ["01 Đã đến", "03 Đã tiếp nhận", "06 Hoàn thành"],
+        [Series("Gửi đi", [480, 464, 365]), Series("Nhận về", [630, 0, 0])],
+        lang="vi",
+    )
     offline(fig)
     sent, received = fig.data
     assert (sent.type, sent.xaxis, received.xaxis) == ("funnel", "x", "x2")  # side by side
@@ -126,8 +135,14 @@ def test_funnel_per_series_with_share_of_the_first_stage():
 
 
 def test_share_ring_with_counts_percentages_and_total():
-    fig = share_figure(["Trực tuyến", "Trực tiếp", "Bưu chính"], [2845, 2289, 84], colours=["c1", "c2", "c3"],
-                       patterns=[None, None, "/"], centre="5.218<br>tiếp nhận", lang="vi")
+    fig = share_figure(
+        ["Trực tuyến", "Trực tiếp", "Bưu chính"],
+        [2845, 2289, 84],
+        colours=["c1", "c2", "c3"],
+        patterns=[None, None, "/"],
+        centre="5.218<br>tiếp nhận",
+        lang="vi",
+    )
     offline(fig)
     pie = fig.data[0]
     assert list(pie.text) == ["2.845<br>54,5 %", "2.289<br>43,9 %", "84<br>1,6 %"]
@@ -137,8 +152,13 @@ def test_share_ring_with_counts_percentages_and_total():
 
 
 def test_heatmap_shows_counts_and_leaves_quiet_hours_blank():
-    fig = heatmap_figure(["Th 2<br>2", "Th 3<br>3"], ["08:00", "09:00"], [[0, 1234], [3, 0]],
-                         hover=[["a", "b"], ["c", "d"]], lang="vi")
+    fig = heatmap_figure(
+        ["Th 2<br>2", "Th 3<br>3"],
+        ["08:00", "09:00"],
+        [[0, 1234], [3, 0]],
+        hover=[["a", "b"], ["c", "d"]],
+        lang="vi",
+    )
     offline(fig)
     assert [list(row) for row in fig.data[0].text] == [["", "1.234"], ["3", ""]]
     assert fig.layout.yaxis.autorange == "reversed"  # morning at the top

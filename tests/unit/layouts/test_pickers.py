@@ -71,7 +71,9 @@ def test_what_cannot_be_used_is_said_not_guessed():
 
 def test_all_units_and_repeated_parameters():
     assert parse_selection({"unit": ALL_UNITS}, TODAY).unit is None
-    assert parse_selection({"unit": ["SO-79", "SO-01"], "period": ["ytd"]}, TODAY) == Selection("SO-79", Period.year_to_date(TODAY))
+    assert parse_selection({"unit": ["SO-79", "SO-01"], "period": ["ytd"]}, TODAY) == Selection(
+        "SO-79", Period.year_to_date(TODAY)
+    )
 
 
 def test_selection_asks_access_and_falls_back_to_the_principals_own_scope(monkeypatch):
@@ -86,7 +88,9 @@ def test_selection_asks_access_and_falls_back_to_the_principals_own_scope(monkey
     sel = pickers.selection(object(), {"unit": "SO-99", "period": "qtd"}, TODAY)
     assert asked == ["SO-99"]
     assert sel.unit == "SO-01" and sel.period.kind == "qtd"
-    assert sel.notices("vi") == ["Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại): đang hiển thị phạm vi của bạn."]
+    assert sel.notices("vi") == [
+        "Không có quyền xem đơn vị này (hoặc đơn vị không tồn tại): đang hiển thị phạm vi của bạn."
+    ]
     monkeypatch.setattr(pickers, "resolve_unit", lambda session, requested: requested)
     assert pickers.selection(object(), {"unit": "SO-01"}, TODAY).unit == "SO-01"
 
@@ -96,8 +100,16 @@ def test_period_picker_in_both_languages():
     radio = vi.children[1]
     assert radio.id == {"type": "ioc-url-param", "page": "documents", "param": "period"}
     assert radio.value == "ytd"
-    assert [o["label"] for o in radio.options] == ["Hôm nay", "Tuần này", "Từ đầu tháng", "Từ đầu quý", "Từ đầu năm",
-                                                   "7 ngày qua", "30 ngày qua", "Kỳ báo cáo (15–14)"]
+    assert [o["label"] for o in radio.options] == [
+        "Hôm nay",
+        "Tuần này",
+        "Từ đầu tháng",
+        "Từ đầu quý",
+        "Từ đầu năm",
+        "7 ngày qua",
+        "30 ngày qua",
+        "Kỳ báo cáo (15–14)",
+    ]
     en = period_picker(EN, "rolling7", URL).children[1]
     assert en.value == "rolling7" and en.options[-1]["label"] == "Reporting period (15th–14th)"
 
@@ -131,10 +143,14 @@ def test_binding_registers_one_client_side_writer_per_page():
         url = pickers.bind_url("meetings")
         callbacks = dash._callback.GLOBAL_CALLBACK_LIST
         outputs = [c["output"] for c in callbacks]
-        assert any('"page":"meetings"' in o and '"type":"ioc-url"' in o and o.endswith(".search") for o in outputs)
-        assert any('"param":"unit"' in o and o.endswith(".value") for o in outputs)  # a click on a ranking bar
+        assert any(
+            '"page":"meetings"' in o and '"type":"ioc-url"' in o and o.endswith(".search") for o in outputs
+        )
+        assert any(
+            '"param":"unit"' in o and o.endswith(".value") for o in outputs
+        )  # a click on a ranking bar
         assert all(c.get("clientside_function") for c in callbacks)  # no server round trip
         assert url.drill_id("ranking") == {"type": "ioc-url-drill", "page": "meetings", "name": "ranking"}
-        assert 'params.delete(item.id.param)' in pickers._WRITE_QUERY  # "all" and empty remove a parameter
+        assert "params.delete(item.id.param)" in pickers._WRITE_QUERY  # "all" and empty remove a parameter
     finally:
         reset_dash_globals()

@@ -15,12 +15,12 @@ import pytest
 from dash import no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.access import Principal
 from dashboard.config import load_settings
 from dashboard.db import bump_data_version
 from dashboard.queries import current_data_version, overview, ranking
 from dashboard.webapp import create_app, read_session
-from dashboard.access import Principal
-from tests.access_support import request_as, unit_head, roots
+from tests.access_support import request_as, roots, unit_head
 from tests.dash_support import render_text, reset_dash_globals
 
 
@@ -29,8 +29,13 @@ def demo_dir(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("wall-store")
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
     env["IOC_DATA_DIR"] = str(data_dir)
-    done = subprocess.run([sys.executable, "-m", "dashboard.cli", "demo", "--no-serve", "--days", "5"], env=env,
-                          capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "demo", "--no-serve", "--days", "5"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr
     return data_dir
 
@@ -40,7 +45,9 @@ def app(demo_dir):
     reset_dash_globals()
     for name in [m for m in sys.modules if m.startswith("layouts.") or m == "layouts"]:
         del sys.modules[name]
-    settings = load_settings(env={}, data_dir=demo_dir, sources_file=demo_dir / "demo" / "sources.toml", cache_backend="simple")
+    settings = load_settings(
+        env={}, data_dir=demo_dir, sources_file=demo_dir / "demo" / "sources.toml", cache_backend="simple"
+    )
     yield create_app(settings)
     reset_dash_globals()
 
@@ -81,15 +88,20 @@ def find(node, **props) -> list[dict]:
 
 
 def tile_values(tree) -> dict[str, str]:
-    return {t["props"]["data-kpi"]: t["props"]["data-value"] for t in find(tree) if "data-kpi" in t["props"]
-            and str(t["props"].get("id", "")).startswith("wall-tile-")}
+    return {
+        t["props"]["data-kpi"]: t["props"]["data-value"]
+        for t in find(tree)
+        if "data-kpi" in t["props"] and str(t["props"].get("id", "")).startswith("wall-tile-")
+    }
 
 
 def wall_props(tree) -> dict:
     return find(tree, id="wall-content")[0]["props"]
 
 
-@pytest.mark.parametrize("query, unit", [("", None), ("?unit=SO-25&period=week", "SO-25"), ("?unit=BMP-SO&period=today", "BMP-SO")])
+@pytest.mark.parametrize(
+    "query, unit", [("", None), ("?unit=SO-25&period=week", "SO-25"), ("?unit=BMP-SO&period=today", "BMP-SO")]
+)
 def test_tiles_equal_the_kpi_engine_for_the_same_scope_and_period(app, query, unit):
     tree = page_layout(app, "/" + query)
     props = wall_props(tree)
@@ -97,7 +109,9 @@ def test_tiles_equal_the_kpi_engine_for_the_same_scope_and_period(app, query, un
     assert len(values) == 16
     with app.server.app_context(), read_session() as session:
         assert int(props["data-version"]) == current_data_version(session)
-        engine = overview(session, unit, props["data-period"].split(":")[0], now=datetime.fromisoformat(props["data-as-of"]))
+        engine = overview(
+            session, unit, props["data-period"].split(":")[0], now=datetime.fromisoformat(props["data-as-of"])
+        )
     assert engine.period.key == props["data-period"]
     assert values == {k: ("" if engine.tile(k).value is None else repr(engine.tile(k).value)) for k in values}
     assert any(v not in ("", "0.0") for v in values.values()), "a simulated store has figures"
@@ -108,7 +122,11 @@ def test_scope_period_and_the_units_needing_attention(app):
     assert "Toàn cơ quan" in text and "Hôm nay" in text
     assert "Đơn vị cần chú ý" in text and "Các Sở Nông nghiệp và Môi trường (34 tỉnh, thành phố)" in text
     leaf = render_text(page_layout(app, "/?unit=SO-25&kiosk=1"))
-    assert "Sở Nông nghiệp và Môi trường tỉnh Phú Thọ" in leaf and "Việc cần xử lý" in leaf and "Đơn vị cần chú ý" not in leaf
+    assert (
+        "Sở Nông nghiệp và Môi trường tỉnh Phú Thọ" in leaf
+        and "Việc cần xử lý" in leaf
+        and "Đơn vị cần chú ý" not in leaf
+    )
     odd = page_layout(app, "/?period=fortnight")
     assert wall_props(odd)["data-period"].startswith("mtd:")  # an unknown period falls back to month to date
 
@@ -197,15 +215,23 @@ def test_an_unknown_playlist_lists_the_ones_there_are(app):
 
 def test_the_playlists_file_of_the_data_dir_is_used_and_explained(app, demo_dir):
     own = demo_dir / "playlists.toml"
-    own.write_text('[playlists.so]\ntitle_vi = "Sở"\nslides = [{ page = "/", unit = "SO-01", dwell = 5 },'
-                   ' { page = "/", unit = "SO-XX", dwell = 5 }]\n', encoding="utf-8")
+    own.write_text(
+        '[playlists.so]\ntitle_vi = "Sở"\nslides = [{ page = "/", unit = "SO-01", dwell = 5 },'
+        ' { page = "/", unit = "SO-XX", dwell = 5 }]\n',
+        encoding="utf-8",
+    )
     text = render_text(page_layout(app, "/wall?playlist=so"))
     assert "Tệp danh sách trình chiếu có lỗi" in text and str(own) in text
     assert "danh sách 'so', trang chiếu 2, trường 'unit': không có đơn vị mã 'SO-XX'" in text
     own.write_text('[playlists.so]\nslides = [{ page = "/", unit = "SO-01", dwell = 5 }]\n', encoding="utf-8")
-    slides = json.loads(find(page_layout(app, "/wall?playlist=so&theme=light"), id="wall-playlist")[0]["props"]["data-slides"])
+    slides = json.loads(
+        find(page_layout(app, "/wall?playlist=so&theme=light"), id="wall-playlist")[0]["props"]["data-slides"]
+    )
     assert slides == [{"url": "/?unit=SO-01&kiosk=1&lang=vi&theme=light", "dwell": 5.0, "unit": "SO-01"}]
     own.write_text('[playlists.so]\nslides = [{ page = "/", dwell = "lâu" }]\n', encoding="utf-8")
     text = render_text(page_layout(app, "/wall?playlist=so&lang=en"))
     assert "The playlist file has errors" in text
-    assert "playlist 'so', slide 1, field 'dwell': must be a number of seconds from 5 to 3600 (got 'lâu')" in text
+    assert (
+        "playlist 'so', slide 1, field 'dwell': must be a number of seconds from 5 to 3600 (got 'lâu')"
+        in text
+    )

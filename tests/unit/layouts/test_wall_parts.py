@@ -3,7 +3,7 @@ the units needing attention, the freshness line — without a browser or a datab
 
 import json
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dashboard.access import UnitOption
@@ -30,7 +30,7 @@ from layouts.components.wall_parts import (
 from tests.dash_support import render_text
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-NOW = datetime(2026, 11, 20, 7, 30, tzinfo=timezone.utc)  # 14:30 in Hà Nội
+NOW = datetime(2026, 11, 20, 7, 30, tzinfo=UTC)  # 14:30 in Hà Nội
 SCOPE = Scope("all", None, None, None, "Toàn cơ quan", "Whole agency")
 PERIOD = Period.parse("mtd", date(2026, 11, 20))
 
@@ -38,9 +38,23 @@ PERIOD = Period.parse("mtd", date(2026, 11, 20))
 def result(kpi_id, value=0.9, status="green") -> KpiResult:
     unit = CATALOGUE[kpi_id].unit
     return KpiResult(
-        kpi_id=kpi_id, scope=SCOPE, period=PERIOD, value=value, numerator=None, denominator=None, unit=unit, status=status,
-        target=None, reason=None if value is not None else Reason("no_facts", "Chưa có dữ liệu: chưa có nguồn", "No data: none"),
-        parts={}, previous=None, last_year=None, series=(), as_of=NOW,
+        kpi_id=kpi_id,
+        scope=SCOPE,
+        period=PERIOD,
+        value=value,
+        numerator=None,
+        denominator=None,
+        unit=unit,
+        status=status,
+        target=None,
+        reason=None
+        if value is not None
+        else Reason("no_facts", "Chưa có dữ liệu: chưa có nguồn", "No data: none"),
+        parts={},
+        previous=None,
+        last_year=None,
+        series=(),
+        as_of=NOW,
     )
 
 
@@ -49,16 +63,38 @@ def fresh(domain, state="ok", minutes=3):
 
 
 def row(code, name, value, rank, status="red") -> RankRow:
-    return RankRow(unit_id=rank, code=code, name_vi=f"Sở Nông nghiệp và Môi trường tỉnh {name}",
-                   name_en=f"{name} Department of Agriculture and Environment", value=value, numerator=None, denominator=None,
-                   status=status, rank=rank, previous_value=None, previous_rank=None, rank_change=None)
+    return RankRow(
+        unit_id=rank,
+        code=code,
+        name_vi=f"Sở Nông nghiệp và Môi trường tỉnh {name}",
+        name_en=f"{name} Department of Agriculture and Environment",
+        value=value,
+        numerator=None,
+        denominator=None,
+        status=status,
+        rank=rank,
+        previous_value=None,
+        previous_rank=None,
+        rank_change=None,
+    )
 
 
 def data(**changes) -> WallData:
-    tiles = {k: result(k, value=float(i + 1)) for i, k in enumerate([*sum(WALL_KPIS.values(), ()), INDEX_KPI])}
+    tiles = {
+        k: result(k, value=float(i + 1)) for i, k in enumerate([*sum(WALL_KPIS.values(), ()), INDEX_KPI])
+    }
     fields = dict(
-        lang="vi", scope=SCOPE, period=PERIOD, tiles=tiles, service=None,
-        freshness={d: fresh(d) for d in WALL_KPIS}, attention=Attention(), version=7, now=NOW, tz=TZ, units_total=56,
+        lang="vi",
+        scope=SCOPE,
+        period=PERIOD,
+        tiles=tiles,
+        service=None,
+        freshness={d: fresh(d) for d in WALL_KPIS},
+        attention=Attention(),
+        version=7,
+        now=NOW,
+        tz=TZ,
+        units_total=56,
     )
     fields.update(changes)
     return WallData(**fields)
@@ -97,7 +133,10 @@ def test_each_tile_gets_its_own_domains_freshness():
     assert "Dữ liệu cũ: Họp trực tuyến" in render_text(freshness_summary(data(freshness=stale_meetings)))
     # The time is said once per column; a column whose data is stale says so.
     column = render_text(wall_body(data(freshness=stale_meetings)))
-    headers = [(n["props"]["children"], n["props"]["data-state"]) for n in find_all(json.loads(column), "ioc-wall__domain-time")]
+    headers = [
+        (n["props"]["children"], n["props"]["data-state"])
+        for n in find_all(json.loads(column), "ioc-wall__domain-time")
+    ]
     assert headers == [("cập nhật 14:27", "fresh"), ("cập nhật 14:27", "fresh"), ("▲ dữ liệu cũ", "stale")]
     nosource = find_all(json.loads(render_text(wall_body(data(freshness={})))), "ioc-wall__domain-time")
     assert [n["props"]["children"] for n in nosource] == ["○ chưa có nguồn dữ liệu"] * 3
@@ -128,7 +167,11 @@ def test_no_data_is_never_a_zero_and_no_source_is_said():
 def test_the_freshness_line_names_the_worst_state():
     ok = render_text(freshness_summary(data()))
     assert "● Dữ liệu cập nhật 14:27" in ok
-    error = {**{d: fresh(d) for d in WALL_KPIS}, "dossiers": fresh("dossiers", "error"), "documents": fresh("documents", "stale")}
+    error = {
+        **{d: fresh(d) for d in WALL_KPIS},
+        "dossiers": fresh("dossiers", "error"),
+        "documents": fresh("documents", "stale"),
+    }
     text = render_text(freshness_summary(data(freshness=error, lang="en")))
     assert "■ Source error: Public services" in text  # an error outranks a stale source
 
@@ -136,42 +179,109 @@ def test_the_freshness_line_names_the_worst_state():
 def test_the_service_index_shows_its_band_and_where_points_are_lost():
     from dashboard.service_index import Group, Indicator, ServiceIndexEstimate
 
-    estimate = ServiceIndexEstimate((
-        Group("progress", "Tiến độ giải quyết", "Progress", 20, (
-            Indicator("on_time", "Hồ sơ giải quyết đúng hạn (DVC-06)", "On time (DVC-06)", 20, 16.87, 0.84, "20 × r"),)),
-        Group("payment", "Thanh toán", "Payment", 10, (
-            Indicator("paid", "Hồ sơ thanh toán trực tuyến (DVC-10)", "Paid online (DVC-10)", 6, 2.49, 0.41, "6 × r"),
-            Indicator("fees_synced", "TTHC có phí đồng bộ thu phí", "Fees synchronised", 2.5, None, None, "2,5 × C"),)),
-    ))
+    estimate = ServiceIndexEstimate(
+        (
+            Group(
+                "progress",
+                "Tiến độ giải quyết",
+                "Progress",
+                20,
+                (
+                    Indicator(
+                        "on_time",
+                        "Hồ sơ giải quyết đúng hạn (DVC-06)",
+                        "On time (DVC-06)",
+                        20,
+                        16.87,
+                        0.84,
+                        "20 × r",
+                    ),
+                ),
+            ),
+            Group(
+                "payment",
+                "Thanh toán",
+                "Payment",
+                10,
+                (
+                    Indicator(
+                        "paid",
+                        "Hồ sơ thanh toán trực tuyến (DVC-10)",
+                        "Paid online (DVC-10)",
+                        6,
+                        2.49,
+                        0.41,
+                        "6 × r",
+                    ),
+                    Indicator(
+                        "fees_synced",
+                        "TTHC có phí đồng bộ thu phí",
+                        "Fees synchronised",
+                        2.5,
+                        None,
+                        None,
+                        "2,5 × C",
+                    ),
+                ),
+            ),
+        )
+    )
     report = ServiceIndexReport(SCOPE, PERIOD, estimate, None, None, None, None, NOW)
     tiles = {**data().tiles, INDEX_KPI: replace(result(INDEX_KPI, 72.77, "amber"), estimate=True)}
     text = render_text(wall_body(data(tiles=tiles, service=report)))
     # The tile says what it shows: an estimate, with the points not yet known (the payment group: 10 − 6 known).
-    assert "72,77 điểm" in text and '"Ước tính · 4,00 điểm chưa có số liệu"' in text and '"data-basis": "estimate"' in text
+    assert (
+        "72,77 điểm" in text
+        and '"Ước tính · 4,00 điểm chưa có số liệu"' in text
+        and '"data-basis": "estimate"' in text
+    )
     assert "(ước tính)" not in text  # said once, in words, not twice
     assert "Xếp loại: " in text and '"chưa xếp loại"' in text
     english = render_text(wall_body(data(tiles=tiles, service=report, lang="en")))
     assert '"Estimate · 4.00 points not yet known"' in english
-    complete = replace(report, estimate=ServiceIndexEstimate(estimate.groups[:1]), estimate_band=Band(70, "Khá", "Fair"))
+    complete = replace(
+        report, estimate=ServiceIndexEstimate(estimate.groups[:1]), estimate_band=Band(70, "Khá", "Fair")
+    )
     whole = render_text(wall_body(data(tiles=tiles, service=complete)))
     assert '"Ước tính"' in whole and '"Khá"' in whole
-    assert text.index("Hồ sơ thanh toán trực tuyến (DVC-10)") < text.index("Hồ sơ giải quyết đúng hạn (DVC-06)")
+    assert text.index("Hồ sơ thanh toán trực tuyến (DVC-10)") < text.index(
+        "Hồ sơ giải quyết đúng hạn (DVC-06)"
+    )
     assert "−3,51 điểm" in text and "−3,13 điểm" in text
-    published = replace(report, published=PublishedScore(1, PERIOD, 81.5, {}, date(2026, 12, 5), "csv"),
-                        published_band=Band(80, "Tốt", "Good"))
+    published = replace(
+        report,
+        published=PublishedScore(1, PERIOD, 81.5, {}, date(2026, 12, 5), "csv"),
+        published_band=Band(80, "Tốt", "Good"),
+    )
     text = render_text(wall_body(data(tiles=tiles, service=published)))
-    assert '"Tốt"' in text and "Điểm công bố ngày 05/12/2026" in text and "Mất điểm nhiều nhất (ước tính)" in text
+    assert (
+        '"Tốt"' in text
+        and "Điểm công bố ngày 05/12/2026" in text
+        and "Mất điểm nhiều nhất (ước tính)" in text
+    )
     assert '"data-basis": "published"' in text and "điểm chưa có số liệu" not in text
     undated = replace(published, published=replace(published.published, published_on=None))
     assert '"Điểm công bố"' in render_text(wall_body(data(tiles=tiles, service=undated)))
 
 
 def test_units_needing_attention_are_the_weakest_with_short_names():
-    on_time = (row("SO-01", "Hà Nội", 0.97, 1, "green"), row("SO-04", "Cao Bằng", 0.81, 2, "amber"),
-               row("SO-25", "Phú Thọ", 0.64, 3, "red"), row("SO-96", "Cà Mau", None, None, "none"))
-    overdue = (row("SO-01", "Hà Nội", 0.0, 1, "none"), row("SO-04", "Cao Bằng", 4.0, 2, "none"),
-               row("SO-25", "Phú Thọ", 28.0, 3, "none"))
-    attention = Attention(rankings=(("DVC-06", on_time), ("DVC-08", overdue)), candidates=4, group_vi="Các Sở", group_en="Departments")
+    on_time = (
+        row("SO-01", "Hà Nội", 0.97, 1, "green"),
+        row("SO-04", "Cao Bằng", 0.81, 2, "amber"),
+        row("SO-25", "Phú Thọ", 0.64, 3, "red"),
+        row("SO-96", "Cà Mau", None, None, "none"),
+    )
+    overdue = (
+        row("SO-01", "Hà Nội", 0.0, 1, "none"),
+        row("SO-04", "Cao Bằng", 4.0, 2, "none"),
+        row("SO-25", "Phú Thọ", 28.0, 3, "none"),
+    )
+    attention = Attention(
+        rankings=(("DVC-06", on_time), ("DVC-08", overdue)),
+        candidates=4,
+        group_vi="Các Sở",
+        group_en="Departments",
+    )
     text = render_text(wall_body(data(attention=attention)))
     assert "Đơn vị cần chú ý" in text and '"Các Sở"' in text
     # Last place first; a unit on target, without a rank or with nothing overdue is not listed.
@@ -184,9 +294,24 @@ def test_units_needing_attention_are_the_weakest_with_short_names():
 
 
 def test_a_unit_without_sub_units_gets_its_overdue_items():
-    item = ActionItem(kind="dossier", state="overdue", id=1, source="s", source_id="HS.SO-25.0018", unit_id=1, unit_code="SO-25",
-                      unit_name_vi="Sở", unit_name_en="Dept", status="4", started_at=None, due_at=None, due_day=None,
-                      days_overdue=53, working_days_overdue=38, hours_left=None)
+    item = ActionItem(
+        kind="dossier",
+        state="overdue",
+        id=1,
+        source="s",
+        source_id="HS.SO-25.0018",
+        unit_id=1,
+        unit_code="SO-25",
+        unit_name_vi="Sở",
+        unit_name_en="Dept",
+        status="4",
+        started_at=None,
+        due_at=None,
+        due_day=None,
+        days_overdue=53,
+        working_days_overdue=38,
+        hours_left=None,
+    )
     actions = ActionList(SCOPE, NOW, overdue=(item,) * 12, due_soon=(), paused=(), truncated=False)
     text = render_text(wall_body(data(attention=Attention(actions=actions, due_soon=3))))
     assert "Việc cần xử lý" in text and "Hồ sơ HS.SO-25.0018" in text and '"53 ngày"' in text
@@ -210,11 +335,13 @@ def test_signature_period_and_names():
 
 
 def test_peer_groups():
-    units = [UnitOption("BMP", "Bộ", "Ministry", "ministry", 0, None),
-             UnitOption("BMP-VP", "Văn phòng", "Office", "department", 1, "BMP"),
-             UnitOption("BMP-SO", "Các Sở", "Departments", "group", 1, "BMP"),
-             UnitOption("SO-01", "Sở Hà Nội", "Ha Noi", "province", 2, "BMP-SO"),
-             UnitOption("SO-04", "Sở Cao Bằng", "Cao Bang", "province", 2, "BMP-SO")]
+    units = [
+        UnitOption("BMP", "Bộ", "Ministry", "ministry", 0, None),
+        UnitOption("BMP-VP", "Văn phòng", "Office", "department", 1, "BMP"),
+        UnitOption("BMP-SO", "Các Sở", "Departments", "group", 1, "BMP"),
+        UnitOption("SO-01", "Sở Hà Nội", "Ha Noi", "province", 2, "BMP-SO"),
+        UnitOption("SO-04", "Sở Cao Bằng", "Cao Bang", "province", 2, "BMP-SO"),
+    ]
     assert [u.code for u in peer_group(units, None)[0]] == ["SO-01", "SO-04"]
     assert peer_group(units, "BMP")[1] == {"level": "province"}
     assert [u.code for u in peer_group(units, "BMP-SO")[0]] == ["SO-01", "SO-04"]
