@@ -91,3 +91,25 @@ def test_ranking_on_the_service_index(store):
     assert all(r.value is None or 0 <= r.value <= 100 for r in rows)
     assert pytest.approx(ranked["SO-79"].value) == ranked["SO-48"].value  # same data, same score, same rank
     assert ranked["SO-79"].rank == ranked["SO-48"].rank
+
+
+def test_units_are_ranked_only_among_units_of_their_level(store):
+    """The root's children are 20 central units and the group of 34 provincial departments: the
+    group (a total) is never ranked against the units, nor a central unit against a province."""
+    _online_shares(store)  # provinces: 75 %, 50 %, 50 %, 0 % → the group BMP-SO 6/14 = 42.9 %
+    feed(
+        store,
+        "dossiers",
+        [
+            dossier("vp1", MaDonVi="BMP-VP", KenhThucHien=2, NgayTiepNhan="2026-03-05 09:00"),
+            dossier("vp2", MaDonVi="BMP-VP", KenhThucHien=1, NgayTiepNhan="2026-03-05 09:00"),  # 50 %
+            dossier("kh1", MaDonVi="BMP-KHTC", KenhThucHien=1, NgayTiepNhan="2026-03-05 09:00"),  # 0 %
+        ],
+    )
+    with make_sessionmaker(store)() as session:
+        rows = {r.code: r for r in rank_units(session, "DVC-02", MTD, now=NOW)}
+    assert rows["BMP-SO"].level == "group" and rows["BMP-SO"].value == pytest.approx(6 / 14)
+    # Alone in its level: first of one, although 42.9 % would be second among the central units.
+    assert (rows["BMP-SO"].rank, rows["BMP-SO"].peers) == (1, 1)
+    assert (rows["BMP-VP"].rank, rows["BMP-VP"].peers, rows["BMP-VP"].level) == (1, 2, "department")
+    assert (rows["BMP-KHTC"].rank, rows["BMP-KHTC"].peers) == (2, 2)

@@ -18,6 +18,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.access import Principal
 from dashboard.config import load_settings
 from dashboard.db import bump_data_version
+from dashboard.kpi.display import format_value
 from dashboard.queries import current_data_version, overview, ranking
 from dashboard.webapp import create_app, read_session
 from tests.access_support import request_as, roots, unit_head
@@ -202,6 +203,30 @@ def test_a_playlist_rotates_kiosk_slides_with_the_weakest_unit_resolved(app):
     worst = max(rows, key=lambda r: r.rank).code
     assert slides[2]["unit"] == worst and f"unit={worst}" in slides[2]["url"]
     assert "ioc-kiosk" in host["className"]
+
+
+def test_the_weakest_unit_slide_says_why_and_a_forged_reason_says_nothing(app):
+    leadership = Principal("user", 4, "lanh-dao", "Lãnh đạo", tuple(("lanh_dao", c) for c in roots(app)))
+    slides = json.loads(
+        find(page_layout(app, "/wall?playlist=tong-quan", leadership), id="wall-playlist")[0]["props"][
+            "data-slides"
+        ]
+    )
+    url = slides[2]["url"]
+    assert "why=weakest%3ADVC-06" in url
+    with app.server.app_context(), read_session() as session:
+        rows = [r for r in ranking(session, "DVC-06", "mtd", level="province") if r.rank is not None]
+    worst = max(rows, key=lambda r: r.rank)
+    why = find(page_layout(app, url, leadership), id="wall-why")
+    assert len(why) == 1
+    text = why[0]["props"]["children"]
+    assert text.startswith("Được chiếu vì thấp nhất về Giải quyết đúng hạn (chỉ số 766) trong 34 Sở"), text
+    assert format_value(worst.value, "percent", "vi") in text
+    # The URL asks the question; the server answers it: another unit, or a made-up KPI, gets no reason.
+    best = min(rows, key=lambda r: r.rank).code
+    forged = url.replace(f"unit={worst.code}", f"unit={best}")
+    assert find(page_layout(app, forged, leadership), id="wall-why") == []
+    assert find(page_layout(app, url.replace("DVC-06", "XX-1"), leadership), id="wall-why") == []
 
 
 def test_an_unknown_playlist_lists_the_ones_there_are(app):
