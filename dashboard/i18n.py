@@ -129,10 +129,15 @@ def fmt_percent(ratio: float | None, lang: str = "vi", decimals: int = 2) -> str
     return f"{number} %" if normalise_language(lang) == "vi" else f"{number}%"
 
 
+#: One English date form everywhere (tiles, periods, charts, tables, the clock): "04 Mar 2026" —
+#: day first like the Vietnamese "04/03/2026", never the American "Mar 4, 2026".
+EN_DATE = "dd MMM yyyy"
+
+
 def fmt_date(value: date | datetime, lang: str = "vi") -> str:
     if normalise_language(lang) == "vi":
         return value.strftime("%d/%m/%Y")
-    return format_date(value, format="medium", locale="en_US")
+    return format_date(value, format=EN_DATE, locale="en_GB")
 
 
 def fmt_datetime(value: datetime, lang: str = "vi", tz=None) -> str:
@@ -140,7 +145,7 @@ def fmt_datetime(value: datetime, lang: str = "vi", tz=None) -> str:
         value = value.astimezone(tz)
     if normalise_language(lang) == "vi":
         return value.strftime("%H:%M %d/%m/%Y")
-    return format_datetime(value, format="medium", locale="en_US", tzinfo=value.tzinfo)
+    return format_datetime(value, format=f"HH:mm {EN_DATE}", locale="en_GB", tzinfo=value.tzinfo)
 
 
 def fmt_duration(seconds: float | None, lang: str = "vi") -> str:

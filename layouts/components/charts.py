@@ -198,7 +198,7 @@ def _date_formats(lang: str, granularity: str) -> tuple[str, str]:
     tick = "%d/%m" if vi else "%d %b"
     if granularity == "week":
         return tick, ("Tuần từ %d/%m/%Y" if vi else "Week of %d %b %Y")
-    return tick, ("%A %d/%m/%Y" if not vi else "%d/%m/%Y")
+    return tick, ("%A %d %b %Y" if not vi else "%d/%m/%Y")
 
 
 def base_layout(theme: Theme, lang: str, **extra) -> dict:
