@@ -113,3 +113,19 @@ def test_units_are_ranked_only_among_units_of_their_level(store):
     assert (rows["BMP-SO"].rank, rows["BMP-SO"].peers) == (1, 1)
     assert (rows["BMP-VP"].rank, rows["BMP-VP"].peers, rows["BMP-VP"].level) == (1, 2, "department")
     assert (rows["BMP-KHTC"].rank, rows["BMP-KHTC"].peers) == (2, 2)
+
+
+def test_a_units_standing_against_the_agency_and_its_peers(store):
+    from dashboard.queries import peer_standing
+
+    _online_shares(store)  # March: SO-01 4 dossiers, SO-79 2, SO-48 4, SO-31 4
+    with make_sessionmaker(store)() as session:
+        received, online = peer_standing(session, "SO-79", MTD, ("DVC-01", "DVC-02"), now=NOW)
+        assert peer_standing(session, "BMP", MTD, ("DVC-01",), now=NOW) == ()  # a root has no peers
+    assert received.kpi_id == "DVC-01" and received.level == "province"
+    # The 30 provinces without a dossier count 0: they are peers too, so the median is 0.
+    assert (received.value, received.agency, received.peers_median) == (2, 14, 0)
+    assert (received.rank, received.peers) == (4, 34)  # three provinces with 4 share the first place
+    # A share over two dossiers is a small sample: shown, but neither ranked nor given a median.
+    assert online.value == pytest.approx(0.5) and online.agency == pytest.approx(6 / 14)
+    assert (online.rank, online.peers_median) == (None, None)

@@ -64,6 +64,12 @@ def page_layout(app, path: str, principal=None):
     from flask import request
 
     route = path.split("?")[0]
+    for p in dash.page_registry.values():
+        template = p.get("path_template")
+        if template and template.split("<")[0] == route.rsplit("/", 1)[0] + "/" and route.count("/") == 2:
+            name = template.split("<")[1].rstrip(">")
+            with request_as(app, path, principal):
+                return p["layout"](**{name: route.rsplit("/", 1)[1]}, **request.args)
     found = next(p for p in dash.page_registry.values() if p["path"] == route)
     with request_as(app, path, principal):
         return found["layout"](**request.args)
@@ -260,3 +266,26 @@ def test_the_playlists_file_of_the_data_dir_is_used_and_explained(app, demo_dir)
         "playlist 'so', slide 1, field 'dwell': must be a number of seconds from 5 to 3600 (got 'lâu')"
         in text
     )
+
+
+def test_the_unit_page_ranks_the_unit_among_peers_without_naming_them(app):
+    """A unit head sees the period chips, the standing against the agency and peers (a rank and a
+    median), and the action list as cards too — no other unit's name."""
+    tree = page_layout(app, "/units/SO-01?period=qtd", unit_head("SO-01"))
+    chips = find(tree, id="unit-periods")[0]["props"]["children"]
+    assert [c["props"]["href"] for c in chips][:2] == [
+        "/units/SO-01?period=today",
+        "/units/SO-01?period=week",
+    ]
+    assert [c["props"]["id"] for c in chips if "ioc-chip--active" in c["props"]["className"]] == [
+        "unit-period-qtd"
+    ]
+    standing = find(tree, id="unit-standing")[0]
+    kpis = [n["props"]["data-kpi"] for n in find(standing) if "data-kpi" in n.get("props", {})]
+    assert "DVC-06" in kpis and "VB-01" in kpis
+    text = render_text(find(tree, id="unit-standing")[0])
+    assert "/34" in text and "Trung vị cùng cấp" in text
+    with app.server.app_context(), read_session() as session:
+        others = [r for r in ranking(session, "DVC-06", "qtd", level="province") if r.code != "SO-01"]
+    assert not any(r.name_vi in text for r in others)
+    assert find(tree, id="actions-cards")
