@@ -28,6 +28,7 @@ datetime.date(2026, 12, 4)
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -474,7 +475,7 @@ register_section("sources", "Tình trạng nguồn dữ liệu", "Source health"
 
 # --- gathering --------------------------------------------------------------------------------------------
 #: KPIs drawn as a daily bar chart when the scope has them (the headline figures of a meeting).
-CHART_KPIS = ("DVC-06", "NV-05")
+CHART_KPIS = tuple(k for k in ("DVC-06", "DVC-01") if k in CATALOGUE)
 
 
 def _charts(results: Mapping[str, KpiResult], counts: Mapping[str, int], period: Period, lang: str):
@@ -515,7 +516,9 @@ def _app_context():
     from dashboard.cache import cache
 
     app = Flask("ioc-briefing")
-    cache.init_app(app, config={"CACHE_TYPE": "NullCache"})
+    with warnings.catch_warnings():  # ("caching is effectively disabled": that is the point)
+        warnings.simplefilter("ignore", UserWarning)
+        cache.init_app(app, config={"CACHE_TYPE": "NullCache"})
     with app.app_context():
         yield
 
@@ -544,7 +547,13 @@ def gather(
         scope = engine.resolve_scope(session, unit, True)
     except engine.UnknownUnitError:
         raise BriefingError(f"unknown unit {unit!r}") from None
-    results = engine.compute(session, scope, period, KPI_IDS, now=now, tz=tz, targets=targets, as_of=True)
+    results = engine.compute(
+        session, scope, period, KPI_IDS, now=now, tz=tz, targets=targets, as_of=True, with_series=False
+    )
+    # The daily series only for the charted KPIs (a series for every KPI doubles the time).
+    series = engine.compute(
+        session, scope, period, CHART_KPIS, now=now, tz=tz, targets=targets, as_of=True, compare_periods=False
+    )
     counts = {s: sum(1 for r in results.values() if r.status == s) for s in ("green", "amber", "red", "none")}
     ctx = Context(session, scope, period, ref, now, tz, lang, targets, results, tuple(sources))
     out = []
@@ -576,7 +585,7 @@ def gather(
         sections=tuple(out),
         status_counts=counts,
         index_score=index_note,
-        charts=_charts(results, counts, period, lang),
+        charts=_charts(series, counts, period, lang),
         results=results,
     )
 

@@ -250,6 +250,8 @@ def collect_cmd(
         settings.tz,
         guard=supervisor.guard,
         audit_retention_days=settings.audit_retention_days,
+        briefing_job=_briefing_job(engine, settings, sources),
+        briefing_time=settings.briefing_time,
     )
     supervisor.scheduler = scheduler
     enabled = [s.name for s in sources if s.enabled]
@@ -319,6 +321,16 @@ def collect_rejects_cmd(obj: _Context, source: str, limit: int, kind: str | None
         click.echo(f"{at}  {r.kind:<9} {r.where or '-'}  {r.reason}")
         if settings.language == "vi":
             click.echo(f"{'':<31}{r.plain.vi}")
+
+
+def _briefing_job(engine, settings: Settings, sources, send=None):
+    """The morning briefing for the collector's scheduler. ``send``: the mailer, when one is
+    configured (the notification feature injects it); without it the reports are only kept."""
+    from functools import partial
+
+    from dashboard.reports import morning_job
+
+    return partial(morning_job, engine, settings, send=send, sources=tuple(sources))
 
 
 def _collect_once(engine, config, settings: Settings, since) -> None:
@@ -453,6 +465,7 @@ def demo_cmd(
             settings.screen_enrol_hours,
             click.echo,
         )
+    _demo_briefing(settings, sessions, None if no_simulation else sources)
     if no_serve:
         return
     try:
@@ -463,6 +476,32 @@ def demo_cmd(
             scheduler.shutdown(wait=False)
             lock.release()
             platforms.stop()
+
+
+def _demo_briefing(settings: Settings, sessions, sources) -> None:
+    """The leadership account subscribes to the whole agency's daily briefing, and today's is
+    rendered now: /reports has a briefing to download from the first minute."""
+    from datetime import datetime
+
+    from dashboard import reports
+    from dashboard.demo_access import DEMO_ACCOUNTS
+
+    leader = DEMO_ACCOUNTS[0][0]
+    with session_scope(sessions) as session:
+        reports.subscribe(session, leader, None, "daily")
+        stored, *_ = reports.render_and_store(
+            session,
+            settings,
+            None,
+            datetime.now(settings.tz).date(),
+            "daily",
+            made_by="demo",
+            sources=tuple(sources or ()),
+        )
+    click.echo(
+        f"briefing: {stored.scope_name}, {stored.report_date:%d/%m/%Y} — {stored.summary} "
+        f"(download at /reports; {leader} receives it every working day at {settings.briefing_time})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
