@@ -492,7 +492,7 @@ def _charts(results: Mapping[str, KpiResult], counts: Mapping[str, int], period:
         r = results.get(kpi_id)
         if r is None or not r.series:
             continue
-        days = [(d, v) for d, v in r.series if period.start <= d <= period.end] or list(r.series)
+        days = list(r.series)  # the period up to the reference day, at least a week (engine's rule)
         charts.append(
             Chart(
                 text("chart_series", lang, name=f"{kpi_id} {CATALOGUE[kpi_id].name(lang)}"),
@@ -597,12 +597,19 @@ def header_rows(b: Briefing, made_at: datetime | None = None) -> list[tuple[str,
         (text("agency", lang), b.agency),
         (text("scope", lang), b.scope.name(lang)),
         (text("template", lang), TEMPLATES[b.template][lang == "en"]),
-        (text("period", lang), b.period.label(lang)),
+        (text("period", lang), period_label(b)),
         (text("as_at", lang), fmt_datetime(b.as_at, lang)),
     ]
     if made_at is not None:
         rows.append((text("made_at", lang), fmt_datetime(made_at, lang, b.as_at.tzinfo)))
     return [(k, v) for k, v in rows if v]
+
+
+def period_label(b: Briefing) -> str:
+    """ "Ngày 04/12/2026" for a daily briefing; the period's own label otherwise."""
+    if b.template == "daily":
+        return ("Day " if b.lang == "en" else "Ngày ") + fmt_date(b.reference, b.lang)
+    return b.period.label(b.lang)
 
 
 def summary_line(b: Briefing) -> str:

@@ -4,6 +4,7 @@ ioc db upgrade            bring the database schema up to date
 ioc units import FILE     import or update the organisation hierarchy (CSV or TOML)
 ioc serve                 serve the dashboard (waitress); production uses gunicorn app:server
 ioc demo                  the embedded default: SQLite, demo units, served at :8050
+ioc reports …             the morning briefing: render, list, subscribe (dashboard/cli_reports.py)
 """
 
 from __future__ import annotations
@@ -526,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-from dashboard import cli_access, cli_kpis  # noqa: E402,F401  (registers commands)
+from dashboard import cli_access, cli_kpis, cli_reports  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":  # pragma: no cover
     # `python -m dashboard.cli` runs this file as `__main__`, while cli_access and cli_kpis add
