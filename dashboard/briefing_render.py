@@ -13,6 +13,7 @@ beside it), which has every Vietnamese glyph; a PDF viewer needs no font of its 
 from __future__ import annotations
 
 import io
+import math
 from datetime import date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -105,7 +106,10 @@ def _bar_chart(chart: Chart, width: float, height: float = 52 * mm) -> Drawing:
     bars.data = [values]
     bars.valueAxis.valueMin = 0
     top = max(values) if values else 0
-    bars.valueAxis.valueMax = 100 if chart.unit == "percent" else max(1.0, top * 1.15)
+    step = 20.0 if chart.unit == "percent" else float(max(1, math.ceil(top * 1.1 / 5)))
+    bars.valueAxis.valueStep = step
+    bars.valueAxis.valueMax = 100.0 if chart.unit == "percent" else step * 5
+    bars.valueAxis.labelTextFormat = "%.0f"
     bars.valueAxis.labels.fontName = FONT
     bars.valueAxis.labels.fontSize = 7
     labels = list(chart.labels)
