@@ -488,13 +488,23 @@ def _demo_briefing(settings: Settings, sessions, sources) -> None:
     from dashboard.demo_access import DEMO_ACCOUNTS
 
     leader = DEMO_ACCOUNTS[0][0]
+    today = datetime.now(settings.tz).date()
     with session_scope(sessions) as session:
         reports.subscribe(session, leader, None, "daily")
+        done = [
+            r
+            for r in reports.list_reports(session, limit=20)
+            if r.unit_code is None and r.report_date == today
+        ]
+    if done:  # a restarted demo: today's is there already (the morning job renders the next)
+        click.echo(f"briefing: {done[0].scope_name}, {today:%d/%m/%Y} — download at /reports")
+        return
+    with session_scope(sessions) as session:
         stored, *_ = reports.render_and_store(
             session,
             settings,
             None,
-            datetime.now(settings.tz).date(),
+            today,
             "daily",
             made_by="demo",
             sources=tuple(sources or ()),
