@@ -96,12 +96,19 @@ def layout(**query) -> html.Div:
                 className="ioc-reports__render",
                 children=[
                     html.Span(t("reports_render_hint", ctx.lang, scope=scope_name)),
-                    dcc.Dropdown(
-                        id="reports-template",
-                        options=[{"label": v[ctx.lang == "en"], "value": k} for k, v in TEMPLATES.items()],
-                        value="daily",
-                        clearable=False,
-                        style={"minWidth": "12em", "display": "inline-block", "verticalAlign": "middle"},
+                    html.Div(
+                        className="ioc-control",
+                        style={"minWidth": "12em"},
+                        children=dcc.Dropdown(
+                            id="reports-template",
+                            options=[
+                                {"label": v[ctx.lang == "en"], "value": k} for k, v in TEMPLATES.items()
+                            ],
+                            value="daily",
+                            clearable=False,
+                            searchable=False,
+                            className="dom-dropdown",
+                        ),
                     ),
                     html.Button(t("reports_render", ctx.lang), id="reports-render", className="ioc-button"),
                     dcc.Loading(html.Span(id="reports-message", role="status")),
