@@ -369,7 +369,7 @@ def run_subscriptions(
 
     sessions = make_sessionmaker(engine)
     result = MorningResult(day, True, [], [], [])
-    made: dict[tuple[str, str], tuple[StoredReport, briefing.Briefing, bytes, bytes]] = {}
+    made: dict[tuple[str, str], tuple[StoredReport, briefing.Briefing, bytes, bytes] | None] = {}
     with sessions() as session:
         due = _due_subscriptions(session)
         for sub, account, code in due:
@@ -384,11 +384,20 @@ def run_subscriptions(
                 continue
             key = (sub.scope_key, sub.template)
             if key not in made:
-                made[key] = render_and_store(
-                    session, settings, code, day, sub.template, made_by="scheduler", sources=sources
-                )
-                session.commit()
-                result.rendered.append(made[key][0].id)
+                try:
+                    made[key] = render_and_store(
+                        session, settings, code, day, sub.template, made_by="scheduler", sources=sources
+                    )
+                    session.commit()
+                except Exception:  # one scope's failure must not cost every other its briefing
+                    session.rollback()
+                    log.exception("briefing of %s (%s) for %s failed", code or "all", sub.template, day)
+                    made[key] = None
+                else:
+                    result.rendered.append(made[key][0].id)
+            if made[key] is None:
+                result.skipped.append((sub.id, "render failed"))
+                continue
             if send is None or not sub.email:
                 continue
             if sub.last_sent_on == day:
