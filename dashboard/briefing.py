@@ -478,7 +478,7 @@ register_section("sources", "Tình trạng nguồn dữ liệu", "Source health"
 CHART_KPIS = tuple(k for k in ("DVC-06", "DVC-01") if k in CATALOGUE)
 
 
-def _charts(results: Mapping[str, KpiResult], counts: Mapping[str, int], period: Period, lang: str):
+def _charts(results: Mapping[str, KpiResult], counts: Mapping[str, int], lang: str):
     charts = [
         Chart(
             text("chart_status", lang),
@@ -534,7 +534,6 @@ def gather(
     lang: str = "vi",
     agency: str = "",
     sources: tuple = (),
-    made_at: datetime | None = None,
 ) -> Briefing:
     """The briefing of ``unit`` (a unit code with its sub-units; None: the whole agency) dated
     ``day``. The unit must be checked against the caller's scope before (dashboard.access)."""
@@ -585,7 +584,7 @@ def gather(
         sections=tuple(out),
         status_counts=counts,
         index_score=index_note,
-        charts=_charts(series, counts, period, lang),
+        charts=_charts(series, counts, lang),
         results=results,
     )
 

@@ -120,7 +120,7 @@ def _bar_chart(chart: Chart, width: float, height: float = 52 * mm) -> Drawing:
     bars.categoryAxis.labels.fontSize = 6.5 if len(labels) > 8 else 7.5
     bars.categoryAxis.labels.angle = 45 if len(labels) > 8 else 0
     bars.categoryAxis.labels.boxAnchor = "ne" if len(labels) > 8 else "n"
-    bars.barLabelFormat = "%.0f"
+    bars.barLabelFormat = "%.0f" if len(labels) <= 12 else None  # a month of labels would overlap
     bars.barLabels.fontName = FONT
     bars.barLabels.fontSize = 6.5 if len(labels) > 8 else 7.5
     bars.barLabels.nudge = 6

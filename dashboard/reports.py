@@ -89,7 +89,7 @@ def file_stem(unit_code: str | None, template: str, day: date) -> str:
 
 def _write(path: Path, data: bytes) -> None:
     """Write atomically (a download never reads half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # figures of the agency: private
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:
