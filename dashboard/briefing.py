@@ -28,6 +28,7 @@ datetime.date(2026, 12, 4)
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
@@ -47,6 +48,8 @@ from dashboard.kpi.values import KpiResult, Scope
 from dashboard.kpi.workdays import WorkingCalendar
 from dashboard.targets import DEFAULT_TARGETS, Targets
 from dashboard.timeutil import VN_TZ
+
+log = logging.getLogger(__name__)
 
 TEMPLATES: dict[str, tuple[str, str]] = {
     "daily": ("Hằng ngày", "Daily"),
@@ -203,6 +206,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "state": ("Tình trạng", "State"),
     "last_success": ("Thành công gần nhất", "Last success"),
     "failed_24h": ("Lỗi trong 24 giờ", "Failures in 24 h"),
+    "section_failed": (
+        "Không lấy được số liệu của mục này (lỗi đã được ghi vào nhật ký máy chủ).",
+        "This section could not be filled (the error is in the server log).",
+    ),
     "not_set_up": (
         "Chưa thiết lập: mục này sẽ có số liệu khi chức năng tương ứng được bật.",
         "Not set up: this section fills in once its feature is enabled.",
@@ -564,7 +571,11 @@ def gather(
                     SectionContent(spec.key, spec.title(lang), note=text("not_set_up", lang), present=False)
                 )
                 continue
-            content = spec.provider(ctx)
+            try:
+                content = spec.provider(ctx)
+            except Exception:  # one broken section must not cost the morning its briefing
+                log.exception("briefing section %s failed for %s", spec.key, scope.key)
+                content = SectionContent(spec.key, "", note=text("section_failed", lang))
             if content is None:
                 continue
             out.append(

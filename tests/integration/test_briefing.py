@@ -207,6 +207,18 @@ def test_sections_registry_fills_a_reserved_section_when_its_provider_arrives(st
 
     assert "DVC-06 dưới ngưỡng" in _pdftotext(to_pdf(after))
 
+    def broken(ctx):
+        raise RuntimeError("the alert store is down")
+
+    briefing.set_provider("explanations", broken)
+    try:
+        with make_sessionmaker(store)() as session:
+            kept = briefing.gather(session, "SO-01", DAY)
+    finally:
+        briefing.set_provider("explanations", None)
+    assert kept.section("explanations").note.startswith("Không lấy được số liệu của mục này")
+    assert kept.section("kpis").table.rows  # the rest of the briefing is made
+
 
 def _client(app, name: str):
     client = app.server.test_client()
