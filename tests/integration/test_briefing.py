@@ -401,3 +401,8 @@ def test_ioc_reports_render_list_subscribe(store, tmp_path):
     assert refused.returncode != 0 and "may not read the briefing of the whole agency" in refused.stderr
     listed = ioc(store, tmp_path, "reports", "subscriptions")
     assert "br-head" in listed.stdout and "monthly" in listed.stdout
+    ran = ioc(store, tmp_path, "reports", "run", "--date", "2026-10-20")
+    assert ran.returncode == 0 and "20/10/2026: 1 briefing(s) rendered" in ran.stdout, ran.stderr
+    sub_id = listed.stdout.split()[0]
+    assert ioc(store, tmp_path, "reports", "unsubscribe", sub_id).returncode == 0
+    assert "no subscription" in ioc(store, tmp_path, "reports", "subscriptions").stdout
