@@ -79,7 +79,7 @@ adapter = "ftp"
     )
     assert "source 'qlvb': unknown field 'colour'" in problems
     assert (
-        "source 'qlvb': domain: expected one of documents, dossiers, meetings, procedures, meeting_samples, dossier_stats, document_status"
+        "source 'qlvb': domain: expected one of documents, dossiers, meetings, procedures, meeting_samples, dossier_stats, document_status, petitions"
         in problems
     )
     assert "source 'qlvb': interval: expected a duration such as 30s, 5m or 1h" in problems
