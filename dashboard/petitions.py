@@ -127,7 +127,6 @@ _PERSONAL_EXACT = frozenset(
         "name",
         "fullname",
         "hoten",
-        "ten",
         "hovaten",
         "phone",
         "mobile",
