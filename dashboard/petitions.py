@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from dashboard.i18n import register
 from dashboard.kpi.workdays import WorkingCalendar
+
+register(
+    {
+        "domain_petitions": {"vi": "Phản ánh, kiến nghị", "en": "Citizens' petitions"},
+        "nav_petitions": {"vi": "Phản ánh, kiến nghị", "en": "Petitions"},
+    }
+)
 
 CHANNELS: dict[int, tuple[str, str]] = {
     1: ("Cổng Dịch vụ công quốc gia", "National public-service portal"),
