@@ -625,8 +625,9 @@ class Runner:
 
     def _scrub(self, batch: Batch, run_id: int, now, rejects: list[dict[str, Any]]) -> None:
         """Drop the fields that must never be stored (the petitioner's personal data) from every
-        row, and say so: a warning in the log and one ``personal`` line on the Sources page per
-        batch, naming the fields (never their values). The rows themselves are kept."""
+        row, and say so: a warning in the log once a run, and a ``personal`` line on the Sources
+        page naming the fields (never their values) at most once a day for the same fields.
+        The rows themselves are kept."""
         dropped: set[str] = set()
         for row in batch.rows:
             dropped.update(self.spec.scrub(row.data))
@@ -636,9 +637,8 @@ class Runner:
         if not dropped:
             return
         names = ", ".join(sorted(dropped))
-        log.warning(
-            "source %s: personal data fields dropped at intake, never stored: %s", self.config.name, names
-        )
+        if self._personal_noted(names, now):
+            return
         rejects.append(
             self._reject(
                 {"dropped_fields": sorted(dropped)},
@@ -651,6 +651,26 @@ class Runner:
                 "personal",
             )
         )
+
+    def _personal_noted(self, names: str, now) -> bool:
+        """Whether this run, or a run in the last 24 hours, already put the same note on the
+        Sources page (a source that sends personal data on every page gets one line a day)."""
+        noted = self.__dict__.setdefault("_personal_notes", set())
+        if names in noted:
+            return True
+        noted.add(names)
+        log.warning(
+            "source %s: personal data fields dropped at intake, never stored: %s", self.config.name, names
+        )
+        with self.sessions() as session:
+            reasons = session.scalars(
+                select(RejectedRecord.reason).where(
+                    RejectedRecord.source == self.config.name,
+                    RejectedRecord.rejected_at >= now - timedelta(hours=24),
+                    RejectedRecord.kind == "personal",
+                )
+            ).all()
+        return any(f"(never stored): {names} —" in r for r in reasons)
 
     def _reject(
         self, payload: Any, reason: str, line_no, file_name, run_id: int, now, kind: str = "row"

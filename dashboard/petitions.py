@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from dashboard.i18n import register
@@ -121,11 +122,20 @@ class DeadlineRules:
         return cls(default, urgent, categories, cal)
 
 
+@lru_cache(maxsize=65_536)
 def add_working_days(calendar: WorkingCalendar, start: date, days: int) -> date:
+    """The ``days``-th working day after ``start`` (memoised: a page of petitions repeats a few
+    hundred (day, days) pairs)."""
     day = start
     for _ in range(days):
         day = calendar.next_working_day(day)
     return day
+
+
+@lru_cache(maxsize=65_536)
+def working_days_between(calendar: WorkingCalendar, start: date, end: date) -> int:
+    """Working days in (start, end] (:meth:`WorkingCalendar.working_days_between`, memoised)."""
+    return calendar.working_days_between(start, end)
 
 
 # --- personal data --------------------------------------------------------------------------------
@@ -188,6 +198,7 @@ def _plain(name: str) -> str:
     return _NOT_LETTERS.sub("", text.lower())
 
 
+@lru_cache(maxsize=4096)
 def is_personal(name: str) -> bool:
     """Whether a field name holds the petitioner's identity or contact details.
 
@@ -202,7 +213,7 @@ def drop_personal(row: dict[str, Any]) -> list[str]:
     """Remove the personal fields from ``row`` (in place, nested objects too); their names, sorted."""
     dropped = []
     for key in list(row):
-        if is_personal(key):
+        if is_personal(str(key)):
             del row[key]
             dropped.append(str(key))
         elif isinstance(row[key], dict):

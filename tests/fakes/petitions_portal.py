@@ -117,8 +117,8 @@ class FakePetitionsPortal(FakeDossierRest):
             size = int(request.arg("pageSize", "50"))
         except ValueError:
             return json_response({"success": False, "error": "bad paging parameters"}, 400)
-        if page < 1 or not 0 < size <= 500:
-            return json_response({"success": False, "error": "pageIndex ≥ 1, 0 < pageSize ≤ 500"}, 400)
+        if page < 1 or not 0 < size <= 5000:
+            return json_response({"success": False, "error": "pageIndex ≥ 1, 0 < pageSize ≤ 5000"}, 400)
         start = (page - 1) * size
         return json_response(
             {
