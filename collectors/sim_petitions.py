@@ -59,6 +59,12 @@ class SimPetition:
     deadline: datetime | None  # what the portal states (its own petitions only)
     events: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
 
+    @property
+    def reference(self) -> str:
+        """The number shown to people: unit, day received, sequence ("SO-19.261106.01")."""
+        seq = int(self.ident.rsplit("-", 1)[1]) + 1
+        return f"{self.unit}.{self.received:%y%m%d}.{seq:02d}"
+
     def at(self, now: datetime) -> dict[str, Any] | None:
         """The petition as it stands at ``now`` (None: not received yet)."""
         if self.received > now:
@@ -184,7 +190,7 @@ def portal_item(p: SimPetition, state: dict[str, Any], unit_names: dict[str, str
     rating = state.get("danhGia")
     return {
         "maPAKN": p.ident,
-        "soHieu": p.ident.replace(f"{ID_PREFIX}-", "PAKN/"),
+        "soHieu": p.reference,
         "kenhTiepNhan": p.channel,
         "linhVuc": {"ma": p.category, "ten": CATEGORIES.get(p.category, (p.category,))[0]},
         "khanCap": p.urgent,

@@ -34,7 +34,7 @@ dash.register_page(
 
 #: Rows of the action list on the page, and on a wall (the most overdue first).
 PAGE_ROWS = 50
-KIOSK_ROWS = 7
+KIOSK_ROWS = 5
 MAX_EXPORT_ROWS = 2000
 EXPORT_COLUMNS = (
     "reference",
@@ -258,6 +258,10 @@ def overdue_card(view: View) -> html.Section:
     overdue = overdue_petitions(view.session, view.sel.unit, now=view.now, tz=view.tz)
     limit = KIOSK_ROWS if kiosk else PAGE_ROWS
     rows = overdue_rows(overdue, lang, view.tz)[:limit]
+    if kiosk:  # a wall reads short names: the unit's short name, as the ranking shows it
+        for row, item in zip(rows, overdue.items, strict=False):
+            label_ = view.labels.get(item.unit_code)
+            row["unit"] = label_.short(lang) if label_ else row["unit"]
     open_part = tile.parts.get("open")
     stats = html.Div(
         className="dom-stats dom-stats--two",
