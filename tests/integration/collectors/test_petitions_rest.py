@@ -189,6 +189,18 @@ def test_the_petitioner_is_never_stored_and_the_dropped_fields_are_reported(stor
     assert "personal data fields dropped" in caplog.text
     row = next(r for r in found if r.kind == "row")
     assert "TrangThai" in row.reason and "nguoiPhanAnh" not in row.payload
+    # The Sources page and the rejects view show the note in words, in both languages.
+    from dashboard.rejects import export_rows, recent_rejects
+
+    with make_sessionmaker(store)() as session:
+        views = recent_rejects(session, "pakn")
+    for lang, words in (("vi", "Dữ liệu cá nhân đã bỏ"), ("en", "Personal data dropped")):
+        assert any(words in str(row.values()) for row in export_rows(views, lang, VN_TZ))
+    # A second run the same day with the same fields adds no second note (the log says it, once a run).
+    with FakePetitionsPortal(auth="bearer", token=TOKEN, paging="none") as fake:
+        fake.put(pakn(4, soDienThoaiLienHe="0900000000", ngayCapNhat=local("2026-03-25 09:00")))
+        again = run(store, config(fake.url, paging={"type": "none"}))
+    assert again.inserted == 1 and [r.kind for r in rejects(store)].count("personal") == 1
 
 
 def test_bad_rows_are_rejected_with_reasons_and_the_rest_lands(store):
