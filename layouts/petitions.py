@@ -207,6 +207,7 @@ def mix_card(view: View) -> html.Section:
         ),
         card_id="petitions-mix-card",
         subtitle=t("pakn_mix_sub", lang),
+        wide=not view.ctx.kiosk,  # the two rings side by side across the page
     )
 
 

@@ -41,6 +41,9 @@ def test_the_petitions_page_shows_tiles_charts_and_the_overdue_list(demo_server,
         assert browser.find_element(By.ID, "petitions-export-csv").is_displayed()
         assert "Phản ánh, kiến nghị" in browser.find_element(By.CSS_SELECTOR, ".ioc-nav, nav, header").text
         screenshot(browser, "phan-anh-vi", 1920, 1080)
+        # The whole page (mix, overdue list, ranking), for reading it through.
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        screenshot(browser, "phan-anh-full-vi", 1920, height)
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
