@@ -173,6 +173,10 @@ def _petitions_portal(simulation: SimulatedSources, tz, days: int):
     sim = PetitionSimulator(agency.units, agency.performance, seed=agency.seed, tz=tz)
     start = datetime.now(tz).date() - timedelta(days=days)
     feed = PetitionFeed(sim, start, clock=lambda: datetime.now(tz).replace(microsecond=0))
+    # Build the history while the other simulated systems are written (it is the portal's first answer).
+    threading.Thread(
+        target=sim.petitions, args=(start, datetime.now(tz).date()), name="demo-petitions", daemon=True
+    ).start()
     return FakePetitionsPortal(auth="bearer", token=os.environ[PAKN_TOKEN_ENV], provider=feed).start()
 
 
