@@ -25,6 +25,7 @@ DOMAINS = (
     "meeting_samples",
     "dossier_stats",
     "document_status",
+    "petitions",
 )
 
 
@@ -116,7 +117,7 @@ class Adapter(ABC):
 
     kind: ClassVar[str]
     #: Domains this adapter can read.
-    domains: ClassVar[tuple[str, ...]] = ("documents", "dossiers", "meetings", "procedures")
+    domains: ClassVar[tuple[str, ...]] = ("documents", "dossiers", "meetings", "procedures", "petitions")
 
     def __init__(self, config: SourceConfig):
         self.config = config

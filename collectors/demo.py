@@ -50,6 +50,7 @@ LIVE_DOSSIERS_PER_MIN = 1.0
 
 BBB_SECRET_ENV = "IOC_DEMO_BBB_SECRET"
 MOTCUA_TOKEN_ENV = "IOC_DEMO_MOTCUA_TOKEN"
+PAKN_TOKEN_ENV = "IOC_DEMO_PAKN_TOKEN"
 # BigBlueButton lists a meeting that ended for a while before forgetting it.
 BBB_ENDED_VISIBLE = timedelta(minutes=30)
 
@@ -88,7 +89,7 @@ class _OnestopRows:
 class DemoPlatforms:
     """The demo's fake BigBlueButton and one-stop REST servers on 127.0.0.1, fed by the simulator."""
 
-    def __init__(self, simulation: SimulatedSources, tz):
+    def __init__(self, simulation: SimulatedSources, tz, petition_days: int = 400):
         from ioc_fakes.bbb import FakeBbb
         from ioc_fakes.dossier_rest import FakeDossierRest
 
@@ -109,6 +110,7 @@ class DemoPlatforms:
             order="id",
             provider=_OnestopRows(simulation.onestop_path, tz),
         ).start()
+        self.pakn = _petitions_portal(simulation, tz, petition_days)
         self._live: dict[str, dict[str, Any]] = {}  # live-stream BBB meetings, latest state
         self._first_start: dict[str, datetime] = {}  # the identity BBB gave each at its start
         self._lock = threading.Lock()
@@ -158,6 +160,41 @@ class DemoPlatforms:
     def stop(self) -> None:
         self.bbb.stop()
         self.motcua.stop()
+        self.pakn.stop()
+
+
+def _petitions_portal(simulation: SimulatedSources, tz, days: int):
+    """The fake national-portal petitions API, serving the simulated petitions (collectors.sim_petitions)."""
+    from collectors.sim_petitions import PetitionFeed, PetitionSimulator
+    from ioc_fakes.petitions_portal import FakePetitionsPortal
+
+    os.environ[PAKN_TOKEN_ENV] = secrets.token_urlsafe(24)
+    agency = simulation.simulator
+    sim = PetitionSimulator(agency.units, agency.performance, seed=agency.seed, tz=tz)
+    start = datetime.now(tz).date() - timedelta(days=days)
+    feed = PetitionFeed(sim, start, clock=lambda: datetime.now(tz).replace(microsecond=0))
+    # Build the history while the other simulated systems are written (it is the portal's first answer).
+    threading.Thread(
+        target=sim.petitions, args=(start, datetime.now(tz).date()), name="demo-petitions", daemon=True
+    ).start()
+    return FakePetitionsPortal(auth="bearer", token=os.environ[PAKN_TOKEN_ENV], provider=feed).start()
+
+
+#: How the demo maps the portal's petitions (docs/sources/petitions.toml, without unit mapping).
+PAKN_FIELDS = {
+    "maPAKN": "MaPAKN",
+    "soHieu": "SoHieu",
+    "kenhTiepNhan": "KenhTiepNhan",
+    "linhVuc.ma": "LinhVuc",
+    "khanCap": "KhanCap",
+    "donViXuLy.ma": "MaDonVi",
+    "ngayTiepNhan": "NgayTiepNhan",
+    "hanXuLy": "HanXuLy",
+    "trangThai": "TrangThai",
+    "ngayXuLy": "NgayXuLy",
+    "danhGia.mucDo": "DanhGia",
+    "ngayCapNhat": "NgayCapNhat",
+}
 
 
 def demo_sources(
@@ -195,7 +232,30 @@ def demo_sources(
                 },
                 secrets={"secret": BBB_SECRET_ENV},
                 **common,
-            )
+            ),
+            SourceConfig(
+                name="mo-phong-pakn",
+                domain="petitions",
+                adapter="rest",
+                options={
+                    "url": platforms.pakn.url,
+                    "path": "/api/v1/pakn",
+                    "items_path": "result.items",
+                    "updated_param": "tuNgay",
+                    "updated_format": "dd/MM/yyyy HH:mm:ss",
+                    "paging": {
+                        "type": "page",
+                        "page_param": "pageIndex",
+                        "size_param": "pageSize",
+                        "size": 5000,
+                        "total_path": "result.totalCount",
+                    },
+                    "auth": {"type": "bearer"},
+                    "fields": PAKN_FIELDS,
+                },
+                secrets={"token": PAKN_TOKEN_ENV},
+                **common,
+            ),
         ]
     else:
         dossiers = SourceConfig(
@@ -313,7 +373,7 @@ def prepare(
         live_dossiers_per_min=LIVE_DOSSIERS_PER_MIN,
     )
     simulation = SimulatedSources(root, simulator)
-    platforms = DemoPlatforms(simulation, settings.tz)  # before advancing: live BBB meetings go there
+    platforms = DemoPlatforms(simulation, settings.tz, days)  # before advancing: live BBB meetings go there
     now = datetime.now(settings.tz).replace(microsecond=0)
     began = time.perf_counter()
     if simulation.position is None:

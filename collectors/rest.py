@@ -60,6 +60,7 @@ from collectors.records import DOMAIN_SPECS
 DATE_FIELDS = {
     "dossiers": ("NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTraKetQua", "NgayCapNhat"),
     "procedures": ("NgayCapNhat",),
+    "petitions": ("NgayTiepNhan", "HanXuLy", "NgayXuLy", "NgayCapNhat"),
 }
 _DOTNET_DATE = re.compile(r"^/?Date\((-?\d{1,15})([+-]\d{4})?\)/?$")
 _SLASHED_ISO = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
@@ -190,7 +191,7 @@ def map_item(item: Any, fields: dict[str, str], date_fields: tuple[str, ...], tz
 
 class DossierRestAdapter(Adapter):
     kind = "rest"
-    domains = ("dossiers", "procedures")
+    domains = ("dossiers", "procedures", "petitions")
 
     def __init__(self, config):
         super().__init__(config)

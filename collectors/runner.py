@@ -89,6 +89,7 @@ PAST_FIELDS: dict[str, tuple[str, ...]] = {
     "dossiers": ("received_at", "finished_at", "returned_at", "source_updated_at"),
     "meetings": ("source_updated_at",),
     "meeting_samples": ("sampled_at",),
+    "petitions": ("received_at", "handled_at", "source_updated_at"),
 }
 INTERRUPTED = "interrupted: the collector process stopped before this run finished"
 
@@ -436,6 +437,7 @@ class Runner:
             agency_tz=self.agency_tz,
             unit_ids=unit_ids,
             unit_map=dict(self.config.units),
+            options=dict(self.config.options),
         )
 
     def _commit_with_retry(
@@ -472,6 +474,8 @@ class Runner:
         seen: dict[Any, Any] = {}
         past = PAST_FIELDS.get(self.config.domain, ())
         latest = now + timedelta(seconds=self.config.future_tolerance_s)
+        if self.spec.scrub is not None:
+            self._scrub(batch, run_id, now, rejects)
         for row in batch.rows:
             try:
                 record = convert(row.data, context)
@@ -596,6 +600,8 @@ class Runner:
             )
         inserted = counts.inserted if counts else 0
         updated = counts.updated if counts else 0
+        # A "personal" line reports fields dropped from rows that were kept: not a rejected row.
+        rejected = sum(1 for r in rejects if r["kind"] != "personal")
         if inserted or updated:
             bump_data_version(session)
         # Counters of the run, committed with the batch so progress is visible and honest.
@@ -606,7 +612,7 @@ class Runner:
                 rows_read=CollectorRun.rows_read + len(batch.rows),
                 rows_inserted=CollectorRun.rows_inserted + inserted,
                 rows_updated=CollectorRun.rows_updated + updated,
-                rows_rejected=CollectorRun.rows_rejected + len(rejects),
+                rows_rejected=CollectorRun.rows_rejected + rejected,
             )
         )
         session.flush()
@@ -614,8 +620,57 @@ class Runner:
         result.rows_read += len(batch.rows)
         result.inserted += inserted
         result.updated += updated
-        result.rejected += len(rejects)
+        result.rejected += rejected
         result.batches += 1
+
+    def _scrub(self, batch: Batch, run_id: int, now, rejects: list[dict[str, Any]]) -> None:
+        """Drop the fields that must never be stored (the petitioner's personal data) from every
+        row, and say so: a warning in the log once a run, and a ``personal`` line on the Sources
+        page naming the fields (never their values) at most once a day for the same fields.
+        The rows themselves are kept."""
+        dropped: set[str] = set()
+        for row in batch.rows:
+            dropped.update(self.spec.scrub(row.data))
+        for bad in batch.rejects:
+            if isinstance(bad.payload, dict):
+                dropped.update(self.spec.scrub(bad.payload))
+        if not dropped:
+            return
+        names = ", ".join(sorted(dropped))
+        if self._personal_noted(names, now):
+            return
+        rejects.append(
+            self._reject(
+                {"dropped_fields": sorted(dropped)},
+                f"personal data dropped at intake (never stored): {names} — the IOC collects no name, "
+                "phone, address or ID of the petitioner; remove these fields from the view or the API mapping",
+                None,
+                None,
+                run_id,
+                now,
+                "personal",
+            )
+        )
+
+    def _personal_noted(self, names: str, now) -> bool:
+        """Whether this run, or a run in the last 24 hours, already put the same note on the
+        Sources page (a source that sends personal data on every page gets one line a day)."""
+        noted = self.__dict__.setdefault("_personal_notes", set())
+        if names in noted:
+            return True
+        noted.add(names)
+        log.warning(
+            "source %s: personal data fields dropped at intake, never stored: %s", self.config.name, names
+        )
+        with self.sessions() as session:
+            reasons = session.scalars(
+                select(RejectedRecord.reason).where(
+                    RejectedRecord.source == self.config.name,
+                    RejectedRecord.rejected_at >= now - timedelta(hours=24),
+                    RejectedRecord.kind == "personal",
+                )
+            ).all()
+        return any(f"(never stored): {names} —" in r for r in reasons)
 
     def _reject(
         self, payload: Any, reason: str, line_no, file_name, run_id: int, now, kind: str = "row"

@@ -121,6 +121,13 @@ def parse_sources(data: dict[str, Any], where: str = "sources") -> list[SourceCo
             local.append(f"{label}: adapter: expected one of {', '.join(sorted(classes))}")
         elif domain in DOMAINS and domain not in classes[adapter].domains:
             local.append(f"{label}: adapter {adapter!r} cannot read domain {domain!r}")
+        if domain == "petitions" and isinstance(entry.get("options"), dict):
+            from dashboard.petitions import DeadlineRules
+
+            try:
+                DeadlineRules.from_options(entry["options"].get("deadlines"))
+            except ValueError as exc:
+                local.append(f"{label}: {exc}")
         durations: dict[str, float | None] = {}
         for key, default in (
             ("interval", 300.0),

@@ -59,6 +59,14 @@ DOSSIER_STATUSES = tuple(range(1, 11))
 DOSSIER_CHANNELS = (1, 2, 3)  # direct, online, postal
 SERVICE_LEVELS = ("full", "partial", "none")  # toàn trình, một phần, không
 MEETING_STATUSES = (1, 2, 3, 4)  # awaiting approval, approved, rejected, cancelled
+# Citizens' petitions (domain.md §8): 1 national public-service portal, 2 the province's system,
+# 3 hotline 1022, 4 in person, 5 letter.
+PETITION_CHANNELS = (1, 2, 3, 4, 5)
+# 1 tiếp nhận, 2 đang xử lý, 3 đã xử lý, 4 công khai kết quả, 5 từ chối, 6 chuyển đơn vị khác.
+PETITION_STATUSES = (1, 2, 3, 4, 5, 6)
+PETITION_OPEN = (1, 2)
+PETITION_HANDLED = (3, 4)
+PETITION_OUT = (5, 6)  # refused, forwarded out: not within the unit's competence
 
 
 def _in(column: str, values: tuple) -> str:
@@ -230,6 +238,51 @@ class Dossier(Base):
             "received_day",
             where="paid_online",
         ),
+    )
+
+
+class Petition(Base):
+    """A citizens' petition (phản ánh, kiến nghị — PAKN, domain.md §8): metadata only.
+
+    No personal data of the petitioner is ever stored (no name, phone, address, e-mail, ID
+    number): the intake drops such fields before validation and says so (collectors.records).
+    ``deadline_at`` is the source's deadline, else ``received`` plus the category's working days
+    (collectors.petition_rules); ``handled_workdays`` is the working days from received to handled
+    (PAKN-05), computed at intake on the working-day calendar.
+    """
+
+    __tablename__ = "petition"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))  # MaPAKN
+    reference: Mapped[str] = mapped_column(String(128))  # SoHieu shown to users (default MaPAKN)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))  # handling unit
+    channel: Mapped[int] = mapped_column(SmallInteger)
+    category: Mapped[str] = mapped_column(String(64))  # lĩnh vực code
+    is_urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime]
+    deadline_at: Mapped[datetime | None]
+    deadline_computed: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[int] = mapped_column(SmallInteger)
+    handled_at: Mapped[datetime | None]
+    handled_workdays: Mapped[int | None] = mapped_column(Integer)
+    rating: Mapped[int | None] = mapped_column(SmallInteger)  # 1 không hài lòng, 2 bình thường, 3 hài lòng
+    received_day: Mapped[date] = mapped_column(Date)
+    deadline_day: Mapped[date | None] = mapped_column(Date)
+    handled_day: Mapped[date | None] = mapped_column(Date)
+    source_updated_at: Mapped[datetime | None]
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        CheckConstraint(_in("status", PETITION_STATUSES), name="status"),
+        CheckConstraint(_in("channel", PETITION_CHANNELS), name="channel"),
+        CheckConstraint("rating IS NULL OR rating IN (1, 2, 3)", name="rating"),
+        Index("ix_petition_unit_received", "unit_id", "received_day"),
+        Index("ix_petition_unit_handled", "unit_id", "handled_day"),
+        # Action list: open petitions of a unit by deadline.
+        Index("ix_petition_unit_status_deadline", "unit_id", "status", "deadline_at"),
     )
 
 

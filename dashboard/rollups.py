@@ -62,7 +62,16 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from dashboard.db import begin_write
-from dashboard.models import DailyRollup, Document, Dossier, Meeting, Procedure
+from dashboard.models import (
+    PETITION_HANDLED,
+    PETITION_OPEN,
+    DailyRollup,
+    Document,
+    Dossier,
+    Meeting,
+    Petition,
+    Procedure,
+)
 from dashboard.upsert import pg_index_probes, pg_probe_each, upsert
 
 #: The day under which state metrics ("open now") are stored: never a real day of data.
@@ -289,6 +298,17 @@ _IN_PROGRESS = and_(Dossier.status.in_(DOSSIER_IN_PROGRESS), Dossier.received_da
 _PAUSED = and_(Dossier.status.in_(DOSSIER_PAUSED), Dossier.received_day.is_not(None))
 
 # -- meetings
+# Petitions (domain.md §8): refused (5) and forwarded-out (6) ones are outside the unit's competence.
+_P_IN = Petition.status.not_in((5, 6))
+_P_OPEN = Petition.status.in_(PETITION_OPEN)
+_P_HANDLED = and_(Petition.status.in_(PETITION_HANDLED), Petition.handled_day.is_not(None))
+_P_ON_TIME = and_(
+    _P_HANDLED, or_(Petition.deadline_day.is_(None), Petition.handled_day <= Petition.deadline_day)
+)
+_P_LATE = and_(_P_HANDLED, Petition.deadline_day < Petition.handled_day)
+_P_DISSATISFIED = Petition.rating == 1
+_P_OPEN_DUE = and_(_P_OPEN, Petition.deadline_day.is_not(None))
+
 _APPROVED = Meeting.status == 2
 _ONLINE_HELD = and_(
     _APPROVED, Meeting.is_online.is_(True), func.coalesce(Meeting.endpoints_connected, 0) >= 1
@@ -593,6 +613,39 @@ METRICS: tuple[Metric, ...] = (
         total_of="dossier_in_progress_by_due",
     ),
     Metric("dossier_paused_now", Dossier, None, _PAUSED, total_of="dossier_paused_by_received"),
+    # Petitions (PAKN-01…PAKN-05): received, handled, and open at the end of day E as for dossiers.
+    Metric("petition_received", Petition, "received_day", _P_IN),
+    Metric("petition_handled", Petition, "handled_day", _P_HANDLED),
+    Metric("petition_handled_on_time", Petition, "handled_day", _P_ON_TIME),
+    Metric("petition_handled_late", Petition, "handled_day", _P_LATE),
+    Metric("petition_handled_rated", Petition, "handled_day", and_(_P_HANDLED, Petition.rating.is_not(None))),
+    Metric("petition_handled_dissatisfied", Petition, "handled_day", and_(_P_HANDLED, _P_DISSATISFIED)),
+    # Handled on time and not rated dissatisfied: PAKN-03's numerator among the handled ones.
+    Metric(
+        "petition_handled_good",
+        Petition,
+        "handled_day",
+        and_(_P_ON_TIME, or_(Petition.rating.is_(None), Petition.rating != 1)),
+    ),
+    Metric(
+        "petition_handled_workdays",
+        Petition,
+        "handled_day",
+        and_(_P_HANDLED, Petition.handled_workdays.is_not(None)),
+        Petition.handled_workdays,
+    ),
+    Metric(
+        "petition_handled_timed",
+        Petition,
+        "handled_day",
+        and_(_P_HANDLED, Petition.handled_workdays.is_not(None)),
+    ),
+    Metric("petition_open_now", Petition, None, _P_OPEN, total_of="petition_open_by_received"),
+    Metric("petition_open_due_now", Petition, None, _P_OPEN_DUE, total_of="petition_open_by_deadline"),
+    Metric("petition_open_by_received", Petition, "received_day", _P_OPEN),
+    Metric("petition_open_by_deadline", Petition, "deadline_day", _P_OPEN_DUE),
+    Metric("petition_handled_by_received", Petition, "received_day", _P_HANDLED),
+    Metric("petition_handled_late_by_deadline", Petition, "deadline_day", _P_LATE),
     # Meetings, by start day (HOP-01…HOP-06).
     Metric("meeting_approved", Meeting, "start_day", _APPROVED),
     Metric("meeting_online", Meeting, "start_day", _ONLINE_HELD),
@@ -650,7 +703,7 @@ METRICS: tuple[Metric, ...] = (
 
 METRICS_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 METRICS_BY_MODEL: dict[type, tuple[Metric, ...]] = {
-    model: tuple(m for m in METRICS if m.model is model) for model in (Document, Dossier, Meeting)
+    model: tuple(m for m in METRICS if m.model is model) for model in (Document, Dossier, Meeting, Petition)
 }
 #: The day columns of each fact table that rollups group by.
 DAY_COLUMNS: dict[type, tuple[str, ...]] = {

@@ -544,6 +544,16 @@ INDICATOR_MAX: dict[str, float] = {i[0]: float(i[3]) for g in INDEX_LAYOUT for i
 index_inputs.register_fallback(index_inputs.ImportedInputs(INDICATOR_KEYS))
 
 
+def _register_petitions() -> None:
+    """The petitions domain answers for its two indicators from its own facts (imports otherwise)."""
+    from dashboard.petitions import PetitionIndexInputs
+
+    index_inputs.register(PetitionIndexInputs())
+
+
+_register_petitions()
+
+
 def estimate(figures: Mapping[str, Figure], inputs: Mapping[str, Any] | None = None) -> ServiceIndexEstimate:
     """Score the 766 index from the store's figures of one scope and period, and the inputs of
     the indicators the store cannot compute (:mod:`dashboard.index_inputs`).

@@ -25,6 +25,7 @@ from dashboard.webapp import read_session, store
 from layouts.components.frame import context, page
 from layouts.components.grid_locale import grid_locale
 from layouts.components.kpi_tile import kpi_tile
+from layouts.components.petitions_block import unit_petitions_block
 from layouts.components.unit_compare import action_cards, period_chips, standing_table
 
 dash.register_page(__name__, path_template="/units/<code>", name="Đơn vị", title="Đơn vị – IOC")
@@ -120,6 +121,17 @@ def layout(code: str | None = None, **query) -> html.Div:
         actions = action_list(session, unit, include_secret=may_see_secret())
         standing = peer_standing(session, unit, period, UNIT_KPIS)
         names = procedure_names(session, _procedure_codes(actions))
+        tz = store().settings.tz
+        petitions = unit_petitions_block(
+            session,
+            unit,
+            period,
+            lang=lang,
+            tz=tz,
+            freshness=fresh.get("petitions"),
+            href=ctx.href,
+            kiosk=ctx.kiosk,
+        )
     tz = store().settings.tz
     tiles = [kpi_tile(r, lang=lang, freshness=fresh.get(_DOMAIN_OF[r.kpi_id[:3]]), tz=tz) for r in view.tiles]
     rows = action_rows(actions, lang, tz, names)
@@ -167,6 +179,7 @@ def layout(code: str | None = None, **query) -> html.Div:
             html.H3(f"{t('unit_kpis', lang)} · {view.period.label(lang)}", className="ioc-section-title"),
             html.Div(tiles, className="ioc-tiles"),
             standing_table(standing, lang),
+            petitions,
             html.H3(t("actions_title", lang), className="ioc-section-title"),
             html.P(summary, id="actions-summary"),
             html.P(t("actions_truncated", lang), className="ioc-muted") if actions.truncated else None,

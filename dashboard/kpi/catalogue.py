@@ -37,7 +37,7 @@ from dashboard.kpi.values import (
 )
 from dashboard.rollups import ACK_LATENCY_EDGES_MIN, ACK_LATENCY_METRICS, ARRIVAL_LAG_METRICS, METRICS_BY_NAME
 
-DOMAINS = ("documents", "dossiers", "meetings")
+DOMAINS = ("documents", "dossiers", "meetings", "petitions")
 UNITS = ("count", "percent", "days", "hours", "points")
 DIRECTIONS = ("up", "down", None)
 BASES = ("official", "practice", "ours")
@@ -50,6 +50,7 @@ _DOMAIN_WORDS = {
     "documents": ("văn bản", "documents"),
     "dossiers": ("hồ sơ thủ tục hành chính", "public-service dossiers"),
     "meetings": ("cuộc họp", "meetings"),
+    "petitions": ("phản ánh, kiến nghị", "citizens' petitions"),
 }
 
 
@@ -600,6 +601,68 @@ def hop07(x: Mapping[str, Any]) -> Outcome:
     return Outcome(
         running.value, running.value, None, running.reason, {"participants": _state(x, "live_participants")}
     )
+
+
+# --- citizens' petitions (domain.md §8) ----------------------------------------------------------------
+_PAKN_POPULATION = empty_denominator(
+    "phản ánh, kiến nghị xử lý trong kỳ hoặc đang xử lý cuối kỳ",
+    "petition handled in the period or open at its end",
+)
+_PAKN_HANDLED = empty_denominator("phản ánh, kiến nghị đã xử lý", "handled petition")
+
+
+def petition_population(x: Mapping[str, Any]) -> float:
+    """PAKN-02's population: petitions within the unit's competence handled in the period, plus
+    those open at its end. PAKN-03 divides by the same."""
+    return x["petition_handled"] + x["end:petition_open"]
+
+
+def pakn01(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "petitions"):
+        return _none(reason)
+    return _headline(count(x["petition_received"]))
+
+
+def pakn02(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "petitions"):
+        return _none(reason)
+    population = petition_population(x)
+    parts = {
+        "handled_on_time": count(x["petition_handled_on_time"]),
+        "handled_late": count(x["petition_handled_late"]),
+        "open": count(x["end:petition_open"]),
+        "open_late": count(x["end:petition_late"]),
+    }
+    return _headline(ratio(x["petition_handled_on_time"], population, _PAKN_POPULATION), parts)
+
+
+def pakn03(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "petitions"):
+        return _none(reason)
+    population = petition_population(x)
+    # Not rated dissatisfied and not late: handled on time without a "không hài lòng", or still
+    # open at the end of the period and not yet past the deadline.
+    good = x["petition_handled_good"] + x["end:petition_open"] - x["end:petition_late"]
+    parts = {
+        "dissatisfied": count(x["petition_handled_dissatisfied"]),
+        "rated": count(x["petition_handled_rated"]),
+        "late": count(x["petition_handled_late"] + x["end:petition_late"]),
+    }
+    return _headline(ratio(good, population, _PAKN_POPULATION), parts)
+
+
+def pakn04(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "petitions"):
+        return _none(reason)
+    overdue = _state(x, "petition_overdue")
+    parts = {"open": _state(x, "petition_open")}
+    return Outcome(overdue.value, overdue.value, None, overdue.reason, parts)
+
+
+def pakn05(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "petitions"):
+        return _none(reason)
+    return _headline(ratio(x["petition_handled_workdays"], x["petition_handled_timed"], _PAKN_HANDLED))
 
 
 # --- the catalogue ----------------------------------------------------------------------------------------
@@ -1241,7 +1304,113 @@ _MEETINGS: tuple[KpiDef, ...] = (
         series=None,
     ),
 )
-_DEFS: tuple[KpiDef, ...] = (*_DOCUMENTS, *_PUBLIC_SERVICES, _SERVICE_INDEX, *_MEETINGS)
+_PAKN_POPULATION_METRICS = ("petition_handled",)
+_PETITIONS: tuple[KpiDef, ...] = (
+    KpiDef(
+        "PAKN-01",
+        "PAKN tiếp nhận",
+        "Petitions received",
+        "petitions",
+        "count",
+        None,
+        "practice",
+        "Phản ánh, kiến nghị tiếp nhận trong kỳ (theo ngày tiếp nhận), không tính phản ánh bị từ chối hoặc chuyển "
+        "đơn vị khác.",
+        "Petitions received in the period (by day received), refused and forwarded-out ones excluded.",
+        "",
+        pakn01,
+        ("petition_received",),
+    ),
+    KpiDef(
+        "PAKN-02",
+        "PAKN xử lý đúng hạn",
+        "Petitions handled on time",
+        "petitions",
+        "percent",
+        "up",
+        "official",
+        "Phản ánh, kiến nghị xử lý xong trong kỳ không muộn hơn ngày hạn ÷ phản ánh thuộc thẩm quyền xử lý xong trong "
+        "kỳ hoặc đang xử lý cuối kỳ. Hạn xử lý tính theo ngày làm việc theo lĩnh vực (khẩn: ngắn hơn). Điểm 766: 6 × tỷ "
+        "lệ; không có phản ánh → 6.",
+        "Petitions handled in the period by their deadline day ÷ petitions within the unit's competence handled in the "
+        "period or open at its end. Deadlines in working days per category (urgent ones shorter). 766 points: 6 × "
+        "ratio; no petitions → 6.",
+        "Quyết định 766/QĐ-TTg",
+        pakn02,
+        (*_PAKN_POPULATION_METRICS, "petition_handled_on_time", "petition_handled_late"),
+        needs=frozenset({"pend"}),
+        parts=(
+            _cnt("handled_on_time", "Xử lý đúng hạn", "Handled on time"),
+            _cnt("handled_late", "Xử lý quá hạn", "Handled late"),
+            _cnt("open", "Đang xử lý cuối kỳ", "Open at the end"),
+            _cnt("open_late", "Trong đó quá hạn", "Of which overdue"),
+        ),
+        thresholds=Thresholds(0.95, 0.95, 0.80),
+    ),
+    KpiDef(
+        "PAKN-03",
+        "Hài lòng với kết quả xử lý PAKN",
+        "Satisfaction with petition handling",
+        "petitions",
+        "percent",
+        "up",
+        "official",
+        "Phản ánh của tổng thể PAKN-02 không bị đánh giá không hài lòng và không trễ hạn (xử lý quá hạn, hoặc đang xử lý "
+        "đã quá hạn cuối kỳ) ÷ tổng thể PAKN-02. Điểm 766: 6 × tỷ lệ; không có phản ánh → 6.",
+        "Petitions of PAKN-02's population not rated dissatisfied and not late (handled late, or open and past "
+        "their deadline at the period's end) ÷ PAKN-02's population. 766 points: 6 × ratio; no petitions → 6.",
+        "Quyết định 766/QĐ-TTg",
+        pakn03,
+        (
+            *_PAKN_POPULATION_METRICS,
+            "petition_handled_good",
+            "petition_handled_dissatisfied",
+            "petition_handled_rated",
+            "petition_handled_late",
+        ),
+        needs=frozenset({"pend"}),
+        parts=(
+            _cnt("dissatisfied", "Không hài lòng", "Dissatisfied"),
+            _cnt("rated", "Có đánh giá", "Rated"),
+            _cnt("late", "Trễ hạn", "Late"),
+        ),
+        thresholds=Thresholds(0.90, 0.90, 0.75),
+    ),
+    KpiDef(
+        "PAKN-04",
+        "PAKN quá hạn đang xử lý",
+        "Open and overdue petitions",
+        "petitions",
+        "count",
+        "down",
+        "practice",
+        "Phản ánh, kiến nghị đang xử lý (tiếp nhận, đang xử lý) có ngày hạn trước hôm nay — tại thời điểm hiện tại hoặc "
+        "cuối kỳ.",
+        "Petitions still open (received, being handled) with a deadline day before today — now, or at the end of the "
+        "period.",
+        "",
+        pakn04,
+        needs=frozenset({"state:petitions"}),
+        parts=(_cnt("open", "Đang xử lý", "Open"),),
+        thresholds=Thresholds(None, 0.0, 0.0),
+        kind="state",
+    ),
+    KpiDef(
+        "PAKN-05",
+        "Thời gian xử lý trung bình",
+        "Mean handling time",
+        "petitions",
+        "days",
+        "down",
+        "practice",
+        "Trung bình số ngày làm việc từ khi tiếp nhận đến khi xử lý xong, trên phản ánh xử lý xong trong kỳ.",
+        "Mean working days from received to handled, over the petitions handled in the period.",
+        "",
+        pakn05,
+        ("petition_handled_workdays", "petition_handled_timed"),
+    ),
+)
+_DEFS: tuple[KpiDef, ...] = (*_DOCUMENTS, *_PUBLIC_SERVICES, _SERVICE_INDEX, *_MEETINGS, *_PETITIONS)
 
 CATALOGUE: dict[str, KpiDef] = {d.id: d for d in _DEFS}
 KPI_IDS: tuple[str, ...] = tuple(CATALOGUE)

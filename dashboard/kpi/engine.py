@@ -57,6 +57,7 @@ from dashboard.kpi.maths import (
     dossiers_open_at,
     dossiers_open_with,
     overdue_now,
+    petitions_open_at,
     registration_on_time,
     status_for,
 )
@@ -81,6 +82,7 @@ from dashboard.models import (
     MeetingEndpoint,
     MeetingSample,
     OrgUnit,
+    Petition,
     Procedure,
 )
 from dashboard.rollups import ARRIVAL_LAG_METRICS, STATE_DAY
@@ -108,6 +110,16 @@ END_TAILS = (
     "dossier_closed_digitised",
     "dossier_closed_digitised_by_received",
 )
+#: The same for petitions (PAKN-02, PAKN-03: handled in the period or open at its end).
+PETITION_END_STATE = ("petition_open_now", "petition_open_due_now")
+PETITION_END_TAILS = (
+    "petition_open_by_received",
+    "petition_open_by_deadline",
+    "petition_handled",
+    "petition_handled_by_received",
+    "petition_handled_late",
+    "petition_handled_late_by_deadline",
+)
 #: Point-in-time values now, and the snapshot ids that keep their history (``snapshots.py``).
 STATE_INPUTS: dict[str, dict[str, str]] = {
     "state:documents": {"doc_open": "VB-05.open", "doc_overdue": "VB-05.overdue"},
@@ -119,6 +131,8 @@ STATE_INPUTS: dict[str, dict[str, str]] = {
     },
     "state:catalogue": {"procedures": "DVC-04.all", "procedures_online": "DVC-04.online"},
     "state:live": {"live_running": "", "live_participants": ""},
+    # No end-of-day snapshot: a past period's value is read from the facts' timestamps.
+    "state:petitions": {"petition_open": "", "petition_overdue": ""},
 }
 _NOW_ROLLUPS = {
     "state:documents": (("doc_open_now", "doc_open_due_now"), ("doc_open_by_due",)),
@@ -126,6 +140,7 @@ _NOW_ROLLUPS = {
         ("dossier_in_progress_now", "dossier_in_progress_due_now", "dossier_paused_now"),
         ("dossier_in_progress_by_due",),
     ),
+    "state:petitions": (("petition_open_now", "petition_open_due_now"), ("petition_open_by_deadline",)),
 }
 LIVE_FRESHNESS = timedelta(minutes=15)
 #: The rollups whose first day is where a domain's history begins (Reader.history_start).
@@ -133,6 +148,7 @@ HISTORY_METRICS: dict[str, tuple[str, ...]] = {
     "documents": ("doc_in", "doc_out", "doc_internal", "doc_arrived"),
     "dossiers": ("dossier_received",),
     "meetings": ("meeting_approved",),
+    "petitions": ("petition_received",),
 }
 
 
@@ -347,9 +363,15 @@ class Reader:
                 exists().where(Document.id.is_not(None)),
                 exists().where(Dossier.id.is_not(None)),
                 exists().where(Meeting.id.is_not(None)),
+                exists().where(Petition.id.is_not(None)),
             )
         ).one()
-        return {"documents": bool(row[0]), "dossiers": bool(row[1]), "meetings": bool(row[2])}
+        return {
+            "documents": bool(row[0]),
+            "dossiers": bool(row[1]),
+            "meetings": bool(row[2]),
+            "petitions": bool(row[3]),
+        }
 
     # -- the procedure catalogue
     def catalogue(self) -> dict[str, Any]:
@@ -508,6 +530,8 @@ class Reader:
         then; overdue when their due day is before ``moment``'s local day. A dossier's pause
         (5, 6) has no timestamp: dossiers paused now count as paused then, the others in progress."""
         day = moment.astimezone(self.clock.tz).date()
+        if need == "state:petitions":
+            return self._petitions_at(moment, day)
         if need == "state:documents":
             d = Document
             open_then = and_(
@@ -568,6 +592,24 @@ class Reader:
             "state:dossier_due_soon": float(row[3]),
         }
 
+    def _petitions_at(self, moment: datetime, day: date) -> dict[str, float]:
+        """Petitions open at ``moment`` (received by then, within competence, not handled by then)
+        and how many of them were past their deadline day."""
+        p = Petition
+        open_then = and_(
+            p.status.not_in((5, 6)),
+            p.received_at <= moment,
+            or_(p.handled_at.is_(None), p.handled_at > moment),
+            or_(p.status.in_((1, 2)), p.handled_at.is_not(None)),
+            _unit_filter(p.unit_id, self.unit_ids),
+        )
+        row = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(case((p.deadline_day < day, 1), else_=0)), 0)).where(
+                open_then
+            )
+        ).one()
+        return {"state:petition_open": float(row[0]), "state:petition_overdue": float(row[1])}
+
     # -- history of point-in-time values
     def snapshots(self, days: Iterable[date], ids: Iterable[str]) -> dict[date, dict[str, float]]:
         """Snapshot values per day summed over the scope; a day without any snapshot is absent."""
@@ -616,6 +658,8 @@ class Plan:
         totals, tails = set(), set()
         if "end" in self.needs:
             totals |= set(END_STATE)
+        if "pend" in self.needs:
+            totals |= set(PETITION_END_STATE)
         for need, (state, by_due) in _NOW_ROLLUPS.items():
             if need in self.needs and now:
                 totals |= set(state)
@@ -655,7 +699,7 @@ class InputBuilder:
         x["state:reason"] = None
         if end >= self.today:
             for need in needs:
-                if self.as_of and need in ("state:documents", "state:dossiers"):
+                if self.as_of and need in ("state:documents", "state:dossiers", "state:petitions"):
                     x.update(
                         self.reader.state_at(need, self.reader.clock.now)
                     )  # a past "now": from the facts
@@ -665,7 +709,7 @@ class InputBuilder:
         self.preload_snapshots([end])
         snap = self._snapshots.get(end)
         for need in needs:
-            if snap is None and need in ("state:documents", "state:dossiers"):
+            if need == "state:petitions" or (snap is None and need in ("state:documents", "state:dossiers")):
                 # No snapshot (a cache): the value at the end of that day, from the facts.
                 moment = datetime.combine(end, datetime.max.time(), self.reader.clock.tz)
                 x.update(self.reader.state_at(need, moment))
@@ -702,6 +746,13 @@ class InputBuilder:
                 "state:dossier_paused": d.state.get("dossier_paused_now", 0.0),
                 "state:dossier_due_soon": self._now["due_soon"],
             }
+        if need == "state:petitions":
+            return {
+                "state:petition_open": d.state.get("petition_open_now", 0.0),
+                "state:petition_overdue": overdue_now(
+                    d.state.get("petition_open_due_now", 0.0), d.get("petition_open_by_deadline"), today
+                ),
+            }
         if need == "state:catalogue":
             return {
                 "state:procedures": self.common["cat:procedures"],
@@ -730,7 +781,11 @@ class InputBuilder:
         self._state(x, end)
         x["aggregates"] = self._aggregates_for(period.start, end)
         if "index" in self.plan.needs:
-            x["index:inputs"] = index_inputs.collect(self.reader.session, self.index_unit, period)
+            token = index_inputs.NOW.set(self.reader.clock.now)
+            try:
+                x["index:inputs"] = index_inputs.collect(self.reader.session, self.index_unit, period)
+            finally:
+                index_inputs.NOW.reset(token)
         return x
 
     def for_day(self, day: date) -> Inputs:
@@ -778,6 +833,10 @@ class InputBuilder:
             x["end:dossier_open_digitised"] = dossiers_open_with(
                 end, self.data.state, self.data.series, "digitised"
             )
+        if "pend" in self.plan.needs:
+            x["end:petition_open"], x["end:petition_late"] = petitions_open_at(
+                end, self.data.state, self.data.series
+            )
         if "vb04" in self.plan.needs:
             on_time, late, pending = registration_on_time(
                 self.data.series, start, end, self.targets.calendar, self.today, ARRIVAL_LAG_METRICS
@@ -815,9 +874,11 @@ def plan_ranges(
         series_days and series_days[-1] >= today
     )
     totals, now_tails = plan.state_metrics(now=runs_now)
+    ends = [hi for _, hi in spans] + list(series_days)
     if "end" in plan.needs:
-        ends = [hi for _, hi in spans] + list(series_days)
         ranges.append((END_TAILS, min(ends), _FAR_FUTURE))
+    if "pend" in plan.needs:
+        ranges.append((PETITION_END_TAILS, min(ends), _FAR_FUTURE))
     if now_tails:
         ranges.append((now_tails, today, _FAR_FUTURE))
     return ranges, totals

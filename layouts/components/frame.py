@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from dash import dcc, html
 from flask import has_request_context, request
 
+from dashboard import petitions as _petitions  # noqa: F401 -- registers the petitions' labels
 from dashboard.access import current_principal, may_see_page
 from dashboard.i18n import normalise_language, t
 from dashboard.webapp import store
@@ -28,6 +29,7 @@ NAV = (
     ("/documents", "nav_documents"),
     ("/dossiers", "nav_dossiers"),
     ("/meetings", "nav_meetings"),
+    ("/phan-anh", "nav_petitions"),
     ("/chi-so-766", "nav_index"),
     ("/units", "nav_units"),
     ("/reports", "nav_reports"),

@@ -87,6 +87,28 @@ def store(engine):
             for n in range(7)
         ],
     )
+    feed(
+        engine,
+        "petitions",
+        [
+            {
+                "MaPAKN": f"{who}-PAKN-{n}",
+                "MaDonVi": unit,
+                "KenhTiepNhan": 1,
+                "LinhVuc": "dat-dai",
+                "NgayTiepNhan": received,
+                "HanXuLy": due,
+                "TrangThai": 2,
+                "NgayCapNhat": received,
+            }
+            for who, unit, numbers in (
+                ("IN", HEAD, range(2)),
+                ("OUT", OUTSIDE, range(5)),
+                ("OUT", CENTRAL, [9]),
+            )
+            for n in numbers
+        ],
+    )
     return engine
 
 
@@ -102,7 +124,7 @@ def _forbidden_texts(engine) -> list[re.Pattern]:
         patterns += [
             re.compile(re.escape(json.dumps(n, ensure_ascii=False)[1:-1])) for n in (name_vi, name_en)
         ]
-    patterns += [re.compile(r"OUT-(DOC|HS|CENTRAL)-\d+"), re.compile("SECRET-DOC")]
+    patterns += [re.compile(r"OUT-(DOC|HS|CENTRAL|PAKN)-\d+"), re.compile("SECRET-DOC")]
     return patterns
 
 
@@ -142,7 +164,7 @@ def _pages(unit) -> list[dict]:
     )
     code = unit if isinstance(unit, str) and unit else "%2A"
     out = []
-    for path in ("/", "/documents", "/dossiers", "/meetings", "/units", "/wall", "/chi-so-766"):
+    for path in ("/", "/documents", "/dossiers", "/meetings", "/phan-anh", "/units", "/wall", "/chi-so-766"):
         out += _page(path, search)
     out += _page(f"/units/{code}", "?period=rolling30")
     out += _page("/units", "?group=province&kpi=DVC-06&period=rolling30")
@@ -182,6 +204,24 @@ def _export(unit) -> list[dict]:
                 "state": [
                     {"id": "actions-grid", "property": "virtualRowData", "value": MADE_UP_ROWS},
                     {"id": "unit-code", "property": "data", "value": {"code": unit, "lang": "vi"}},
+                ],
+                "changedPropIds": [f"{button}.n_clicks"],
+            }
+        )
+    return out
+
+
+def _petitions_export(unit) -> list[dict]:
+    out = []
+    for button in ("petitions-export-csv", "petitions-export-xlsx"):
+        out.append(
+            {
+                "inputs": [
+                    {"id": "petitions-export-csv", "property": "n_clicks", "value": 1},
+                    {"id": "petitions-export-xlsx", "property": "n_clicks", "value": 1},
+                ],
+                "state": [
+                    {"id": "petitions-query", "property": "data", "value": {"unit": unit, "lang": "vi"}}
                 ],
                 "changedPropIds": [f"{button}.n_clicks"],
             }
@@ -341,6 +381,10 @@ FORGERIES = {
     "..meetings-content.children...meetings-state.data...meetings-period.children..": _domain_refresh(
         "meetings"
     ),
+    "..petitions-content.children...petitions-state.data...petitions-period.children..": _domain_refresh(
+        "petitions"
+    ),
+    "petitions-export-download.data": _petitions_export,
     ".._pages_content.children..._pages_store.data..": _pages,
     "..wall-body.children...wall-period.children...wall-freshness-slot.children...wall-view.data..": _wall_refresh,
     "export-download.data": _export,

@@ -58,7 +58,7 @@ def test_demo_keeps_data_arriving_and_every_source_healthy(tmp_path):
             "SELECT source, status, error FROM collector_run WHERE status != 'success' AND status != 'running'",
         )
         assert bad == []
-        for source in ("mo-phong-qlvb", "mo-phong-motcua", "mo-phong-hop", "mo-phong-bbb"):
+        for source in ("mo-phong-qlvb", "mo-phong-motcua", "mo-phong-hop", "mo-phong-bbb", "mo-phong-pakn"):
             assert runs.get(source, 0) >= 3, (source, runs)  # prepared once, then every 10 s
         # The live stream is a Poisson trickle (a few changes a minute agency-wide): 35 s may
         # hold none, so wait up to three minutes for the next one (P(none) < 0,1 %).

@@ -20,6 +20,8 @@ def test_the_documented_example_is_valid():
         "trueconf",
         "jitsi",
         "truc-trang-thai",
+        "pakn-tinh",
+        "pakn-cong-dvc",
     ]
     # Every adapter has its working example (each docs/sources block runs against its fake in the
     # adapter's integration tests).
@@ -79,7 +81,7 @@ adapter = "ftp"
     )
     assert "source 'qlvb': unknown field 'colour'" in problems
     assert (
-        "source 'qlvb': domain: expected one of documents, dossiers, meetings, procedures, meeting_samples, dossier_stats, document_status"
+        "source 'qlvb': domain: expected one of documents, dossiers, meetings, procedures, meeting_samples, dossier_stats, document_status, petitions"
         in problems
     )
     assert "source 'qlvb': interval: expected a duration such as 30s, 5m or 1h" in problems
@@ -112,7 +114,7 @@ def test_missing_file_and_bad_toml(tmp_path):
 def test_the_example_holds_each_adapter_page_verbatim():
     example = (ROOT / "sources.example.toml").read_text(encoding="utf-8")
     pages = sorted((ROOT / "docs" / "sources").glob("*.toml"))
-    assert [p.stem for p in pages] == ["bbb", "edxml", "jitsi", "opencps", "rest", "trueconf"]
+    assert [p.stem for p in pages] == ["bbb", "edxml", "jitsi", "opencps", "petitions", "rest", "trueconf"]
     for page in pages:
         assert page.read_text(encoding="utf-8").strip() in example, (
             f"{page.name} drifted from sources.example.toml"
