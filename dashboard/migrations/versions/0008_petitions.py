@@ -1,7 +1,7 @@
 """Citizens' petitions (phản ánh, kiến nghị — PAKN, domain.md §8): the canonical table
 
 Revision ID: 0008_petitions
-Revises: 0007_collector_faults
+Revises: 0008_briefing
 Create Date: 2026-12-07
 
 ``petition``: reference, channel, category, handling unit, received, deadline (the source's, or
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_petitions"
-down_revision = "0007_collector_faults"
+down_revision = "0008_briefing"
 branch_labels = None
 depends_on = None
 
