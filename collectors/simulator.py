@@ -56,6 +56,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dashboard.kpi.workdays import WorkingCalendar
+
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # ---------------------------------------------------------------------------------------------
@@ -177,51 +179,6 @@ LIVE_OPENING_MEETING_S = (
     60  # the first chunk of a live stream opens with a meeting this soon (+ up to a minute)
 )
 
-# Lunar new year (Tết) day 1; the simulation treats Tết − 2 … Tết + 4 as holidays.
-TET_DAYS = {
-    2023: date(2023, 1, 22),
-    2024: date(2024, 2, 10),
-    2025: date(2025, 1, 29),
-    2026: date(2026, 2, 17),
-    2027: date(2027, 2, 6),
-    2028: date(2028, 1, 26),
-    2029: date(2029, 2, 13),
-    2030: date(2030, 2, 3),
-}
-# Hùng Kings' commemoration (10/3 lunar), approximated for the later years.
-HUNG_KINGS_DAYS = {
-    2023: date(2023, 4, 29),
-    2024: date(2024, 4, 18),
-    2025: date(2025, 4, 7),
-    2026: date(2026, 4, 26),
-    2027: date(2027, 4, 16),
-    2028: date(2028, 4, 4),
-    2029: date(2029, 4, 22),
-    2030: date(2030, 4, 12),
-}
-_FIXED_HOLIDAYS = ((1, 1), (4, 30), (5, 1), (9, 2))
-
-
-def vietnamese_holidays(year: int) -> set[date]:
-    """Public holidays the simulation observes in ``year`` (no compensating days).
-
-    >>> date(2026, 2, 17) in vietnamese_holidays(2026), date(2026, 9, 2) in vietnamese_holidays(2026)
-    (True, True)
-    """
-    days = {date(year, m, d) for m, d in _FIXED_HOLIDAYS}
-    tet = TET_DAYS.get(year)
-    if tet is not None:
-        days.update(tet + timedelta(days=k) for k in range(-2, 5))
-    hung = HUNG_KINGS_DAYS.get(year)
-    if hung is not None:
-        days.add(hung)
-    # Tết of the next year may start in the last days of this one (never with these dates, but
-    # keep the rule honest for any table extension).
-    nxt = TET_DAYS.get(year + 1)
-    if nxt is not None:
-        days.update(d for d in (nxt + timedelta(days=k) for k in range(-2, 5)) if d.year == year)
-    return days
-
 
 # ---------------------------------------------------------------------------------------------
 # Stable randomness
@@ -273,26 +230,14 @@ def _cum(weights: Iterable[float]) -> tuple[float, ...]:
 # ---------------------------------------------------------------------------------------------
 
 
-class _Calendar:
-    """Working days (Mon–Fri minus holidays) and office hours, over epoch seconds."""
+class _Calendar(WorkingCalendar):
+    """The official working-day calendar (:class:`dashboard.kpi.workdays.WorkingCalendar`, the one
+    the KPI engine uses) plus office hours in the agency's time zone, over epoch seconds."""
 
     def __init__(self, tz: ZoneInfo):
+        super().__init__()
         self.tz = tz
         self._starts: dict[date, int] = {}
-        self._working: dict[date, bool] = {}
-        self._holidays: dict[int, set[date]] = {}
-
-    def is_holiday(self, d: date) -> bool:
-        hol = self._holidays.get(d.year)
-        if hol is None:
-            hol = self._holidays[d.year] = vietnamese_holidays(d.year)
-        return d in hol
-
-    def is_working_day(self, d: date) -> bool:
-        w = self._working.get(d)
-        if w is None:
-            w = self._working[d] = d.weekday() < 5 and not self.is_holiday(d)
-        return w
 
     def day_start(self, d: date) -> int:
         s = self._starts.get(d)
@@ -302,21 +247,6 @@ class _Calendar:
 
     def local_date(self, ts: float) -> date:
         return datetime.fromtimestamp(ts, self.tz).date()
-
-    def next_working_day(self, d: date) -> date:
-        """The first working day strictly after ``d``."""
-        d += timedelta(days=1)
-        while not self.is_working_day(d):
-            d += timedelta(days=1)
-        return d
-
-    def add_working_days(self, d: date, n: int) -> date:
-        """``n`` working days after ``d`` (``n`` = 0: ``d`` itself or the next working day)."""
-        if not self.is_working_day(d):
-            d = self.next_working_day(d)
-        for _ in range(n):
-            d = self.next_working_day(d)
-        return d
 
     def office_time(self, d: date, rng: random.Random) -> int:
         """A random moment of office hours on day ``d``."""
