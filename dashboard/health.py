@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from collectors.base import SourceConfig
 from dashboard.models import CollectorRun
 from dashboard.redact import redact
+from dashboard.sourcecfg import SourceConfig
 from dashboard.timeutil import utcnow
 
 STATES = ("ok", "running", "stale", "error", "refused", "never", "disabled")

@@ -81,9 +81,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     sources = []
     if settings.sources_file is not None:
-        from collectors.sources import load_sources
+        from dashboard.sourcecfg import load_sources
 
-        sources = load_sources(settings.sources_file)  # a bad file stops start-up with its problems
+        # A bad file stops start-up with its problems; the adapters' own options are the
+        # collectors' to check (``ioc collect`` refuses to start on them).
+        sources = load_sources(settings.sources_file)
     server.extensions[EXTENSION_KEY] = Store(settings, engine, make_sessionmaker(engine), sources)
     cache_ext.init_app(server, settings)
     logs.init_app(server, settings)
