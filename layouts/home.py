@@ -21,7 +21,6 @@ from urllib.parse import parse_qsl, urlencode
 import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
-from sqlalchemy.orm import Session
 
 from dashboard.access import (
     UnitNotAllowed,
@@ -31,6 +30,7 @@ from dashboard.access import (
     scope_codes,
     visible_units,
 )
+from dashboard.db import ReadSession
 from dashboard.health import domain_freshness, source_health
 from dashboard.i18n import normalise_language, register, t
 from dashboard.playlists import PERIOD_KINDS
@@ -91,7 +91,7 @@ def period_kind(requested: str | None) -> str:
     return requested if requested in PERIOD_KINDS else DEFAULT_PERIOD
 
 
-def _attention(session: Session, unit: str | None, period: str, units: list[UnitOption]) -> Attention:
+def _attention(session: ReadSession, unit: str | None, period: str, units: list[UnitOption]) -> Attention:
     """The weakest provincial units (or the sub-units of ``unit``); a unit without sub-units
     gets its own overdue items instead."""
     visible = {u.code: u for u in units}
@@ -118,7 +118,7 @@ def _attention(session: Session, unit: str | None, period: str, units: list[Unit
     return Attention(rankings=rankings, candidates=len(members), group_vi=group_vi, group_en=group_en)
 
 
-def gather(session: Session, unit: str | None, period: str, lang: str) -> WallData:
+def gather(session: ReadSession, unit: str | None, period: str, lang: str) -> WallData:
     """Everything the wall shows, through the cached queries (no SQL here)."""
     ctx = store()
     now = utcnow()
