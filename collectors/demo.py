@@ -89,8 +89,8 @@ class DemoPlatforms:
     """The demo's fake BigBlueButton and one-stop REST servers on 127.0.0.1, fed by the simulator."""
 
     def __init__(self, simulation: SimulatedSources, tz):
-        from ioc_fakes.bbb import FakeBbb
-        from ioc_fakes.dossier_rest import FakeDossierRest
+        from collectors.platforms.bbb import FakeBbb
+        from collectors.platforms.dossier_rest import FakeDossierRest
 
         self.tz = tz
         # Generated per process and handed to the collectors the way a deployment does it: the

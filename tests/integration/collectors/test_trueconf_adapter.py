@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from collectors import trueconf as tc_module
 from collectors.base import SourceConfig
+from collectors.platforms.trueconf import FakeTrueConf
 from collectors.runner import Runner
 from collectors.sources import parse_sources
 from collectors.trueconf import TrueConfAdapter
@@ -25,7 +26,6 @@ from dashboard.models import (
     OrgUnit,
     RejectedRecord,
 )
-from ioc_fakes.trueconf import FakeTrueConf
 
 SECRET = "tc-secret-0c4f9e1a7b"
 ENV = "IOC_TEST_TRUECONF_SECRET"

@@ -32,8 +32,8 @@ from collectors.http import (
     parse_retry_after,
     redact_text,
 )
+from collectors.platforms.base import FakeServer, Response, json_response
 from collectors.safexml import XmlError, child_text, find_local, parse_xml
-from ioc_fakes.base import FakeServer, Response, json_response
 
 SECRET = "639259d4-9dd8-4b25-bf01-95f9567eaf4b"
 CONFIG = SourceConfig(name="nen-tang", domain="dossiers", adapter="rest", secrets={"token": "IOC_T_TOKEN"})
