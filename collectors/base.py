@@ -20,18 +20,28 @@ from typing import Any, ClassVar
 # The configuration schema and the errors are the core's (the web process reads them too);
 # re-exported here because every adapter speaks of them.
 from dashboard.sourcecfg import DOMAINS, SourceConfig
-from dashboard.sourceerrors import FatalSourceError, SourceError, TransientSourceError
+from dashboard.sourceerrors import (
+    ErrorKind,
+    FatalSourceError,
+    SourceError,
+    TransientSourceError,
+    kind_of,
+    os_error_kind,
+)
 
 __all__ = [
     "DOMAINS",
     "Adapter",
     "Batch",
+    "ErrorKind",
     "FatalSourceError",
     "RawReject",
     "RawRow",
     "SourceConfig",
     "SourceError",
     "TransientSourceError",
+    "kind_of",
+    "os_error_kind",
 ]
 
 

@@ -61,6 +61,7 @@ from xml.etree.ElementTree import Element
 from collectors.base import (
     Adapter,
     Batch,
+    ErrorKind,
     FatalSourceError,
     RawReject,
     RawRow,
@@ -101,7 +102,8 @@ def check_returncode(
     """
     if local(root.tag) != "response":
         raise TransientSourceError(
-            f"{source}: the answer to {call} is not a BigBlueButton <response> (got <{local(root.tag)[:40]}>); check options.url"
+            f"{source}: the answer to {call} is not a BigBlueButton <response> (got <{local(root.tag)[:40]}>); check options.url",
+            kind=ErrorKind.BAD_RESPONSE,
         )
     code = (child_text(root, "returncode") or "").upper()
     key = child_text(root, "messageKey") or None
@@ -112,13 +114,19 @@ def check_returncode(
             where = f"secrets.secret ({secret_var})" if secret_var else "secrets.secret"
             raise FatalSourceError(
                 f"{source}: BigBlueButton refused the checksum of {call} (authentication failed); "
-                f"check {where} against `bbb-conf --secret` and options.checksum"
+                f"check {where} against `bbb-conf --secret` and options.checksum",
+                kind=ErrorKind.AUTH,
+                detail=where,
             )
         message = (child_text(root, "message") or "").strip()[:200]
         raise FatalSourceError(
-            f"{source}: BigBlueButton answered FAILED to {call}: {key or 'no messageKey'}: {message or 'no message'}"
+            f"{source}: BigBlueButton answered FAILED to {call}: {key or 'no messageKey'}: {message or 'no message'}",
+            kind=ErrorKind.BAD_REQUEST,
+            detail=f"FAILED {key or ''}".strip(),
         )
-    raise TransientSourceError(f"{source}: unexpected returncode {code[:20]!r} in the answer to {call}")
+    raise TransientSourceError(
+        f"{source}: unexpected returncode {code[:20]!r} in the answer to {call}", kind=ErrorKind.BAD_RESPONSE
+    )
 
 
 def _ms(text: str | None, name: str) -> int:

@@ -64,7 +64,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from collectors.base import Adapter, Batch, FatalSourceError, RawReject, RawRow, SourceConfig
+from collectors.base import (
+    Adapter,
+    Batch,
+    ErrorKind,
+    FatalSourceError,
+    RawReject,
+    RawRow,
+    SourceConfig,
+    os_error_kind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +248,7 @@ class FileAdapter(Adapter):
         super().__init__(config)
         problems = self.check_options(config.options)
         if problems:
-            raise FatalSourceError(f"source {config.name!r}: " + "; ".join(problems))
+            raise FatalSourceError(f"source {config.name!r}: " + "; ".join(problems), kind=ErrorKind.CONFIG)
         options = config.options
         self.folder = Path(options["folder"])
         patterns = options.get("pattern", DEFAULT_PATTERN)
@@ -390,7 +399,9 @@ class FileAdapter(Adapter):
         if not self.folder.is_dir():
             raise FatalSourceError(
                 f"source {self.config.name!r}: drop folder {self.folder} does not exist or is not a "
-                "folder: check options.folder (and that the share is mounted)"
+                "folder: check options.folder (and that the share is mounted)",
+                kind=ErrorKind.SOURCE_MISSING,
+                detail=self.folder,
             )
         now = time.time()
         found = []
@@ -775,7 +786,9 @@ class FileAdapter(Adapter):
                 raise FatalSourceError(
                     f"source {self.config.name!r}: {path.name} was processed but could not be moved "
                     f"to {target} ({error.strerror or error}): check that the collector may write "
-                    "there, or the file will be imported again on every run"
+                    "there, or the file will be imported again on every run",
+                    kind=os_error_kind(error),
+                    detail=target,
                 ) from None
             log.info("source %s: moved %s to %s", self.config.name, path.name, destination)
 

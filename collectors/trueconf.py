@@ -56,6 +56,7 @@ from typing import Any
 from collectors.base import (
     Adapter,
     Batch,
+    ErrorKind,
     FatalSourceError,
     RawReject,
     RawRow,
@@ -110,7 +111,8 @@ def conferences_of(body: Any) -> list:
     items = body.get("conferences") if isinstance(body, dict) else None
     if not isinstance(items, list):
         raise TransientSourceError(
-            "TrueConf answered without a conference list ('conferences'): malformed answer"
+            "TrueConf answered without a conference list ('conferences'): malformed answer",
+            kind=ErrorKind.BAD_RESPONSE,
         )
     return items
 
@@ -121,7 +123,8 @@ def participants_of(body: Any) -> list:
         return []
     if not isinstance(items, list):
         raise TransientSourceError(
-            "TrueConf answered without a participant list ('participants'): malformed answer"
+            "TrueConf answered without a participant list ('participants'): malformed answer",
+            kind=ErrorKind.BAD_RESPONSE,
         )
     return items
 

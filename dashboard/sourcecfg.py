@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dashboard.errors import IocError
-from dashboard.sourceerrors import FatalSourceError
+from dashboard.sourceerrors import ErrorKind, FatalSourceError
 
 DOMAINS = (
     "documents",
@@ -79,11 +79,17 @@ class SourceConfig:
         var = self.secrets.get(key)
         if not var:
             raise FatalSourceError(
-                f'source {self.name!r}: no secret {key!r} configured (secrets.{key} = "ENV_VAR")'
+                f'source {self.name!r}: no secret {key!r} configured (secrets.{key} = "ENV_VAR")',
+                kind=ErrorKind.SECRET_MISSING,
+                detail=f"secrets.{key}",
             )
         value = env.get(var)
         if not value:
-            raise FatalSourceError(f"source {self.name!r}: environment variable {var} is not set")
+            raise FatalSourceError(
+                f"source {self.name!r}: environment variable {var} is not set",
+                kind=ErrorKind.SECRET_MISSING,
+                detail=var,
+            )
         return value
 
 
