@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -184,36 +186,124 @@ def _new_dossier(
     return rec, online
 
 
+# -- steps shared by the history and the live stream (same draws, in the same order) -----------
+
+_ONLINE_SHARE = {"toan_trinh": 0.80, "mot_phan": 0.45, "khong": 0.0}
+
+
+def _online_share(proc, q: float) -> float:
+    """The chance a dossier of ``proc`` comes online at a unit of quality ``q``."""
+    return _ONLINE_SHARE[proc.level] * (0.60 + 0.60 * q)
+
+
+def _refused_at_intake(rec: _Record, rng: random.Random, received: int) -> bool:
+    if rng.random() < 0.03:
+        rec.add(received, {"TrangThaiHoSo": 3, "NgayTiepNhan": received})
+        return True
+    return False
+
+
+def _accept(rec: _Record, rng: random.Random, proc, online: bool, received: int, due: int, q: float):
+    """Accepted (status 2) with its due date; whether the fee was paid online (1/2) or not."""
+    paid = None
+    if proc.fee:
+        p_paid = (0.30 + 0.50 * q) if online else (0.03 + 0.07 * q)
+        if rng.random() < p_paid:
+            paid = 1 if rng.random() < 0.35 else 2
+    rec.add(
+        received,
+        {
+            "TrangThaiHoSo": 2,
+            "NgayTiepNhan": received,
+            "NgayHenTra": due,
+            "DuocThanhToanTrucTuyen": paid,
+            "DaSoHoa": rng.random() < 0.55 + 0.40 * q,
+        },
+    )
+    return paid
+
+
+def _supplement_count(rng: random.Random, q: float) -> int:
+    """How many times the applicant is asked for more papers (0, 1 or 2)."""
+    if rng.random() < 0.20 - 0.10 * q:
+        return 2 if rng.random() < 0.35 - 0.20 * q else 1
+    return 0
+
+
+def _never_answered(rng: random.Random, q: float) -> bool:
+    """The applicant never brings the papers asked for: paused for good."""
+    return rng.random() < 0.05 + 0.05 * (1 - q)
+
+
+def _stays_open(rng: random.Random, stalled: bool, q: float) -> bool:
+    return stalled or rng.random() < 0.025 - 0.022 * q
+
+
+def _ended_early(
+    rec: _Record, rng: random.Random, q: float, supplements: int, when: Callable[[], int], horizon: float
+) -> bool:
+    """Withdrawn by the applicant (7) or stopped (8): terminal, no result; ``when`` draws the moment."""
+    r = rng.random()
+    if r < 0.02 or r < 0.03 and supplements:
+        status = 7
+    elif r < 0.03 + 0.01 * (1 - q):
+        status = 8
+    else:
+        return False
+    moment = when()
+    if moment < horizon:
+        rec.add(moment, {"TrangThaiHoSo": status, "NgayKetThucXuLy": moment})
+    return True
+
+
+def _late(rng: random.Random, q: float, supplements: int) -> bool:
+    return rng.random() < 0.30 - 0.28 * q + (0.25 if supplements > 1 else 0.0)
+
+
+def _finish(
+    rec: _Record,
+    rng: random.Random,
+    finish: int,
+    q: float,
+    late: bool,
+    returned_at: Callable[[bool], int],
+    horizon: float,
+) -> None:
+    """Finished (9) with or without an electronic result, then mostly returned (10) and sometimes
+    rated (late dossiers are rated worse); ``returned_at(e_result)`` draws the return moment."""
+    e_result = rng.random() < 0.45 + 0.45 * q
+    rec.add(finish, {"TrangThaiHoSo": 9, "NgayKetThucXuLy": finish, "CoKetQuaDienTu": e_result})
+    if rng.random() < 0.92:
+        returned = returned_at(e_result)
+        if returned < horizon:
+            changes: dict[str, Any] = {"TrangThaiHoSo": 10, "NgayTraKetQua": returned}
+            if rng.random() < 0.35:
+                weights = (0.4, 0.7, 1.0) if late else (0.04, 0.18, 1.0)
+                changes["DanhGia"] = _pick(rng, (1, 2, 3), weights)
+            rec.add(returned, changes)
+
+
 class DossierSimulation:
     """The dossiers of :class:`AgencySimulator` (a mixin: it reads the simulator's calendar,
     profiles and live units)."""
 
     # -- dossiers ----------------------------------------------------------------------------
 
-    def _make_dossiers(self, prof: _Profile, day: date, rng: random.Random) -> list[_Record]:  # noqa: C901 -- TODO(issue 15): split
+    def _make_dossiers(self, prof: _Profile, day: date, rng: random.Random) -> list[_Record]:
         if not prof.procedures:
             return []
         cal = self.calendar
         working = cal.is_working_day(day)
-        q = prof.quality
         # Online submissions arrive any day; counter and postal intake only on working days.
         lam = prof.dossier_rate if working else prof.dossier_rate * 0.12 * (0.3 if cal.is_holiday(day) else 1)
         n = _poisson(rng, lam)
         if not n:
             return []
         start = cal.day_start(day)
-        horizon = start + HORIZON_DAYS * DAY
-        uptake = 0.60 + 0.60 * q
-        p_late = 0.30 - 0.28 * q
-        p_supplement = 0.20 - 0.10 * q
-        p_second = 0.35 - 0.20 * q
-        p_stuck = 0.025 - 0.022 * q
-        p_e_result = 0.45 + 0.45 * q
-        p_digitised = 0.55 + 0.40 * q
         records = []
         for seq in range(1, n + 1):
             proc = _pick(rng, prof.procedures, prof.proc_cum)
-            online_prob = {"toan_trinh": 0.80, "mot_phan": 0.45, "khong": 0.0}[proc.level] * uptake
+            online_prob = _online_share(proc, prof.quality)
             if not working:
                 online_prob = 1.0 if proc.level != "khong" else 0.0
                 if online_prob == 0.0:
@@ -221,128 +311,111 @@ class DossierSimulation:
             rec, online = _new_dossier(
                 rng, f"HS.{prof.code}.{day:%y%m%d}.{seq:04d}", prof.code, proc, online_prob
             )
+            if not online and not working:
+                continue  # a paper dossier waits for the counter to open: not one of this day's
             records.append(rec)
-            # Intake: online dossiers are registered (1) and accepted later in office hours.
-            if online:
-                submitted = start + _online_time_of_day(rng)
-                rec.add(submitted, {"TrangThaiHoSo": 1})
-                if rng.random() < 0.01:
-                    continue  # never looked at: stays "newly registered"
-                received = cal.to_office(submitted + int(rng.expovariate(1 / (5 * HOUR * (2 - q)))), rng)
-            else:
-                if not working:
-                    records.pop()
-                    continue
-                received = cal.office_time(day, rng)
-            if received >= horizon:
-                continue
-            if rng.random() < 0.03:
-                rec.add(received, {"TrangThaiHoSo": 3, "NgayTiepNhan": received})  # refused at intake
-                continue
-            received_day = cal.local_date(received)
-            due_day = cal.add_working_days(received_day, proc.days)
-            tod = min(received - cal.day_start(received_day), 16 * HOUR + 1800)
-            due = cal.day_start(due_day) + tod
-            paid = None
-            if proc.fee:
-                p_paid = (0.30 + 0.50 * q) if online else (0.03 + 0.07 * q)
-                if rng.random() < p_paid:
-                    paid = 1 if rng.random() < 0.35 else 2
-            rec.add(
-                received,
-                {
-                    "TrangThaiHoSo": 2,
-                    "NgayTiepNhan": received,
-                    "NgayHenTra": due,
-                    "DuocThanhToanTrucTuyen": paid,
-                    "DaSoHoa": rng.random() < p_digitised,
-                },
-            )
-            processing = cal.to_office(received + int(rng.random() * 8 * HOUR), rng)
-            if processing >= horizon:
-                continue
-            rec.add(processing, {"TrangThaiHoSo": 4})
-            t = processing
-            # Supplement requests pause the dossier; the due date moves by the paused working days.
-            supplements = 0
-            if rng.random() < p_supplement:
-                supplements = 2 if rng.random() < p_second else 1
-            stalled = False
-            requested = 0
-            for _ in range(supplements):
-                gap = max(HOUR, int((due - t) * (0.2 + 0.4 * rng.random())))
-                asked = cal.to_office(t + gap, rng)
-                if asked >= horizon:
-                    stalled = True
-                    break
-                requested += 1
-                rec.add(asked, {"TrangThaiHoSo": 5, "SoLanBoSung": requested})
-                if rng.random() < 0.05 + 0.05 * (1 - q):
-                    stalled = True  # the applicant never answers: paused for good
-                    break
-                paused = 1 + int(rng.expovariate(0.3))
-                resumed_day = cal.add_working_days(cal.local_date(asked), paused)
-                resumed = max(asked + 600, cal.office_time(resumed_day, rng))
-                if resumed >= horizon:
-                    stalled = True
-                    break
-                due_day = cal.add_working_days(due_day, paused)
-                due = cal.day_start(due_day) + tod
-                rec.add(resumed, {"TrangThaiHoSo": 4, "NgayHenTra": due})
-                t = resumed
-            if stalled or rng.random() < p_stuck:
-                self._work_off(rec, t, due_day, requested > 0 and stalled, q, horizon)
-                continue  # open past its due day; worked off late, or (a few) still open
-            # Withdrawn by the applicant or stopped: terminal, no result.
-            r = rng.random()
-            if r < 0.02 or r < 0.03 and supplements:
-                when = cal.to_office(t + int(rng.random() * max(HOUR, due - t)), rng)
-                if when < horizon:
-                    rec.add(when, {"TrangThaiHoSo": 7, "NgayKetThucXuLy": when})
-                continue
-            if r < 0.03 + 0.01 * (1 - q):
-                when = cal.to_office(t + int(rng.random() * max(HOUR, due - t)), rng)
-                if when < horizon:
-                    rec.add(when, {"TrangThaiHoSo": 8, "NgayKetThucXuLy": when})
-                continue
-            # Finish early, on the due day, or late.
-            t_day = cal.local_date(t)
-            late = rng.random() < p_late + (0.25 if supplements > 1 else 0.0)
-            if late:
-                finish_day = cal.add_working_days(due_day, 1 + min(20, int(rng.expovariate(0.3))))
-            elif rng.random() < 0.75 and t_day < due_day:
-                finish_day = t_day + timedelta(days=int(rng.random() * (due_day - t_day).days))
-                if not cal.is_working_day(finish_day):
-                    finish_day = cal.add_working_days(finish_day, 0)
-                if finish_day > due_day:
-                    finish_day = due_day
-            else:
-                finish_day = due_day if due_day >= t_day else t_day
-            finish = max(t + 1800, cal.office_time(finish_day, rng))
-            if proc.fee and paid is None and rng.random() < 0.10:
-                asked_pay = finish - int(rng.random() * 2 * HOUR) - 60
-                if asked_pay > t and asked_pay < horizon:
-                    rec.add(asked_pay, {"TrangThaiHoSo": 6})  # financial obligation requested
-            if finish >= horizon:
-                continue
-            e_result = rng.random() < p_e_result
-            rec.add(finish, {"TrangThaiHoSo": 9, "NgayKetThucXuLy": finish, "CoKetQuaDienTu": e_result})
-            if rng.random() < 0.92:
-                delay = (
-                    int(rng.random() * HOUR)
-                    if (e_result and online)
-                    else int(rng.expovariate(1 / (1.5 * DAY)))
-                )
-                returned = cal.to_office(finish + delay, rng)
-                if returned < horizon:
-                    changes: dict[str, Any] = {"TrangThaiHoSo": 10, "NgayTraKetQua": returned}
-                    if rng.random() < 0.35:
-                        if late:
-                            changes["DanhGia"] = _pick(rng, (1, 2, 3), (0.4, 0.7, 1.0))
-                        else:
-                            changes["DanhGia"] = _pick(rng, (1, 2, 3), (0.04, 0.18, 1.0))
-                    rec.add(returned, changes)
+            self._dossier_life(rec, prof, proc, online, day, start, rng)
         return records
+
+    def _dossier_life(
+        self, rec: _Record, prof: _Profile, proc, online: bool, day: date, start: int, rng
+    ) -> None:
+        """Intake, acceptance, processing with supplements, and the end of one historical dossier."""
+        cal, q = self.calendar, prof.quality
+        horizon = start + HORIZON_DAYS * DAY
+        # Intake: online dossiers are registered (1) and accepted later in office hours.
+        if online:
+            submitted = start + _online_time_of_day(rng)
+            rec.add(submitted, {"TrangThaiHoSo": 1})
+            if rng.random() < 0.01:
+                return  # never looked at: stays "newly registered"
+            received = cal.to_office(submitted + int(rng.expovariate(1 / (5 * HOUR * (2 - q)))), rng)
+        else:
+            received = cal.office_time(day, rng)
+        if received >= horizon or _refused_at_intake(rec, rng, received):
+            return
+        received_day = cal.local_date(received)
+        due_day = cal.add_working_days(received_day, proc.days)
+        tod = min(received - cal.day_start(received_day), 16 * HOUR + 1800)
+        due = cal.day_start(due_day) + tod
+        paid = _accept(rec, rng, proc, online, received, due, q)
+        processing = cal.to_office(received + int(rng.random() * 8 * HOUR), rng)
+        if processing >= horizon:
+            return
+        rec.add(processing, {"TrangThaiHoSo": 4})
+        supplements = _supplement_count(rng, q)
+        t, due_day, requested, stalled = self._supplements(
+            rec, rng, processing, due_day, tod, supplements, q, horizon
+        )
+        due = cal.day_start(due_day) + tod
+        if _stays_open(rng, stalled, q):
+            self._work_off(rec, t, due_day, requested > 0 and stalled, q, horizon)
+            return  # open past its due day; worked off late, or (a few) still open
+        if _ended_early(
+            rec,
+            rng,
+            q,
+            supplements,
+            lambda: cal.to_office(t + int(rng.random() * max(HOUR, due - t)), rng),
+            horizon,
+        ):
+            return
+        late = _late(rng, q, supplements)
+        finish = max(t + 1800, cal.office_time(self._finish_day(rng, cal.local_date(t), due_day, late), rng))
+        if proc.fee and paid is None and rng.random() < 0.10:
+            asked_pay = finish - int(rng.random() * 2 * HOUR) - 60
+            if asked_pay > t and asked_pay < horizon:
+                rec.add(asked_pay, {"TrangThaiHoSo": 6})  # financial obligation requested
+        if finish >= horizon:
+            return
+
+        def returned_at(e_result: bool) -> int:
+            quick = e_result and online
+            delay = int(rng.random() * HOUR) if quick else int(rng.expovariate(1 / (1.5 * DAY)))
+            return cal.to_office(finish + delay, rng)
+
+        _finish(rec, rng, finish, q, late, returned_at, horizon)
+
+    def _supplements(
+        self, rec: _Record, rng, t: int, due_day: date, tod: int, supplements: int, q: float, horizon: int
+    ) -> tuple[int, date, int, bool]:
+        """Supplement requests pause the dossier; the due date moves by the paused working days.
+        Returns the moment processing resumed, the due day, the requests made and whether the
+        dossier stalled (the applicant never answered, or the next step lies past the horizon)."""
+        cal = self.calendar
+        due = cal.day_start(due_day) + tod
+        requested = 0
+        for _ in range(supplements):
+            gap = max(HOUR, int((due - t) * (0.2 + 0.4 * rng.random())))
+            asked = cal.to_office(t + gap, rng)
+            if asked >= horizon:
+                return t, due_day, requested, True
+            requested += 1
+            rec.add(asked, {"TrangThaiHoSo": 5, "SoLanBoSung": requested})
+            if _never_answered(rng, q):
+                return t, due_day, requested, True
+            paused = 1 + int(rng.expovariate(0.3))
+            resumed_day = cal.add_working_days(cal.local_date(asked), paused)
+            resumed = max(asked + 600, cal.office_time(resumed_day, rng))
+            if resumed >= horizon:
+                return t, due_day, requested, True
+            due_day = cal.add_working_days(due_day, paused)
+            due = cal.day_start(due_day) + tod
+            rec.add(resumed, {"TrangThaiHoSo": 4, "NgayHenTra": due})
+            t = resumed
+        return t, due_day, requested, False
+
+    def _finish_day(self, rng: random.Random, t_day: date, due_day: date, late: bool) -> date:
+        """Finish early, on the due day, or late."""
+        cal = self.calendar
+        if late:
+            return cal.add_working_days(due_day, 1 + min(20, int(rng.expovariate(0.3))))
+        if rng.random() < 0.75 and t_day < due_day:
+            finish_day = t_day + timedelta(days=int(rng.random() * (due_day - t_day).days))
+            if not cal.is_working_day(finish_day):
+                finish_day = cal.add_working_days(finish_day, 0)
+            return min(finish_day, due_day)
+        return due_day if due_day >= t_day else t_day
 
     def _work_off(self, rec: _Record, t: int, due_day: date, waiting: bool, q: float, horizon: int) -> None:
         """A dossier that ran late is worked off the way units do: most days or weeks after its
@@ -369,109 +442,80 @@ class DossierSimulation:
 
     # -- live stream -------------------------------------------------------------------------
 
-    def _make_live_dossiers(self, c: int, stamp: str, rng: random.Random) -> list[_Record]:  # noqa: C901 -- TODO(issue 15): split
+    def _make_live_dossiers(self, c: int, stamp: str, rng: random.Random) -> list[_Record]:
         """Dossiers arriving in the chunk starting at ``c``: 1 → 2 → 4 → (5 → 4) → 9 → 10 with due
         dates hours to three days ahead; weak units finish late more often, a few stay open."""
         units, cum = self._live_units["dossiers"]
         n = _poisson(rng, self.live_dossiers_per_min * LIVE_CHUNK_S / 60) if units and cum[-1] > 0 else 0
-        minute = 60
         records = []
         for seq in range(1, n + 1):
             prof = _pick(rng, units, cum)
-            q = prof.quality
             proc = _pick(rng, prof.procedures, prof.proc_cum)
-            online_prob = {"toan_trinh": 0.80, "mot_phan": 0.45, "khong": 0.0}[proc.level] * (0.60 + 0.60 * q)
             rec, online = _new_dossier(
                 rng,
                 f"{LIVE_ID_PREFIX['dossiers']}.{prof.code}.{stamp}.{seq:04d}",
                 prof.code,
                 proc,
-                online_prob,
+                _online_share(proc, prof.quality),
             )
             records.append(rec)
-            moment = c + 1 + int(rng.random() * (LIVE_CHUNK_S - 1))
-            if online:
-                rec.add(moment, {"TrangThaiHoSo": 1})
-                if rng.random() < 0.01:
-                    continue  # never looked at: stays "newly registered"
-                received = moment + minute + int(rng.expovariate(1 / (4 * minute * (2 - q))))
-            else:
-                received = moment
-            if rng.random() < 0.03:
-                rec.add(received, {"TrangThaiHoSo": 3, "NgayTiepNhan": received})  # refused at intake
-                continue
-            # The legal time limit in working days, compressed: a day of the limit is half an hour.
-            allowed = proc.days * 30 * minute * (0.5 + 1.5 * rng.random())
-            if rng.random() < 0.15:
-                allowed *= 6
-            allowed = int(min(3 * DAY, max(HOUR, allowed)))
-            due = received + allowed
-            paid = None
-            if proc.fee:
-                p_paid = (0.30 + 0.50 * q) if online else (0.03 + 0.07 * q)
-                if rng.random() < p_paid:
-                    paid = 1 if rng.random() < 0.35 else 2
-            rec.add(
-                received,
-                {
-                    "TrangThaiHoSo": 2,
-                    "NgayTiepNhan": received,
-                    "NgayHenTra": due,
-                    "DuocThanhToanTrucTuyen": paid,
-                    "DaSoHoa": rng.random() < 0.55 + 0.40 * q,
-                },
-            )
-            t = received + 30 + int(rng.expovariate(1 / (5 * minute * (2 - q))))
-            rec.add(t, {"TrangThaiHoSo": 4})
-            supplements = 0
-            if rng.random() < 0.20 - 0.10 * q:
-                supplements = 2 if rng.random() < 0.35 - 0.20 * q else 1
-            stalled = False
-            for requested in range(1, supplements + 1):
-                asked = t + max(5 * minute, int((due - t) * (0.1 + 0.3 * rng.random())))
-                rec.add(asked, {"TrangThaiHoSo": 5, "SoLanBoSung": requested})
-                if rng.random() < 0.05 + 0.05 * (1 - q):
-                    stalled = True  # the applicant never answers: paused for good
-                    break
-                paused = 10 * minute + int(rng.expovariate(1 / (30 * minute)))
-                t = asked + paused
-                due += paused  # the applicant's time does not count
-                rec.add(t, {"TrangThaiHoSo": 4, "NgayHenTra": due})
-            if stalled or rng.random() < 0.025 - 0.022 * q:
-                continue  # still open (and, sooner or later, overdue)
-            r = rng.random()
-            if r < 0.02 or r < 0.03 and supplements:
-                when = t + minute + int(rng.random() * max(10 * minute, due - t))
-                rec.add(when, {"TrangThaiHoSo": 7, "NgayKetThucXuLy": when})  # withdrawn
-                continue
-            if r < 0.03 + 0.01 * (1 - q):
-                when = t + minute + int(rng.random() * max(10 * minute, due - t))
-                rec.add(when, {"TrangThaiHoSo": 8, "NgayKetThucXuLy": when})  # stopped
-                continue
-            late = rng.random() < 0.30 - 0.28 * q + (0.25 if supplements > 1 else 0.0)
-            if late:
-                finish = (
-                    due + 2 * minute + int(min(12 * HOUR, rng.expovariate(1 / (0.3 * allowed + 20 * minute))))
-                )
-            else:
-                # Mostly early: a skewed share of the time left.
-                finish = t + 2 * minute + int(max(0, due - t - 3 * minute) * rng.random() ** 1.5)
-            if proc.fee and paid is None and rng.random() < 0.10:
-                asked_pay = finish - minute - int(rng.random() * 0.5 * (finish - t - minute))
-                if asked_pay > t:
-                    rec.add(asked_pay, {"TrangThaiHoSo": 6})  # financial obligation requested
-            e_result = rng.random() < 0.45 + 0.45 * q
-            rec.add(finish, {"TrangThaiHoSo": 9, "NgayKetThucXuLy": finish, "CoKetQuaDienTu": e_result})
-            if rng.random() < 0.92:
-                if e_result and online:
-                    returned = finish + 30 + int(rng.random() * 5 * minute)
-                else:
-                    returned = finish + minute + int(rng.expovariate(1 / (40 * minute)))
-                changes: dict[str, Any] = {"TrangThaiHoSo": 10, "NgayTraKetQua": returned}
-                if rng.random() < 0.35:
-                    if late:
-                        changes["DanhGia"] = _pick(rng, (1, 2, 3), (0.4, 0.7, 1.0))
-                    else:
-                        changes["DanhGia"] = _pick(rng, (1, 2, 3), (0.04, 0.18, 1.0))
-                rec.add(returned, changes)
+            _live_dossier_life(rec, proc, online, c, prof.quality, rng)
         return records
+
+
+def _live_dossier_life(rec: _Record, proc, online: bool, c: int, q: float, rng: random.Random) -> None:
+    """One live dossier's compressed life: a day of the legal time limit is half an hour."""
+    minute = 60
+    moment = c + 1 + int(rng.random() * (LIVE_CHUNK_S - 1))
+    if online:
+        rec.add(moment, {"TrangThaiHoSo": 1})
+        if rng.random() < 0.01:
+            return  # never looked at: stays "newly registered"
+        received = moment + minute + int(rng.expovariate(1 / (4 * minute * (2 - q))))
+    else:
+        received = moment
+    if _refused_at_intake(rec, rng, received):
+        return
+    allowed = proc.days * 30 * minute * (0.5 + 1.5 * rng.random())
+    if rng.random() < 0.15:
+        allowed *= 6
+    allowed = int(min(3 * DAY, max(HOUR, allowed)))
+    due = received + allowed
+    paid = _accept(rec, rng, proc, online, received, due, q)
+    t = received + 30 + int(rng.expovariate(1 / (5 * minute * (2 - q))))
+    rec.add(t, {"TrangThaiHoSo": 4})
+    supplements = _supplement_count(rng, q)
+    stalled = False
+    for requested in range(1, supplements + 1):
+        asked = t + max(5 * minute, int((due - t) * (0.1 + 0.3 * rng.random())))
+        rec.add(asked, {"TrangThaiHoSo": 5, "SoLanBoSung": requested})
+        if _never_answered(rng, q):
+            stalled = True
+            break
+        paused = 10 * minute + int(rng.expovariate(1 / (30 * minute)))
+        t = asked + paused
+        due += paused  # the applicant's time does not count
+        rec.add(t, {"TrangThaiHoSo": 4, "NgayHenTra": due})
+    if _stays_open(rng, stalled, q):
+        return  # still open (and, sooner or later, overdue)
+    if _ended_early(
+        rec, rng, q, supplements, lambda: t + minute + int(rng.random() * max(10 * minute, due - t)), math.inf
+    ):
+        return
+    late = _late(rng, q, supplements)
+    if late:
+        finish = due + 2 * minute + int(min(12 * HOUR, rng.expovariate(1 / (0.3 * allowed + 20 * minute))))
+    else:
+        # Mostly early: a skewed share of the time left.
+        finish = t + 2 * minute + int(max(0, due - t - 3 * minute) * rng.random() ** 1.5)
+    if proc.fee and paid is None and rng.random() < 0.10:
+        asked_pay = finish - minute - int(rng.random() * 0.5 * (finish - t - minute))
+        if asked_pay > t:
+            rec.add(asked_pay, {"TrangThaiHoSo": 6})  # financial obligation requested
+
+    def returned_at(e_result: bool) -> int:
+        if e_result and online:
+            return finish + 30 + int(rng.random() * 5 * minute)
+        return finish + minute + int(rng.expovariate(1 / (40 * minute)))
+
+    _finish(rec, rng, finish, q, late, returned_at, math.inf)
