@@ -74,7 +74,7 @@ class DocumentSimulation:
             }
         )
 
-    def _make_documents(self, prof: _Profile, day: date, rng: random.Random) -> list[_Record]:  # noqa: C901 -- TODO(issue 15): split
+    def _make_documents(self, prof: _Profile, day: date, rng: random.Random) -> list[_Record]:
         cal = self.calendar
         if cal.is_working_day(day):
             lam = prof.doc_rate
@@ -85,96 +85,107 @@ class DocumentSimulation:
         n = _poisson(rng, lam)
         if not n:
             return []
-        q = prof.quality
         start = cal.day_start(day)
-        horizon = start + HORIZON_DAYS * DAY
-        shares = _doc_shares(q)
-        p_late_registration = 0.25 - 0.22 * q
-        p_late = 0.28 - 0.24 * q
-        p_never = 0.06 - 0.05 * q
-        slow = 1.8 - 0.8 * q  # handling-time multiplier
+        shares = _doc_shares(prof.quality)
         records = []
         for seq in range(1, n + 1):
             rec = self._new_document(f"VB.{prof.code}.{day:%y%m%d}.{seq:04d}", prof.code, shares, rng)
-            direction, channel, urgency = rec.base["direction"], rec.base["channel"], rec.base["urgency"]
-            arrival = start + _doc_time_of_day(rng)
-            urgent = urgency != "normal"
-            # Registration: incoming axis documents first arrive (01) and wait for the clerk.
-            if direction == "in" and channel == "axis":
-                rec.add(arrival, {"status_code": "01", "arrived_at": arrival})
-                if urgent:
-                    reg = cal.to_office(arrival + int(rng.random() * HOUR), rng, 1800)
-                elif rng.random() < p_late_registration:
-                    later = cal.add_working_days(cal.local_date(arrival), 1 + int(rng.random() * 3))
-                    reg = max(arrival + 600, cal.office_time(later, rng))
-                else:
-                    reg = cal.to_office(arrival + int(rng.expovariate(1 / (2 * HOUR * slow))), rng)
-                if rng.random() < 0.02:
-                    rec.add(reg, {"status_code": "02"})  # rejected / returned to the sender
-                    records.append(rec)
-                    continue
-                rec.add(reg, {"status_code": "03", "registered_at": reg})
-            elif direction == "out" and channel == "axis":
-                reg = arrival
-                rec.add(reg, {"status_code": "01", "registered_at": reg, "sent_at": reg})  # sent, arrived
-                ack = cal.to_office(reg + int(rng.expovariate(1 / (3 * HOUR))), rng)
-                rec.add(ack, {"status_code": "03", "acknowledged_at": ack})  # accepted by the recipient
-            else:
-                reg = arrival if direction != "in" else cal.to_office(arrival + int(rng.random() * HOUR), rng)
-                rec.add(reg, {"status_code": "03", "registered_at": reg})
-            reg_day = cal.local_date(reg)
-            # Recall by the sender (axis only): a terminal 13.
-            if channel == "axis" and rng.random() < 0.012:
-                recall = cal.to_office(rec.times[-1] + int(rng.random() * 2 * DAY), rng)
-                if recall < horizon:
-                    rec.add(recall, {"status_code": "13"})
-                records.append(rec)
-                continue
-            # Due dates: urgent documents always, others often, outgoing rarely.
-            due = None
-            if direction != "out" and (urgent or rng.random() < 0.35):
-                n_days = self._URGENT_DUE_DAYS[urgency] if urgent else 3 + int(rng.random() * 13)
-                due = cal.day_start(cal.add_working_days(reg_day, n_days)) + OFFICE_END
-                if due <= reg:  # registered after hours: due by the end of the next working day
-                    due = cal.day_start(cal.next_working_day(reg_day)) + OFFICE_END
-                rec.changes[-1]["due_at"] = due
-            # Handling: assigned (04), in progress (05), completed (06).
-            assign_mean = HOUR * (0.5 if urgent else 4) * slow
-            assigned = cal.to_office(rec.times[-1] + int(rng.expovariate(1 / assign_mean)), rng)
-            if assigned >= horizon:
-                records.append(rec)
-                continue
-            rec.add(assigned, {"status_code": "04"})
-            if rng.random() < p_never:
-                done = None
-            elif due is not None:
-                due_day = cal.local_date(due)
-                if rng.random() < p_late:
-                    done_day = cal.add_working_days(due_day, 1 + min(15, int(rng.expovariate(0.35))))
-                else:
-                    span = max(0, (due_day - reg_day).days)
-                    done_day = reg_day + timedelta(days=int(rng.random() * (span + 1)))
-                    if not cal.is_working_day(done_day):
-                        done_day = due_day
-                done = max(assigned + 1800, cal.office_time(done_day, rng))
-            else:
-                extra = int(rng.expovariate(1 / (3.0 * slow)))
-                done = max(assigned + 1800, cal.office_time(cal.add_working_days(reg_day, extra), rng))
-            if done is None:
-                working = cal.to_office(assigned + int(rng.random() * 2 * DAY), rng)
-                if working < horizon:
-                    rec.add(working, {"status_code": "05"})
-            else:
-                working = assigned + int(rng.random() * max(60, done - assigned))
-                if working < horizon:
-                    rec.add(working, {"status_code": "05"})
-                if done < horizon:
-                    rec.add(
-                        max(done, working + 60),
-                        {"status_code": "06", "completed_at": max(done, working + 60)},
-                    )
             records.append(rec)
+            self._document_life(rec, prof.quality, start, rng)
         return records
+
+    def _document_life(self, rec: _Record, q: float, start: int, rng: random.Random) -> None:
+        """Registration, due date and handling of one historical document."""
+        cal = self.calendar
+        horizon = start + HORIZON_DAYS * DAY
+        slow = 1.8 - 0.8 * q  # handling-time multiplier
+        channel, urgency = rec.base["channel"], rec.base["urgency"]
+        urgent = urgency != "normal"
+        reg = self._register(rec, start + _doc_time_of_day(rng), urgent, q, slow, rng)
+        if reg is None:
+            return  # rejected / returned to the sender
+        reg_day = cal.local_date(reg)
+        # Recall by the sender (axis only): a terminal 13.
+        if channel == "axis" and rng.random() < 0.012:
+            recall = cal.to_office(rec.times[-1] + int(rng.random() * 2 * DAY), rng)
+            if recall < horizon:
+                rec.add(recall, {"status_code": "13"})
+            return
+        # Due dates: urgent documents always, others often, outgoing rarely.
+        due = None
+        if rec.base["direction"] != "out" and (urgent or rng.random() < 0.35):
+            n_days = self._URGENT_DUE_DAYS[urgency] if urgent else 3 + int(rng.random() * 13)
+            due = cal.day_start(cal.add_working_days(reg_day, n_days)) + OFFICE_END
+            if due <= reg:  # registered after hours: due by the end of the next working day
+                due = cal.day_start(cal.next_working_day(reg_day)) + OFFICE_END
+            rec.changes[-1]["due_at"] = due
+        # Handling: assigned (04), in progress (05), completed (06).
+        assign_mean = HOUR * (0.5 if urgent else 4) * slow
+        assigned = cal.to_office(rec.times[-1] + int(rng.expovariate(1 / assign_mean)), rng)
+        if assigned >= horizon:
+            return
+        rec.add(assigned, {"status_code": "04"})
+        done = self._done_at(assigned, due, reg_day, q, slow, rng)
+        if done is None:
+            working = cal.to_office(assigned + int(rng.random() * 2 * DAY), rng)
+            if working < horizon:
+                rec.add(working, {"status_code": "05"})
+            return
+        working = assigned + int(rng.random() * max(60, done - assigned))
+        if working < horizon:
+            rec.add(working, {"status_code": "05"})
+        if done < horizon:
+            rec.add(max(done, working + 60), {"status_code": "06", "completed_at": max(done, working + 60)})
+
+    def _register(
+        self, rec: _Record, arrival: int, urgent: bool, q: float, slow: float, rng: random.Random
+    ) -> int | None:
+        """The moment the document is registered (03), or None when it was rejected (02)."""
+        cal = self.calendar
+        direction, channel = rec.base["direction"], rec.base["channel"]
+        if direction == "in" and channel == "axis":
+            # Incoming axis documents first arrive (01) and wait for the clerk.
+            rec.add(arrival, {"status_code": "01", "arrived_at": arrival})
+            if urgent:
+                reg = cal.to_office(arrival + int(rng.random() * HOUR), rng, 1800)
+            elif rng.random() < 0.25 - 0.22 * q:  # registered late
+                later = cal.add_working_days(cal.local_date(arrival), 1 + int(rng.random() * 3))
+                reg = max(arrival + 600, cal.office_time(later, rng))
+            else:
+                reg = cal.to_office(arrival + int(rng.expovariate(1 / (2 * HOUR * slow))), rng)
+            if rng.random() < 0.02:
+                rec.add(reg, {"status_code": "02"})
+                return None
+            rec.add(reg, {"status_code": "03", "registered_at": reg})
+        elif direction == "out" and channel == "axis":
+            reg = arrival
+            rec.add(reg, {"status_code": "01", "registered_at": reg, "sent_at": reg})  # sent, arrived
+            ack = cal.to_office(reg + int(rng.expovariate(1 / (3 * HOUR))), rng)
+            rec.add(ack, {"status_code": "03", "acknowledged_at": ack})  # accepted by the recipient
+        else:
+            reg = arrival if direction != "in" else cal.to_office(arrival + int(rng.random() * HOUR), rng)
+            rec.add(reg, {"status_code": "03", "registered_at": reg})
+        return reg
+
+    def _done_at(
+        self, assigned: int, due: int | None, reg_day: date, q: float, slow: float, rng: random.Random
+    ) -> int | None:
+        """When handling is completed (on time or late against ``due``), or None: never."""
+        cal = self.calendar
+        if rng.random() < 0.06 - 0.05 * q:
+            return None
+        if due is None:
+            extra = int(rng.expovariate(1 / (3.0 * slow)))
+            return max(assigned + 1800, cal.office_time(cal.add_working_days(reg_day, extra), rng))
+        due_day = cal.local_date(due)
+        if rng.random() < 0.28 - 0.24 * q:
+            done_day = cal.add_working_days(due_day, 1 + min(15, int(rng.expovariate(0.35))))
+        else:
+            span = max(0, (due_day - reg_day).days)
+            done_day = reg_day + timedelta(days=int(rng.random() * (span + 1)))
+            if not cal.is_working_day(done_day):
+                done_day = due_day
+        return max(assigned + 1800, cal.office_time(done_day, rng))
 
     # -- live stream -------------------------------------------------------------------------
 
