@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -154,6 +155,9 @@ class TrueConfAdapter(Adapter):
         opts = {**DEFAULTS, **config.options}
         self.opts = opts
         self.clock = clock or (lambda: datetime.now(UTC))
+        # The OAuth token's expiry runs on the same clock when one is injected (tests move it
+        # instead of sleeping); otherwise on the monotonic clock, immune to wall-clock jumps.
+        self._token_clock = time.monotonic if clock is None else (lambda: clock().timestamp())
         self.api = f"/api/{opts['api_version']}"
         self._client: HttpClient | None = None
 
@@ -211,6 +215,7 @@ class TrueConfAdapter(Adapter):
                         client_secret=secret,
                         body="json",
                         placement="query",
+                        clock=self._token_clock,
                     )
             self._client = HttpClient(
                 self.config,
