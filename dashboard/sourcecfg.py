@@ -131,7 +131,7 @@ _KNOWN = {
 }
 
 
-def parse_sources(  # noqa: C901 -- TODO(issue 15): split
+def parse_sources(
     data: dict[str, Any], where: str = "sources", adapters: Mapping[str, AdapterSpec] | None = None
 ) -> list[SourceConfig]:
     """The validated sources of ``data``. ``adapters`` (kind → adapter class) also checks each
@@ -143,81 +143,34 @@ def parse_sources(  # noqa: C901 -- TODO(issue 15): split
     problems: list[str] = []
     configs: list[SourceConfig] = []
     seen: set[str] = set()
-    classes = adapters
     for index, entry in enumerate(entries, start=1):
         name = entry.get("name") if isinstance(entry, dict) else None
         label = f"source {name!r}" if isinstance(name, str) and name else f"source #{index}"
         if not isinstance(entry, dict):
             problems.append(f"{label}: expected a table")
             continue
-        local: list[str] = []
-        for key in sorted(set(entry) - _KNOWN):
-            local.append(f"{label}: unknown field {key!r}")
-        if not isinstance(name, str) or not _NAME.match(name):
-            local.append(f"{label}: name: expected lowercase letters, digits, '-' or '_' (e.g. qlvb)")
-        elif name in seen:
-            local.append(f"{label}: name: duplicate source name")
-        seen.add(str(name))
-        domain = entry.get("domain")
-        if domain not in DOMAINS:
-            local.append(f"{label}: domain: expected one of {', '.join(DOMAINS)}")
-        adapter = entry.get("adapter")
-        if classes is None:
-            if not isinstance(adapter, str) or not adapter:
-                local.append(f"{label}: adapter: expected the name of an adapter")
-        elif adapter not in classes:
-            local.append(f"{label}: adapter: expected one of {', '.join(sorted(classes))}")
-        elif domain in DOMAINS and domain not in classes[adapter].domains:
-            local.append(f"{label}: adapter {adapter!r} cannot read domain {domain!r}")
-        durations: dict[str, float | None] = {}
-        for key, default in (
-            ("interval", 300.0),
-            ("freshness", None),
-            ("lookback", 3600.0),
-            ("future_tolerance", 3600.0),
-        ):
-            if key in entry:
-                try:
-                    durations[key] = parse_duration(entry[key])
-                except ValueError:
-                    local.append(f"{label}: {key}: expected a duration such as 30s, 5m or 1h")
-            else:
-                durations[key] = default
-        tz = entry.get("timezone", "Asia/Ho_Chi_Minh")
-        try:
-            ZoneInfo(str(tz))
-        except (ZoneInfoNotFoundError, ValueError):
-            local.append(f"{label}: timezone: expected an IANA time zone such as Asia/Ho_Chi_Minh")
-        for key in ("units", "options", "secrets"):
-            if key in entry and not isinstance(entry[key], dict):
-                local.append(f"{label}: {key}: expected a table")
-        secrets = entry.get("secrets", {}) if isinstance(entry.get("secrets", {}), dict) else {}
-        for key, var in secrets.items():
-            if not isinstance(var, str) or not _ENV.match(var):
-                local.append(
-                    f"{label}: secrets.{key}: expected the NAME of an environment variable (e.g. IOC_QLVB_PASSWORD), never the secret itself"
-                )
-        enabled = entry.get("enabled", True)
-        if not isinstance(enabled, bool):
-            local.append(f"{label}: enabled: expected true or false")
+        local = _identity_problems(entry, label, seen, adapters)
+        durations = _durations(entry, label, local)
+        local.extend(_table_problems(entry, label))
         options = entry.get("options", {}) if isinstance(entry.get("options", {}), dict) else {}
-        if classes is not None and adapter in classes:
-            local.extend(f"{label}: {p}" for p in classes[adapter].check_options(options))
+        adapter = entry.get("adapter")
+        if adapters is not None and adapter in adapters:
+            local.extend(f"{label}: {p}" for p in adapters[adapter].check_options(options))
         if local:
             problems.extend(local)
             continue
         configs.append(
             SourceConfig(
                 name=name,
-                domain=domain,
+                domain=entry.get("domain"),
                 adapter=adapter,
                 interval_s=durations["interval"],
-                timezone=str(tz),
+                timezone=str(entry.get("timezone", "Asia/Ho_Chi_Minh")),
                 freshness_s=durations["freshness"],
                 units={str(k): str(v) for k, v in entry.get("units", {}).items()},
                 options=options,
-                secrets=dict(secrets),
-                enabled=enabled,
+                secrets=dict(entry.get("secrets", {})),
+                enabled=entry.get("enabled", True),
                 lookback_s=durations["lookback"],
                 future_tolerance_s=durations["future_tolerance"],
             )
@@ -225,6 +178,69 @@ def parse_sources(  # noqa: C901 -- TODO(issue 15): split
     if problems:
         raise SourcesError(where, problems)
     return configs
+
+
+def _identity_problems(
+    entry: dict[str, Any], label: str, seen: set[str], adapters: Mapping[str, AdapterSpec] | None
+) -> list[str]:
+    """Unknown fields, the name (unique), the domain and the adapter of one entry."""
+    local = [f"{label}: unknown field {key!r}" for key in sorted(set(entry) - _KNOWN)]
+    name = entry.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        local.append(f"{label}: name: expected lowercase letters, digits, '-' or '_' (e.g. qlvb)")
+    elif name in seen:
+        local.append(f"{label}: name: duplicate source name")
+    seen.add(str(name))
+    domain = entry.get("domain")
+    if domain not in DOMAINS:
+        local.append(f"{label}: domain: expected one of {', '.join(DOMAINS)}")
+    adapter = entry.get("adapter")
+    if adapters is None:
+        if not isinstance(adapter, str) or not adapter:
+            local.append(f"{label}: adapter: expected the name of an adapter")
+    elif adapter not in adapters:
+        local.append(f"{label}: adapter: expected one of {', '.join(sorted(adapters))}")
+    elif domain in DOMAINS and domain not in adapters[adapter].domains:
+        local.append(f"{label}: adapter {adapter!r} cannot read domain {domain!r}")
+    return local
+
+
+_DURATIONS = (("interval", 300.0), ("freshness", None), ("lookback", 3600.0), ("future_tolerance", 3600.0))
+
+
+def _durations(entry: dict[str, Any], label: str, local: list[str]) -> dict[str, float | None]:
+    """The entry's durations in seconds (defaults where absent); problems go to ``local``."""
+    durations: dict[str, float | None] = {}
+    for key, default in _DURATIONS:
+        if key in entry:
+            try:
+                durations[key] = parse_duration(entry[key])
+            except ValueError:
+                local.append(f"{label}: {key}: expected a duration such as 30s, 5m or 1h")
+        else:
+            durations[key] = default
+    return durations
+
+
+def _table_problems(entry: dict[str, Any], label: str) -> list[str]:
+    """The time zone, the units/options/secrets tables, secret names and ``enabled``."""
+    local = []
+    try:
+        ZoneInfo(str(entry.get("timezone", "Asia/Ho_Chi_Minh")))
+    except (ZoneInfoNotFoundError, ValueError):
+        local.append(f"{label}: timezone: expected an IANA time zone such as Asia/Ho_Chi_Minh")
+    for key in ("units", "options", "secrets"):
+        if key in entry and not isinstance(entry[key], dict):
+            local.append(f"{label}: {key}: expected a table")
+    secrets = entry.get("secrets", {}) if isinstance(entry.get("secrets", {}), dict) else {}
+    for key, var in secrets.items():
+        if not isinstance(var, str) or not _ENV.match(var):
+            local.append(
+                f"{label}: secrets.{key}: expected the NAME of an environment variable (e.g. IOC_QLVB_PASSWORD), never the secret itself"
+            )
+    if not isinstance(entry.get("enabled", True), bool):
+        local.append(f"{label}: enabled: expected true or false")
+    return local
 
 
 def load_sources(path: str | Path, adapters: Mapping[str, AdapterSpec] | None = None) -> list[SourceConfig]:
