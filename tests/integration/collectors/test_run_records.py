@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from collectors.base import Adapter, Batch, ErrorKind, RawRow, TransientSourceError
+from collectors.base import Adapter, Batch, ErrorKind, FatalSourceError, RawRow, TransientSourceError
 from collectors.runner import INTERRUPTED, RetryPolicy, Runner
 from dashboard.db import make_engine, make_sessionmaker, upgrade
 from dashboard.models import CollectorRun
@@ -210,3 +210,32 @@ def test_the_retry_budget_is_wall_clock_time_so_a_run_never_outlasts_its_interva
     ).run()
     assert quick.attempts >= 3 and result.retries == quick.attempts - 1
     assert result.duration_s <= 2.5
+
+
+class RefusesTheLogin(Adapter):
+    """Fails as a source refusing the account would, in words the Sources page never parses."""
+
+    kind = "list"
+
+    def batches(self, watermark):
+        raise FatalSourceError(
+            "completely reworded: the far end said no", kind=ErrorKind.AUTH, detail="IOC_QLVB_PASSWORD"
+        )
+        yield  # pragma: no cover
+
+
+def test_the_sources_page_advises_from_the_stored_kind_not_the_message(store):
+    from dashboard.health import source_health
+
+    config = sql_source("sqlite://", name="qlvb")
+    result = Runner(store, config, RefusesTheLogin(config), sleep=lambda s: None).run()
+    assert (result.status, result.error_kind, result.error_detail) == ("failed", "auth", "IOC_QLVB_PASSWORD")
+    (run,) = _runs(store)
+    assert (run.error_kind, run.error_detail) == ("auth", "IOC_QLVB_PASSWORD")
+    with make_sessionmaker(store)() as session:
+        (health,) = source_health(session, [config])
+    assert health.state == "error" and health.last_error == "completely reworded: the far end said no"
+    assert health.last_error_plain.vi == (
+        "Máy chủ nguồn từ chối xác thực: kiểm tra IOC_QLVB_PASSWORD trong cấu hình nguồn và biến môi trường tương ứng."
+    )
+    assert "check IOC_QLVB_PASSWORD" in health.last_error_plain.en
