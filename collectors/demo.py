@@ -359,8 +359,18 @@ def start_live(
         if platforms is not None:
             platforms.publish(now)
 
+    from functools import partial
+
+    from dashboard.reports import morning_job
+
     scheduler = build_scheduler(
-        engine, sources, settings.tz, extra_jobs=[(tick, tick_s)], first_run_now=False
+        engine,
+        sources,
+        settings.tz,
+        extra_jobs=[(tick, tick_s)],
+        first_run_now=False,
+        briefing_job=partial(morning_job, engine, settings, sources=tuple(sources)),
+        briefing_time=settings.briefing_time,
     )
     scheduler.start()
     return scheduler, lock

@@ -78,6 +78,7 @@ _EXPECTED: dict[str, str] = {
     "min_sample": "a whole number of items from 1 to 1000 (a ratio over fewer is drawn as a small sample)",
     "rate_limit": "a rate such as 300/minute or 20/second;1000/hour",
     "ratelimit_storage_url": "a limits storage URL such as memory:// or redis://127.0.0.1:6379/1",
+    "briefing_time": "a local time HH:MM such as 07:00",
 }
 
 
@@ -129,6 +130,8 @@ class Settings(BaseModel):
     max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     rate_limit: str = "300/minute"
     ratelimit_storage_url: str | None = None
+    # --- the morning briefing (dashboard/reports.py): rendered at this local time on working days ---
+    briefing_time: str = Field(default="07:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
     @field_validator("timezone")
     @classmethod

@@ -1,7 +1,7 @@
 """Failed collector runs keep a stable error kind and its detail
 
 Revision ID: 0008_houseflow
-Revises: 0007_collector_faults
+Revises: 0008_briefing
 Create Date: 2026-12-07
 
 ``collector_run.error_kind``: a :class:`dashboard.sourceerrors.ErrorKind` value (``auth``,
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_houseflow"
-down_revision = "0007_collector_faults"
+down_revision = "0008_briefing"  # re-chained after main merged wip/briefing
 branch_labels = None
 depends_on = None
 
