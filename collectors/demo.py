@@ -90,8 +90,8 @@ class DemoPlatforms:
     """The demo's fake BigBlueButton and one-stop REST servers on 127.0.0.1, fed by the simulator."""
 
     def __init__(self, simulation: SimulatedSources, tz, petition_days: int = 400):
-        from ioc_fakes.bbb import FakeBbb
-        from ioc_fakes.dossier_rest import FakeDossierRest
+        from collectors.platforms.bbb import FakeBbb
+        from collectors.platforms.dossier_rest import FakeDossierRest
 
         self.tz = tz
         # Generated per process and handed to the collectors the way a deployment does it: the
@@ -165,8 +165,8 @@ class DemoPlatforms:
 
 def _petitions_portal(simulation: SimulatedSources, tz, days: int):
     """The fake national-portal petitions API, serving the simulated petitions (collectors.sim_petitions)."""
+    from collectors.platforms.petitions_portal import FakePetitionsPortal
     from collectors.sim_petitions import PetitionFeed, PetitionSimulator
-    from ioc_fakes.petitions_portal import FakePetitionsPortal
 
     os.environ[PAKN_TOKEN_ENV] = secrets.token_urlsafe(24)
     agency = simulation.simulator

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 from collectors.base import (
     Adapter,
     Batch,
+    ErrorKind,
     FatalSourceError,
     RawRow,
     TransientSourceError,
@@ -166,7 +167,8 @@ def items_of_page(body: Any, items_path: str | None, where: str) -> list:
             return []
     if not isinstance(items, list):
         raise TransientSourceError(
-            f"{where}: the answer has no list at {items_path or 'the top level'!r} (check options.items_path)"
+            f"{where}: the answer has no list at {items_path or 'the top level'!r} (check options.items_path)",
+            kind=ErrorKind.BAD_RESPONSE,
         )
     return items
 
@@ -270,7 +272,7 @@ class DossierRestAdapter(Adapter):
         try:
             paginator = make_paginator(self.config.options)
         except ValueError as exc:
-            raise FatalSourceError(f"source {self.config.name!r}: {exc}") from None
+            raise FatalSourceError(f"source {self.config.name!r}: {exc}", kind=ErrorKind.CONFIG) from None
         where = f"source {self.config.name!r}"
 
         def fetch(page_params: dict[str, Any]) -> Any:

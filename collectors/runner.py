@@ -34,7 +34,16 @@ from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from collectors.base import Adapter, Batch, FatalSourceError, SourceConfig, SourceError, TransientSourceError
+from collectors.base import (
+    Adapter,
+    Batch,
+    ErrorKind,
+    FatalSourceError,
+    SourceConfig,
+    SourceError,
+    TransientSourceError,
+    kind_of,
+)
 from collectors.records import DOMAIN_SPECS, RecordContext, Rejected
 from dashboard import rollups
 from dashboard.db import begin_write, bump_data_version, make_sessionmaker
@@ -202,6 +211,10 @@ def _mark_interrupted(session: Session, config: SourceConfig) -> None:
                 status=case((CollectorRun.rows_read > 0, "partial"), else_="failed"),
                 finished_at=utcnow(),
                 error=func.coalesce(CollectorRun.error, INTERRUPTED),
+                # a real error stored before the process died keeps its own kind
+                error_kind=case(
+                    (CollectorRun.error.is_(None), str(ErrorKind.INTERRUPTED)), else_=CollectorRun.error_kind
+                ),
             )
         )
 
@@ -237,6 +250,9 @@ class RunResult:
     batches: int = 0
     duration_s: float = 0.0
     error: str | None = None
+    #: Why the run failed, stable whatever the message's wording (stored for the Sources page).
+    error_kind: ErrorKind | None = None
+    error_detail: str | None = None
 
 
 class Runner:
@@ -256,7 +272,8 @@ class Runner:
     ):
         if config.domain not in DOMAIN_SPECS:
             raise FatalSourceError(
-                f"source {config.name!r}: domain {config.domain!r} is not collected by the runner"
+                f"source {config.name!r}: domain {config.domain!r} is not collected by the runner",
+                kind=ErrorKind.CONFIG,
             )
         self.engine = engine
         self.sessions = make_sessionmaker(engine)
@@ -314,7 +331,9 @@ class Runner:
                     ):
                         raise FatalSourceError(
                             f"{exc} — gave up after {attempt} attempt(s) in {elapsed:.1f} s "
-                            f"(retry budget {budget:g} s of the {self.config.interval_s:g} s interval)"
+                            f"(retry budget {budget:g} s of the {self.config.interval_s:g} s interval)",
+                            kind=exc.kind,
+                            detail=exc.detail,
                         ) from exc
                     result.retries += 1
                     log.warning(
@@ -329,11 +348,15 @@ class Runner:
         except SourceError as exc:
             result.status = "partial" if result.batches else "failed"
             result.error = self._redact(str(exc))
+            result.error_kind = exc.kind
+            result.error_detail = self._redact(exc.detail) if exc.detail else None
             log.error("source %s: %s", self.config.name, result.error)
         except Exception as exc:  # a bug or an unexpected failure: record it, never crash the scheduler
             result.status = "partial" if result.batches else "failed"
             result.error = self._redact(f"{type(exc).__name__}: {exc}")
+            result.error_kind = kind_of(exc)
             if isinstance(exc, OperationalError):
+                result.error_kind = ErrorKind.STORE_UNREACHABLE
                 result.error = self._redact(
                     f"the store is unreachable: {str(exc.orig or exc).strip().splitlines()[0]}"
                 )
@@ -377,6 +400,8 @@ class Runner:
             duration_s=round(result.duration_s, 3),
             retries=result.retries,
             error=result.error,
+            error_kind=result.error_kind and str(result.error_kind),
+            error_detail=result.error_detail,
             rows_read=result.rows_read,
             rows_inserted=result.inserted,
             rows_updated=result.updated,

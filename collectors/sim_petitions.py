@@ -13,7 +13,7 @@ the weak units (the same performance factor the agency simulator gives each unit
 half of the petitioners, dissatisfied more often when late.
 
 :class:`PetitionFeed` serves them in the national portal's shape to the fake portal
-(``ioc_fakes.petitions_portal``): every item as it stands at the moment asked, those changed since
+(``collectors.platforms.petitions_portal``): every item as it stands at the moment asked, those changed since
 the "updated since" parameter — so ``ioc demo`` collects them through the real ``rest`` adapter,
 and a petition handled a minute ago shows up on the next collection.
 """
@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from collectors.simulator import VN_TZ, SimUnit, _cum, _pick, _poisson, _rng, _stable_unit
+from collectors.simulator.common import VN_TZ, SimUnit, _cum, _pick, _poisson, _rng, _stable_unit
 from dashboard.petitions import CATEGORIES, DeadlineRules, add_working_days
 
 PER_WORKING_DAY_PROVINCE = 0.9

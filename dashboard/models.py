@@ -533,6 +533,10 @@ class CollectorRun(Base):
     retries: Mapped[int] = mapped_column(Integer, default=0)
     duration_s: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
+    #: :class:`dashboard.sourceerrors.ErrorKind` of a failed run, and its detail (an HTTP status,
+    #: the variable or option to check, a view or path): the Sources page advises from these.
+    error_kind: Mapped[str | None] = mapped_column(String(24))
+    error_detail: Mapped[str | None] = mapped_column(String(255))
     pid: Mapped[int | None] = mapped_column(Integer)  # the collector process that ran it, on ``host``
     host: Mapped[str | None] = mapped_column(String(255))
     note: Mapped[str | None] = mapped_column(Text)  # e.g. "recorded after a store outage …"

@@ -725,7 +725,7 @@ CATALOGUE_DEPENDENT: frozenset[str] = frozenset(
 Pair = tuple[int, date]
 
 
-def _compute(  # noqa: C901 -- TODO(issue 15): split
+def _compute(
     session: Session, metrics: Iterable[Metric], pairs: set[Pair] | None
 ) -> dict[tuple[date, int, str], float]:
     """Aggregate ``metrics`` from facts, for ``pairs`` only (or everything when None).
@@ -741,48 +741,59 @@ def _compute(  # noqa: C901 -- TODO(issue 15): split
         else:
             by_column[(metric.model, metric.day_column)].append(metric)
     for (model, day_name), group in by_column.items():
-        columns = [m.aggregate(f"n{i}") for i, m in enumerate(group)]
         if day_name is None:
-            if pairs is not None:  # refreshes move state metrics by delta (see _replace)
-                continue
-            stmt = select(model.unit_id, *columns).group_by(model.unit_id)
-            for row in session.execute(stmt):
-                for metric, value in zip(group, row[1:], strict=False):
-                    if value:
-                        values[(STATE_DAY, row[0], metric.name)] = float(value)
-            continue
-        day_col = getattr(model, day_name)
-        stmt = (
-            select(model.unit_id, day_col, *columns)
-            .where(day_col.is_not(None))
-            .group_by(model.unit_id, day_col)
-        )
-        if pairs is not None:
-            if not pairs:
-                continue
-            stmt = _restrict(session, stmt, model.unit_id, day_col, pairs)
-        for row in session.execute(stmt):
-            unit_id, day = row[0], row[1]
-            for metric, value in zip(group, row[2:], strict=False):
-                if value:  # zero rows are not stored: a missing rollup row means 0 for counts
-                    values[(day, unit_id, metric.name)] = float(value)
-    for (model, day_name), family in families.items():
-        if pairs is not None and not pairs:
-            continue
-        day_col = getattr(model, day_name)
-        bucket = family.bucket.label("bucket")
-        stmt = (
-            select(model.unit_id, day_col, bucket, func.count())
-            .where(day_col.is_not(None), family.where)
-            .group_by(model.unit_id, day_col, bucket)
-        )
-        if pairs is not None:
-            stmt = _restrict(session, stmt, model.unit_id, day_col, pairs)
-        for unit_id, day, index, n in session.execute(stmt):
-            if n and index is not None:
-                key = (day, unit_id, family.names[int(index)])
-                values[key] = values.get(key, 0.0) + float(n)
+            if pairs is None:  # refreshes move state metrics by delta (see _replace)
+                _state_values(session, model, group, values)
+        elif pairs is None or pairs:
+            _daily_values(session, model, day_name, group, pairs, values)
+    if pairs is None or pairs:
+        for (model, day_name), family in families.items():
+            _family_values(session, model, day_name, family, pairs, values)
     return values
+
+
+def _state_values(session: Session, model: type, group: list[Metric], values: dict) -> None:
+    columns = [m.aggregate(f"n{i}") for i, m in enumerate(group)]
+    stmt = select(model.unit_id, *columns).group_by(model.unit_id)
+    for row in session.execute(stmt):
+        for metric, value in zip(group, row[1:], strict=False):
+            if value:
+                values[(STATE_DAY, row[0], metric.name)] = float(value)
+
+
+def _daily_values(
+    session: Session, model: type, day_name: str, group: list[Metric], pairs: set[Pair] | None, values: dict
+) -> None:
+    columns = [m.aggregate(f"n{i}") for i, m in enumerate(group)]
+    day_col = getattr(model, day_name)
+    stmt = (
+        select(model.unit_id, day_col, *columns).where(day_col.is_not(None)).group_by(model.unit_id, day_col)
+    )
+    if pairs is not None:
+        stmt = _restrict(session, stmt, model.unit_id, day_col, pairs)
+    for row in session.execute(stmt):
+        unit_id, day = row[0], row[1]
+        for metric, value in zip(group, row[2:], strict=False):
+            if value:  # zero rows are not stored: a missing rollup row means 0 for counts
+                values[(day, unit_id, metric.name)] = float(value)
+
+
+def _family_values(
+    session: Session, model: type, day_name: str, family: Family, pairs: set[Pair] | None, values: dict
+) -> None:
+    day_col = getattr(model, day_name)
+    bucket = family.bucket.label("bucket")
+    stmt = (
+        select(model.unit_id, day_col, bucket, func.count())
+        .where(day_col.is_not(None), family.where)
+        .group_by(model.unit_id, day_col, bucket)
+    )
+    if pairs is not None:
+        stmt = _restrict(session, stmt, model.unit_id, day_col, pairs)
+    for unit_id, day, index, n in session.execute(stmt):
+        if n and index is not None:
+            key = (day, unit_id, family.names[int(index)])
+            values[key] = values.get(key, 0.0) + float(n)
 
 
 def _in_pairs(unit_col, day_col, pairs: set[Pair]) -> ColumnElement[bool]:

@@ -993,6 +993,34 @@ def _published_outcome(session: Session, scope: Scope, period: Period, tree: Uni
 _NOT_PUBLISHED = Reason("not_published", "Không có trong số liệu công bố", "Not in the published figures")
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """What computing KPIs and reading their inputs both start from."""
+
+    clock: Clock
+    targets: Targets
+    defs: list
+    tree: UnitTree
+    reader: Reader
+    plan: Plan
+
+    @classmethod
+    def of(cls, session: Session, scope: Scope, kpi_ids, now, tz, targets) -> _Setup:
+        clock = Clock.of(now, tz)
+        defs = [CATALOGUE[k] for k in (kpi_ids or CATALOGUE)]
+        tree = UnitTree.load(session)
+        reader = Reader(session, scope.unit_ids, clock, tree)
+        return cls(clock, targets or DEFAULT_TARGETS, defs, tree, reader, Plan.of(defs))
+
+    def builder(self, scope: Scope, periods: list[Period], series_days: list[date]) -> InputBuilder:
+        data = read_data(self.plan, self.reader, periods, series_days)
+        builder = InputBuilder(
+            self.plan, self.reader, data, read_common(self.plan, self.reader), self.targets
+        )
+        builder.index_unit = index_unit(scope, self.tree)
+        return builder
+
+
 def compute(
     session: Session,
     scope: Scope,
@@ -1012,18 +1040,12 @@ def compute(
     and a daily series for the sparkline (``with_series``). ``as_of``: ``now`` is a past moment —
     point-in-time KPIs (VB-05, DVC-08) are computed at it from the facts' timestamps.
     """
-    clock = Clock.of(now, tz)
-    targets = targets or DEFAULT_TARGETS
-    defs = [CATALOGUE[k] for k in (kpi_ids or CATALOGUE)]
-    tree = UnitTree.load(session)
-    reader = Reader(session, scope.unit_ids, clock, tree)
-    plan = Plan.of(defs)
+    setup = _Setup.of(session, scope, kpi_ids, now, tz, targets)
+    clock, targets, defs, tree, reader = setup.clock, setup.targets, setup.defs, setup.tree, setup.reader
     today = clock.today
     others = [period.previous(), period.same_period_last_year()] if compare_periods else []
     series_days = period.series_days(today) if with_series and any(d.series for d in defs) else []
-    data = read_data(plan, reader, [period, *others], series_days)
-    builder = InputBuilder(plan, reader, data, read_common(plan, reader), targets)
-    builder.index_unit = index_unit(scope, tree)
+    builder = setup.builder(scope, [period, *others], series_days)
     builder.as_of = as_of
     builder.preload_snapshots([p.observed_end(today) for p in (period, *others)] + series_days)
 
@@ -1080,16 +1102,9 @@ def inputs_for(
     targets: Targets | None = None,
 ) -> Inputs:
     """The formula inputs of ``scope`` over ``period`` (what the KPIs are computed from)."""
-    clock = Clock.of(now, tz)
-    targets = targets or DEFAULT_TARGETS
-    defs = [CATALOGUE[k] for k in (kpi_ids or CATALOGUE)]
-    tree = UnitTree.load(session)
-    reader = Reader(session, scope.unit_ids, clock, tree)
-    plan = Plan.of(defs)
-    data = read_data(plan, reader, [period], [])
-    builder = InputBuilder(plan, reader, data, read_common(plan, reader), targets)
-    builder.index_unit = index_unit(scope, tree)
-    return builder.for_period(period)
+    return (
+        _Setup.of(session, scope, kpi_ids, now, tz, targets).builder(scope, [period], []).for_period(period)
+    )
 
 
 __all__ = [

@@ -67,28 +67,6 @@ def _who(lang: str):
     )
 
 
-def access_denied(principal, path: str) -> html.Div:
-    """What a page shows instead of itself when its role does not allow it (no data read)."""
-    settings = store().settings
-    lang = normalise_language(_cookie(LANG_COOKIE), settings.language)
-    key = "denied_body" if principal is not None else "login_expired"
-    name = principal.display_name if principal is not None else ""
-    return html.Div(
-        className="ioc-page ioc-theme-dark",
-        lang=lang,
-        id="ioc-access-denied",
-        children=[
-            html.Main(
-                className="ioc-main",
-                children=[
-                    html.H2(t("denied_title", lang), className="ioc-page-title"),
-                    html.P(t(key, lang, name=name), className="ioc-notice"),
-                ],
-            ),
-        ],
-    )
-
-
 @dataclass(frozen=True)
 class PageContext:
     lang: str

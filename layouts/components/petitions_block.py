@@ -6,8 +6,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from dash import dcc, html
-from sqlalchemy.orm import Session
 
+from dashboard.db import ReadSession as Session
 from dashboard.health import DomainFreshness
 from dashboard.i18n import register, t
 from dashboard.queries import overview

@@ -15,8 +15,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dash import html
-from sqlalchemy.orm import Session
 
+from dashboard.db import ReadSession as Session
 from dashboard.health import DomainFreshness
 from dashboard.i18n import t
 from dashboard.kpi.periods import Period

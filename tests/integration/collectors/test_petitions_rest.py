@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from collectors.base import SourceConfig
+from collectors.platforms.petitions_portal import FakePetitionsPortal
 from collectors.rest import DossierRestAdapter
 from collectors.runner import Runner
 from collectors.sources import parse_sources
 from dashboard.db import make_sessionmaker
 from dashboard.models import CollectorState, OrgUnit, Petition, RejectedRecord
 from dashboard.timeutil import VN_TZ
-from ioc_fakes.petitions_portal import FakePetitionsPortal
 
 TOKEN = "pakn-token-SYNTH-91c2d7"
 ENV = {"token": "IOC_TEST_PAKN_TOKEN"}

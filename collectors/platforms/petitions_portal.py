@@ -5,11 +5,11 @@ the ``rest`` adapter's counterpart for ``domain = "petitions"``.
         server.put({"maPAKN": "PAKN-1", "donViXuLy": {"ma": "000.00.01.H01"}, "trangThai": 2, ...})
         server.url  # → GET /api/v1/pakn?pageIndex=1&pageSize=50&tuNgay=20/03/2026 08:00:00
 
-What it shares with the dossier fake (:mod:`ioc_fakes.dossier_rest`): the exact auth checks
+What it shares with the dossier fake (:mod:`collectors.platforms.dossier_rest`): the exact auth checks
 (``auth=`` none / bearer / basic / api_key / oauth2 with expiring tokens), "updated since"
 (``updated_param``, ``updated_format``), date rendering (``date_format``, default
 ``dd/MM/yyyy HH:mm:ss`` as the portal sends), the serving order (``order="id"``: by ``maPAKN``,
-NOT by update time) and the faults of :class:`ioc_fakes.base.FakeServer` (429, 500, slow,
+NOT by update time) and the faults of :class:`collectors.platforms.base.FakeServer` (429, 500, slow,
 malformed, truncated, expired_token). What is the portal's own:
 
 * **Shape**: ``{"success": true, "result": {"items": [...], "totalCount": N, "pageIndex": i}}``
@@ -27,8 +27,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ioc_fakes.base import Request, Response, json_response
-from ioc_fakes.dossier_rest import VN, FakeDossierRest, render_time
+from collectors.platforms.base import Request, Response, json_response
+from collectors.platforms.dossier_rest import VN, FakeDossierRest, render_time
 
 ID = "maPAKN"
 UPDATED = "ngayCapNhat"
