@@ -50,9 +50,10 @@ class AgencySimulator(DocumentSimulation, DossierSimulation, MeetingSimulation):
     carry aware datetimes in the agency's time zone ``tz``.
 
     **Live stream.** With ``live_since`` set, every window also holds the records of a *live
-    stream*: a steady trickle of extra activity from that moment on, whatever the calendar and the
-    hour (about ``live_docs_per_min`` documents and ``live_dossiers_per_min`` dossiers a minute
-    agency-wide, and an online meeting starting every 20–40 minutes), with compressed life
+    stream*: a trickle of extra activity from that moment on that follows office hours (about
+    ``live_docs_per_min`` documents and ``live_dossiers_per_min`` dossiers a minute agency-wide,
+    × 1,5 in office hours and × 0,25 at night, on weekends and holidays — ``_Calendar.live_factor``
+    — and an online meeting starting every 20–40 minutes), with compressed life
     histories so that a wall screen sees changes within minutes. Live ids start with ``LIVE-``
     (``LIVE-VB.…``, ``LIVE-HS.…``, ``LIVE-HOP.…``); the historical records are the same with and
     without it. The stream is cut into chunks of ``LIVE_CHUNK_S`` seconds starting at

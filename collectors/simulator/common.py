@@ -205,6 +205,28 @@ class _Calendar(WorkingCalendar):
     def local_date(self, ts: float) -> date:
         return datetime.fromtimestamp(ts, self.tz).date()
 
+    def live_factor(self, chunk_start: int) -> float:
+        """How busy the agency is around ``chunk_start`` (epoch seconds), as a factor of the live
+        stream's configured rates: office hours on a working day 1,5; the edges of a working day
+        (06:00–07:30, the lunch break, 17:00–21:00) 0,5; nights, weekends and holidays 0,25 — a wall
+        that moves every minute in the day and calmly at night, averaging near the configured rate
+        over a working week.
+
+        >>> cal = _Calendar(ZoneInfo("Asia/Ho_Chi_Minh"))
+        >>> at = lambda *a: int(datetime(*a, tzinfo=cal.tz).timestamp()) - 1800  # the chunk's middle
+        >>> cal.live_factor(at(2026, 3, 9, 9, 0)), cal.live_factor(at(2026, 3, 9, 12, 0)), cal.live_factor(at(2026, 3, 8, 9, 0))
+        (1.5, 0.5, 0.25)
+        """
+        local = datetime.fromtimestamp(chunk_start + 1800, self.tz)
+        if not self.is_working_day(local.date()):
+            return 0.25
+        minutes = local.hour * 60 + local.minute
+        if 7 * 60 + 30 <= minutes < 11 * 60 + 30 or 13 * 60 <= minutes < 17 * 60:
+            return 1.5
+        if 6 * 60 <= minutes < 21 * 60:
+            return 0.5
+        return 0.25
+
     def office_time(self, d: date, rng: random.Random) -> int:
         """A random moment of office hours on day ``d``."""
         if rng.random() < 0.55:

@@ -194,7 +194,11 @@ class DocumentSimulation:
         minutes to an hour; a few rejected (02) or recalled (13), some with a due date of tens of
         minutes (weak units finish late more often), a few never finished."""
         units, cum = self._live_units["documents"]
-        n = _poisson(rng, self.live_docs_per_min * LIVE_CHUNK_S / 60) if units and cum[-1] > 0 else 0
+        n = (
+            _poisson(rng, self.live_docs_per_min * self.calendar.live_factor(c) * LIVE_CHUNK_S / 60)
+            if units and cum[-1] > 0
+            else 0
+        )
         minute = 60
         records = []
         for seq in range(1, n + 1):

@@ -446,7 +446,11 @@ class DossierSimulation:
         """Dossiers arriving in the chunk starting at ``c``: 1 → 2 → 4 → (5 → 4) → 9 → 10 with due
         dates hours to three days ahead; weak units finish late more often, a few stay open."""
         units, cum = self._live_units["dossiers"]
-        n = _poisson(rng, self.live_dossiers_per_min * LIVE_CHUNK_S / 60) if units and cum[-1] > 0 else 0
+        n = (
+            _poisson(rng, self.live_dossiers_per_min * self.calendar.live_factor(c) * LIVE_CHUNK_S / 60)
+            if units and cum[-1] > 0
+            else 0
+        )
         records = []
         for seq in range(1, n + 1):
             prof = _pick(rng, units, cum)

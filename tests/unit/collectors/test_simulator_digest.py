@@ -23,8 +23,8 @@ EXPECTED = {
     "documents": "6add4605ffa5dc7558a59a9b2f0e6adc4c703126a1e9d5b011fe75d16bb04a44",
     "dossiers": "6b9cdc0c074e2735437090f32aed7cff9f30b0b48935f6d028ea9ed7a026938b",
     "meetings": "26518ff2a9d116ea2550b855caa455602c231e4e3998e3161485634e42ddf264",
-    "live_documents": "e484b9516af25962ed3606017b58f11abee24c8c6cab51b6abf2f4c8cf21dd41",
-    "live_dossiers": "b4cf8c7b475256ad292b6f0a91e066a8683f71cbb1fff08fb698d6307c8a50e4",
+    "live_documents": "4189ef8b6b5352cc0c2700fa0c73755eb824e2c774bd7e806cedcba7639c3fd6",
+    "live_dossiers": "e7fa27a0b0966786c7f86392e67fde56c7ccef800f185191caa3f7c5d74744ef",
     "live_meetings": "61ae55f80cdff64b4ca3aa5d69dd20b29a48f83f3d4d56277c48d768b09aef37",
 }
 
