@@ -25,6 +25,7 @@ DOMAINS = (
     "meeting_samples",
     "dossier_stats",
     "document_status",
+    "tasks",
 )
 
 

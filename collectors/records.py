@@ -434,3 +434,18 @@ def _register_platform_domains() -> None:
 
 
 _register_platform_domains()
+
+
+def _register_task_domain() -> None:
+    """Directive tasks (domain.md §7): validated in :mod:`collectors.task_records`."""
+    from dashboard.models import Task
+
+    def convert(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
+        from collectors.task_records import to_task
+
+        return to_task(data, ctx)
+
+    DOMAIN_SPECS["tasks"] = DomainSpec(Task, convert, "task_id", "updated_at", "v_tasks")
+
+
+_register_task_domain()

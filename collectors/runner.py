@@ -89,6 +89,7 @@ PAST_FIELDS: dict[str, tuple[str, ...]] = {
     "dossiers": ("received_at", "finished_at", "returned_at", "source_updated_at"),
     "meetings": ("source_updated_at",),
     "meeting_samples": ("sampled_at",),
+    "tasks": ("assigned_at", "completed_at", "source_updated_at"),
 }
 INTERRUPTED = "interrupted: the collector process stopped before this run finished"
 

@@ -48,6 +48,7 @@ register(
         "rj_kind_row": {"vi": "Dòng bị loại", "en": "Row rejected"},
         "rj_kind_duplicate": {"vi": "Mã trùng", "en": "Duplicate"},
         "rj_kind_future": {"vi": "Ngày ở tương lai", "en": "Future date"},
+        "rj_kind_column": {"vi": "Cột dữ liệu cá nhân bị từ chối", "en": "Personal-data column refused"},
     }
 )
 

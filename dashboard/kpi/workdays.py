@@ -55,6 +55,18 @@ class WorkingCalendar:
         the same day when urgent, else the next working day."""
         return arrived if urgent else self.next_working_day(arrived)
 
+    def add_working_days(self, start: date, days: int) -> date:
+        """The day ``days`` working days after ``start`` (a deadline "within N working days" of
+        an assignment on ``start``); ``days`` = 0 gives ``start`` itself.
+
+        >>> WorkingCalendar().add_working_days(date(2026, 12, 4), 3)   # Friday + 3 → Wednesday
+        datetime.date(2026, 12, 9)
+        """
+        day = start
+        for _ in range(max(0, days)):
+            day = self.next_working_day(day)
+        return day
+
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]: how many working days ``end`` is after ``start``."""
         if end <= start:
