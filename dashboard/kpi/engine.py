@@ -61,6 +61,8 @@ from dashboard.kpi.maths import (
     status_for,
 )
 from dashboard.kpi.periods import Period
+from dashboard.kpi.tasks import TaskFact, task_extensions
+from dashboard.kpi.tasks import counts as task_counts
 from dashboard.kpi.values import (
     LIVE_ONLY,
     NO_LIVE_DATA,
@@ -82,6 +84,7 @@ from dashboard.models import (
     MeetingSample,
     OrgUnit,
     Procedure,
+    Task,
 )
 from dashboard.rollups import ARRIVAL_LAG_METRICS, STATE_DAY
 from dashboard.targets import DEFAULT_TARGETS, Targets
@@ -347,9 +350,26 @@ class Reader:
                 exists().where(Document.id.is_not(None)),
                 exists().where(Dossier.id.is_not(None)),
                 exists().where(Meeting.id.is_not(None)),
+                exists().where(Task.id.is_not(None)),
             )
         ).one()
-        return {"documents": bool(row[0]), "dossiers": bool(row[1]), "meetings": bool(row[2])}
+        return {
+            "documents": bool(row[0]),
+            "dossiers": bool(row[1]),
+            "meetings": bool(row[2]),
+            "tasks": bool(row[3]),
+        }
+
+    # -- directive tasks (counted from the facts: see dashboard/kpi/tasks.py)
+    def task_facts(self) -> list[TaskFact]:
+        """The scope's tasks (by lead unit), cancelled ones excluded: one indexed read."""
+        stmt = select(
+            Task.lead_unit_id, Task.assigned_day, Task.original_due_day, Task.extensions, Task.completed_day
+        ).where(Task.status != "cancelled", _unit_filter(Task.lead_unit_id, self.unit_ids))
+        return [
+            TaskFact(unit, assigned, due, task_extensions(extensions), completed)
+            for unit, assigned, due, extensions, completed in self.session.execute(stmt)
+        ]
 
     # -- the procedure catalogue
     def catalogue(self) -> dict[str, Any]:
@@ -434,6 +454,8 @@ class Reader:
         no data, so a period that starts earlier cannot be compared with. One index probe per
         anchor metric, memoised for the computation."""
         memo = self.__dict__.setdefault("_history", {})
+        if domain == "tasks" and domain not in memo:
+            memo[domain] = self.session.scalar(select(func.min(Task.assigned_day)))
         if domain not in memo:
             firsts = [
                 self.session.scalar(
@@ -639,6 +661,7 @@ class InputBuilder:
         self._aggregates: stats.Aggregates | None | bool = False  # stats-only units (False: not read yet)
         self.index_unit: int | None = None  # the unit whose 766 inputs apply (see index_unit)
         self.as_of = False  # "now" is a past moment: point-in-time values from the facts' timestamps
+        self._task_facts: list[TaskFact] | None = None
 
     def preload_snapshots(self, days: Iterable[date]) -> None:
         ids = [i for need in self.plan.needs if need in STATE_INPUTS for i in STATE_INPUTS[need].values()]
@@ -772,6 +795,10 @@ class InputBuilder:
         return x
 
     def _derived(self, x: Inputs, start: date, end: date) -> None:
+        if "tasks" in self.plan.needs:
+            if self._task_facts is None:
+                self._task_facts = self.reader.task_facts()
+            x.update(task_counts(self._task_facts, start, end))
         if "end" in self.plan.needs:
             open_, late = dossiers_open_at(end, self.data.state, self.data.series)
             x["end:dossier_open"], x["end:dossier_late"] = open_, late

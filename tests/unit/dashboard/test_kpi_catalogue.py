@@ -10,6 +10,7 @@ EXPECTED_IDS = (
     [f"VB-{i:02d}" for i in range(1, 10)]
     + [f"DVC-{i:02d}" for i in range(1, 15)]
     + [f"HOP-{i:02d}" for i in range(1, 8)]
+    + [f"NV-{i:02d}" for i in range(1, 8)]
 )
 
 
@@ -24,7 +25,10 @@ def test_each_definition_is_complete_and_bilingual(kpi_id):
     assert d.name_vi and d.name_en and d.name_vi != d.name_en
     assert d.definition("vi").startswith(("[Chính thức]", "[Thực tiễn triển khai]", "[Định nghĩa của IOC]"))
     assert d.definition("en").startswith(("[Official]", "[Common practice]", "[IOC definition]"))
-    assert d.domain == {"VB": "documents", "DVC": "dossiers", "HOP": "meetings"}[kpi_id.split("-")[0]]
+    assert (
+        d.domain
+        == {"VB": "documents", "DVC": "dossiers", "HOP": "meetings", "NV": "tasks"}[kpi_id.split("-")[0]]
+    )
     for part in d.parts:
         assert part.name_vi and part.name_en
 
