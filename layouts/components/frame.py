@@ -28,6 +28,7 @@ NAV = (
     ("/documents", "nav_documents"),
     ("/dossiers", "nav_dossiers"),
     ("/meetings", "nav_meetings"),
+    ("/nhiem-vu", "nav_tasks"),
     ("/chi-so-766", "nav_index"),
     ("/units", "nav_units"),
     ("/sources", "nav_sources"),
