@@ -115,6 +115,8 @@ def task_breakdown(
             if not own:
                 continue
             c = counts(own, period.start, end)
+            if not any(c[k] for k in ("task:completed", "task:open")):
+                continue  # nothing completed in the period and nothing open at its end
             u = tree.units[child]
             rows.append(
                 UnitTasks(

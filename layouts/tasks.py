@@ -235,13 +235,13 @@ def actions_card(view: View) -> html.Section:
         dashGridOptions={
             "animateRows": False,
             "pagination": True,
-            "paginationPageSize": 15,
+            "paginationPageSize": 20,
             "localeText": grid_locale(lang),
             "tooltipShowDelay": 300,
             "theme": {"function": GRID_THEMES[view.theme]},
         },
         getRowId="params.data.row_id",
-        style={"height": "34em", "width": "100%"},
+        style={"height": "40em", "width": "100%"},
     )
     count = len(tasks.items)
     return card(
