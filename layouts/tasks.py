@@ -27,6 +27,7 @@ from layouts.components.charts import Series, trend_figure
 from layouts.components.domain_page import DomainSpec, View, build, card, graph, per_bucket, stat
 from layouts.components.grid_locale import grid_locale
 from layouts.components.task_charts import stacked_units_figure
+from layouts.components.task_list import directive_text, extension_text, overdue_list
 
 dash.register_page(
     __name__, path="/nhiem-vu", name="Nhiệm vụ được giao", title="Nhiệm vụ được giao – IOC", order=35
@@ -81,8 +82,6 @@ register(
     }
 )
 
-#: Overdue tasks a wall or kiosk lists (the rest are counted).
-KIOSK_ROWS = 6
 #: The most rows one export request returns.
 MAX_EXPORT_ROWS = 2000
 COLUMNS = ("days_overdue", "directive", "content", "unit", "assigned", "due", "extension", "id")
@@ -94,39 +93,20 @@ GRID_THEMES = {
 }
 
 
-def _extension_text(item, lang: str) -> str:
-    if not item.extensions:
-        return ""
-    parts = [t("nv_extended", lang, n=item.extensions)]
-    if item.extension_ref:
-        parts.append(item.extension_ref)
-    if item.extension_day:
-        parts.append(fmt_date(item.extension_day, lang))
-    return " · ".join(parts)
-
-
-def _directive_text(item, lang: str) -> str:
-    return (
-        f"{item.directive_ref} ({fmt_date(item.directive_day, lang)})"
-        if item.directive_day
-        else item.directive_ref
-    )
-
-
 def task_rows(tasks: TaskList, lang: str) -> list[dict]:
     """The grid's (and the export's) rows: plain text, names not codes."""
     return [
         {
             "row_id": f"task-{i.id}",
             "days_overdue": i.days_overdue,
-            "directive": _directive_text(i, lang),
+            "directive": directive_text(i, lang),
             "content": i.content,
             "unit": i.unit_name(lang),
             "assigned": fmt_date(i.assigned_day, lang) if i.assigned_day else "",
             "assigned_sort": i.assigned_day.isoformat() if i.assigned_day else "",
             "due": fmt_date(i.due_day, lang),
             "due_sort": i.due_day.isoformat(),
-            "extension": _extension_text(i, lang),
+            "extension": extension_text(i, lang),
             "id": i.source_id,
         }
         for i in tasks.items
@@ -257,40 +237,6 @@ def actions_card(view: View) -> html.Section:
         subtitle=t("nv_actions_sub", lang),
         tools=exports,
         wide=True,
-    )
-
-
-def overdue_list(
-    tasks: TaskList, lang: str, rows: int = KIOSK_ROWS, list_id: str = "tasks-overdue-list"
-) -> html.Div:
-    """The longest overdue tasks as a short list (a wall cannot scroll): days, unit, directive."""
-    shown = tasks.items[:rows]
-    if not shown:
-        return html.P(t("nv_actions_none", lang), className="nv-list__none", id=list_id)
-    items = [
-        html.Li(
-            className="nv-list__item",
-            children=[
-                html.Span(t("nv_days", lang, n=fmt_number(i.days_overdue, lang)), className="nv-list__days"),
-                html.Span(i.unit_name(lang), className="nv-list__unit"),
-                html.Span(
-                    " · ".join(x for x in (i.directive_ref, _extension_text(i, lang)) if x),
-                    className="nv-list__ref",
-                ),
-            ],
-        )
-        for i in shown
-    ]
-    more = len(tasks.items) - len(shown)
-    return html.Div(
-        id=list_id,
-        className="nv-list",
-        children=[
-            html.Ul(items, className="nv-list__items"),
-            html.P(t("nv_actions_more", lang, n=fmt_number(more, lang)), className="nv-list__more")
-            if more > 0
-            else None,
-        ],
     )
 
 
