@@ -23,6 +23,7 @@ dossiers the store holds.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,9 +35,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     Date,
     String,
+    Text,
     and_,
     bindparam,
     case,
+    cast,
     distinct,
     exists,
     func,
@@ -361,14 +364,29 @@ class Reader:
         }
 
     # -- directive tasks (counted from the facts: see dashboard/kpi/tasks.py)
-    def task_facts(self) -> list[TaskFact]:
-        """The scope's tasks (by lead unit), cancelled ones excluded: one indexed read."""
+    def task_facts(self, since: date | None = None) -> list[TaskFact]:
+        """The scope's tasks (by lead unit), cancelled ones excluded: one indexed read. With
+        ``since``, tasks completed before it are left out — exact for every period starting on or
+        after it (such a task is neither assigned, completed nor open in it)."""
+        # The extension history as text, parsed only for the tasks that have one (most have none).
         stmt = select(
-            Task.lead_unit_id, Task.assigned_day, Task.original_due_day, Task.extensions, Task.completed_day
+            Task.lead_unit_id,
+            Task.assigned_day,
+            Task.original_due_day,
+            cast(Task.extensions, Text),
+            Task.completed_day,
         ).where(Task.status != "cancelled", _unit_filter(Task.lead_unit_id, self.unit_ids))
+        if since is not None:
+            stmt = stmt.where(or_(Task.completed_day.is_(None), Task.completed_day >= since))
         return [
-            TaskFact(unit, assigned, due, task_extensions(extensions), completed)
-            for unit, assigned, due, extensions, completed in self.session.execute(stmt)
+            TaskFact(
+                unit,
+                assigned,
+                due,
+                task_extensions(json.loads(history)) if history and history != "null" else (),
+                completed,
+            )
+            for unit, assigned, due, history, completed in self.session.execute(stmt)
         ]
 
     # -- the procedure catalogue
@@ -662,6 +680,8 @@ class InputBuilder:
         self.index_unit: int | None = None  # the unit whose 766 inputs apply (see index_unit)
         self.as_of = False  # "now" is a past moment: point-in-time values from the facts' timestamps
         self._task_facts: list[TaskFact] | None = None
+        #: The earliest day any period or sparkline day asked of this builder starts (tasks read from it).
+        self.task_since: date | None = None
 
     def preload_snapshots(self, days: Iterable[date]) -> None:
         ids = [i for need in self.plan.needs if need in STATE_INPUTS for i in STATE_INPUTS[need].values()]
@@ -797,7 +817,7 @@ class InputBuilder:
     def _derived(self, x: Inputs, start: date, end: date) -> None:
         if "tasks" in self.plan.needs:
             if self._task_facts is None:
-                self._task_facts = self.reader.task_facts()
+                self._task_facts = self.reader.task_facts(self.task_since)
             x.update(task_counts(self._task_facts, start, end))
         if "end" in self.plan.needs:
             open_, late = dossiers_open_at(end, self.data.state, self.data.series)
@@ -991,6 +1011,7 @@ def compute(
     builder = InputBuilder(plan, reader, data, read_common(plan, reader), targets)
     builder.index_unit = index_unit(scope, tree)
     builder.as_of = as_of
+    builder.task_since = min([p.start for p in (period, *others)] + series_days[:1])
     builder.preload_snapshots([p.observed_end(today) for p in (period, *others)] + series_days)
 
     current = builder.for_period(period)

@@ -79,33 +79,55 @@ class TaskFact:
 def counts(
     tasks: Iterable[TaskFact], start: date, end: date, soon_days: int = DUE_SOON_DAYS
 ) -> dict[str, int]:
-    """The task counts of the period [start, end]; open ones as at the end of ``end``."""
-    out = dict.fromkeys(KEYS, 0)
+    """The task counts of the period [start, end]; open ones as at the end of ``end``.
+
+    One pass with local counters (it runs per period and per sparkline day over the scope's tasks)."""
     soon = end + timedelta(days=soon_days)
+    assigned = completed = completed_timed = on_time = late = 0
+    open_ = open_timed = in_time = open_late = untimed = due_soon = 0
     for t in tasks:
         if t.cancelled:
             continue
-        if t.assigned is not None and start <= t.assigned <= end:
-            out["task:assigned"] += 1
-        due = t.due_on(end)
-        if t.completed is not None and start <= t.completed <= end:
-            out["task:completed"] += 1
-            if due is not None:
-                out["task:completed_timed"] += 1
-                out["task:completed_on_time" if t.completed <= due else "task:completed_late"] += 1
-        if t.open_at(end):
-            out["task:open"] += 1
-            if due is None:
-                out["task:open_untimed"] += 1
-                continue
-            out["task:open_timed"] += 1
+        a, c = t.assigned, t.completed
+        if a is not None and start <= a <= end:
+            assigned += 1
+        if a is not None and a > end:
+            continue  # not yet assigned: neither completed nor open in the period
+        due = t.due_on(end) if t.extensions else t.original_due
+        if c is not None and c <= end:
+            if c >= start:
+                completed += 1
+                if due is not None:
+                    completed_timed += 1
+                    if c <= due:
+                        on_time += 1
+                    else:
+                        late += 1
+            continue
+        open_ += 1  # assigned by ``end`` (or undated) and not completed by it
+        if due is None:
+            untimed += 1
+        else:
+            open_timed += 1
             if due < end:
-                out["task:open_late"] += 1
+                open_late += 1
             else:
-                out["task:open_in_time"] += 1
+                in_time += 1
                 if due <= soon:
-                    out["task:due_soon"] += 1
-    return out
+                    due_soon += 1
+    return {
+        "task:assigned": assigned,
+        "task:completed": completed,
+        "task:completed_timed": completed_timed,
+        "task:completed_on_time": on_time,
+        "task:completed_late": late,
+        "task:open": open_,
+        "task:open_timed": open_timed,
+        "task:open_in_time": in_time,
+        "task:open_late": open_late,
+        "task:open_untimed": untimed,
+        "task:due_soon": due_soon,
+    }
 
 
 def task_extensions(history: list[dict] | None) -> tuple[tuple[date | None, date], ...]:
