@@ -379,6 +379,9 @@ class DomainSpec:
     #: Writes validated records itself instead of the default upsert + rollup refresh; returns
     #: (inserted, updated). Used by domains that update other facts (edXML status packets).
     apply: Callable[[Any, list[dict[str, Any]], RecordContext], tuple[int, int]] | None = None
+    #: Report an id seen twice in one batch (the runner does for every domain without ``apply``;
+    #: a domain with ``apply`` that writes keyed facts asks for it here).
+    dedupe: bool = False
 
 
 DOMAIN_SPECS: dict[str, DomainSpec] = {
@@ -445,7 +448,14 @@ def _register_task_domain() -> None:
 
         return to_task(data, ctx)
 
-    DOMAIN_SPECS["tasks"] = DomainSpec(Task, convert, "task_id", "updated_at", "v_tasks")
+    def apply(session, records, ctx):
+        from collectors.task_records import apply_tasks
+
+        return apply_tasks(session, records, ctx)
+
+    DOMAIN_SPECS["tasks"] = DomainSpec(
+        Task, convert, "task_id", "updated_at", "v_tasks", apply=apply, dedupe=True
+    )
 
 
 _register_task_domain()

@@ -196,3 +196,51 @@ def to_task(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
         "result_ref": _text(data, "result_ref", 255),
         "source_updated_at": ctx.when(data, "updated_at"),
     }
+
+
+def merge_extensions(
+    stored: list[dict[str, Any]] | None, incoming: list[dict[str, Any]] | None
+) -> list | None:
+    """The extension history known so far: a follow-up sheet shows only the latest extension, so
+    earlier ones seen in older sheets are kept (the same extension — due and document — once).
+
+    >>> a = {"due": "2026-11-30", "document": "10/VP", "approved": "2026-11-10"}
+    >>> b = {"due": "2026-12-31", "document": "22/VP", "approved": "2026-11-28"}
+    >>> [e["document"] for e in merge_extensions([a], [b])], merge_extensions([a], [a]) == [a]
+    (['10/VP', '22/VP'], True)
+    """
+    if not stored:
+        return incoming
+    merged = {(e["due"], e.get("document")): e for e in stored}
+    for e in incoming or ():
+        merged[(e["due"], e.get("document"))] = e
+    out = sorted(merged.values(), key=lambda e: (e.get("approved") or e["due"], e["due"]))
+    return out
+
+
+def apply_tasks(session, records: list[dict[str, Any]], ctx: RecordContext) -> tuple[int, int]:
+    """Write a batch of task records, keeping the extension history across sheets (see
+    :func:`merge_extensions`); the latest approved due date follows the merged history."""
+    from sqlalchemy import select
+
+    from dashboard.models import Task
+    from dashboard.upsert import upsert
+
+    ids = [r["source_id"] for r in records]
+    stored: dict[str, list] = {}
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(Task.source_id, Task.extensions).where(
+                Task.source == ctx.source, Task.source_id.in_(ids[start : start + 1000])
+            )
+        )
+        stored.update({source_id: ext for source_id, ext in rows if ext})
+    for record in records:
+        old = stored.get(record["source_id"])
+        if old:
+            record["extensions"] = merge_extensions(old, record["extensions"])
+            last = date.fromisoformat(record["extensions"][-1]["due"])
+            due = record["original_due_day"]
+            record["due_day"] = max(last, due) if due is not None else last
+    counts = upsert(session, Task, records, key=("source", "source_id"))
+    return counts.inserted, counts.updated

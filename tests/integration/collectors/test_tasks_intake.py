@@ -214,3 +214,26 @@ def test_the_tasks_view_with_extension_history_and_working_day_deadlines(store, 
     with make_sessionmaker(store)() as session:
         reason = session.scalar(select(RejectedRecord.reason))
     assert reason == "extensions: not a JSON list of {due, document, approved}"
+
+
+def test_extension_history_is_kept_across_sheets_and_a_repeated_id_is_reported(store, tmp_path):
+    folder = tmp_path / "drop"
+    write_workbook(folder / "nv-1.xlsx", SAMPLE_ROWS, as_of=date(2026, 11, 20))
+    assert run(store, file_source(folder)).inserted == 3
+    # The next week's sheet shows only the new extension of NV-2026-002 (and the task twice).
+    second = {
+        **SAMPLE_ROWS[1],
+        "extended_due_at": date(2026, 12, 31),
+        "extension_ref": "1600/BMP-VP",
+        "extension_approved_at": date(2026, 11, 25),
+        "updated_at": datetime(2026, 11, 25, 9, 0),
+    }
+    write_workbook(folder / "nv-2.xlsx", [second, {**second, "content": "bản sao"}], as_of=date(2026, 11, 25))
+    result = run(store, file_source(folder))
+    assert (result.updated, result.rejected) == (1, 1)
+    task = _tasks(store)["NV-2026-002"]
+    assert [e["document"] for e in task.extensions] == ["1520/BMP-VP", "1600/BMP-VP"]
+    assert (task.original_due_day, task.due_day) == (date(2026, 11, 15), date(2026, 12, 31))
+    with make_sessionmaker(store)() as session:
+        duplicate = session.scalars(select(RejectedRecord).where(RejectedRecord.kind == "duplicate")).one()
+    assert duplicate.line_no == 6 and "duplicate id 'NV-2026-002'" in duplicate.reason
