@@ -1,7 +1,8 @@
 """The leadership wall's pieces: plain data in (:class:`WallData`), Dash components out.
 
-The wall (``/``) shows the three domains side by side as KPI tiles, the 766 service index with
-its band and where points are lost, and the units needing attention. Reading happens in the page
+The wall (``/``) shows the domains side by side as KPI tiles (``WALL_COLUMNS``: documents, public
+services, meetings, and a column for directive tasks where petitions will stack), the 766 service
+index with its band and where points are lost, and the units needing attention. Reading happens in the page
 (``layouts/home.py``, through :mod:`dashboard.queries`); everything here is a pure function of
 what was read, so it is tested without a browser or a database.
 
@@ -493,7 +494,7 @@ def _actions_panel(data: WallData) -> html.Section:
 
 
 def freshness_summary(data: WallData) -> html.Div:
-    """One line on the data's age across the three domains: the worst state is never hidden."""
+    """One line on the data's age across the wall's domains: the worst state is never hidden."""
     lang = data.lang
     states = {d: data.freshness.get(d) for d in WALL_KPIS}
     known = {d: f for d, f in states.items() if f is not None}
@@ -543,7 +544,7 @@ def scope_title(data: WallData) -> str:
 
 
 def wall_body(data: WallData) -> html.Div:
-    """The three domains, the rail and the footer; redrawn as one piece when the signature changes."""
+    """The domain columns, the rail and the footer; redrawn as one piece when the signature changes."""
     lang = data.lang
     rail = [service_index_panel(data)]
     if data.notices:
