@@ -29,6 +29,8 @@ from sqlalchemy import Engine
 
 from collectors.base import SourceConfig
 from collectors.scheduler import CollectorLock, build_scheduler, run_source
+from collectors.sim_tasks import SOURCE_NAME as TASKS_SOURCE
+from collectors.sim_tasks import TaskSource
 from collectors.simulator import (
     DOSSIER_COLUMNS,
     LIVE_ID_PREFIX,
@@ -38,6 +40,7 @@ from collectors.simulator import (
     SimulatedSources,
     demo_sim_units,
 )
+from collectors.task_template import TASK_COLUMNS
 from dashboard.config import Settings
 
 DEMO_INTERVAL_S = 10.0
@@ -57,6 +60,13 @@ BBB_ENDED_VISIBLE = timedelta(minutes=30)
 
 def demo_root(settings: Settings) -> Path:
     return settings.data_dir / "demo"
+
+
+def demo_unit_names() -> dict[str, str]:
+    """Unit code → the name an office writes in its task follow-up spreadsheet."""
+    from dashboard.units import DEMO_UNITS_FILE, read_units_file
+
+    return {row.code: row.name_vi for row in read_units_file(DEMO_UNITS_FILE)}
 
 
 class _OnestopRows:
@@ -307,6 +317,20 @@ def demo_sources(
             **common,
         ),
         *live_meetings,
+        # Directive tasks: the office's follow-up spreadsheet (XLSX template), lead units by name.
+        SourceConfig(
+            name=TASKS_SOURCE,
+            domain="tasks",
+            adapter="file",
+            options={
+                "folder": str(root / "nhiem-vu"),
+                "pattern": "*.xlsx",
+                "columns": dict(TASK_COLUMNS),
+                "settle_seconds": 0,
+            },
+            units={name: code for code, name in demo_unit_names().items()},
+            **common,
+        ),
     ]
 
 
@@ -345,6 +369,11 @@ def write_sources_file(path: Path, sources: list[SourceConfig]) -> Path:
                 if s.secrets
                 else []
             ),
+            *(
+                ["[source.units]", *[f"{_toml_value(k)} = {_toml_value(v)}" for k, v in s.units.items()]]
+                if s.units
+                else []
+            ),
             "",
         ]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -375,6 +404,8 @@ def prepare(
     simulation = SimulatedSources(root, simulator)
     platforms = DemoPlatforms(simulation, settings.tz, days)  # before advancing: live BBB meetings go there
     now = datetime.now(settings.tz).replace(microsecond=0)
+    tasks = TaskSource(root / "nhiem-vu", simulator, now - timedelta(days=days), demo_unit_names())
+    simulation.after_advance = tasks.advance
     began = time.perf_counter()
     if simulation.position is None:
         echo(f"simulating {days} days of a ministry and its 34 provincial departments (SIMULATED DATA)…")

@@ -74,6 +74,7 @@ from collectors.base import (
     SourceConfig,
     os_error_kind,
 )
+from collectors.personal import CHECKED_DOMAINS, personal_columns
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ KNOWN_OPTIONS = {
     "max_rows",
     "max_file_seconds",
     "batch_rows",
+    "refuse_personal_columns",
 }
 
 _SEP_HINT = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
@@ -243,6 +245,7 @@ class FileAdapter(Adapter):
     """Imports CSV/XLSX exports dropped into a folder, one batch per file, oldest first."""
 
     kind = "file"
+    domains = ("documents", "dossiers", "meetings", "procedures", "tasks")
 
     def __init__(self, config: SourceConfig):
         super().__init__(config)
@@ -268,6 +271,8 @@ class FileAdapter(Adapter):
         self.batch_rows = options.get("batch_rows", DEFAULT_BATCH_ROWS)
         self._file_started = time.monotonic()
         self.settle_seconds = float(options.get("settle_seconds", DEFAULT_SETTLE_SECONDS))
+        # Citizens' personal data is never collected: such columns are refused at the header.
+        self.refuse_personal = bool(options.get("refuse_personal_columns", config.domain in CHECKED_DOMAINS))
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -619,6 +624,8 @@ class FileAdapter(Adapter):
                         "check options.columns and options.required_columns",
                         _first_line(head, first_cells, delimiter),
                     )
+                if header is not None and self.refuse_personal:
+                    yield from self._refuse_personal(name, header, cells)
                 continue
             first = next((c for c in cells if not _is_blank(c)), None)
             if first is None or self.is_totals.matches(first):
@@ -653,6 +660,21 @@ class FileAdapter(Adapter):
                 f"no header row with the configured columns found in the first {HEADER_SEARCH_ROWS} "
                 f"lines of {name}: check options.columns (and options.delimiter, options.encoding)",
                 _first_line(head, first_cells, delimiter),
+            )
+
+    def _refuse_personal(self, name: str, header: _Header, cells: Sequence[Any]) -> Iterator[RawReject]:
+        """Drop the header's personal-data columns (their values are never read) and report each."""
+        for index, text in personal_columns(cells):
+            header.fields.pop(index, None)
+            yield RawReject(
+                reason=(
+                    f"column {text!r} (line {header.line_no}) holds citizens' personal data, which IOC does not "
+                    "collect: its values were not read; remove the column from the export"
+                ),
+                payload={"file": name, "column": text},
+                line_no=header.line_no,
+                file_name=name,
+                kind="column",
             )
 
     def _check_time(self, name: str, line_no: int) -> None:

@@ -383,6 +383,9 @@ class DomainSpec:
     #: Removes fields that must never be stored (the petitioner's personal data) from a raw row,
     #: in place, before validation; returns their names so the run can report them.
     scrub: Callable[[dict[str, Any]], list[str]] | None = None
+    #: Report an id seen twice in one batch (the runner does for every domain without ``apply``;
+    #: a domain with ``apply`` that writes keyed facts asks for it here).
+    dedupe: bool = False
 
 
 DOMAIN_SPECS: dict[str, DomainSpec] = {
@@ -460,3 +463,25 @@ def _register_petitions() -> None:
 
 
 _register_petitions()
+
+
+def _register_task_domain() -> None:
+    """Directive tasks (domain.md §7): validated in :mod:`collectors.task_records`."""
+    from dashboard.models import Task
+
+    def convert(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
+        from collectors.task_records import to_task
+
+        return to_task(data, ctx)
+
+    def apply(session, records, ctx):
+        from collectors.task_records import apply_tasks
+
+        return apply_tasks(session, records, ctx)
+
+    DOMAIN_SPECS["tasks"] = DomainSpec(
+        Task, convert, "task_id", "updated_at", "v_tasks", apply=apply, dedupe=True
+    )
+
+
+_register_task_domain()

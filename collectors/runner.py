@@ -99,6 +99,7 @@ PAST_FIELDS: dict[str, tuple[str, ...]] = {
     "meetings": ("source_updated_at",),
     "meeting_samples": ("sampled_at",),
     "petitions": ("received_at", "handled_at", "source_updated_at"),
+    "tasks": ("assigned_at", "completed_at", "source_updated_at"),
 }
 INTERRUPTED = "interrupted: the collector process stopped before this run finished"
 
@@ -495,7 +496,7 @@ class Runner:
         convert = self.spec.convert
         # Data-quality rules beyond one value: an id twice in one batch (the first row is kept,
         # the others reported, never "the last silently wins"), and events dated in the future.
-        key = operator.itemgetter(*self.spec.key) if self.spec.apply is None else None
+        key = operator.itemgetter(*self.spec.key) if self.spec.apply is None or self.spec.dedupe else None
         seen: dict[Any, Any] = {}
         past = PAST_FIELDS.get(self.config.domain, ())
         latest = now + timedelta(seconds=self.config.future_tolerance_s)

@@ -47,7 +47,7 @@ _AUTH_WORDS = ("password authentication failed", "access denied", "login failed"
 
 class SqlAdapter(Adapter):
     kind = "sql"
-    domains = ("documents", "dossiers", "meetings", "procedures", "petitions")
+    domains = ("documents", "dossiers", "meetings", "procedures", "petitions", "tasks")
 
     def __init__(self, config):
         super().__init__(config)

@@ -317,7 +317,15 @@ _FEEDS = {"dossier_stats": "dossiers", "document_status": "documents"}
 def domain_freshness(health: list[SourceHealth]) -> dict[str, DomainFreshness]:
     """Per domain, the state a tile must show: stale, error and never are never hidden."""
     out: dict[str, DomainFreshness] = {}
-    for domain in ("documents", "dossiers", "meetings", "procedures", "meeting_samples", "petitions"):
+    for domain in (
+        "documents",
+        "dossiers",
+        "meetings",
+        "procedures",
+        "meeting_samples",
+        "petitions",
+        "tasks",
+    ):
         members = [h for h in health if _FEEDS.get(h.domain, h.domain) == domain and h.enabled]
         if not members:
             continue

@@ -67,6 +67,7 @@ PETITION_STATUSES = (1, 2, 3, 4, 5, 6)
 PETITION_OPEN = (1, 2)
 PETITION_HANDLED = (3, 4)
 PETITION_OUT = (5, 6)  # refused, forwarded out: not within the unit's competence
+TASK_STATUSES = ("open", "done", "cancelled")  # đang thực hiện, hoàn thành, dừng / hủy
 
 
 def _in(column: str, values: tuple) -> str:
@@ -321,6 +322,54 @@ class Meeting(Base):
             "endpoints_connected IS NULL OR endpoints_connected >= 0", name="endpoints_connected"
         ),
         Index("ix_meeting_unit_start", "unit_id", "start_day"),
+    )
+
+
+_JSON = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Task(Base):
+    """A task a directive document assigns to a lead unit (nhiệm vụ được giao, domain.md §7).
+
+    ``due_day`` is the latest approved due date (the original one, or the last extension's);
+    ``extensions`` keeps the history, oldest first, each ``{"due": "2026-06-30", "document":
+    "123/UBND-TH", "approved": "2026-06-20"}`` (``approved`` may be null when the source does not
+    say) — "open and overdue at the end of a past period" reads the due date in force that day.
+    A task without a due date ("thường xuyên", ``recurring``) is left out of every timeliness
+    figure. No personal data of citizens is ever stored here.
+    """
+
+    __tablename__ = "task"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))
+    directive_ref: Mapped[str] = mapped_column(String(128))  # số ký hiệu, e.g. 45/TB-UBND
+    directive_day: Mapped[date | None] = mapped_column(Date)
+    directive_issuer: Mapped[str | None] = mapped_column(String(255))
+    content: Mapped[str | None] = mapped_column(Text)
+    lead_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    supporting_units: Mapped[list | None] = mapped_column(_JSON)  # unit codes (ours where known)
+    assigned_at: Mapped[datetime | None]
+    assigned_day: Mapped[date | None] = mapped_column(Date)
+    original_due_day: Mapped[date | None] = mapped_column(Date)
+    due_day: Mapped[date | None] = mapped_column(Date)
+    extensions: Mapped[list | None] = mapped_column(_JSON)
+    recurring: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    completed_at: Mapped[datetime | None]
+    completed_day: Mapped[date | None] = mapped_column(Date)
+    result_ref: Mapped[str | None] = mapped_column(String(255))
+    source_updated_at: Mapped[datetime | None]
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        CheckConstraint(_in("status", TASK_STATUSES), name="status"),
+        CheckConstraint("status <> 'done' OR completed_day IS NOT NULL", name="done_has_day"),
+        Index("ix_task_lead_assigned", "lead_unit_id", "assigned_day"),
+        # Action lists: a unit's open tasks by due date.
+        Index("ix_task_lead_status_due", "lead_unit_id", "status", "due_day"),
     )
 
 

@@ -44,9 +44,10 @@ PERIOD_KINDS = ("today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30", "
 MIN_DWELL_S, MAX_DWELL_S = 5, 3600
 WEAKEST_PREFIX = "weakest:"
 #: The pages with a wall variant that fits one screen at 1920×1080 and 3840×2160 (the overview
-#: wall, the domain pages' ``?kiosk=1`` layout, /units in two columns, /sources). Any other
-#: page scrolls, so a slide naming it is refused when the playlist is loaded, not shown cut off.
-WALL_PAGES = ("/", "/documents", "/dossiers", "/meetings", "/phan-anh", "/units", "/sources")
+#: wall, the domain pages' ``?kiosk=1`` layout — /nhiem-vu and /phan-anh too —, /units in two
+#: columns, /sources). Any other page scrolls, so a slide naming it is refused when the playlist is
+#: loaded, not shown cut off.
+WALL_PAGES = ("/", "/documents", "/dossiers", "/meetings", "/nhiem-vu", "/phan-anh", "/units", "/sources")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _UNIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PARAM = re.compile(r"^[a-z][a-z0-9_]{0,30}$")

@@ -53,6 +53,7 @@ register(
             "vi": "Dữ liệu cá nhân đã bỏ, không lưu",
             "en": "Personal data dropped, not stored",
         },
+        "rj_kind_column": {"vi": "Cột dữ liệu cá nhân bị từ chối", "en": "Personal-data column refused"},
     }
 )
 

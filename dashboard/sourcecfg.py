@@ -31,6 +31,7 @@ DOMAINS = (
     "dossier_stats",
     "document_status",
     "petitions",
+    "tasks",
 )
 
 

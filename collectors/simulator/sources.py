@@ -97,6 +97,8 @@ class SimulatedSources:
         #: Takes the meetings changed by an :meth:`advance` and returns those still to export as
         #: CSV: the demo routes the live stream's BigBlueButton meetings to its fake BBB server.
         self.meeting_sink: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+        #: Called with (from, to) after each advance: the demo's directive tasks (collectors/sim_tasks.py).
+        self.after_advance: Callable[[datetime, datetime], Any] | None = None
         self._position: datetime | None = None
         saved = self._load_state()
         saved_live = None
@@ -330,6 +332,8 @@ class SimulatedSources:
         exported = self.meeting_sink(meetings) if self.meeting_sink is not None else meetings
         if exported:
             self._write_meetings_csv(t0, to, exported)
+        if self.after_advance is not None:
+            self.after_advance(t0, to)
         self._position = to
         self._save_state()
         counts.update(documents=len(docs), dossiers=len(dossiers), meetings=len(meetings))

@@ -37,7 +37,7 @@ from dashboard.kpi.values import (
 )
 from dashboard.rollups import ACK_LATENCY_EDGES_MIN, ACK_LATENCY_METRICS, ARRIVAL_LAG_METRICS, METRICS_BY_NAME
 
-DOMAINS = ("documents", "dossiers", "meetings", "petitions")
+DOMAINS = ("documents", "dossiers", "meetings", "petitions", "tasks")
 UNITS = ("count", "percent", "days", "hours", "points")
 DIRECTIONS = ("up", "down", None)
 BASES = ("official", "practice", "ours")
@@ -51,6 +51,7 @@ _DOMAIN_WORDS = {
     "dossiers": ("hồ sơ thủ tục hành chính", "public-service dossiers"),
     "meetings": ("cuộc họp", "meetings"),
     "petitions": ("phản ánh, kiến nghị", "citizens' petitions"),
+    "tasks": ("nhiệm vụ được giao", "assigned tasks"),
 }
 
 
@@ -666,6 +667,61 @@ def pakn05(x: Mapping[str, Any]) -> Outcome:
 
 
 # --- the catalogue ----------------------------------------------------------------------------------------
+# --- directive tasks (domain.md §7; counts from dashboard/kpi/tasks.py) ------------------------------
+_COMPLETED_TIMED = empty_denominator("nhiệm vụ hoàn thành có thời hạn", "completed task with a deadline")
+_TASKS_TIMED = empty_denominator(
+    "nhiệm vụ có thời hạn hoàn thành trong kỳ hoặc đang thực hiện cuối kỳ",
+    "task with a deadline completed in the period or open at its end",
+)
+
+
+def _task_count(x: Mapping[str, Any], key: str, **parts: str) -> Outcome:
+    if reason := _facts(x, "tasks"):
+        return _none(reason)
+    value = x[f"task:{key}"]
+    return Outcome(value, value, None, parts={k: count(x[f"task:{v}"]) for k, v in parts.items()})
+
+
+def nv01(x: Mapping[str, Any]) -> Outcome:
+    return _task_count(x, "assigned")
+
+
+def nv02(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "tasks"):
+        return _none(reason)
+    parts = {
+        "on_time": count(x["task:completed_on_time"]),
+        "late": count(x["task:completed_late"]),
+        "untimed": count(x["task:completed"] - x["task:completed_timed"]),
+    }
+    return _headline(ratio(x["task:completed_on_time"], x["task:completed_timed"], _COMPLETED_TIMED), parts)
+
+
+def nv03(x: Mapping[str, Any]) -> Outcome:
+    return _task_count(x, "completed_late", completed="completed")
+
+
+def nv04(x: Mapping[str, Any]) -> Outcome:
+    return _task_count(x, "open_in_time", untimed="open_untimed")
+
+
+def nv05(x: Mapping[str, Any]) -> Outcome:
+    return _task_count(x, "open_late", open="open")
+
+
+def nv06(x: Mapping[str, Any]) -> Outcome:
+    return _task_count(x, "due_soon")
+
+
+def nv07(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "tasks"):
+        return _none(reason)
+    late = x["task:completed_late"] + x["task:open_late"]
+    population = x["task:completed_timed"] + x["task:open_timed"]
+    parts = {"completed_late": count(x["task:completed_late"]), "open_late": count(x["task:open_late"])}
+    return _headline(ratio(late, population, _TASKS_TIMED), parts)
+
+
 def _pct(key: str, vi: str, en: str) -> PartDef:
     return PartDef(key, vi, en, "percent")
 
@@ -1410,7 +1466,131 @@ _PETITIONS: tuple[KpiDef, ...] = (
         ("petition_handled_workdays", "petition_handled_timed"),
     ),
 )
-_DEFS: tuple[KpiDef, ...] = (*_DOCUMENTS, *_PUBLIC_SERVICES, _SERVICE_INDEX, *_MEETINGS, *_PETITIONS)
+_TASK_NEEDS = frozenset({"tasks"})
+_TASK_REF = "Theo dõi nhiệm vụ Chính phủ, Thủ tướng giao (Văn phòng Chính phủ)"
+_TASKS: tuple[KpiDef, ...] = (
+    KpiDef(
+        "NV-01",
+        "Nhiệm vụ được giao",
+        "Tasks assigned",
+        "tasks",
+        "count",
+        None,
+        "practice",
+        "Số nhiệm vụ được giao trong kỳ theo ngày giao (đơn vị chủ trì); nhiệm vụ đã dừng, hủy không tính.",
+        "Tasks assigned in the period, by assignment date (lead unit); stopped or cancelled tasks are not counted.",
+        _TASK_REF,
+        nv01,
+        needs=_TASK_NEEDS,
+    ),
+    KpiDef(
+        "NV-02",
+        "Hoàn thành đúng hạn",
+        "Completed on time",
+        "tasks",
+        "percent",
+        "up",
+        "practice",
+        "Nhiệm vụ hoàn thành trong kỳ có ngày hoàn thành ≤ thời hạn (thời hạn được gia hạn gần nhất) ÷ nhiệm vụ hoàn "
+        "thành trong kỳ có thời hạn; nhiệm vụ thường xuyên không tính.",
+        "Tasks completed in the period on or before their due day (the latest approved one) ÷ tasks completed in the "
+        "period with a due date; ongoing tasks without a deadline are left out.",
+        _TASK_REF,
+        nv02,
+        needs=_TASK_NEEDS,
+        parts=(
+            _cnt("on_time", "Đúng hạn", "On time"),
+            _cnt("late", "Quá hạn", "Late"),
+            _cnt("untimed", "Không có thời hạn", "Without a deadline"),
+        ),
+        thresholds=Thresholds(0.9, 0.9, 0.7),
+    ),
+    KpiDef(
+        "NV-03",
+        "Hoàn thành quá hạn",
+        "Completed late",
+        "tasks",
+        "count",
+        "down",
+        "practice",
+        "Số nhiệm vụ hoàn thành trong kỳ sau thời hạn (thời hạn được gia hạn gần nhất).",
+        "Tasks completed in the period after their due day (the latest approved one).",
+        _TASK_REF,
+        nv03,
+        needs=_TASK_NEEDS,
+        parts=(_cnt("completed", "Hoàn thành trong kỳ", "Completed in the period"),),
+    ),
+    KpiDef(
+        "NV-04",
+        "Đang thực hiện trong hạn",
+        "Open, within deadline",
+        "tasks",
+        "count",
+        None,
+        "practice",
+        "Nhiệm vụ chưa hoàn thành cuối kỳ có thời hạn ≥ ngày cuối kỳ (thời hạn có hiệu lực ngày đó); kèm số nhiệm vụ "
+        "thường xuyên đang thực hiện.",
+        "Tasks open at the period's end whose due day (in force that day) is on or after it; with the ongoing tasks "
+        "without a deadline.",
+        _TASK_REF,
+        nv04,
+        needs=_TASK_NEEDS,
+        parts=(_cnt("untimed", "Thường xuyên (không thời hạn)", "Ongoing (no deadline)"),),
+    ),
+    KpiDef(
+        "NV-05",
+        "Đang thực hiện quá hạn",
+        "Open and overdue",
+        "tasks",
+        "count",
+        "down",
+        "practice",
+        "Nhiệm vụ chưa hoàn thành cuối kỳ có thời hạn (có hiệu lực ngày đó) trước ngày cuối kỳ — con số lãnh đạo "
+        "thường nêu.",
+        "Tasks open at the period's end whose due day (in force that day) is before it — the figure leaders quote.",
+        _TASK_REF,
+        nv05,
+        needs=_TASK_NEEDS,
+        parts=(_cnt("open", "Đang thực hiện", "Open"),),
+        thresholds=Thresholds(0.0, 0.0, 5.0),
+    ),
+    KpiDef(
+        "NV-06",
+        "Sắp đến hạn",
+        "Due soon",
+        "tasks",
+        "count",
+        "down",
+        "practice",
+        "Nhiệm vụ đang thực hiện có thời hạn trong 7 ngày tới (tính từ ngày cuối kỳ, chưa quá hạn).",
+        "Open tasks due within the next 7 days (from the period's end, not yet overdue).",
+        _TASK_REF,
+        nv06,
+        needs=_TASK_NEEDS,
+    ),
+    KpiDef(
+        "NV-07",
+        "Tỷ lệ nhiệm vụ quá hạn",
+        "Overdue share",
+        "tasks",
+        "percent",
+        "down",
+        "practice",
+        "(Hoàn thành quá hạn + đang thực hiện quá hạn) ÷ (hoàn thành trong kỳ + đang thực hiện cuối kỳ), trên các "
+        "nhiệm vụ có thời hạn.",
+        "(Completed late + open and overdue) ÷ (completed in the period + open at its end), over tasks with a "
+        "deadline.",
+        _TASK_REF,
+        nv07,
+        needs=_TASK_NEEDS,
+        parts=(
+            _cnt("completed_late", "Hoàn thành quá hạn", "Completed late"),
+            _cnt("open_late", "Đang thực hiện quá hạn", "Open and overdue"),
+        ),
+        thresholds=Thresholds(0.1, 0.1, 0.25),
+    ),
+)
+_DEFS: tuple[KpiDef, ...] = (*_DOCUMENTS, *_PUBLIC_SERVICES, _SERVICE_INDEX, *_MEETINGS, *_PETITIONS, *_TASKS)
 
 CATALOGUE: dict[str, KpiDef] = {d.id: d for d in _DEFS}
 KPI_IDS: tuple[str, ...] = tuple(CATALOGUE)

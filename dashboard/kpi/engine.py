@@ -23,6 +23,7 @@ dossiers the store holds.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,9 +35,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     Date,
     String,
+    Text,
     and_,
     bindparam,
     case,
+    cast,
     distinct,
     exists,
     func,
@@ -62,6 +65,8 @@ from dashboard.kpi.maths import (
     status_for,
 )
 from dashboard.kpi.periods import Period
+from dashboard.kpi.tasks import TaskFact, task_extensions
+from dashboard.kpi.tasks import counts as task_counts
 from dashboard.kpi.values import (
     LIVE_ONLY,
     NO_LIVE_DATA,
@@ -84,6 +89,7 @@ from dashboard.models import (
     OrgUnit,
     Petition,
     Procedure,
+    Task,
 )
 from dashboard.rollups import ARRIVAL_LAG_METRICS, STATE_DAY
 from dashboard.targets import DEFAULT_TARGETS, Targets
@@ -364,6 +370,7 @@ class Reader:
                 exists().where(Dossier.id.is_not(None)),
                 exists().where(Meeting.id.is_not(None)),
                 exists().where(Petition.id.is_not(None)),
+                exists().where(Task.id.is_not(None)),
             )
         ).one()
         return {
@@ -371,7 +378,34 @@ class Reader:
             "dossiers": bool(row[1]),
             "meetings": bool(row[2]),
             "petitions": bool(row[3]),
+            "tasks": bool(row[4]),
         }
+
+    # -- directive tasks (counted from the facts: see dashboard/kpi/tasks.py)
+    def task_facts(self, since: date | None = None) -> list[TaskFact]:
+        """The scope's tasks (by lead unit), cancelled ones excluded: one indexed read. With
+        ``since``, tasks completed before it are left out — exact for every period starting on or
+        after it (such a task is neither assigned, completed nor open in it)."""
+        # The extension history as text, parsed only for the tasks that have one (most have none).
+        stmt = select(
+            Task.lead_unit_id,
+            Task.assigned_day,
+            Task.original_due_day,
+            cast(Task.extensions, Text),
+            Task.completed_day,
+        ).where(Task.status != "cancelled", _unit_filter(Task.lead_unit_id, self.unit_ids))
+        if since is not None:
+            stmt = stmt.where(or_(Task.completed_day.is_(None), Task.completed_day >= since))
+        return [
+            TaskFact(
+                unit,
+                assigned,
+                due,
+                task_extensions(json.loads(history)) if history and history != "null" else (),
+                completed,
+            )
+            for unit, assigned, due, history, completed in self.session.execute(stmt)
+        ]
 
     # -- the procedure catalogue
     def catalogue(self) -> dict[str, Any]:
@@ -456,6 +490,8 @@ class Reader:
         no data, so a period that starts earlier cannot be compared with. One index probe per
         anchor metric, memoised for the computation."""
         memo = self.__dict__.setdefault("_history", {})
+        if domain == "tasks" and domain not in memo:
+            memo[domain] = self.session.scalar(select(func.min(Task.assigned_day)))
         if domain not in memo:
             firsts = [
                 self.session.scalar(
@@ -683,6 +719,9 @@ class InputBuilder:
         self._aggregates: stats.Aggregates | None | bool = False  # stats-only units (False: not read yet)
         self.index_unit: int | None = None  # the unit whose 766 inputs apply (see index_unit)
         self.as_of = False  # "now" is a past moment: point-in-time values from the facts' timestamps
+        self._task_facts: list[TaskFact] | None = None
+        #: The earliest day any period or sparkline day asked of this builder starts (tasks read from it).
+        self.task_since: date | None = None
 
     def preload_snapshots(self, days: Iterable[date]) -> None:
         ids = [i for need in self.plan.needs if need in STATE_INPUTS for i in STATE_INPUTS[need].values()]
@@ -827,6 +866,10 @@ class InputBuilder:
         return x
 
     def _derived(self, x: Inputs, start: date, end: date) -> None:
+        if "tasks" in self.plan.needs:
+            if self._task_facts is None:
+                self._task_facts = self.reader.task_facts(self.task_since)
+            x.update(task_counts(self._task_facts, start, end))
         if "end" in self.plan.needs:
             open_, late = dossiers_open_at(end, self.data.state, self.data.series)
             x["end:dossier_open"], x["end:dossier_late"] = open_, late
@@ -1047,6 +1090,7 @@ def compute(
     series_days = period.series_days(today) if with_series and any(d.series for d in defs) else []
     builder = setup.builder(scope, [period, *others], series_days)
     builder.as_of = as_of
+    builder.task_since = min([p.start for p in (period, *others)] + series_days[:1])
     builder.preload_snapshots([p.observed_end(today) for p in (period, *others)] + series_days)
 
     current = builder.for_period(period)

@@ -29,6 +29,7 @@ NAV = (
     ("/documents", "nav_documents"),
     ("/dossiers", "nav_dossiers"),
     ("/meetings", "nav_meetings"),
+    ("/nhiem-vu", "nav_tasks"),
     ("/phan-anh", "nav_petitions"),
     ("/chi-so-766", "nav_index"),
     ("/units", "nav_units"),

@@ -14,6 +14,7 @@ def test_the_documented_example_is_valid():
         "qlvb",
         "motcua",
         "hop-xuat-file",
+        "theo-doi-nhiem-vu",
         "motcua-rest",
         "opencps",
         "bbb",
@@ -28,6 +29,11 @@ def test_the_documented_example_is_valid():
     from collectors.sources import adapter_classes
 
     assert {s.adapter for s in sources} == set(adapter_classes())
+    # The tasks example is the shipped template's mapping (collectors/task_template.py).
+    from collectors.task_template import SAMPLE_UNITS, TASK_COLUMNS
+
+    tasks = next(s for s in sources if s.domain == "tasks")
+    assert (tasks.options["columns"], tasks.units) == (TASK_COLUMNS, SAMPLE_UNITS)
     qlvb = sources[0]
     assert (qlvb.domain, qlvb.adapter, qlvb.interval_s, qlvb.freshness_target_s) == (
         "documents",
@@ -81,7 +87,7 @@ adapter = "ftp"
     )
     assert "source 'qlvb': unknown field 'colour'" in problems
     assert (
-        "source 'qlvb': domain: expected one of documents, dossiers, meetings, procedures, meeting_samples, dossier_stats, document_status, petitions"
+        "source 'qlvb': domain: expected one of documents, dossiers, meetings, procedures, meeting_samples, dossier_stats, document_status, petitions, tasks"
         in problems
     )
     assert "source 'qlvb': interval: expected a duration such as 30s, 5m or 1h" in problems

@@ -11,6 +11,7 @@ EXPECTED_IDS = (
     + [f"DVC-{i:02d}" for i in range(1, 15)]
     + [f"HOP-{i:02d}" for i in range(1, 8)]
     + [f"PAKN-{i:02d}" for i in range(1, 6)]
+    + [f"NV-{i:02d}" for i in range(1, 8)]
 )
 
 
@@ -27,7 +28,7 @@ def test_each_definition_is_complete_and_bilingual(kpi_id):
     assert d.definition("en").startswith(("[Official]", "[Common practice]", "[IOC definition]"))
     assert (
         d.domain
-        == {"VB": "documents", "DVC": "dossiers", "HOP": "meetings", "PAKN": "petitions"}[
+        == {"VB": "documents", "DVC": "dossiers", "HOP": "meetings", "PAKN": "petitions", "NV": "tasks"}[
             kpi_id.split("-")[0]
         ]
     )
