@@ -1,7 +1,7 @@
 """The leadership wall's pieces: plain data in (:class:`WallData`), Dash components out.
 
 The wall (``/``) shows the domains side by side as KPI tiles (``WALL_COLUMNS``: documents, public
-services, meetings, and a column for directive tasks where petitions will stack), the 766 service
+services, meetings, and a fourth column where directive tasks and citizens' petitions stack), the 766 service
 index with its band and where points are lost, and the units needing attention. Reading happens in the page
 (``layouts/home.py``, through :mod:`dashboard.queries`); everything here is a pure function of
 what was read, so it is tested without a browser or a database.
@@ -34,14 +34,20 @@ WALL_KPIS: dict[str, tuple[str, ...]] = {
     "documents": ("VB-01", "VB-02", "VB-03", "VB-05", "VB-06"),
     "dossiers": ("DVC-01", "DVC-02", "DVC-06", "DVC-08", "DVC-13"),
     "meetings": ("HOP-01", "HOP-03", "HOP-05", "HOP-06", "HOP-07"),
-    # Directive tasks: the headline leaders quote (open and overdue) first. When the petitions
-    # domain joins it in the fourth column, tasks keep their first three tiles.
-    "tasks": ("NV-05", "NV-07", "NV-02", "NV-06", "NV-01"),
+    # Directive tasks and citizens' petitions share the fourth column: the headlines leaders quote
+    # (open and overdue, late share, on time; petitions handled on time — the 766 indicator — and
+    # open and overdue).
+    "tasks": ("NV-05", "NV-07", "NV-02"),
+    "petitions": ("PAKN-02", "PAKN-04"),
 }
 #: The wall's columns, left to right: one domain each, or several stacked in one column (their
-#: tiles share its height) — the fourth is "Nhiệm vụ · Phản ánh": tasks on top, petitions below
-#: once that domain is collected (add "petitions" to it and to WALL_KPIS).
-WALL_COLUMNS: tuple[tuple[str, ...], ...] = (("documents",), ("dossiers",), ("meetings",), ("tasks",))
+#: tiles share its height) — the fourth is "Nhiệm vụ · Phản ánh": tasks on top, petitions below.
+WALL_COLUMNS: tuple[tuple[str, ...], ...] = (
+    ("documents",),
+    ("dossiers",),
+    ("meetings",),
+    ("tasks", "petitions"),
+)
 INDEX_KPI = "DVC-14"
 #: The units needing attention: the weakest on these KPIs.
 ATTENTION_KPIS = ("DVC-06", "DVC-08")
@@ -56,6 +62,7 @@ DOMAIN_LABELS = {
     "dossiers": "domain_dossiers",
     "meetings": "domain_meetings",
     "tasks": "nav_tasks",  # "Nhiệm vụ": the column's title fits one line
+    "petitions": "nav_petitions",  # "Phản ánh, kiến nghị"
 }
 
 register(

@@ -150,24 +150,22 @@ def test_the_unit_page_has_a_petitions_block(store, build_app):
     assert "/phan-anh?unit=SO-01" in text
 
 
-def test_the_wall_tiles_function_gives_the_scopes_petition_tiles(store, build_app):
+def test_the_overview_wall_stacks_the_scopes_petition_tiles_under_the_tasks(store, build_app):
     from dashboard.webapp import read_session
-    from layouts.components.petitions_wall import WALL_PETITION_KPIS, petition_wall_tiles, petitions_column
+    from layouts.components.wall_parts import WALL_COLUMNS, WALL_KPIS, wall_column
     from layouts.home import gather
 
+    assert ("tasks", "petitions") in WALL_COLUMNS
     app = build_app(store)
     with request_as(app, "/"), read_session() as session:
-        own = render_text(petition_wall_tiles(session, "SO-01", "rolling30"))
-        other = render_text(petition_wall_tiles(session, "SO-79", "rolling30"))
-        # The column the lead places on the overview wall, from the wall's own data.
-        column = render_text(petitions_column(session, gather(session, "SO-01", "rolling30", "vi")))
-    assert "domain-petitions" in column and "Phản ánh, kiến nghị" in column
-    assert tile_values(column) == tile_values(own)
-    assert [f"wall-tile-{k}" in own for k in WALL_PETITION_KPIS] == [True] * 4
-    # PAKN-04 (overdue now): SO-01 has 4; SO-79 has 4 of its own. PAKN-01: received in the last
-    # 30 days, 5 at SO-01 and 4 at SO-79. PAKN-02: SO-01 1 on time of 5 (handled + open).
+        own = render_text(wall_column(("tasks", "petitions"), gather(session, "SO-01", "rolling30", "vi")))
+        other = render_text(wall_column(("tasks", "petitions"), gather(session, "SO-79", "rolling30", "vi")))
+    assert "domain-petitions" in own and "Phản ánh, kiến nghị" in own
     mine, theirs = tile_values(own), tile_values(other)
-    assert (mine["PAKN-04"], mine["PAKN-01"], theirs["PAKN-01"]) == ("4.0", "5.0", "4.0")
+    assert [k for k in mine if k.startswith("PAKN")] == list(WALL_KPIS["petitions"])
+    # PAKN-04 (overdue now): SO-01 has 4; SO-79 has 4 of its own. PAKN-02: SO-01 1 on time of 5
+    # (handled + open).
+    assert (mine["PAKN-04"], theirs["PAKN-04"]) == ("4.0", "4.0")
     assert float(mine["PAKN-02"]) == pytest.approx(0.2)
 
 

@@ -115,11 +115,23 @@ def test_units_are_ranked_only_among_units_of_their_level(store):
     assert (rows["BMP-KHTC"].rank, rows["BMP-KHTC"].peers) == (2, 2)
 
 
-def test_a_units_standing_against_the_agency_and_its_peers(store):
+def test_a_units_standing_against_the_agency_and_its_peers(store, make_settings):
+    from flask import Flask
+
+    from dashboard import cache as cache_ext
     from dashboard.queries import peer_standing
 
+    # peer_standing reads through the shared cache (keyed by data version): bind a fresh one, as
+    # the web process does, so no other test's store answers for this one.
+    settings = make_settings(
+        database_url=store.url.render_as_string(hide_password=False), cache_backend="simple"
+    )
+    app = Flask("ioc-test")
+    app.config["IOC_SETTINGS"] = settings
+    cache_ext.init_app(app, settings)
     _online_shares(store)  # March: SO-01 4 dossiers, SO-79 2, SO-48 4, SO-31 4
-    with make_sessionmaker(store)() as session:
+    with app.app_context(), make_sessionmaker(store)() as session:
+        cache_ext.cache.clear()
         received, online = peer_standing(session, "SO-79", MTD, ("DVC-01", "DVC-02"), now=NOW)
         assert peer_standing(session, "BMP", MTD, ("DVC-01",), now=NOW) == ()  # a root has no peers
     assert received.kpi_id == "DVC-01" and received.level == "province"
