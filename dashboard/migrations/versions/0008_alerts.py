@@ -7,7 +7,7 @@ Create Date: 2026-12-07
 ``notification_outbox``: e-mails and webhook posts waiting to leave, with attempts and the last
 error (retried with backoff by the collector). ``alert_rule`` / ``alert_state`` / ``alert_event``:
 the rules, the state of each rule × unit (ok → pending → firing → acknowledged → resolved) and
-its history. ``explanation_request``: a leader's request that a unit head explain a KPI.
+its history. ``account.email``: where an account's alerts go. ``explanation_request``: a leader's request that a unit head explain a KPI.
 """
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column("account", sa.Column("email", sa.String(length=255), nullable=True))
     op.create_table(
         "notification_outbox",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -182,3 +183,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("explanation_request", "alert_state", "alert_event", "alert_rule", "notification_outbox"):
         op.drop_table(table)
+    with op.batch_alter_table("account") as batch:
+        batch.drop_column("email")

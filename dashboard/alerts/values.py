@@ -1,0 +1,97 @@
+"""The values alert rules watch, read through the KPI engine in one pass for every rule.
+
+Rules are grouped by period; for each period the daily rollups of every unit any rule needs are
+read in one grouped query per range of days (as the ranking does), then each scope's inputs are
+summed from them and every KPI watched on that scope is evaluated once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from dashboard.kpi.catalogue import CATALOGUE
+from dashboard.kpi.engine import (
+    Clock,
+    InputBuilder,
+    Plan,
+    Reader,
+    UnitTree,
+    _published_outcome,
+    evaluate,
+    merge,
+    plan_ranges,
+    read_common,
+    resolve_scope,
+)
+from dashboard.kpi.periods import Period
+from dashboard.models import AlertRule
+from dashboard.targets import Targets
+
+
+def rule_period(kind: str, today: date) -> Period:
+    if kind == "today":
+        return Period.today(today)
+    if kind == "reporting":
+        return Period.reporting_containing(today)
+    return Period.month_to_date(today)
+
+
+def rule_units(rule: AlertRule, tree: UnitTree) -> list[int]:
+    """The units a rule keeps a state for: its unit (subtree), or each active unit under it."""
+    root = tree.units.get(rule.unit_id)
+    if root is None or not root.active:
+        return []
+    if rule.mode == "subtree":
+        return [rule.unit_id]
+    under = [u for u in tree.descendants(rule.unit_id) if u != rule.unit_id and tree.units[u].active]
+    return under or [rule.unit_id]
+
+
+def _estimate_unjudged(outcome) -> float | None:
+    # An estimate with points not yet known (766) is a lower bound: not judged (as the ranking does).
+    unknown = outcome.parts.get("unknown") if outcome.estimate else None
+    return None if unknown is not None and unknown.value else outcome.value
+
+
+def rule_values(
+    session: Session, rules: list[AlertRule], clock: Clock, targets: Targets, tree: UnitTree | None = None
+) -> dict[tuple[int, int], float | None]:
+    """(rule id, unit id) → the KPI's value over the rule's period, the unit with its sub-units."""
+    tree = tree or UnitTree.load(session)
+    wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))  # period → unit → KPIs
+    for rule in rules:
+        for unit_id in rule_units(rule, tree):
+            wanted[rule.period][unit_id].add(rule.kpi_id)
+    results: dict[tuple[str, int, str], float | None] = {}
+    for kind, by_unit in wanted.items():
+        period = rule_period(kind, clock.today)
+        kpis = sorted({k for ks in by_unit.values() for k in ks})
+        plan = Plan.of([CATALOGUE[k] for k in kpis])
+        scopes = {u: resolve_scope(session, u, True, tree) for u in by_unit}
+        all_units = tuple(sorted({u for s in scopes.values() for u in s.unit_ids}))
+        reader = Reader(session, all_units, clock, tree)
+        ranges, totals = plan_ranges(plan, clock.today, [period], [])
+        per_unit = reader.rollups_by_unit(ranges, totals)
+        common = read_common(plan, reader)
+        for unit_id, scope in scopes.items():
+            data = merge(per_unit[u] for u in scope.unit_ids if u in per_unit)
+            scope_reader = Reader(session, scope.unit_ids, clock, tree)
+            scope_common = dict(common)
+            if "cat" in plan.needs or "state:catalogue" in plan.needs:
+                scope_common.update(scope_reader.catalogue())
+            builder = InputBuilder(plan, scope_reader, data, scope_common, targets)
+            builder.preload_snapshots([period.observed_end(clock.today)])
+            inputs = builder.for_period(period)
+            for kpi_id in by_unit[unit_id]:
+                outcome = evaluate(CATALOGUE[kpi_id], inputs)
+                if kpi_id == "DVC-14":
+                    outcome = _published_outcome(session, scope, period, tree) or outcome
+                results[(kind, unit_id, kpi_id)] = _estimate_unjudged(outcome)
+    return {
+        (rule.id, unit_id): results.get((rule.period, unit_id, rule.kpi_id))
+        for rule in rules
+        for unit_id in rule_units(rule, tree)
+    }
