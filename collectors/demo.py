@@ -359,8 +359,11 @@ def start_live(
         if platforms is not None:
             platforms.publish(now)
 
+    from dashboard.alerts.monitor import TICK_S, Monitor
+
+    monitor = Monitor(engine, settings)  # alerts after each commit, notifications to the mail sink
     scheduler = build_scheduler(
-        engine, sources, settings.tz, extra_jobs=[(tick, tick_s)], first_run_now=False
+        engine, sources, settings.tz, extra_jobs=[(tick, tick_s), (monitor.tick, TICK_S)], first_run_now=False
     )
     scheduler.start()
     return scheduler, lock

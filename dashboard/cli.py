@@ -244,12 +244,16 @@ def collect_cmd(
         lock.release()
         return
     supervisor = LockSupervisor(lock, echo=say)
+    from dashboard.alerts.monitor import TICK_S, Monitor
+
+    monitor = Monitor(engine, settings, guard=supervisor.guard)  # alert rules and notifications
     scheduler = build_scheduler(
         engine,
         sources,
         settings.tz,
         guard=supervisor.guard,
         audit_retention_days=settings.audit_retention_days,
+        extra_jobs=[(monitor.tick, TICK_S)],
     )
     supervisor.scheduler = scheduler
     enabled = [s.name for s in sources if s.enabled]
@@ -424,6 +428,24 @@ def demo_cmd(
         total = session.scalar(select(func.count()).select_from(OrgUnit))
     click.echo(f"demo units: {report.inserted} added, {report.updated} updated; {total} units in the store")
     live = None
+    sink = None
+    if not no_serve and not settings.smtp_host:
+        from dashboard.notify.mailsink import MailSink
+
+        # The demo's mail goes to a local sink: every message a .eml file in <data dir>/demo/mail.
+        sink = MailSink(folder=settings.data_dir / "demo" / "mail").start()
+        settings = settings.model_copy(
+            update={
+                "smtp_host": "127.0.0.1",
+                "smtp_port": sink.port,
+                "smtp_starttls": False,
+                "smtp_ssl": False,
+            }
+        )
+        click.echo(
+            f"mail: the demo's e-mails (alerts) go to a local mail sink on 127.0.0.1:{sink.port}, "
+            f"each saved as a .eml file in {sink.folder}"
+        )
     if not no_simulation:
         from collectors import demo
 
@@ -453,6 +475,9 @@ def demo_cmd(
             settings.screen_enrol_hours,
             click.echo,
         )
+        from dashboard.alerts.demo import ensure_demo_rules
+
+        ensure_demo_rules(session, click.echo)
     if no_serve:
         return
     try:
@@ -463,6 +488,8 @@ def demo_cmd(
             scheduler.shutdown(wait=False)
             lock.release()
             platforms.stop()
+        if sink is not None:
+            sink.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -487,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-from dashboard import cli_access, cli_kpis  # noqa: E402,F401  (registers commands)
+from dashboard import cli_access, cli_alerts, cli_kpis  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":  # pragma: no cover
     # `python -m dashboard.cli` runs this file as `__main__`, while cli_access and cli_kpis add

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 
@@ -20,8 +21,15 @@ TICK_S = 5.0  # how often the collector checks the data version
 
 
 class Monitor:
-    def __init__(self, engine: Engine, settings: Settings, every_s: float = EVALUATE_EVERY_S):
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        every_s: float = EVALUATE_EVERY_S,
+        guard: Callable[[], None] | None = None,
+    ):
         self.engine = engine
+        self.guard = guard  # the collector lock's: a collector that lost its lock writes nothing
         self.settings = settings
         self.every_s = every_s
         self.version: int | None = None
@@ -32,6 +40,11 @@ class Monitor:
         from dashboard.alerts.evaluate import evaluate_rules
         from dashboard.notify import deliver_due
 
+        if self.guard is not None:
+            try:
+                self.guard()
+            except Exception:
+                return
         try:
             with make_sessionmaker(self.engine)() as session:
                 version = current_data_version(session)
