@@ -61,31 +61,40 @@ def rule_values(
 ) -> dict[tuple[int, int], float | None]:
     """(rule id, unit id) → the KPI's value over the rule's period, the unit with its sub-units."""
     tree = tree or UnitTree.load(session)
-    wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))  # period → unit → KPIs
+    wanted: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))  # unit → period → KPIs
     for rule in rules:
         for unit_id in rule_units(rule, tree):
-            wanted[rule.period][unit_id].add(rule.kpi_id)
+            wanted[unit_id][rule.period].add(rule.kpi_id)
+    if not wanted:
+        return {}
+    kinds = sorted({k for by_period in wanted.values() for k in by_period})
+    periods = {k: rule_period(k, clock.today) for k in kinds}
+    kpis = sorted({r.kpi_id for r in rules})
+    plan = Plan.of([CATALOGUE[k] for k in kpis])
+    # One grouped read of the rollups of every unit, over every period, for every scope below.
+    scopes = {u: resolve_scope(session, u, True, tree) for u in wanted}
+    all_units = tuple(sorted({u for s in scopes.values() for u in s.unit_ids}))
+    reader = Reader(session, all_units, clock, tree)
+    ranges, totals = plan_ranges(plan, clock.today, list(periods.values()), [])
+    per_unit = reader.rollups_by_unit(ranges, totals)
+    common = {k: v for k, v in read_common(plan, reader).items() if not k.startswith("cat:")}
+    needs_catalogue = "cat" in plan.needs or "state:catalogue" in plan.needs
     results: dict[tuple[str, int, str], float | None] = {}
-    for kind, by_unit in wanted.items():
-        period = rule_period(kind, clock.today)
-        kpis = sorted({k for ks in by_unit.values() for k in ks})
-        plan = Plan.of([CATALOGUE[k] for k in kpis])
-        scopes = {u: resolve_scope(session, u, True, tree) for u in by_unit}
-        all_units = tuple(sorted({u for s in scopes.values() for u in s.unit_ids}))
-        reader = Reader(session, all_units, clock, tree)
-        ranges, totals = plan_ranges(plan, clock.today, [period], [])
-        per_unit = reader.rollups_by_unit(ranges, totals)
-        common = read_common(plan, reader)
-        for unit_id, scope in scopes.items():
-            data = merge(per_unit[u] for u in scope.unit_ids if u in per_unit)
-            scope_reader = Reader(session, scope.unit_ids, clock, tree)
-            scope_common = dict(common)
-            if "cat" in plan.needs or "state:catalogue" in plan.needs:
-                scope_common.update(scope_reader.catalogue())
-            builder = InputBuilder(plan, scope_reader, data, scope_common, targets)
-            builder.preload_snapshots([period.observed_end(clock.today)])
+    for unit_id, by_period in wanted.items():
+        scope = scopes[unit_id]
+        # One builder per scope for every period: the catalogue, "due within 24 h", the OpenCPS
+        # counts and the snapshots are read once per scope, not once per period.
+        scope_reader = Reader(session, scope.unit_ids, clock, tree)
+        scope_common = dict(common)
+        if needs_catalogue:
+            scope_common.update(scope_reader.catalogue())
+        data = merge(per_unit[u] for u in scope.unit_ids if u in per_unit)
+        builder = InputBuilder(plan, scope_reader, data, scope_common, targets)
+        builder.preload_snapshots([periods[k].observed_end(clock.today) for k in by_period])
+        for kind, kpi_ids in by_period.items():
+            period = periods[kind]
             inputs = builder.for_period(period)
-            for kpi_id in by_unit[unit_id]:
+            for kpi_id in kpi_ids:
                 outcome = evaluate(CATALOGUE[kpi_id], inputs)
                 if kpi_id == "DVC-14":
                     outcome = _published_outcome(session, scope, period, tree) or outcome
