@@ -35,6 +35,9 @@ register(
             "en": "You may not see this unit (or it does not exist).",
         },
         "unit_kpis": {"vi": "Chỉ số của đơn vị", "en": "The unit's indicators"},
+        "unit_explain_title": {"vi": "Giải trình", "en": "Explanations"},
+        "unit_explain_ask": {"vi": "Yêu cầu đơn vị giải trình…", "en": "Ask the unit to explain…"},
+        "unit_explain_answer": {"vi": "giải trình", "en": "answer"},
         "actions_title": {"vi": "Việc cần xử lý", "en": "Items to act on"},
         "actions_summary": {
             "vi": "{overdue} quá hạn · {soon} đến hạn trong 24 giờ · {paused} tạm dừng",
@@ -91,6 +94,39 @@ COLUMNS = (
 )
 
 
+def _explanations(session, unit: str, lang: str):
+    """The unit's explanation requests (giải trình), next to its KPIs; a leader's link to ask one."""
+    from dashboard import explain
+
+    principal = current_principal()
+    rows = explain.requests_in_scope(session, principal, unit_code=unit, limit=20)
+    ask = (
+        dcc.Link(t("unit_explain_ask", lang), href=f"/alerts?unit={unit}", id="unit-explain-ask")
+        if principal is not None and principal.can("explain_ask")
+        else None
+    )
+    if not rows and ask is None:
+        return None
+    items = []
+    for r in rows:
+        d = CATALOGUE[r.kpi_id]
+        line = f"{d.id} {d.name(lang)} · {r.period_label} · {r.question}"
+        if r.answer:
+            line += f" — {t('unit_explain_answer', lang)}: {r.answer}"
+        items.append(
+            html.Li(line, id=f"unit-explain-{r.id}", **{"data-kpi": r.kpi_id, "data-status": r.status})
+        )
+    return html.Div(
+        id="unit-explanations",
+        className="ioc-explain__unit",
+        children=[
+            html.H3(t("unit_explain_title", lang), className="ioc-section-title"),
+            html.Ul(items) if items else None,
+            ask,
+        ],
+    )
+
+
 def layout(code: str | None = None, **query) -> html.Div:
     ctx = context(query)
     lang = ctx.lang
@@ -118,6 +154,7 @@ def layout(code: str | None = None, **query) -> html.Div:
         fresh = domain_freshness(source_health(session, store().sources))
         actions = action_list(session, unit, include_secret=may_see_secret())
         names = procedure_names(session, _procedure_codes(actions))
+        explanations = _explanations(session, unit, lang)
     tz = store().settings.tz
     tiles = [kpi_tile(r, lang=lang, freshness=fresh.get(_DOMAIN_OF[r.kpi_id[:3]]), tz=tz) for r in view.tiles]
     rows = action_rows(actions, lang, tz, names)
@@ -163,6 +200,7 @@ def layout(code: str | None = None, **query) -> html.Div:
             html.H2(view.scope.name(lang), className="ioc-page-title", id="unit-title"),
             html.H3(f"{t('unit_kpis', lang)} · {view.period.label(lang)}", className="ioc-section-title"),
             html.Div(tiles, className="ioc-tiles"),
+            explanations,
             html.H3(t("actions_title", lang), className="ioc-section-title"),
             html.P(summary, id="actions-summary"),
             html.P(t("actions_truncated", lang), className="ioc-muted") if actions.truncated else None,
