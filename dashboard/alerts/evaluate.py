@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from dashboard.alerts.quiet import is_quiet
@@ -254,6 +254,47 @@ def notify(session: Session, items: list[Item], settings: Settings, tree: UnitTr
 
 
 # --- one evaluation ---------------------------------------------------------------------------------
+_TRACKED = ("state", "since", "pending_since", "fired_at", "notice", "last_notified_at", "acked_by", "acked_at",
+            "ack_comment")  # fmt: skip
+
+
+class _Row:
+    """One stored state, as a plain object the state machine changes; remembers what it was."""
+
+    def __init__(self, values: dict):
+        values.setdefault("notice", None)
+        values.setdefault("pending_since", None)
+        values.setdefault("fired_at", None)
+        values.setdefault("last_notified_at", None)
+        values.setdefault("acked_by", None)
+        values.setdefault("acked_at", None)
+        values.setdefault("ack_comment", None)
+        values.setdefault("value", None)
+        self.__dict__.update(values)
+        self._was = dict(values)
+
+    def changed(self) -> bool:
+        if any(getattr(self, k) != self._was.get(k) for k in _TRACKED):
+            return True
+        # An ok state's value is not kept up to date (it is shown for active alerts only).
+        return self.state not in ("ok", "resolved") and self.value != self._was.get("value")
+
+    def values(self, now: datetime) -> dict:
+        out = {k: getattr(self, k) for k in (*_TRACKED, "value")}
+        out["evaluated_at"] = now
+        return out
+
+
+def _write(session: Session, changed: list[_Row], new: list[_Row], now: datetime) -> None:
+    if changed:
+        session.execute(update(AlertState), [{"id": st.id, **st.values(now)} for st in changed])
+    if new:
+        session.execute(
+            insert(AlertState),
+            [{"rule_id": st.rule_id, "unit_id": st.unit_id, **st.values(now)} for st in new],
+        )
+
+
 def evaluate_rules(
     engine: Engine,
     settings: Settings,
@@ -275,24 +316,27 @@ def evaluate_rules(
             return report
         tree = UnitTree.load(session)
         found = (values or rule_values)(session, rules, clock, targets, tree)
+        # States as plain rows (not ORM objects): 5.500 of them load in milliseconds, and only the
+        # ones that changed are written back (one executemany), not every row on every pass.
+        cols = AlertState.__table__.c
         states = {
-            (s.rule_id, s.unit_id): s
-            for s in session.scalars(select(AlertState).where(AlertState.rule_id.in_([r.id for r in rules])))
+            (r.rule_id, r.unit_id): _Row(dict(r._mapping))
+            for r in session.execute(select(*cols).where(cols.rule_id.in_([r.id for r in rules])))
         }
         by_id = {r.id: r for r in rules}
         quiet_now = is_quiet(now, settings.tz, targets.calendar)
         items: list[Item] = []
+        new: list[_Row] = []
         for (rule_id, unit_id), value in found.items():
             rule = by_id[rule_id]
             st = states.get((rule_id, unit_id))
             if st is None:
-                st = AlertState(rule_id=rule_id, unit_id=unit_id, state="ok", since=now)
-                session.add(st)
+                st = _Row({"id": None, "rule_id": rule_id, "unit_id": unit_id, "state": "ok", "since": now})
+                new.append(st)
             before = st.state
             unit = tree.units[unit_id]
             if value is not None:
                 st.value = value
-            st.evaluated_at = now
             step(session, st, rule, verdict(rule, value, targets, unit.code), now)
             if st.state != before:
                 report.changes.append((rule.name, unit.code, before, st.state))
@@ -306,6 +350,7 @@ def evaluate_rules(
         notify(session, items, settings, tree, report)
         for it in items:
             it.state.notice, it.state.last_notified_at = None, now
+        _write(session, [st for st in states.values() if st.changed()], new, now)
     return report
 
 
