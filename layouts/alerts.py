@@ -59,6 +59,17 @@ register(
         },
         "alerts_not_allowed": {"vi": "Không có quyền với mục này.", "en": "You may not act on this item."},
         "alerts_history": {"vi": "Lịch sử cảnh báo", "en": "Alert history"},
+        "alerts_rules": {"vi": "Quy tắc cảnh báo", "en": "Alert rules"},
+        "alerts_rules_intro": {
+            "vi": "Thêm, tắt, bật quy tắc bằng lệnh ioc alerts trên máy chủ (xem README).",
+            "en": "Add, disable and enable rules with ioc alerts on the server (see the README).",
+        },
+        "alerts_rule_targets": {
+            "vi": "theo mục tiêu (đỏ: cảnh báo, xanh: hết)",
+            "en": "from the targets (red fires, green clears)",
+        },
+        "alerts_rule_each": {"vi": "từng đơn vị thuộc", "en": "each unit under"},
+        "alerts_rule_off": {"vi": "đã tắt", "en": "disabled"},
         "alerts_by": {"vi": "bởi", "en": "by"},
         "explain_title": {"vi": "Yêu cầu giải trình", "en": "Explanation requests"},
         "explain_none": {"vi": "Chưa có yêu cầu giải trình.", "en": "No explanation request yet."},
@@ -120,6 +131,7 @@ def layout(**query) -> html.Div:
         explain_part = explain_view(session, principal, lang)
         forms = explain_forms(session, principal, lang, query)
         past = history_view(session, principal, lang)
+        rules = rules_view(session, principal, lang)
     return page(
         [
             html.H2(t("alerts_title", lang), className="ioc-page-title"),
@@ -145,6 +157,7 @@ def layout(**query) -> html.Div:
                 className="ioc-alerts__section",
                 children=[html.H3(t("alerts_history", lang)), html.Div(id="alerts-history", children=past)],
             ),
+            rules,
         ],
         ctx=ctx,
         active="/alerts",
@@ -496,6 +509,49 @@ def explain_action(_ask, _answer, _follow, _close, unit, kpi, period, question, 
             )
     with read_session() as session:
         return message, explain_view(session, principal, lang)
+
+
+# --- rules (read-only; managed with `ioc alerts`) ------------------------------------------------------
+def rules_view(session, principal, lang: str):
+    """The rules on units of the scope, for those who manage them (theo_doi)."""
+    if principal is None or not principal.can("alert_rules") or not principal.can("alerts"):
+        return None
+    from sqlalchemy import select
+
+    from dashboard.models import AlertRule, OrgUnit
+
+    codes = scope_codes(session, principal, "alert_rules")
+    rows = session.execute(
+        select(AlertRule, OrgUnit).join(OrgUnit, OrgUnit.id == AlertRule.unit_id).where(OrgUnit.code.in_(codes))
+        .order_by(AlertRule.name)
+    ).all()  # fmt: skip
+    i = _i(lang)
+    items = []
+    for rule, unit in rows:
+        d = CATALOGUE[rule.kpi_id]
+        cond = (
+            f"{format_value(rule.fire_at, d.unit, lang)} / {format_value(rule.clear_at, d.unit, lang)}"
+            if rule.fire_at is not None
+            else t("alerts_rule_targets", lang)
+        )
+        where = f"{t('alerts_rule_each', lang)} " if rule.mode == "each" else ""
+        off = f" [{t('alerts_rule_off', lang)}]" if not rule.enabled else ""
+        items.append(
+            html.Li(
+                f"{rule.name}{off}: {d.id} {d.name(lang)} · {where}{unit.name_en if lang == 'en' else unit.name_vi} · "
+                f"{PERIOD_NAMES[rule.period][i]} · {cond} · {SEVERITY_NAMES[rule.severity][i]}",
+                id=f"alert-rule-{rule.id}",
+            )
+        )
+    return html.Section(
+        className="ioc-alerts__section",
+        id="alerts-rules",
+        children=[
+            html.H3(t("alerts_rules", lang)),
+            html.P(t("alerts_rules_intro", lang), className="ioc-muted"),
+            html.Ul(items) if items else html.P("–", className="ioc-muted"),
+        ],
+    )
 
 
 # --- history -----------------------------------------------------------------------------------------

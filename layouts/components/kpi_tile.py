@@ -234,14 +234,6 @@ def kpi_tile(
             **({"data-alert": "firing"} if alert else {}),
         },
         children=[
-            html.Span(
-                "🔔",
-                className="ioc-tile__alert",
-                title=_t("tile_alert", lang),
-                **{"aria-label": _t("tile_alert", lang)},
-            )
-            if alert
-            else None,
             html.Div(
                 className="ioc-tile__head",
                 children=[

@@ -155,3 +155,30 @@ def test_leader_asks_unit_head_answers_in_the_app(store, build_app):
         other = Principal("user", 77, "x", "x", (("lanh_dao", OUTSIDE),))
         assert explain.requests_in_scope(session, other) == []
     assert json.loads(closed)  # a valid Dash answer
+
+
+def test_monitoring_staff_see_the_rules_of_their_scope(store, build_app):
+    _seed(store)
+    with make_sessionmaker(store).begin() as session:
+        add_account(session, "watcher", PASSWORD, ("theo_doi", "BMP"))
+        add_account(session, "watcher-01", PASSWORD, ("theo_doi", HEAD))
+    app = build_app(store)
+    client, narrow = app.server.test_client(), app.server.test_client()
+    assert sign_in(client, "watcher", PASSWORD).status_code == 302
+    assert sign_in(narrow, "watcher-01", PASSWORD).status_code == 302
+    client.get("/")
+    narrow.get("/")
+    page = _page(client, "/alerts")
+    assert "alerts-rules" in page and "Đúng hạn: DVC-06" in page
+    assert f"alert-{_state_ids(store)[OUTSIDE]}" in page  # the ministry's monitor sees both alerts
+    limited = _page(narrow, "/alerts")
+    assert "Đúng hạn: DVC-06" not in limited  # a rule on the ministry is outside SO-01's scope
+
+
+def _state_ids(store) -> dict[str, int]:
+    with make_sessionmaker(store)() as session:
+        return dict(
+            session.execute(
+                select(OrgUnit.code, AlertState.id).join(OrgUnit, OrgUnit.id == AlertState.unit_id)
+            ).all()
+        )
