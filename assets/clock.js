@@ -8,7 +8,10 @@
       var locale = lang === "en" ? "en-GB" : "vi-VN";
       formatters[lang] = {
         time: new Intl.DateTimeFormat(locale, { timeZone: TZ, hour: "2-digit", minute: "2-digit", hour12: false }),
-        date: new Intl.DateTimeFormat(locale, { timeZone: TZ, weekday: "long", day: "2-digit", month: "2-digit", year: "numeric" })
+        // English as everywhere else in the product: "Tuesday 08 Dec 2026", never 08/12 vs 12/08.
+        date: new Intl.DateTimeFormat(locale, lang === "en"
+          ? { timeZone: TZ, weekday: "long", day: "2-digit", month: "short", year: "numeric" }
+          : { timeZone: TZ, weekday: "long", day: "2-digit", month: "2-digit", year: "numeric" })
       };
     }
     return formatters[lang];

@@ -30,6 +30,8 @@
   var SHIFT_STEPS = 16;
   var RELOAD_MIN_GAP_MS = 5 * 60000;
   var BLANK_PAGE_GRACE_MS = 30000;
+  var SETTLE_MS = 1000;
+  var REFIT_MS = 60000;
   var HTTP_ERRORS_BEFORE_RELOAD = 6;
 
   var state = {
@@ -45,7 +47,9 @@
     loadedAt: Date.now(),
     unloading: false,
     firstRenderMs: null,
-    scale: 1
+    scale: 1,
+    fittedAt: 0,           // when the wall was last fitted (ms since epoch)
+    changedAt: 0           // when the page last changed (ms since epoch)
   };
   window.iocWall = state;
 
@@ -283,6 +287,7 @@
       if (!kiosk && wallOverflows(wall)) root.classList.add("ioc-wall-flow");
     }
     state.scale = scale;
+    state.fittedAt = Date.now();
     root.setAttribute("data-wall-scale", String(scale));
   }
   function queueFit() {
@@ -292,13 +297,24 @@
   }
   window.addEventListener("resize", queueFit);
 
+  // A wall left alone for days re-checks its fit now and then (a late font, a resized window manager).
+  setInterval(function () { if (document.querySelector(".ioc-wall")) queueFit(); }, REFIT_MS);
+
   // --- watch the page: first render, fit after each redraw, shift on wall pages ------------------------
+  var settleTimer = null;
   function onMutation() {
     if (state.firstRenderMs === null && document.querySelector(".ioc-wall [data-kpi]")) {
       state.firstRenderMs = Math.round(performance.now());
       root.setAttribute("data-wall-first-render-ms", String(state.firstRenderMs));
     }
-    if (document.querySelector(".ioc-wall")) queueFit();
+    if (document.querySelector(".ioc-wall")) {
+      state.changedAt = Date.now();
+      queueFit();
+      // Charts and fonts may settle after the last DOM change (a loaded machine paints late): fit
+      // once more when the page has been quiet for a second, so a transient size never sticks.
+      clearTimeout(settleTimer);
+      settleTimer = setTimeout(queueFit, SETTLE_MS);
+    }
     var shifting = !!document.querySelector(".ioc-wall-page, .ioc-kiosk");
     root.classList.toggle("ioc-shift", shifting);
     if (document.getElementById("wall-playlist")) startPlaylist();

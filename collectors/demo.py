@@ -359,11 +359,21 @@ def start_live(
         if platforms is not None:
             platforms.publish(now)
 
+    from functools import partial
+
     from dashboard.alerts.monitor import TICK_S, Monitor
+    from dashboard.notify import mailer
+    from dashboard.reports import morning_job
 
     monitor = Monitor(engine, settings)  # alerts after each commit, notifications to the mail sink
     scheduler = build_scheduler(
-        engine, sources, settings.tz, extra_jobs=[(tick, tick_s), (monitor.tick, TICK_S)], first_run_now=False
+        engine,
+        sources,
+        settings.tz,
+        extra_jobs=[(tick, tick_s), (monitor.tick, TICK_S)],
+        first_run_now=False,
+        briefing_job=partial(morning_job, engine, settings, send=mailer(engine), sources=tuple(sources)),
+        briefing_time=settings.briefing_time,
     )
     scheduler.start()
     return scheduler, lock

@@ -356,6 +356,8 @@ def build_scheduler(
     first_run_now: bool = True,
     guard: Callable[[], None] | None = None,
     audit_retention_days: int = 365,
+    briefing_job: Callable[[], object] | None = None,
+    briefing_time: str = "07:00",
 ) -> BaseScheduler:
     enabled = [s for s in sources if s.enabled]
     scheduler = scheduler or BackgroundScheduler(timezone=tz)
@@ -397,6 +399,19 @@ def build_scheduler(
         misfire_grace_time=3600,
         replace_existing=True,
     )
+    if briefing_job is not None:
+        # Every day at IOC_BRIEFING_TIME: the job itself skips weekends and holidays, so the
+        # working-day calendar (with targets.toml adjustments) decides, not the trigger.
+        hour, minute = (int(part) for part in briefing_time.split(":"))
+        scheduler.add_job(
+            briefing_job,
+            CronTrigger(hour=hour, minute=minute, timezone=tz),
+            id="daily:briefing",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3 * 3600,  # a collector started at 09:00 still sends the morning's
+            replace_existing=True,
+        )
     for index, (func, every_s) in enumerate(extra_jobs):
         scheduler.add_job(
             func,

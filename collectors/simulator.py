@@ -18,7 +18,7 @@ the same seed always gives the same data, however the windows are cut::
     >>> t0 = datetime(2026, 3, 2, tzinfo=VN_TZ)
     >>> rows = list(sim.documents_changed(t0, t0 + timedelta(days=7)))
     >>> sorted(rows[0])[:3]
-    ['channel', 'completed_at', 'direction']
+    ['acknowledged_at', 'arrived_at', 'channel']
 
 A record's events lie within ``HORIZON_DAYS`` after the start of its batch day (a meeting's may
 start up to ``MEETING_LEAD_DAYS`` before), so a window (t0, t1] only needs the batches of the days

@@ -54,6 +54,7 @@ ROLE_NAMES = {
 PAGE_CAPABILITIES: dict[str, str] = {
     "/api": "export",  # KPIs as data: what may be exported may be read as JSON
     "/sources": "sources",
+    "/reports": "export",  # briefings are exports of the scope's figures (a wall screen has none)
     "/screens": "screens",
     "/admin": "admin",
     "/alerts": "alerts",

@@ -4,6 +4,7 @@ ioc db upgrade            bring the database schema up to date
 ioc units import FILE     import or update the organisation hierarchy (CSV or TOML)
 ioc serve                 serve the dashboard (waitress); production uses gunicorn app:server
 ioc demo                  the embedded default: SQLite, demo units, served at :8050
+ioc reports …             the morning briefing: render, list, subscribe (dashboard/cli_reports.py)
 """
 
 from __future__ import annotations
@@ -245,6 +246,7 @@ def collect_cmd(
         return
     supervisor = LockSupervisor(lock, echo=say)
     from dashboard.alerts.monitor import TICK_S, Monitor
+    from dashboard.notify import mailer
 
     monitor = Monitor(engine, settings, guard=supervisor.guard)  # alert rules and notifications
     scheduler = build_scheduler(
@@ -254,6 +256,9 @@ def collect_cmd(
         guard=supervisor.guard,
         audit_retention_days=settings.audit_retention_days,
         extra_jobs=[(monitor.tick, TICK_S)],
+        # The briefing's e-mails go through the notification outbox (retried, visible on /sources).
+        briefing_job=_briefing_job(engine, settings, sources, send=mailer(engine)),
+        briefing_time=settings.briefing_time,
     )
     supervisor.scheduler = scheduler
     enabled = [s.name for s in sources if s.enabled]
@@ -323,6 +328,16 @@ def collect_rejects_cmd(obj: _Context, source: str, limit: int, kind: str | None
         click.echo(f"{at}  {r.kind:<9} {r.where or '-'}  {r.reason}")
         if settings.language == "vi":
             click.echo(f"{'':<31}{r.plain.vi}")
+
+
+def _briefing_job(engine, settings: Settings, sources, send=None):
+    """The morning briefing for the collector's scheduler. ``send``: the mailer, when one is
+    configured (the notification feature injects it); without it the reports are only kept."""
+    from functools import partial
+
+    from dashboard.reports import morning_job
+
+    return partial(morning_job, engine, settings, send=send, sources=tuple(sources))
 
 
 def _collect_once(engine, config, settings: Settings, since) -> None:
@@ -478,6 +493,7 @@ def demo_cmd(
         from dashboard.alerts.demo import ensure_demo_rules
 
         ensure_demo_rules(session, click.echo)
+    _demo_briefing(settings, sessions, None if no_simulation else sources)
     if no_serve:
         return
     try:
@@ -490,6 +506,42 @@ def demo_cmd(
             platforms.stop()
         if sink is not None:
             sink.stop()
+
+
+def _demo_briefing(settings: Settings, sessions, sources) -> None:
+    """The leadership account subscribes to the whole agency's daily briefing, and today's is
+    rendered now: /reports has a briefing to download from the first minute."""
+    from datetime import datetime
+
+    from dashboard import reports
+    from dashboard.demo_access import DEMO_ACCOUNTS
+
+    leader = DEMO_ACCOUNTS[0][0]
+    today = datetime.now(settings.tz).date()
+    with session_scope(sessions) as session:
+        reports.subscribe(session, leader, None, "daily")
+        done = [
+            r
+            for r in reports.list_reports(session, limit=20)
+            if r.unit_code is None and r.report_date == today
+        ]
+    if done:  # a restarted demo: today's is there already (the morning job renders the next)
+        click.echo(f"briefing: {done[0].scope_name}, {today:%d/%m/%Y} — download at /reports")
+        return
+    with session_scope(sessions) as session:
+        stored, *_ = reports.render_and_store(
+            session,
+            settings,
+            None,
+            today,
+            "daily",
+            made_by="demo",
+            sources=tuple(sources or ()),
+        )
+    click.echo(
+        f"briefing: {stored.scope_name}, {stored.report_date:%d/%m/%Y} — {stored.summary} "
+        f"(download at /reports; {leader} receives it every working day at {settings.briefing_time})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -514,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-from dashboard import cli_access, cli_alerts, cli_kpis  # noqa: E402,F401  (registers commands)
+from dashboard import cli_access, cli_alerts, cli_kpis, cli_reports  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":  # pragma: no cover
     # `python -m dashboard.cli` runs this file as `__main__`, while cli_access and cli_kpis add

@@ -89,6 +89,7 @@ _EXPECTED: dict[str, str] = {
     "smtp_ca_file": "the path of a PEM file of the certificate authority that signed the mail server's certificate",
     "webhook_url": "an http(s):// URL that receives the alerts as JSON",
     "webhook_secret": "a random string of at least 16 characters (signs each webhook body with HMAC-SHA256)",
+    "briefing_time": "a local time HH:MM such as 07:00",
 }
 
 
@@ -152,6 +153,8 @@ class Settings(BaseModel):
     smtp_ca_file: Path | None = None  # an internal CA; default: the system's trusted CAs
     webhook_url: str | None = None
     webhook_secret: str | None = Field(default=None, min_length=16)
+    # --- the morning briefing (dashboard/reports.py): rendered at this local time on working days ---
+    briefing_time: str = Field(default="07:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
     @field_validator("timezone")
     @classmethod

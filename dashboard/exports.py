@@ -73,6 +73,11 @@ def to_xlsx(rows: Sequence[dict[str, Any]], title: str, sheet: str = "Danh sách
     return buffer.getvalue()
 
 
+def append_row(ws, values: list[Any]) -> None:
+    """Append one formula-safe row to an openpyxl sheet (for workbooks of several sheets)."""
+    _append_text_safe(ws, values)
+
+
 def _append_text_safe(ws, values: list[Any]) -> None:
     """Append a row; every string stays a string (openpyxl makes ``=…`` a formula otherwise);
     dates and times are real spreadsheet dates shown dd/mm/yyyy (hh:mm) — sortable, filterable.

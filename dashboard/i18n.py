@@ -53,6 +53,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "nav_index": {"vi": "Chỉ số 766", "en": "766 index"},
     "nav_sources": {"vi": "Nguồn dữ liệu", "en": "Data sources"},
     "bell_title": {"vi": "{n} cảnh báo đang hoạt động", "en": "{n} firing alert(s)"},
+    "nav_reports": {"vi": "Báo cáo giao ban", "en": "Briefings"},
     "switch_language": {"vi": "English", "en": "Tiếng Việt"},
     "switch_theme_light": {"vi": "Nền sáng", "en": "Light theme"},
     "switch_theme_dark": {"vi": "Nền tối", "en": "Dark theme"},
@@ -130,10 +131,15 @@ def fmt_percent(ratio: float | None, lang: str = "vi", decimals: int = 2) -> str
     return f"{number} %" if normalise_language(lang) == "vi" else f"{number}%"
 
 
+#: One English date form everywhere (tiles, periods, charts, tables, the clock): "04 Mar 2026" —
+#: day first like the Vietnamese "04/03/2026", never the American "Mar 4, 2026".
+EN_DATE = "dd MMM yyyy"
+
+
 def fmt_date(value: date | datetime, lang: str = "vi") -> str:
     if normalise_language(lang) == "vi":
         return value.strftime("%d/%m/%Y")
-    return format_date(value, format="medium", locale="en_US")
+    return format_date(value, format=EN_DATE, locale="en_GB")
 
 
 def fmt_datetime(value: datetime, lang: str = "vi", tz=None) -> str:
@@ -141,7 +147,7 @@ def fmt_datetime(value: datetime, lang: str = "vi", tz=None) -> str:
         value = value.astimezone(tz)
     if normalise_language(lang) == "vi":
         return value.strftime("%H:%M %d/%m/%Y")
-    return format_datetime(value, format="medium", locale="en_US", tzinfo=value.tzinfo)
+    return format_datetime(value, format=f"HH:mm {EN_DATE}", locale="en_GB", tzinfo=value.tzinfo)
 
 
 def fmt_duration(seconds: float | None, lang: str = "vi") -> str:

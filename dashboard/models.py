@@ -804,3 +804,61 @@ class ExplanationRequest(Base):
         CheckConstraint(_in("status", EXPLAIN_STATUSES), name="status"),
         Index("ix_explanation_request_kpi_unit_period", "kpi_id", "unit_id", "period_key"),
     )
+
+
+# --- the morning briefing (dashboard/briefing.py, dashboard/reports.py) ------------------------------
+BRIEFING_TEMPLATES = ("daily", "weekly", "monthly", "reporting")
+
+
+class BriefingSubscription(Base):
+    """An account receives the briefing of one scope (a unit subtree, or the whole agency) in one
+    template every working morning. ``last_sent_on``: the briefing day last delivered, so a
+    collector restarted after 07:00 renders again but never sends twice."""
+
+    __tablename__ = "briefing_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))  # None: all
+    scope_key: Mapped[str] = mapped_column(String(80))  # "all" or "<code>+" (kpi.values.Scope.key)
+    template: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(255))  # where to deliver (None: not mailed)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sent_on: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "scope_key", "template"),
+        CheckConstraint(_in("template", BRIEFING_TEMPLATES), name="template"),
+    )
+
+
+class BriefingReport(Base):
+    """A rendered briefing: its scope, template and day, and its two files under
+    ``<data dir>/reports`` (paths relative to it). One per scope, template and day: rendering
+    again replaces it."""
+
+    __tablename__ = "briefing_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))  # None: all
+    scope_key: Mapped[str] = mapped_column(String(80))
+    scope_name: Mapped[str] = mapped_column(String(255))
+    template: Mapped[str] = mapped_column(String(16))
+    report_date: Mapped[date] = mapped_column(Date)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    as_at: Mapped[datetime]
+    made_at: Mapped[datetime] = mapped_column(default=utcnow)
+    made_by: Mapped[str] = mapped_column(String(160))  # "scheduler", "cli", "user:<name>"
+    pdf_path: Mapped[str] = mapped_column(String(500))
+    xlsx_path: Mapped[str] = mapped_column(String(500))
+    pdf_bytes: Mapped[int] = mapped_column(Integer)
+    xlsx_bytes: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        UniqueConstraint("scope_key", "template", "report_date"),
+        CheckConstraint(_in("template", BRIEFING_TEMPLATES), name="template"),
+        Index("ix_briefing_report_report_date", "report_date"),
+    )

@@ -102,6 +102,8 @@ class Slide:
         query = [
             ("unit", chosen),
             ("period", self.period),
+            # A resolved "weakest" slide asks the page to say why (the page re-checks it).
+            ("why", f"{WEAKEST_PREFIX}{self.weakest_kpi}" if self.weakest_kpi and unit else None),
             *self.params,
             ("kiosk", "1"),
             ("lang", lang),

@@ -354,6 +354,77 @@ def service_index(
     return cached_by_version("service_index", session, compute, _scope_key(unit, True), p.key, ctx.key)
 
 
+@dataclass(frozen=True)
+class PeerStanding:
+    """A unit's figure on one KPI beside the whole agency's and its peers' (units of the same
+    level under the same parent): the rank and the median only, never another unit's figure."""
+
+    kpi_id: str
+    value: float | None
+    agency: float | None
+    peers_median: float | None
+    rank: int | None
+    peers: int  # units of the same level holding a rank
+    level: str
+    status: str
+
+
+def peer_standing(
+    session: Session,
+    unit: str,
+    period: Period | str | None = None,
+    kpi_ids: tuple[str, ...] = (),
+    *,
+    now: datetime | None = None,
+    targets: Targets | None = None,
+    tz: ZoneInfo | None = None,
+) -> tuple[PeerStanding, ...]:
+    """How ``unit`` stands on each of ``kpi_ids``: its value, the agency's, its peers' median and
+    its rank among them (the rankings are the domain pages' own, cached)."""
+    ctx = _context(now, targets, tz)
+    p = _period(period, ctx.today)
+    ids = tuple(k for k in kpi_ids if k in CATALOGUE)
+    parent_id = session.scalar(select(OrgUnit.parent_id).where(OrgUnit.code == unit))
+    if parent_id is None:
+        return ()  # a root has no peers
+    parent = session.scalar(select(OrgUnit.code).where(OrgUnit.id == parent_id))
+    agency = overview(session, None, p, kpi_ids=ids, now=ctx.now, targets=ctx.targets, tz=ctx.tz)
+    out = []
+    for kpi_id in ids:
+        rows = ranking(session, kpi_id, p, parent=parent, now=ctx.now, targets=ctx.targets, tz=ctx.tz)
+        mine = next((r for r in rows if r.code == unit), None)
+        if mine is None:
+            continue
+        others = sorted(
+            r.value
+            for r in rows
+            if r.level == mine.level and r.rank is not None and r.value is not None and r.code != unit
+        )
+        out.append(
+            PeerStanding(
+                kpi_id=kpi_id,
+                value=mine.value,
+                agency=agency.tile(kpi_id).value,
+                peers_median=_median(others),
+                rank=mine.rank,
+                peers=mine.peers,
+                level=mine.level,
+                status=mine.status,
+            )
+        )
+    return tuple(out)
+
+
+def _median(values: list[float]) -> float | None:
+    """>>> _median([3.0, 1.0, 2.0]), _median([1.0, 2.0]), _median([])
+    (2.0, 1.5, None)"""
+    if not values:
+        return None
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
 def action_list(
     session: Session,
     unit: int | str | None = None,

@@ -8,8 +8,8 @@ By default (``count=True``) the rows already stored are read first and compared 
 so only new and really changed rows are written, ``ingested_at`` moves only on a real change, and
 the counts are exact:
 
->>> # UpsertResult(inserted=2, updated=0, unchanged=0)   # first run
->>> # UpsertResult(inserted=0, updated=0, unchanged=2)   # same rows again
+- first run: ``UpsertResult(inserted=2, updated=0, unchanged=0)``;
+- the same rows again: ``UpsertResult(inserted=0, updated=0, unchanged=2)``.
 
 ``result.previous`` holds the stored values of the rows that changed, keyed like ``key``:
 the runner uses them to refresh the rollups of the (unit, day) a fact leaves.

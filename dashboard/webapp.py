@@ -19,7 +19,7 @@ from flask import Flask, Response, current_app, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard import api, auth, logs, metrics, oidc, probes, security
+from dashboard import api, auth, logs, metrics, oidc, probes, reports, security
 from dashboard import cache as cache_ext
 from dashboard.config import PROJECT_ROOT, Settings, load_settings
 from dashboard.db import check_schema, make_engine, make_sessionmaker
@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     auth.init_app(server)
     oidc.init_app(server, settings)
     api.init_app(server)
+    reports.init_app(server)  # /reports/file/<id>.pdf|xlsx, scope checked
     server.add_url_rule("/prefs/<kind>/<value>", "ioc_prefs", _set_preference)
 
     app = Dash(

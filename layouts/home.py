@@ -33,6 +33,8 @@ from dashboard.access import (
 )
 from dashboard.health import domain_freshness, source_health
 from dashboard.i18n import normalise_language, register, t
+from dashboard.kpi.catalogue import CATALOGUE
+from dashboard.kpi.display import format_value
 from dashboard.playlists import PERIOD_KINDS
 from dashboard.queries import (
     action_list,
@@ -62,6 +64,7 @@ from layouts.components.wall_parts import (
     scope_title,
     wall_body,
     wall_signature,
+    weakest,
 )
 
 dash.register_page(__name__, path="/", name="Tổng quan", order=0)
@@ -78,6 +81,19 @@ register(
             "en": "You may not see this unit (or it does not exist).",
         },
         "wall_show_whole_agency": {"vi": "Xem toàn cơ quan", "en": "Show the whole agency"},
+        "wall_weakest_why": {
+            "vi": "Được chiếu vì thấp nhất về {kpi} trong {n} {level}: {value}",
+            "en": "Shown as the weakest on {kpi} of {n} {level}: {value}",
+        },
+        "wall_weakest_why_down": {
+            "vi": "Được chiếu vì cao nhất về {kpi} trong {n} {level}: {value}",
+            "en": "Shown as the highest on {kpi} of {n} {level}: {value}",
+        },
+        "wall_level_department": {"vi": "đơn vị thuộc Bộ", "en": "central units"},
+        "wall_level_province": {"vi": "Sở các tỉnh, thành phố", "en": "provincial departments"},
+        "wall_level_group": {"vi": "khối đơn vị", "en": "groups"},
+        "wall_level_commune": {"vi": "đơn vị cấp xã", "en": "communes"},
+        "wall_level_ministry": {"vi": "bộ, ngành", "en": "ministries"},
         "wall_unit_search": {"vi": "Tìm đơn vị…", "en": "Find a unit…"},
         "wall_unit_clear_search": {"vi": "Xóa nội dung tìm", "en": "Clear the search"},
         "wall_unit_clear": {"vi": "Về toàn cơ quan", "en": "Back to the whole agency"},
@@ -175,6 +191,7 @@ def layout(**query) -> html.Div:
             return _unknown_unit(ctx, str(query.get("unit")), period, summary.simulated_units > 0)
         data = gather(session, unit, period, lang)
         options = [] if ctx.kiosk else visible_units(session)
+        why = weakest_reason(session, unit, query.get("why"), period, lang)
     view = {"unit": unit, "period": period, "lang": lang, "kiosk": ctx.kiosk, "signature": data.signature}
     return page(
         [
@@ -184,7 +201,7 @@ def layout(**query) -> html.Div:
             html.Div(
                 t("connection_lost", lang), id="wall-connection", className="ioc-connection", role="status"
             ),
-            _bar(ctx, data, unit, period, options),
+            _bar(ctx, data, unit, period, options, why),
             html.Div(wall_body(data), id="wall-body"),
         ],
         ctx=ctx,
@@ -194,14 +211,50 @@ def layout(**query) -> html.Div:
     )
 
 
+def weakest_reason(session: Session, unit: str | None, why, period: str, lang: str) -> str | None:
+    """Why a playlist's "weakest" slide shows ``unit`` (``why`` = "weakest:<KPI>" from its URL):
+    recomputed here from the ranking the viewer may see, and said only if it holds — the URL
+    chooses the question, never the answer."""
+    if not unit or not isinstance(why, str) or not why.startswith("weakest:"):
+        return None
+    kpi_id = why.removeprefix("weakest:")
+    if kpi_id not in CATALOGUE:
+        return None
+    units = visible_units(session)
+    members, where = peer_group(units, None)
+    visible = {u.code for u in members}
+    rows = [r for r in ranking(session, kpi_id, period, **where) if r.code in visible] if members else []
+    worst = weakest(kpi_id, rows)
+    if not worst or worst[0].code != unit:
+        return None
+    row, kpi = worst[0], CATALOGUE[kpi_id]
+    key = "wall_weakest_why_down" if kpi.direction == "down" else "wall_weakest_why"
+    level = f"wall_level_{row.level}"
+    return t(
+        key,
+        lang,
+        kpi=kpi.name(lang),
+        n=row.peers or len(rows),
+        level=t(level, lang) if row.level else "",
+        value=format_value(row.value, kpi.unit, lang),
+    )
+
+
 def _bar(
-    ctx: PageContext, data: WallData, unit: str | None, period: str, options: list[UnitOption]
+    ctx: PageContext,
+    data: WallData,
+    unit: str | None,
+    period: str,
+    options: list[UnitOption],
+    why: str | None = None,
 ) -> html.Div:
     """Whose figures, which period, how fresh; in a browser also the unit and period pickers.
     Only the period's dates and the freshness change by themselves (refresh outputs)."""
     lang = ctx.lang
     if ctx.kiosk:
         choice = [html.H2(scope_title(data), className="ioc-wall__scope", id="wall-scope")]
+        if why:
+            choice.append(html.P(why, className="ioc-wall__why", id="wall-why"))
     else:
         choice = [
             dcc.Location(id="wall-location", refresh="callback-nav"),

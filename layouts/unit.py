@@ -19,12 +19,13 @@ from dashboard.exports import to_csv, to_xlsx
 from dashboard.health import domain_freshness, source_health
 from dashboard.i18n import fmt_date, fmt_datetime, fmt_number, normalise_language, register, t
 from dashboard.kpi.catalogue import CATALOGUE
-from dashboard.queries import action_list, overview, store_summary
+from dashboard.queries import action_list, overview, peer_standing, store_summary
 from dashboard.vocabulary import direction_name, status_name
 from dashboard.webapp import read_session, store
 from layouts.components.frame import context, page
 from layouts.components.grid_locale import grid_locale
 from layouts.components.kpi_tile import kpi_tile
+from layouts.components.unit_compare import action_cards, period_chips, standing_table
 
 dash.register_page(__name__, path_template="/units/<code>", name="Đơn vị", title="Đơn vị – IOC")
 
@@ -153,6 +154,7 @@ def layout(code: str | None = None, **query) -> html.Div:
         view = overview(session, unit, period, kpi_ids=tuple(k for k in UNIT_KPIS if k in CATALOGUE))
         fresh = domain_freshness(source_health(session, store().sources))
         actions = action_list(session, unit, include_secret=may_see_secret())
+        standing = peer_standing(session, unit, period, UNIT_KPIS)
         names = procedure_names(session, _procedure_codes(actions))
         explanations = _explanations(session, unit, lang)
     tz = store().settings.tz
@@ -198,13 +200,16 @@ def layout(code: str | None = None, **query) -> html.Div:
         [
             dcc.Store(id="unit-code", data={"code": unit, "lang": lang}),
             html.H2(view.scope.name(lang), className="ioc-page-title", id="unit-title"),
+            period_chips(ctx, unit, period, lang),
             html.H3(f"{t('unit_kpis', lang)} · {view.period.label(lang)}", className="ioc-section-title"),
             html.Div(tiles, className="ioc-tiles"),
+            standing_table(standing, lang),
             explanations,
             html.H3(t("actions_title", lang), className="ioc-section-title"),
             html.P(summary, id="actions-summary"),
             html.P(t("actions_truncated", lang), className="ioc-muted") if actions.truncated else None,
             exports,
+            action_cards(rows, lang),
             grid,
         ],
         ctx=ctx,

@@ -4,7 +4,7 @@ due within the next 24 hours (and paused dossiers, listed apart), most overdue f
 Read from the facts through their (unit, status, due_at) indexes, at most ``limit`` items per
 list. Counts come from the KPI engine (DVC-08, VB-05), not from counting rows here.
 
->>> # items[0].kind, items[0].state, items[0].days_overdue  →  'dossier', 'overdue', 12
+For an overdue dossier, ``items[0].kind, items[0].state, items[0].days_overdue`` are 'dossier', 'overdue', 12
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ KPI takes from elsewhere (the procedure catalogue, services used, snapshots) are
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -132,8 +133,12 @@ def rank_units(
     def rankable(o: Outcome) -> float | None:
         return None if is_small(d.unit, o.denominator, min_sample) else o.value
 
-    ranks = competition_rank({k: rankable(o) for k, o in current.items()}, higher, decimals)
-    previous_ranks = competition_rank({k: rankable(o) for k, o in before.items()}, higher, decimals)
+    # Like with like: a central department is ranked among central departments, a provincial one
+    # among provincial ones, a group (the sum of its members) only among groups.
+    level_of = {scope.key: tree.units[scope.unit_id].level for scope in scopes}
+    ranks = _ranks_by_level({k: rankable(o) for k, o in current.items()}, level_of, higher, decimals)
+    previous_ranks = _ranks_by_level({k: rankable(o) for k, o in before.items()}, level_of, higher, decimals)
+    peers = Counter(level_of[k] for k, r in ranks.items() if r is not None)
     rows = []
     for scope in scopes:
         o, p = current[scope.key], before[scope.key]
@@ -162,8 +167,25 @@ def rank_units(
                 reason=o.reason,
                 estimate=o.estimate,
                 small_sample=is_small(d.unit, o.denominator, min_sample),
+                level=level_of[scope.key],
+                peers=peers[level_of[scope.key]],
             )
         )
     # Ranked first, then the small samples (they have a value), then the units without one.
     rows.sort(key=lambda r: (r.rank is None, r.value is None, r.rank or 0, r.code))
     return rows
+
+
+def _ranks_by_level(
+    values: dict[str, float | None], level_of: dict[str, str], higher: bool, decimals: int
+) -> dict[str, int | None]:
+    """Competition ranks counted separately within each level.
+
+    >>> _ranks_by_level({"a": 1.0, "b": 2.0, "g": 9.0}, {"a": "department", "b": "department", "g": "group"}, True, 0)
+    {'a': 2, 'b': 1, 'g': 1}
+    """
+    ranks: dict[str, int | None] = {}
+    for level in dict.fromkeys(level_of.values()):
+        members = {k: v for k, v in values.items() if level_of[k] == level}
+        ranks.update(competition_rank(members, higher, decimals))
+    return {k: ranks[k] for k in values}

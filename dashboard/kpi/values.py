@@ -177,3 +177,5 @@ class RankRow:
     reason: Reason | None = None
     estimate: bool = False  # the value is an estimate of an official figure (766 without a published score)
     small_sample: bool = False  # a ratio over fewer items than the minimum: not ranked (kpi/samples.py)
+    level: str = ""  # the unit's level: ranks are counted among units of the same level only
+    peers: int = 0  # how many units of that level hold a rank (the "of" in "3rd of 34")

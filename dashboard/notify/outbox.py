@@ -73,6 +73,16 @@ def send_email(
     )
 
 
+def mailer(engine: Engine):
+    """``send(to, subject, text, attachments)`` for code that takes a mailer (the morning briefing):
+    each call queues one e-mail to ``to`` (an address or a list) in its own transaction."""
+
+    def send(to, subject: str, text: str, attachments=()) -> None:
+        send_email(engine, [to] if isinstance(to, str) else list(to), subject, text, attachments)
+
+    return send
+
+
 def send_webhook(session_or_engine: Session | Engine, payload: dict[str, Any], subject: str = "") -> None:
     """Queue a JSON post to the configured webhook (``IOC_WEBHOOK_URL``)."""
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)

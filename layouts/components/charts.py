@@ -16,7 +16,7 @@ Show figures with :data:`GRAPH_CONFIG` (no Plotly logo, no cloud button)::
     dcc.Graph(figure=trend_figure(days, [Series("Đến", values)], lang="vi"), config=GRAPH_CONFIG)
 
 >>> fig = trend_figure([date(2026, 3, 1), date(2026, 3, 2)], [Series("Đến", [3, 4])], lang="vi")
->>> fig.data[0].customdata.tolist()
+>>> list(fig.data[0].customdata)
 ['3', '4']
 """
 
@@ -198,7 +198,7 @@ def _date_formats(lang: str, granularity: str) -> tuple[str, str]:
     tick = "%d/%m" if vi else "%d %b"
     if granularity == "week":
         return tick, ("Tuần từ %d/%m/%Y" if vi else "Week of %d %b %Y")
-    return tick, ("%A %d/%m/%Y" if not vi else "%d/%m/%Y")
+    return tick, ("%A %d %b %Y" if not vi else "%d/%m/%Y")
 
 
 def base_layout(theme: Theme, lang: str, **extra) -> dict:

@@ -75,6 +75,16 @@ register(
         },
         "dom_target": {"vi": "Mục tiêu {value}", "en": "Target {value}"},
         "dom_rank_line": {"vi": "Hạng {rank}/{of}", "en": "Rank {rank} of {of}"},
+        "dom_ranking_level": {"vi": "{level} ({n})", "en": "{level} ({n})"},
+        "dom_ranking_groups": {
+            "vi": "Khối đơn vị là tổng của nhiều đơn vị nên không xếp hạng cùng các đơn vị; xem xếp hạng bên trong:",
+            "en": "A group is the total of several units, so it is not ranked with units; see the ranking inside:",
+        },
+        "dom_level_ministry": {"vi": "Bộ, ngành", "en": "Ministries"},
+        "dom_level_department": {"vi": "Đơn vị thuộc Bộ", "en": "Central units"},
+        "dom_level_group": {"vi": "Khối đơn vị", "en": "Groups of units"},
+        "dom_level_province": {"vi": "Sở các tỉnh, thành phố", "en": "Provincial departments"},
+        "dom_level_commune": {"vi": "Cấp xã", "en": "Communes"},
         "dom_rank_up": {"vi": "tăng {n} bậc", "en": "up {n}"},
         "dom_rank_down": {"vi": "giảm {n} bậc", "en": "down {n}"},
         "dom_no_data_chart": {"vi": "Chưa có dữ liệu trong kỳ", "en": "No data in the period"},
@@ -297,20 +307,8 @@ KIOSK_SECTIONS = 3
 MIN_RATIO_BASE = 10
 
 
-def ranking_card(view: View, spec: DomainSpec, rank_kpi: str, url: UrlBinding) -> html.Section:
+def _rank_bars(view: View, kpi, ranked) -> list[RankBar]:
     lang = view.lang
-    kpi = CATALOGUE[rank_kpi]
-    parent, highlight, subtitle = _ranking_parent(view)
-    rows = [
-        r
-        for r in ranking(
-            view.session, rank_kpi, view.sel.period, parent=parent, include_small=view.include_small
-        )
-        if r.code in view.visible
-    ]
-    ranked = [r for r in rows if r.value is not None and not r.small_sample]
-    small = [r for r in rows if r.value is not None and r.small_sample]
-    missing = [r for r in rows if r.value is None]
     bars = []
     for r in ranked:
         label = view.labels.get(r.code)
@@ -321,7 +319,7 @@ def ranking_card(view: View, spec: DomainSpec, rank_kpi: str, url: UrlBinding) -
         if r.numerator is not None and r.denominator is not None and kpi.unit == "percent":
             details.append(f"{fmt_number(r.numerator, lang)} / {fmt_number(r.denominator, lang)}")
         if r.rank is not None:
-            details.append(t("dom_rank_line", lang, rank=r.rank, of=len(ranked)))
+            details.append(t("dom_rank_line", lang, rank=r.rank, of=r.peers or len(ranked)))
         if r.rank_change:
             details.append(
                 t("dom_rank_up" if r.rank_change > 0 else "dom_rank_down", lang, n=abs(r.rank_change))
@@ -339,8 +337,29 @@ def ranking_card(view: View, spec: DomainSpec, rank_kpi: str, url: UrlBinding) -
                 "<br>".join(details),
             )
         )
-    figure = (
-        ranking_figure(
+    return bars
+
+
+def _level_groups(ranked: list) -> list[tuple[str, list]]:
+    """The ranked rows by level, the largest level first: units are ranked and drawn among units of
+    their own level only (central departments apart from provincial ones)."""
+    groups: dict[str, list] = {}
+    for r in ranked:
+        groups.setdefault(r.level, []).append(r)
+    return sorted(groups.items(), key=lambda kv: -len(kv[1]))
+
+
+def _ranking_graphs(view: View, spec: DomainSpec, rank_kpi: str, url: UrlBinding, ranked, highlight):
+    """One chart per level of unit; a group (the total of several units) is never drawn against
+    units: it is named below with a link to the ranking of its own members."""
+    lang, kpi = view.lang, CATALOGUE[rank_kpi]
+    groups = _level_groups(ranked)
+    totals = [rows for level, rows in groups if level == "group"] if len(groups) > 1 else []
+    charted = [(level, rows) for level, rows in groups if not (totals and level == "group")]
+    graphs: list = []
+    for number, (level, rows) in enumerate(charted):
+        bars = _rank_bars(view, kpi, rows)
+        figure = ranking_figure(
             bars,
             unit=kpi.unit,
             reference=view.target(rank_kpi),
@@ -348,10 +367,64 @@ def ranking_card(view: View, spec: DomainSpec, rank_kpi: str, url: UrlBinding) -
             lang=lang,
             theme=view.theme,
         )
-        if bars
-        else empty_figure(t("dom_ranking_none", lang), theme=view.theme)
+        name = "ranking" if number == 0 else f"ranking-{level}"
+        graph_id = url.drill_id(name) if not view.ctx.kiosk else f"{spec.page}-{name}-static"
+        if len(charted) > 1:
+            graphs.append(
+                html.H4(
+                    t("dom_ranking_level", lang, level=t(f"dom_level_{level}", lang), n=len(rows)),
+                    className="dom-ranking__level",
+                    **{"data-level": level},
+                )
+            )
+        graphs.append(graph(graph_id, figure, ranking_height_em(len(bars))))
+    for rows in totals:
+        links = [
+            dcc.Link(
+                view.labels[r.code].short(lang) if r.code in view.labels else r.code,
+                href=view.ctx.href(spec.path, **{**view.sel.query(), "unit": r.code, "rank": rank_kpi}),
+                className="dom-link",
+            )
+            for r in rows
+        ]
+        graphs.append(
+            html.P(
+                [t("dom_ranking_groups", lang), " ", *_joined(links)],
+                className="dom-note",
+                id=f"{spec.page}-ranking-groups",
+            )
+        )
+    return graphs
+
+
+def _joined(items: list) -> list:
+    out: list = []
+    for i, item in enumerate(items):
+        out.extend([", "] if i else [])
+        out.append(item)
+    return out
+
+
+def ranking_card(view: View, spec: DomainSpec, rank_kpi: str, url: UrlBinding) -> html.Section:
+    lang = view.lang
+    kpi = CATALOGUE[rank_kpi]
+    parent, highlight, subtitle = _ranking_parent(view)
+    rows = [
+        r
+        for r in ranking(
+            view.session, rank_kpi, view.sel.period, parent=parent, include_small=view.include_small
+        )
+        if r.code in view.visible
+    ]
+    ranked = [r for r in rows if r.value is not None and not r.small_sample]
+    small = [r for r in rows if r.value is not None and r.small_sample]
+    missing = [r for r in rows if r.value is None]
+    bars = ranked
+    graphs = (
+        _ranking_graphs(view, spec, rank_kpi, url, ranked, highlight)
+        if ranked
+        else [graph(url.drill_id("ranking"), empty_figure(t("dom_ranking_none", lang), theme=view.theme), 8)]
     )
-    graph_id = url.drill_id("ranking") if not view.ctx.kiosk else f"{spec.page}-ranking-static"
     chooser = None
     if not view.ctx.kiosk:
         chooser = html.Div(
@@ -407,7 +480,7 @@ def ranking_card(view: View, spec: DomainSpec, rank_kpi: str, url: UrlBinding) -
             className="dom-ranking",
             id=f"{spec.page}-ranking",
             **{"data-kpi": rank_kpi, "data-count": str(len(bars))},
-            children=[graph(graph_id, figure, ranking_height_em(len(bars)) if bars else 8)],
+            children=graphs,
         ),
         note,
         small_note,

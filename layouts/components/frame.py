@@ -30,6 +30,7 @@ NAV = (
     ("/meetings", "nav_meetings"),
     ("/chi-so-766", "nav_index"),
     ("/units", "nav_units"),
+    ("/reports", "nav_reports"),
     ("/sources", "nav_sources"),
     ("/screens", "nav_screens"),
     ("/admin/users", "nav_admin"),

@@ -107,7 +107,8 @@ class LiveServer:
         driver.find_element(By.ID, "login-username").send_keys(name)
         driver.find_element(By.ID, "login-password").send_keys(self.passwords[name])
         driver.find_element(By.ID, "login-submit").click()
-        WebDriverWait(driver, 20).until(lambda d: "/login" not in d.current_url)
+        # Generous: a loaded CI machine has taken more than 20 s for a first page after sign-in.
+        WebDriverWait(driver, 60).until(lambda d: "/login" not in d.current_url)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

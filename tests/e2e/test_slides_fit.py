@@ -72,7 +72,10 @@ def wait_rendered(browser) -> None:
     )
     if browser.find_elements(By.CSS_SELECTOR, ".ioc-wall-page"):
         WebDriverWait(browser, 30).until(
-            lambda d: d.execute_script("return document.documentElement.hasAttribute('data-wall-scale')")
+            lambda d: d.execute_script(
+                "const w = window.iocWall; return document.documentElement.hasAttribute('data-wall-scale')"
+                " && !!w && w.fittedAt >= w.changedAt + 1000"
+            )
         )
     time.sleep(0.8)  # Plotly's resize to its box, the fit of the overview wall
 

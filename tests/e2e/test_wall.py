@@ -45,13 +45,15 @@ def open_wall(driver, url: str, timeout: float = 30) -> None:
 
 
 def wait_for_fit(driver) -> None:
-    """wall.js sets data-wall-scale once it has fitted the wall to the viewport (after fonts)."""
-    WebDriverWait(driver, 10).until(
+    """wall.js sets data-wall-scale once it has fitted the wall to the viewport (after fonts), and fits
+    again once the page has been quiet for a second; wait for that settled fit."""
+    WebDriverWait(driver, 20).until(
         lambda d: d.execute_script(
+            "const w = window.iocWall;"
             "return document.fonts.status === 'loaded' && document.documentElement.hasAttribute('data-wall-scale')"
+            " && !!w && w.fittedAt >= w.changedAt + 1000"
         )
     )
-    time.sleep(0.3)  # one more frame for a fit queued by the last change
 
 
 WALL_STATE = """

@@ -167,7 +167,7 @@ def _pages(unit) -> list[dict]:
     out += _page(f"/units/{code}", "?period=rolling30")
     out += _page("/units", "?group=province&kpi=DVC-06&period=rolling30")
     out += _page("/wall", "?playlist=tong-quan")
-    out += _page("/sources") + _page("/sources/rejects", "?source=test-documents")
+    out += _page("/sources") + _page("/sources/rejects", "?source=test-documents") + _page("/reports", search)
     out += _page("/screens") + _page("/admin/users") + _page("/admin/audit")
     out += _page("/alerts", f"?unit={code}&kpi=DVC-06")
     return out
@@ -376,6 +376,22 @@ def _explain(unit) -> list[dict]:
     return out
 
 
+def _reports_render(unit) -> list[dict]:
+    """ "Render now" takes the scope from the principal: a forged template is refused, and a valid
+    one (asked once, it takes a second) renders the unit head's own SO-01 and lists only its own."""
+    templates = ["daily", unit] if unit == OUTSIDE else [unit]
+    return [
+        {
+            "inputs": [{"id": "reports-render", "property": "n_clicks", "value": 1}],
+            "state": [
+                {"id": "reports-template", "property": "value", "value": template},
+                {"id": "reports-lang", "property": "data", "value": "vi"},
+            ],
+        }
+        for template in templates
+    ]
+
+
 #: Every server callback of the app (by its output key) and how to forge a request to it.
 FORGERIES = {
     "screens-table.children": _screens_table,
@@ -407,6 +423,7 @@ FORGERIES = {
     "rejects-download.data": _rejects,
     "..alerts-ack-message.children...alerts-active.children..": _ack,
     "..explain-message.children...explain-list.children..": _explain,
+    "..reports-message.children...reports-list.children..": _reports_render,
 }
 
 

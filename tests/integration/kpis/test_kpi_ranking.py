@@ -91,3 +91,41 @@ def test_ranking_on_the_service_index(store):
     assert all(r.value is None or 0 <= r.value <= 100 for r in rows)
     assert pytest.approx(ranked["SO-79"].value) == ranked["SO-48"].value  # same data, same score, same rank
     assert ranked["SO-79"].rank == ranked["SO-48"].rank
+
+
+def test_units_are_ranked_only_among_units_of_their_level(store):
+    """The root's children are 20 central units and the group of 34 provincial departments: the
+    group (a total) is never ranked against the units, nor a central unit against a province."""
+    _online_shares(store)  # provinces: 75 %, 50 %, 50 %, 0 % → the group BMP-SO 6/14 = 42.9 %
+    feed(
+        store,
+        "dossiers",
+        [
+            dossier("vp1", MaDonVi="BMP-VP", KenhThucHien=2, NgayTiepNhan="2026-03-05 09:00"),
+            dossier("vp2", MaDonVi="BMP-VP", KenhThucHien=1, NgayTiepNhan="2026-03-05 09:00"),  # 50 %
+            dossier("kh1", MaDonVi="BMP-KHTC", KenhThucHien=1, NgayTiepNhan="2026-03-05 09:00"),  # 0 %
+        ],
+    )
+    with make_sessionmaker(store)() as session:
+        rows = {r.code: r for r in rank_units(session, "DVC-02", MTD, now=NOW)}
+    assert rows["BMP-SO"].level == "group" and rows["BMP-SO"].value == pytest.approx(6 / 14)
+    # Alone in its level: first of one, although 42.9 % would be second among the central units.
+    assert (rows["BMP-SO"].rank, rows["BMP-SO"].peers) == (1, 1)
+    assert (rows["BMP-VP"].rank, rows["BMP-VP"].peers, rows["BMP-VP"].level) == (1, 2, "department")
+    assert (rows["BMP-KHTC"].rank, rows["BMP-KHTC"].peers) == (2, 2)
+
+
+def test_a_units_standing_against_the_agency_and_its_peers(store):
+    from dashboard.queries import peer_standing
+
+    _online_shares(store)  # March: SO-01 4 dossiers, SO-79 2, SO-48 4, SO-31 4
+    with make_sessionmaker(store)() as session:
+        received, online = peer_standing(session, "SO-79", MTD, ("DVC-01", "DVC-02"), now=NOW)
+        assert peer_standing(session, "BMP", MTD, ("DVC-01",), now=NOW) == ()  # a root has no peers
+    assert received.kpi_id == "DVC-01" and received.level == "province"
+    # The 30 provinces without a dossier count 0: they are peers too, so the median is 0.
+    assert (received.value, received.agency, received.peers_median) == (2, 14, 0)
+    assert (received.rank, received.peers) == (4, 34)  # three provinces with 4 share the first place
+    # A share over two dossiers is a small sample: shown, but neither ranked nor given a median.
+    assert online.value == pytest.approx(0.5) and online.agency == pytest.approx(6 / 14)
+    assert (online.rank, online.peers_median) == (None, None)

@@ -35,9 +35,11 @@ def test_percent_and_none_is_never_zero():
 
 def test_dates_are_day_month_year_in_vietnamese():
     assert fmt_date(date(2026, 3, 4), "vi") == "04/03/2026"
-    assert fmt_date(date(2026, 3, 4), "en") == "Mar 4, 2026"
+    # English: one form everywhere, day first (the periods, charts and clock use it too).
+    assert fmt_date(date(2026, 3, 4), "en") == "04 Mar 2026"
     utc = datetime(2026, 3, 4, 23, 30, tzinfo=UTC)
     assert fmt_datetime(utc, "vi", VN_TZ) == "06:30 05/03/2026"
+    assert fmt_datetime(utc, "en", VN_TZ) == "06:30 05 Mar 2026"
 
 
 def test_unknown_language_falls_back_to_vietnamese():

@@ -37,7 +37,10 @@ def test_slide_urls_are_kiosk_pages_with_their_unit_and_period():
     assert Slide("/sources", 30).url() == "/sources?kiosk=1"
     weakest = Slide("/", 30, "weakest:DVC-06", "today")
     assert weakest.url(lang="en") == "/?period=today&kiosk=1&lang=en"  # unresolved: no unit
-    assert weakest.url(unit="SO-96", theme="light") == "/?unit=SO-96&period=today&kiosk=1&theme=light"
+    assert (
+        weakest.url(unit="SO-96", theme="light")
+        == "/?unit=SO-96&period=today&why=weakest%3ADVC-06&kiosk=1&theme=light"
+    )
     assert (
         Slide("/units", 20, None, "mtd", (("kpi", "DVC-06"),)).url() == "/units?period=mtd&kpi=DVC-06&kiosk=1"
     )

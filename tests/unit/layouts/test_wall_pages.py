@@ -18,6 +18,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.access import Principal
 from dashboard.config import load_settings
 from dashboard.db import bump_data_version
+from dashboard.kpi.display import format_value
 from dashboard.queries import current_data_version, overview, ranking
 from dashboard.webapp import create_app, read_session
 from tests.access_support import request_as, roots, unit_head
@@ -63,6 +64,12 @@ def page_layout(app, path: str, principal=None):
     from flask import request
 
     route = path.split("?")[0]
+    for p in dash.page_registry.values():
+        template = p.get("path_template")
+        if template and template.split("<")[0] == route.rsplit("/", 1)[0] + "/" and route.count("/") == 2:
+            name = template.split("<")[1].rstrip(">")
+            with request_as(app, path, principal):
+                return p["layout"](**{name: route.rsplit("/", 1)[1]}, **request.args)
     found = next(p for p in dash.page_registry.values() if p["path"] == route)
     with request_as(app, path, principal):
         return found["layout"](**request.args)
@@ -204,6 +211,30 @@ def test_a_playlist_rotates_kiosk_slides_with_the_weakest_unit_resolved(app):
     assert "ioc-kiosk" in host["className"]
 
 
+def test_the_weakest_unit_slide_says_why_and_a_forged_reason_says_nothing(app):
+    leadership = Principal("user", 4, "lanh-dao", "Lãnh đạo", tuple(("lanh_dao", c) for c in roots(app)))
+    slides = json.loads(
+        find(page_layout(app, "/wall?playlist=tong-quan", leadership), id="wall-playlist")[0]["props"][
+            "data-slides"
+        ]
+    )
+    url = slides[2]["url"]
+    assert "why=weakest%3ADVC-06" in url
+    with app.server.app_context(), read_session() as session:
+        rows = [r for r in ranking(session, "DVC-06", "mtd", level="province") if r.rank is not None]
+    worst = max(rows, key=lambda r: r.rank)
+    why = find(page_layout(app, url, leadership), id="wall-why")
+    assert len(why) == 1
+    text = why[0]["props"]["children"]
+    assert text.startswith("Được chiếu vì thấp nhất về Giải quyết đúng hạn (chỉ số 766) trong 34 Sở"), text
+    assert format_value(worst.value, "percent", "vi") in text
+    # The URL asks the question; the server answers it: another unit, or a made-up KPI, gets no reason.
+    best = min(rows, key=lambda r: r.rank).code
+    forged = url.replace(f"unit={worst.code}", f"unit={best}")
+    assert find(page_layout(app, forged, leadership), id="wall-why") == []
+    assert find(page_layout(app, url.replace("DVC-06", "XX-1"), leadership), id="wall-why") == []
+
+
 def test_an_unknown_playlist_lists_the_ones_there_are(app):
     text = render_text(page_layout(app, "/wall?playlist=khong-co"))
     assert "Không có danh sách trình chiếu 'khong-co'" in text
@@ -235,3 +266,26 @@ def test_the_playlists_file_of_the_data_dir_is_used_and_explained(app, demo_dir)
         "playlist 'so', slide 1, field 'dwell': must be a number of seconds from 5 to 3600 (got 'lâu')"
         in text
     )
+
+
+def test_the_unit_page_ranks_the_unit_among_peers_without_naming_them(app):
+    """A unit head sees the period chips, the standing against the agency and peers (a rank and a
+    median), and the action list as cards too — no other unit's name."""
+    tree = page_layout(app, "/units/SO-01?period=qtd", unit_head("SO-01"))
+    chips = find(tree, id="unit-periods")[0]["props"]["children"]
+    assert [c["props"]["href"] for c in chips][:2] == [
+        "/units/SO-01?period=today",
+        "/units/SO-01?period=week",
+    ]
+    assert [c["props"]["id"] for c in chips if "ioc-chip--active" in c["props"]["className"]] == [
+        "unit-period-qtd"
+    ]
+    standing = find(tree, id="unit-standing")[0]
+    kpis = [n["props"]["data-kpi"] for n in find(standing) if "data-kpi" in n.get("props", {})]
+    assert "DVC-06" in kpis and "VB-01" in kpis
+    text = render_text(find(tree, id="unit-standing")[0])
+    assert "/34" in text and "Trung vị cùng cấp" in text
+    with app.server.app_context(), read_session() as session:
+        others = [r for r in ranking(session, "DVC-06", "qtd", level="province") if r.code != "SO-01"]
+    assert not any(r.name_vi in text for r in others)
+    assert find(tree, id="actions-cards")
