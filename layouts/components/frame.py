@@ -66,7 +66,8 @@ def _who(lang: str):
 
 
 def _bell(lang: str):
-    """The principal's firing alerts: a count linking to /alerts, the first few in its tooltip."""
+    """The principal's firing alerts: a count linking to /alerts, the first few in its tooltip;
+    shown only while something fires."""
     principal = current_principal()
     if principal is None or principal.kind != "user" or not principal.can("alerts"):
         return None
@@ -77,6 +78,8 @@ def _bell(lang: str):
         with read_session() as session:
             rows = active_alerts(session, principal, ("firing",), limit=200)
     except Exception:  # the header never breaks a page (e.g. a store mid-migration)
+        return None
+    if not rows:  # nothing firing: no bell (the header keeps its room; the wall fits itself to it)
         return None
     names = [f"{r.unit_name_en if lang == 'en' else r.unit_name_vi} · {r.kpi_id}" for r in rows[:8]]
     more = len(rows) - len(names)
