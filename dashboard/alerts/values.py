@@ -79,12 +79,13 @@ def rule_values(
     per_unit = reader.rollups_by_unit(ranges, totals)
     common = {k: v for k, v in read_common(plan, reader).items() if not k.startswith("cat:")}
     needs_catalogue = "cat" in plan.needs or "state:catalogue" in plan.needs
+    shared = _SharedProbes(session, all_units)
     results: dict[tuple[str, int, str], float | None] = {}
     for unit_id, by_period in wanted.items():
         scope = scopes[unit_id]
         # One builder per scope for every period: the catalogue, "due within 24 h", the OpenCPS
         # counts and the snapshots are read once per scope, not once per period.
-        scope_reader = Reader(session, scope.unit_ids, clock, tree)
+        scope_reader = _ScopeReader(session, scope.unit_ids, clock, tree, shared)
         scope_common = dict(common)
         if needs_catalogue:
             scope_common.update(scope_reader.catalogue())
@@ -104,3 +105,97 @@ def rule_values(
         for rule in rules
         for unit_id in rule_units(rule, tree)
     }
+
+
+# --- per-unit probes read once for every scope ----------------------------------------------------------
+class _SharedProbes:
+    """The procedure catalogue and "services used in [start, end]" are counts over procedures, and a
+    procedure belongs to one unit: read them once grouped by unit, then sum them per scope (instead
+    of one query per scope and period)."""
+
+    def __init__(self, session: Session, unit_ids: tuple[int, ...]):
+        self.session = session
+        self.unit_ids = unit_ids
+        self._catalogue: dict[int, tuple[float, float, float]] | None = None
+        self._present: bool | None = None
+        self._used: dict[tuple[date, date], dict[int, tuple[float, float]]] = {}
+
+    def catalogue(self, units: tuple[int, ...]) -> dict[str, object]:
+        from sqlalchemy import case, exists, func, select
+
+        from dashboard.models import Procedure
+
+        if self._catalogue is None:
+            online = Procedure.service_level.in_(("full", "partial"))
+            rows = self.session.execute(
+                select(
+                    Procedure.unit_id,
+                    func.count(),
+                    func.coalesce(func.sum(case((online, 1), else_=0)), 0),
+                    func.coalesce(func.sum(case((Procedure.has_fee.is_(True), 1), else_=0)), 0),
+                )
+                .where(Procedure.active.is_(True), Procedure.unit_id.in_(self.unit_ids))
+                .group_by(Procedure.unit_id)
+            ).all()
+            self._catalogue = {r[0]: (float(r[1]), float(r[2]), float(r[3])) for r in rows}
+            self._present = bool(self.session.scalar(select(exists().where(Procedure.id.is_not(None)))))
+        parts = [self._catalogue.get(u, (0.0, 0.0, 0.0)) for u in units]
+        return {
+            "cat:present": self._present,
+            "cat:procedures": sum(p[0] for p in parts),
+            "cat:online": sum(p[1] for p in parts),
+            "cat:fee": sum(p[2] for p in parts),
+        }
+
+    def services_used(self, units: tuple[int, ...], start: date, end: date) -> dict[str, float]:
+        from sqlalchemy import and_, exists, func, select
+
+        from dashboard.models import Dossier, Procedure
+
+        found = self._used.get((start, end))
+        if found is None:
+            p = Procedure
+            base = and_(p.active.is_(True), p.unit_id.in_(self.unit_ids))
+            same = and_(
+                Dossier.unit_id == p.unit_id,
+                Dossier.procedure_code == p.code,
+                Dossier.received_day >= start,
+                Dossier.received_day <= end,
+            )
+            online = dict(
+                self.session.execute(
+                    select(p.unit_id, func.count())
+                    .where(
+                        base,
+                        p.service_level.in_(("full", "partial")),
+                        exists().where(same, Dossier.channel == 2),
+                    )
+                    .group_by(p.unit_id)
+                ).all()
+            )
+            paid = dict(
+                self.session.execute(
+                    select(p.unit_id, func.count())
+                    .where(base, p.has_fee.is_(True), exists().where(same, Dossier.paid_online.in_((1, 2))))
+                    .group_by(p.unit_id)
+                ).all()
+            )
+            found = self._used[(start, end)] = {
+                u: (float(online.get(u, 0)), float(paid.get(u, 0))) for u in set(online) | set(paid)
+            }
+        parts = [found.get(u, (0.0, 0.0)) for u in units]
+        return {"used:online": sum(p[0] for p in parts), "used:fee_paid": sum(p[1] for p in parts)}
+
+
+class _ScopeReader(Reader):
+    """A scope's reader whose catalogue and services-used probes come from :class:`_SharedProbes`."""
+
+    def __init__(self, session, unit_ids, clock, tree, shared: _SharedProbes):
+        super().__init__(session, unit_ids, clock, tree)
+        self.shared = shared
+
+    def catalogue(self):
+        return self.shared.catalogue(self.unit_ids)
+
+    def services_used(self, start: date, end: date) -> dict[str, float]:
+        return self.shared.services_used(self.unit_ids, start, end)
