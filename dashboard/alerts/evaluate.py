@@ -261,23 +261,19 @@ _TRACKED = ("state", "since", "pending_since", "fired_at", "notice", "last_notif
 class _Row:
     """One stored state, as a plain object the state machine changes; remembers what it was."""
 
+    _BLANK = dict.fromkeys((*_TRACKED, "value"))
+
     def __init__(self, values: dict):
-        values.setdefault("notice", None)
-        values.setdefault("pending_since", None)
-        values.setdefault("fired_at", None)
-        values.setdefault("last_notified_at", None)
-        values.setdefault("acked_by", None)
-        values.setdefault("acked_at", None)
-        values.setdefault("ack_comment", None)
-        values.setdefault("value", None)
+        self.__dict__.update(self._BLANK)
         self.__dict__.update(values)
-        self._was = dict(values)
+        self._was = tuple(getattr(self, k) for k in _TRACKED)
+        self._was_value = self.value
 
     def changed(self) -> bool:
-        if any(getattr(self, k) != self._was.get(k) for k in _TRACKED):
+        if tuple(getattr(self, k) for k in _TRACKED) != self._was:
             return True
         # An ok state's value is not kept up to date (it is shown for active alerts only).
-        return self.state not in ("ok", "resolved") and self.value != self._was.get("value")
+        return self.state not in ("ok", "resolved") and self.value != self._was_value
 
     def values(self, now: datetime) -> dict:
         out = {k: getattr(self, k) for k in (*_TRACKED, "value")}
@@ -320,7 +316,7 @@ def evaluate_rules(
         # ones that changed are written back (one executemany), not every row on every pass.
         cols = AlertState.__table__.c
         states = {
-            (r.rule_id, r.unit_id): _Row(dict(r._mapping))
+            (r.rule_id, r.unit_id): _Row(r._asdict())
             for r in session.execute(select(*cols).where(cols.rule_id.in_([r.id for r in rules])))
         }
         by_id = {r.id: r for r in rules}

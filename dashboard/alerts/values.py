@@ -21,6 +21,7 @@ from dashboard.kpi.engine import (
     UnitTree,
     _published_outcome,
     evaluate,
+    index_unit,
     merge,
     plan_ranges,
     read_common,
@@ -80,6 +81,7 @@ def rule_values(
     common = {k: v for k, v in read_common(plan, reader).items() if not k.startswith("cat:")}
     needs_catalogue = "cat" in plan.needs or "state:catalogue" in plan.needs
     shared = _SharedProbes(session, all_units)
+    published = _published_keys(session) if "DVC-14" in kpis else set()
     results: dict[tuple[str, int, str], float | None] = {}
     for unit_id, by_period in wanted.items():
         scope = scopes[unit_id]
@@ -97,7 +99,7 @@ def rule_values(
             inputs = builder.for_period(period)
             for kpi_id in kpi_ids:
                 outcome = evaluate(CATALOGUE[kpi_id], inputs)
-                if kpi_id == "DVC-14":
+                if kpi_id == "DVC-14" and (index_unit(scope, tree), period.start, period.end) in published:
                     outcome = _published_outcome(session, scope, period, tree) or outcome
                 results[(kind, unit_id, kpi_id)] = _estimate_unjudged(outcome)
     return {
@@ -105,6 +107,20 @@ def rule_values(
         for rule in rules
         for unit_id in rule_units(rule, tree)
     }
+
+
+def _published_keys(session: Session) -> set[tuple]:
+    """(unit, start, end) of every imported official 766 score: the published score is looked up
+    only where one exists for exactly the period (one query instead of one per scope and period)."""
+    from sqlalchemy import select
+
+    from dashboard.models import OfficialScore
+
+    return set(
+        session.execute(
+            select(OfficialScore.unit_id, OfficialScore.period_start, OfficialScore.period_end)
+        ).all()
+    )
 
 
 # --- per-unit probes read once for every scope ----------------------------------------------------------

@@ -298,3 +298,18 @@ def test_a_red_kpi_fires_and_reaches_the_mail_server_and_the_webhook(store, make
         assert report.changes == [("online", "SO-01", "firing", "resolved")]
     with make_sessionmaker(store)() as session:
         assert session.scalar(select(func.count()).select_from(AlertEvent)) == 2
+
+
+def test_a_published_766_score_for_exactly_the_period_is_what_the_rule_watches(store, make_settings):
+    from dashboard.kpi.periods import Period
+    from dashboard.models import OfficialScore
+
+    period = Period.reporting_containing(NOW.date())
+    with make_sessionmaker(store).begin() as session:
+        so01 = session.scalar(select(OrgUnit.id).where(OrgUnit.code == "SO-01"))
+        session.add(OfficialScore(unit_id=so01, period_start=period.start, period_end=period.end, total=61.5,
+                                  source="test"))  # fmt: skip
+    _add(store, name="766", kpi_id="DVC-14", period="reporting", fire_at=70, clear_at=80, quiet_hours=False)
+    report = evaluate_rules(store, make_settings(), now=NOW)
+    assert report.changes == [("766", "SO-01", "ok", "firing")]
+    assert _state(store).value == 61.5
