@@ -135,6 +135,29 @@ class _SharedProbes:
         self._catalogue: dict[int, tuple[float, float, float]] | None = None
         self._present: bool | None = None
         self._used: dict[tuple[date, date], dict[int, tuple[float, float]]] = {}
+        self._due_soon: dict[int, float] | None = None
+
+    def due_soon(self, units: tuple[int, ...], now) -> float:
+        """Dossiers in progress due within 24 h (a count per dossier's unit, so it adds up)."""
+        from datetime import timedelta
+
+        from sqlalchemy import func, select
+
+        from dashboard.models import Dossier
+
+        if self._due_soon is None:
+            rows = self.session.execute(
+                select(Dossier.unit_id, func.count())
+                .where(
+                    Dossier.status.in_((2, 4)),
+                    Dossier.due_at >= now,
+                    Dossier.due_at < now + timedelta(hours=24),
+                    Dossier.unit_id.in_(self.unit_ids),
+                )
+                .group_by(Dossier.unit_id)
+            ).all()
+            self._due_soon = {u: float(n) for u, n in rows}
+        return sum(self._due_soon.get(u, 0.0) for u in units)
 
     def catalogue(self, units: tuple[int, ...]) -> dict[str, object]:
         from sqlalchemy import case, exists, func, select
@@ -215,3 +238,6 @@ class _ScopeReader(Reader):
 
     def services_used(self, start: date, end: date) -> dict[str, float]:
         return self.shared.services_used(self.unit_ids, start, end)
+
+    def due_soon(self) -> float:
+        return self.shared.due_soon(self.unit_ids, self.clock.now)
