@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, and_, insert, not_, select, update
 from sqlalchemy.orm import Session
 
 from dashboard.alerts.quiet import is_quiet
@@ -314,11 +314,21 @@ def evaluate_rules(
         found = (values or rule_values)(session, rules, clock, targets, tree)
         # States as plain rows (not ORM objects): 5.500 of them load in milliseconds, and only the
         # ones that changed are written back (one executemany), not every row on every pass.
+        # Quiet states (ok or resolved, nothing to send) are most of them: read only their keys; a
+        # change of theirs always moves the state, which rewrites every tracked field.
         cols = AlertState.__table__.c
+        ids = [r.id for r in rules]
+        quiet = and_(cols.state.in_(("ok", "resolved")), cols.notice.is_(None))
         states = {
             (r.rule_id, r.unit_id): _Row(r._asdict())
-            for r in session.execute(select(*cols).where(cols.rule_id.in_([r.id for r in rules])))
+            for r in session.execute(
+                select(cols.id, cols.rule_id, cols.unit_id, cols.state).where(cols.rule_id.in_(ids), quiet)
+            )
         }
+        states.update(
+            ((r.rule_id, r.unit_id), _Row(r._asdict()))
+            for r in session.execute(select(*cols).where(cols.rule_id.in_(ids), not_(quiet)))
+        )
         by_id = {r.id: r for r in rules}
         quiet_now = is_quiet(now, settings.tz, targets.calendar)
         items: list[Item] = []
