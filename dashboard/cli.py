@@ -514,12 +514,13 @@ def _demo_briefing(settings: Settings, sessions, sources) -> None:
     from datetime import datetime
 
     from dashboard import reports
-    from dashboard.demo_access import DEMO_ACCOUNTS
+    from dashboard.demo_access import DEMO_ACCOUNTS, DEMO_MAIL_DOMAIN
 
     leader = DEMO_ACCOUNTS[0][0]
     today = datetime.now(settings.tz).date()
     with session_scope(sessions) as session:
-        reports.subscribe(session, leader, None, "daily")
+        # Mailed through the outbox to the demo's mail sink every working morning.
+        reports.subscribe(session, leader, None, "daily", email=f"{leader}@{DEMO_MAIL_DOMAIN}")
         done = [
             r
             for r in reports.list_reports(session, limit=20)

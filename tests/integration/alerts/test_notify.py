@@ -203,3 +203,22 @@ def test_send_email_joins_the_callers_transaction(engine):
     assert _rows(engine) == []
     with pytest.raises(ValueError):
         send_email(engine, ["not-an-address"], "x", "y")
+
+
+def test_the_mailer_the_briefing_uses_goes_through_the_outbox(engine, make_settings):
+    from dashboard.notify import mailer
+
+    send = mailer(engine)
+    send(
+        "lanh-dao@mo-phong.invalid",
+        "Báo cáo giao ban 08/12/2026",
+        "Kính gửi…",
+        [("bao-cao.pdf", b"%PDF-1.7", "application/pdf")],
+    )
+    with MailSink() as sink:
+        assert (
+            deliver_due(engine, make_settings(smtp_host="127.0.0.1", smtp_port=sink.port))["delivered"] == 1
+        )
+    msg = sink.messages[0]
+    assert msg["To"] == "lanh-dao@mo-phong.invalid" and msg["Subject"] == "Báo cáo giao ban 08/12/2026"
+    assert [a.get_filename() for a in msg.iter_attachments()] == ["bao-cao.pdf"]
