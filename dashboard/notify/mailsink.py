@@ -8,6 +8,7 @@ keeps every message it receives and, given a folder, writes each one there as an
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -76,6 +77,7 @@ class MailSink:
                 (self.folder / name).write_bytes(content)
 
     def start(self) -> MailSink:
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line at INFO
         kwargs = {}
         if self.credentials is not None:
             kwargs.update(authenticator=self._auth, auth_require_tls=self.tls_context is not None)
