@@ -59,6 +59,7 @@ register(
         },
         "alerts_not_allowed": {"vi": "Không có quyền với mục này.", "en": "You may not act on this item."},
         "alerts_history": {"vi": "Lịch sử cảnh báo", "en": "Alert history"},
+        "alerts_ask_explain": {"vi": "Yêu cầu giải trình…", "en": "Ask to explain…"},
         "alerts_rules": {"vi": "Quy tắc cảnh báo", "en": "Alert rules"},
         "alerts_rules_intro": {
             "vi": "Thêm, tắt, bật quy tắc bằng lệnh ioc alerts trên máy chủ (xem README).",
@@ -173,6 +174,7 @@ def active_view(session, principal, lang: str):
         return html.P(t("alerts_none", lang), className="ioc-notice", id="alerts-empty")
     tz = store().settings.tz
     i = _i(lang)
+    can_ask = principal is not None and principal.can("explain_ask")
     head = html.Thead(
         html.Tr(
             [
@@ -201,7 +203,18 @@ def active_view(session, principal, lang: str):
                     html.Td(format_value(r.value, d.unit, lang)),
                     html.Td(fmt_datetime(r.fired_at or r.since, lang, tz)),
                     html.Td(state),
-                    html.Td(r.rule),
+                    html.Td(
+                        [
+                            r.rule,
+                            html.Br(),
+                            dcc.Link(
+                                t("alerts_ask_explain", lang),
+                                href=f"/alerts?unit={r.unit_code}&kpi={r.kpi_id}",
+                            )
+                            if can_ask
+                            else None,
+                        ]
+                    ),
                 ],
             )
         )

@@ -39,6 +39,10 @@ register(
         "unit_explain_title": {"vi": "Giải trình", "en": "Explanations"},
         "unit_explain_ask": {"vi": "Yêu cầu đơn vị giải trình…", "en": "Ask the unit to explain…"},
         "unit_explain_answer": {"vi": "giải trình", "en": "answer"},
+        "unit_explain_ask_red": {
+            "vi": "Yêu cầu giải trình chỉ tiêu không đạt",
+            "en": "Ask to explain an off-target KPI",
+        },
         "actions_title": {"vi": "Việc cần xử lý", "en": "Items to act on"},
         "actions_summary": {
             "vi": "{overdue} quá hạn · {soon} đến hạn trong 24 giờ · {paused} tạm dừng",
@@ -95,8 +99,9 @@ COLUMNS = (
 )
 
 
-def _explanations(session, unit: str, lang: str):
-    """The unit's explanation requests (giải trình), next to its KPIs; a leader's link to ask one."""
+def _explanations(session, unit: str, lang: str, red: list[str] = ()):
+    """The unit's explanation requests (giải trình), next to its KPIs; a leader's links to ask one,
+    for each red KPI of the unit (the form on /alerts comes pre-filled) or any other."""
     from dashboard import explain
 
     principal = current_principal()
@@ -108,6 +113,17 @@ def _explanations(session, unit: str, lang: str):
     )
     if not rows and ask is None:
         return None
+    asks = []
+    if ask is not None:
+        asks = [
+            dcc.Link(
+                f"{t('unit_explain_ask_red', lang)}: {CATALOGUE[k].name(lang)}",
+                href=f"/alerts?unit={unit}&kpi={k}",
+                className="ioc-explain__ask",
+                **{"data-kpi": k},
+            )
+            for k in red
+        ]
     items = []
     for r in rows:
         d = CATALOGUE[r.kpi_id]
@@ -123,7 +139,7 @@ def _explanations(session, unit: str, lang: str):
         children=[
             html.H3(t("unit_explain_title", lang), className="ioc-section-title"),
             html.Ul(items) if items else None,
-            ask,
+            html.Div([*asks, ask], className="ioc-explain__asks") if ask is not None else None,
         ],
     )
 
@@ -156,7 +172,8 @@ def layout(code: str | None = None, **query) -> html.Div:
         actions = action_list(session, unit, include_secret=may_see_secret())
         standing = peer_standing(session, unit, period, UNIT_KPIS)
         names = procedure_names(session, _procedure_codes(actions))
-        explanations = _explanations(session, unit, lang)
+        red = [r.kpi_id for r in view.tiles if r.status == "red"]
+        explanations = _explanations(session, unit, lang, red)
     tz = store().settings.tz
     tiles = [kpi_tile(r, lang=lang, freshness=fresh.get(_DOMAIN_OF[r.kpi_id[:3]]), tz=tz) for r in view.tiles]
     rows = action_rows(actions, lang, tz, names)

@@ -95,6 +95,24 @@ def test_unit_head_sees_and_acknowledges_only_its_own_alerts(store, build_app):
     assert ("alert_acknowledged", "denied") in audits and ("alert_acknowledged", "ok") in audits
 
 
+def _prop(node, component_id: str, name: str, missing=KeyError):
+    """The property ``name`` of the component ``component_id`` in a Dash JSON answer."""
+    if isinstance(node, dict):
+        props = node.get("props")
+        if isinstance(props, dict) and props.get("id") == component_id:
+            return props.get(name)
+        for value in node.values():
+            found = _prop(value, component_id, name, missing)
+            if found is not missing:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = _prop(value, component_id, name, missing)
+            if found is not missing:
+                return found
+    return missing
+
+
 def _explain_call(client, button, **values) -> str:
     buttons = ("explain-ask-button", "explain-answer-button", "explain-follow-button", "explain-close-button")
     names = {
@@ -128,6 +146,13 @@ def test_leader_asks_unit_head_answers_in_the_app(store, build_app):
     assert sign_in(head, "head", PASSWORD).status_code == 302
     boss.get("/")
     head.get("/")
+    # From an alert: its row links to the form, pre-filled with the unit and the KPI.
+    listing = _page(boss, "/alerts")
+    assert f"/alerts?unit={HEAD}&kpi=DVC-06" in listing
+    prefilled = _page(boss, "/alerts", f"?unit={HEAD}&kpi=DVC-06")
+    assert _prop(json.loads(prefilled), "explain-ask-unit", "value") == HEAD
+    assert _prop(json.loads(prefilled), "explain-ask-kpi", "value") == "DVC-06"
+    assert _prop(json.loads(listing), "explain-ask-unit", "value") is None
     asked = _explain_call(
         boss, "explain-ask-button", unit=HEAD, kpi="DVC-06", period="mtd", question="Vì sao thấp?"
     )
@@ -145,6 +170,7 @@ def test_leader_asks_unit_head_answers_in_the_app(store, build_app):
     assert "Đã gửi giải trình" in answered and "Thiếu nhân sự" in answered
     unit_page = _page(head, f"/units/{HEAD}")
     assert "unit-explanations" in unit_page and "Thiếu nhân sự" in unit_page
+    assert "unit-explain-ask" in _page(boss, f"/units/{HEAD}")  # a leader may ask from the unit page
     closed = _explain_call(boss, "explain-close-button", follow_id=rid)
     assert "Đã ghi ý kiến" in closed
     with make_sessionmaker(store)() as session:
