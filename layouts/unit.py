@@ -120,7 +120,7 @@ def _explanations(session, unit: str, lang: str, red: list[str] = ()):
                 f"{t('unit_explain_ask_red', lang)}: {CATALOGUE[k].name(lang)}",
                 href=f"/alerts?unit={unit}&kpi={k}",
                 className="ioc-explain__ask",
-                **{"data-kpi": k},
+                id=f"unit-explain-ask-{k}",
             )
             for k in red
         ]
