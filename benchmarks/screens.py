@@ -88,80 +88,92 @@ class Writer(threading.Thread):
                 self.commits.append((current_data_version(session), time.monotonic()))
 
 
-def run_screens(clients, output: str, seconds: float, abusers=(), writer: Writer | None = None) -> dict:  # noqa: C901 -- TODO(issue 15): split
-    """Every client refreshes every REFRESH_S; abusers cycle units × periods back to back."""
-    latencies, abusive, errors, seen = [], [], [0], {}  # seen: client index → [(version, time)]
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
+class _ScreensRun:
+    """One load of wall screens (and abusive clients) against the server, and its tally."""
 
-    def screen(index: int, client) -> None:
+    def __init__(self, clients, output: str, seconds: float):
+        self.clients, self.output = clients, output
+        self.latencies: list[float] = []
+        self.abusive: list[tuple[float, int]] = []
+        self.errors = 0
+        self.seen: dict[int, list[tuple[int, float]]] = {}  # client index → [(version, time)]
+        self.lock = threading.Lock()
+        self.stop_at = time.monotonic() + seconds
+
+    def screen(self, index: int, client) -> None:
         time.sleep(random.random() * REFRESH_S)  # screens were switched on at different moments
         polls = 0
-        while time.monotonic() < stop_at:
+        while time.monotonic() < self.stop_at:
             began = time.monotonic()
             polls += 1
             if polls % 6 == 0:  # the playlist moves on
                 client.view["period"] = PERIODS[(PERIODS.index(client.view["period"]) + 1) % len(PERIODS)]
             try:
-                status, body = client.refresh(output, polls)
+                status, body = client.refresh(self.output, polls)
                 ok = status in (200, 204)
             except OSError as exc:
                 status, body, ok = 0, str(exc).encode(), False
-            if not ok and errors[0] < 3:
+            if not ok and self.errors < 3:
                 print(f"screen {index}: HTTP {status} {body[:200]!r}", file=sys.stderr)
             took = time.monotonic() - began
             match = _VERSION.match(str(client.view.get("signature", "")))
-            with lock:
-                latencies.append(took * 1000)
-                if not ok:
-                    errors[0] += 1
+            with self.lock:
+                self.latencies.append(took * 1000)
+                self.errors += not ok
                 if match:
-                    seen.setdefault(index, []).append((int(match.group(1)), time.monotonic()))
+                    self.seen.setdefault(index, []).append((int(match.group(1)), time.monotonic()))
             time.sleep(max(0.0, REFRESH_S - took))
 
-    def abuser(client, units) -> None:
+    def abuser(self, client, units) -> None:
         views = itertools.cycle(itertools.product(units, PERIODS))
         n = 0
-        while time.monotonic() < stop_at:
+        while time.monotonic() < self.stop_at:
             unit, period = next(views)
             client.view = {"unit": unit, "period": period, "lang": "vi", "kiosk": False, "signature": "x"}
             began = time.monotonic()
             n += 1
             try:
-                status, _ = client.refresh(output, n)
+                status, _ = client.refresh(self.output, n)
             except OSError:
                 status = 0
-            with lock:
-                abusive.append(((time.monotonic() - began) * 1000, status))
+            with self.lock:
+                self.abusive.append(((time.monotonic() - began) * 1000, status))
             if status == 429:
                 time.sleep(0.2)
 
-    threads = [threading.Thread(target=screen, args=(i, c), daemon=True) for i, c in enumerate(clients)]
-    threads += [threading.Thread(target=abuser, args=(c, units), daemon=True) for c, units in abusers]
+    def late(self, writer: Writer | None) -> int:
+        """Screens that showed a committed version later than FRESH_WITHIN_S (or never)."""
+        late = 0
+        for version, at in writer.commits if writer is not None else ():
+            if at > self.stop_at - FRESH_WITHIN_S:
+                continue  # too close to the end to judge
+            for index in range(len(self.clients)):
+                shown = [t for v, t in self.seen.get(index, []) if v >= version]
+                if not shown or min(shown) - at > FRESH_WITHIN_S:
+                    late += 1
+        return late
+
+
+def run_screens(clients, output: str, seconds: float, abusers=(), writer: Writer | None = None) -> dict:
+    """Every client refreshes every REFRESH_S; abusers cycle units × periods back to back."""
+    run = _ScreensRun(clients, output, seconds)
+    threads = [threading.Thread(target=run.screen, args=(i, c), daemon=True) for i, c in enumerate(clients)]
+    threads += [threading.Thread(target=run.abuser, args=(c, units), daemon=True) for c, units in abusers]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    latencies.sort()
-    late = 0
-    if writer is not None:
-        for version, at in writer.commits:
-            if at > stop_at - FRESH_WITHIN_S:
-                continue  # too close to the end to judge
-            for index in range(len(clients)):
-                shown = [t for v, t in seen.get(index, []) if v >= version]
-                if not shown or min(shown) - at > FRESH_WITHIN_S:
-                    late += 1
+    latencies = sorted(run.latencies)
     pct = lambda q: round(latencies[int(q * (len(latencies) - 1))], 1) if latencies else None  # noqa: E731
     return {
         "p95_ms": pct(0.95),
         "median_ms": pct(0.5),
         "requests": len(latencies),
-        "errors": errors[0],
-        "late": late,
-        "abusive_requests": len(abusive),
-        "abusive_ok": sum(1 for _, s in abusive if s == 200),
-        "abusive_429": sum(1 for _, s in abusive if s == 429),
+        "errors": run.errors,
+        "late": run.late(writer),
+        "abusive_requests": len(run.abusive),
+        "abusive_ok": sum(1 for _, s in run.abusive if s == 200),
+        "abusive_429": sum(1 for _, s in run.abusive if s == 429),
     }
 
 

@@ -17,31 +17,32 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-DOMAINS = (
-    "documents",
-    "dossiers",
-    "meetings",
-    "procedures",
-    "meeting_samples",
-    "dossier_stats",
-    "document_status",
+# The configuration schema and the errors are the core's (the web process reads them too);
+# re-exported here because every adapter speaks of them.
+from dashboard.sourcecfg import DOMAINS, SourceConfig
+from dashboard.sourceerrors import (
+    ErrorKind,
+    FatalSourceError,
+    SourceError,
+    TransientSourceError,
+    kind_of,
+    os_error_kind,
 )
 
-
-class SourceError(Exception):
-    """Base for errors raised by adapters; the message must never contain a secret."""
-
-
-class TransientSourceError(SourceError):
-    """Worth retrying: connection refused, timeout, 429, 5xx, database locked."""
-
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class FatalSourceError(SourceError):
-    """Retrying will not help (authentication, configuration): the run fails at once."""
+__all__ = [
+    "DOMAINS",
+    "Adapter",
+    "Batch",
+    "ErrorKind",
+    "FatalSourceError",
+    "RawReject",
+    "RawRow",
+    "SourceConfig",
+    "SourceError",
+    "TransientSourceError",
+    "kind_of",
+    "os_error_kind",
+]
 
 
 @dataclass
@@ -72,51 +73,12 @@ class Batch:
     description: str = ""
 
 
-@dataclass(frozen=True)
-class SourceConfig:
-    """One entry of sources.toml, validated (see :mod:`collectors.sources`)."""
-
-    name: str
-    domain: str
-    adapter: str
-    interval_s: float = 300.0
-    timezone: str = "Asia/Ho_Chi_Minh"
-    freshness_s: float | None = None
-    units: dict[str, str] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
-    secrets: dict[str, str] = field(default_factory=dict)
-    enabled: bool = True
-    lookback_s: float = 3600.0
-    #: Timestamps of things that happened (registered, received, finished, updated) later than
-    #: now plus this are rejected as "future date" (a wrong clock, a typo'd year).
-    future_tolerance_s: float = 3600.0
-
-    @property
-    def freshness_target_s(self) -> float:
-        return self.freshness_s if self.freshness_s is not None else 3 * self.interval_s
-
-    def secret(self, key: str, env: dict[str, str] | None = None) -> str:
-        """The secret named ``key``, read from the environment variable the config names."""
-        import os
-
-        env = os.environ if env is None else env
-        var = self.secrets.get(key)
-        if not var:
-            raise FatalSourceError(
-                f'source {self.name!r}: no secret {key!r} configured (secrets.{key} = "ENV_VAR")'
-            )
-        value = env.get(var)
-        if not value:
-            raise FatalSourceError(f"source {self.name!r}: environment variable {var} is not set")
-        return value
-
-
 class Adapter(ABC):
     """Reads one source system. Subclasses set ``kind`` and implement :meth:`batches`."""
 
     kind: ClassVar[str]
     #: Domains this adapter can read.
-    domains: ClassVar[tuple[str, ...]] = ("documents", "dossiers", "meetings", "procedures")
+    domains: ClassVar[tuple[str, ...]] = ("documents", "dossiers", "meetings", "procedures", "petitions")
 
     def __init__(self, config: SourceConfig):
         self.config = config

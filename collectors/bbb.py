@@ -61,6 +61,7 @@ from xml.etree.ElementTree import Element
 from collectors.base import (
     Adapter,
     Batch,
+    ErrorKind,
     FatalSourceError,
     RawReject,
     RawRow,
@@ -101,7 +102,8 @@ def check_returncode(
     """
     if local(root.tag) != "response":
         raise TransientSourceError(
-            f"{source}: the answer to {call} is not a BigBlueButton <response> (got <{local(root.tag)[:40]}>); check options.url"
+            f"{source}: the answer to {call} is not a BigBlueButton <response> (got <{local(root.tag)[:40]}>); check options.url",
+            kind=ErrorKind.BAD_RESPONSE,
         )
     code = (child_text(root, "returncode") or "").upper()
     key = child_text(root, "messageKey") or None
@@ -112,13 +114,19 @@ def check_returncode(
             where = f"secrets.secret ({secret_var})" if secret_var else "secrets.secret"
             raise FatalSourceError(
                 f"{source}: BigBlueButton refused the checksum of {call} (authentication failed); "
-                f"check {where} against `bbb-conf --secret` and options.checksum"
+                f"check {where} against `bbb-conf --secret` and options.checksum",
+                kind=ErrorKind.AUTH,
+                detail=where,
             )
         message = (child_text(root, "message") or "").strip()[:200]
         raise FatalSourceError(
-            f"{source}: BigBlueButton answered FAILED to {call}: {key or 'no messageKey'}: {message or 'no message'}"
+            f"{source}: BigBlueButton answered FAILED to {call}: {key or 'no messageKey'}: {message or 'no message'}",
+            kind=ErrorKind.BAD_REQUEST,
+            detail=f"FAILED {key or ''}".strip(),
         )
-    raise TransientSourceError(f"{source}: unexpected returncode {code[:20]!r} in the answer to {call}")
+    raise TransientSourceError(
+        f"{source}: unexpected returncode {code[:20]!r} in the answer to {call}", kind=ErrorKind.BAD_RESPONSE
+    )
 
 
 def _ms(text: str | None, name: str) -> int:
@@ -297,68 +305,22 @@ class SessionTracker:
     def state(self) -> dict[str, Any]:
         return {"v": STATE_VERSION, "polled_ms": self.polled_ms, "sessions": self.sessions}
 
-    def poll(self, meetings: list[dict[str, Any]], now_ms: int) -> list[str]:  # noqa: C901 -- TODO(issue 15): split
+    def poll(self, meetings: list[dict[str, Any]], now_ms: int) -> list[str]:
         """Apply one ``getMeetings`` answer seen at ``now_ms``; return the ids of changed sessions."""
         changed: set[str] = set()
         listed = {m["internal_id"]: m for m in meetings if not m["breakout"]}
         for internal, meeting in listed.items():
             session = self.sessions.get(internal)
-            running = meeting["end_ms"] == 0
             if session is None:
-                observed = running or meeting["participants"] > 0
-                if not observed and meeting.get("joined") is False:
-                    observed = True  # ended before anyone joined: a known peak of 0
-                session = self.sessions[internal] = {
-                    "title": meeting["name"],
-                    "unit": self.unit_of(meeting),
-                    "start": meeting["start_ms"],
-                    "end": None if running else meeting["end_ms"],
-                    "peak": meeting["participants"] if observed else None,
-                    "peak_endpoints": _endpoints(meeting) if observed else None,
-                    "closed": None if running else "endTime",
-                    "record": meeting["record"],
-                    "recording_done": False,
-                    "last_seen": now_ms,
-                    "changed": now_ms,
-                }
+                self.sessions[internal] = self._new_session(meeting, now_ms)
                 changed.add(internal)
-                continue
-            session["last_seen"] = now_ms
-            if running or meeting["participants"] > 0:
-                peak = _peak(session["peak"], meeting["participants"])
-                endpoints = _peak(session["peak_endpoints"], _endpoints(meeting))
-                if (peak, endpoints) != (session["peak"], session["peak_endpoints"]):
-                    session["peak"], session["peak_endpoints"] = peak, endpoints
-                    changed.add(internal)
-            if running and session["closed"] == "vanished":
-                # It was missing from one answer (a proxy such as Scalelite hiccuped) and is back.
-                session["end"], session["closed"] = None, None
+            elif self._update_session(session, meeting, now_ms):
                 changed.add(internal)
-            elif not running and session["closed"] in (None, "vanished"):
-                session["end"], session["closed"] = meeting["end_ms"], "endTime"
-                changed.add(internal)
-            if meeting["record"]:
-                session["record"] = True
         for internal, session in list(self.sessions.items()):
             if internal in listed:
                 continue
             if session["closed"] is None:
-                # Gone from getMeetings without an endTime we saw: BBB dropped it (ended and
-                # expired) between two polls. The true end lies between the last poll that saw it
-                # and now; the last sighting is the bound we know, so hours are never inflated.
-                # When the collector was down for longer than two intervals that gap can be large:
-                # the session is still closed at its last sighting (a recording, if any, corrects
-                # it later), and the log says so.
-                gap_s = (now_ms - session["last_seen"]) / 1000
-                if gap_s > 2 * self.interval_s:
-                    log.warning(
-                        "%s: meeting %r vanished while the collector was not polling for %.0f min; "
-                        "closed at its last sighting",
-                        self.source,
-                        session["title"][:80],
-                        gap_s / 60,
-                    )
-                session["end"], session["closed"] = max(session["last_seen"], session["start"]), "vanished"
+                self._close_vanished(session, now_ms)
                 changed.add(internal)
             if not self._awaits_recording(session, now_ms):
                 if internal not in changed:
@@ -369,6 +331,64 @@ class SessionTracker:
             self.sessions[internal]["changed"] = now_ms
         self.polled_ms = now_ms
         return sorted(changed)
+
+    def _new_session(self, meeting: dict[str, Any], now_ms: int) -> dict[str, Any]:
+        running = meeting["end_ms"] == 0
+        observed = running or meeting["participants"] > 0
+        if not observed and meeting.get("joined") is False:
+            observed = True  # ended before anyone joined: a known peak of 0
+        return {
+            "title": meeting["name"],
+            "unit": self.unit_of(meeting),
+            "start": meeting["start_ms"],
+            "end": None if running else meeting["end_ms"],
+            "peak": meeting["participants"] if observed else None,
+            "peak_endpoints": _endpoints(meeting) if observed else None,
+            "closed": None if running else "endTime",
+            "record": meeting["record"],
+            "recording_done": False,
+            "last_seen": now_ms,
+            "changed": now_ms,
+        }
+
+    def _update_session(self, session: dict[str, Any], meeting: dict[str, Any], now_ms: int) -> bool:
+        """A known session seen again: its peaks, end and recording flag; whether it changed."""
+        changed = False
+        running = meeting["end_ms"] == 0
+        session["last_seen"] = now_ms
+        if running or meeting["participants"] > 0:
+            peak = _peak(session["peak"], meeting["participants"])
+            endpoints = _peak(session["peak_endpoints"], _endpoints(meeting))
+            if (peak, endpoints) != (session["peak"], session["peak_endpoints"]):
+                session["peak"], session["peak_endpoints"] = peak, endpoints
+                changed = True
+        if running and session["closed"] == "vanished":
+            # It was missing from one answer (a proxy such as Scalelite hiccuped) and is back.
+            session["end"], session["closed"] = None, None
+            changed = True
+        elif not running and session["closed"] in (None, "vanished"):
+            session["end"], session["closed"] = meeting["end_ms"], "endTime"
+            changed = True
+        if meeting["record"]:
+            session["record"] = True
+        return changed
+
+    def _close_vanished(self, session: dict[str, Any], now_ms: int) -> None:
+        """Gone from getMeetings without an endTime we saw: BBB dropped it (ended and expired)
+        between two polls. The true end lies between the last poll that saw it and now; the last
+        sighting is the bound we know, so hours are never inflated. When the collector was down
+        for longer than two intervals that gap can be large: the session is still closed at its
+        last sighting (a recording, if any, corrects it later), and the log says so."""
+        gap_s = (now_ms - session["last_seen"]) / 1000
+        if gap_s > 2 * self.interval_s:
+            log.warning(
+                "%s: meeting %r vanished while the collector was not polling for %.0f min; "
+                "closed at its last sighting",
+                self.source,
+                session["title"][:80],
+                gap_s / 60,
+            )
+        session["end"], session["closed"] = max(session["last_seen"], session["start"]), "vanished"
 
     def _awaits_recording(self, session: dict[str, Any], now_ms: int) -> bool:
         return (

@@ -29,6 +29,8 @@ from sqlalchemy import Engine
 
 from collectors.base import SourceConfig
 from collectors.scheduler import CollectorLock, build_scheduler, run_source
+from collectors.sim_tasks import SOURCE_NAME as TASKS_SOURCE
+from collectors.sim_tasks import TaskSource
 from collectors.simulator import (
     DOSSIER_COLUMNS,
     LIVE_ID_PREFIX,
@@ -38,6 +40,7 @@ from collectors.simulator import (
     SimulatedSources,
     demo_sim_units,
 )
+from collectors.task_template import TASK_COLUMNS
 from dashboard.config import Settings
 
 DEMO_INTERVAL_S = 10.0
@@ -50,12 +53,20 @@ LIVE_DOSSIERS_PER_MIN = 1.0
 
 BBB_SECRET_ENV = "IOC_DEMO_BBB_SECRET"
 MOTCUA_TOKEN_ENV = "IOC_DEMO_MOTCUA_TOKEN"
+PAKN_TOKEN_ENV = "IOC_DEMO_PAKN_TOKEN"
 # BigBlueButton lists a meeting that ended for a while before forgetting it.
 BBB_ENDED_VISIBLE = timedelta(minutes=30)
 
 
 def demo_root(settings: Settings) -> Path:
     return settings.data_dir / "demo"
+
+
+def demo_unit_names() -> dict[str, str]:
+    """Unit code → the name an office writes in its task follow-up spreadsheet."""
+    from dashboard.units import DEMO_UNITS_FILE, read_units_file
+
+    return {row.code: row.name_vi for row in read_units_file(DEMO_UNITS_FILE)}
 
 
 class _OnestopRows:
@@ -88,9 +99,9 @@ class _OnestopRows:
 class DemoPlatforms:
     """The demo's fake BigBlueButton and one-stop REST servers on 127.0.0.1, fed by the simulator."""
 
-    def __init__(self, simulation: SimulatedSources, tz):
-        from ioc_fakes.bbb import FakeBbb
-        from ioc_fakes.dossier_rest import FakeDossierRest
+    def __init__(self, simulation: SimulatedSources, tz, petition_days: int = 400):
+        from collectors.platforms.bbb import FakeBbb
+        from collectors.platforms.dossier_rest import FakeDossierRest
 
         self.tz = tz
         # Generated per process and handed to the collectors the way a deployment does it: the
@@ -109,6 +120,7 @@ class DemoPlatforms:
             order="id",
             provider=_OnestopRows(simulation.onestop_path, tz),
         ).start()
+        self.pakn = _petitions_portal(simulation, tz, petition_days)
         self._live: dict[str, dict[str, Any]] = {}  # live-stream BBB meetings, latest state
         self._first_start: dict[str, datetime] = {}  # the identity BBB gave each at its start
         self._lock = threading.Lock()
@@ -158,6 +170,41 @@ class DemoPlatforms:
     def stop(self) -> None:
         self.bbb.stop()
         self.motcua.stop()
+        self.pakn.stop()
+
+
+def _petitions_portal(simulation: SimulatedSources, tz, days: int):
+    """The fake national-portal petitions API, serving the simulated petitions (collectors.sim_petitions)."""
+    from collectors.platforms.petitions_portal import FakePetitionsPortal
+    from collectors.sim_petitions import PetitionFeed, PetitionSimulator
+
+    os.environ[PAKN_TOKEN_ENV] = secrets.token_urlsafe(24)
+    agency = simulation.simulator
+    sim = PetitionSimulator(agency.units, agency.performance, seed=agency.seed, tz=tz)
+    start = datetime.now(tz).date() - timedelta(days=days)
+    feed = PetitionFeed(sim, start, clock=lambda: datetime.now(tz).replace(microsecond=0))
+    # Build the history while the other simulated systems are written (it is the portal's first answer).
+    threading.Thread(
+        target=sim.petitions, args=(start, datetime.now(tz).date()), name="demo-petitions", daemon=True
+    ).start()
+    return FakePetitionsPortal(auth="bearer", token=os.environ[PAKN_TOKEN_ENV], provider=feed).start()
+
+
+#: How the demo maps the portal's petitions (docs/sources/petitions.toml, without unit mapping).
+PAKN_FIELDS = {
+    "maPAKN": "MaPAKN",
+    "soHieu": "SoHieu",
+    "kenhTiepNhan": "KenhTiepNhan",
+    "linhVuc.ma": "LinhVuc",
+    "khanCap": "KhanCap",
+    "donViXuLy.ma": "MaDonVi",
+    "ngayTiepNhan": "NgayTiepNhan",
+    "hanXuLy": "HanXuLy",
+    "trangThai": "TrangThai",
+    "ngayXuLy": "NgayXuLy",
+    "danhGia.mucDo": "DanhGia",
+    "ngayCapNhat": "NgayCapNhat",
+}
 
 
 def demo_sources(
@@ -195,7 +242,30 @@ def demo_sources(
                 },
                 secrets={"secret": BBB_SECRET_ENV},
                 **common,
-            )
+            ),
+            SourceConfig(
+                name="mo-phong-pakn",
+                domain="petitions",
+                adapter="rest",
+                options={
+                    "url": platforms.pakn.url,
+                    "path": "/api/v1/pakn",
+                    "items_path": "result.items",
+                    "updated_param": "tuNgay",
+                    "updated_format": "dd/MM/yyyy HH:mm:ss",
+                    "paging": {
+                        "type": "page",
+                        "page_param": "pageIndex",
+                        "size_param": "pageSize",
+                        "size": 5000,
+                        "total_path": "result.totalCount",
+                    },
+                    "auth": {"type": "bearer"},
+                    "fields": PAKN_FIELDS,
+                },
+                secrets={"token": PAKN_TOKEN_ENV},
+                **common,
+            ),
         ]
     else:
         dossiers = SourceConfig(
@@ -247,6 +317,20 @@ def demo_sources(
             **common,
         ),
         *live_meetings,
+        # Directive tasks: the office's follow-up spreadsheet (XLSX template), lead units by name.
+        SourceConfig(
+            name=TASKS_SOURCE,
+            domain="tasks",
+            adapter="file",
+            options={
+                "folder": str(root / "nhiem-vu"),
+                "pattern": "*.xlsx",
+                "columns": dict(TASK_COLUMNS),
+                "settle_seconds": 0,
+            },
+            units={name: code for code, name in demo_unit_names().items()},
+            **common,
+        ),
     ]
 
 
@@ -285,6 +369,11 @@ def write_sources_file(path: Path, sources: list[SourceConfig]) -> Path:
                 if s.secrets
                 else []
             ),
+            *(
+                ["[source.units]", *[f"{_toml_value(k)} = {_toml_value(v)}" for k, v in s.units.items()]]
+                if s.units
+                else []
+            ),
             "",
         ]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -313,8 +402,10 @@ def prepare(
         live_dossiers_per_min=LIVE_DOSSIERS_PER_MIN,
     )
     simulation = SimulatedSources(root, simulator)
-    platforms = DemoPlatforms(simulation, settings.tz)  # before advancing: live BBB meetings go there
+    platforms = DemoPlatforms(simulation, settings.tz, days)  # before advancing: live BBB meetings go there
     now = datetime.now(settings.tz).replace(microsecond=0)
+    tasks = TaskSource(root / "nhiem-vu", simulator, now - timedelta(days=days), demo_unit_names())
+    simulation.after_advance = tasks.advance
     began = time.perf_counter()
     if simulation.position is None:
         echo(f"simulating {days} days of a ministry and its 34 provincial departments (SIMULATED DATA)…")

@@ -82,10 +82,12 @@ from zoneinfo import ZoneInfo
 from collectors.base import (
     Adapter,
     Batch,
+    ErrorKind,
     FatalSourceError,
     RawReject,
     RawRow,
     SourceConfig,
+    os_error_kind,
 )
 from collectors.parse import parse_datetime
 from collectors.safexml import XmlError, child_text, local, parse_xml
@@ -395,7 +397,7 @@ class EdxmlStatusAdapter(Adapter):
         super().__init__(config)
         problems = self.check_options(config.options)
         if problems:
-            raise FatalSourceError(f"source {config.name!r}: " + "; ".join(problems))
+            raise FatalSourceError(f"source {config.name!r}: " + "; ".join(problems), kind=ErrorKind.CONFIG)
         options = config.options
         self.folder = Path(options["folder"])
         self.documents_source = options["documents_source"].strip()
@@ -483,7 +485,9 @@ class EdxmlStatusAdapter(Adapter):
         if not self.folder.is_dir():
             raise FatalSourceError(
                 f"source {self.config.name!r}: packets folder {self.folder} does not exist or is not a folder: "
-                "check options.folder (and that the share is mounted)"
+                "check options.folder (and that the share is mounted)",
+                kind=ErrorKind.SOURCE_MISSING,
+                detail=self.folder,
             )
         now_ns = int(self.clock() * 1e9)
         settle_ns = int(self.settle_seconds * 1e9)
@@ -493,7 +497,9 @@ class EdxmlStatusAdapter(Adapter):
         except OSError as exc:
             raise FatalSourceError(
                 f"source {self.config.name!r}: cannot list {self.folder} ({exc.strerror or exc}): "
-                "check that the collector may read the folder"
+                "check that the collector may read the folder",
+                kind=os_error_kind(exc),
+                detail=self.folder,
             ) from None
         for entry in entries:
             name = entry.name

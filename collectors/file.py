@@ -64,7 +64,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from collectors.base import Adapter, Batch, FatalSourceError, RawReject, RawRow, SourceConfig
+from collectors.base import (
+    Adapter,
+    Batch,
+    ErrorKind,
+    FatalSourceError,
+    RawReject,
+    RawRow,
+    SourceConfig,
+    os_error_kind,
+)
+from collectors.personal import CHECKED_DOMAINS, personal_columns
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +120,7 @@ KNOWN_OPTIONS = {
     "max_rows",
     "max_file_seconds",
     "batch_rows",
+    "refuse_personal_columns",
 }
 
 _SEP_HINT = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
@@ -234,12 +245,13 @@ class FileAdapter(Adapter):
     """Imports CSV/XLSX exports dropped into a folder, one batch per file, oldest first."""
 
     kind = "file"
+    domains = ("documents", "dossiers", "meetings", "procedures", "tasks")
 
     def __init__(self, config: SourceConfig):
         super().__init__(config)
         problems = self.check_options(config.options)
         if problems:
-            raise FatalSourceError(f"source {config.name!r}: " + "; ".join(problems))
+            raise FatalSourceError(f"source {config.name!r}: " + "; ".join(problems), kind=ErrorKind.CONFIG)
         options = config.options
         self.folder = Path(options["folder"])
         patterns = options.get("pattern", DEFAULT_PATTERN)
@@ -259,112 +271,16 @@ class FileAdapter(Adapter):
         self.batch_rows = options.get("batch_rows", DEFAULT_BATCH_ROWS)
         self._file_started = time.monotonic()
         self.settle_seconds = float(options.get("settle_seconds", DEFAULT_SETTLE_SECONDS))
+        # Citizens' personal data is never collected: such columns are refused at the header.
+        self.refuse_personal = bool(options.get("refuse_personal_columns", config.domain in CHECKED_DOMAINS))
 
     # -- configuration -------------------------------------------------------------------------
 
     @classmethod
-    def check_options(cls, options: dict[str, Any]) -> list[str]:  # noqa: C901 -- TODO(issue 15): split
+    def check_options(cls, options: dict[str, Any]) -> list[str]:
         problems = [f"options.{key}: unknown option" for key in sorted(set(options) - KNOWN_OPTIONS)]
-
-        folder = options.get("folder")
-        if folder is None:
-            problems.append("options.folder: missing")
-        elif not _is_path(folder):
-            problems.append("options.folder: expected the path of the drop folder")
-
-        pattern = options.get("pattern", DEFAULT_PATTERN)
-        patterns = [pattern] if isinstance(pattern, str) else pattern
-        if (
-            not isinstance(patterns, list)
-            or not patterns
-            or not all(isinstance(p, str) and p.strip() for p in patterns)
-        ):
-            problems.append(
-                'options.pattern: expected a file name pattern or a list of them, e.g. ["*.csv", "*.xlsx"]'
-            )
-        elif any("/" in p or "\\" in p for p in patterns):
-            problems.append("options.pattern: patterns match file names in the folder, not paths")
-
-        for key in ("archive", "failed"):
-            value = options.get(key)
-            if value is None:
-                continue
-            if not _is_path(value):
-                problems.append(f"options.{key}: expected a folder path")
-            elif _is_path(folder) and _same_path(value, folder):
-                problems.append(f"options.{key}: must not be the drop folder itself")
-
-        columns = options.get("columns")
-        fields: set[str] = set()
-        if columns is None:
-            problems.append("options.columns: missing (a table of header = field)")
-        elif (
-            not isinstance(columns, dict)
-            or not columns
-            or not all(_is_text(h) and _is_text(f) for h, f in columns.items())
-        ):
-            problems.append("options.columns: expected a table of header = field")
-        else:
-            fields = set(columns.values())
-            seen: dict[str, tuple[str, str]] = {}
-            for header, field in columns.items():
-                key = normalize_header(header)
-                if key in seen and seen[key][1] != field:
-                    problems.append(
-                        f"options.columns: {seen[key][0]!r} and {header!r} are the same header "
-                        f"but map to different fields ({seen[key][1]}, {field})"
-                    )
-                seen.setdefault(key, (header, field))
-
-        required = options.get("required_columns", [])
-        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-            problems.append("options.required_columns: expected a list of field names")
-        elif fields:
-            for name in required:
-                if name not in fields:
-                    problems.append(f"options.required_columns: {name!r} is not a field in options.columns")
-
-        encoding = options.get("encoding", "auto")
-        if not isinstance(encoding, str):
-            problems.append('options.encoding: expected "auto" or an encoding name such as "cp1258"')
-        elif encoding != "auto":
-            try:
-                codecs.lookup(encoding)
-            except LookupError:
-                problems.append(f"options.encoding: unknown encoding {encoding!r}")
-
-        delimiter = options.get("delimiter", "auto")
-        valid = delimiter in ("auto", "tab") or (
-            isinstance(delimiter, str) and len(delimiter) == 1 and delimiter not in '"\r\n'
-        )
-        if not valid:
-            problems.append('options.delimiter: expected "auto", "tab" or a single character such as ";"')
-
-        sheet = options.get("sheet")
-        if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
-            problems.append("options.sheet: expected a sheet name")
-
-        markers = options.get("totals_markers", list(DEFAULT_TOTALS_MARKERS))
-        if not isinstance(markers, list) or not all(isinstance(m, str) for m in markers):
-            problems.append("options.totals_markers: expected a list of texts")
-
-        for key, default, what in (
-            ("max_file_bytes", DEFAULT_MAX_FILE_BYTES, "a positive whole number of bytes"),
-            ("max_inflated_bytes", DEFAULT_MAX_INFLATED_BYTES, "a positive whole number of bytes"),
-            ("max_rows", DEFAULT_MAX_ROWS, "a positive whole number of rows"),
-            ("batch_rows", DEFAULT_BATCH_ROWS, "a positive whole number of rows"),
-        ):
-            value = options.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                problems.append(f"options.{key}: expected {what}")
-        seconds = options.get("max_file_seconds", DEFAULT_MAX_FILE_SECONDS)
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
-            problems.append("options.max_file_seconds: expected a number of seconds > 0")
-
-        settle = options.get("settle_seconds", DEFAULT_SETTLE_SECONDS)
-        if isinstance(settle, bool) or not isinstance(settle, (int, float)) or settle < 0:
-            problems.append("options.settle_seconds: expected a number of seconds ≥ 0")
-
+        for check in (_path_problems, _column_problems, _reading_problems, _limit_problems):
+            problems.extend(check(options))
         return problems
 
     # -- batches -------------------------------------------------------------------------------
@@ -390,7 +306,9 @@ class FileAdapter(Adapter):
         if not self.folder.is_dir():
             raise FatalSourceError(
                 f"source {self.config.name!r}: drop folder {self.folder} does not exist or is not a "
-                "folder: check options.folder (and that the share is mounted)"
+                "folder: check options.folder (and that the share is mounted)",
+                kind=ErrorKind.SOURCE_MISSING,
+                detail=self.folder,
             )
         now = time.time()
         found = []
@@ -706,6 +624,8 @@ class FileAdapter(Adapter):
                         "check options.columns and options.required_columns",
                         _first_line(head, first_cells, delimiter),
                     )
+                if header is not None and self.refuse_personal:
+                    yield from self._refuse_personal(name, header, cells)
                 continue
             first = next((c for c in cells if not _is_blank(c)), None)
             if first is None or self.is_totals.matches(first):
@@ -742,6 +662,21 @@ class FileAdapter(Adapter):
                 _first_line(head, first_cells, delimiter),
             )
 
+    def _refuse_personal(self, name: str, header: _Header, cells: Sequence[Any]) -> Iterator[RawReject]:
+        """Drop the header's personal-data columns (their values are never read) and report each."""
+        for index, text in personal_columns(cells):
+            header.fields.pop(index, None)
+            yield RawReject(
+                reason=(
+                    f"column {text!r} (line {header.line_no}) holds citizens' personal data, which IOC does not "
+                    "collect: its values were not read; remove the column from the export"
+                ),
+                payload={"file": name, "column": text},
+                line_no=header.line_no,
+                file_name=name,
+                kind="column",
+            )
+
     def _check_time(self, name: str, line_no: int) -> None:
         spent = time.monotonic() - self._file_started
         if spent > self.max_file_seconds:
@@ -775,11 +710,132 @@ class FileAdapter(Adapter):
                 raise FatalSourceError(
                     f"source {self.config.name!r}: {path.name} was processed but could not be moved "
                     f"to {target} ({error.strerror or error}): check that the collector may write "
-                    "there, or the file will be imported again on every run"
+                    "there, or the file will be imported again on every run",
+                    kind=os_error_kind(error),
+                    detail=target,
                 ) from None
             log.info("source %s: moved %s to %s", self.config.name, path.name, destination)
 
         return move
+
+
+def _path_problems(options: dict[str, Any]) -> list[str]:
+    """The drop folder, the file name patterns and the archive/failed folders."""
+    problems: list[str] = []
+    folder = options.get("folder")
+    if folder is None:
+        problems.append("options.folder: missing")
+    elif not _is_path(folder):
+        problems.append("options.folder: expected the path of the drop folder")
+
+    pattern = options.get("pattern", DEFAULT_PATTERN)
+    patterns = [pattern] if isinstance(pattern, str) else pattern
+    if (
+        not isinstance(patterns, list)
+        or not patterns
+        or not all(isinstance(p, str) and p.strip() for p in patterns)
+    ):
+        problems.append(
+            'options.pattern: expected a file name pattern or a list of them, e.g. ["*.csv", "*.xlsx"]'
+        )
+    elif any("/" in p or "\\" in p for p in patterns):
+        problems.append("options.pattern: patterns match file names in the folder, not paths")
+
+    for key in ("archive", "failed"):
+        value = options.get(key)
+        if value is None:
+            continue
+        if not _is_path(value):
+            problems.append(f"options.{key}: expected a folder path")
+        elif _is_path(folder) and _same_path(value, folder):
+            problems.append(f"options.{key}: must not be the drop folder itself")
+    return problems
+
+
+def _column_problems(options: dict[str, Any]) -> list[str]:
+    """The header → field table and the required fields."""
+    problems: list[str] = []
+    columns = options.get("columns")
+    fields: set[str] = set()
+    if columns is None:
+        problems.append("options.columns: missing (a table of header = field)")
+    elif (
+        not isinstance(columns, dict)
+        or not columns
+        or not all(_is_text(h) and _is_text(f) for h, f in columns.items())
+    ):
+        problems.append("options.columns: expected a table of header = field")
+    else:
+        fields = set(columns.values())
+        seen: dict[str, tuple[str, str]] = {}
+        for header, field in columns.items():
+            key = normalize_header(header)
+            if key in seen and seen[key][1] != field:
+                problems.append(
+                    f"options.columns: {seen[key][0]!r} and {header!r} are the same header "
+                    f"but map to different fields ({seen[key][1]}, {field})"
+                )
+            seen.setdefault(key, (header, field))
+
+    required = options.get("required_columns", [])
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        problems.append("options.required_columns: expected a list of field names")
+    elif fields:
+        for name in required:
+            if name not in fields:
+                problems.append(f"options.required_columns: {name!r} is not a field in options.columns")
+    return problems
+
+
+def _reading_problems(options: dict[str, Any]) -> list[str]:
+    """Encoding, delimiter, sheet and totals markers."""
+    problems: list[str] = []
+    encoding = options.get("encoding", "auto")
+    if not isinstance(encoding, str):
+        problems.append('options.encoding: expected "auto" or an encoding name such as "cp1258"')
+    elif encoding != "auto":
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            problems.append(f"options.encoding: unknown encoding {encoding!r}")
+
+    delimiter = options.get("delimiter", "auto")
+    valid = delimiter in ("auto", "tab") or (
+        isinstance(delimiter, str) and len(delimiter) == 1 and delimiter not in '"\r\n'
+    )
+    if not valid:
+        problems.append('options.delimiter: expected "auto", "tab" or a single character such as ";"')
+
+    sheet = options.get("sheet")
+    if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
+        problems.append("options.sheet: expected a sheet name")
+
+    markers = options.get("totals_markers", list(DEFAULT_TOTALS_MARKERS))
+    if not isinstance(markers, list) or not all(isinstance(m, str) for m in markers):
+        problems.append("options.totals_markers: expected a list of texts")
+    return problems
+
+
+def _limit_problems(options: dict[str, Any]) -> list[str]:
+    """Size, row, time and settle limits."""
+    problems: list[str] = []
+    for key, default, what in (
+        ("max_file_bytes", DEFAULT_MAX_FILE_BYTES, "a positive whole number of bytes"),
+        ("max_inflated_bytes", DEFAULT_MAX_INFLATED_BYTES, "a positive whole number of bytes"),
+        ("max_rows", DEFAULT_MAX_ROWS, "a positive whole number of rows"),
+        ("batch_rows", DEFAULT_BATCH_ROWS, "a positive whole number of rows"),
+    ):
+        value = options.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            problems.append(f"options.{key}: expected {what}")
+    seconds = options.get("max_file_seconds", DEFAULT_MAX_FILE_SECONDS)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+        problems.append("options.max_file_seconds: expected a number of seconds > 0")
+
+    settle = options.get("settle_seconds", DEFAULT_SETTLE_SECONDS)
+    if isinstance(settle, bool) or not isinstance(settle, (int, float)) or settle < 0:
+        problems.append("options.settle_seconds: expected a number of seconds ≥ 0")
+    return problems
 
 
 def _parse_dimensions_from_the_head(self):  # replaces WorkSheetParser.parse_dimensions

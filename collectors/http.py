@@ -39,7 +39,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from collectors.base import FatalSourceError, SourceConfig, TransientSourceError
+from collectors.base import ErrorKind, FatalSourceError, SourceConfig, TransientSourceError, kind_of
 from dashboard.redact import RedactingFilter, redact, remember_secret
 
 log = logging.getLogger(__name__)
@@ -168,13 +168,18 @@ class OAuth2ClientCredentials(Auth):
         if response.status_code in (400, 401, 403):
             raise FatalSourceError(
                 f"{client.name}: authentication failed at {client.safe_url(self.token_url)} "
-                f"(HTTP {response.status_code}); check client_id and secrets.client_secret"
+                f"(HTTP {response.status_code}); check client_id and secrets.client_secret",
+                kind=ErrorKind.AUTH,
+                detail="client_id, secrets.client_secret",
             )
         client.raise_for_status(response, "token")
         data = client.parse_json(response, "token")
         token = data.get("access_token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
-            raise TransientSourceError(f"{client.name}: the token endpoint answered without an access_token")
+            raise TransientSourceError(
+                f"{client.name}: the token endpoint answered without an access_token",
+                kind=ErrorKind.BAD_RESPONSE,
+            )
         remember_secret(token)
         self._token = token
         try:
@@ -290,25 +295,32 @@ class HttpClient:
                     body.extend(chunk)
                     if len(body) > self.max_bytes:
                         raise FatalSourceError(
-                            f"{self.name}: the answer of {where} exceeds {self.max_bytes // (1024 * 1024)} MiB; lower the page size"
+                            f"{self.name}: the answer of {where} exceeds {self.max_bytes // (1024 * 1024)} MiB; lower the page size",
+                            kind=ErrorKind.CONFIG,
+                            detail="options.page_size",
                         )
                 response._content = bytes(body)
             finally:
                 response.close()
         except httpx.TimeoutException:
             raise TransientSourceError(
-                f"{self.name}: timeout after {self._http.timeout.read} s at {where}"
+                f"{self.name}: timeout after {self._http.timeout.read} s at {where}",
+                kind=ErrorKind.TIMEOUT,
             ) from None
         except httpx.ConnectError as exc:
             raise TransientSourceError(
-                f"{self.name}: cannot connect to {where} ({self.redact(str(exc)) or 'refused'})"
+                f"{self.name}: cannot connect to {where} ({self.redact(str(exc)) or 'refused'})",
+                kind=ErrorKind.TLS if kind_of(exc) is ErrorKind.TLS else ErrorKind.UNREACHABLE,
             ) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             raise TransientSourceError(
-                f"{self.name}: the connection to {where} broke ({self.redact(str(exc))})"
+                f"{self.name}: the connection to {where} broke ({self.redact(str(exc))})",
+                kind=ErrorKind.BAD_RESPONSE,
             ) from None
         except httpx.UnsupportedProtocol:
-            raise FatalSourceError(f"{self.name}: not an http(s) URL: {where}") from None
+            raise FatalSourceError(
+                f"{self.name}: not an http(s) URL: {where}", kind=ErrorKind.CONFIG, detail="options.url"
+            ) from None
         return response
 
     def request(
@@ -325,7 +337,9 @@ class HttpClient:
                     continue
                 raise FatalSourceError(
                     f"{self.name}: authentication failed at {self.safe_url(request.url.copy_with(query=None))} "
-                    f"(HTTP {response.status_code}); check {self.auth.describe()}"
+                    f"(HTTP {response.status_code}); check {self.auth.describe()}",
+                    kind=ErrorKind.AUTH if response.status_code == 401 else ErrorKind.FORBIDDEN,
+                    detail=self.auth.describe(),
                 )
             self.raise_for_status(response, path)
             return response
@@ -339,16 +353,27 @@ class HttpClient:
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise TransientSourceError(
-                f"{self.name}: rate limited (HTTP 429) at {where}", retry_after=retry_after
+                f"{self.name}: rate limited (HTTP 429) at {where}",
+                retry_after=retry_after,
+                kind=ErrorKind.RATE_LIMITED,
+                detail="HTTP 429",
             )
         if status >= 500:
-            raise TransientSourceError(f"{self.name}: server error HTTP {status} at {where}")
+            raise TransientSourceError(
+                f"{self.name}: server error HTTP {status} at {where}",
+                kind=ErrorKind.SERVER_ERROR,
+                detail=f"HTTP {status}",
+            )
         if status in (301, 302, 303, 307, 308):
             raise FatalSourceError(
-                f"{self.name}: {where} redirects to {self.safe_url(response.headers.get('Location', '?'))}; put that address in options.url"
+                f"{self.name}: {where} redirects to {self.safe_url(response.headers.get('Location', '?'))}; put that address in options.url",
+                kind=ErrorKind.NOT_FOUND,
+                detail=f"HTTP {status}",
             )
         raise FatalSourceError(
-            f"{self.name}: HTTP {status} at {where}; check options.url and the paths in options"
+            f"{self.name}: HTTP {status} at {where}; check options.url and the paths in options",
+            kind=ErrorKind.NOT_FOUND if status == 404 else ErrorKind.BAD_REQUEST,
+            detail=f"HTTP {status}",
         )
 
     # ---- bodies
@@ -357,7 +382,8 @@ class HttpClient:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError) as exc:
             raise TransientSourceError(
-                f"{self.name}: malformed JSON in the answer to {what} ({str(exc)[:120]})"
+                f"{self.name}: malformed JSON in the answer to {what} ({str(exc)[:120]})",
+                kind=ErrorKind.BAD_RESPONSE,
             ) from None
 
     def get_json(self, path: str, params: dict[str, Any] | None = None, **kwargs) -> Any:
@@ -371,7 +397,8 @@ class HttpClient:
             return parse_xml(response.content)
         except XmlError as exc:
             raise TransientSourceError(
-                f"{self.name}: malformed XML in the answer to {path} ({exc})"
+                f"{self.name}: malformed XML in the answer to {path} ({exc})",
+                kind=ErrorKind.BAD_RESPONSE,
             ) from None
 
     def close(self) -> None:
@@ -550,7 +577,11 @@ def make_auth(config: SourceConfig, options: dict[str, Any]) -> Auth:
             body=str(auth.get("body", "form")),
             placement=str(auth.get("placement", "header")),
         )
-    raise FatalSourceError(f"source {config.name!r}: options.auth.type {kind!r} is not supported")
+    raise FatalSourceError(
+        f"source {config.name!r}: options.auth.type {kind!r} is not supported",
+        kind=ErrorKind.CONFIG,
+        detail="options.auth.type",
+    )
 
 
 def check_auth(options: dict[str, Any]) -> list[str]:

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from collectors.base import Adapter, Batch, RawRow, TransientSourceError
+from collectors.base import Adapter, Batch, ErrorKind, RawRow, TransientSourceError
 from collectors.http import HttpClient, check_auth, check_url, make_auth
 
 COUNTERS = {"conferences_started": "total_conferences_created", "participants_joined": "total_participants"}
@@ -61,7 +61,9 @@ def _whole(value: Any) -> int | None:
 def read_stats(body: Any, where: str) -> dict[str, Any]:
     """The gauges and counters of one stats answer; not a JSON object → TransientSourceError."""
     if not isinstance(body, dict):
-        raise TransientSourceError(f"{where}: the stats answer is not a JSON object: malformed answer")
+        raise TransientSourceError(
+            f"{where}: the stats answer is not a JSON object: malformed answer", kind=ErrorKind.BAD_RESPONSE
+        )
     out: dict[str, Any] = {name: body.get(field) for name, field in GAUGES.items()}
     out.update({name: _whole(body.get(field)) for name, field in COUNTERS.items()})
     return out

@@ -49,7 +49,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from collectors.base import Adapter, Batch, RawReject, RawRow, TransientSourceError
+from collectors.base import Adapter, Batch, ErrorKind, RawReject, RawRow, TransientSourceError
 from collectors.http import (
     HttpClient,
     check_auth,
@@ -102,7 +102,9 @@ def stat_rows(body: Any, year: int, month: int, where: str) -> tuple[list[dict[s
     ('STP', '2026-03-01', '2026-03-31', 10)
     """
     if not isinstance(body, dict) or not isinstance(body.get("data", []), (list, type(None))):
-        raise TransientSourceError(f"{where}: the statistics answer is not {{total, data: [...]}}")
+        raise TransientSourceError(
+            f"{where}: the statistics answer is not {{total, data: [...]}}", kind=ErrorKind.BAD_RESPONSE
+        )
     data = body.get("data") or []
     rejects: list[RawReject] = []
     totals: dict[str, dict[str, Any]] = {}

@@ -34,6 +34,7 @@ class RecordContext:
     agency_tz: ZoneInfo
     unit_ids: dict[str, int]  # our unit code → id
     unit_map: dict[str, str] = field(default_factory=dict)  # source unit code → our code
+    options: dict[str, Any] = field(default_factory=dict)  # the source's adapter options (petition deadlines)
     #: Raw unit code (as the source sends it) → id: a page repeats the same few codes.
     _unit_cache: dict[Any, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -379,6 +380,12 @@ class DomainSpec:
     #: Writes validated records itself instead of the default upsert + rollup refresh; returns
     #: (inserted, updated). Used by domains that update other facts (edXML status packets).
     apply: Callable[[Any, list[dict[str, Any]], RecordContext], tuple[int, int]] | None = None
+    #: Removes fields that must never be stored (the petitioner's personal data) from a raw row,
+    #: in place, before validation; returns their names so the run can report them.
+    scrub: Callable[[dict[str, Any]], list[str]] | None = None
+    #: Report an id seen twice in one batch (the runner does for every domain without ``apply``;
+    #: a domain with ``apply`` that writes keyed facts asks for it here).
+    dedupe: bool = False
 
 
 DOMAIN_SPECS: dict[str, DomainSpec] = {
@@ -434,3 +441,47 @@ def _register_platform_domains() -> None:
 
 
 _register_platform_domains()
+
+
+def _register_petitions() -> None:
+    """Citizens' petitions (collectors.petition_records, resolved at call time like the platforms)."""
+    from dashboard.models import Petition
+
+    def convert(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
+        from collectors.petition_records import to_petition
+
+        return to_petition(data, ctx)
+
+    def scrub(data: dict[str, Any]) -> list[str]:
+        from collectors.petition_records import scrub as drop
+
+        return drop(data)
+
+    DOMAIN_SPECS["petitions"] = DomainSpec(
+        Petition, convert, "MaPAKN", "NgayCapNhat", "v_petitions", scrub=scrub
+    )
+
+
+_register_petitions()
+
+
+def _register_task_domain() -> None:
+    """Directive tasks (domain.md §7): validated in :mod:`collectors.task_records`."""
+    from dashboard.models import Task
+
+    def convert(data: dict[str, Any], ctx: RecordContext) -> dict[str, Any]:
+        from collectors.task_records import to_task
+
+        return to_task(data, ctx)
+
+    def apply(session, records, ctx):
+        from collectors.task_records import apply_tasks
+
+        return apply_tasks(session, records, ctx)
+
+    DOMAIN_SPECS["tasks"] = DomainSpec(
+        Task, convert, "task_id", "updated_at", "v_tasks", apply=apply, dedupe=True
+    )
+
+
+_register_task_domain()

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 from collectors.base import (
     Adapter,
     Batch,
+    ErrorKind,
     FatalSourceError,
     RawRow,
     TransientSourceError,
@@ -60,6 +61,7 @@ from collectors.records import DOMAIN_SPECS
 DATE_FIELDS = {
     "dossiers": ("NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTraKetQua", "NgayCapNhat"),
     "procedures": ("NgayCapNhat",),
+    "petitions": ("NgayTiepNhan", "HanXuLy", "NgayXuLy", "NgayCapNhat"),
 }
 _DOTNET_DATE = re.compile(r"^/?Date\((-?\d{1,15})([+-]\d{4})?\)/?$")
 _SLASHED_ISO = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
@@ -165,7 +167,8 @@ def items_of_page(body: Any, items_path: str | None, where: str) -> list:
             return []
     if not isinstance(items, list):
         raise TransientSourceError(
-            f"{where}: the answer has no list at {items_path or 'the top level'!r} (check options.items_path)"
+            f"{where}: the answer has no list at {items_path or 'the top level'!r} (check options.items_path)",
+            kind=ErrorKind.BAD_RESPONSE,
         )
     return items
 
@@ -190,7 +193,7 @@ def map_item(item: Any, fields: dict[str, str], date_fields: tuple[str, ...], tz
 
 class DossierRestAdapter(Adapter):
     kind = "rest"
-    domains = ("dossiers", "procedures")
+    domains = ("dossiers", "procedures", "petitions")
 
     def __init__(self, config):
         super().__init__(config)
@@ -269,7 +272,7 @@ class DossierRestAdapter(Adapter):
         try:
             paginator = make_paginator(self.config.options)
         except ValueError as exc:
-            raise FatalSourceError(f"source {self.config.name!r}: {exc}") from None
+            raise FatalSourceError(f"source {self.config.name!r}: {exc}", kind=ErrorKind.CONFIG) from None
         where = f"source {self.config.name!r}"
 
         def fetch(page_params: dict[str, Any]) -> Any:

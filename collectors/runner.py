@@ -34,7 +34,16 @@ from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from collectors.base import Adapter, Batch, FatalSourceError, SourceConfig, SourceError, TransientSourceError
+from collectors.base import (
+    Adapter,
+    Batch,
+    ErrorKind,
+    FatalSourceError,
+    SourceConfig,
+    SourceError,
+    TransientSourceError,
+    kind_of,
+)
 from collectors.records import DOMAIN_SPECS, RecordContext, Rejected
 from dashboard import rollups
 from dashboard.db import begin_write, bump_data_version, make_sessionmaker
@@ -89,6 +98,8 @@ PAST_FIELDS: dict[str, tuple[str, ...]] = {
     "dossiers": ("received_at", "finished_at", "returned_at", "source_updated_at"),
     "meetings": ("source_updated_at",),
     "meeting_samples": ("sampled_at",),
+    "petitions": ("received_at", "handled_at", "source_updated_at"),
+    "tasks": ("assigned_at", "completed_at", "source_updated_at"),
 }
 INTERRUPTED = "interrupted: the collector process stopped before this run finished"
 
@@ -201,6 +212,10 @@ def _mark_interrupted(session: Session, config: SourceConfig) -> None:
                 status=case((CollectorRun.rows_read > 0, "partial"), else_="failed"),
                 finished_at=utcnow(),
                 error=func.coalesce(CollectorRun.error, INTERRUPTED),
+                # a real error stored before the process died keeps its own kind
+                error_kind=case(
+                    (CollectorRun.error.is_(None), str(ErrorKind.INTERRUPTED)), else_=CollectorRun.error_kind
+                ),
             )
         )
 
@@ -236,6 +251,9 @@ class RunResult:
     batches: int = 0
     duration_s: float = 0.0
     error: str | None = None
+    #: Why the run failed, stable whatever the message's wording (stored for the Sources page).
+    error_kind: ErrorKind | None = None
+    error_detail: str | None = None
 
 
 class Runner:
@@ -255,7 +273,8 @@ class Runner:
     ):
         if config.domain not in DOMAIN_SPECS:
             raise FatalSourceError(
-                f"source {config.name!r}: domain {config.domain!r} is not collected by the runner"
+                f"source {config.name!r}: domain {config.domain!r} is not collected by the runner",
+                kind=ErrorKind.CONFIG,
             )
         self.engine = engine
         self.sessions = make_sessionmaker(engine)
@@ -313,7 +332,9 @@ class Runner:
                     ):
                         raise FatalSourceError(
                             f"{exc} — gave up after {attempt} attempt(s) in {elapsed:.1f} s "
-                            f"(retry budget {budget:g} s of the {self.config.interval_s:g} s interval)"
+                            f"(retry budget {budget:g} s of the {self.config.interval_s:g} s interval)",
+                            kind=exc.kind,
+                            detail=exc.detail,
                         ) from exc
                     result.retries += 1
                     log.warning(
@@ -328,11 +349,15 @@ class Runner:
         except SourceError as exc:
             result.status = "partial" if result.batches else "failed"
             result.error = self._redact(str(exc))
+            result.error_kind = exc.kind
+            result.error_detail = self._redact(exc.detail) if exc.detail else None
             log.error("source %s: %s", self.config.name, result.error)
         except Exception as exc:  # a bug or an unexpected failure: record it, never crash the scheduler
             result.status = "partial" if result.batches else "failed"
             result.error = self._redact(f"{type(exc).__name__}: {exc}")
+            result.error_kind = kind_of(exc)
             if isinstance(exc, OperationalError):
+                result.error_kind = ErrorKind.STORE_UNREACHABLE
                 result.error = self._redact(
                     f"the store is unreachable: {str(exc.orig or exc).strip().splitlines()[0]}"
                 )
@@ -376,6 +401,8 @@ class Runner:
             duration_s=round(result.duration_s, 3),
             retries=result.retries,
             error=result.error,
+            error_kind=result.error_kind and str(result.error_kind),
+            error_detail=result.error_detail,
             rows_read=result.rows_read,
             rows_inserted=result.inserted,
             rows_updated=result.updated,
@@ -436,6 +463,7 @@ class Runner:
             agency_tz=self.agency_tz,
             unit_ids=unit_ids,
             unit_map=dict(self.config.units),
+            options=dict(self.config.options),
         )
 
     def _commit_with_retry(
@@ -468,10 +496,12 @@ class Runner:
         convert = self.spec.convert
         # Data-quality rules beyond one value: an id twice in one batch (the first row is kept,
         # the others reported, never "the last silently wins"), and events dated in the future.
-        key = operator.itemgetter(*self.spec.key) if self.spec.apply is None else None
+        key = operator.itemgetter(*self.spec.key) if self.spec.apply is None or self.spec.dedupe else None
         seen: dict[Any, Any] = {}
         past = PAST_FIELDS.get(self.config.domain, ())
         latest = now + timedelta(seconds=self.config.future_tolerance_s)
+        if self.spec.scrub is not None:
+            self._scrub(batch, run_id, now, rejects)
         for row in batch.rows:
             try:
                 record = convert(row.data, context)
@@ -596,6 +626,8 @@ class Runner:
             )
         inserted = counts.inserted if counts else 0
         updated = counts.updated if counts else 0
+        # A "personal" line reports fields dropped from rows that were kept: not a rejected row.
+        rejected = sum(1 for r in rejects if r["kind"] != "personal")
         if inserted or updated:
             bump_data_version(session)
         # Counters of the run, committed with the batch so progress is visible and honest.
@@ -606,7 +638,7 @@ class Runner:
                 rows_read=CollectorRun.rows_read + len(batch.rows),
                 rows_inserted=CollectorRun.rows_inserted + inserted,
                 rows_updated=CollectorRun.rows_updated + updated,
-                rows_rejected=CollectorRun.rows_rejected + len(rejects),
+                rows_rejected=CollectorRun.rows_rejected + rejected,
             )
         )
         session.flush()
@@ -614,8 +646,57 @@ class Runner:
         result.rows_read += len(batch.rows)
         result.inserted += inserted
         result.updated += updated
-        result.rejected += len(rejects)
+        result.rejected += rejected
         result.batches += 1
+
+    def _scrub(self, batch: Batch, run_id: int, now, rejects: list[dict[str, Any]]) -> None:
+        """Drop the fields that must never be stored (the petitioner's personal data) from every
+        row, and say so: a warning in the log once a run, and a ``personal`` line on the Sources
+        page naming the fields (never their values) at most once a day for the same fields.
+        The rows themselves are kept."""
+        dropped: set[str] = set()
+        for row in batch.rows:
+            dropped.update(self.spec.scrub(row.data))
+        for bad in batch.rejects:
+            if isinstance(bad.payload, dict):
+                dropped.update(self.spec.scrub(bad.payload))
+        if not dropped:
+            return
+        names = ", ".join(sorted(dropped))
+        if self._personal_noted(names, now):
+            return
+        rejects.append(
+            self._reject(
+                {"dropped_fields": sorted(dropped)},
+                f"personal data dropped at intake (never stored): {names} — the IOC collects no name, "
+                "phone, address or ID of the petitioner; remove these fields from the view or the API mapping",
+                None,
+                None,
+                run_id,
+                now,
+                "personal",
+            )
+        )
+
+    def _personal_noted(self, names: str, now) -> bool:
+        """Whether this run, or a run in the last 24 hours, already put the same note on the
+        Sources page (a source that sends personal data on every page gets one line a day)."""
+        noted = self.__dict__.setdefault("_personal_notes", set())
+        if names in noted:
+            return True
+        noted.add(names)
+        log.warning(
+            "source %s: personal data fields dropped at intake, never stored: %s", self.config.name, names
+        )
+        with self.sessions() as session:
+            reasons = session.scalars(
+                select(RejectedRecord.reason).where(
+                    RejectedRecord.source == self.config.name,
+                    RejectedRecord.rejected_at >= now - timedelta(hours=24),
+                    RejectedRecord.kind == "personal",
+                )
+            ).all()
+        return any(f"(never stored): {names} —" in r for r in reasons)
 
     def _reject(
         self, payload: Any, reason: str, line_no, file_name, run_id: int, now, kind: str = "row"

@@ -38,7 +38,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.sql.expression import TableClause
 
-from collectors.base import Adapter, Batch, FatalSourceError, RawRow, TransientSourceError
+from collectors.base import Adapter, Batch, ErrorKind, FatalSourceError, RawRow, TransientSourceError
 from collectors.parse import parse_datetime
 from collectors.records import DOMAIN_SPECS
 
@@ -47,7 +47,7 @@ _AUTH_WORDS = ("password authentication failed", "access denied", "login failed"
 
 class SqlAdapter(Adapter):
     kind = "sql"
-    domains = ("documents", "dossiers", "meetings", "procedures")
+    domains = ("documents", "dossiers", "meetings", "procedures", "petitions", "tasks")
 
     def __init__(self, config):
         super().__init__(config)
@@ -97,7 +97,9 @@ class SqlAdapter(Adapter):
         if not path.is_file():
             raise FatalSourceError(
                 f"source {self.config.name!r}: SQLite database {path} does not exist (or is not a file): check "
-                "options.url and that the file is where the source system writes it; nothing was created there"
+                "options.url and that the file is where the source system writes it; nothing was created there",
+                kind=ErrorKind.SOURCE_MISSING,
+                detail=path,
             )
         uri = f"file:{quote(str(path))}?mode=ro"
         return create_engine(
@@ -110,7 +112,9 @@ class SqlAdapter(Adapter):
         except NoSuchTableError:
             raise FatalSourceError(
                 f"source {self.config.name!r}: table or view {self.table_name!r} not found: create the view of the "
-                f"contract or set options.table"
+                f"contract or set options.table",
+                kind=ErrorKind.SCHEMA,
+                detail=self.table_name,
             ) from None
         if engine.dialect.name != "sqlite":
             return table
@@ -134,17 +138,24 @@ class SqlAdapter(Adapter):
             message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             if any(word in message.lower() for word in _AUTH_WORDS):
                 raise FatalSourceError(
-                    f"source {self.config.name!r} refused the login: check the account and {self.config.secrets.get('password', 'the password')}"
+                    f"source {self.config.name!r} refused the login: check the account and {self.config.secrets.get('password', 'the password')}",
+                    kind=ErrorKind.AUTH,
+                    detail=self.config.secrets.get("password"),
                 ) from None
             raise TransientSourceError(
-                f"source {self.config.name!r}: database unavailable: {message}"
+                f"source {self.config.name!r}: database unavailable: {message}",
+                kind=ErrorKind.UNREACHABLE,
             ) from None
         except ProgrammingError as exc:
             raise FatalSourceError(
-                f"source {self.config.name!r}: query failed (check the view's columns): {exc.orig}"
+                f"source {self.config.name!r}: query failed (check the view's columns): {exc.orig}",
+                kind=ErrorKind.SCHEMA,
+                detail=self.table_name,
             ) from None
         except SQLAlchemyError as exc:
-            raise TransientSourceError(f"source {self.config.name!r}: {type(exc).__name__}: {exc}") from None
+            raise TransientSourceError(
+                f"source {self.config.name!r}: {type(exc).__name__}: {exc}", kind=ErrorKind.UNKNOWN
+            ) from None
 
     def _read(self, watermark: dict[str, Any] | None) -> Iterator[Batch]:
         engine = self._connect()
@@ -158,7 +169,9 @@ class SqlAdapter(Adapter):
         missing = [c for c in (upd_name, id_name) if c not in table.c]
         if missing:
             raise FatalSourceError(
-                f"source {self.config.name!r}: view {self.table_name!r} has no column(s) {', '.join(missing)}"
+                f"source {self.config.name!r}: view {self.table_name!r} has no column(s) {', '.join(missing)}",
+                kind=ErrorKind.SCHEMA,
+                detail=self.table_name,
             )
         upd, ident = table.c[upd_name], table.c[id_name]
         last_upd, last_id = self._start(watermark)
@@ -186,7 +199,9 @@ class SqlAdapter(Adapter):
         """A source without a change column: read every row, in pages ordered by all key columns."""
         if id_name not in table.c:
             raise FatalSourceError(
-                f"source {self.config.name!r}: view {self.table_name!r} has no column {id_name}"
+                f"source {self.config.name!r}: view {self.table_name!r} has no column {id_name}",
+                kind=ErrorKind.SCHEMA,
+                detail=self.table_name,
             )
         order = [table.c[id_name]] + [c for c in table.c if c.name != id_name]
         offset = 0

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +57,7 @@ from typing import Any
 from collectors.base import (
     Adapter,
     Batch,
+    ErrorKind,
     FatalSourceError,
     RawReject,
     RawRow,
@@ -110,7 +112,8 @@ def conferences_of(body: Any) -> list:
     items = body.get("conferences") if isinstance(body, dict) else None
     if not isinstance(items, list):
         raise TransientSourceError(
-            "TrueConf answered without a conference list ('conferences'): malformed answer"
+            "TrueConf answered without a conference list ('conferences'): malformed answer",
+            kind=ErrorKind.BAD_RESPONSE,
         )
     return items
 
@@ -121,7 +124,8 @@ def participants_of(body: Any) -> list:
         return []
     if not isinstance(items, list):
         raise TransientSourceError(
-            "TrueConf answered without a participant list ('participants'): malformed answer"
+            "TrueConf answered without a participant list ('participants'): malformed answer",
+            kind=ErrorKind.BAD_RESPONSE,
         )
     return items
 
@@ -151,6 +155,9 @@ class TrueConfAdapter(Adapter):
         opts = {**DEFAULTS, **config.options}
         self.opts = opts
         self.clock = clock or (lambda: datetime.now(UTC))
+        # The OAuth token's expiry runs on the same clock when one is injected (tests move it
+        # instead of sleeping); otherwise on the monotonic clock, immune to wall-clock jumps.
+        self._token_clock = time.monotonic if clock is None else (lambda: clock().timestamp())
         self.api = f"/api/{opts['api_version']}"
         self._client: HttpClient | None = None
 
@@ -208,6 +215,7 @@ class TrueConfAdapter(Adapter):
                         client_secret=secret,
                         body="json",
                         placement="query",
+                        clock=self._token_clock,
                     )
             self._client = HttpClient(
                 self.config,

@@ -34,7 +34,7 @@ def _scope(value: str) -> str | None:
 def _sources(settings) -> tuple:
     if settings.sources_file is None:
         return ()
-    from collectors.sources import load_sources
+    from dashboard.sourcecfg import load_sources  # the schema: the briefing reads, never collects
 
     return tuple(load_sources(settings.sources_file))
 

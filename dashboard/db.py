@@ -28,6 +28,10 @@ from dashboard.errors import DatabaseUnavailableError, SchemaOutdatedError
 from dashboard.models import DataVersion
 from dashboard.timeutil import utcnow
 
+#: The session handle the pages (``layouts/``) receive from ``webapp.read_session()`` and pass on
+#: to the core's queries; pages name it by this alias and never import SQLAlchemy themselves.
+ReadSession = Session
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 

@@ -37,7 +37,7 @@ from dashboard.kpi.catalogue import CATALOGUE, Inputs
 from dashboard.kpi.engine import resolve_scope
 from dashboard.kpi.periods import Period
 from dashboard.kpi.values import Figure, no_facts
-from dashboard.models import DailyRollup, Document, Dossier, Meeting, OrgUnit, Procedure
+from dashboard.models import DailyRollup, Document, Dossier, Meeting, OrgUnit, Petition, Procedure
 from dashboard.queries import cached_by_version
 from dashboard.rollups import STATE_DAY
 from dashboard.timeutil import VN_TZ, utcnow
@@ -255,9 +255,15 @@ def _facts_and_presence(session: Session, metrics: Iterable[str]) -> tuple[dict[
             exists().where(Document.id.is_not(None)),
             exists().where(Dossier.id.is_not(None)),
             exists().where(Meeting.id.is_not(None)),
+            exists().where(Petition.id.is_not(None)),
         )
     ).one()
-    facts = {"documents": bool(row[0]), "dossiers": bool(row[1]), "meetings": bool(row[2])}
+    facts = {
+        "documents": bool(row[0]),
+        "dossiers": bool(row[1]),
+        "meetings": bool(row[2]),
+        "petitions": bool(row[3]),
+    }
     metrics = sorted(set(metrics))
     presence: dict[str, bool] = {}
     if metrics:

@@ -4,22 +4,22 @@ For each configured source (and any source that reported runs but is no longer c
 its last run, last success, freshness against its target, the runs, rows and rejects of the last
 24 hours, and the last error in plain words (Vietnamese and English) next to the technical text.
 
->>> explain_error("source 'qlvb' refused the login: check the account and IOC_QLVB_PASSWORD").vi
-'Nguồn từ chối đăng nhập: kiểm tra tài khoản và mật khẩu (biến môi trường IOC_QLVB_PASSWORD).'
+The advice is chosen from the run's stable error kind (:class:`dashboard.sourceerrors.ErrorKind`),
+never from the English wording of the message.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from collectors.base import SourceConfig
 from dashboard.models import CollectorRun
 from dashboard.redact import redact
+from dashboard.sourcecfg import SourceConfig
+from dashboard.sourceerrors import ErrorKind
 from dashboard.timeutil import utcnow
 
 STATES = ("ok", "running", "stale", "error", "refused", "never", "disabled")
@@ -37,93 +37,145 @@ class PlainError:
         return self.en if lang == "en" else self.vi
 
 
-_PATTERNS: tuple[tuple[re.Pattern, str, str], ...] = (
-    (
-        re.compile(r"refused the login.*?(IOC_[A-Z0-9_]+)?$"),
-        "Nguồn từ chối đăng nhập: kiểm tra tài khoản và mật khẩu{env_vi}.",
-        "The source refused the login: check the account and password{env_en}.",
-    ),
-    (
-        re.compile(r"environment variable (\w+) is not set"),
-        "Thiếu biến môi trường {g1} chứa mật khẩu/khóa của nguồn.",
-        "The environment variable {g1} holding the source's secret is not set.",
-    ),
-    (
-        re.compile(r"table or view '([^']+)' not found"),
-        "Không tìm thấy bảng/view '{g1}' ở hệ thống nguồn: nhờ quản trị CSDL tạo view theo hợp đồng dữ liệu.",
-        "Table or view '{g1}' not found in the source system: ask its DBA to create the contract view.",
-    ),
-    (
-        re.compile(r"authentication failed.*?check (.+?)(?: — gave up.*)?$"),
-        "Máy chủ nguồn từ chối xác thực: kiểm tra {g1} trong cấu hình nguồn và biến môi trường tương ứng.",
-        "The source server refused authentication: check {g1} in the source's configuration and its environment variable.",
-    ),
-    (
-        re.compile(r"rate limited \(HTTP 429\)"),
-        "Máy chủ nguồn yêu cầu giảm tần suất truy vấn (HTTP 429); hệ thống chờ theo chỉ dẫn và tự thử lại. Nếu kéo dài, tăng chu kỳ thu thập.",
-        "The source server asked us to slow down (HTTP 429); collection waits as told and retries. If it persists, lengthen the interval.",
-    ),
-    (
-        re.compile(r"server error HTTP (\d{3})"),
-        "Máy chủ nguồn gặp lỗi nội bộ (HTTP {g1}); hệ thống sẽ tự thử lại.",
-        "The source server had an internal error (HTTP {g1}); collection retries by itself.",
-    ),
-    (
-        re.compile(r"malformed (JSON|XML)|the connection to .* broke"),
-        "Máy chủ nguồn trả về dữ liệu hỏng hoặc bị cắt giữa chừng; không có gì được ghi dở, hệ thống sẽ đọc lại.",
-        "The source server sent a broken or cut-off answer; nothing was half-written, collection reads it again.",
-    ),
-    (
-        re.compile(r"HTTP (4\d\d) at"),
-        "Máy chủ nguồn từ chối yêu cầu (HTTP {g1}): kiểm tra địa chỉ (options.url) và đường dẫn trong cấu hình nguồn.",
-        "The source server refused the request (HTTP {g1}): check the address (options.url) and paths in the source's configuration.",
-    ),
-    (
-        re.compile(
-            r"database unavailable|connection refused|could not connect|cannot connect|timeout|timed out",
-            re.I,
-        ),
+# Advice per error kind: (Vietnamese, English, default detail vi, default detail en). ``{d}`` is the
+# run's detail (an HTTP status, the variable or option to check, a view, a path) or the default.
+_ADVICE: dict[ErrorKind, tuple[str, str, str, str]] = {
+    ErrorKind.UNREACHABLE: (
         "Không kết nối được hệ thống nguồn (mạng hoặc máy chủ nguồn đang dừng); hệ thống sẽ tự thử lại.",
         "Cannot reach the source system (network or source server down); collection retries by itself.",
+        "",
+        "",
     ),
-    (
-        re.compile(r"interrupted"),
+    ErrorKind.TIMEOUT: (
+        "Không kết nối được hệ thống nguồn: máy chủ không trả lời kịp thời; hệ thống sẽ tự thử lại. Nếu kéo dài, kiểm tra mạng và tải của máy chủ nguồn.",
+        "Cannot reach the source system: it did not answer in time; collection retries by itself. If it persists, check the network and the source server's load.",
+        "",
+        "",
+    ),
+    ErrorKind.TLS: (
+        "Không thiết lập được kết nối bảo mật (TLS) tới nguồn: chứng chỉ của máy chủ nguồn không hợp lệ hoặc không được tin cậy.",
+        "The secure (TLS) connection to the source failed: the source server's certificate is invalid or not trusted.",
+        "",
+        "",
+    ),
+    ErrorKind.AUTH: (
+        "Máy chủ nguồn từ chối xác thực: kiểm tra {d} trong cấu hình nguồn và biến môi trường tương ứng.",
+        "The source server refused authentication: check {d} in the source's configuration and its environment variable.",
+        "tài khoản và mật khẩu",
+        "the account and password",
+    ),
+    ErrorKind.SECRET_MISSING: (
+        "Thiếu mật khẩu/khóa của nguồn: {d} chưa được đặt.",
+        "The source's secret is missing: {d} is not set.",
+        "biến môi trường chứa bí mật",
+        "the environment variable holding it",
+    ),
+    ErrorKind.FORBIDDEN: (
+        "Máy chủ nguồn không cho phép truy cập (HTTP 403): kiểm tra {d} và quyền của tài khoản này ở hệ thống nguồn.",
+        "The source server denied access (HTTP 403): check {d} and this account's rights in the source system.",
+        "tài khoản",
+        "the account",
+    ),
+    ErrorKind.NOT_FOUND: (
+        "Máy chủ nguồn không có địa chỉ được hỏi ({d}): kiểm tra địa chỉ (options.url) và đường dẫn trong cấu hình nguồn.",
+        "The source server has no such address ({d}): check the address (options.url) and paths in the source's configuration.",
+        "HTTP 404",
+        "HTTP 404",
+    ),
+    ErrorKind.BAD_REQUEST: (
+        "Máy chủ nguồn từ chối yêu cầu ({d}): kiểm tra địa chỉ (options.url) và đường dẫn trong cấu hình nguồn.",
+        "The source server refused the request ({d}): check the address (options.url) and paths in the source's configuration.",
+        "HTTP 400",
+        "HTTP 400",
+    ),
+    ErrorKind.RATE_LIMITED: (
+        "Máy chủ nguồn yêu cầu giảm tần suất truy vấn (HTTP 429); hệ thống chờ theo chỉ dẫn và tự thử lại. Nếu kéo dài, tăng chu kỳ thu thập.",
+        "The source server asked us to slow down (HTTP 429); collection waits as told and retries. If it persists, lengthen the interval.",
+        "",
+        "",
+    ),
+    ErrorKind.SERVER_ERROR: (
+        "Máy chủ nguồn gặp lỗi nội bộ ({d}); hệ thống sẽ tự thử lại.",
+        "The source server had an internal error ({d}); collection retries by itself.",
+        "HTTP 5xx",
+        "HTTP 5xx",
+    ),
+    ErrorKind.BAD_RESPONSE: (
+        "Máy chủ nguồn trả về dữ liệu hỏng hoặc bị cắt giữa chừng; không có gì được ghi dở, hệ thống sẽ đọc lại.",
+        "The source server sent a broken or cut-off answer; nothing was half-written, collection reads it again.",
+        "",
+        "",
+    ),
+    ErrorKind.SCHEMA: (
+        "Bảng/view {d} ở hệ thống nguồn không có hoặc không đúng hợp đồng dữ liệu (thiếu cột?): nhờ quản trị CSDL tạo hoặc sửa view theo hợp đồng.",
+        "Table or view {d} in the source system is missing or does not match the data contract (missing column?): ask its DBA to create or fix the contract view.",
+        "của nguồn",
+        "of the source",
+    ),
+    ErrorKind.SOURCE_MISSING: (
+        "Không có tệp/thư mục của nguồn tại {d}: kiểm tra đường dẫn trong cấu hình nguồn (options.url, options.folder) và ổ chia sẻ đã được gắn; không có gì được tạo ở đó.",
+        "The source's file or folder {d} does not exist: check the path in the source's configuration (options.url, options.folder) and that the share is mounted; nothing is created there.",
+        "đường dẫn đã cấu hình",
+        "at the configured path",
+    ),
+    ErrorKind.FILE_ACCESS: (
+        "Không đọc/ghi được tệp hoặc thư mục của nguồn ({d}): kiểm tra quyền truy cập của tiến trình thu thập.",
+        "Cannot read or write the source's files ({d}): check the collector process's permissions.",
+        "thư mục nhận tệp",
+        "the drop folder",
+    ),
+    ErrorKind.DISK_FULL: (
+        "Ổ đĩa đã đầy ({d}): giải phóng dung lượng; tệp chưa xử lý xong sẽ được đọc lại ở lần sau.",
+        "The disk is full ({d}): free some space; files not finished are read again next time.",
+        "nơi bộ thu thập ghi",
+        "where the collector writes",
+    ),
+    ErrorKind.CONFIG: (
+        "Cấu hình nguồn không hợp lệ: sửa sources.toml theo thông báo kỹ thuật bên dưới.",
+        "The source's configuration is not valid: correct sources.toml as the technical message below says.",
+        "",
+        "",
+    ),
+    ErrorKind.STORE_UNREACHABLE: (
+        "Không ghi được vào CSDL của hệ thống điều hành: kiểm tra máy chủ CSDL; bản ghi lần chạy được lưu lại khi CSDL hoạt động trở lại.",
+        "Cannot write to the operations centre's database: check the database server; the run is recorded once it answers again.",
+        "",
+        "",
+    ),
+    ErrorKind.INTERRUPTED: (
         "Lần thu thập bị gián đoạn do tiến trình thu thập dừng; phần đã ghi được giữ lại, phần còn lại được đọc lại ở lần sau.",
         "The run was interrupted because the collector process stopped; what was committed stays, the rest is read again next time.",
+        "",
+        "",
     ),
-    (
-        re.compile(r"SQLite database (.+?) does not exist"),
-        "Không có tệp CSDL SQLite của nguồn tại {g1}: kiểm tra options.url (không tạo tệp mới ở đường dẫn nguồn).",
-        "The source's SQLite database {g1} does not exist: check options.url (nothing is created at a source path).",
+    ErrorKind.INTERNAL: (
+        "Lỗi ngoài dự kiến trong bộ thu thập: báo cho nhóm vận hành kèm thông báo kỹ thuật.",
+        "An unexpected failure in the collector: report it to the operations team with the technical message.",
+        "",
+        "",
     ),
-    (
-        re.compile(r"drop folder|options\.folder"),
-        "Không đọc được thư mục nhận tệp: kiểm tra đường dẫn và quyền truy cập.",
-        "Cannot read the drop folder: check its path and permissions.",
-    ),
-    (
-        re.compile(r"query failed|has no column"),
-        "Truy vấn nguồn lỗi: view của hệ thống nguồn không đúng hợp đồng dữ liệu (thiếu cột?).",
-        "The source query failed: the source's view does not match the data contract (missing column?).",
-    ),
-)
+}
 
 
-def explain_error(error: str | None) -> PlainError | None:
-    """The error of a run in plain words; unknown errors keep their technical text."""
-    if not error:
+def explain_error(error: str | None, kind: str | None = None, detail: str | None = None) -> PlainError | None:
+    """The error of a run in plain words, chosen by its :class:`ErrorKind` (never by the wording
+    of the message); an unclassified error keeps its technical text.
+
+    >>> explain_error("source 'qlvb' refused the login", "auth", "IOC_QLVB_PASSWORD").vi
+    'Máy chủ nguồn từ chối xác thực: kiểm tra IOC_QLVB_PASSWORD trong cấu hình nguồn và biến môi trường tương ứng.'
+    >>> explain_error("whatever the adapter says", "timeout").en.startswith("Cannot reach")
+    True
+    """
+    if not error and not kind:
         return None
-    for pattern, vi, en in _PATTERNS:
-        match = pattern.search(error)
-        if match:
-            g1 = match.group(1) if match.groups() and match.group(1) else ""
-            env = re.search(r"(IOC_[A-Z0-9_]+)", error)
-            env_vi = f" (biến môi trường {env.group(1)})" if env else ""
-            env_en = f" ({env.group(1)})" if env else ""
-            return PlainError(
-                vi.format(g1=g1, env_vi=env_vi, env_en=env_en), en.format(g1=g1, env_vi=env_vi, env_en=env_en)
-            )
-    return PlainError(f"Lỗi khi thu thập: {error}", f"Collection error: {error}")
+    try:
+        advice = _ADVICE.get(ErrorKind(kind)) if kind else None
+    except ValueError:  # a kind written by a newer collector than this web process
+        advice = None
+    if advice is None:
+        return PlainError(f"Lỗi khi thu thập: {error}", f"Collection error: {error}")
+    vi, en, default_vi, default_en = advice
+    return PlainError(vi.format(d=detail or default_vi), en.format(d=detail or default_en))
 
 
 @dataclass(frozen=True)
@@ -223,11 +275,10 @@ def source_health(
             state = "refused"
         # The last error worth telling: the latest failed run's, while the source is not healthy.
         # Redacted again on the way out: runs stored by an older version may hold a URL password.
-        error = (
-            redact(run.error)
-            if run is not None and run.status in ("failed", "partial") and run.error
-            else None
-        )
+        failed = run is not None and run.status in ("failed", "partial")
+        error = redact(run.error) if failed and run.error else None
+        kind = run.error_kind if failed else None
+        detail = redact(run.error_detail) if failed and run.error_detail else None
         out.append(
             SourceHealth(
                 name=name,
@@ -250,7 +301,7 @@ def source_health(
                 rows_updated_24h=int(stat.updated or 0) if stat else 0,
                 rows_rejected_24h=int(stat.rejected or 0) if stat else 0,
                 last_error=error,
-                last_error_plain=explain_error(error),
+                last_error_plain=explain_error(error, kind, detail),
                 files_refused_24h=rejects[name].files_refused_24h,
                 latest_rejects=rejects[name].latest,
             )
@@ -266,7 +317,15 @@ _FEEDS = {"dossier_stats": "dossiers", "document_status": "documents"}
 def domain_freshness(health: list[SourceHealth]) -> dict[str, DomainFreshness]:
     """Per domain, the state a tile must show: stale, error and never are never hidden."""
     out: dict[str, DomainFreshness] = {}
-    for domain in ("documents", "dossiers", "meetings", "procedures", "meeting_samples"):
+    for domain in (
+        "documents",
+        "dossiers",
+        "meetings",
+        "procedures",
+        "meeting_samples",
+        "petitions",
+        "tasks",
+    ):
         members = [h for h in health if _FEEDS.get(h.domain, h.domain) == domain and h.enabled]
         if not members:
             continue

@@ -25,6 +25,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "domain_documents": {"vi": "Văn bản", "en": "Documents"},
     "domain_dossiers": {"vi": "Dịch vụ công", "en": "Public services"},
     "domain_meetings": {"vi": "Họp trực tuyến", "en": "Online meetings"},
+    "domain_tasks": {"vi": "Nhiệm vụ được giao", "en": "Assigned tasks"},
     "records": {"vi": "bản ghi", "en": "records"},
     "units": {"vi": "đơn vị", "en": "units"},
     "empty_store_title": {
@@ -49,6 +50,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "nav_documents": {"vi": "Văn bản", "en": "Documents"},
     "nav_dossiers": {"vi": "Dịch vụ công", "en": "Public services"},
     "nav_meetings": {"vi": "Họp trực tuyến", "en": "Meetings"},
+    "nav_tasks": {"vi": "Nhiệm vụ", "en": "Tasks"},
     "nav_units": {"vi": "Đơn vị", "en": "Units"},
     "nav_index": {"vi": "Chỉ số 766", "en": "766 index"},
     "nav_sources": {"vi": "Nguồn dữ liệu", "en": "Data sources"},

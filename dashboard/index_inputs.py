@@ -23,7 +23,9 @@ that has one.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import select
@@ -31,6 +33,9 @@ from sqlalchemy.orm import Session
 
 from dashboard.kpi.periods import Period
 from dashboard.models import IndexIndicatorScore, OrgUnit
+
+#: "Now" of the computation asking (the KPI engine's clock), for providers that compute from facts.
+NOW: ContextVar[datetime | None] = ContextVar("index_inputs_now", default=None)
 
 #: Indicators whose value is the province's, for every unit in it.
 PROVINCE_WIDE = frozenset({"certified_copies"})

@@ -59,6 +59,15 @@ DOSSIER_STATUSES = tuple(range(1, 11))
 DOSSIER_CHANNELS = (1, 2, 3)  # direct, online, postal
 SERVICE_LEVELS = ("full", "partial", "none")  # toàn trình, một phần, không
 MEETING_STATUSES = (1, 2, 3, 4)  # awaiting approval, approved, rejected, cancelled
+# Citizens' petitions (domain.md §8): 1 national public-service portal, 2 the province's system,
+# 3 hotline 1022, 4 in person, 5 letter.
+PETITION_CHANNELS = (1, 2, 3, 4, 5)
+# 1 tiếp nhận, 2 đang xử lý, 3 đã xử lý, 4 công khai kết quả, 5 từ chối, 6 chuyển đơn vị khác.
+PETITION_STATUSES = (1, 2, 3, 4, 5, 6)
+PETITION_OPEN = (1, 2)
+PETITION_HANDLED = (3, 4)
+PETITION_OUT = (5, 6)  # refused, forwarded out: not within the unit's competence
+TASK_STATUSES = ("open", "done", "cancelled")  # đang thực hiện, hoàn thành, dừng / hủy
 
 
 def _in(column: str, values: tuple) -> str:
@@ -233,6 +242,51 @@ class Dossier(Base):
     )
 
 
+class Petition(Base):
+    """A citizens' petition (phản ánh, kiến nghị — PAKN, domain.md §8): metadata only.
+
+    No personal data of the petitioner is ever stored (no name, phone, address, e-mail, ID
+    number): the intake drops such fields before validation and says so (collectors.records).
+    ``deadline_at`` is the source's deadline, else ``received`` plus the category's working days
+    (collectors.petition_rules); ``handled_workdays`` is the working days from received to handled
+    (PAKN-05), computed at intake on the working-day calendar.
+    """
+
+    __tablename__ = "petition"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))  # MaPAKN
+    reference: Mapped[str] = mapped_column(String(128))  # SoHieu shown to users (default MaPAKN)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))  # handling unit
+    channel: Mapped[int] = mapped_column(SmallInteger)
+    category: Mapped[str] = mapped_column(String(64))  # lĩnh vực code
+    is_urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime]
+    deadline_at: Mapped[datetime | None]
+    deadline_computed: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[int] = mapped_column(SmallInteger)
+    handled_at: Mapped[datetime | None]
+    handled_workdays: Mapped[int | None] = mapped_column(Integer)
+    rating: Mapped[int | None] = mapped_column(SmallInteger)  # 1 không hài lòng, 2 bình thường, 3 hài lòng
+    received_day: Mapped[date] = mapped_column(Date)
+    deadline_day: Mapped[date | None] = mapped_column(Date)
+    handled_day: Mapped[date | None] = mapped_column(Date)
+    source_updated_at: Mapped[datetime | None]
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        CheckConstraint(_in("status", PETITION_STATUSES), name="status"),
+        CheckConstraint(_in("channel", PETITION_CHANNELS), name="channel"),
+        CheckConstraint("rating IS NULL OR rating IN (1, 2, 3)", name="rating"),
+        Index("ix_petition_unit_received", "unit_id", "received_day"),
+        Index("ix_petition_unit_handled", "unit_id", "handled_day"),
+        # Action list: open petitions of a unit by deadline.
+        Index("ix_petition_unit_status_deadline", "unit_id", "status", "deadline_at"),
+    )
+
+
 class Meeting(Base):
     """An online or on-site meeting from a meeting platform or the e-office meeting module."""
 
@@ -268,6 +322,54 @@ class Meeting(Base):
             "endpoints_connected IS NULL OR endpoints_connected >= 0", name="endpoints_connected"
         ),
         Index("ix_meeting_unit_start", "unit_id", "start_day"),
+    )
+
+
+_JSON = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Task(Base):
+    """A task a directive document assigns to a lead unit (nhiệm vụ được giao, domain.md §7).
+
+    ``due_day`` is the latest approved due date (the original one, or the last extension's);
+    ``extensions`` keeps the history, oldest first, each ``{"due": "2026-06-30", "document":
+    "123/UBND-TH", "approved": "2026-06-20"}`` (``approved`` may be null when the source does not
+    say) — "open and overdue at the end of a past period" reads the due date in force that day.
+    A task without a due date ("thường xuyên", ``recurring``) is left out of every timeliness
+    figure. No personal data of citizens is ever stored here.
+    """
+
+    __tablename__ = "task"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))
+    directive_ref: Mapped[str] = mapped_column(String(128))  # số ký hiệu, e.g. 45/TB-UBND
+    directive_day: Mapped[date | None] = mapped_column(Date)
+    directive_issuer: Mapped[str | None] = mapped_column(String(255))
+    content: Mapped[str | None] = mapped_column(Text)
+    lead_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    supporting_units: Mapped[list | None] = mapped_column(_JSON)  # unit codes (ours where known)
+    assigned_at: Mapped[datetime | None]
+    assigned_day: Mapped[date | None] = mapped_column(Date)
+    original_due_day: Mapped[date | None] = mapped_column(Date)
+    due_day: Mapped[date | None] = mapped_column(Date)
+    extensions: Mapped[list | None] = mapped_column(_JSON)
+    recurring: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    completed_at: Mapped[datetime | None]
+    completed_day: Mapped[date | None] = mapped_column(Date)
+    result_ref: Mapped[str | None] = mapped_column(String(255))
+    source_updated_at: Mapped[datetime | None]
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        CheckConstraint(_in("status", TASK_STATUSES), name="status"),
+        CheckConstraint("status <> 'done' OR completed_day IS NOT NULL", name="done_has_day"),
+        Index("ix_task_lead_assigned", "lead_unit_id", "assigned_day"),
+        # Action lists: a unit's open tasks by due date.
+        Index("ix_task_lead_status_due", "lead_unit_id", "status", "due_day"),
     )
 
 
@@ -480,6 +582,10 @@ class CollectorRun(Base):
     retries: Mapped[int] = mapped_column(Integer, default=0)
     duration_s: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
+    #: :class:`dashboard.sourceerrors.ErrorKind` of a failed run, and its detail (an HTTP status,
+    #: the variable or option to check, a view or path): the Sources page advises from these.
+    error_kind: Mapped[str | None] = mapped_column(String(24))
+    error_detail: Mapped[str | None] = mapped_column(String(255))
     pid: Mapped[int | None] = mapped_column(Integer)  # the collector process that ran it, on ``host``
     host: Mapped[str | None] = mapped_column(String(255))
     note: Mapped[str | None] = mapped_column(Text)  # e.g. "recorded after a store outage …"

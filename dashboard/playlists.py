@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -43,9 +44,10 @@ PERIOD_KINDS = ("today", "week", "mtd", "qtd", "ytd", "rolling7", "rolling30", "
 MIN_DWELL_S, MAX_DWELL_S = 5, 3600
 WEAKEST_PREFIX = "weakest:"
 #: The pages with a wall variant that fits one screen at 1920×1080 and 3840×2160 (the overview
-#: wall, the three domain pages' ``?kiosk=1`` layout, /units in two columns, /sources). Any other
-#: page scrolls, so a slide naming it is refused when the playlist is loaded, not shown cut off.
-WALL_PAGES = ("/", "/documents", "/dossiers", "/meetings", "/units", "/sources")
+#: wall, the domain pages' ``?kiosk=1`` layout — /nhiem-vu and /phan-anh too —, /units in two
+#: columns, /sources). Any other page scrolls, so a slide naming it is refused when the playlist is
+#: loaded, not shown cut off.
+WALL_PAGES = ("/", "/documents", "/dossiers", "/meetings", "/nhiem-vu", "/phan-anh", "/units", "/sources")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _UNIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PARAM = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
@@ -219,7 +221,7 @@ def parse_playlists(data: dict, source: str) -> dict[str, Playlist]:
     return out
 
 
-def _parse_slide(raw, where_vi: str, where_en: str, problems: list[Problem]) -> Slide | None:  # noqa: C901 -- TODO(issue 15): split
+def _parse_slide(raw, where_vi: str, where_en: str, problems: list[Problem]) -> Slide | None:
     if not isinstance(raw, dict):
         problems.append(Problem(f"{where_vi}: phải là một bảng TOML", f"{where_en}: must be a TOML table"))
         return None
@@ -242,6 +244,25 @@ def _parse_slide(raw, where_vi: str, where_en: str, problems: list[Problem]) -> 
             )
         )
     page = raw.get("page")
+    _check_page(page, bad)
+    dwell = raw.get("dwell")
+    _check_dwell(dwell, bad)
+    unit = raw.get("unit")
+    _check_unit(unit, bad)
+    period = raw.get("period")
+    if period is not None and period not in PERIOD_KINDS:
+        bad(
+            "period",
+            f"phải là một trong: {', '.join(PERIOD_KINDS)}",
+            f"must be one of: {', '.join(PERIOD_KINDS)}",
+        )
+    pairs = _slide_params(raw.get("params", {}), bad)
+    if len(problems) > before:
+        return None
+    return Slide(page=page, dwell_s=float(dwell), unit=unit, period=period, params=tuple(pairs))
+
+
+def _check_page(page, bad: Callable[[str, str, str], None]) -> None:
     if (
         not isinstance(page, str)
         or not page.startswith("/")
@@ -267,7 +288,9 @@ def _parse_slide(raw, where_vi: str, where_en: str, problems: list[Problem]) -> 
             f"this page has no wall layout that fits one screen (it would be cut off or scroll); "
             f"pages that can be shown: {', '.join(WALL_PAGES)}",
         )
-    dwell = raw.get("dwell")
+
+
+def _check_dwell(dwell, bad: Callable[[str, str, str], None]) -> None:
     if (
         isinstance(dwell, bool)
         or not isinstance(dwell, (int, float))
@@ -278,7 +301,9 @@ def _parse_slide(raw, where_vi: str, where_en: str, problems: list[Problem]) -> 
             f"phải là số giây từ {MIN_DWELL_S} đến {MAX_DWELL_S}",
             f"must be a number of seconds from {MIN_DWELL_S} to {MAX_DWELL_S}",
         )
-    unit = raw.get("unit")
+
+
+def _check_unit(unit, bad: Callable[[str, str, str], None]) -> None:
     if unit is not None:
         if not isinstance(unit, str):
             bad(
@@ -300,14 +325,9 @@ def _parse_slide(raw, where_vi: str, where_en: str, problems: list[Problem]) -> 
                 "mã đơn vị chỉ gồm chữ, số, '.', '-' và '_'",
                 "a unit code is letters, digits, '.', '-' and '_'",
             )
-    period = raw.get("period")
-    if period is not None and period not in PERIOD_KINDS:
-        bad(
-            "period",
-            f"phải là một trong: {', '.join(PERIOD_KINDS)}",
-            f"must be one of: {', '.join(PERIOD_KINDS)}",
-        )
-    params = raw.get("params", {})
+
+
+def _slide_params(params, bad: Callable[[str, str, str], None]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     if not isinstance(params, dict):
         bad(
@@ -330,6 +350,4 @@ def _parse_slide(raw, where_vi: str, where_en: str, problems: list[Problem]) -> 
                 )
             else:
                 pairs.append((key, str(value)))
-    if len(problems) > before:
-        return None
-    return Slide(page=page, dwell_s=float(dwell), unit=unit, period=period, params=tuple(pairs))
+    return pairs

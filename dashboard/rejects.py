@@ -5,7 +5,8 @@ rejects view (``/sources/rejects?source=NAME``, with CSV export) and ``ioc colle
 Kinds (``rejected_record.kind``): ``file`` — a whole file refused or stopped (it went to
 ``failed/`` or is tried once more); ``row`` — a value the runner refused; ``duplicate`` — an id
 seen twice in one batch (the first row kept); ``future`` — a timestamp later than now plus the
-source's tolerance.
+source's tolerance; ``personal`` — fields holding a petitioner's personal data, dropped from
+rows that were kept (the note names the fields, never their values).
 
 >>> explain_reject("hop.csv is not valid UTF-8 on line 3 (byte 0xE0): export it as UTF-8").vi
 'Tệp không phải mã UTF-8: xuất lại tệp dạng UTF-8 (hoặc đặt options.encoding = "cp1258" nếu từ phần mềm Windows tiếng Việt).'
@@ -26,7 +27,7 @@ from dashboard.i18n import register, t
 from dashboard.models import RejectedRecord
 from dashboard.timeutil import utcnow
 
-KINDS = ("file", "row", "duplicate", "future")
+KINDS = ("file", "row", "duplicate", "future", "personal")
 
 register(
     {
@@ -48,10 +49,22 @@ register(
         "rj_kind_row": {"vi": "Dòng bị loại", "en": "Row rejected"},
         "rj_kind_duplicate": {"vi": "Mã trùng", "en": "Duplicate"},
         "rj_kind_future": {"vi": "Ngày ở tương lai", "en": "Future date"},
+        "rj_kind_personal": {
+            "vi": "Dữ liệu cá nhân đã bỏ, không lưu",
+            "en": "Personal data dropped, not stored",
+        },
+        "rj_kind_column": {"vi": "Cột dữ liệu cá nhân bị từ chối", "en": "Personal-data column refused"},
     }
 )
 
 _REASONS: tuple[tuple[re.Pattern, str, str], ...] = (
+    (
+        re.compile(r"personal data dropped at intake"),
+        "Nguồn gửi kèm thông tin cá nhân của người phản ánh (họ tên, điện thoại, địa chỉ…): IOC đã bỏ các trường này, "
+        "không lưu; đề nghị bỏ chúng khỏi view hoặc ánh xạ API.",
+        "The source sends the petitioner's personal data (name, phone, address…): IOC dropped those fields and stored "
+        "nothing of them; remove them from the view or the API mapping.",
+    ),
     (
         re.compile(r"not valid UTF-8|cannot be decoded as"),
         'Tệp không phải mã UTF-8: xuất lại tệp dạng UTF-8 (hoặc đặt options.encoding = "cp1258" nếu từ phần mềm Windows tiếng Việt).',

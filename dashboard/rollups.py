@@ -62,7 +62,16 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from dashboard.db import begin_write
-from dashboard.models import DailyRollup, Document, Dossier, Meeting, Procedure
+from dashboard.models import (
+    PETITION_HANDLED,
+    PETITION_OPEN,
+    DailyRollup,
+    Document,
+    Dossier,
+    Meeting,
+    Petition,
+    Procedure,
+)
 from dashboard.upsert import pg_index_probes, pg_probe_each, upsert
 
 #: The day under which state metrics ("open now") are stored: never a real day of data.
@@ -289,6 +298,17 @@ _IN_PROGRESS = and_(Dossier.status.in_(DOSSIER_IN_PROGRESS), Dossier.received_da
 _PAUSED = and_(Dossier.status.in_(DOSSIER_PAUSED), Dossier.received_day.is_not(None))
 
 # -- meetings
+# Petitions (domain.md §8): refused (5) and forwarded-out (6) ones are outside the unit's competence.
+_P_IN = Petition.status.not_in((5, 6))
+_P_OPEN = Petition.status.in_(PETITION_OPEN)
+_P_HANDLED = and_(Petition.status.in_(PETITION_HANDLED), Petition.handled_day.is_not(None))
+_P_ON_TIME = and_(
+    _P_HANDLED, or_(Petition.deadline_day.is_(None), Petition.handled_day <= Petition.deadline_day)
+)
+_P_LATE = and_(_P_HANDLED, Petition.deadline_day < Petition.handled_day)
+_P_DISSATISFIED = Petition.rating == 1
+_P_OPEN_DUE = and_(_P_OPEN, Petition.deadline_day.is_not(None))
+
 _APPROVED = Meeting.status == 2
 _ONLINE_HELD = and_(
     _APPROVED, Meeting.is_online.is_(True), func.coalesce(Meeting.endpoints_connected, 0) >= 1
@@ -593,6 +613,39 @@ METRICS: tuple[Metric, ...] = (
         total_of="dossier_in_progress_by_due",
     ),
     Metric("dossier_paused_now", Dossier, None, _PAUSED, total_of="dossier_paused_by_received"),
+    # Petitions (PAKN-01…PAKN-05): received, handled, and open at the end of day E as for dossiers.
+    Metric("petition_received", Petition, "received_day", _P_IN),
+    Metric("petition_handled", Petition, "handled_day", _P_HANDLED),
+    Metric("petition_handled_on_time", Petition, "handled_day", _P_ON_TIME),
+    Metric("petition_handled_late", Petition, "handled_day", _P_LATE),
+    Metric("petition_handled_rated", Petition, "handled_day", and_(_P_HANDLED, Petition.rating.is_not(None))),
+    Metric("petition_handled_dissatisfied", Petition, "handled_day", and_(_P_HANDLED, _P_DISSATISFIED)),
+    # Handled on time and not rated dissatisfied: PAKN-03's numerator among the handled ones.
+    Metric(
+        "petition_handled_good",
+        Petition,
+        "handled_day",
+        and_(_P_ON_TIME, or_(Petition.rating.is_(None), Petition.rating != 1)),
+    ),
+    Metric(
+        "petition_handled_workdays",
+        Petition,
+        "handled_day",
+        and_(_P_HANDLED, Petition.handled_workdays.is_not(None)),
+        Petition.handled_workdays,
+    ),
+    Metric(
+        "petition_handled_timed",
+        Petition,
+        "handled_day",
+        and_(_P_HANDLED, Petition.handled_workdays.is_not(None)),
+    ),
+    Metric("petition_open_now", Petition, None, _P_OPEN, total_of="petition_open_by_received"),
+    Metric("petition_open_due_now", Petition, None, _P_OPEN_DUE, total_of="petition_open_by_deadline"),
+    Metric("petition_open_by_received", Petition, "received_day", _P_OPEN),
+    Metric("petition_open_by_deadline", Petition, "deadline_day", _P_OPEN_DUE),
+    Metric("petition_handled_by_received", Petition, "received_day", _P_HANDLED),
+    Metric("petition_handled_late_by_deadline", Petition, "deadline_day", _P_LATE),
     # Meetings, by start day (HOP-01…HOP-06).
     Metric("meeting_approved", Meeting, "start_day", _APPROVED),
     Metric("meeting_online", Meeting, "start_day", _ONLINE_HELD),
@@ -650,7 +703,7 @@ METRICS: tuple[Metric, ...] = (
 
 METRICS_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 METRICS_BY_MODEL: dict[type, tuple[Metric, ...]] = {
-    model: tuple(m for m in METRICS if m.model is model) for model in (Document, Dossier, Meeting)
+    model: tuple(m for m in METRICS if m.model is model) for model in (Document, Dossier, Meeting, Petition)
 }
 #: The day columns of each fact table that rollups group by.
 DAY_COLUMNS: dict[type, tuple[str, ...]] = {
@@ -672,7 +725,7 @@ CATALOGUE_DEPENDENT: frozenset[str] = frozenset(
 Pair = tuple[int, date]
 
 
-def _compute(  # noqa: C901 -- TODO(issue 15): split
+def _compute(
     session: Session, metrics: Iterable[Metric], pairs: set[Pair] | None
 ) -> dict[tuple[date, int, str], float]:
     """Aggregate ``metrics`` from facts, for ``pairs`` only (or everything when None).
@@ -688,48 +741,59 @@ def _compute(  # noqa: C901 -- TODO(issue 15): split
         else:
             by_column[(metric.model, metric.day_column)].append(metric)
     for (model, day_name), group in by_column.items():
-        columns = [m.aggregate(f"n{i}") for i, m in enumerate(group)]
         if day_name is None:
-            if pairs is not None:  # refreshes move state metrics by delta (see _replace)
-                continue
-            stmt = select(model.unit_id, *columns).group_by(model.unit_id)
-            for row in session.execute(stmt):
-                for metric, value in zip(group, row[1:], strict=False):
-                    if value:
-                        values[(STATE_DAY, row[0], metric.name)] = float(value)
-            continue
-        day_col = getattr(model, day_name)
-        stmt = (
-            select(model.unit_id, day_col, *columns)
-            .where(day_col.is_not(None))
-            .group_by(model.unit_id, day_col)
-        )
-        if pairs is not None:
-            if not pairs:
-                continue
-            stmt = _restrict(session, stmt, model.unit_id, day_col, pairs)
-        for row in session.execute(stmt):
-            unit_id, day = row[0], row[1]
-            for metric, value in zip(group, row[2:], strict=False):
-                if value:  # zero rows are not stored: a missing rollup row means 0 for counts
-                    values[(day, unit_id, metric.name)] = float(value)
-    for (model, day_name), family in families.items():
-        if pairs is not None and not pairs:
-            continue
-        day_col = getattr(model, day_name)
-        bucket = family.bucket.label("bucket")
-        stmt = (
-            select(model.unit_id, day_col, bucket, func.count())
-            .where(day_col.is_not(None), family.where)
-            .group_by(model.unit_id, day_col, bucket)
-        )
-        if pairs is not None:
-            stmt = _restrict(session, stmt, model.unit_id, day_col, pairs)
-        for unit_id, day, index, n in session.execute(stmt):
-            if n and index is not None:
-                key = (day, unit_id, family.names[int(index)])
-                values[key] = values.get(key, 0.0) + float(n)
+            if pairs is None:  # refreshes move state metrics by delta (see _replace)
+                _state_values(session, model, group, values)
+        elif pairs is None or pairs:
+            _daily_values(session, model, day_name, group, pairs, values)
+    if pairs is None or pairs:
+        for (model, day_name), family in families.items():
+            _family_values(session, model, day_name, family, pairs, values)
     return values
+
+
+def _state_values(session: Session, model: type, group: list[Metric], values: dict) -> None:
+    columns = [m.aggregate(f"n{i}") for i, m in enumerate(group)]
+    stmt = select(model.unit_id, *columns).group_by(model.unit_id)
+    for row in session.execute(stmt):
+        for metric, value in zip(group, row[1:], strict=False):
+            if value:
+                values[(STATE_DAY, row[0], metric.name)] = float(value)
+
+
+def _daily_values(
+    session: Session, model: type, day_name: str, group: list[Metric], pairs: set[Pair] | None, values: dict
+) -> None:
+    columns = [m.aggregate(f"n{i}") for i, m in enumerate(group)]
+    day_col = getattr(model, day_name)
+    stmt = (
+        select(model.unit_id, day_col, *columns).where(day_col.is_not(None)).group_by(model.unit_id, day_col)
+    )
+    if pairs is not None:
+        stmt = _restrict(session, stmt, model.unit_id, day_col, pairs)
+    for row in session.execute(stmt):
+        unit_id, day = row[0], row[1]
+        for metric, value in zip(group, row[2:], strict=False):
+            if value:  # zero rows are not stored: a missing rollup row means 0 for counts
+                values[(day, unit_id, metric.name)] = float(value)
+
+
+def _family_values(
+    session: Session, model: type, day_name: str, family: Family, pairs: set[Pair] | None, values: dict
+) -> None:
+    day_col = getattr(model, day_name)
+    bucket = family.bucket.label("bucket")
+    stmt = (
+        select(model.unit_id, day_col, bucket, func.count())
+        .where(day_col.is_not(None), family.where)
+        .group_by(model.unit_id, day_col, bucket)
+    )
+    if pairs is not None:
+        stmt = _restrict(session, stmt, model.unit_id, day_col, pairs)
+    for unit_id, day, index, n in session.execute(stmt):
+        if n and index is not None:
+            key = (day, unit_id, family.names[int(index)])
+            values[key] = values.get(key, 0.0) + float(n)
 
 
 def _in_pairs(unit_col, day_col, pairs: set[Pair]) -> ColumnElement[bool]:

@@ -544,6 +544,16 @@ INDICATOR_MAX: dict[str, float] = {i[0]: float(i[3]) for g in INDEX_LAYOUT for i
 index_inputs.register_fallback(index_inputs.ImportedInputs(INDICATOR_KEYS))
 
 
+def _register_petitions() -> None:
+    """The petitions domain answers for its two indicators from its own facts (imports otherwise)."""
+    from dashboard.petitions import PetitionIndexInputs
+
+    index_inputs.register(PetitionIndexInputs())
+
+
+_register_petitions()
+
+
 def estimate(figures: Mapping[str, Figure], inputs: Mapping[str, Any] | None = None) -> ServiceIndexEstimate:
     """Score the 766 index from the store's figures of one scope and period, and the inputs of
     the indicators the store cannot compute (:mod:`dashboard.index_inputs`).
@@ -859,7 +869,7 @@ def _points(raw_value: str, field: str, limit: float, line: int, problems: list[
     return number
 
 
-def read_scores_file(  # noqa: C901 -- TODO(issue 15): split
+def read_scores_file(
     path: str | Path, unit_ids: Mapping[str, int], period: Period | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
     """Parse and validate a 766 score file in the portal's shape: (shape, rows).
@@ -888,16 +898,8 @@ def read_scores_file(  # noqa: C901 -- TODO(issue 15): split
         if code not in unit_ids:
             unknown.setdefault(code, []).append(line)
             continue
-        if values.get("period"):
-            try:
-                row_period = parse_score_period(values["period"])
-            except ValueError as exc:
-                problems.append(f"line {line}: {exc}")
-                continue
-        elif period is not None:
-            row_period = period
-        else:
-            problems.append(f"line {line}: no period: fill Kỳ or give --period")
+        row_period = _row_period(values, period, line, problems)
+        if row_period is None:
             continue
         row: dict[str, Any] = {
             "unit_id": unit_ids[code],
@@ -906,43 +908,12 @@ def read_scores_file(  # noqa: C901 -- TODO(issue 15): split
             "source": path.name[:255],
         }
         if shape == "indicators":
-            name = " ".join(values.get("indicator", "").lower().split())
-            key = _INDICATORS_BY_NAME.get(name)
+            key = _indicator_row(row, values, line, problems)
             if key is None:
-                problems.append(
-                    f"line {line}: unknown indicator {values.get('indicator')!r}; use a key such as "
-                    f"petitions_on_time or the portal's name (e.g. 'Xử lý phản ánh, kiến nghị đúng hạn')"
-                )
                 continue
-            row["indicator"] = key
-            row["points"] = _points(values.get("points", ""), key, INDICATOR_MAX[key], line, problems)
-            ratio_value = _points(values.get("ratio", "").replace("%", ""), "ratio", 100, line, problems)
-            if ratio_value is not None and ratio_value > 1:
-                ratio_value /= 100  # given in per cent
-            row["ratio"] = ratio_value
-            if (
-                row["points"] is None
-                and row["ratio"] is None
-                and not any(p.startswith(f"line {line}:") for p in problems)
-            ):
-                problems.append(f"line {line}: {key} has neither points nor a ratio")
             dup = (unit_ids[code], row_period.start, row_period.end, key)
         else:
-            for field in _GROUP_MAX:
-                row[field] = _points(values.get(field, ""), field, _GROUP_MAX[field], line, problems)
-            row["total"] = _points(values.get("total", ""), "total", 100, line, problems)
-            row["total_computed"] = False
-            if row["total"] is None and all(row[g] is not None for g in _GROUP_MAX):
-                row["total"] = round(sum(row[g] for g in _GROUP_MAX), 2)
-                row["total_computed"] = True
-            row["published_on"] = None
-            if values.get("published_on"):
-                try:
-                    row["published_on"] = _date(values["published_on"])
-                except ValueError:
-                    problems.append(
-                        f"line {line}: published_on {values['published_on']!r} is not a date (dd/mm/yyyy)"
-                    )
+            _group_row(row, values, line, problems)
             dup = (unit_ids[code], row_period.start, row_period.end)
         if dup in seen:
             what = f"{code} {values.get('period') or row_period.label()}" + (
@@ -965,6 +936,65 @@ def read_scores_file(  # noqa: C901 -- TODO(issue 15): split
     if not rows:
         raise ScoreImportError(str(path), ["no score rows found"])
     return shape, rows
+
+
+def _row_period(
+    values: dict[str, str], period: Period | None, line: int, problems: list[str]
+) -> Period | None:
+    """The row's own period (column Kỳ), else the one given on the command line."""
+    if values.get("period"):
+        try:
+            return parse_score_period(values["period"])
+        except ValueError as exc:
+            problems.append(f"line {line}: {exc}")
+            return None
+    if period is None:
+        problems.append(f"line {line}: no period: fill Kỳ or give --period")
+    return period
+
+
+def _indicator_row(row: dict[str, Any], values: dict[str, str], line: int, problems: list[str]) -> str | None:
+    """Fill one per-indicator row (points and/or ratio); the indicator's key, None if unknown."""
+    name = " ".join(values.get("indicator", "").lower().split())
+    key = _INDICATORS_BY_NAME.get(name)
+    if key is None:
+        problems.append(
+            f"line {line}: unknown indicator {values.get('indicator')!r}; use a key such as "
+            f"petitions_on_time or the portal's name (e.g. 'Xử lý phản ánh, kiến nghị đúng hạn')"
+        )
+        return None
+    row["indicator"] = key
+    row["points"] = _points(values.get("points", ""), key, INDICATOR_MAX[key], line, problems)
+    ratio_value = _points(values.get("ratio", "").replace("%", ""), "ratio", 100, line, problems)
+    if ratio_value is not None and ratio_value > 1:
+        ratio_value /= 100  # given in per cent
+    row["ratio"] = ratio_value
+    if (
+        row["points"] is None
+        and row["ratio"] is None
+        and not any(p.startswith(f"line {line}:") for p in problems)
+    ):
+        problems.append(f"line {line}: {key} has neither points nor a ratio")
+    return key
+
+
+def _group_row(row: dict[str, Any], values: dict[str, str], line: int, problems: list[str]) -> None:
+    """Fill one per-group row: the six groups, the total (summed when absent), the publication day."""
+    for group, most in _GROUP_MAX.items():
+        row[group] = _points(values.get(group, ""), group, most, line, problems)
+    row["total"] = _points(values.get("total", ""), "total", 100, line, problems)
+    row["total_computed"] = False
+    if row["total"] is None and all(row[g] is not None for g in _GROUP_MAX):
+        row["total"] = round(sum(row[g] for g in _GROUP_MAX), 2)
+        row["total_computed"] = True
+    row["published_on"] = None
+    if values.get("published_on"):
+        try:
+            row["published_on"] = _date(values["published_on"])
+        except ValueError:
+            problems.append(
+                f"line {line}: published_on {values['published_on']!r} is not a date (dd/mm/yyyy)"
+            )
 
 
 def import_scores_file(session: Session, path: str | Path, period: Period | None = None) -> ScoreImportReport:

@@ -201,31 +201,19 @@ def _validate_rows(raw: list[tuple[str, dict[str, Any]]]) -> tuple[list[UnitRow]
     return rows, problems
 
 
-def import_units(session: Session, rows: list[UnitRow], source: str = "file") -> ImportReport:  # noqa: C901 -- TODO(issue 15): split
+def import_units(session: Session, rows: list[UnitRow], source: str = "file") -> ImportReport:
     """Upsert ``rows`` by code inside the caller's transaction; all or nothing.
 
     Parents may be in the file or already in the database. The resulting hierarchy (database
     merged with the file) must be acyclic.
     """
     existing = {u.code: u for u in session.scalars(select(OrgUnit))}
-    parent_of: dict[str, str | None] = {code: None for code in existing}
     code_of = {u.id: code for code, u in existing.items()}
-    for code, unit in existing.items():
-        parent_of[code] = code_of.get(unit.parent_id) if unit.parent_id is not None else None
-    problems: list[str] = []
-    in_file = {r.code for r in rows}
-    for row in rows:
-        if row.parent and row.parent not in parent_of and row.parent not in in_file:
-            problems.append(f"{row.where}: unit {row.code!r} has unknown parent {row.parent!r}")
-    old_parent = dict(parent_of)
-    for row in rows:
-        parent_of[row.code] = row.parent
-    problems.extend(_cycles(parent_of, {r.code: r.where for r in rows}))
-    portal_owner = {u.portal_code: code for code, u in existing.items() if u.portal_code}
-    for row in rows:
-        owner = portal_owner.get(row.portal_code) if row.portal_code else None
-        if owner is not None and owner != row.code and owner not in in_file:
-            problems.append(f"{row.where}: portal_code {row.portal_code!r} already belongs to unit {owner!r}")
+    old_parent: dict[str, str | None] = {
+        code: code_of.get(unit.parent_id) if unit.parent_id is not None else None
+        for code, unit in existing.items()
+    }
+    problems = _import_problems(existing, old_parent, rows)
     if problems:
         raise UnitImportError(source, problems)
 
@@ -243,17 +231,12 @@ def import_units(session: Session, rows: list[UnitRow], source: str = "file") ->
         }
         for r in rows
     ]
-    inserted = updated = 0
-    for r, v in zip(rows, values, strict=False):
-        old = existing.get(r.code)
-        if old is None:
-            inserted += 1
-        elif (
-            any(getattr(old, k) != val for k, val in v.items())
-            or old_parent.get(r.code) != r.parent
-            or (r.portal_code is not None and old.portal_code != r.portal_code)
-        ):
-            updated += 1
+    inserted = sum(1 for r in rows if r.code not in existing)
+    updated = sum(
+        1
+        for r, v in zip(rows, values, strict=False)
+        if r.code in existing and _changes(existing[r.code], v, old_parent.get(r.code), r)
+    )
     upsert(session, OrgUnit, values, key=("code",), count=False)
     ids = dict(session.execute(select(OrgUnit.code, OrgUnit.id)).all())
     # Portal codes move between units of one file: clear the ones given away first (unique).
@@ -277,6 +260,33 @@ def import_units(session: Session, rows: list[UnitRow], source: str = "file") ->
         updated=updated,
         unchanged=len(rows) - inserted - updated,
         roots=[r.code for r in rows if r.parent is None],
+    )
+
+
+def _import_problems(
+    existing: dict[str, OrgUnit], old_parent: dict[str, str | None], rows: list[UnitRow]
+) -> list[str]:
+    """Unknown parents, cycles in the merged hierarchy, portal codes owned by another unit."""
+    problems: list[str] = []
+    in_file = {r.code for r in rows}
+    for row in rows:
+        if row.parent and row.parent not in old_parent and row.parent not in in_file:
+            problems.append(f"{row.where}: unit {row.code!r} has unknown parent {row.parent!r}")
+    parent_of = {**old_parent, **{row.code: row.parent for row in rows}}
+    problems.extend(_cycles(parent_of, {r.code: r.where for r in rows}))
+    portal_owner = {u.portal_code: code for code, u in existing.items() if u.portal_code}
+    for row in rows:
+        owner = portal_owner.get(row.portal_code) if row.portal_code else None
+        if owner is not None and owner != row.code and owner not in in_file:
+            problems.append(f"{row.where}: portal_code {row.portal_code!r} already belongs to unit {owner!r}")
+    return problems
+
+
+def _changes(old: OrgUnit, values: dict, old_parent: str | None, row: UnitRow) -> bool:
+    return (
+        any(getattr(old, k) != val for k, val in values.items())
+        or old_parent != row.parent
+        or (row.portal_code is not None and old.portal_code != row.portal_code)
     )
 
 

@@ -245,6 +245,63 @@ def _sqlite_converter(column) -> Any:
 _IDENTITY = object()
 
 
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _python_defaults(table, present: list[str]) -> dict[str, Any]:
+    """The Python-side defaults of the columns absent from ``present`` (flags, ingested_at),
+    evaluated once per statement as SQLAlchemy does for a multi-row insert; server-side defaults
+    are left to the database."""
+    return {
+        col.name: col.default.arg(None) if col.default.is_callable else col.default.arg
+        for col in table.columns
+        if col.name not in present
+        and col.default is not None
+        and (col.default.is_callable or col.default.is_scalar)
+    }
+
+
+def _check_aware(table, name: str, values) -> None:
+    """Naive datetimes for a UTC column raise NaiveDatetimeError, as the general path does."""
+    from dashboard.timeutil import UTCDateTime, to_utc
+
+    if isinstance(table.c[name].type, UTCDateTime):
+        for v in values:
+            if v is not None and (v.tzinfo is None or v.utcoffset() is None):
+                to_utc(v)
+
+
+def _on_conflict(table, key: tuple[str, ...], updatable: list[str], dialect: str) -> tuple[str, list[Any]]:
+    """The ``ON CONFLICT`` clause of a bulk upsert into ``table`` (SQLite or PostgreSQL) and the
+    values its ``onupdate`` columns bind. A row is only rewritten when an updatable value changed,
+    so an unchanged re-run touches nothing (and bumps no ``updated_at``)."""
+    pg = dialect == "postgresql"
+    set_parts = [f"{_quote(c)} = excluded.{_quote(c)}" for c in updatable]
+    params: list[Any] = []
+    for col in table.columns:
+        if col.onupdate is not None and col.name not in updatable and col.name not in key:
+            value = col.onupdate.arg(None)
+            if pg:
+                set_parts.append(f"{_quote(col.name)} = %s::{_pg_array_type(col)}")
+                params.append(value)
+            else:
+                set_parts.append(f"{_quote(col.name)} = ?")
+                params.append(_sqlite_converter(col)(value))
+    conflict = ", ".join(_quote(k) for k in key)
+    if not set_parts:
+        return f" ON CONFLICT ({conflict}) DO NOTHING", []
+    target = _quote(table.name)
+    changed = " OR ".join(
+        f"{target}.{_quote(c)} IS DISTINCT FROM excluded.{_quote(c)}"
+        if pg
+        else f"{_quote(c)} IS NOT excluded.{_quote(c)}"
+        for c in updatable
+    )
+    where = f" WHERE {changed}" if changed else ""
+    return f" ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(set_parts)}{where}", params
+
+
 def _sqlite_fast_path(table, sample: dict[str, Any]) -> bool:
     return all(_sqlite_converter(table.c[name]) is not None for name in sample)
 
@@ -259,33 +316,14 @@ def _write_sqlite(
     plain: bool = False,
 ) -> None:
     columns = list(rows[0].keys())
-    now_values: dict[str, Any] = {}
-    # Python-side defaults of absent columns (flags, ingested_at) are evaluated once per
-    # statement, as SQLAlchemy does for a multi-row insert.
-    for col in table.columns:
-        if (
-            col.name not in columns
-            and col.default is not None
-            and (col.default.is_callable or col.default.is_scalar)
-        ):
-            columns.append(col.name)
-            now_values[col.name] = col.default.arg(None) if col.default.is_callable else col.default.arg
+    now_values = _python_defaults(table, columns)
+    columns.extend(now_values)
     converters = [_sqlite_converter(table.c[c]) for c in columns]
-    quoted = {c: '"' + c.replace('"', '""') + '"' for c in columns}
-    sql = f'INSERT INTO "{table.name}" ({", ".join(quoted[c] for c in columns)}) VALUES ({", ".join("?" * len(columns))})'
-    set_parts = [f"{quoted[c]} = excluded.{quoted[c]}" for c in updatable]
+    sql = f'INSERT INTO "{table.name}" ({", ".join(_quote(c) for c in columns)}) VALUES ({", ".join("?" * len(columns))})'
     extra: list[Any] = []
-    for col in table.columns:
-        if col.onupdate is not None and col.name not in updatable and col.name not in key:
-            set_parts.append(f'"{col.name}" = ?')
-            extra.append(_sqlite_converter(col)(col.onupdate.arg(None)))
-    if plain:  # rows known not to be stored (see upsert)
-        extra = []
-    elif set_parts:
-        where = " OR ".join(f"{quoted[c]} IS NOT excluded.{quoted[c]}" for c in updatable)
-        sql += f" ON CONFLICT ({', '.join(quoted[k] for k in key)}) DO UPDATE SET {', '.join(set_parts)} WHERE {where}"
-    else:
-        sql += f" ON CONFLICT ({', '.join(quoted[k] for k in key)}) DO NOTHING"
+    if not plain:  # plain: rows known not to be stored (see upsert)
+        clause, extra = _on_conflict(table, key, updatable, "sqlite")
+        sql += clause
     connection = session.connection()
     info = connection.connection.info  # lives as long as the DBAPI connection
     if not info.get("ioc_bulk_cache"):
@@ -472,48 +510,21 @@ def _pg_fast_path(table, sample: dict[str, Any]) -> bool:
 def _write_pg(
     session: Session, table, key: tuple[str, ...], updatable: list[str], rows: list[dict[str, Any]]
 ) -> None:
-    from dashboard.timeutil import UTCDateTime, to_utc
-
     columns = list(rows[0].keys())
-    constants: dict[str, Any] = {}
-    # Python-side defaults of absent columns are evaluated once per statement (as SQLAlchemy
-    # does for a multi-row insert); server-side defaults are left to the database.
-    for col in table.columns:
-        if (
-            col.name not in columns
-            and col.default is not None
-            and (col.default.is_callable or col.default.is_scalar)
-        ):
-            columns.append(col.name)
-            constants[col.name] = col.default.arg(None) if col.default.is_callable else col.default.arg
+    constants = _python_defaults(table, columns)
+    columns.extend(constants)
     arrays: list[list[Any]] = []
     for name in columns:
         if name in constants:
             arrays.append([constants[name]] * len(rows))
             continue
         values = [row[name] for row in rows]
-        if isinstance(table.c[name].type, UTCDateTime):
-            for v in values:
-                if v is not None and (v.tzinfo is None or v.utcoffset() is None):
-                    to_utc(v)  # raises NaiveDatetimeError, as the general path does
+        _check_aware(table, name, values)
         arrays.append(values)
-    quoted = {c: '"' + c.replace('"', '""') + '"' for c in columns}
-    name = '"' + table.name.replace('"', '""') + '"'
     unnest = ", ".join(f"%s::{_pg_array_type(table.c[c])}[]" for c in columns)
-    sql = f"INSERT INTO {name} ({', '.join(quoted[c] for c in columns)}) SELECT * FROM unnest({unnest})"
-    params: list[Any] = list(arrays)
-    set_parts = [f"{quoted[c]} = EXCLUDED.{quoted[c]}" for c in updatable]
-    for col in table.columns:
-        if col.onupdate is not None and col.name not in updatable and col.name not in key:
-            set_parts.append(f'"{col.name}" = %s::{_pg_array_type(col)}')
-            params.append(col.onupdate.arg(None))
-    conflict = ", ".join('"' + k + '"' for k in key)
-    if set_parts:
-        where = " OR ".join(f"{name}.{quoted[c]} IS DISTINCT FROM EXCLUDED.{quoted[c]}" for c in updatable)
-        sql += f" ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(set_parts)} WHERE {where}"
-    else:
-        sql += f" ON CONFLICT ({conflict}) DO NOTHING"
-    session.connection().exec_driver_sql(sql, tuple(params))
+    sql = f"INSERT INTO {_quote(table.name)} ({', '.join(_quote(c) for c in columns)}) SELECT * FROM unnest({unnest})"
+    clause, onupdate = _on_conflict(table, key, updatable, "postgresql")
+    session.connection().exec_driver_sql(sql + clause, (*arrays, *onupdate))
 
 
 # Bulk writes (a collector's page) go through COPY in binary — psycopg formats the rows in C —
@@ -539,33 +550,18 @@ def _write_pg_copy(
 ) -> None:
     import hashlib
 
-    from dashboard.timeutil import UTCDateTime, to_utc
-
     columns = list(rows[0].keys())
-    constants: list[tuple[str, Any]] = []
-    for col in table.columns:
-        if (
-            col.name not in columns
-            and col.default is not None
-            and (col.default.is_callable or col.default.is_scalar)
-        ):
-            constants.append(
-                (col.name, col.default.arg(None) if col.default.is_callable else col.default.arg)
-            )
+    constants = list(_python_defaults(table, columns).items())
     kinds = [_pg_array_type(table.c[c]) for c in columns]
     for name, kind in zip(columns, kinds, strict=False):
-        if isinstance(table.c[name].type, UTCDateTime):
-            for row in rows:
-                v = row[name]
-                if v is not None and (v.tzinfo is None or v.utcoffset() is None):
-                    to_utc(v)  # raises NaiveDatetimeError, as the general path does
-        elif kind == "double precision":
+        _check_aware(table, name, (row[name] for row in rows))
+        if kind == "double precision":
             for row in rows:
                 v = row[name]
                 if v is not None and type(v) is not float:
                     row[name] = float(v)
-    quoted = {c: '"' + c.replace('"', '""') + '"' for c in (*columns, *(n for n, _ in constants))}
-    name = '"' + table.name.replace('"', '""') + '"'
+    quoted = {c: _quote(c) for c in (*columns, *(n for n, _ in constants))}
+    name = _quote(table.name)
     digest = hashlib.sha1(repr((table.name, columns)).encode()).hexdigest()[:10]
     staging = f'"_ioc_stage_{digest}"'
     dbapi = session.connection().connection.dbapi_connection
@@ -588,17 +584,5 @@ def _write_pg_copy(
         ]
         params: list[Any] = [v for _, v in constants]
         sql = f"INSERT INTO {name} ({', '.join(quoted[c] for c in target)}) SELECT {', '.join(select_list)} FROM {staging}"
-        set_parts = [f"{quoted[c]} = EXCLUDED.{quoted[c]}" for c in updatable]
-        for col in table.columns:
-            if col.onupdate is not None and col.name not in updatable and col.name not in key:
-                set_parts.append(f'"{col.name}" = %s::{_pg_array_type(col)}')
-                params.append(col.onupdate.arg(None))
-        conflict = ", ".join('"' + k + '"' for k in key)
-        if set_parts:
-            where = " OR ".join(
-                f"{name}.{quoted[c]} IS DISTINCT FROM EXCLUDED.{quoted[c]}" for c in updatable
-            )
-            sql += f" ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(set_parts)} WHERE {where}"
-        else:
-            sql += f" ON CONFLICT ({conflict}) DO NOTHING"
-        cur.execute(sql, params)
+        clause, onupdate = _on_conflict(table, key, updatable, "postgresql")
+        cur.execute(sql + clause, [*params, *onupdate])

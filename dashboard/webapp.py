@@ -81,9 +81,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     sources = []
     if settings.sources_file is not None:
-        from collectors.sources import load_sources
+        from dashboard.sourcecfg import load_sources
 
-        sources = load_sources(settings.sources_file)  # a bad file stops start-up with its problems
+        # A bad file stops start-up with its problems; the adapters' own options are the
+        # collectors' to check (``ioc collect`` refuses to start on them).
+        sources = load_sources(settings.sources_file)
     server.extensions[EXTENSION_KEY] = Store(settings, engine, make_sessionmaker(engine), sources)
     cache_ext.init_app(server, settings)
     logs.init_app(server, settings)
@@ -133,8 +135,6 @@ def _guarded(layout, path: str):
     def guarded_layout(**kwargs):
         principal = current_principal()
         if not may_see_page(principal, path):
-            from layouts.components.frame import access_denied
-
             return access_denied(principal, path)
         return layout(**kwargs)
 
@@ -173,6 +173,33 @@ def _set_preference(kind: str, value: str) -> Response:
     )  # never off this site
     response.set_cookie(_PREFERENCES[kind][0], value, max_age=365 * 86400, **security.cookie_options())
     return response
+
+
+def access_denied(principal, path: str) -> html.Div:
+    """What a page shows instead of itself when its role does not allow it (no data read).
+
+    Built here, not in ``layouts/``, because the guard that shows it wraps every page: the core
+    never imports the pages (tests/unit/test_import_boundaries.py)."""
+    from dashboard.i18n import normalise_language
+
+    settings = store().settings
+    lang = normalise_language(request.cookies.get(_PREFERENCES["lang"][0]), settings.language)
+    key = "denied_body" if principal is not None else "login_expired"
+    name = principal.display_name if principal is not None else ""
+    return html.Div(
+        className="ioc-page ioc-theme-dark",
+        lang=lang,
+        id="ioc-access-denied",
+        children=[
+            html.Main(
+                className="ioc-main",
+                children=[
+                    html.H2(t("denied_title", lang), className="ioc-page-title"),
+                    html.P(t(key, lang, name=name), className="ioc-notice"),
+                ],
+            ),
+        ],
+    )
 
 
 def _shell() -> html.Div:

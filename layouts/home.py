@@ -21,7 +21,6 @@ from urllib.parse import parse_qsl, urlencode
 import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
-from sqlalchemy.orm import Session
 
 from dashboard.access import (
     UnitNotAllowed,
@@ -31,6 +30,7 @@ from dashboard.access import (
     scope_codes,
     visible_units,
 )
+from dashboard.db import ReadSession
 from dashboard.health import domain_freshness, source_health
 from dashboard.i18n import normalise_language, register, t
 from dashboard.kpi.catalogue import CATALOGUE
@@ -107,7 +107,7 @@ def period_kind(requested: str | None) -> str:
     return requested if requested in PERIOD_KINDS else DEFAULT_PERIOD
 
 
-def _attention(session: Session, unit: str | None, period: str, units: list[UnitOption]) -> Attention:
+def _attention(session: ReadSession, unit: str | None, period: str, units: list[UnitOption]) -> Attention:
     """The weakest provincial units (or the sub-units of ``unit``); a unit without sub-units
     gets its own overdue items instead."""
     visible = {u.code: u for u in units}
@@ -134,7 +134,7 @@ def _attention(session: Session, unit: str | None, period: str, units: list[Unit
     return Attention(rankings=rankings, candidates=len(members), group_vi=group_vi, group_en=group_en)
 
 
-def gather(session: Session, unit: str | None, period: str, lang: str) -> WallData:
+def gather(session: ReadSession, unit: str | None, period: str, lang: str) -> WallData:
     """Everything the wall shows, through the cached queries (no SQL here)."""
     ctx = store()
     now = utcnow()
@@ -168,7 +168,7 @@ def gather(session: Session, unit: str | None, period: str, lang: str) -> WallDa
     )
 
 
-def _firing(session: Session, scope) -> frozenset[str]:
+def _firing(session, scope) -> frozenset[str]:
     """KPIs with a firing alert on a unit of the scope shown (a marker on their tiles)."""
     from dashboard.alerts.view import firing_kpis
 
@@ -211,7 +211,7 @@ def layout(**query) -> html.Div:
     )
 
 
-def weakest_reason(session: Session, unit: str | None, why, period: str, lang: str) -> str | None:
+def weakest_reason(session: ReadSession, unit: str | None, why, period: str, lang: str) -> str | None:
     """Why a playlist's "weakest" slide shows ``unit`` (``why`` = "weakest:<KPI>" from its URL):
     recomputed here from the ranking the viewer may see, and said only if it holds — the URL
     chooses the question, never the answer."""

@@ -20,11 +20,14 @@ from dashboard.health import domain_freshness, source_health
 from dashboard.i18n import fmt_date, fmt_datetime, fmt_number, normalise_language, register, t
 from dashboard.kpi.catalogue import CATALOGUE
 from dashboard.queries import action_list, overview, peer_standing, store_summary
+from dashboard.task_data import overdue_tasks
 from dashboard.vocabulary import direction_name, status_name
 from dashboard.webapp import read_session, store
 from layouts.components.frame import context, page
 from layouts.components.grid_locale import grid_locale
 from layouts.components.kpi_tile import kpi_tile
+from layouts.components.petitions_block import unit_petitions_block
+from layouts.components.task_list import overdue_list
 from layouts.components.unit_compare import action_cards, period_chips, standing_table
 
 dash.register_page(__name__, path_template="/units/<code>", name="Đơn vị", title="Đơn vị – IOC")
@@ -72,11 +75,31 @@ register(
         "h_due": {"vi": "Hạn xử lý", "en": "Due"},
         "h_days_overdue": {"vi": "Số ngày quá hạn", "en": "Days overdue"},
         "h_hours_left": {"vi": "Số giờ còn lại", "en": "Hours left"},
+        "unit_tasks_title": {"vi": "Nhiệm vụ được giao đang quá hạn", "en": "Assigned tasks overdue"},
+        "unit_tasks_link": {
+            "vi": "Xem tất cả nhiệm vụ của đơn vị và xuất danh sách",
+            "en": "All the unit's tasks, and the list to export",
+        },
     }
 )
 
-UNIT_KPIS = ("DVC-01", "DVC-02", "DVC-06", "DVC-08", "DVC-09", "DVC-13", "VB-01", "VB-03", "VB-05", "HOP-01")
-_DOMAIN_OF = {"DVC": "dossiers", "VB-": "documents", "HOP": "meetings"}
+UNIT_KPIS = (
+    "DVC-01",
+    "DVC-02",
+    "DVC-06",
+    "DVC-08",
+    "DVC-09",
+    "DVC-13",
+    "VB-01",
+    "VB-03",
+    "VB-05",
+    "HOP-01",
+    "NV-05",
+    "NV-07",
+)
+_DOMAIN_OF = {"DVC": "dossiers", "VB-": "documents", "HOP": "meetings", "NV-": "tasks"}
+#: Overdue directive tasks listed on a unit's page (the rest are counted, all on /nhiem-vu).
+UNIT_TASK_ROWS = 10
 GRID_THEMES = {
     "dark": "themeQuartz.withParams({backgroundColor: '#131c2e', foregroundColor: '#f2f5fa', "
     "headerBackgroundColor: '#0b1220', accentColor: '#4cc3ff', browserColorScheme: 'dark', "
@@ -174,6 +197,18 @@ def layout(code: str | None = None, **query) -> html.Div:
         names = procedure_names(session, _procedure_codes(actions))
         red = [r.kpi_id for r in view.tiles if r.status == "red"]
         explanations = _explanations(session, unit, lang, red)
+        tz = store().settings.tz
+        petitions = unit_petitions_block(
+            session,
+            unit,
+            period,
+            lang=lang,
+            tz=tz,
+            freshness=fresh.get("petitions"),
+            href=ctx.href,
+            kiosk=ctx.kiosk,
+        )
+        tasks = overdue_tasks(session, unit)
     tz = store().settings.tz
     tiles = [kpi_tile(r, lang=lang, freshness=fresh.get(_DOMAIN_OF[r.kpi_id[:3]]), tz=tz) for r in view.tiles]
     rows = action_rows(actions, lang, tz, names)
@@ -221,6 +256,7 @@ def layout(code: str | None = None, **query) -> html.Div:
             html.H3(f"{t('unit_kpis', lang)} · {view.period.label(lang)}", className="ioc-section-title"),
             html.Div(tiles, className="ioc-tiles"),
             standing_table(standing, lang),
+            petitions,
             explanations,
             html.H3(t("actions_title", lang), className="ioc-section-title"),
             html.P(summary, id="actions-summary"),
@@ -228,6 +264,16 @@ def layout(code: str | None = None, **query) -> html.Div:
             exports,
             action_cards(rows, lang),
             grid,
+            html.H3(t("unit_tasks_title", lang), className="ioc-section-title", id="unit-tasks-title"),
+            overdue_list(tasks, lang, rows=UNIT_TASK_ROWS, list_id="unit-tasks"),
+            None
+            if ctx.kiosk
+            else dcc.Link(
+                t("unit_tasks_link", lang),
+                href=f"/nhiem-vu?unit={unit}",
+                className="ioc-link",
+                id="unit-tasks-link",
+            ),
         ],
         ctx=ctx,
         active="/units",

@@ -37,7 +37,7 @@ from dashboard.kpi.values import (
 )
 from dashboard.rollups import ACK_LATENCY_EDGES_MIN, ACK_LATENCY_METRICS, ARRIVAL_LAG_METRICS, METRICS_BY_NAME
 
-DOMAINS = ("documents", "dossiers", "meetings")
+DOMAINS = ("documents", "dossiers", "meetings", "petitions", "tasks")
 UNITS = ("count", "percent", "days", "hours", "points")
 DIRECTIONS = ("up", "down", None)
 BASES = ("official", "practice", "ours")
@@ -50,6 +50,8 @@ _DOMAIN_WORDS = {
     "documents": ("văn bản", "documents"),
     "dossiers": ("hồ sơ thủ tục hành chính", "public-service dossiers"),
     "meetings": ("cuộc họp", "meetings"),
+    "petitions": ("phản ánh, kiến nghị", "citizens' petitions"),
+    "tasks": ("nhiệm vụ được giao", "assigned tasks"),
 }
 
 
@@ -602,7 +604,124 @@ def hop07(x: Mapping[str, Any]) -> Outcome:
     )
 
 
+# --- citizens' petitions (domain.md §8) ----------------------------------------------------------------
+_PAKN_POPULATION = empty_denominator(
+    "phản ánh, kiến nghị xử lý trong kỳ hoặc đang xử lý cuối kỳ",
+    "petition handled in the period or open at its end",
+)
+_PAKN_HANDLED = empty_denominator("phản ánh, kiến nghị đã xử lý", "handled petition")
+
+
+def petition_population(x: Mapping[str, Any]) -> float:
+    """PAKN-02's population: petitions within the unit's competence handled in the period, plus
+    those open at its end. PAKN-03 divides by the same."""
+    return x["petition_handled"] + x["end:petition_open"]
+
+
+def pakn01(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "petitions"):
+        return _none(reason)
+    return _headline(count(x["petition_received"]))
+
+
+def pakn02(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "petitions"):
+        return _none(reason)
+    population = petition_population(x)
+    parts = {
+        "handled_on_time": count(x["petition_handled_on_time"]),
+        "handled_late": count(x["petition_handled_late"]),
+        "open": count(x["end:petition_open"]),
+        "open_late": count(x["end:petition_late"]),
+    }
+    return _headline(ratio(x["petition_handled_on_time"], population, _PAKN_POPULATION), parts)
+
+
+def pakn03(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "petitions"):
+        return _none(reason)
+    population = petition_population(x)
+    # Not rated dissatisfied and not late: handled on time without a "không hài lòng", or still
+    # open at the end of the period and not yet past the deadline.
+    good = x["petition_handled_good"] + x["end:petition_open"] - x["end:petition_late"]
+    parts = {
+        "dissatisfied": count(x["petition_handled_dissatisfied"]),
+        "rated": count(x["petition_handled_rated"]),
+        "late": count(x["petition_handled_late"] + x["end:petition_late"]),
+    }
+    return _headline(ratio(good, population, _PAKN_POPULATION), parts)
+
+
+def pakn04(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "petitions"):
+        return _none(reason)
+    overdue = _state(x, "petition_overdue")
+    parts = {"open": _state(x, "petition_open")}
+    return Outcome(overdue.value, overdue.value, None, overdue.reason, parts)
+
+
+def pakn05(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "petitions"):
+        return _none(reason)
+    return _headline(ratio(x["petition_handled_workdays"], x["petition_handled_timed"], _PAKN_HANDLED))
+
+
 # --- the catalogue ----------------------------------------------------------------------------------------
+# --- directive tasks (domain.md §7; counts from dashboard/kpi/tasks.py) ------------------------------
+_COMPLETED_TIMED = empty_denominator("nhiệm vụ hoàn thành có thời hạn", "completed task with a deadline")
+_TASKS_TIMED = empty_denominator(
+    "nhiệm vụ có thời hạn hoàn thành trong kỳ hoặc đang thực hiện cuối kỳ",
+    "task with a deadline completed in the period or open at its end",
+)
+
+
+def _task_count(x: Mapping[str, Any], key: str, **parts: str) -> Outcome:
+    if reason := _facts(x, "tasks"):
+        return _none(reason)
+    value = x[f"task:{key}"]
+    return Outcome(value, value, None, parts={k: count(x[f"task:{v}"]) for k, v in parts.items()})
+
+
+def nv01(x: Mapping[str, Any]) -> Outcome:
+    return _task_count(x, "assigned")
+
+
+def nv02(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "tasks"):
+        return _none(reason)
+    parts = {
+        "on_time": count(x["task:completed_on_time"]),
+        "late": count(x["task:completed_late"]),
+        "untimed": count(x["task:completed"] - x["task:completed_timed"]),
+    }
+    return _headline(ratio(x["task:completed_on_time"], x["task:completed_timed"], _COMPLETED_TIMED), parts)
+
+
+def nv03(x: Mapping[str, Any]) -> Outcome:
+    return _task_count(x, "completed_late", completed="completed")
+
+
+def nv04(x: Mapping[str, Any]) -> Outcome:
+    return _task_count(x, "open_in_time", untimed="open_untimed")
+
+
+def nv05(x: Mapping[str, Any]) -> Outcome:
+    return _task_count(x, "open_late", open="open")
+
+
+def nv06(x: Mapping[str, Any]) -> Outcome:
+    return _task_count(x, "due_soon")
+
+
+def nv07(x: Mapping[str, Any]) -> Outcome:
+    if reason := _facts(x, "tasks"):
+        return _none(reason)
+    late = x["task:completed_late"] + x["task:open_late"]
+    population = x["task:completed_timed"] + x["task:open_timed"]
+    parts = {"completed_late": count(x["task:completed_late"]), "open_late": count(x["task:open_late"])}
+    return _headline(ratio(late, population, _TASKS_TIMED), parts)
+
+
 def _pct(key: str, vi: str, en: str) -> PartDef:
     return PartDef(key, vi, en, "percent")
 
@@ -1241,7 +1360,237 @@ _MEETINGS: tuple[KpiDef, ...] = (
         series=None,
     ),
 )
-_DEFS: tuple[KpiDef, ...] = (*_DOCUMENTS, *_PUBLIC_SERVICES, _SERVICE_INDEX, *_MEETINGS)
+_PAKN_POPULATION_METRICS = ("petition_handled",)
+_PETITIONS: tuple[KpiDef, ...] = (
+    KpiDef(
+        "PAKN-01",
+        "PAKN tiếp nhận",
+        "Petitions received",
+        "petitions",
+        "count",
+        None,
+        "practice",
+        "Phản ánh, kiến nghị tiếp nhận trong kỳ (theo ngày tiếp nhận), không tính phản ánh bị từ chối hoặc chuyển "
+        "đơn vị khác.",
+        "Petitions received in the period (by day received), refused and forwarded-out ones excluded.",
+        "",
+        pakn01,
+        ("petition_received",),
+    ),
+    KpiDef(
+        "PAKN-02",
+        "PAKN xử lý đúng hạn",
+        "Petitions handled on time",
+        "petitions",
+        "percent",
+        "up",
+        "official",
+        "Phản ánh, kiến nghị xử lý xong trong kỳ không muộn hơn ngày hạn ÷ phản ánh thuộc thẩm quyền xử lý xong trong "
+        "kỳ hoặc đang xử lý cuối kỳ. Hạn xử lý tính theo ngày làm việc theo lĩnh vực (khẩn: ngắn hơn). Điểm 766: 6 × tỷ "
+        "lệ; không có phản ánh → 6.",
+        "Petitions handled in the period by their deadline day ÷ petitions within the unit's competence handled in the "
+        "period or open at its end. Deadlines in working days per category (urgent ones shorter). 766 points: 6 × "
+        "ratio; no petitions → 6.",
+        "Quyết định 766/QĐ-TTg",
+        pakn02,
+        (*_PAKN_POPULATION_METRICS, "petition_handled_on_time", "petition_handled_late"),
+        needs=frozenset({"pend"}),
+        parts=(
+            _cnt("handled_on_time", "Xử lý đúng hạn", "Handled on time"),
+            _cnt("handled_late", "Xử lý quá hạn", "Handled late"),
+            _cnt("open", "Đang xử lý cuối kỳ", "Open at the end"),
+            _cnt("open_late", "Trong đó quá hạn", "Of which overdue"),
+        ),
+        thresholds=Thresholds(0.95, 0.95, 0.80),
+    ),
+    KpiDef(
+        "PAKN-03",
+        "Hài lòng với kết quả xử lý PAKN",
+        "Satisfaction with petition handling",
+        "petitions",
+        "percent",
+        "up",
+        "official",
+        "Phản ánh của tổng thể PAKN-02 không bị đánh giá không hài lòng và không trễ hạn (xử lý quá hạn, hoặc đang xử lý "
+        "đã quá hạn cuối kỳ) ÷ tổng thể PAKN-02. Điểm 766: 6 × tỷ lệ; không có phản ánh → 6.",
+        "Petitions of PAKN-02's population not rated dissatisfied and not late (handled late, or open and past "
+        "their deadline at the period's end) ÷ PAKN-02's population. 766 points: 6 × ratio; no petitions → 6.",
+        "Quyết định 766/QĐ-TTg",
+        pakn03,
+        (
+            *_PAKN_POPULATION_METRICS,
+            "petition_handled_good",
+            "petition_handled_dissatisfied",
+            "petition_handled_rated",
+            "petition_handled_late",
+        ),
+        needs=frozenset({"pend"}),
+        parts=(
+            _cnt("dissatisfied", "Không hài lòng", "Dissatisfied"),
+            _cnt("rated", "Có đánh giá", "Rated"),
+            _cnt("late", "Trễ hạn", "Late"),
+        ),
+        thresholds=Thresholds(0.90, 0.90, 0.75),
+    ),
+    KpiDef(
+        "PAKN-04",
+        "PAKN quá hạn đang xử lý",
+        "Open and overdue petitions",
+        "petitions",
+        "count",
+        "down",
+        "practice",
+        "Phản ánh, kiến nghị đang xử lý (tiếp nhận, đang xử lý) có ngày hạn trước hôm nay — tại thời điểm hiện tại hoặc "
+        "cuối kỳ.",
+        "Petitions still open (received, being handled) with a deadline day before today — now, or at the end of the "
+        "period.",
+        "",
+        pakn04,
+        needs=frozenset({"state:petitions"}),
+        parts=(_cnt("open", "Đang xử lý", "Open"),),
+        thresholds=Thresholds(None, 0.0, 0.0),
+        kind="state",
+    ),
+    KpiDef(
+        "PAKN-05",
+        "Thời gian xử lý trung bình",
+        "Mean handling time",
+        "petitions",
+        "days",
+        "down",
+        "practice",
+        "Trung bình số ngày làm việc từ khi tiếp nhận đến khi xử lý xong, trên phản ánh xử lý xong trong kỳ.",
+        "Mean working days from received to handled, over the petitions handled in the period.",
+        "",
+        pakn05,
+        ("petition_handled_workdays", "petition_handled_timed"),
+    ),
+)
+_TASK_NEEDS = frozenset({"tasks"})
+_TASK_REF = "Theo dõi nhiệm vụ Chính phủ, Thủ tướng giao (Văn phòng Chính phủ)"
+_TASKS: tuple[KpiDef, ...] = (
+    KpiDef(
+        "NV-01",
+        "Nhiệm vụ được giao",
+        "Tasks assigned",
+        "tasks",
+        "count",
+        None,
+        "practice",
+        "Số nhiệm vụ được giao trong kỳ theo ngày giao (đơn vị chủ trì); nhiệm vụ đã dừng, hủy không tính.",
+        "Tasks assigned in the period, by assignment date (lead unit); stopped or cancelled tasks are not counted.",
+        _TASK_REF,
+        nv01,
+        needs=_TASK_NEEDS,
+    ),
+    KpiDef(
+        "NV-02",
+        "Hoàn thành đúng hạn",
+        "Completed on time",
+        "tasks",
+        "percent",
+        "up",
+        "practice",
+        "Nhiệm vụ hoàn thành trong kỳ có ngày hoàn thành ≤ thời hạn (thời hạn được gia hạn gần nhất) ÷ nhiệm vụ hoàn "
+        "thành trong kỳ có thời hạn; nhiệm vụ thường xuyên không tính.",
+        "Tasks completed in the period on or before their due day (the latest approved one) ÷ tasks completed in the "
+        "period with a due date; ongoing tasks without a deadline are left out.",
+        _TASK_REF,
+        nv02,
+        needs=_TASK_NEEDS,
+        parts=(
+            _cnt("on_time", "Đúng hạn", "On time"),
+            _cnt("late", "Quá hạn", "Late"),
+            _cnt("untimed", "Không có thời hạn", "Without a deadline"),
+        ),
+        thresholds=Thresholds(0.9, 0.9, 0.7),
+    ),
+    KpiDef(
+        "NV-03",
+        "Hoàn thành quá hạn",
+        "Completed late",
+        "tasks",
+        "count",
+        "down",
+        "practice",
+        "Số nhiệm vụ hoàn thành trong kỳ sau thời hạn (thời hạn được gia hạn gần nhất).",
+        "Tasks completed in the period after their due day (the latest approved one).",
+        _TASK_REF,
+        nv03,
+        needs=_TASK_NEEDS,
+        parts=(_cnt("completed", "Hoàn thành trong kỳ", "Completed in the period"),),
+    ),
+    KpiDef(
+        "NV-04",
+        "Đang thực hiện trong hạn",
+        "Open, within deadline",
+        "tasks",
+        "count",
+        None,
+        "practice",
+        "Nhiệm vụ chưa hoàn thành cuối kỳ có thời hạn ≥ ngày cuối kỳ (thời hạn có hiệu lực ngày đó); kèm số nhiệm vụ "
+        "thường xuyên đang thực hiện.",
+        "Tasks open at the period's end whose due day (in force that day) is on or after it; with the ongoing tasks "
+        "without a deadline.",
+        _TASK_REF,
+        nv04,
+        needs=_TASK_NEEDS,
+        parts=(_cnt("untimed", "Thường xuyên (không thời hạn)", "Ongoing (no deadline)"),),
+    ),
+    KpiDef(
+        "NV-05",
+        "Đang thực hiện quá hạn",
+        "Open and overdue",
+        "tasks",
+        "count",
+        "down",
+        "practice",
+        "Nhiệm vụ chưa hoàn thành cuối kỳ có thời hạn (có hiệu lực ngày đó) trước ngày cuối kỳ — con số lãnh đạo "
+        "thường nêu.",
+        "Tasks open at the period's end whose due day (in force that day) is before it — the figure leaders quote.",
+        _TASK_REF,
+        nv05,
+        needs=_TASK_NEEDS,
+        parts=(_cnt("open", "Đang thực hiện", "Open"),),
+        thresholds=Thresholds(0.0, 0.0, 5.0),
+    ),
+    KpiDef(
+        "NV-06",
+        "Sắp đến hạn",
+        "Due soon",
+        "tasks",
+        "count",
+        "down",
+        "practice",
+        "Nhiệm vụ đang thực hiện có thời hạn trong 7 ngày tới (tính từ ngày cuối kỳ, chưa quá hạn).",
+        "Open tasks due within the next 7 days (from the period's end, not yet overdue).",
+        _TASK_REF,
+        nv06,
+        needs=_TASK_NEEDS,
+    ),
+    KpiDef(
+        "NV-07",
+        "Tỷ lệ nhiệm vụ quá hạn",
+        "Overdue share",
+        "tasks",
+        "percent",
+        "down",
+        "practice",
+        "(Hoàn thành quá hạn + đang thực hiện quá hạn) ÷ (hoàn thành trong kỳ + đang thực hiện cuối kỳ), trên các "
+        "nhiệm vụ có thời hạn.",
+        "(Completed late + open and overdue) ÷ (completed in the period + open at its end), over tasks with a "
+        "deadline.",
+        _TASK_REF,
+        nv07,
+        needs=_TASK_NEEDS,
+        parts=(
+            _cnt("completed_late", "Hoàn thành quá hạn", "Completed late"),
+            _cnt("open_late", "Đang thực hiện quá hạn", "Open and overdue"),
+        ),
+        thresholds=Thresholds(0.1, 0.1, 0.25),
+    ),
+)
+_DEFS: tuple[KpiDef, ...] = (*_DOCUMENTS, *_PUBLIC_SERVICES, _SERVICE_INDEX, *_MEETINGS, *_PETITIONS, *_TASKS)
 
 CATALOGUE: dict[str, KpiDef] = {d.id: d for d in _DEFS}
 KPI_IDS: tuple[str, ...] = tuple(CATALOGUE)

@@ -23,6 +23,7 @@ dossiers the store holds.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,9 +35,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     Date,
     String,
+    Text,
     and_,
     bindparam,
     case,
+    cast,
     distinct,
     exists,
     func,
@@ -57,10 +60,13 @@ from dashboard.kpi.maths import (
     dossiers_open_at,
     dossiers_open_with,
     overdue_now,
+    petitions_open_at,
     registration_on_time,
     status_for,
 )
 from dashboard.kpi.periods import Period
+from dashboard.kpi.tasks import TaskFact, task_extensions
+from dashboard.kpi.tasks import counts as task_counts
 from dashboard.kpi.values import (
     LIVE_ONLY,
     NO_LIVE_DATA,
@@ -81,7 +87,9 @@ from dashboard.models import (
     MeetingEndpoint,
     MeetingSample,
     OrgUnit,
+    Petition,
     Procedure,
+    Task,
 )
 from dashboard.rollups import ARRIVAL_LAG_METRICS, STATE_DAY
 from dashboard.targets import DEFAULT_TARGETS, Targets
@@ -108,6 +116,16 @@ END_TAILS = (
     "dossier_closed_digitised",
     "dossier_closed_digitised_by_received",
 )
+#: The same for petitions (PAKN-02, PAKN-03: handled in the period or open at its end).
+PETITION_END_STATE = ("petition_open_now", "petition_open_due_now")
+PETITION_END_TAILS = (
+    "petition_open_by_received",
+    "petition_open_by_deadline",
+    "petition_handled",
+    "petition_handled_by_received",
+    "petition_handled_late",
+    "petition_handled_late_by_deadline",
+)
 #: Point-in-time values now, and the snapshot ids that keep their history (``snapshots.py``).
 STATE_INPUTS: dict[str, dict[str, str]] = {
     "state:documents": {"doc_open": "VB-05.open", "doc_overdue": "VB-05.overdue"},
@@ -119,6 +137,8 @@ STATE_INPUTS: dict[str, dict[str, str]] = {
     },
     "state:catalogue": {"procedures": "DVC-04.all", "procedures_online": "DVC-04.online"},
     "state:live": {"live_running": "", "live_participants": ""},
+    # No end-of-day snapshot: a past period's value is read from the facts' timestamps.
+    "state:petitions": {"petition_open": "", "petition_overdue": ""},
 }
 _NOW_ROLLUPS = {
     "state:documents": (("doc_open_now", "doc_open_due_now"), ("doc_open_by_due",)),
@@ -126,6 +146,7 @@ _NOW_ROLLUPS = {
         ("dossier_in_progress_now", "dossier_in_progress_due_now", "dossier_paused_now"),
         ("dossier_in_progress_by_due",),
     ),
+    "state:petitions": (("petition_open_now", "petition_open_due_now"), ("petition_open_by_deadline",)),
 }
 LIVE_FRESHNESS = timedelta(minutes=15)
 #: The rollups whose first day is where a domain's history begins (Reader.history_start).
@@ -133,6 +154,7 @@ HISTORY_METRICS: dict[str, tuple[str, ...]] = {
     "documents": ("doc_in", "doc_out", "doc_internal", "doc_arrived"),
     "dossiers": ("dossier_received",),
     "meetings": ("meeting_approved",),
+    "petitions": ("petition_received",),
 }
 
 
@@ -347,9 +369,43 @@ class Reader:
                 exists().where(Document.id.is_not(None)),
                 exists().where(Dossier.id.is_not(None)),
                 exists().where(Meeting.id.is_not(None)),
+                exists().where(Petition.id.is_not(None)),
+                exists().where(Task.id.is_not(None)),
             )
         ).one()
-        return {"documents": bool(row[0]), "dossiers": bool(row[1]), "meetings": bool(row[2])}
+        return {
+            "documents": bool(row[0]),
+            "dossiers": bool(row[1]),
+            "meetings": bool(row[2]),
+            "petitions": bool(row[3]),
+            "tasks": bool(row[4]),
+        }
+
+    # -- directive tasks (counted from the facts: see dashboard/kpi/tasks.py)
+    def task_facts(self, since: date | None = None) -> list[TaskFact]:
+        """The scope's tasks (by lead unit), cancelled ones excluded: one indexed read. With
+        ``since``, tasks completed before it are left out — exact for every period starting on or
+        after it (such a task is neither assigned, completed nor open in it)."""
+        # The extension history as text, parsed only for the tasks that have one (most have none).
+        stmt = select(
+            Task.lead_unit_id,
+            Task.assigned_day,
+            Task.original_due_day,
+            cast(Task.extensions, Text),
+            Task.completed_day,
+        ).where(Task.status != "cancelled", _unit_filter(Task.lead_unit_id, self.unit_ids))
+        if since is not None:
+            stmt = stmt.where(or_(Task.completed_day.is_(None), Task.completed_day >= since))
+        return [
+            TaskFact(
+                unit,
+                assigned,
+                due,
+                task_extensions(json.loads(history)) if history and history != "null" else (),
+                completed,
+            )
+            for unit, assigned, due, history, completed in self.session.execute(stmt)
+        ]
 
     # -- the procedure catalogue
     def catalogue(self) -> dict[str, Any]:
@@ -434,6 +490,8 @@ class Reader:
         no data, so a period that starts earlier cannot be compared with. One index probe per
         anchor metric, memoised for the computation."""
         memo = self.__dict__.setdefault("_history", {})
+        if domain == "tasks" and domain not in memo:
+            memo[domain] = self.session.scalar(select(func.min(Task.assigned_day)))
         if domain not in memo:
             firsts = [
                 self.session.scalar(
@@ -508,6 +566,8 @@ class Reader:
         then; overdue when their due day is before ``moment``'s local day. A dossier's pause
         (5, 6) has no timestamp: dossiers paused now count as paused then, the others in progress."""
         day = moment.astimezone(self.clock.tz).date()
+        if need == "state:petitions":
+            return self._petitions_at(moment, day)
         if need == "state:documents":
             d = Document
             open_then = and_(
@@ -568,6 +628,24 @@ class Reader:
             "state:dossier_due_soon": float(row[3]),
         }
 
+    def _petitions_at(self, moment: datetime, day: date) -> dict[str, float]:
+        """Petitions open at ``moment`` (received by then, within competence, not handled by then)
+        and how many of them were past their deadline day."""
+        p = Petition
+        open_then = and_(
+            p.status.not_in((5, 6)),
+            p.received_at <= moment,
+            or_(p.handled_at.is_(None), p.handled_at > moment),
+            or_(p.status.in_((1, 2)), p.handled_at.is_not(None)),
+            _unit_filter(p.unit_id, self.unit_ids),
+        )
+        row = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(case((p.deadline_day < day, 1), else_=0)), 0)).where(
+                open_then
+            )
+        ).one()
+        return {"state:petition_open": float(row[0]), "state:petition_overdue": float(row[1])}
+
     # -- history of point-in-time values
     def snapshots(self, days: Iterable[date], ids: Iterable[str]) -> dict[date, dict[str, float]]:
         """Snapshot values per day summed over the scope; a day without any snapshot is absent."""
@@ -616,6 +694,8 @@ class Plan:
         totals, tails = set(), set()
         if "end" in self.needs:
             totals |= set(END_STATE)
+        if "pend" in self.needs:
+            totals |= set(PETITION_END_STATE)
         for need, (state, by_due) in _NOW_ROLLUPS.items():
             if need in self.needs and now:
                 totals |= set(state)
@@ -639,6 +719,9 @@ class InputBuilder:
         self._aggregates: stats.Aggregates | None | bool = False  # stats-only units (False: not read yet)
         self.index_unit: int | None = None  # the unit whose 766 inputs apply (see index_unit)
         self.as_of = False  # "now" is a past moment: point-in-time values from the facts' timestamps
+        self._task_facts: list[TaskFact] | None = None
+        #: The earliest day any period or sparkline day asked of this builder starts (tasks read from it).
+        self.task_since: date | None = None
 
     def preload_snapshots(self, days: Iterable[date]) -> None:
         ids = [i for need in self.plan.needs if need in STATE_INPUTS for i in STATE_INPUTS[need].values()]
@@ -655,7 +738,7 @@ class InputBuilder:
         x["state:reason"] = None
         if end >= self.today:
             for need in needs:
-                if self.as_of and need in ("state:documents", "state:dossiers"):
+                if self.as_of and need in ("state:documents", "state:dossiers", "state:petitions"):
                     x.update(
                         self.reader.state_at(need, self.reader.clock.now)
                     )  # a past "now": from the facts
@@ -665,7 +748,7 @@ class InputBuilder:
         self.preload_snapshots([end])
         snap = self._snapshots.get(end)
         for need in needs:
-            if snap is None and need in ("state:documents", "state:dossiers"):
+            if need == "state:petitions" or (snap is None and need in ("state:documents", "state:dossiers")):
                 # No snapshot (a cache): the value at the end of that day, from the facts.
                 moment = datetime.combine(end, datetime.max.time(), self.reader.clock.tz)
                 x.update(self.reader.state_at(need, moment))
@@ -702,6 +785,13 @@ class InputBuilder:
                 "state:dossier_paused": d.state.get("dossier_paused_now", 0.0),
                 "state:dossier_due_soon": self._now["due_soon"],
             }
+        if need == "state:petitions":
+            return {
+                "state:petition_open": d.state.get("petition_open_now", 0.0),
+                "state:petition_overdue": overdue_now(
+                    d.state.get("petition_open_due_now", 0.0), d.get("petition_open_by_deadline"), today
+                ),
+            }
         if need == "state:catalogue":
             return {
                 "state:procedures": self.common["cat:procedures"],
@@ -730,7 +820,11 @@ class InputBuilder:
         self._state(x, end)
         x["aggregates"] = self._aggregates_for(period.start, end)
         if "index" in self.plan.needs:
-            x["index:inputs"] = index_inputs.collect(self.reader.session, self.index_unit, period)
+            token = index_inputs.NOW.set(self.reader.clock.now)
+            try:
+                x["index:inputs"] = index_inputs.collect(self.reader.session, self.index_unit, period)
+            finally:
+                index_inputs.NOW.reset(token)
         return x
 
     def for_day(self, day: date) -> Inputs:
@@ -772,11 +866,19 @@ class InputBuilder:
         return x
 
     def _derived(self, x: Inputs, start: date, end: date) -> None:
+        if "tasks" in self.plan.needs:
+            if self._task_facts is None:
+                self._task_facts = self.reader.task_facts(self.task_since)
+            x.update(task_counts(self._task_facts, start, end))
         if "end" in self.plan.needs:
             open_, late = dossiers_open_at(end, self.data.state, self.data.series)
             x["end:dossier_open"], x["end:dossier_late"] = open_, late
             x["end:dossier_open_digitised"] = dossiers_open_with(
                 end, self.data.state, self.data.series, "digitised"
+            )
+        if "pend" in self.plan.needs:
+            x["end:petition_open"], x["end:petition_late"] = petitions_open_at(
+                end, self.data.state, self.data.series
             )
         if "vb04" in self.plan.needs:
             on_time, late, pending = registration_on_time(
@@ -815,9 +917,11 @@ def plan_ranges(
         series_days and series_days[-1] >= today
     )
     totals, now_tails = plan.state_metrics(now=runs_now)
+    ends = [hi for _, hi in spans] + list(series_days)
     if "end" in plan.needs:
-        ends = [hi for _, hi in spans] + list(series_days)
         ranges.append((END_TAILS, min(ends), _FAR_FUTURE))
+    if "pend" in plan.needs:
+        ranges.append((PETITION_END_TAILS, min(ends), _FAR_FUTURE))
     if now_tails:
         ranges.append((now_tails, today, _FAR_FUTURE))
     return ranges, totals
@@ -932,6 +1036,34 @@ def _published_outcome(session: Session, scope: Scope, period: Period, tree: Uni
 _NOT_PUBLISHED = Reason("not_published", "Không có trong số liệu công bố", "Not in the published figures")
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """What computing KPIs and reading their inputs both start from."""
+
+    clock: Clock
+    targets: Targets
+    defs: list
+    tree: UnitTree
+    reader: Reader
+    plan: Plan
+
+    @classmethod
+    def of(cls, session: Session, scope: Scope, kpi_ids, now, tz, targets) -> _Setup:
+        clock = Clock.of(now, tz)
+        defs = [CATALOGUE[k] for k in (kpi_ids or CATALOGUE)]
+        tree = UnitTree.load(session)
+        reader = Reader(session, scope.unit_ids, clock, tree)
+        return cls(clock, targets or DEFAULT_TARGETS, defs, tree, reader, Plan.of(defs))
+
+    def builder(self, scope: Scope, periods: list[Period], series_days: list[date]) -> InputBuilder:
+        data = read_data(self.plan, self.reader, periods, series_days)
+        builder = InputBuilder(
+            self.plan, self.reader, data, read_common(self.plan, self.reader), self.targets
+        )
+        builder.index_unit = index_unit(scope, self.tree)
+        return builder
+
+
 def compute(
     session: Session,
     scope: Scope,
@@ -951,19 +1083,14 @@ def compute(
     and a daily series for the sparkline (``with_series``). ``as_of``: ``now`` is a past moment —
     point-in-time KPIs (VB-05, DVC-08) are computed at it from the facts' timestamps.
     """
-    clock = Clock.of(now, tz)
-    targets = targets or DEFAULT_TARGETS
-    defs = [CATALOGUE[k] for k in (kpi_ids or CATALOGUE)]
-    tree = UnitTree.load(session)
-    reader = Reader(session, scope.unit_ids, clock, tree)
-    plan = Plan.of(defs)
+    setup = _Setup.of(session, scope, kpi_ids, now, tz, targets)
+    clock, targets, defs, tree, reader = setup.clock, setup.targets, setup.defs, setup.tree, setup.reader
     today = clock.today
     others = [period.previous(), period.same_period_last_year()] if compare_periods else []
     series_days = period.series_days(today) if with_series and any(d.series for d in defs) else []
-    data = read_data(plan, reader, [period, *others], series_days)
-    builder = InputBuilder(plan, reader, data, read_common(plan, reader), targets)
-    builder.index_unit = index_unit(scope, tree)
+    builder = setup.builder(scope, [period, *others], series_days)
     builder.as_of = as_of
+    builder.task_since = min([p.start for p in (period, *others)] + series_days[:1])
     builder.preload_snapshots([p.observed_end(today) for p in (period, *others)] + series_days)
 
     current = builder.for_period(period)
@@ -1019,16 +1146,9 @@ def inputs_for(
     targets: Targets | None = None,
 ) -> Inputs:
     """The formula inputs of ``scope`` over ``period`` (what the KPIs are computed from)."""
-    clock = Clock.of(now, tz)
-    targets = targets or DEFAULT_TARGETS
-    defs = [CATALOGUE[k] for k in (kpi_ids or CATALOGUE)]
-    tree = UnitTree.load(session)
-    reader = Reader(session, scope.unit_ids, clock, tree)
-    plan = Plan.of(defs)
-    data = read_data(plan, reader, [period], [])
-    builder = InputBuilder(plan, reader, data, read_common(plan, reader), targets)
-    builder.index_unit = index_unit(scope, tree)
-    return builder.for_period(period)
+    return (
+        _Setup.of(session, scope, kpi_ids, now, tz, targets).builder(scope, [period], []).for_period(period)
+    )
 
 
 __all__ = [

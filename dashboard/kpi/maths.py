@@ -239,6 +239,36 @@ def dossiers_open_with(
     )
 
 
+def petitions_open_at(
+    day: date, state: Mapping[str, float], series: Mapping[str, DaySeries]
+) -> tuple[float, float]:
+    """Petitions open at the end of ``day`` (received by then, within competence, not handled by
+    then), and how many of them were past their deadline day then — as :func:`dossiers_open_at`:
+    the total open now, corrected by sums over the days after ``day`` only."""
+
+    def after(name: str) -> float:
+        return series.get(name, _NO_SERIES).after(day)
+
+    def from_(name: str) -> float:
+        return series.get(name, _NO_SERIES).from_(day)
+
+    open_ = (
+        state.get("petition_open_now", 0.0)
+        - after("petition_open_by_received")
+        + after("petition_handled")
+        - after("petition_handled_by_received")
+    )
+    # Open now with a deadline before ``day``, plus those handled after ``day`` whose deadline
+    # was before it (handled late, so their deadline is before their handled day).
+    late = (
+        state.get("petition_open_due_now", 0.0)
+        - from_("petition_open_by_deadline")
+        + after("petition_handled_late")
+        - from_("petition_handled_late_by_deadline")
+    )
+    return open_, late
+
+
 def overdue_now(total_with_due: float, by_due: DaySeries, today: date) -> float:
     """Open items with a due day before ``today``: all open items with a due day minus those due
     today or later (a sum over the days ahead only)."""

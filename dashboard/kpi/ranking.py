@@ -116,6 +116,7 @@ def rank_units(
         if "cat" in plan.needs or "state:catalogue" in plan.needs:
             scope_common.update(scope_reader.catalogue())
         builder = InputBuilder(plan, scope_reader, data, scope_common, targets)
+        builder.task_since = min(period.start, previous.start)
         builder.preload_snapshots([period.observed_end(clock.today), previous.observed_end(clock.today)])
         current[scope.key] = evaluate(d, builder.for_period(period))
         before[scope.key] = (

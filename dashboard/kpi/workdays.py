@@ -2,8 +2,9 @@
 
 Decree 30/2020/NĐ-CP art. 4 requires incoming documents to be registered on the day they arrive
 or at the latest the next *working* day (VB-04), so the KPI engine needs to know which days are
-worked. The built-in holidays are those the simulator observes (fixed days, Tết, Hùng Kings —
-:func:`collectors.simulator.vietnamese_holidays`), so simulated data and KPIs agree. Each year the
+worked. The built-in holidays (fixed days, Tết, Hùng Kings — :func:`vietnamese_holidays`) are
+defined here only: the simulator builds its office calendar on :class:`WorkingCalendar` too, so
+simulated data and KPIs agree. Each year the
 government also announces bridge days off and make-up Saturdays: list them in ``targets.toml``::
 
     [calendar]
@@ -20,7 +21,50 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from collectors.simulator import vietnamese_holidays
+# Lunar new year (Tết) day 1; Tết − 2 … Tết + 4 are holidays.
+TET_DAYS = {
+    2023: date(2023, 1, 22),
+    2024: date(2024, 2, 10),
+    2025: date(2025, 1, 29),
+    2026: date(2026, 2, 17),
+    2027: date(2027, 2, 6),
+    2028: date(2028, 1, 26),
+    2029: date(2029, 2, 13),
+    2030: date(2030, 2, 3),
+}
+# Hùng Kings' commemoration (10/3 lunar), approximated for the later years.
+HUNG_KINGS_DAYS = {
+    2023: date(2023, 4, 29),
+    2024: date(2024, 4, 18),
+    2025: date(2025, 4, 7),
+    2026: date(2026, 4, 26),
+    2027: date(2027, 4, 16),
+    2028: date(2028, 4, 4),
+    2029: date(2029, 4, 22),
+    2030: date(2030, 4, 12),
+}
+_FIXED_HOLIDAYS = ((1, 1), (4, 30), (5, 1), (9, 2))
+
+
+def vietnamese_holidays(year: int) -> set[date]:
+    """The official public holidays of ``year`` (no bridge or compensating days).
+
+    >>> date(2026, 2, 17) in vietnamese_holidays(2026), date(2026, 9, 2) in vietnamese_holidays(2026)
+    (True, True)
+    """
+    days = {date(year, m, d) for m, d in _FIXED_HOLIDAYS}
+    tet = TET_DAYS.get(year)
+    if tet is not None:
+        days.update(tet + timedelta(days=k) for k in range(-2, 5))
+    hung = HUNG_KINGS_DAYS.get(year)
+    if hung is not None:
+        days.add(hung)
+    # Tết of the next year may start in the last days of this one (never with these dates, but
+    # keep the rule honest for any table extension).
+    nxt = TET_DAYS.get(year + 1)
+    if nxt is not None:
+        days.update(d for d in (nxt + timedelta(days=k) for k in range(-2, 5)) if d.year == year)
+    return days
 
 
 class WorkingCalendar:
@@ -30,6 +74,7 @@ class WorkingCalendar:
         self.extra_holidays = frozenset(extra_holidays)
         self.extra_working_days = frozenset(extra_working_days)
         self._years: dict[int, frozenset[date]] = {}
+        self._working: dict[date, bool] = {}
 
     def holidays(self, year: int) -> frozenset[date]:
         days = self._years.get(year)
@@ -38,16 +83,34 @@ class WorkingCalendar:
             days = self._years[year] = frozenset(base - self.extra_working_days)
         return days
 
+    def is_holiday(self, day: date) -> bool:
+        """A day off by decree (or listed as an extra holiday), whatever its weekday."""
+        return day in self.holidays(day.year)
+
     def is_working_day(self, day: date) -> bool:
-        if day in self.extra_working_days:
-            return True
-        return day.weekday() < 5 and day not in self.holidays(day.year)
+        worked = self._working.get(day)
+        if worked is None:
+            worked = day in self.extra_working_days or (day.weekday() < 5 and not self.is_holiday(day))
+            self._working[day] = worked
+        return worked
 
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after ``day``."""
         day += timedelta(days=1)
         while not self.is_working_day(day):
             day += timedelta(days=1)
+        return day
+
+    def add_working_days(self, day: date, n: int) -> date:
+        """``n`` working days after ``day`` (``n`` = 0: ``day`` itself or the next working day).
+
+        >>> WorkingCalendar().add_working_days(date(2026, 2, 14), 0)   # a Saturday before Tết
+        datetime.date(2026, 2, 23)
+        """
+        if not self.is_working_day(day):
+            day = self.next_working_day(day)
+        for _ in range(n):
+            day = self.next_working_day(day)
         return day
 
     def registration_deadline(self, arrived: date, urgent: bool) -> date:

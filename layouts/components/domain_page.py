@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 import dash
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
-from sqlalchemy.orm import Session
 
 from dashboard.access import UnitOption, visible_units
+from dashboard.db import ReadSession
 from dashboard.domain_data import Trend, UnitLabel, unit_labels
 from dashboard.health import DomainFreshness, domain_freshness, source_health
 from dashboard.i18n import fmt_date, fmt_number, register, t
@@ -107,7 +107,7 @@ class View:
 
     ctx: PageContext
     sel: Selection
-    session: Session
+    session: ReadSession
     overview: Overview
     labels: dict[str, UnitLabel]
     visible: frozenset[str]  # the unit codes this visitor may see (dashboard.access)

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from dash import dcc, html
 from flask import has_request_context, request
 
+from dashboard import petitions as _petitions  # noqa: F401 -- registers the petitions' labels
 from dashboard.access import current_principal, may_see_page
 from dashboard.i18n import normalise_language, t
 from dashboard.webapp import store
@@ -28,6 +29,8 @@ NAV = (
     ("/documents", "nav_documents"),
     ("/dossiers", "nav_dossiers"),
     ("/meetings", "nav_meetings"),
+    ("/nhiem-vu", "nav_tasks"),
+    ("/phan-anh", "nav_petitions"),
     ("/chi-so-766", "nav_index"),
     ("/units", "nav_units"),
     ("/reports", "nav_reports"),
@@ -95,28 +98,6 @@ def _bell(lang: str):
         className="ioc-switch ioc-bell" + (" ioc-bell--firing" if rows else ""),
         title=title,
         **{"aria-label": t("bell_title", lang, n=len(rows)), "data-count": str(len(rows))},
-    )
-
-
-def access_denied(principal, path: str) -> html.Div:
-    """What a page shows instead of itself when its role does not allow it (no data read)."""
-    settings = store().settings
-    lang = normalise_language(_cookie(LANG_COOKIE), settings.language)
-    key = "denied_body" if principal is not None else "login_expired"
-    name = principal.display_name if principal is not None else ""
-    return html.Div(
-        className="ioc-page ioc-theme-dark",
-        lang=lang,
-        id="ioc-access-denied",
-        children=[
-            html.Main(
-                className="ioc-main",
-                children=[
-                    html.H2(t("denied_title", lang), className="ioc-page-title"),
-                    html.P(t(key, lang, name=name), className="ioc-notice"),
-                ],
-            ),
-        ],
     )
 
 

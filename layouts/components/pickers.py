@@ -35,9 +35,9 @@ from typing import Any
 
 import dash
 from dash import ALL, Input, Output, dcc, html
-from sqlalchemy.orm import Session
 
 from dashboard.access import UnitNotAllowed, UnitOption, default_unit, resolve_unit
+from dashboard.db import ReadSession
 from dashboard.i18n import register, t
 from dashboard.kpi.periods import Period
 
@@ -127,7 +127,7 @@ def parse_selection(query: Mapping[str, Any], today: date) -> Selection:
     return Selection(unit, Period.parse(kind, today), tuple(problems))
 
 
-def selection(session: Session, query: Mapping[str, Any], today: date) -> Selection:
+def selection(session: ReadSession, query: Mapping[str, Any], today: date) -> Selection:
     """:func:`parse_selection`, with the unit checked by :mod:`dashboard.access`: a unit the
     visitor may not see (or that does not exist) shows the whole agency and says so."""
     sel = parse_selection(query, today)

@@ -1,7 +1,8 @@
 """The leadership wall's pieces: plain data in (:class:`WallData`), Dash components out.
 
-The wall (``/``) shows the three domains side by side as KPI tiles, the 766 service index with
-its band and where points are lost, and the units needing attention. Reading happens in the page
+The wall (``/``) shows the domains side by side as KPI tiles (``WALL_COLUMNS``: documents, public
+services, meetings, and a column for directive tasks where petitions will stack), the 766 service
+index with its band and where points are lost, and the units needing attention. Reading happens in the page
 (``layouts/home.py``, through :mod:`dashboard.queries`); everything here is a pure function of
 what was read, so it is tested without a browser or a database.
 
@@ -33,7 +34,14 @@ WALL_KPIS: dict[str, tuple[str, ...]] = {
     "documents": ("VB-01", "VB-02", "VB-03", "VB-05", "VB-06"),
     "dossiers": ("DVC-01", "DVC-02", "DVC-06", "DVC-08", "DVC-13"),
     "meetings": ("HOP-01", "HOP-03", "HOP-05", "HOP-06", "HOP-07"),
+    # Directive tasks: the headline leaders quote (open and overdue) first. When the petitions
+    # domain joins it in the fourth column, tasks keep their first three tiles.
+    "tasks": ("NV-05", "NV-07", "NV-02", "NV-06", "NV-01"),
 }
+#: The wall's columns, left to right: one domain each, or several stacked in one column (their
+#: tiles share its height) — the fourth is "Nhiệm vụ · Phản ánh": tasks on top, petitions below
+#: once that domain is collected (add "petitions" to it and to WALL_KPIS).
+WALL_COLUMNS: tuple[tuple[str, ...], ...] = (("documents",), ("dossiers",), ("meetings",), ("tasks",))
 INDEX_KPI = "DVC-14"
 #: The units needing attention: the weakest on these KPIs.
 ATTENTION_KPIS = ("DVC-06", "DVC-08")
@@ -47,6 +55,7 @@ DOMAIN_LABELS = {
     "documents": "domain_documents",
     "dossiers": "domain_dossiers",
     "meetings": "domain_meetings",
+    "tasks": "nav_tasks",  # "Nhiệm vụ": the column's title fits one line
 }
 
 register(
@@ -232,6 +241,7 @@ def domain_column(domain: str, data: WallData) -> html.Section:
     return html.Section(
         id=f"domain-{domain}",
         className=f"ioc-wall__domain ioc-wall__domain--{domain}",
+        style={"--stack-tiles": len(tiles)},
         children=[
             html.H2(
                 [
@@ -242,6 +252,17 @@ def domain_column(domain: str, data: WallData) -> html.Section:
             ),
             html.Div(tiles, className="ioc-wall__tiles", style={"--tiles": len(tiles)}),
         ],
+    )
+
+
+def wall_column(domains: tuple[str, ...], data: WallData) -> html.Section:
+    """A column of the wall: one domain, or several stacked, each as tall as its tiles need."""
+    if len(domains) == 1:
+        return domain_column(domains[0], data)
+    return html.Section(
+        id="column-" + "-".join(domains),
+        className="ioc-wall__stack",
+        children=[domain_column(d, data) for d in domains],
     )
 
 
@@ -475,7 +496,7 @@ def _actions_panel(data: WallData) -> html.Section:
 
 
 def freshness_summary(data: WallData) -> html.Div:
-    """One line on the data's age across the three domains: the worst state is never hidden."""
+    """One line on the data's age across the wall's domains: the worst state is never hidden."""
     lang = data.lang
     states = {d: data.freshness.get(d) for d in WALL_KPIS}
     known = {d: f for d, f in states.items() if f is not None}
@@ -525,7 +546,7 @@ def scope_title(data: WallData) -> str:
 
 
 def wall_body(data: WallData) -> html.Div:
-    """The three domains, the rail and the footer; redrawn as one piece when the signature changes."""
+    """The domain columns, the rail and the footer; redrawn as one piece when the signature changes."""
     lang = data.lang
     rail = [service_index_panel(data)]
     if data.notices:
@@ -556,7 +577,7 @@ def wall_body(data: WallData) -> html.Div:
             html.Div(
                 className="ioc-wall__grid",
                 children=[
-                    *(domain_column(d, data) for d in WALL_KPIS),
+                    *(wall_column(c, data) for c in WALL_COLUMNS),
                     html.Aside([r for r in rail if r is not None], className="ioc-wall__rail"),
                 ],
             ),

@@ -35,7 +35,7 @@ def test_home_page_loads_with_an_empty_console(empty_server, browser):
         "return [...document.querySelectorAll('.ioc-wall .ioc-tile')].map(t => [t.getAttribute('data-value'),"
         " t.querySelector('.ioc-tile__value').innerText, t.querySelector('.ioc-tile__time').innerText])"
     )
-    assert len(tiles) == 16
+    assert len(tiles) == 21  # 4 domain columns of 5 and the 766 index
     # No figure is ever a zero: every tile says there is no data, and that no source is configured.
     assert {tuple(t) for t in tiles} == {("", "Chưa có dữ liệu", "○ chưa có nguồn dữ liệu")}
     assert text_of(browser, "#wall-freshness") == "○ Chưa có nguồn dữ liệu"
@@ -58,7 +58,7 @@ def test_home_page_in_english(empty_server, browser):
     values = browser.execute_script(
         "return [...document.querySelectorAll('.ioc-wall .ioc-tile__value')].map(e => e.innerText)"
     )
-    assert set(values) == {"No data yet"} and len(values) == 16
+    assert set(values) == {"No data yet"} and len(values) == 21
     assert "The data store is empty" in text_of(browser, "#empty-store")
     assert browser.find_element(By.CSS_SELECTOR, ".ioc-badge--sim").text == "SIMULATED DATA"
     assert console_messages(browser) == []

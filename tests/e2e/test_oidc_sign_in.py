@@ -1,5 +1,5 @@
 """Single sign-on in headless Chromium: `ioc serve` configured for a real OpenID provider
-(``ioc_fakes.oidc_provider``) on another port; the browser clicks the SSO button, passes through
+(``tests.fakes.oidc_provider``) on another port; the browser clicks the SSO button, passes through
 the provider and lands on the overview of its mapped scope, then signs out through the provider."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from ioc_fakes.oidc_provider import FakeOidcProvider
 from tests.e2e.conftest import DEMO_ROOT, LiveServer, console_messages, run_cli
+from tests.fakes.oidc_provider import FakeOidcProvider
 from tests.tiers import require
 
 pytestmark = pytest.mark.browser

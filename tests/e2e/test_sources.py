@@ -9,7 +9,14 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.e2e.conftest import console_messages, screenshot
 
 pytestmark = pytest.mark.browser
-DEMO_SOURCES = ["mo-phong-qlvb", "mo-phong-motcua", "mo-phong-tthc", "mo-phong-hop", "mo-phong-bbb"]
+DEMO_SOURCES = [
+    "mo-phong-qlvb",
+    "mo-phong-motcua",
+    "mo-phong-tthc",
+    "mo-phong-hop",
+    "mo-phong-bbb",
+    "mo-phong-nhiem-vu",
+]
 
 
 def test_sources_page_lists_every_demo_source_as_healthy(demo_server, browser):

@@ -117,13 +117,13 @@ return out;
         (
             "vi",
             "Trung tâm điều hành thông minh",
-            ["Văn bản", "Dịch vụ công", "Họp trực tuyến"],
+            ["Văn bản", "Dịch vụ công", "Họp trực tuyến", "Nhiệm vụ"],
             "Điểm chỉ số phục vụ (766)",
         ),
         (
             "en",
             "Intelligent Operations Center",
-            ["Documents", "Public services", "Online meetings"],
+            ["Documents", "Public services", "Online meetings", "Tasks"],
             "Service index score",
         ),
     ],
@@ -135,7 +135,7 @@ def test_the_wall_loads_with_an_empty_console(demo_server, browser, lang, title,
     assert browser.find_element(By.CSS_SELECTOR, ".ioc-header h1").text == title
     assert texts(browser, ".ioc-wall__domain-name") == domains
     times = texts(browser, ".ioc-wall__domain-time")
-    assert len(times) == 3 and all(
+    assert len(times) == 4 and all(
         t.startswith("cập nhật " if lang == "vi" else "updated ") for t in times
     ), times
     assert texts(browser, "#wall-tile-DVC-14 .ioc-tile__name") == [index_name]
@@ -169,7 +169,7 @@ def test_tile_values_equal_the_kpi_engine(demo_server, browser):
         else:
             pytest.fail("the data version kept moving")
         assert engine.period.key == wall["period"] and wall["unit"] == (unit or "")
-        assert len(shown) == 16
+        assert len(shown) == 21  # 4 columns of 5 tiles and the 766 index
         expected = {k: "" if engine.tile(k).value is None else repr(engine.tile(k).value) for k in shown}
         assert shown == expected, query
         if unit is None:  # the whole simulated agency has figures on nearly every tile

@@ -1,4 +1,2 @@
-"""Fake platform servers (installed as the ``ioc_fakes`` package so the demo can run them too).
-
-Tests and the demo import them as ``ioc_fakes`` (``from ioc_fakes.base import FakeServer``).
-"""
+"""Test-only fakes. The simulated platform servers the tests use are product code in
+:mod:`collectors.platforms` (the demo runs them too); the OpenID provider stays here."""

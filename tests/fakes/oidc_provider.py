@@ -154,6 +154,109 @@ def _user_claims(user: User, scope: str) -> UserInfo:
     )
 
 
+class _CodeGrant(grants.AuthorizationCodeGrant):
+    provider: FakeOidcProvider  # the provider this server belongs to
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic"]
+
+    def save_authorization_code(self, code, req):
+        data = req.payload.data
+        self.provider.codes[code] = AuthorizationCode(
+            code,
+            req.client.client_id,
+            req.payload.redirect_uri,
+            req.scope,
+            req.user,
+            data.get("nonce"),
+            data.get("code_challenge"),
+            data.get("code_challenge_method"),
+            time.time() + 60,
+        )
+
+    def query_authorization_code(self, code, client):
+        item = self.provider.codes.get(code)
+        if self.provider.expire_codes and item is not None:
+            item.expires_at = time.time() - 1
+        # Authlib leaves expiry to the store: an expired code is an unknown one (invalid_grant).
+        if item is None or item.client_id != client.client_id or item.is_expired():
+            return None
+        return item
+
+    def delete_authorization_code(self, authorization_code):
+        self.provider.codes.pop(authorization_code.code, None)
+
+    def authenticate_user(self, authorization_code):
+        return authorization_code.user
+
+
+class _MandatoryS256(CodeChallenge):
+    """PKCE required, S256 only (Keycloak: "Proof Key for Code Exchange Code Challenge Method")."""
+
+    def validate_code_challenge(self, grant, redirect_uri):
+        data = grant.request.payload.data
+        if not data.get("code_challenge") or data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("PKCE with S256 is required for this client")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class _IdToken(OpenIDCode):
+    provider: FakeOidcProvider  # the provider this server belongs to
+
+    def exists_nonce(self, nonce, req):
+        return any(c.nonce == nonce for c in self.provider.codes.values())
+
+    def resolve_client_private_key(self, client):
+        return self.provider.forger if self.provider.tamper == "signature" else self.provider.key
+
+    def get_encode_header(self, client):
+        return {"alg": "RS256", "kid": "op-key-1"}
+
+    def get_client_claims(self, client):
+        now = int(time.time())
+        claims = {"iss": self.provider.issuer, "aud": [client.get_client_id()]}
+        if self.provider.tamper == "audience":
+            claims["aud"] = ["another-client"]
+        if self.provider.tamper == "issuer":
+            claims["iss"] = "https://idp.evil.example"
+        if self.provider.tamper == "expired":
+            claims.update(iat=now - 7200, exp=now - 3600)
+        return claims
+
+    def get_authorization_code_claims(self, authorization_code):
+        claims = super().get_authorization_code_claims(authorization_code)
+        if self.provider.tamper == "nonce":
+            claims["nonce"] = "forged-nonce"
+        return claims
+
+    def generate_user_info(self, user, scope):
+        return _user_claims(user, scope)
+
+    def encode_id_token(self, token, req):
+        value = super().encode_id_token(token, req)
+        self.provider.issued_id_tokens.append(value)
+        return value
+
+
+class _TokenValidator(BearerTokenValidator):
+    provider: FakeOidcProvider  # the provider this server belongs to
+
+    def authenticate_token(self, token_string):
+        return self.provider.tokens.get(token_string)
+
+
+class _UserInfoView(UserInfoEndpoint):
+    provider: FakeOidcProvider  # the provider this server belongs to
+
+    def get_issuer(self):
+        return self.provider.issuer
+
+    def generate_user_info(self, user, scope):
+        return _user_claims(user, scope)
+
+    def resolve_private_key(self):
+        return self.provider.key
+
+
 class FakeOidcProvider:
     """The provider, served by werkzeug in a daemon thread on 127.0.0.1."""
 
@@ -224,86 +327,16 @@ class FakeOidcProvider:
         self.stop()
 
     # --- the Authlib server --------------------------------------------------------------------------
-    def _build(self) -> Flask:  # noqa: C901 -- TODO(issue 15): split
-        provider = self
+    def _build(self) -> Flask:
         app = Flask("fake_oidc_provider")
         app.config["OAUTH2_SCOPES_SUPPORTED"] = ["openid", "profile", "email", "groups"]
+        server = self._authorization_server(app)
+        self._add_routes(app, server)
+        return app
 
-        class CodeGrant(grants.AuthorizationCodeGrant):
-            TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic"]
-
-            def save_authorization_code(self, code, req):
-                data = req.payload.data
-                provider.codes[code] = AuthorizationCode(
-                    code,
-                    req.client.client_id,
-                    req.payload.redirect_uri,
-                    req.scope,
-                    req.user,
-                    data.get("nonce"),
-                    data.get("code_challenge"),
-                    data.get("code_challenge_method"),
-                    time.time() + 60,
-                )
-
-            def query_authorization_code(self, code, client):
-                item = provider.codes.get(code)
-                if provider.expire_codes and item is not None:
-                    item.expires_at = time.time() - 1
-                # Authlib leaves expiry to the store: an expired code is an unknown one (invalid_grant).
-                if item is None or item.client_id != client.client_id or item.is_expired():
-                    return None
-                return item
-
-            def delete_authorization_code(self, authorization_code):
-                provider.codes.pop(authorization_code.code, None)
-
-            def authenticate_user(self, authorization_code):
-                return authorization_code.user
-
-        class MandatoryS256(CodeChallenge):
-            """PKCE required, S256 only (Keycloak: "Proof Key for Code Exchange Code Challenge Method")."""
-
-            def validate_code_challenge(self, grant, redirect_uri):
-                data = grant.request.payload.data
-                if not data.get("code_challenge") or data.get("code_challenge_method") != "S256":
-                    raise InvalidRequestError("PKCE with S256 is required for this client")
-                super().validate_code_challenge(grant, redirect_uri)
-
-        class IdToken(OpenIDCode):
-            def exists_nonce(self, nonce, req):
-                return any(c.nonce == nonce for c in provider.codes.values())
-
-            def resolve_client_private_key(self, client):
-                return provider.forger if provider.tamper == "signature" else provider.key
-
-            def get_encode_header(self, client):
-                return {"alg": "RS256", "kid": "op-key-1"}
-
-            def get_client_claims(self, client):
-                now = int(time.time())
-                claims = {"iss": provider.issuer, "aud": [client.get_client_id()]}
-                if provider.tamper == "audience":
-                    claims["aud"] = ["another-client"]
-                if provider.tamper == "issuer":
-                    claims["iss"] = "https://idp.evil.example"
-                if provider.tamper == "expired":
-                    claims.update(iat=now - 7200, exp=now - 3600)
-                return claims
-
-            def get_authorization_code_claims(self, authorization_code):
-                claims = super().get_authorization_code_claims(authorization_code)
-                if provider.tamper == "nonce":
-                    claims["nonce"] = "forged-nonce"
-                return claims
-
-            def generate_user_info(self, user, scope):
-                return _user_claims(user, scope)
-
-            def encode_id_token(self, token, req):
-                value = super().encode_id_token(token, req)
-                provider.issued_id_tokens.append(value)
-                return value
+    def _authorization_server(self, app: Flask) -> AuthorizationServer:
+        """Authlib's server: the code grant with PKCE (S256) and ID tokens, the userinfo endpoint."""
+        provider = self
 
         def save_token(token, req):
             provider.tokens[token["access_token"]] = Token(
@@ -319,26 +352,25 @@ class FakeOidcProvider:
             query_client=lambda cid: provider.client if cid == provider.client.client_id else None,
             save_token=save_token,
         )
-        server.register_grant(CodeGrant, [IdToken(require_nonce=True), MandatoryS256(required=True)])
-
-        class TokenValidator(BearerTokenValidator):
-            def authenticate_token(self, token_string):
-                return provider.tokens.get(token_string)
+        grant = type("CodeGrant", (_CodeGrant,), {"provider": self})
+        id_token = _IdToken(require_nonce=True)
+        id_token.provider = self
+        server.register_grant(grant, [id_token, _MandatoryS256(required=True)])
 
         protector = ResourceProtector()
-        protector.register_token_validator(TokenValidator())
+        validator = _TokenValidator()
+        validator.provider = self
+        protector.register_token_validator(validator)
 
-        class UserInfoView(UserInfoEndpoint):
-            def get_issuer(self):
-                return provider.issuer
+        userinfo = _UserInfoView(resource_protector=protector)
+        userinfo.provider = self
+        server.register_endpoint(userinfo)
 
-            def generate_user_info(self, user, scope):
-                return _user_claims(user, scope)
+        return server
 
-            def resolve_private_key(self):
-                return provider.key
-
-        server.register_endpoint(UserInfoView(resource_protector=protector))
+    def _add_routes(self, app: Flask, server: AuthorizationServer) -> None:
+        """Discovery, keys, authorize (or deny), token, userinfo and logout."""
+        provider = self
 
         @app.before_request
         def _log():
@@ -426,5 +458,3 @@ class FakeOidcProvider:
                     target + ("&" if "?" in target else "?") + urlencode({"state": args.get("state", "")})
                 )
             return "<!doctype html><title>Signed out</title><p id='op-signed-out'>Signed out of the provider.</p>"
-
-        return app

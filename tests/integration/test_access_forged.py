@@ -88,6 +88,55 @@ def store(engine):
             for n in range(7)
         ],
     )
+    feed(
+        engine,
+        "petitions",
+        [
+            {
+                "MaPAKN": f"{who}-PAKN-{n}",
+                "MaDonVi": unit,
+                "KenhTiepNhan": 1,
+                "LinhVuc": "dat-dai",
+                "NgayTiepNhan": received,
+                "HanXuLy": due,
+                "TrangThai": 2,
+                "NgayCapNhat": received,
+            }
+            for who, unit, numbers in (
+                ("IN", HEAD, range(2)),
+                ("OUT", OUTSIDE, range(5)),
+                ("OUT", CENTRAL, [9]),
+            )
+            for n in numbers
+        ],
+    )
+    # Directive tasks, open and overdue: the head's own, and other units' (directive OUT-NV-…).
+    assigned, due_t = _local(20, 9)[:10], _local(5, 9)[:10]
+    feed(
+        engine,
+        "tasks",
+        [
+            {
+                "task_id": f"IN-NV-{n}",
+                "directive_ref": "1/TB-IN",
+                "lead_unit_code": HEAD,
+                "assigned_at": assigned,
+                "due_at": due_t,
+            }
+            for n in range(2)
+        ]
+        + [
+            {
+                "task_id": f"OUT-NV-{n}",
+                "directive_ref": f"OUT-NV-{n}/TB",
+                "lead_unit_code": unit,
+                "assigned_at": assigned,
+                "due_at": due_t,
+                "content": f"OUT-NV-{n} task of {unit}",
+            }
+            for n, unit in enumerate((OUTSIDE, OUTSIDE, CENTRAL))
+        ],
+    )
     return engine
 
 
@@ -122,7 +171,7 @@ def _forbidden_texts(engine) -> list[re.Pattern]:
         patterns += [
             re.compile(re.escape(json.dumps(n, ensure_ascii=False)[1:-1])) for n in (name_vi, name_en)
         ]
-    patterns += [re.compile(r"OUT-(DOC|HS|CENTRAL)-\d+"), re.compile("SECRET-DOC")]
+    patterns += [re.compile(r"OUT-(DOC|HS|CENTRAL|PAKN|NV)-\d+"), re.compile("SECRET-DOC")]
     return patterns
 
 
@@ -162,7 +211,17 @@ def _pages(unit) -> list[dict]:
     )
     code = unit if isinstance(unit, str) and unit else "%2A"
     out = []
-    for path in ("/", "/documents", "/dossiers", "/meetings", "/units", "/wall", "/chi-so-766"):
+    for path in (
+        "/",
+        "/documents",
+        "/dossiers",
+        "/meetings",
+        "/nhiem-vu",
+        "/phan-anh",
+        "/units",
+        "/wall",
+        "/chi-so-766",
+    ):
         out += _page(path, search)
     out += _page(f"/units/{code}", "?period=rolling30")
     out += _page("/units", "?group=province&kpi=DVC-06&period=rolling30")
@@ -203,6 +262,24 @@ def _export(unit) -> list[dict]:
                 "state": [
                     {"id": "actions-grid", "property": "virtualRowData", "value": MADE_UP_ROWS},
                     {"id": "unit-code", "property": "data", "value": {"code": unit, "lang": "vi"}},
+                ],
+                "changedPropIds": [f"{button}.n_clicks"],
+            }
+        )
+    return out
+
+
+def _petitions_export(unit) -> list[dict]:
+    out = []
+    for button in ("petitions-export-csv", "petitions-export-xlsx"):
+        out.append(
+            {
+                "inputs": [
+                    {"id": "petitions-export-csv", "property": "n_clicks", "value": 1},
+                    {"id": "petitions-export-xlsx", "property": "n_clicks", "value": 1},
+                ],
+                "state": [
+                    {"id": "petitions-query", "property": "data", "value": {"unit": unit, "lang": "vi"}}
                 ],
                 "changedPropIds": [f"{button}.n_clicks"],
             }
@@ -392,6 +469,26 @@ def _reports_render(unit) -> list[dict]:
     ]
 
 
+def _tasks_export(unit) -> list[dict]:
+    rows = [{"row_id": f"task-{n}"} for n in range(1, 50)]
+    out = []
+    for button in ("tasks-export-csv", "tasks-export-xlsx"):
+        out.append(
+            {
+                "inputs": [
+                    {"id": "tasks-export-csv", "property": "n_clicks", "value": 1},
+                    {"id": "tasks-export-xlsx", "property": "n_clicks", "value": 1},
+                ],
+                "state": [
+                    {"id": "tasks-grid", "property": "virtualRowData", "value": rows},
+                    {"id": "tasks-query", "property": "data", "value": {"unit": unit, "lang": "vi"}},
+                ],
+                "changedPropIds": [f"{button}.n_clicks"],
+            }
+        )
+    return out
+
+
 #: Every server callback of the app (by its output key) and how to forge a request to it.
 FORGERIES = {
     "screens-table.children": _screens_table,
@@ -409,6 +506,12 @@ FORGERIES = {
     "..meetings-content.children...meetings-state.data...meetings-period.children..": _domain_refresh(
         "meetings"
     ),
+    "..petitions-content.children...petitions-state.data...petitions-period.children..": _domain_refresh(
+        "petitions"
+    ),
+    "petitions-export-download.data": _petitions_export,
+    "..tasks-content.children...tasks-state.data...tasks-period.children..": _domain_refresh("tasks"),
+    "tasks-export-download.data": _tasks_export,
     ".._pages_content.children..._pages_store.data..": _pages,
     "..wall-body.children...wall-period.children...wall-freshness-slot.children...wall-view.data..": _wall_refresh,
     "export-download.data": _export,

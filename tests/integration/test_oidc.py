@@ -1,5 +1,5 @@
 """Single sign-on end to end: the dashboard under werkzeug, a real OpenID provider (Authlib's
-server side, ``ioc_fakes.oidc_provider``) on another port, and a real HTTP client following the
+server side, ``tests.fakes.oidc_provider``) on another port, and a real HTTP client following the
 redirects between them — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dashboard.db import make_sessionmaker
 from dashboard.models import AccessGrant, Account, AuditEvent, OrgUnit, WebSession
 from dashboard.units import DEMO_UNITS_FILE, import_units_file
 from dashboard.webapp import create_app
-from ioc_fakes.oidc_provider import FakeOidcProvider
 from tests.dash_support import reset_dash_globals
+from tests.fakes.oidc_provider import FakeOidcProvider
 
 ROLE_MAP = "ioc-lanh-dao=lanh_dao:BMP; /ioc-vp=truong_don_vi:BMP-VP; ioc-ghost=theo_doi:NO-SUCH-UNIT"
 NO_ACCESS = "Tài khoản chưa được cấp quyền"

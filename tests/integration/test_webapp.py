@@ -78,24 +78,30 @@ def test_empty_store_says_so_instead_of_showing_zeros(engine, build_app):
     assert "No data yet" in english and "Chưa có dữ liệu" not in english
 
 
-def test_home_shows_new_data_once_the_data_version_moves(engine, build_app):
-    import time
-    from datetime import datetime
-
+def test_home_shows_new_data_once_the_data_version_moves(engine, build_app, monkeypatch):
     from dashboard import rollups
-    from dashboard.timeutil import VN_TZ
+    from dashboard.timeutil import VN_TZ, utcnow
 
-    # Cache keys carry the minute (month to date moves with the clock): start early in a minute
-    # so the "not yet visible" read below cannot fall into the next one.
-    if (second := datetime.now().second) > 45:
-        time.sleep(61 - second)
-    app = build_app(engine)
+    # Cache keys carry the minute (month to date moves with the clock): the wall and its queries
+    # read a clock held still, so the "not yet visible" read below cannot fall into the next
+    # minute (which would make a fresh key and show the data early) whatever the time.
+    frozen = utcnow()
+    app = build_app(engine)  # imports the pages
+    monkeypatch.setattr("dashboard.queries.utcnow", lambda: frozen)
+    import sys
+
+    (home,) = [
+        m
+        for m in list(sys.modules.values())
+        if (getattr(m, "__file__", None) or "").endswith("layouts/home.py")
+    ]
+    monkeypatch.setattr(home, "utcnow", lambda: frozen)
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
         import_units_file(session, DEMO_UNITS_FILE)  # bumps the data version itself
     text = home_text(app)
     assert "DỮ LIỆU MÔ PHỎNG" in text and tile_values(text)["VB-01"] == ""
-    now = datetime.now(VN_TZ)
+    now = frozen.astimezone(VN_TZ)
     with sessions.begin() as session:
         unit_id = session.scalar(select(OrgUnit.id).where(OrgUnit.code == "SO-01"))
         for i in range(1234):

@@ -25,7 +25,8 @@ def _modules_with_examples() -> list[str]:
         for path in sorted((ROOT / package).rglob("*.py")):
             if "migrations" in path.parts or ">>> " not in path.read_text(encoding="utf-8"):
                 continue
-            names.append(".".join(path.relative_to(ROOT).with_suffix("").parts))
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))  # a package
     return names
 
 

@@ -1,7 +1,7 @@
 """Notifications outbox, alert rules and their state machines, explanation requests (giải trình)
 
 Revision ID: 0008_alerts
-Revises: 0008_briefing
+Revises: 0008_tasks
 Create Date: 2026-12-07
 
 ``notification_outbox``: e-mails and webhook posts waiting to leave, with attempts and the last
@@ -16,7 +16,7 @@ from alembic import op
 import dashboard.timeutil
 
 revision = "0008_alerts"
-down_revision = "0008_briefing"
+down_revision = "0008_tasks"
 branch_labels = None
 depends_on = None
 

@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 
 from collectors.base import SourceConfig
 from collectors.bbb import BbbAdapter
+from collectors.platforms.bbb import FakeBbb
 from collectors.runner import Runner
 from collectors.sources import make_adapter, parse_sources
 from dashboard.db import make_sessionmaker
 from dashboard.models import CollectorRun, CollectorState, Meeting, RejectedRecord
-from ioc_fakes.bbb import FakeBbb
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = "bbb-s3cr3t-9f2c7e41d6"  # synthetic

@@ -15,6 +15,7 @@ from collectors.sql import SqlAdapter
 from dashboard.db import make_sessionmaker
 from dashboard.health import explain_error
 from dashboard.models import Document, Meeting, RejectedRecord
+from dashboard.sourceerrors import ErrorKind
 from dashboard.timeutil import utcnow
 from tests.integration.collectors.conftest import doc, sql_source
 from tests.integration.collectors.test_rejects_visible import hop
@@ -92,6 +93,8 @@ def test_a_missing_sqlite_source_is_an_error_naming_the_path_and_nothing_is_crea
     assert result.status == "failed"
     assert result.error.startswith(f"source 'qlvb': SQLite database {missing} does not exist")
     assert list(missing.parent.iterdir()) == []  # no empty database left at the source's path
-    assert explain_error(result.error).vi.startswith(f"Không có tệp CSDL SQLite của nguồn tại {missing}")
+    assert (result.error_kind, result.error_detail) == (ErrorKind.SOURCE_MISSING, str(missing))
+    plain = explain_error(result.error, result.error_kind, result.error_detail)
+    assert plain.vi.startswith(f"Không có tệp/thư mục của nguồn tại {missing}")
     with make_sessionmaker(store)() as session:
         assert session.scalar(select(func.count()).select_from(Document)) == 0

@@ -14,7 +14,7 @@ from collectors.runner import Runner
 from collectors.simulator import AgencySimulator, SimulatedSources, demo_sim_units
 from collectors.sources import make_adapter
 from dashboard.db import make_sessionmaker
-from dashboard.models import Dossier, Meeting
+from dashboard.models import Dossier, Meeting, Petition, RejectedRecord
 from dashboard.timeutil import VN_TZ
 
 
@@ -103,3 +103,21 @@ def test_live_bbb_meetings_go_to_the_fake_server_not_the_csv_export(store, platf
     assert run(store, config).status == "success"
     with make_sessionmaker(store)() as session:
         assert session.scalar(select(func.count()).select_from(Meeting)) == 1
+
+
+def test_petitions_reach_the_store_through_the_portal_fake_without_the_petitioner(store, platforms, tmp_path):
+    _, running = platforms
+    config = by_name(demo_sources(tmp_path / "demo", platforms=running), "mo-phong-pakn")
+    assert (config.domain, config.adapter, config.options["url"]) == ("petitions", "rest", running.pakn.url)
+    served = running.pakn.provider(None)
+    assert len(served) > 5000  # 400 days of 34 provincial departments and the central units
+    result = run(store, config)
+    assert (result.status, result.inserted, result.rejected) == ("success", len(served), 0), result.error
+    assert run(store, config).inserted == 0  # the next run asks for recent changes only
+    with make_sessionmaker(store)() as session:
+        assert session.scalar(select(func.count()).select_from(Petition)) == len(served)
+        notes = session.scalars(select(RejectedRecord).where(RejectedRecord.kind == "personal")).all()
+        computed = session.scalar(select(func.count()).where(Petition.deadline_computed.is_(True)))
+    # The portal sends the petitioner with every item: dropped, said once (not once per page or run).
+    assert len(notes) == 1 and "nguoiPhanAnh" in notes[0].reason and "Người dân" not in notes[0].payload
+    assert 0 < computed < len(served)  # the portal's own petitions carry its deadline; others are computed

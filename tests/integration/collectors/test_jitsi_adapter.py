@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from collectors.base import SourceConfig
 from collectors.jitsi import JitsiAdapter
+from collectors.platforms.jitsi import FakeJitsi
 from collectors.runner import Runner
 from collectors.sources import parse_sources
 from dashboard.db import make_sessionmaker
 from dashboard.models import CollectorRun, CollectorState, MeetingSample, RejectedRecord
-from ioc_fakes.jitsi import FakeJitsi
 
 T0 = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "sources" / "jitsi.toml"

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from collectors.base import SourceConfig
 from collectors.opencps import OpenCpsAdapter
+from collectors.platforms.opencps import FakeOpenCps
 from collectors.runner import Runner
 from collectors.sources import parse_sources
 from dashboard.db import make_sessionmaker
@@ -22,7 +23,6 @@ from dashboard.models import (
     OrgUnit,
     RejectedRecord,
 )
-from ioc_fakes.opencps import FakeOpenCps
 
 PASSWORD = "opencps-pass-SYNTH-41c7"
 ENV = "IOC_TEST_OPENCPS_PASSWORD"

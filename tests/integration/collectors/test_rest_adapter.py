@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from collectors.base import SourceConfig
+from collectors.platforms.dossier_rest import FakeDossierRest
 from collectors.rest import DossierRestAdapter
 from collectors.runner import Runner
 from collectors.sources import parse_sources
@@ -25,7 +26,6 @@ from dashboard.models import (
     RejectedRecord,
 )
 from dashboard.timeutil import VN_TZ
-from ioc_fakes.dossier_rest import FakeDossierRest
 
 TOKEN = "rest-token-SYNTH-5e1f0a9c"
 PASSWORD = "rest-pass-SYNTH-77d2"

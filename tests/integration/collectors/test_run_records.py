@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from collectors.base import Adapter, Batch, RawRow, TransientSourceError
+from collectors.base import Adapter, Batch, ErrorKind, FatalSourceError, RawRow, TransientSourceError
 from collectors.runner import INTERRUPTED, RetryPolicy, Runner
 from dashboard.db import make_engine, make_sessionmaker, upgrade
 from dashboard.models import CollectorRun
@@ -54,6 +54,7 @@ def test_runs_during_a_store_outage_are_recorded_once_it_is_back(private_postgre
         # 1. The store dies mid-run: the run's real error cannot be written at once.
         cut = Runner(engine, config, StopsTheStore(config, private_postgres), sleep=lambda s: None).run()
         assert cut.status == "partial" and "the store is unreachable" in cut.error
+        assert cut.error_kind == "store_unreachable"
         # 2. A run while the store is down: it cannot even open its row.
         down = Runner(engine, config, ListAdapter(config, [_batch(4)]), sleep=lambda s: None).run()
         assert (down.status, down.run_id) == ("failed", 0)
@@ -131,13 +132,13 @@ def test_interrupted_only_when_the_process_really_died(store):
         alive.kill()
         alive.wait()
     runs = _runs(store)
-    assert [(r.status, r.error) for r in runs] == [
-        ("running", None),
-        ("partial", INTERRUPTED),
-        ("failed", "HTTP 500 at /api"),
-        ("running", None),
-        ("failed", INTERRUPTED),
-        ("success", None),
+    assert [(r.status, r.error, r.error_kind) for r in runs] == [
+        ("running", None, None),
+        ("partial", INTERRUPTED, "interrupted"),
+        ("failed", "HTTP 500 at /api", None),  # its own error (stored without a kind) stays
+        ("running", None, None),
+        ("failed", INTERRUPTED, "interrupted"),
+        ("success", None, None),
     ]
 
 
@@ -154,7 +155,7 @@ class SlowAndFailing(Adapter):
     def batches(self, watermark):
         self.attempts += 1
         self.clock.now += 2.0
-        raise TransientSourceError("source 'slow': timed out after 2 s")
+        raise TransientSourceError("source 'slow': timed out after 2 s", kind=ErrorKind.TIMEOUT)
         yield  # pragma: no cover
 
 
@@ -188,6 +189,7 @@ def test_the_retry_budget_is_wall_clock_time_so_a_run_never_outlasts_its_interva
     assert adapter.attempts == 1 and result.duration_s == 2.0
     (run,) = _runs(store)
     assert (run.duration_s, run.error) == (2.0, result.error)
+    assert result.error_kind is ErrorKind.TIMEOUT and run.error_kind == "timeout"  # giving up keeps the kind
 
     # a quick failure leaves room for retries, within the budget all the same
     class Quick(SlowAndFailing):
@@ -208,3 +210,32 @@ def test_the_retry_budget_is_wall_clock_time_so_a_run_never_outlasts_its_interva
     ).run()
     assert quick.attempts >= 3 and result.retries == quick.attempts - 1
     assert result.duration_s <= 2.5
+
+
+class RefusesTheLogin(Adapter):
+    """Fails as a source refusing the account would, in words the Sources page never parses."""
+
+    kind = "list"
+
+    def batches(self, watermark):
+        raise FatalSourceError(
+            "completely reworded: the far end said no", kind=ErrorKind.AUTH, detail="IOC_QLVB_PASSWORD"
+        )
+        yield  # pragma: no cover
+
+
+def test_the_sources_page_advises_from_the_stored_kind_not_the_message(store):
+    from dashboard.health import source_health
+
+    config = sql_source("sqlite://", name="qlvb")
+    result = Runner(store, config, RefusesTheLogin(config), sleep=lambda s: None).run()
+    assert (result.status, result.error_kind, result.error_detail) == ("failed", "auth", "IOC_QLVB_PASSWORD")
+    (run,) = _runs(store)
+    assert (run.error_kind, run.error_detail) == ("auth", "IOC_QLVB_PASSWORD")
+    with make_sessionmaker(store)() as session:
+        (health,) = source_health(session, [config])
+    assert health.state == "error" and health.last_error == "completely reworded: the far end said no"
+    assert health.last_error_plain.vi == (
+        "Máy chủ nguồn từ chối xác thực: kiểm tra IOC_QLVB_PASSWORD trong cấu hình nguồn và biến môi trường tương ứng."
+    )
+    assert "check IOC_QLVB_PASSWORD" in health.last_error_plain.en

@@ -146,7 +146,8 @@ def test_cli_errors_are_one_line(store, tmp_path):
 
 def test_kpis_list_is_the_catalogue(store, tmp_path):
     listing = ioc(store, tmp_path, "kpis", "list").stdout.splitlines()
-    assert len(listing) == 30 and listing[0].startswith("VB-01") and listing[-1].startswith("HOP-07")
+    assert len(listing) == 42 and listing[0].startswith("VB-01") and listing[-1].startswith("NV-07")
+    assert listing[29].startswith("HOP-07") and listing[34].startswith("PAKN-05")
     assert "↑" in listing[1] and "official" in listing[1]
 
 

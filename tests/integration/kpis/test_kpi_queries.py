@@ -56,7 +56,7 @@ def test_overview_is_computed_once_per_data_version(store, server, computations)
     assert len(computations) == 1
     assert all(o == first[0] for o in first)
     ov = first[0]
-    assert [t.kpi_id for t in ov.tiles][:3] == ["VB-01", "VB-02", "VB-03"] and len(ov.tiles) == 30
+    assert [t.kpi_id for t in ov.tiles][:3] == ["VB-01", "VB-02", "VB-03"] and len(ov.tiles) == 42
     assert ov.tile("DVC-02").value == 0.5
     # A collector commits: the version moves, the next read recomputes and shows the new data.
     feed(store, "dossiers", [dossier("3", KenhThucHien=2)])

@@ -21,8 +21,8 @@ from collectors.bbb import (
     parse_recordings,
 )
 from collectors.http import BbbChecksum, HttpClient, bbb_checksum
+from collectors.platforms.bbb import FakeBbb
 from collectors.safexml import XmlError
-from ioc_fakes.bbb import FakeBbb
 
 SECRET = "639259d4-9dd8-4b25-bf01-95f9567eaf4b"  # the documented test secret (sources.md §4.1)
 CREATE_QUERY = "name=Test+Meeting&meetingID=abc123&attendeePW=111222&moderatorPW=333444"

@@ -8,45 +8,63 @@ from datetime import UTC, datetime
 import pytest
 
 from dashboard.health import SourceHealth, domain_freshness, explain_error
+from dashboard.sourceerrors import ErrorKind
 
 
 @pytest.mark.parametrize(
-    "error,vi_part,en_part",
+    "kind,detail,vi_part,en_part",
     [
         (
-            "source 'tc': authentication failed at http://h/oauth2/v1/token (HTTP 401); check client_id and secrets.client_secret",
-            "kiểm tra client_id and secrets.client_secret",
-            "check client_id and secrets.client_secret",
+            "auth",
+            "client_id, secrets.client_secret",
+            "kiểm tra client_id, secrets.client_secret",
+            "check client_id",
         ),
+        ("rate_limited", "HTTP 429", "HTTP 429", "slow down"),
+        ("server_error", "HTTP 503", "HTTP 503", "internal error (HTTP 503)"),
+        ("bad_response", None, "bị cắt giữa chừng", "broken or cut-off"),
+        ("not_found", "HTTP 404", "HTTP 404", "HTTP 404"),
+        ("bad_request", "HTTP 400", "HTTP 400", "HTTP 400"),
+        ("forbidden", None, "HTTP 403", "HTTP 403"),
+        ("unreachable", None, "Không kết nối được", "Cannot reach"),
+        ("timeout", None, "Không kết nối được", "Cannot reach"),
+        ("tls", None, "TLS", "certificate"),
         (
-            "source 'bbb': rate limited (HTTP 429) at http://h/api/getMeetings — gave up after 5 attempt(s) (3.0 s of retries)",
-            "HTTP 429",
-            "slow down",
+            "secret_missing",
+            "IOC_QLVB_PASSWORD",
+            "IOC_QLVB_PASSWORD chưa được đặt",
+            "IOC_QLVB_PASSWORD is not set",
         ),
-        ("source 'dvc': server error HTTP 503 at http://h/api/hoso", "HTTP 503", "internal error (HTTP 503)"),
-        (
-            "source 'dvc': malformed JSON in the answer to /api/hoso (Expecting value)",
-            "bị cắt giữa chừng",
-            "broken or cut-off",
-        ),
-        (
-            "source 'dvc': the connection to http://h/api broke (peer closed connection)",
-            "bị cắt giữa chừng",
-            "cut-off",
-        ),
-        (
-            "source 'dvc': HTTP 404 at http://h/api/hoso; check options.url and the paths in options",
-            "HTTP 404",
-            "HTTP 404",
-        ),
-        ("source 'dvc': cannot connect to http://h/api (refused)", "Không kết nối được", "Cannot reach"),
-        ("source 'dvc': timeout after 15.0 s at http://h/api", "Không kết nối được", "Cannot reach"),
+        ("schema", "'v_docs'", "'v_docs'", "data contract"),
+        ("source_missing", "/srv/qlvb.sqlite3", "/srv/qlvb.sqlite3", "does not exist"),
+        ("file_access", "/srv/drop", "quyền truy cập", "permissions"),
+        ("disk_full", None, "Ổ đĩa đã đầy", "disk is full"),
+        ("config", None, "sources.toml", "sources.toml"),
+        ("store_unreachable", None, "CSDL của hệ thống điều hành", "operations centre's database"),
+        ("interrupted", None, "gián đoạn", "interrupted"),
+        ("internal", None, "ngoài dự kiến", "unexpected"),
     ],
 )
-def test_http_errors_in_plain_words(error, vi_part, en_part):
-    plain = explain_error(error)
+def test_advice_is_chosen_by_the_error_kind(kind, detail, vi_part, en_part):
+    plain = explain_error("any wording at all", kind, detail)
     assert vi_part in plain.vi and en_part in plain.en
     assert not plain.vi.startswith("Lỗi khi thu thập")  # recognised, not the raw fallback
+    assert "{" not in plain.vi + plain.en
+
+
+def test_every_kind_has_advice_and_rewording_a_message_changes_nothing():
+    for kind in set(ErrorKind) - {ErrorKind.UNKNOWN}:
+        a, b = (
+            explain_error("source 'x': timeout after 3 s", kind),
+            explain_error("completely new words", kind),
+        )
+        assert a == b, kind
+        assert a.vi and a.en and not a.vi.startswith("Lỗi khi thu thập"), kind
+    assert explain_error("boom", ErrorKind.UNKNOWN).en == "Collection error: boom"  # the message itself
+    # the old English phrases no longer steer the advice: without a kind only the message is shown
+    assert explain_error("source 'x' refused the login: check IOC_X").vi.startswith("Lỗi khi thu thập")
+    assert explain_error("boom", "a-kind-from-a-newer-collector").en == "Collection error: boom"
+    assert explain_error(None) is None
 
 
 def _health(name: str, domain: str, state: str) -> SourceHealth:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collectors.base import FatalSourceError, SourceConfig, TransientSourceError
+from collectors.base import ErrorKind, FatalSourceError, SourceConfig, SourceError, TransientSourceError
 from collectors.http import (
     ApiKey,
     BasicAuth,
@@ -32,8 +32,8 @@ from collectors.http import (
     parse_retry_after,
     redact_text,
 )
+from collectors.platforms.base import FakeServer, Response, json_response
 from collectors.safexml import XmlError, child_text, find_local, parse_xml
-from ioc_fakes.base import FakeServer, Response, json_response
 
 SECRET = "639259d4-9dd8-4b25-bf01-95f9567eaf4b"
 CONFIG = SourceConfig(name="nen-tang", domain="dossiers", adapter="rest", secrets={"token": "IOC_T_TOKEN"})
@@ -81,6 +81,10 @@ class Echo(FakeServer):
             return Response(302, b"", {"Location": "https://elsewhere.example/?token=zzzzzz"})
         if r.path == "/missing":
             return json_response({"error": "not found"}, 404)
+        if r.path == "/forbidden":
+            return json_response({"error": "forbidden"}, 403)
+        if r.path == "/bad":
+            return json_response({"error": "bad request"}, 400)
         return json_response({"path": r.path, "query": r.raw_query, "headers": r.headers})
 
 
@@ -368,3 +372,51 @@ def test_safe_xml_fuzz_only_clean_errors(body):
         parse_xml(body)
     except XmlError:
         pass
+
+
+# --- stable error kinds (what the Sources page advises from) -----------------------------------------
+def _kind(server, path="/x", injected=None, **kw) -> tuple[ErrorKind, str | None]:
+    if injected:
+        server.inject(injected, delay=1.5)
+    with pytest.raises(SourceError) as info:
+        client(server, **kw).get_json(path)
+    return info.value.kind, info.value.detail
+
+
+@pytest.mark.parametrize(
+    "injected,path,kw,expected",
+    [
+        ("429", "/x", {}, (ErrorKind.RATE_LIMITED, "HTTP 429")),
+        ("500", "/x", {}, (ErrorKind.SERVER_ERROR, "HTTP 500")),
+        ("slow", "/x", {"timeout_s": 0.3}, (ErrorKind.TIMEOUT, None)),
+        ("truncated", "/x", {}, (ErrorKind.BAD_RESPONSE, None)),
+        ("malformed", "/x", {}, (ErrorKind.BAD_RESPONSE, None)),
+        (None, "/missing", {}, (ErrorKind.NOT_FOUND, "HTTP 404")),
+        (None, "/redirect", {}, (ErrorKind.NOT_FOUND, "HTTP 302")),
+        (None, "/bad", {}, (ErrorKind.BAD_REQUEST, "HTTP 400")),
+        (None, "/forbidden", {}, (ErrorKind.FORBIDDEN, "the configured credentials")),
+        (
+            None,
+            "/protected",
+            {"auth": BearerToken("not-issued")},
+            (ErrorKind.AUTH, "the bearer token (secrets.token)"),
+        ),
+        (None, "/x", {"max_bytes": 10}, (ErrorKind.CONFIG, "options.page_size")),
+    ],
+)
+def test_each_http_failure_has_its_kind(server, injected, path, kw, expected):
+    assert _kind(server, path, injected, **kw) == expected
+
+
+def test_oauth2_refusal_and_unreachable_and_tls_kinds(server):
+    auth = OAuth2ClientCredentials(f"{server.url}/token", "ioc", "wrong-secret")
+    assert _kind(server, "/protected", auth=auth)[0] is ErrorKind.AUTH
+    tls = HttpClient(CONFIG, base_url=server.url.replace("http://", "https://"), timeout_s=2)
+    with pytest.raises(TransientSourceError) as info:
+        tls.get_json("/x")  # a TLS handshake with a plain-HTTP server fails
+    assert info.value.kind is ErrorKind.TLS
+    with Echo() as s:
+        url = s.url
+    with pytest.raises(TransientSourceError) as info:
+        HttpClient(CONFIG, base_url=url, timeout_s=1).get_json("/x")
+    assert info.value.kind is ErrorKind.UNREACHABLE

@@ -26,8 +26,8 @@ from collectors.simulator import (
     SimulatedSources,
     SimUnit,
     demo_sim_units,
-    vietnamese_holidays,
 )
+from dashboard.kpi.workdays import vietnamese_holidays
 
 
 def at(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:

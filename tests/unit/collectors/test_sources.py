@@ -14,18 +14,26 @@ def test_the_documented_example_is_valid():
         "qlvb",
         "motcua",
         "hop-xuat-file",
+        "theo-doi-nhiem-vu",
         "motcua-rest",
         "opencps",
         "bbb",
         "trueconf",
         "jitsi",
         "truc-trang-thai",
+        "pakn-tinh",
+        "pakn-cong-dvc",
     ]
     # Every adapter has its working example (each docs/sources block runs against its fake in the
     # adapter's integration tests).
     from collectors.sources import adapter_classes
 
     assert {s.adapter for s in sources} == set(adapter_classes())
+    # The tasks example is the shipped template's mapping (collectors/task_template.py).
+    from collectors.task_template import SAMPLE_UNITS, TASK_COLUMNS
+
+    tasks = next(s for s in sources if s.domain == "tasks")
+    assert (tasks.options["columns"], tasks.units) == (TASK_COLUMNS, SAMPLE_UNITS)
     qlvb = sources[0]
     assert (qlvb.domain, qlvb.adapter, qlvb.interval_s, qlvb.freshness_target_s) == (
         "documents",
@@ -79,7 +87,7 @@ adapter = "ftp"
     )
     assert "source 'qlvb': unknown field 'colour'" in problems
     assert (
-        "source 'qlvb': domain: expected one of documents, dossiers, meetings, procedures, meeting_samples, dossier_stats, document_status"
+        "source 'qlvb': domain: expected one of documents, dossiers, meetings, procedures, meeting_samples, dossier_stats, document_status, petitions, tasks"
         in problems
     )
     assert "source 'qlvb': interval: expected a duration such as 30s, 5m or 1h" in problems
@@ -112,7 +120,7 @@ def test_missing_file_and_bad_toml(tmp_path):
 def test_the_example_holds_each_adapter_page_verbatim():
     example = (ROOT / "sources.example.toml").read_text(encoding="utf-8")
     pages = sorted((ROOT / "docs" / "sources").glob("*.toml"))
-    assert [p.stem for p in pages] == ["bbb", "edxml", "jitsi", "opencps", "rest", "trueconf"]
+    assert [p.stem for p in pages] == ["bbb", "edxml", "jitsi", "opencps", "petitions", "rest", "trueconf"]
     for page in pages:
         assert page.read_text(encoding="utf-8").strip() in example, (
             f"{page.name} drifted from sources.example.toml"

@@ -10,6 +10,8 @@ EXPECTED_IDS = (
     [f"VB-{i:02d}" for i in range(1, 10)]
     + [f"DVC-{i:02d}" for i in range(1, 15)]
     + [f"HOP-{i:02d}" for i in range(1, 8)]
+    + [f"PAKN-{i:02d}" for i in range(1, 6)]
+    + [f"NV-{i:02d}" for i in range(1, 8)]
 )
 
 
@@ -24,7 +26,12 @@ def test_each_definition_is_complete_and_bilingual(kpi_id):
     assert d.name_vi and d.name_en and d.name_vi != d.name_en
     assert d.definition("vi").startswith(("[Chính thức]", "[Thực tiễn triển khai]", "[Định nghĩa của IOC]"))
     assert d.definition("en").startswith(("[Official]", "[Common practice]", "[IOC definition]"))
-    assert d.domain == {"VB": "documents", "DVC": "dossiers", "HOP": "meetings"}[kpi_id.split("-")[0]]
+    assert (
+        d.domain
+        == {"VB": "documents", "DVC": "dossiers", "HOP": "meetings", "PAKN": "petitions", "NV": "tasks"}[
+            kpi_id.split("-")[0]
+        ]
+    )
     for part in d.parts:
         assert part.name_vi and part.name_en
 
@@ -33,11 +40,20 @@ def test_the_basis_follows_domain_md():
     assert CATALOGUE["DVC-06"].basis == "official" and CATALOGUE["DVC-07"].basis == "practice"
     assert all(CATALOGUE[f"HOP-{i:02d}"].basis == "ours" for i in range(1, 8))
     assert CATALOGUE["VB-02"].thresholds.target == 0.9 and CATALOGUE["DVC-03"].thresholds.target == 0.8
+    assert [CATALOGUE[f"PAKN-{i:02d}"].basis for i in range(1, 6)] == [
+        "practice",
+        "official",
+        "official",
+        "practice",
+        "practice",
+    ]
     assert "Decree" not in CATALOGUE["VB-04"].reference and "30/2020" in CATALOGUE["VB-04"].reference
 
 
 def _inputs(**values):
-    x = Inputs({"facts:documents": True, "facts:dossiers": True, "facts:meetings": True})
+    x = Inputs(
+        {"facts:documents": True, "facts:dossiers": True, "facts:meetings": True, "facts:petitions": True}
+    )
     x.update(values)
     return x
 

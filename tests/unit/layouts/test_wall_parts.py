@@ -16,6 +16,7 @@ from dashboard.queries import ServiceIndexReport
 from dashboard.service_index import Band, PublishedScore
 from layouts.components.wall_parts import (
     INDEX_KPI,
+    WALL_COLUMNS,
     WALL_KPIS,
     Attention,
     WallData,
@@ -24,6 +25,7 @@ from layouts.components.wall_parts import (
     period_text,
     short_names,
     wall_body,
+    wall_column,
     wall_signature,
     weakest,
 )
@@ -109,6 +111,7 @@ def test_every_domain_shows_its_tiles_with_their_values():
             assert f'"data-value": "{data().tiles[kpi_id].value!r}"' in text
     assert '"data-version": "7"' in text and '"data-signature": "v7@2026-11-20T14:30"' in text
     assert "Văn bản" in text and "Dịch vụ công" in text and "Họp trực tuyến" in text
+    assert '"Nhiệm vụ"' in text
     assert "56 đơn vị" in text
 
 
@@ -137,9 +140,30 @@ def test_each_tile_gets_its_own_domains_freshness():
         (n["props"]["children"], n["props"]["data-state"])
         for n in find_all(json.loads(column), "ioc-wall__domain-time")
     ]
-    assert headers == [("cập nhật 14:27", "fresh"), ("cập nhật 14:27", "fresh"), ("▲ dữ liệu cũ", "stale")]
+    assert headers == [
+        ("cập nhật 14:27", "fresh"),
+        ("cập nhật 14:27", "fresh"),
+        ("▲ dữ liệu cũ", "stale"),
+        ("cập nhật 14:27", "fresh"),
+    ]
     nosource = find_all(json.loads(render_text(wall_body(data(freshness={})))), "ioc-wall__domain-time")
-    assert [n["props"]["children"] for n in nosource] == ["○ chưa có nguồn dữ liệu"] * 3
+    assert [n["props"]["children"] for n in nosource] == ["○ chưa có nguồn dữ liệu"] * 4
+
+
+def test_four_columns_the_fourth_for_tasks_ready_to_stack_petitions_under_them():
+    assert WALL_COLUMNS == (("documents",), ("dossiers",), ("meetings",), ("tasks",))
+    grid = find_all(json.loads(render_text(wall_body(data()))), "ioc-wall__grid")[0]
+    ids = [c["props"].get("id") for c in grid["props"]["children"]]
+    assert ids[:4] == ["domain-documents", "domain-dossiers", "domain-meetings", "domain-tasks"]
+    # Tasks lead with the figure leaders quote: open and overdue (NV-05).
+    assert WALL_KPIS["tasks"][0] == "NV-05"
+    # Two domains in one column: stacked, each as tall as its tiles.
+    column = json.loads(render_text(wall_column(("meetings", "tasks"), data())))
+    assert (
+        column["props"]["id"] == "column-meetings-tasks" and column["props"]["className"] == "ioc-wall__stack"
+    )
+    stacked = [(c["props"]["id"], c["props"]["style"]["--stack-tiles"]) for c in column["props"]["children"]]
+    assert stacked == [("domain-meetings", 5), ("domain-tasks", 5)]
 
 
 def find_all(node, class_prefix: str) -> list[dict]:

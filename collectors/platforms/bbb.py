@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
-from ioc_fakes.base import FakeServer, Request, Response, xml_response
+from collectors.platforms.base import FakeServer, Request, Response, xml_response
 
 API_PATH = "/bigbluebutton/api"
 _BY_LENGTH = {40: "sha1", 64: "sha256", 96: "sha384", 128: "sha512"}

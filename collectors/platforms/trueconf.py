@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ioc_fakes.base import FakeServer, Request, Response, json_response
+from collectors.platforms.base import FakeServer, Request, Response, json_response
 
 
 def _error(status: int, message: str, reason: str) -> Response:

@@ -21,7 +21,7 @@
 * **Demo hook**: ``provider(updated_since: datetime | None) -> list[dict]`` replaces the in-memory
   rows: each request asks it for the dossiers updated since the (parsed) parameter, so ``ioc demo``
   can serve the simulator's one-stop database. Rows may hold datetimes; they are rendered as above.
-* **Faults**: everything of :class:`ioc_fakes.base.FakeServer` (429, 500, slow, malformed, truncated,
+* **Faults**: everything of :class:`collectors.platforms.base.FakeServer` (429, 500, slow, malformed, truncated,
   expired_token).
 """
 
@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ioc_fakes.base import FakeServer, Request, Response, json_response
+from collectors.platforms.base import FakeServer, Request, Response, json_response
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 _TOKENS = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}

@@ -18,7 +18,7 @@ import base64
 import threading
 from datetime import UTC, datetime
 
-from ioc_fakes.base import FakeServer, Request, Response, json_response
+from collectors.platforms.base import FakeServer, Request, Response, json_response
 
 
 class FakeJitsi(FakeServer):

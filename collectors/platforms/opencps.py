@@ -11,9 +11,9 @@ rows are ``DossierStatisticData`` objects — ``month``, ``year``, ``govAgencyCo
 ``onlineCount``, ``releaseCount``, ``betimesCount``, ``ontimeCount``, ``overtimeCount``,
 ``processingCount``, ``overdueCount`` … (missing counts are 0, as OpenCPS's ints default to 0); an
 optional ``agency`` parameter filters one agency; a request for another site (``groupId``) finds
-nothing. Credentials are checked exactly (:class:`ioc_fakes.dossier_rest.AuthChecker`; Liferay
+nothing. Credentials are checked exactly (:class:`collectors.platforms.dossier_rest.AuthChecker`; Liferay
 sites commonly use HTTP Basic). ``provider(year, month) -> list[dict]`` replaces the stored rows
-(demo hook). Faults: those of :class:`ioc_fakes.base.FakeServer`.
+(demo hook). Faults: those of :class:`collectors.platforms.base.FakeServer`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ioc_fakes.base import FakeServer, Request, Response, json_response
-from ioc_fakes.dossier_rest import AuthChecker
+from collectors.platforms.base import FakeServer, Request, Response, json_response
+from collectors.platforms.dossier_rest import AuthChecker
 
 COUNT_FIELDS = (
     "totalCount",
