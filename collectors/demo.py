@@ -452,15 +452,18 @@ def start_live(
 
     from functools import partial
 
+    from dashboard.alerts.monitor import TICK_S, Monitor
+    from dashboard.notify import mailer
     from dashboard.reports import morning_job
 
+    monitor = Monitor(engine, settings)  # alerts after each commit, notifications to the mail sink
     scheduler = build_scheduler(
         engine,
         sources,
         settings.tz,
-        extra_jobs=[(tick, tick_s)],
+        extra_jobs=[(tick, tick_s), (monitor.tick, TICK_S)],
         first_run_now=False,
-        briefing_job=partial(morning_job, engine, settings, sources=tuple(sources)),
+        briefing_job=partial(morning_job, engine, settings, send=mailer(engine), sources=tuple(sources)),
         briefing_time=settings.briefing_time,
     )
     scheduler.start()

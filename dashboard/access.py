@@ -30,12 +30,14 @@ from dashboard.models import OrgUnit
 
 #: What each role may do. ``view``: KPIs, pages and action lists of the scope; ``export``: CSV/XLSX
 #: and JSON of the scope; ``sources``: the Sources page; ``screens``: the screen fleet page;
-#: ``admin``: accounts, screens (enrol, revoke) and the audit.
+#: ``admin``: accounts, screens (enrol, revoke) and the audit. ``alerts``: see and acknowledge the
+#: alerts of the scope; ``alert_rules``: manage alert rules; ``explain_ask`` / ``explain_answer``:
+#: ask a unit head to explain a KPI (giải trình) / answer for one's own unit.
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    "lanh_dao": frozenset({"view", "export"}),
-    "truong_don_vi": frozenset({"view", "export"}),
-    "theo_doi": frozenset({"view", "export", "sources", "screens"}),
-    "quan_tri": frozenset({"admin", "screens", "sources"}),
+    "lanh_dao": frozenset({"view", "export", "alerts", "explain_ask"}),
+    "truong_don_vi": frozenset({"view", "export", "alerts", "explain_answer"}),
+    "theo_doi": frozenset({"view", "export", "sources", "screens", "alerts", "alert_rules"}),
+    "quan_tri": frozenset({"admin", "screens", "sources", "alert_rules"}),
     "screen": frozenset({"view"}),  # an enrolled wall screen: read-only, no export
 }
 ROLES = ("lanh_dao", "truong_don_vi", "theo_doi", "quan_tri")
@@ -55,6 +57,7 @@ PAGE_CAPABILITIES: dict[str, str] = {
     "/reports": "export",  # briefings are exports of the scope's figures (a wall screen has none)
     "/screens": "screens",
     "/admin": "admin",
+    "/alerts": "alerts",
 }
 
 

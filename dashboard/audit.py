@@ -38,6 +38,12 @@ KINDS: dict[str, tuple[str, str]] = {
     "account_changed": ("Sửa tài khoản", "Account changed"),
     "grant_changed": ("Đổi quyền", "Grant changed"),
     "audit_pruned": ("Xóa nhật ký cũ", "Old audit removed"),
+    "alert_rule_added": ("Thêm quy tắc cảnh báo", "Alert rule added"),
+    "alert_rule_changed": ("Sửa quy tắc cảnh báo", "Alert rule changed"),
+    "alert_acknowledged": ("Xác nhận cảnh báo", "Alert acknowledged"),
+    "explain_requested": ("Yêu cầu giải trình", "Explanation requested"),
+    "explain_answered": ("Giải trình", "Explanation given"),
+    "explain_closed": ("Kết thúc giải trình", "Explanation closed"),
 }
 
 

@@ -245,13 +245,19 @@ def collect_cmd(
         lock.release()
         return
     supervisor = LockSupervisor(lock, echo=say)
+    from dashboard.alerts.monitor import TICK_S, Monitor
+    from dashboard.notify import mailer
+
+    monitor = Monitor(engine, settings, guard=supervisor.guard)  # alert rules and notifications
     scheduler = build_scheduler(
         engine,
         sources,
         settings.tz,
         guard=supervisor.guard,
         audit_retention_days=settings.audit_retention_days,
-        briefing_job=_briefing_job(engine, settings, sources),
+        extra_jobs=[(monitor.tick, TICK_S)],
+        # The briefing's e-mails go through the notification outbox (retried, visible on /sources).
+        briefing_job=_briefing_job(engine, settings, sources, send=mailer(engine)),
         briefing_time=settings.briefing_time,
     )
     supervisor.scheduler = scheduler
@@ -437,6 +443,24 @@ def demo_cmd(
         total = session.scalar(select(func.count()).select_from(OrgUnit))
     click.echo(f"demo units: {report.inserted} added, {report.updated} updated; {total} units in the store")
     live = None
+    sink = None
+    if not no_serve and not settings.smtp_host:
+        from dashboard.notify.mailsink import MailSink
+
+        # The demo's mail goes to a local sink: every message a .eml file in <data dir>/demo/mail.
+        sink = MailSink(folder=settings.data_dir / "demo" / "mail").start()
+        settings = settings.model_copy(
+            update={
+                "smtp_host": "127.0.0.1",
+                "smtp_port": sink.port,
+                "smtp_starttls": False,
+                "smtp_ssl": False,
+            }
+        )
+        click.echo(
+            f"mail: the demo's e-mails (alerts) go to a local mail sink on 127.0.0.1:{sink.port}, "
+            f"each saved as a .eml file in {sink.folder}"
+        )
     if not no_simulation:
         from collectors import demo
 
@@ -466,6 +490,9 @@ def demo_cmd(
             settings.screen_enrol_hours,
             click.echo,
         )
+        from dashboard.alerts.demo import ensure_demo_rules
+
+        ensure_demo_rules(session, click.echo)
     _demo_briefing(settings, sessions, None if no_simulation else sources)
     if no_serve:
         return
@@ -477,6 +504,8 @@ def demo_cmd(
             scheduler.shutdown(wait=False)
             lock.release()
             platforms.stop()
+        if sink is not None:
+            sink.stop()
 
 
 def _demo_briefing(settings: Settings, sessions, sources) -> None:
@@ -485,12 +514,13 @@ def _demo_briefing(settings: Settings, sessions, sources) -> None:
     from datetime import datetime
 
     from dashboard import reports
-    from dashboard.demo_access import DEMO_ACCOUNTS
+    from dashboard.demo_access import DEMO_ACCOUNTS, DEMO_MAIL_DOMAIN
 
     leader = DEMO_ACCOUNTS[0][0]
     today = datetime.now(settings.tz).date()
     with session_scope(sessions) as session:
-        reports.subscribe(session, leader, None, "daily")
+        # Mailed through the outbox to the demo's mail sink every working morning.
+        reports.subscribe(session, leader, None, "daily", email=f"{leader}@{DEMO_MAIL_DOMAIN}")
         done = [
             r
             for r in reports.list_reports(session, limit=20)
@@ -537,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-from dashboard import cli_access, cli_kpis, cli_reports  # noqa: E402,F401  (registers commands)
+from dashboard import cli_access, cli_alerts, cli_kpis, cli_reports  # noqa: E402,F401  (registers commands)
 
 if __name__ == "__main__":  # pragma: no cover
     # `python -m dashboard.cli` runs this file as `__main__`, while cli_access and cli_kpis add

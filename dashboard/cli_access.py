@@ -353,6 +353,9 @@ def audit_prune(obj: _Context) -> None:
 
 
 def _register(group: click.Group) -> None:
+    from dashboard.cli_alerts import users_email
+
+    users_group.add_command(users_email)  # ioc users email NAME ADDRESS
     for command in (users_group, screens_group, audit_group):
         group.add_command(command)
 

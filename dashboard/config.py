@@ -78,6 +78,17 @@ _EXPECTED: dict[str, str] = {
     "min_sample": "a whole number of items from 1 to 1000 (a ratio over fewer is drawn as a small sample)",
     "rate_limit": "a rate such as 300/minute or 20/second;1000/hour",
     "ratelimit_storage_url": "a limits storage URL such as memory:// or redis://127.0.0.1:6379/1",
+    "public_url": "the http(s):// address people open the dashboard at, e.g. https://ioc.example.gov.vn",
+    "smtp_host": "the host name or address of the mail server",
+    "smtp_port": "a TCP port number between 1 and 65535 (25, 587 with STARTTLS, 465 with SSL)",
+    "smtp_user": "the account name on the mail server",
+    "smtp_password": "the password of IOC_SMTP_USER",
+    "smtp_starttls": "true or false",
+    "smtp_ssl": "true or false",
+    "smtp_from": "a sender address such as ioc@example.gov.vn or 'IOC <ioc@example.gov.vn>'",
+    "smtp_ca_file": "the path of a PEM file of the certificate authority that signed the mail server's certificate",
+    "webhook_url": "an http(s):// URL that receives the alerts as JSON",
+    "webhook_secret": "a random string of at least 16 characters (signs each webhook body with HMAC-SHA256)",
     "briefing_time": "a local time HH:MM such as 07:00",
 }
 
@@ -130,6 +141,18 @@ class Settings(BaseModel):
     max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     rate_limit: str = "300/minute"
     ratelimit_storage_url: str | None = None
+    # --- notifications (dashboard/notify/) and alerts (dashboard/alerts/) ---
+    public_url: str | None = None  # links in e-mails; default http://IOC_HOST:IOC_PORT
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)  # default 465 with SSL, 587 STARTTLS, 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_from: str = "ioc@localhost"
+    smtp_ca_file: Path | None = None  # an internal CA; default: the system's trusted CAs
+    webhook_url: str | None = None
+    webhook_secret: str | None = Field(default=None, min_length=16)
     # --- the morning briefing (dashboard/reports.py): rendered at this local time on working days ---
     briefing_time: str = Field(default="07:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
@@ -242,6 +265,54 @@ class Settings(BaseModel):
                 raise ValueError(f"bad pair {pair!r}")
         return value
 
+    @field_validator("public_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.fragment:
+            raise ValueError("not an http(s):// URL")
+        return value.rstrip("/") if parts.path in {"", "/"} else value
+
+    @field_validator("smtp_host")
+    @classmethod
+    def _smtp_host(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"[A-Za-z0-9.\-]+|\[?[0-9A-Fa-f:.]+\]?", value.strip()):
+            raise ValueError("not a host name")
+        return value.strip() if value else None
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _smtp_from(cls, value: str) -> str:
+        from email.utils import parseaddr
+
+        _, address = parseaddr(value)
+        if "@" not in address or any(c in value for c in "\r\n"):
+            raise ValueError("not an e-mail address")
+        return value
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError("file not found")
+        return value
+
+    @property
+    def smtp_port_effective(self) -> int:
+        if self.smtp_port:
+            return self.smtp_port
+        return 465 if self.smtp_ssl else 587 if self.smtp_starttls else 25
+
+    @property
+    def link_base(self) -> str:
+        """The address links in notifications start with."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::", "[::]", "*"} else self.host
+        return f"http://{host}:{self.port}"
+
     @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer and self.oidc_client_id)
@@ -252,6 +323,14 @@ class Settings(BaseModel):
             raise _CrossFieldError("redis_url", "IOC_CACHE_BACKEND=redis needs IOC_REDIS_URL")
         if self.oidc_issuer and not self.oidc_client_id:
             raise _CrossFieldError("oidc_client_id", "IOC_OIDC_ISSUER needs IOC_OIDC_CLIENT_ID")
+        if self.smtp_ssl and self.smtp_starttls:
+            raise _CrossFieldError("smtp_starttls", "IOC_SMTP_SSL and IOC_SMTP_STARTTLS exclude each other")
+        if self.smtp_password and not self.smtp_user:
+            raise _CrossFieldError("smtp_user", "IOC_SMTP_PASSWORD needs IOC_SMTP_USER")
+        if self.webhook_url and not self.webhook_secret:
+            raise _CrossFieldError(
+                "webhook_secret", "IOC_WEBHOOK_URL needs IOC_WEBHOOK_SECRET (bodies are signed)"
+            )
         if self.sources_file is not None and not self.sources_file.is_file():
             raise _CrossFieldError("sources_file", f"file not found: {self.sources_file}")
         return self
@@ -293,6 +372,9 @@ class Settings(BaseModel):
             out["oidc_client_secret"] = MASK
         if self.metrics_token:
             out["metrics_token"] = MASK
+        for secret in ("smtp_password", "webhook_secret"):
+            if out.get(secret):
+                out[secret] = MASK
         return {key: redact(value) if isinstance(value, str) else value for key, value in out.items()}
 
 
@@ -441,6 +523,6 @@ def _settings_error(exc: ValidationError, values: dict[str, Any], origin: dict[s
     where = origin.get(field, env_name(field))
     shown = values.get(field)
     expected = _EXPECTED.get(field, err.get("msg", "a valid value"))
-    if field == "secret_key":
+    if field in {"secret_key", "smtp_password", "webhook_secret"}:
         shown = "***"
     return SettingsError(f"{where}={str(shown)!r} is invalid: expected {expected}")

@@ -25,6 +25,7 @@ DEMO_ACCOUNTS = (
     ("theo-doi", "Cán bộ theo dõi (mô phỏng)", (("theo_doi", "BMP"),), False),
     ("quan-tri", "Quản trị hệ thống (mô phỏng)", (("quan_tri", "BMP"),), False),
 )
+DEMO_MAIL_DOMAIN = "mo-phong.invalid"  # .invalid: never a real address
 DEMO_SCREEN = ("man-hinh-phong-dieu-hanh", "tong-quan", "BMP")
 
 
@@ -49,6 +50,12 @@ def ensure(
             session, "account_added", actor="demo", target=name, grants=[f"{r}:{u}" for r, u in grants]
         )
         created.append((name, password, ", ".join(f"{r}:{u}" for r, u in grants)))
+    for account in session.scalars(
+        select(Account).where(Account.username.in_([a[0] for a in DEMO_ACCOUNTS]))
+    ):
+        account.email = (
+            account.email or f"{account.username}@{DEMO_MAIL_DOMAIN}"
+        )  # alerts go to the mail sink
     if created:
         demo_dir.mkdir(parents=True, exist_ok=True)
         lines = [f"{name}\t{password}\t{grants}" for name, password, grants in created]

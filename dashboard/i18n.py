@@ -54,6 +54,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "nav_units": {"vi": "Đơn vị", "en": "Units"},
     "nav_index": {"vi": "Chỉ số 766", "en": "766 index"},
     "nav_sources": {"vi": "Nguồn dữ liệu", "en": "Data sources"},
+    "bell_title": {"vi": "{n} cảnh báo đang hoạt động", "en": "{n} firing alert(s)"},
     "nav_reports": {"vi": "Báo cáo giao ban", "en": "Briefings"},
     "switch_language": {"vi": "English", "en": "Tiếng Việt"},
     "switch_theme_light": {"vi": "Nền sáng", "en": "Light theme"},

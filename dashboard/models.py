@@ -650,6 +650,7 @@ class Account(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(120), unique=True)  # lower case
     display_name: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str | None] = mapped_column(String(255))  # where alerts and briefings go
     password_hash: Mapped[str | None] = mapped_column(String(255))  # None: single sign-on only
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -746,6 +747,169 @@ class AuditEvent(Base):
     detail: Mapped[dict | None]
 
     __table_args__ = (Index("ix_audit_event_at", "at"), Index("ix_audit_event_kind_at", "kind", "at"))
+
+
+# --- notifications, alerts, explanation requests (issue 18) ----------------------------------------
+NOTIFY_CHANNELS = ("email", "webhook")
+OUTBOX_STATUSES = ("queued", "delivered", "failed")
+
+
+class NotificationOutbox(Base):
+    """A message waiting to leave (e-mail or webhook), with its delivery attempts.
+
+    Written in the same transaction as what caused it (an alert's state change), so a crash either
+    keeps both or neither; the collector's :func:`dashboard.notify.deliver_due` sends it, retrying
+    with exponential backoff, and records each attempt's error."""
+
+    __tablename__ = "notification_outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    channel: Mapped[str] = mapped_column(String(16))
+    recipients: Mapped[list | None] = mapped_column(JSON)  # e-mail addresses; None for a webhook
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    body: Mapped[str] = mapped_column(Text, default="")  # the text, or the webhook's JSON
+    attachments: Mapped[list | None] = mapped_column(JSON)  # [{"name", "type", "data" (base64)}]
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(_in("channel", NOTIFY_CHANNELS), name="channel"),
+        CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
+        Index("ix_notification_outbox_status_next", "status", "next_attempt_at"),
+    )
+
+
+ALERT_MODES = ("subtree", "each")
+ALERT_PERIODS = ("today", "mtd", "reporting")
+ALERT_SEVERITIES = ("info", "warning", "critical")
+ALERT_STATES = ("ok", "pending", "firing", "acknowledged", "resolved")
+
+
+class AlertRule(TimestampMixin, Base):
+    """KPI × scope × condition × minimum duration × period × severity × recipients × quiet hours."""
+
+    __tablename__ = "alert_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kpi_id: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))
+    mode: Mapped[str] = mapped_column(String(16), default="subtree")  # the subtree, or each unit under it
+    period: Mapped[str] = mapped_column(String(16), default="mtd")
+    # Explicit thresholds (hysteresis): fire when worse than ``fire_at``, clear when at least as good
+    # as ``clear_at``. Both None: from the KPI's targets (fire on red, clear on green).
+    fire_at: Mapped[float | None] = mapped_column(Float)
+    clear_at: Mapped[float | None] = mapped_column(Float)
+    min_duration_s: Mapped[int] = mapped_column(Integer, default=0)
+    severity: Mapped[str] = mapped_column(String(16), default="warning")
+    recipients: Mapped[list] = mapped_column(JSON, default=list)  # account names and/or e-mail addresses
+    webhook: Mapped[bool] = mapped_column(Boolean, default=False)
+    quiet_hours: Mapped[bool] = mapped_column(Boolean, default=True)
+    reminder_s: Mapped[int | None] = mapped_column(Integer)  # remind while still firing; None: never
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(160))
+
+    unit: Mapped[OrgUnit] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(_in("mode", ALERT_MODES), name="mode"),
+        CheckConstraint(_in("period", ALERT_PERIODS), name="period"),
+        CheckConstraint(_in("severity", ALERT_SEVERITIES), name="severity"),
+    )
+
+
+class AlertState(Base):
+    """The state machine of one rule × one unit: ok → pending → firing → acknowledged → resolved.
+
+    ``notice``: a notification decided but not yet queued (held by quiet hours until the morning);
+    it is queued, and cleared, in the same transaction."""
+
+    __tablename__ = "alert_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rule.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="ok")
+    since: Mapped[datetime] = mapped_column(default=utcnow)  # entered the current state
+    pending_since: Mapped[datetime | None]
+    fired_at: Mapped[datetime | None]
+    value: Mapped[float | None] = mapped_column(Float)
+    evaluated_at: Mapped[datetime | None]
+    notice: Mapped[str | None] = mapped_column(String(16))  # fired | resolved | reminder
+    last_notified_at: Mapped[datetime | None]
+    acked_by: Mapped[str | None] = mapped_column(String(160))
+    acked_at: Mapped[datetime | None]
+    ack_comment: Mapped[str | None] = mapped_column(Text)
+
+    rule: Mapped[AlertRule] = relationship()
+    unit: Mapped[OrgUnit] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("rule_id", "unit_id"),
+        CheckConstraint(_in("state", ALERT_STATES), name="state"),
+    )
+
+
+class AlertEvent(Base):
+    """History: every state change of every rule × unit, with who did it (acknowledgements)."""
+
+    __tablename__ = "alert_event"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rule.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float)
+    actor: Mapped[str | None] = mapped_column(String(160))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_alert_event_at", "at"),
+        Index("ix_alert_event_rule_unit", "rule_id", "unit_id"),
+    )
+
+
+EXPLAIN_STATUSES = ("open", "answered", "closed")
+
+
+class ExplanationRequest(Base):
+    """A leader asks a unit head to explain a KPI of the unit for a period (giải trình)."""
+
+    __tablename__ = "explanation_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kpi_id: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True)
+    period_key: Mapped[str] = mapped_column(String(40))
+    period_label: Mapped[str] = mapped_column(String(120), default="")
+    alert_state_id: Mapped[int | None] = mapped_column(ForeignKey("alert_state.id", ondelete="SET NULL"))
+    value: Mapped[float | None] = mapped_column(Float)  # the KPI's value when asked
+    question: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[str] = mapped_column(String(160))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    answer: Mapped[str | None] = mapped_column(Text)
+    planned_on: Mapped[date | None]
+    answered_by: Mapped[str | None] = mapped_column(String(160))
+    answered_at: Mapped[datetime | None]
+    follow_up: Mapped[str | None] = mapped_column(Text)
+    closed_by: Mapped[str | None] = mapped_column(String(160))
+    closed_at: Mapped[datetime | None]
+
+    unit: Mapped[OrgUnit] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(_in("status", EXPLAIN_STATUSES), name="status"),
+        Index("ix_explanation_request_kpi_unit_period", "kpi_id", "unit_id", "period_key"),
+    )
 
 
 # --- the morning briefing (dashboard/briefing.py, dashboard/reports.py) ------------------------------

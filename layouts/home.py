@@ -164,7 +164,18 @@ def gather(session: ReadSession, unit: str | None, period: str, lang: str) -> Wa
         last_run_at=summary.last_run_at,
         empty_store=summary.is_empty,
         notices=notices,
+        alerts=_firing(session, ov.scope),
     )
+
+
+def _firing(session, scope) -> frozenset[str]:
+    """KPIs with a firing alert on a unit of the scope shown (a marker on their tiles)."""
+    from dashboard.alerts.view import firing_kpis
+
+    try:
+        return firing_kpis(session, scope.unit_ids)
+    except Exception:  # never break the wall over a marker
+        return frozenset()
 
 
 # --- the page --------------------------------------------------------------------------------------

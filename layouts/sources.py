@@ -9,7 +9,8 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.access import may
 from dashboard.health import source_health
-from dashboard.i18n import fmt_datetime, fmt_duration, fmt_number, normalise_language, t
+from dashboard.i18n import fmt_datetime, fmt_duration, fmt_number, normalise_language, register, t
+from dashboard.notify import outbox_health
 from dashboard.queries import store_summary
 from dashboard.rejects import rejects_cell
 from dashboard.timeutil import utcnow
@@ -29,6 +30,21 @@ STATE_ICON = {
     "disabled": "–",
 }
 REFRESH_MS = 15_000
+
+register(
+    {
+        "notify_title": {"vi": "Gửi thông báo", "en": "Notifications"},
+        "notify_ok": {"vi": "Bình thường", "en": "Normal"},
+        "notify_retrying": {"vi": "Đang gửi lại", "en": "Retrying"},
+        "notify_failed": {"vi": "Gửi không được", "en": "Failed"},
+        "notify_counts": {
+            "vi": "Chờ gửi: {queued} (đang gửi lại: {retrying}); đã bỏ: {failed}; đã gửi 24 giờ qua: {delivered}",
+            "en": "Queued: {queued} (retrying: {retrying}); given up: {failed}; delivered in 24 h: {delivered}",
+        },
+        "notify_last_error": {"vi": "Lỗi gần nhất", "en": "Last error"},
+        "notify_last_ok": {"vi": "Gửi thành công gần nhất", "en": "Last delivered"},
+    }
+)
 
 
 def layout(**query) -> html.Div:
@@ -66,8 +82,9 @@ def sources_table(lang: str):
     now = utcnow()
     with read_session() as session:
         health = source_health(session, ctx.sources, now)
+        notify = notifications_section(session, lang, ctx.settings.tz, now)
     if not health:
-        return html.P(t("sources_none", lang), className="ioc-notice", id="sources-empty")
+        return html.Div([html.P(t("sources_none", lang), className="ioc-notice", id="sources-empty"), notify])
     tz = ctx.settings.tz
     head = html.Thead(
         html.Tr(
@@ -139,4 +156,41 @@ def sources_table(lang: str):
                 ],
             )
         )
-    return html.Table(className="ioc-table", children=[head, html.Tbody(rows)])
+    return html.Div([html.Table(className="ioc-table", children=[head, html.Tbody(rows)]), notify])
+
+
+def notifications_section(session, lang: str, tz, now) -> html.Section:
+    """ "Gửi thông báo / Notifications": the outbox of e-mails and webhook posts, and its last error."""
+    h = outbox_health(session, now)
+    state = "error" if h.failed else "stale" if h.retrying else "ok"
+    label = "notify_failed" if h.failed else "notify_retrying" if h.retrying else "notify_ok"
+    lines = [
+        html.Span(
+            [
+                html.Span(STATE_ICON[state], className="ioc-state__icon", **{"aria-hidden": "true"}),
+                " ",
+                t(label, lang),
+            ],
+            className=f"ioc-state ioc-state--{state}",
+        ),
+        html.P(
+            t(
+                "notify_counts",
+                lang,
+                queued=fmt_number(h.queued, lang),
+                retrying=fmt_number(h.retrying, lang),
+                failed=fmt_number(h.failed, lang),
+                delivered=fmt_number(h.delivered_24h, lang),
+            )
+        ),
+    ]
+    if h.last_delivered_at:
+        lines.append(html.P(f"{t('notify_last_ok', lang)}: {fmt_datetime(h.last_delivered_at, lang, tz)}"))
+    if h.last_error and not h.ok:
+        at = fmt_datetime(h.last_error_at, lang, tz) if h.last_error_at else ""
+        lines.append(html.P([f"{t('notify_last_error', lang)} ({at}): ", html.Code(h.last_error)]))
+    return html.Section(
+        id="sources-notify",
+        className=f"ioc-notify ioc-notify--{state}",
+        children=[html.H3(t("notify_title", lang)), *lines],
+    )

@@ -39,6 +39,13 @@ register(
             "en": "You may not see this unit (or it does not exist).",
         },
         "unit_kpis": {"vi": "Chỉ số của đơn vị", "en": "The unit's indicators"},
+        "unit_explain_title": {"vi": "Giải trình", "en": "Explanations"},
+        "unit_explain_ask": {"vi": "Yêu cầu đơn vị giải trình…", "en": "Ask the unit to explain…"},
+        "unit_explain_answer": {"vi": "giải trình", "en": "answer"},
+        "unit_explain_ask_red": {
+            "vi": "Yêu cầu giải trình chỉ tiêu không đạt",
+            "en": "Ask to explain an off-target KPI",
+        },
         "actions_title": {"vi": "Việc cần xử lý", "en": "Items to act on"},
         "actions_summary": {
             "vi": "{overdue} quá hạn · {soon} đến hạn trong 24 giờ · {paused} tạm dừng",
@@ -115,6 +122,51 @@ COLUMNS = (
 )
 
 
+def _explanations(session, unit: str, lang: str, red: list[str] = ()):
+    """The unit's explanation requests (giải trình), next to its KPIs; a leader's links to ask one,
+    for each red KPI of the unit (the form on /alerts comes pre-filled) or any other."""
+    from dashboard import explain
+
+    principal = current_principal()
+    rows = explain.requests_in_scope(session, principal, unit_code=unit, limit=20)
+    ask = (
+        dcc.Link(t("unit_explain_ask", lang), href=f"/alerts?unit={unit}", id="unit-explain-ask")
+        if principal is not None and principal.can("explain_ask")
+        else None
+    )
+    if not rows and ask is None:
+        return None
+    asks = []
+    if ask is not None:
+        asks = [
+            dcc.Link(
+                f"{t('unit_explain_ask_red', lang)}: {CATALOGUE[k].name(lang)}",
+                href=f"/alerts?unit={unit}&kpi={k}",
+                className="ioc-explain__ask",
+                id=f"unit-explain-ask-{k}",
+            )
+            for k in red
+        ]
+    items = []
+    for r in rows:
+        d = CATALOGUE[r.kpi_id]
+        line = f"{d.id} {d.name(lang)} · {r.period_label} · {r.question}"
+        if r.answer:
+            line += f" — {t('unit_explain_answer', lang)}: {r.answer}"
+        items.append(
+            html.Li(line, id=f"unit-explain-{r.id}", **{"data-kpi": r.kpi_id, "data-status": r.status})
+        )
+    return html.Div(
+        id="unit-explanations",
+        className="ioc-explain__unit",
+        children=[
+            html.H3(t("unit_explain_title", lang), className="ioc-section-title"),
+            html.Ul(items) if items else None,
+            html.Div([*asks, ask], className="ioc-explain__asks") if ask is not None else None,
+        ],
+    )
+
+
 def layout(code: str | None = None, **query) -> html.Div:
     ctx = context(query)
     lang = ctx.lang
@@ -143,6 +195,8 @@ def layout(code: str | None = None, **query) -> html.Div:
         actions = action_list(session, unit, include_secret=may_see_secret())
         standing = peer_standing(session, unit, period, UNIT_KPIS)
         names = procedure_names(session, _procedure_codes(actions))
+        red = [r.kpi_id for r in view.tiles if r.status == "red"]
+        explanations = _explanations(session, unit, lang, red)
         tz = store().settings.tz
         petitions = unit_petitions_block(
             session,
@@ -203,6 +257,7 @@ def layout(code: str | None = None, **query) -> html.Div:
             html.Div(tiles, className="ioc-tiles"),
             standing_table(standing, lang),
             petitions,
+            explanations,
             html.H3(t("actions_title", lang), className="ioc-section-title"),
             html.P(summary, id="actions-summary"),
             html.P(t("actions_truncated", lang), className="ioc-muted") if actions.truncated else None,

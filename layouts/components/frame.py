@@ -68,6 +68,39 @@ def _who(lang: str):
     )
 
 
+def _bell(lang: str):
+    """The principal's firing alerts: a count linking to /alerts, the first few in its tooltip;
+    shown only while something fires."""
+    principal = current_principal()
+    if principal is None or principal.kind != "user" or not principal.can("alerts"):
+        return None
+    from dashboard.alerts.view import active_alerts
+    from dashboard.webapp import read_session
+
+    try:
+        with read_session() as session:
+            rows = active_alerts(session, principal, ("firing",), limit=200)
+    except Exception:  # the header never breaks a page (e.g. a store mid-migration)
+        return None
+    if not rows:  # nothing firing: no bell (the header keeps its room; the wall fits itself to it)
+        return None
+    names = [f"{r.unit_name_en if lang == 'en' else r.unit_name_vi} · {r.kpi_id}" for r in rows[:8]]
+    more = len(rows) - len(names)
+    title = (
+        t("bell_title", lang, n=len(rows))
+        + "".join(f"\n• {n}" for n in names)
+        + (f"\n… +{more}" if more > 0 else "")
+    )
+    return html.A(
+        [html.Span("🔔", **{"aria-hidden": "true"}), html.Span(str(len(rows)), className="ioc-bell__count")],
+        href="/alerts",
+        id="ioc-bell",
+        className="ioc-switch ioc-bell" + (" ioc-bell--firing" if rows else ""),
+        title=title,
+        **{"aria-label": t("bell_title", lang, n=len(rows)), "data-count": str(len(rows))},
+    )
+
+
 @dataclass(frozen=True)
 class PageContext:
     lang: str
@@ -141,6 +174,7 @@ def header(
                     id="ioc-theme-switch",
                     className="ioc-switch",
                 ),
+                _bell(lang),
                 _who(lang),
             ],
         )

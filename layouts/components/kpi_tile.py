@@ -51,6 +51,7 @@ _T = {
     "never": ("chưa thu thập", "never collected"),
     "ago": ("trước", "ago"),
     "estimate": ("ước tính", "estimate"),
+    "tile_alert": ("Đang có cảnh báo cho chỉ tiêu này", "An alert is firing on this indicator"),
     "small_sample": ("ít mẫu (n = {n})", "small sample (n = {n})"),
     "small_sample_title": (
         "Tỷ lệ trên dưới {min} mục: chưa đủ để đánh giá, không xếp hạng",
@@ -161,6 +162,7 @@ def kpi_tile(
     size: str = "normal",
     basis: tuple[str, str] | None = None,
     min_sample: int | None = None,
+    alert: bool = False,
 ) -> html.Div:
     """``basis``: (kind, words) saying what the value is — ("published", "Điểm công bố") or
     ("estimate", "Ước tính · 27,50 điểm chưa có số liệu") — shown under the value."""
@@ -180,6 +182,8 @@ def kpi_tile(
         classes.append("ioc-tile--small")
     if basis:
         classes.append("ioc-tile--based")
+    if alert:
+        classes.append("ioc-tile--alert")  # a firing alert on this KPI in the scope shown
 
     delta = None
     if (
@@ -227,6 +231,7 @@ def kpi_tile(
             "data-kpi": result.kpi_id,
             "data-value": "" if result.value is None else repr(result.value),
             "data-state": state,
+            **({"data-alert": "firing"} if alert else {}),
         },
         children=[
             html.Div(

@@ -142,6 +142,7 @@ class WallData:
     last_run_at: datetime | None = None
     empty_store: bool = False
     notices: tuple[str, ...] = field(default=())
+    alerts: frozenset[str] = field(default=frozenset())  # KPIs with a firing alert in the scope
 
     @property
     def signature(self) -> str:
@@ -239,6 +240,7 @@ def domain_column(domain: str, data: WallData) -> html.Section:
             tz=data.tz,
             now=data.now,
             tile_id=f"wall-tile-{kpi_id}",
+            alert=kpi_id in data.alerts,
         )
         for kpi_id in WALL_KPIS[domain]
         if kpi_id in data.tiles

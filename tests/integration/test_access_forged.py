@@ -72,6 +72,7 @@ def store(engine):
         doc("OUT-CENTRAL-1", unit_code=CENTRAL, registered_at=registered, due_at=due, updated_at=registered)
     )
     feed(engine, "documents", rows)
+    _alerts_inside_and_outside(engine)
     received, due_d = _local(4, 9), _local(1, 17)
     feed(
         engine,
@@ -137,6 +138,25 @@ def store(engine):
         ],
     )
     return engine
+
+
+def _alerts_inside_and_outside(engine) -> None:
+    """A firing alert and an explanation request on SO-01 and on a unit outside it: the outside
+    ones must never show (bell, /alerts, unit page) nor be acknowledged or answered by a forger."""
+    from dashboard import explain
+    from dashboard.access import Principal
+    from dashboard.alerts import RuleSpec, add_rule
+    from dashboard.models import AlertState
+
+    with make_sessionmaker(engine).begin() as session:
+        rule = add_rule(session, RuleSpec("watch", "DVC-06", ROOT, mode="each", fire_at=0.9, clear_at=0.95))
+        ids = dict(session.execute(select(OrgUnit.code, OrgUnit.id)).all())
+        for code in (HEAD, OUTSIDE, CENTRAL):
+            session.add(AlertState(rule_id=rule.id, unit_id=ids[code], state="firing", value=0.5))
+        leader = Principal("user", 999, "leader", "Leader", (("lanh_dao", ROOT),))
+        for code in (HEAD, OUTSIDE, CENTRAL):
+            explain.ask(session, leader, kpi_id="DVC-06", unit_code=code, period_kind="mtd",
+                        question="Giải trình?", today=datetime.now(TZ).date())  # fmt: skip
 
 
 def _forbidden_texts(engine) -> list[re.Pattern]:
@@ -208,6 +228,7 @@ def _pages(unit) -> list[dict]:
     out += _page("/wall", "?playlist=tong-quan")
     out += _page("/sources") + _page("/sources/rejects", "?source=test-documents") + _page("/reports", search)
     out += _page("/screens") + _page("/admin/users") + _page("/admin/audit")
+    out += _page("/alerts", f"?unit={code}&kpi=DVC-06")
     return out
 
 
@@ -385,6 +406,53 @@ def _audit_export(unit) -> list[dict]:
     ]
 
 
+def _forged_ids(unit) -> list:
+    return [1, 2, 3, 4, 5, 0, -1, "1 OR 1=1", unit if isinstance(unit, (str, int)) else None]
+
+
+def _ack(unit) -> list[dict]:
+    return [
+        {
+            "inputs": [{"id": "alerts-ack-button", "property": "n_clicks", "value": 1}],
+            "state": [
+                {"id": "alerts-ack-select", "property": "value", "value": sid},
+                {"id": "alerts-ack-comment", "property": "value", "value": "forged"},
+                {"id": "alerts-lang", "property": "data", "value": "vi"},
+            ],
+        }
+        for sid in _forged_ids(unit)
+    ]
+
+
+def _explain(unit) -> list[dict]:
+    buttons = ("explain-ask-button", "explain-answer-button", "explain-follow-button", "explain-close-button")
+    out = []
+    for button in buttons:
+        for rid in _forged_ids(unit):
+            out.append(
+                {
+                    "inputs": [
+                        {"id": b, "property": "n_clicks", "value": 1 if b == button else None}
+                        for b in buttons
+                    ],
+                    "state": [
+                        {"id": "explain-ask-unit", "property": "value", "value": unit},
+                        {"id": "explain-ask-kpi", "property": "value", "value": "DVC-06"},
+                        {"id": "explain-ask-period", "property": "value", "value": "mtd"},
+                        {"id": "explain-ask-text", "property": "value", "value": "forged"},
+                        {"id": "explain-answer-request", "property": "value", "value": rid},
+                        {"id": "explain-answer-text", "property": "value", "value": "forged"},
+                        {"id": "explain-answer-planned", "property": "date", "value": "2030-01-01"},
+                        {"id": "explain-follow-request", "property": "value", "value": rid},
+                        {"id": "explain-follow-text", "property": "value", "value": "forged"},
+                        {"id": "alerts-lang", "property": "data", "value": "vi"},
+                    ],
+                    "changedPropIds": [f"{button}.n_clicks"],
+                }
+            )
+    return out
+
+
 def _reports_render(unit) -> list[dict]:
     """ "Render now" takes the scope from the principal: a forged template is refused, and a valid
     one (asked once, it takes a second) renders the unit head's own SO-01 and lists only its own."""
@@ -456,6 +524,8 @@ FORGERIES = {
     ),
     "sources-table.children": _sources,
     "rejects-download.data": _rejects,
+    "..alerts-ack-message.children...alerts-active.children..": _ack,
+    "..explain-message.children...explain-list.children..": _explain,
     "..reports-message.children...reports-list.children..": _reports_render,
 }
 
