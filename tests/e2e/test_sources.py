@@ -15,6 +15,7 @@ DEMO_SOURCES = [
     "mo-phong-tthc",
     "mo-phong-hop",
     "mo-phong-bbb",
+    "mo-phong-pakn",
     "mo-phong-nhiem-vu",
 ]
 

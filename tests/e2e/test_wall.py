@@ -117,13 +117,13 @@ return out;
         (
             "vi",
             "Trung tâm điều hành thông minh",
-            ["Văn bản", "Dịch vụ công", "Họp trực tuyến", "Nhiệm vụ"],
+            ["Văn bản", "Dịch vụ công", "Họp trực tuyến", "Nhiệm vụ", "Phản ánh, kiến nghị"],
             "Điểm chỉ số phục vụ (766)",
         ),
         (
             "en",
             "Intelligent Operations Center",
-            ["Documents", "Public services", "Online meetings", "Tasks"],
+            ["Documents", "Public services", "Online meetings", "Tasks", "Petitions"],
             "Service index score",
         ),
     ],
@@ -135,7 +135,7 @@ def test_the_wall_loads_with_an_empty_console(demo_server, browser, lang, title,
     assert browser.find_element(By.CSS_SELECTOR, ".ioc-header h1").text == title
     assert texts(browser, ".ioc-wall__domain-name") == domains
     times = texts(browser, ".ioc-wall__domain-time")
-    assert len(times) == 4 and all(
+    assert len(times) == 5 and all(
         t.startswith("cập nhật " if lang == "vi" else "updated ") for t in times
     ), times
     assert texts(browser, "#wall-tile-DVC-14 .ioc-tile__name") == [index_name]

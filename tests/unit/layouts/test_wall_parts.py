@@ -144,26 +144,29 @@ def test_each_tile_gets_its_own_domains_freshness():
         ("cập nhật 14:27", "fresh"),
         ("cập nhật 14:27", "fresh"),
         ("▲ dữ liệu cũ", "stale"),
+        ("cập nhật 14:27", "fresh"),  # tasks and petitions, stacked in the fourth column
         ("cập nhật 14:27", "fresh"),
     ]
     nosource = find_all(json.loads(render_text(wall_body(data(freshness={})))), "ioc-wall__domain-time")
-    assert [n["props"]["children"] for n in nosource] == ["○ chưa có nguồn dữ liệu"] * 4
+    assert [n["props"]["children"] for n in nosource] == ["○ chưa có nguồn dữ liệu"] * 5
 
 
-def test_four_columns_the_fourth_for_tasks_ready_to_stack_petitions_under_them():
-    assert WALL_COLUMNS == (("documents",), ("dossiers",), ("meetings",), ("tasks",))
+def test_four_columns_the_fourth_stacks_tasks_and_petitions():
+    assert WALL_COLUMNS == (("documents",), ("dossiers",), ("meetings",), ("tasks", "petitions"))
     grid = find_all(json.loads(render_text(wall_body(data()))), "ioc-wall__grid")[0]
     ids = [c["props"].get("id") for c in grid["props"]["children"]]
-    assert ids[:4] == ["domain-documents", "domain-dossiers", "domain-meetings", "domain-tasks"]
-    # Tasks lead with the figure leaders quote: open and overdue (NV-05).
-    assert WALL_KPIS["tasks"][0] == "NV-05"
+    assert ids[:4] == ["domain-documents", "domain-dossiers", "domain-meetings", "column-tasks-petitions"]
+    # Tasks lead with the figure leaders quote: open and overdue (NV-05); petitions with the 766
+    # indicator (handled on time).
+    assert WALL_KPIS["tasks"][0] == "NV-05" and WALL_KPIS["petitions"][0] == "PAKN-02"
     # Two domains in one column: stacked, each as tall as its tiles.
-    column = json.loads(render_text(wall_column(("meetings", "tasks"), data())))
+    column = json.loads(render_text(wall_column(("tasks", "petitions"), data())))
     assert (
-        column["props"]["id"] == "column-meetings-tasks" and column["props"]["className"] == "ioc-wall__stack"
+        column["props"]["id"] == "column-tasks-petitions"
+        and column["props"]["className"] == "ioc-wall__stack"
     )
     stacked = [(c["props"]["id"], c["props"]["style"]["--stack-tiles"]) for c in column["props"]["children"]]
-    assert stacked == [("domain-meetings", 5), ("domain-tasks", 5)]
+    assert stacked == [("domain-tasks", 3), ("domain-petitions", 2)]
 
 
 def find_all(node, class_prefix: str) -> list[dict]:
