@@ -651,3 +651,6 @@ __all__ = [
     "set_provider",
     "template_period",
 ]
+
+# The alerting and explanation-request sections (they import this module, so they come last).
+from dashboard import briefing_sections  # noqa: E402, F401

@@ -192,14 +192,16 @@ def test_sections_registry_fills_a_reserved_section_when_its_provider_arrives(st
         table = briefing.Table(("Cảnh báo", "Đơn vị"), (("DVC-06 dưới ngưỡng", ctx.scope.name("vi")),))
         return briefing.SectionContent("alerts", "", table)
 
+    wired = {k: briefing._REGISTRY[k].provider for k in ("alerts", "explanations")}
     with make_sessionmaker(store)() as session:
-        before = briefing.gather(session, "SO-01", DAY)
-        assert before.section("alerts").present is False
-        briefing.set_provider("alerts", firing)
+        briefing.set_provider("alerts", None)
         try:
+            before = briefing.gather(session, "SO-01", DAY)
+            assert before.section("alerts").present is False
+            briefing.set_provider("alerts", firing)
             after = briefing.gather(session, "SO-01", DAY)
         finally:
-            briefing.set_provider("alerts", None)
+            briefing.set_provider("alerts", wired["alerts"])
     alerts = after.section("alerts")
     assert alerts.present and alerts.table.rows == (("DVC-06 dưới ngưỡng", before.scope.name_vi),)
     assert [s.key for s in after.sections] == [s.key for s in before.sections]
@@ -215,9 +217,51 @@ def test_sections_registry_fills_a_reserved_section_when_its_provider_arrives(st
         with make_sessionmaker(store)() as session:
             kept = briefing.gather(session, "SO-01", DAY)
     finally:
-        briefing.set_provider("explanations", None)
+        briefing.set_provider("explanations", wired["explanations"])
     assert kept.section("explanations").note.startswith("Không lấy được số liệu của mục này")
     assert kept.section("kpis").table.rows  # the rest of the briefing is made
+
+
+def test_the_briefing_lists_the_scopes_firing_alerts_and_open_explanation_requests(store):
+    """The two sections the alerting feature fills: only the subscription's scope, in words."""
+    from dashboard.models import AlertRule, AlertState, ExplanationRequest, OrgUnit
+
+    with make_sessionmaker(store)() as session:
+        empty = briefing.gather(session, "SO-01", DAY)
+        ids = dict(session.execute(select(OrgUnit.code, OrgUnit.id)).all())
+        for code in ("SO-01", "SO-79"):
+            rule = AlertRule(name=f"r-{code}", kpi_id="DVC-08", unit_id=ids[code], severity="critical")
+            session.add(rule)
+            session.flush()
+            session.add(AlertState(rule_id=rule.id, unit_id=ids[code], state="firing", value=7.0))
+            session.add(
+                ExplanationRequest(
+                    kpi_id="DVC-06",
+                    unit_id=ids[code],
+                    period_key="mtd",
+                    question=f"Vì sao <b>{code}</b> chậm?",
+                    requested_by="lanh-dao",
+                    due_on=date(2026, 3, 12),
+                )
+            )
+        session.commit()
+        filled = briefing.gather(session, "SO-01", DAY)
+    assert (
+        empty.section("alerts").present
+        and empty.section("alerts").note == "Không có cảnh báo nào đang kích hoạt."
+    )
+    alerts, requests = filled.section("alerts").table, filled.section("explanations").table
+    name = filled.scope.name_vi
+    assert [(r[0], r[1], r[2], r[3], str(r[4])) for r in alerts.rows] == [
+        (name, "Hồ sơ đang xử lý quá hạn", "Nghiêm trọng", "Đang kích hoạt", "7")
+    ]
+    assert [(r[0], r[2], r[3], r[4]) for r in requests.rows] == [
+        (name, "Vì sao <b>SO-01</b> chậm?", "12/03/2026", "Chờ trả lời")
+    ]
+    from dashboard.briefing_render import to_pdf
+
+    pdf = _pdftotext(to_pdf(filled))
+    assert "Vì sao <b>SO-01</b> chậm?" in pdf and "SO-79" not in pdf  # plain text, own scope only
 
 
 def _client(app, name: str):
