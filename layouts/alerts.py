@@ -529,15 +529,9 @@ def rules_view(session, principal, lang: str):
     """The rules on units of the scope, for those who manage them (theo_doi)."""
     if principal is None or not principal.can("alert_rules") or not principal.can("alerts"):
         return None
-    from sqlalchemy import select
+    from dashboard.alerts.view import rules_in_scope
 
-    from dashboard.models import AlertRule, OrgUnit
-
-    codes = scope_codes(session, principal, "alert_rules")
-    rows = session.execute(
-        select(AlertRule, OrgUnit).join(OrgUnit, OrgUnit.id == AlertRule.unit_id).where(OrgUnit.code.in_(codes))
-        .order_by(AlertRule.name)
-    ).all()  # fmt: skip
+    rows = rules_in_scope(session, scope_codes(session, principal, "alert_rules"))
     i = _i(lang)
     items = []
     for rule, unit in rows:

@@ -141,6 +141,18 @@ def firing_kpis(session: Session, unit_ids: tuple[int, ...] | None) -> frozenset
     return frozenset(session.scalars(stmt))
 
 
+def rules_in_scope(session: Session, codes: Iterable[str]) -> list[tuple[AlertRule, OrgUnit]]:
+    """The rules set on units of ``codes`` (the caller's scope), by name."""
+    return list(
+        session.execute(
+            select(AlertRule, OrgUnit)
+            .join(OrgUnit, OrgUnit.id == AlertRule.unit_id)
+            .where(OrgUnit.code.in_(list(codes)))
+            .order_by(AlertRule.name)
+        ).all()
+    )
+
+
 class NotAllowed(LookupError):
     pass
 

@@ -159,7 +159,7 @@ def test_pdf_has_the_vietnamese_headings_and_the_engines_figures(store, settings
     # The overdue dossiers (longest first) and nothing of another department.
     assert words.index("HS-01-OPEN-A") < words.index("HS-01-OPEN-C")
     assert "HS-79-" not in words and "Hồ Chí Minh" not in words
-    assert "Chưa thiết lập" in words  # alerts and explanation requests: reserved, not set up
+    assert "Cảnh báo đang kích hoạt" in words and "Không có cảnh báo nào đang kích hoạt." in words
 
     fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     lines = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
