@@ -44,9 +44,12 @@ def test_template_periods():
         briefing.template_period("hourly", day)
 
 
-def test_reserved_sections_are_registered_without_providers():
+def test_the_alert_and_explanation_sections_are_wired_in_their_order():
+    from dashboard import briefing_sections
+
     specs = {s.key: s for s in briefing.sections()}
-    assert specs["alerts"].provider is None and specs["explanations"].provider is None
+    assert specs["alerts"].provider is briefing_sections.firing_alerts
+    assert specs["explanations"].provider is briefing_sections.open_requests
     assert [s.key for s in briefing.sections()] == [
         "red",
         "overdue",
