@@ -685,9 +685,6 @@ class Runner:
         if names in noted:
             return True
         noted.add(names)
-        log.warning(
-            "source %s: personal data fields dropped at intake, never stored: %s", self.config.name, names
-        )
         with self.sessions() as session:
             reasons = session.scalars(
                 select(RejectedRecord.reason).where(
@@ -696,7 +693,13 @@ class Runner:
                     RejectedRecord.kind == "personal",
                 )
             ).all()
-        return any(f"(never stored): {names} —" in r for r in reasons)
+        already = any(f"(never stored): {names} —" in r for r in reasons)
+        # Said once a day, like the Sources line: a source collected every few seconds would
+        # otherwise repeat the same warning all day long.
+        (log.debug if already else log.warning)(
+            "source %s: personal data fields dropped at intake, never stored: %s", self.config.name, names
+        )
+        return already
 
     def _reject(
         self, payload: Any, reason: str, line_no, file_name, run_id: int, now, kind: str = "row"
