@@ -67,6 +67,9 @@
     state.offlineSince = offline ? Date.now() : null;
     root.classList.toggle("ioc-offline", offline);
     root.setAttribute("data-connection", offline ? "lost" : "ok");
+    // The "connection lost" line takes room while shown: fit again when it comes and goes (a
+    // class change is not a DOM mutation the observer sees).
+    onMutation();
   }
   root.setAttribute("data-connection", "ok");
 
